@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { TaskPlan } from '../core/runs/model.ts';
+import type { ItemStore, ObjectStore } from './ports.ts';
+
+export const ActionCategory = { READ: 'READ', WRITE: 'WRITE', DEPLOY: 'DEPLOY', ROLLBACK: 'ROLLBACK' } as const;
+export type ActionCategory = (typeof ActionCategory)[keyof typeof ActionCategory];
+
+export const NetworkBudget = { none: 'none', internal: 'internal', internet: 'internet' } as const;
+export type NetworkBudget = (typeof NetworkBudget)[keyof typeof NetworkBudget];
+
+export interface ActionSafety {
+  category: ActionCategory;
+  requiresApproval: boolean;
+  budgets: { timeMs: number; network: NetworkBudget };
+}
+
+/** What every action call receives: the resources it may touch and who is asking. */
+export interface ActionContext {
+  objects: ObjectStore;
+  items: ItemStore;
+  runId: string;
+  taskIndex: number;
+  /** Stable across retries and replays of the same task: apply uses it to recognise its own write. */
+  idempotencyKey: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The action contract (DESIGN.md). `plan` has no side effects and records the preconditions that
+ * `apply` re-checks; `apply` is idempotent under `ctx.idempotencyKey`; `verify` throws
+ * VerificationFailed; `rollback` undoes `apply` from the plan, with or without its outcome (a crash
+ * may have left none).
+ */
+export interface Action<Params = any> {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly safety: ActionSafety;
+  readonly schema: z.ZodType<Params>;
+  plan(params: Params, ctx: ActionContext): Promise<TaskPlan>;
+  apply(plan: TaskPlan, ctx: ActionContext): Promise<Record<string, unknown>>;
+  verify(plan: TaskPlan, outcome: Record<string, unknown>, ctx: ActionContext): Promise<void>;
+  rollback(plan: TaskPlan, outcome: Record<string, unknown> | undefined, ctx: ActionContext): Promise<void>;
+}

@@ -1,0 +1,276 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModification, InvalidRunTransition, RunNotFound, TransientError, ValidationFailed } from '../core/errors.ts';
+import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
+import type { Run, RunEvent, Task } from '../core/runs/model.ts';
+import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
+import { rethrowAwsError } from './aws-errors.ts';
+
+/** Attempts at a commit when other writers keep appending to the same run first. */
+const MAX_COMMIT_ATTEMPTS = 10;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+const runPk = (runId: string) => `RUN#${runId}`;
+const runKey = (runId: string) => ({ pk: runPk(runId), sk: 'RUN' });
+const taskKey = (runId: string, index: number) => ({ pk: runPk(runId), sk: `TASK#${pad(index, 4)}` });
+const eventKey = (runId: string, seq: number) => ({ pk: runPk(runId), sk: `EVENT#${pad(seq, 10)}` });
+const idempotencyKey = (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' });
+
+const STORAGE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'expiresAt'];
+function fromItem<T>(item: Record<string, unknown>): T {
+  const copy = { ...item };
+  for (const attribute of STORAGE_ATTRIBUTES) delete copy[attribute];
+  return copy as T;
+}
+
+const runItem = (run: Run) => ({ ...runKey(run.id), entity: 'Run', gsi1pk: 'RUNS', gsi1sk: `${run.createdAt}#${run.id}`, ...run });
+const taskItem = (task: Task) => ({ ...taskKey(task.runId, task.index), entity: 'Task', ...task });
+const eventItem = (event: RunEvent) => ({ ...eventKey(event.runId, event.seq), entity: 'Event', ...event });
+
+/**
+ * Runs, tasks and events in one DynamoDB table (`pk = RUN#id`; `sk` = `RUN`, `TASK#nnnn`,
+ * `EVENT#nnnnnnnnnn`). Every change is one transaction: the run's head (`eventSeq`, guarded by a
+ * condition), the task updates and the new events, so state and its audit trail never disagree.
+ */
+export class DynamoRunRepository implements RunRepository {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #clock: () => Date;
+
+  constructor(options: { client: DynamoDBDocumentClient; tableName: string; clock?: () => Date }) {
+    this.#db = options.client;
+    this.#table = options.tableName;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  async create(newRun: NewRun): Promise<CreateRunResult> {
+    const now = this.#clock();
+    const events = sealEvents({ ...newRun.run, lastEventHash: GENESIS_HASH, eventSeq: 0 }, newRun.events, now);
+    const run: Run = { ...newRun.run, eventSeq: events.length, lastEventHash: events.at(-1)?.hash ?? GENESIS_HASH };
+    const items = [
+      { Put: { TableName: this.#table, Item: runItem(run), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...newRun.tasks.map((task) => ({ Put: { TableName: this.#table, Item: taskItem(task), ConditionExpression: 'attribute_not_exists(pk)' } })),
+      ...events.map((event) => ({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } })),
+    ];
+    const idempotency = newRun.idempotency;
+    if (idempotency) {
+      items.push({
+        Put: {
+          TableName: this.#table,
+          Item: {
+            ...idempotencyKey(idempotency.key),
+            entity: 'IdempotencyKey',
+            runId: run.id,
+            requestHash: idempotency.requestHash,
+            createdAt: now.toISOString(),
+            expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          } as never,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    try {
+      await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
+      return { created: true, run };
+    } catch (error) {
+      if (idempotency && error instanceof TransactionCanceledException && error.CancellationReasons?.at(-1)?.Code === 'ConditionalCheckFailed') {
+        const existing = await this.#get(idempotencyKey(idempotency.key));
+        if (existing) return { created: false, runId: String(existing.runId), requestHash: String(existing.requestHash) };
+      }
+      return rethrowAwsError(error, 'recording the run');
+    }
+  }
+
+  async get(runId: string): Promise<Run | undefined> {
+    const item = await this.#get(runKey(runId));
+    return item ? fromItem<Run>(item) : undefined;
+  }
+
+  async getWithTasks(runId: string): Promise<{ run: Run; tasks: Task[] } | undefined> {
+    // `sk >= 'RUN'` selects the run and its tasks: 'EVENT#…' sorts before 'RUN', 'TASK#…' after.
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk >= :run',
+      ExpressionAttributeValues: { ':pk': runPk(runId), ':run': 'RUN' },
+    });
+    const runItemFound = items.find((item) => item.sk === 'RUN');
+    if (!runItemFound) return undefined;
+    const tasks = items.filter((item) => String(item.sk).startsWith('TASK#')).map((item) => fromItem<Task>(item));
+    return { run: fromItem<Run>(runItemFound), tasks };
+  }
+
+  async commit(runId: string, change: RunChange): Promise<Run> {
+    for (let attempt = 1; ; attempt += 1) {
+      const head = await this.get(runId);
+      if (!head) throw new RunNotFound(`run ${runId} does not exist`);
+      if (change.expectStatus && !change.expectStatus.includes(head.status)) {
+        throw new InvalidRunTransition(`run ${runId} is ${head.status}; expected ${change.expectStatus.join(' or ')}`);
+      }
+      const now = this.#clock();
+      const events = sealEvents(head, change.events, now);
+      const updated: Run = {
+        ...head,
+        ...change.run,
+        updatedAt: now.toISOString(),
+        eventSeq: head.eventSeq + events.length,
+        lastEventHash: events.at(-1)?.hash ?? head.lastEventHash,
+      };
+      const runSet = setExpression({ ...change.run, updatedAt: updated.updatedAt, eventSeq: updated.eventSeq, lastEventHash: updated.lastEventHash }, 'r');
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        {
+          Update: {
+            TableName: this.#table,
+            Key: runKey(runId),
+            UpdateExpression: runSet.expression,
+            ConditionExpression: '#expectedSeq = :expectedSeq',
+            ExpressionAttributeNames: { ...runSet.names, '#expectedSeq': 'eventSeq' },
+            ExpressionAttributeValues: { ...runSet.values, ':expectedSeq': head.eventSeq },
+          },
+        },
+      ];
+      for (const task of change.tasks ?? []) {
+        const taskSet = setExpression(task.patch, 't');
+        const statusCondition = task.expectStatus?.length
+          ? ` AND #taskStatus IN (${task.expectStatus.map((_, i) => `:expect${i}`).join(', ')})`
+          : '';
+        items.push({
+          Update: {
+            TableName: this.#table,
+            Key: taskKey(runId, task.index),
+            UpdateExpression: taskSet.expression,
+            ConditionExpression: `attribute_exists(pk)${statusCondition}`,
+            ExpressionAttributeNames: { ...taskSet.names, ...(statusCondition ? { '#taskStatus': 'status' } : {}) },
+            ExpressionAttributeValues: {
+              ...taskSet.values,
+              ...Object.fromEntries((task.expectStatus ?? []).map((status, i) => [`:expect${i}`, status])),
+            },
+          },
+        });
+      }
+      for (const event of events) {
+        items.push({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } });
+      }
+
+      try {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
+        return updated;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) rethrowAwsError(error, `updating run ${runId}`);
+        const reasons = error.CancellationReasons ?? [];
+        const taskReason = reasons.slice(1, 1 + (change.tasks?.length ?? 0)).findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+        if (taskReason >= 0) {
+          const task = change.tasks![taskReason];
+          throw new ConcurrentModification(`task ${task.index} of run ${runId} is not in the expected status (${task.expectStatus?.join(' or ') ?? 'exists'})`);
+        }
+        // Another writer appended to the run first (or a transaction conflict): re-read the head and go again.
+        if (attempt >= MAX_COMMIT_ATTEMPTS) {
+          throw new TransientError(`run ${runId} kept changing under us; gave up after ${attempt} attempts`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  async listEvents(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<Page<RunEvent>> {
+    const limit = Math.min(Math.max(options.limit ?? 1000, 1), 1000);
+    const items = await this.#queryAll(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': runPk(runId),
+          ':from': eventKey(runId, (options.afterSeq ?? 0) + 1).sk,
+          ':to': eventKey(runId, 9_999_999_999).sk,
+        },
+      },
+      limit,
+    );
+    const events = items.map((item) => fromItem<RunEvent>(item));
+    const last = events.at(-1);
+    return { items: events, nextCursor: events.length === limit && last ? String(last.seq) : undefined };
+  }
+
+  async listRuns(options: { limit?: number; cursor?: string } = {}): Promise<Page<Run>> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 100);
+    try {
+      const result = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :runs',
+          ExpressionAttributeValues: { ':runs': 'RUNS' },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+        }),
+      );
+      return {
+        items: (result.Items ?? []).map((item) => fromItem<Run>(item)),
+        nextCursor: result.LastEvaluatedKey ? Buffer.from(JSON.stringify(result.LastEvaluatedKey)).toString('base64url') : undefined,
+      };
+    } catch (error) {
+      return rethrowAwsError(error, 'listing runs');
+    }
+  }
+
+  async #get(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    try {
+      const result = await this.#db.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+      return result.Item;
+    } catch (error) {
+      return rethrowAwsError(error, 'reading the state table');
+    }
+  }
+
+  async #queryAll(
+    query: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const result = await this.#db.send(
+          new QueryCommand({
+            TableName: this.#table,
+            ...query,
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+            Limit: Number.isFinite(limit) ? limit - items.length : undefined,
+          }),
+        );
+        items.push(...(result.Items ?? []));
+        startKey = result.LastEvaluatedKey;
+      } while (startKey && items.length < limit);
+    } catch (error) {
+      return rethrowAwsError(error, 'querying the state table');
+    }
+    return items;
+  }
+}
+
+/** `SET #r0 = :r0, …` for the defined members of a patch. */
+function setExpression(patch: Record<string, unknown>, prefix: string) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const parts: string[] = [];
+  let i = 0;
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    names[`#${prefix}${i}`] = name;
+    values[`:${prefix}${i}`] = value;
+    parts.push(`#${prefix}${i} = :${prefix}${i}`);
+    i += 1;
+  }
+  return { expression: `SET ${parts.join(', ')}`, names, values };
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (key && typeof key === 'object' && (key as Record<string, unknown>).gsi1pk === 'RUNS') return key as Record<string, unknown>;
+  } catch {
+    // fall through to the refusal below
+  }
+  throw new ValidationFailed('cursor is not one this API returned', { field: 'cursor' });
+}

@@ -1,0 +1,147 @@
+/**
+ * Maestro's errors are values with names. The `name` is an API: the ASL's Retry/Catch match on it,
+ * the HTTP layer maps it to a stable `code` and status, and the audit trail records it.
+ */
+
+/** The small, documented set every failure belongs to; it decides retries and shows in metrics. */
+export const ErrorCategory = {
+  validation: 'validation',
+  policy: 'policy',
+  safety: 'safety',
+  transient: 'transient',
+  dependency: 'dependency',
+  conflict: 'conflict',
+  internal: 'internal',
+} as const;
+export type ErrorCategory = (typeof ErrorCategory)[keyof typeof ErrorCategory];
+
+export interface MaestroErrorOptions {
+  /** The request field the error is about, in `tasks[0].params.bucket` form. */
+  field?: string;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class MaestroError extends Error {
+  /** HTTP status when this error reaches the API. */
+  readonly status: number = 500;
+  readonly category: ErrorCategory = ErrorCategory.internal;
+  readonly field?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(message: string, options: MaestroErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.field = options.field;
+    this.details = options.details;
+  }
+
+  /** The stable code callers see; the class name, by design. */
+  get code(): string {
+    return this.name;
+  }
+}
+
+export class ValidationFailed extends MaestroError {
+  override readonly status = 400;
+  override readonly category = ErrorCategory.validation;
+}
+export class InvalidJson extends MaestroError {
+  override readonly status = 400;
+  override readonly category = ErrorCategory.validation;
+}
+export class PayloadTooLarge extends MaestroError {
+  override readonly status = 413;
+  override readonly category = ErrorCategory.validation;
+}
+export class UnsupportedMediaType extends MaestroError {
+  override readonly status = 415;
+  override readonly category = ErrorCategory.validation;
+}
+export class UnknownAction extends MaestroError {
+  override readonly status = 400;
+  override readonly category = ErrorCategory.validation;
+}
+export class RouteNotFound extends MaestroError {
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+export class MethodNotAllowed extends MaestroError {
+  override readonly status = 405;
+  override readonly category = ErrorCategory.validation;
+}
+export class RunNotFound extends MaestroError {
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+export class Unauthenticated extends MaestroError {
+  override readonly status = 401;
+  override readonly category = ErrorCategory.policy;
+}
+export class Forbidden extends MaestroError {
+  override readonly status = 403;
+  override readonly category = ErrorCategory.policy;
+}
+/** The same Idempotency-Key was sent with a different body. */
+export class IdempotencyKeyReused extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** The run is not in a status that allows the requested step (a replay, a race, or a cancel). */
+export class InvalidRunTransition extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+export class RunAlreadyFinished extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+export class RunCancelled extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** What the plan read has changed since: applying would overwrite someone else's change. */
+export class StalePlan extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** Another writer changed the same record between our read and our write; retrying may succeed. */
+export class ConcurrentModification extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+export class VerificationFailed extends MaestroError {
+  override readonly status = 422;
+  override readonly category = ErrorCategory.safety;
+}
+/** An action reported a failure of its own (a missing bucket, a refused write...). */
+export class ActionFailed extends MaestroError {
+  override readonly status = 422;
+  override readonly category = ErrorCategory.dependency;
+}
+/** A dependency was briefly unavailable (throttling, a 5xx, a network blip): the workflow retries it. */
+export class TransientError extends MaestroError {
+  override readonly status = 503;
+  override readonly category = ErrorCategory.transient;
+}
+/** A task token that is unknown, already used or timed out: the wait it belonged to is over. */
+export class TaskTokenInvalid extends MaestroError {
+  override readonly status = 410;
+  override readonly category = ErrorCategory.conflict;
+}
+export class WorkflowUnavailable extends MaestroError {
+  override readonly status = 503;
+  override readonly category = ErrorCategory.dependency;
+}
+
+/** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
+export function isExposed(error: unknown): error is MaestroError {
+  return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable;
+}
+
+/** A plain, serializable summary of any error, for events and the workflow's Catch payloads. */
+export function describeError(error: unknown): { name: string; message: string; category: ErrorCategory } {
+  if (error instanceof MaestroError) return { name: error.name, message: error.message, category: error.category };
+  if (error instanceof Error) return { name: error.name, message: error.message, category: ErrorCategory.internal };
+  return { name: 'Error', message: String(error), category: ErrorCategory.internal };
+}

@@ -1,0 +1,65 @@
+import { InvalidRunTransition, TransientError, describeError } from '../errors.ts';
+import type { RunDeps } from './deps.ts';
+import { assertNotCancelled, loadRun } from './load-run.ts';
+import { RunStatus, TaskStatus } from './model.ts';
+import type { TaskStatus as TaskStatusType } from './model.ts';
+
+const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatus.VERIFIED]);
+
+/**
+ * Applies one task from its recorded plan. A task already applied returns its recorded outcome
+ * without calling the action again; a task caught mid-apply by a crash is applied again under the
+ * same idempotency key, which the action uses to recognise its own earlier write.
+ */
+export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }): Promise<{ status: TaskStatusType }> {
+  const { run, tasks } = await loadRun(deps, input.runId);
+  assertNotCancelled(run);
+  const task = tasks.find((candidate) => candidate.index === input.taskIndex);
+  if (!task) throw new InvalidRunTransition(`run ${run.id} has no task ${input.taskIndex}`);
+  if (DONE.has(task.status)) return { status: task.status };
+  if (!task.plan || (task.status !== TaskStatus.PLANNED && task.status !== TaskStatus.APPLYING)) {
+    throw new InvalidRunTransition(`task ${task.index} of run ${run.id} is ${task.status}; only a planned task can be applied`);
+  }
+  if (run.status !== RunStatus.PLANNED && run.status !== RunStatus.AWAITING_APPROVAL && run.status !== RunStatus.APPLYING) {
+    throw new InvalidRunTransition(`run ${run.id} is ${run.status}; it cannot apply`);
+  }
+
+  const action = deps.catalog.get(task.action, task.actionVersion);
+  const attempt = task.attempt + 1;
+  await deps.runs.commit(run.id, {
+    expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
+    run: run.status === RunStatus.APPLYING ? undefined : { status: RunStatus.APPLYING },
+    tasks: [{ index: task.index, expectStatus: [TaskStatus.PLANNED, TaskStatus.APPLYING], patch: { status: TaskStatus.APPLYING, attempt, updatedAt: deps.clock().toISOString() } }],
+    events: [
+      ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
+      { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt } },
+    ],
+  });
+
+  let outcome: Record<string, unknown>;
+  try {
+    outcome = await action.apply(task.plan, deps.actionContext(run, task));
+  } catch (error) {
+    const described = describeError(error);
+    // A transient failure leaves the task APPLYING: the workflow retries it under the same key.
+    const retryable = error instanceof TransientError;
+    await deps.runs.commit(run.id, {
+      tasks: retryable ? [] : [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
+      events: [
+        {
+          type: retryable ? 'TaskAttemptFailed' : 'TaskFailed',
+          level: retryable ? 'WARN' : 'ERROR',
+          taskIndex: task.index,
+          message: `${task.action} failed${retryable ? ' (will retry)' : ''}: ${described.message}`,
+          payload: { error: described, attempt },
+        },
+      ],
+    });
+    throw error;
+  }
+  await deps.runs.commit(run.id, {
+    tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
+    events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { outcome } }],
+  });
+  return { status: TaskStatus.APPLIED };
+}

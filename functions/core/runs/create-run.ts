@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { digestOf } from '../canonical-json.ts';
+import { IdempotencyKeyReused, WorkflowUnavailable, describeError } from '../errors.ts';
+import { parseOrThrow } from '../validation.ts';
+import type { RunDeps } from './deps.ts';
+import { taskIdempotencyKey } from './idempotency-key.ts';
+import { RunStatus, TaskStatus } from './model.ts';
+import type { Principal, Run, Task } from './model.ts';
+
+/** A run's tasks, its run record, one event and an idempotency record share one DynamoDB transaction (100 items). */
+export const MAX_TASKS_PER_RUN = 25;
+
+export const CreateRunRequest = z.strictObject({
+  goal: z.string().trim().min(1).max(500),
+  mode: z.enum(['PLAN', 'APPLY']),
+  tasks: z
+    .array(
+      z.strictObject({
+        action: z.string().min(1).max(100),
+        params: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .min(1)
+    .max(MAX_TASKS_PER_RUN),
+  reasonForAccess: z.string().trim().min(1).max(1000).optional(),
+});
+export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
+
+export interface CreateRunCommand {
+  body: unknown;
+  principal: Principal;
+  correlationId: string;
+  idempotencyKey?: string;
+}
+
+export interface CreateRunResult {
+  runId: string;
+  /** False when an earlier request with the same Idempotency-Key created the run. */
+  created: boolean;
+}
+
+/**
+ * Validates a run request against the catalog, records the run PENDING with its tasks, and starts
+ * its workflow. A repeated Idempotency-Key with the same body returns the first run (and makes sure
+ * its workflow runs); with another body it is refused.
+ */
+export async function createRun(deps: RunDeps, command: CreateRunCommand): Promise<CreateRunResult> {
+  const request = parseOrThrow(CreateRunRequest, command.body);
+  const resolved = request.tasks.map((task, index) => {
+    const action = deps.catalog.get(task.action, undefined, `tasks[${index}].action`);
+    const params = parseOrThrow(action.schema, task.params, `tasks[${index}].params`) as Record<string, unknown>;
+    return { action, params };
+  });
+
+  const now = deps.clock().toISOString();
+  const runId = deps.newId();
+  const requestHash = digestOf({ principal: command.principal.id, request });
+  const run: Run = {
+    id: runId,
+    goal: request.goal,
+    mode: request.mode,
+    environment: 'dev',
+    status: RunStatus.PENDING,
+    autonomy: 3,
+    reasonForAccess: request.reasonForAccess,
+    requestedBy: command.principal.id,
+    correlationId: command.correlationId,
+    createdAt: now,
+    updatedAt: now,
+    taskCount: resolved.length,
+    eventSeq: 0,
+    lastEventHash: '',
+  };
+  const tasks: Task[] = resolved.map(({ action, params }, index) => ({
+    runId,
+    index,
+    action: action.name,
+    actionVersion: action.version,
+    params,
+    status: TaskStatus.PENDING,
+    attempt: 0,
+    idempotencyKey: taskIdempotencyKey({ runId, taskIndex: index, action: action.name, actionVersion: action.version, params }),
+    updatedAt: now,
+  }));
+
+  const result = await deps.runs.create({
+    run,
+    tasks,
+    events: [
+      {
+        type: 'RunRequested',
+        message: `${command.principal.id} requested a ${request.mode} run: ${request.goal}`,
+        actor: command.principal.id,
+        payload: { mode: request.mode, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
+      },
+    ],
+    idempotency: command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined,
+  });
+
+  if (!result.created) {
+    if (result.requestHash !== requestHash) {
+      throw new IdempotencyKeyReused('this Idempotency-Key was already used with a different request body', { field: 'Idempotency-Key' });
+    }
+    const existing = await deps.runs.get(result.runId);
+    // The first request may have died between recording the run and starting its workflow.
+    if (existing && existing.status === RunStatus.PENDING) await startWorkflow(deps, existing);
+    return { runId: result.runId, created: false };
+  }
+  await startWorkflow(deps, result.run);
+  return { runId, created: true };
+}
+
+async function startWorkflow(deps: RunDeps, run: Run): Promise<void> {
+  let executionArn: string;
+  try {
+    executionArn = await deps.engine.startRun({ runId: run.id, correlationId: run.correlationId });
+  } catch (error) {
+    await deps.runs.commit(run.id, {
+      expectStatus: [RunStatus.PENDING],
+      run: { status: RunStatus.FAILED, finishedAt: deps.clock().toISOString(), error: describeError(error) },
+      events: [{ type: 'RunFailed', level: 'ERROR', message: 'the workflow could not be started', payload: { error: describeError(error) } }],
+    });
+    throw new WorkflowUnavailable('the run was recorded but its workflow could not be started; it is marked FAILED', { cause: error });
+  }
+  if (run.executionArn !== executionArn) {
+    await deps.runs.commit(run.id, {
+      run: { executionArn },
+      events: [{ type: 'WorkflowStarted', message: 'workflow execution started', payload: { executionArn } }],
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import type { RunDeps } from './deps.ts';
+import { loadRun } from './load-run.ts';
+import { RunStatus, isFinished } from './model.ts';
+import type { RunError } from './model.ts';
+import { normaliseWorkflowError } from './roll-back-run.ts';
+
+export interface WorkflowResult {
+  outcome: 'PLANNED' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+  error?: unknown;
+}
+
+/** Failures whose cause makes the run end in a status of its own rather than FAILED. */
+const STATUS_FOR_ERROR: Record<string, RunStatus> = {
+  'States.Timeout': RunStatus.EXPIRED,
+  'States.HeartbeatTimeout': RunStatus.EXPIRED,
+  ApprovalRejected: RunStatus.REJECTED,
+  ApprovalExpired: RunStatus.EXPIRED,
+  PolicyDenied: RunStatus.DENIED,
+  RunCancelled: RunStatus.CANCELLED,
+};
+
+export function finalStatus(result: WorkflowResult, error: RunError | undefined): RunStatus {
+  if (result.outcome !== 'FAILED') return result.outcome;
+  return (error && STATUS_FOR_ERROR[error.name]) ?? RunStatus.FAILED;
+}
+
+const EVENT_FOR_STATUS: Partial<Record<RunStatus, string>> = {
+  PLANNED: 'RunPlanOnlyFinished',
+  SUCCEEDED: 'RunSucceeded',
+  ROLLED_BACK: 'RunRolledBack',
+  FAILED: 'RunFailed',
+  EXPIRED: 'RunExpired',
+  REJECTED: 'RunRejected',
+  DENIED: 'RunDenied',
+};
+
+/** Records how the run ended. A run that already ended (a cancel, a replay) keeps its status. */
+export async function finalizeRun(deps: RunDeps, input: { runId: string; result: WorkflowResult }): Promise<{ status: RunStatus }> {
+  const { run } = await loadRun(deps, input.runId);
+  if (isFinished(run)) return { status: run.status };
+  const error = input.result.error === undefined ? undefined : normaliseWorkflowError(input.result.error);
+  const status = finalStatus(input.result, error);
+  const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
+  await deps.runs.commit(run.id, {
+    run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
+    events: [
+      {
+        type: EVENT_FOR_STATUS[status] ?? `Run${status}`,
+        level: failed ? 'ERROR' : 'INFO',
+        message: failed && error ? `run ended ${status}: ${error.name}: ${error.message}` : `run ended ${status}`,
+        payload: error ? { status, error } : { status },
+      },
+    ],
+  });
+  return { status };
+}

@@ -1,0 +1,141 @@
+/** The run, task and event records, as DESIGN.md's data model describes them. */
+
+export const RunStatus = {
+  PENDING: 'PENDING',
+  PLANNING: 'PLANNING',
+  PLANNED: 'PLANNED',
+  AWAITING_APPROVAL: 'AWAITING_APPROVAL',
+  APPLYING: 'APPLYING',
+  VERIFYING: 'VERIFYING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  ROLLING_BACK: 'ROLLING_BACK',
+  ROLLED_BACK: 'ROLLED_BACK',
+  REJECTED: 'REJECTED',
+  EXPIRED: 'EXPIRED',
+  CANCELLED: 'CANCELLED',
+  DENIED: 'DENIED',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export const RunMode = { PLAN: 'PLAN', APPLY: 'APPLY' } as const;
+export type RunMode = (typeof RunMode)[keyof typeof RunMode];
+
+export const TaskStatus = {
+  PENDING: 'PENDING',
+  PLANNED: 'PLANNED',
+  APPLYING: 'APPLYING',
+  APPLIED: 'APPLIED',
+  VERIFIED: 'VERIFIED',
+  FAILED: 'FAILED',
+  ROLLED_BACK: 'ROLLED_BACK',
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+/** What a plan says a task will do to its resource. */
+export interface TaskPlan {
+  /** One line for people: "update s3://maestro-demo/hello.txt (12 → 18 bytes)". */
+  summary: string;
+  change: 'create' | 'update' | 'delete' | 'none' | 'read';
+  /** The resource the task acts on, as a URI (`s3://bucket/key`, `dynamodb://table/{key}`). */
+  resource: string;
+  /** A unified diff of the resource before and after, for review. */
+  diff: string;
+  /** What apply re-checks before writing (ETag, version, item image): a changed value is a StalePlan. */
+  preconditions: Record<string, unknown>;
+  /** Action-private data that apply, verify and rollback need. */
+  data: Record<string, unknown>;
+}
+
+export interface RunError {
+  name: string;
+  message: string;
+  category?: string;
+}
+
+export interface Principal {
+  id: string;
+  roles: readonly string[];
+}
+
+export interface Run {
+  id: string;
+  goal: string;
+  mode: RunMode;
+  environment: string;
+  status: RunStatus;
+  autonomy: number;
+  reasonForAccess?: string;
+  requestedBy: string;
+  correlationId: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  executionArn?: string;
+  planDigest?: string;
+  taskCount: number;
+  error?: RunError;
+  /** Sequence number of the last event; every change to the run appends at least one event. */
+  eventSeq: number;
+  /** Hash of the last event: the head of the run's tamper-evident chain. */
+  lastEventHash: string;
+}
+
+export interface Task {
+  runId: string;
+  index: number;
+  action: string;
+  actionVersion: string;
+  params: Record<string, unknown>;
+  status: TaskStatus;
+  attempt: number;
+  idempotencyKey: string;
+  plan?: TaskPlan;
+  outcome?: Record<string, unknown>;
+  error?: RunError;
+  updatedAt: string;
+}
+
+export const EventLevel = { INFO: 'INFO', WARN: 'WARN', ERROR: 'ERROR' } as const;
+export type EventLevel = (typeof EventLevel)[keyof typeof EventLevel];
+
+/** An event before the journal gives it a place in the chain. */
+export interface EventDraft {
+  type: string;
+  level?: EventLevel;
+  message: string;
+  taskIndex?: number;
+  payload?: Record<string, unknown>;
+  actor?: string;
+}
+
+export interface RunEvent {
+  runId: string;
+  seq: number;
+  type: string;
+  level: EventLevel;
+  message: string;
+  taskIndex?: number;
+  payload?: Record<string, unknown>;
+  actor?: string;
+  correlationId: string;
+  ts: string;
+  prevHash: string;
+  hash: string;
+}
+
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
+  RunStatus.SUCCEEDED,
+  RunStatus.FAILED,
+  RunStatus.ROLLED_BACK,
+  RunStatus.REJECTED,
+  RunStatus.EXPIRED,
+  RunStatus.CANCELLED,
+  RunStatus.DENIED,
+]);
+
+/** PLANNED is final for a PLAN-mode run once it has been finalized (it then has `finishedAt`). */
+export function isFinished(run: Pick<Run, 'status' | 'finishedAt'>): boolean {
+  return TERMINAL_STATUSES.has(run.status) || run.finishedAt !== undefined;
+}

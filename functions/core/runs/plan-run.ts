@@ -1,0 +1,57 @@
+import { digestOf } from '../canonical-json.ts';
+import { describeError } from '../errors.ts';
+import type { RunDeps } from './deps.ts';
+import { assertNotCancelled, loadRun } from './load-run.ts';
+import { RunStatus, TaskStatus } from './model.ts';
+import type { TaskPlan } from './model.ts';
+
+export interface PlanResult {
+  planDigest: string;
+  /** How many tasks would change something. */
+  changes: number;
+}
+
+/**
+ * Plans every task, without side effects, and records the plans, their diffs and the run's plan
+ * digest (what an approval will be bound to). A replay of a planned run returns the recorded digest.
+ */
+export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult> {
+  const { run, tasks } = await loadRun(deps, runId);
+  assertNotCancelled(run);
+  if (run.status !== RunStatus.PLANNING && run.planDigest) {
+    return { planDigest: run.planDigest, changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length };
+  }
+
+  const plans: TaskPlan[] = [];
+  for (const task of tasks) {
+    const action = deps.catalog.get(task.action, task.actionVersion);
+    try {
+      plans.push(await action.plan(action.schema.parse(task.params), deps.actionContext(run, task)));
+    } catch (error) {
+      await deps.runs.commit(runId, {
+        tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: describeError(error), updatedAt: deps.clock().toISOString() } }],
+        events: [{ type: 'TaskPlanFailed', level: 'ERROR', taskIndex: task.index, message: `planning ${task.action} failed: ${describeError(error).message}`, payload: { error: describeError(error) } }],
+      });
+      throw error;
+    }
+  }
+
+  const planDigest = digestOf(tasks.map((task, index) => ({ action: task.action, version: task.actionVersion, plan: plans[index] })));
+  const changes = plans.filter((plan) => plan.change !== 'none').length;
+  const now = deps.clock().toISOString();
+  await deps.runs.commit(runId, {
+    expectStatus: [RunStatus.PLANNING],
+    run: { status: RunStatus.PLANNED, planDigest },
+    tasks: tasks.map((task, index) => ({ index: task.index, patch: { status: TaskStatus.PLANNED, plan: plans[index], updatedAt: now } })),
+    events: [
+      ...tasks.map((task, index) => ({
+        type: 'TaskPlanned',
+        taskIndex: task.index,
+        message: `${task.action}: ${plans[index].summary}`,
+        payload: { change: plans[index].change, resource: plans[index].resource },
+      })),
+      { type: 'RunPlanned', message: `plan ready: ${changes} change(s) in ${tasks.length} task(s)`, payload: { planDigest, changes } },
+    ],
+  });
+  return { planDigest, changes };
+}

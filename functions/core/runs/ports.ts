@@ -1,0 +1,52 @@
+import type { EventDraft, Run, RunEvent, RunStatus, Task, TaskStatus } from './model.ts';
+
+/** A change to one run, committed atomically with the events that announce it. */
+export interface RunChange {
+  /** The run must be in one of these statuses, or the change is refused with InvalidRunTransition. */
+  expectStatus?: readonly RunStatus[];
+  run?: Partial<Omit<Run, 'id' | 'eventSeq' | 'lastEventHash'>>;
+  tasks?: readonly TaskChange[];
+  events: readonly EventDraft[];
+}
+
+export interface TaskChange {
+  index: number;
+  /** The task must be in one of these statuses, or the change is refused with ConcurrentModification. */
+  expectStatus?: readonly TaskStatus[];
+  patch: Partial<Omit<Task, 'runId' | 'index'>>;
+}
+
+export interface NewRun {
+  run: Run;
+  tasks: readonly Task[];
+  events: readonly EventDraft[];
+  /** An Idempotency-Key: a second create with the same key returns the first run. */
+  idempotency?: { key: string; requestHash: string };
+}
+
+export type CreateRunResult = { created: true; run: Run } | { created: false; runId: string; requestHash: string };
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+/** Where runs, their tasks and their events live (DynamoDB in both AWS and the embedded stack). */
+export interface RunRepository {
+  create(newRun: NewRun): Promise<CreateRunResult>;
+  get(runId: string): Promise<Run | undefined>;
+  getWithTasks(runId: string): Promise<{ run: Run; tasks: Task[] } | undefined>;
+  /** Applies a change under optimistic concurrency and returns the run as it now is. */
+  commit(runId: string, change: RunChange): Promise<Run>;
+  listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<Page<RunEvent>>;
+  listRuns(options?: { limit?: number; cursor?: string }): Promise<Page<Run>>;
+}
+
+/** The workflow engine running `statemachines/run.asl.json` (Step Functions, or the local stand-in). */
+export interface WorkflowEngine {
+  /** Starts the run's execution; idempotent by run id. Returns the execution ARN. */
+  startRun(input: { runId: string; correlationId: string }): Promise<string>;
+  stopRun(executionArn: string, reason: string): Promise<void>;
+  completeWait(taskToken: string, output: Record<string, unknown>): Promise<void>;
+  failWait(taskToken: string, error: string, cause: string): Promise<void>;
+}

@@ -1,0 +1,71 @@
+import { describeError } from '../errors.ts';
+import type { RunDeps } from './deps.ts';
+import { loadRun } from './load-run.ts';
+import { RunStatus, TaskStatus } from './model.ts';
+import type { RunError, TaskStatus as TaskStatusType } from './model.ts';
+
+/** Tasks whose effects may exist: applied ones, and ones a crash or failure caught mid-apply. */
+const MAY_HAVE_EFFECTS: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLYING, TaskStatus.APPLIED, TaskStatus.VERIFIED, TaskStatus.FAILED]);
+
+export interface RollBackResult {
+  outcome: 'ROLLED_BACK' | 'FAILED';
+  error: RunError;
+}
+
+/**
+ * Compensates, in reverse order, every task that may have changed something. The compensation list
+ * is data (the tasks' statuses), so a replayed rollback skips what it already undid.
+ */
+export async function rollBackRun(deps: RunDeps, input: { runId: string; error: unknown }): Promise<RollBackResult> {
+  const { run, tasks } = await loadRun(deps, input.runId);
+  const error = normaliseWorkflowError(input.error);
+  const toUndo = tasks.filter((task) => MAY_HAVE_EFFECTS.has(task.status) && task.plan).reverse();
+  const alreadyUndone = tasks.some((task) => task.status === TaskStatus.ROLLED_BACK);
+  if (toUndo.length === 0) return { outcome: alreadyUndone ? 'ROLLED_BACK' : 'FAILED', error };
+
+  const cancelled = run.status === RunStatus.CANCELLED;
+  if (run.status !== RunStatus.ROLLING_BACK) {
+    await deps.runs.commit(run.id, {
+      run: cancelled ? undefined : { status: RunStatus.ROLLING_BACK },
+      events: [{ type: 'RollbackStarted', level: 'WARN', message: `rolling back ${toUndo.length} task(s) after ${error.name}: ${error.message}`, payload: { error } }],
+    });
+  }
+  for (const task of toUndo) {
+    const action = deps.catalog.get(task.action, task.actionVersion);
+    try {
+      await action.rollback(task.plan!, task.outcome, deps.actionContext(run, task));
+    } catch (rollbackError) {
+      const described = describeError(rollbackError);
+      await deps.runs.commit(run.id, {
+        events: [{ type: 'TaskRollbackFailed', level: 'ERROR', taskIndex: task.index, message: `${task.action}: rollback failed: ${described.message}`, payload: { error: described } }],
+      });
+      throw rollbackError;
+    }
+    await deps.runs.commit(run.id, {
+      tasks: [{ index: task.index, patch: { status: TaskStatus.ROLLED_BACK, updatedAt: deps.clock().toISOString() } }],
+      events: [{ type: 'TaskRolledBack', taskIndex: task.index, message: `${task.action}: rolled back` }],
+    });
+  }
+  return { outcome: 'ROLLED_BACK', error };
+}
+
+/** The workflow hands over Step Functions' `{Error, Cause}`; Cause is often our error as JSON text. */
+export function normaliseWorkflowError(raw: unknown): RunError {
+  if (raw && typeof raw === 'object' && 'Error' in raw) {
+    const { Error: name, Cause: cause } = raw as { Error?: unknown; Cause?: unknown };
+    let message = typeof cause === 'string' ? cause : '';
+    try {
+      const parsed = JSON.parse(message) as { errorMessage?: unknown; message?: unknown };
+      if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+      else if (typeof parsed.message === 'string') message = parsed.message;
+    } catch {
+      // Cause was plain text.
+    }
+    return { name: String(name), message };
+  }
+  if (raw && typeof raw === 'object' && 'name' in raw) {
+    const { name, message } = raw as { name: unknown; message?: unknown };
+    return { name: String(name), message: String(message ?? '') };
+  }
+  return { name: 'Unknown', message: raw === undefined ? '' : String(raw) };
+}

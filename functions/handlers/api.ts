@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { MethodNotAllowed, RouteNotFound } from '../core/errors.ts';
+import { authenticate, headerValue } from './api/authenticate.ts';
+import { errorResponse, json } from './api/http.ts';
+import { operations } from './api/operations.ts';
+import { apiRoutes } from './api/routes.ts';
+import { handlerDeps } from './shared/deps.ts';
+import { logger } from './shared/logger.ts';
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The HTTP API (API Gateway REST proxy events): route, authenticate, call the operation, map errors. */
+export async function handleApiEvent(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const offered = headerValue(event, 'x-correlation-id');
+  const correlationId = offered && CORRELATION_ID.test(offered) ? offered : randomUUID();
+  logger.appendKeys({ correlation_id: correlationId });
+  let response: APIGatewayProxyResult;
+  try {
+    response = await route(event, correlationId);
+  } catch (error) {
+    response = errorResponse(error, correlationId);
+    if (response.statusCode >= 500) logger.error('request failed', { error: error as Error });
+  }
+  response.headers = { ...response.headers, 'x-correlation-id': correlationId };
+  return response;
+}
+
+async function route(event: APIGatewayProxyEvent, correlationId: string): Promise<APIGatewayProxyResult> {
+  const candidates = apiRoutes.filter((candidate) => candidate.resource === event.resource);
+  if (candidates.length === 0) throw new RouteNotFound(`no route for ${event.path}`);
+  const found = candidates.find((candidate) => candidate.method === event.httpMethod);
+  if (!found) throw new MethodNotAllowed(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((c) => c.method).join(', ')}`);
+  if (found.operation === 'health') return json(200, { status: 'ok' });
+  const deps = handlerDeps();
+  const principal = authenticate(event, deps.config);
+  logger.appendKeys({ principal: principal.id });
+  return operations[found.operation]({ event, deps, principal, correlationId });
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(handleApiEvent);

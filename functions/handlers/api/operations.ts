@@ -1,0 +1,77 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { Role, requireRole } from '../../core/auth.ts';
+import { RunNotFound } from '../../core/errors.ts';
+import { cancelRun } from '../../core/runs/cancel-run.ts';
+import { createRun } from '../../core/runs/create-run.ts';
+import type { Principal } from '../../core/runs/model.ts';
+import { eventView, runView } from '../../core/runs/run-view.ts';
+import { parseOrThrow } from '../../core/validation.ts';
+import type { HandlerDeps } from '../shared/deps.ts';
+import { headerValue } from './authenticate.ts';
+import { json, readJsonBody } from './http.ts';
+import type { ApiOperation } from './routes.ts';
+
+export interface OperationRequest {
+  event: APIGatewayProxyEvent;
+  deps: HandlerDeps;
+  principal: Principal;
+  correlationId: string;
+}
+
+type Operation = (request: OperationRequest) => Promise<APIGatewayProxyResult>;
+
+const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
+const EventsQuery = z.strictObject({
+  afterSeq: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+const RunsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(2048).optional(),
+});
+const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
+const IdempotencyKeyHeader = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters').optional();
+
+const runIdOf = (event: APIGatewayProxyEvent) => parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
+
+/** The operations behind the routes in routes.ts; `health` is served without authentication. */
+export const operations: Record<Exclude<ApiOperation, 'health'>, Operation> = {
+  async createRun({ event, deps, principal, correlationId }) {
+    requireRole(principal, Role.operator, Role.admin);
+    const idempotencyKey = parseOrThrow(IdempotencyKeyHeader, headerValue(event, 'idempotency-key'), 'Idempotency-Key');
+    const result = await createRun(deps, { body: readJsonBody(event), principal, correlationId, idempotencyKey });
+    return json(result.created ? 201 : 200, { runId: result.runId, created: result.created, links: links(result.runId) }, { location: `/runs/${result.runId}` });
+  },
+
+  async listRuns({ event, deps }) {
+    const query = parseOrThrow(RunsQuery, event.queryStringParameters ?? {});
+    const page = await deps.runs.listRuns(query);
+    return json(200, { runs: page.items.map((run) => runView(run)), nextCursor: page.nextCursor });
+  },
+
+  async getRun({ event, deps }) {
+    const runId = runIdOf(event);
+    const found = await deps.runs.getWithTasks(runId);
+    if (!found) throw new RunNotFound(`run ${runId} does not exist`, { field: 'id' });
+    return json(200, { run: runView(found.run, found.tasks), links: links(runId) });
+  },
+
+  async listRunEvents({ event, deps }) {
+    const runId = runIdOf(event);
+    const query = parseOrThrow(EventsQuery, event.queryStringParameters ?? {});
+    if (!(await deps.runs.get(runId))) throw new RunNotFound(`run ${runId} does not exist`, { field: 'id' });
+    const page = await deps.runs.listEvents(runId, query);
+    return json(200, { runId, events: page.items.map(eventView), nextAfterSeq: page.nextCursor ? Number(page.nextCursor) : undefined });
+  },
+
+  async cancelRun({ event, deps, principal }) {
+    requireRole(principal, Role.operator, Role.admin);
+    const runId = runIdOf(event);
+    const body = parseOrThrow(CancelBody, readJsonBody(event));
+    const run = await cancelRun(deps, { runId, principal, reason: body.reason });
+    return json(202, { runId, status: run.status });
+  },
+};
+
+const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

@@ -1,0 +1,8 @@
+import { z } from 'zod';
+import { rollBackRun } from '../../core/runs/roll-back-run.ts';
+import { stepHandler } from '../shared/step-handler.ts';
+import { RunStepInput } from './step-inputs.ts';
+
+const RollBackInput = RunStepInput.extend({ error: z.unknown() });
+
+export const handler = stepHandler('RollBack', RollBackInput, (deps, input) => rollBackRun(deps, input));

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+const Flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const HandlerEnvironment = z.object({
+  MAESTRO_STATE_TABLE: z.string().min(3, 'must name the state table'),
+  MAESTRO_RUN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  /** `iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack's bearer tokens. */
+  MAESTRO_AUTH_MODE: z.enum(['iam', 'dev-tokens']).default('iam'),
+  /** Role lists per IAM principal ARN, as JSON (`{"arn:aws:iam::1:role/ops": ["operator"]}`); others get `operator`. */
+  MAESTRO_IAM_ROLES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.array(z.string())).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of role lists' });
+        return z.NEVER;
+      }
+    }),
+  MAESTRO_S3_FORCE_PATH_STYLE: Flag.optional(),
+  AWS_ENDPOINT_URL: z.string().optional(),
+  AWS_ENDPOINT_URL_S3: z.string().optional(),
+});
+
+export interface HandlerConfig {
+  stateTable: string;
+  runStateMachineArn?: string;
+  authMode: 'iam' | 'dev-tokens';
+  iamRoles: Record<string, string[]>;
+  s3ForcePathStyle: boolean;
+}
+
+/** Reads the handlers' environment once, failing loudly with the name of the bad key. */
+export function loadHandlerConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig {
+  const parsed = HandlerEnvironment.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid handler configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    stateTable: e.MAESTRO_STATE_TABLE,
+    runStateMachineArn: e.MAESTRO_RUN_STATE_MACHINE_ARN,
+    authMode: e.MAESTRO_AUTH_MODE,
+    iamRoles: e.MAESTRO_IAM_ROLES,
+    s3ForcePathStyle: e.MAESTRO_S3_FORCE_PATH_STYLE ?? Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
+  };
+}

@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { defaultCatalog } from '../../actions/catalog.ts';
+import { DynamoItemStore } from '../../adapters/DynamoItemStore.ts';
+import { DynamoRunRepository } from '../../adapters/DynamoRunRepository.ts';
+import { S3ObjectStore } from '../../adapters/S3ObjectStore.ts';
+import { SfnWorkflowEngine } from '../../adapters/SfnWorkflowEngine.ts';
+import { createAwsClients } from '../../adapters/aws-clients.ts';
+import type { RunDeps } from '../../core/runs/deps.ts';
+import { loadHandlerConfig } from './config.ts';
+import type { HandlerConfig } from './config.ts';
+
+export interface HandlerDeps extends RunDeps {
+  config: HandlerConfig;
+}
+
+/** The composition root: builds the adapters from configuration. */
+export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): HandlerDeps {
+  const clients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
+  const objects = new S3ObjectStore(clients.s3);
+  const items = new DynamoItemStore(clients.dynamodb);
+  return {
+    config,
+    runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: config.stateTable }),
+    engine: new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.runStateMachineArn }),
+    catalog: defaultCatalog(),
+    actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey }),
+    clock: () => new Date(),
+    newId: () => randomUUID(),
+  };
+}
+
+let shared: HandlerDeps | undefined;
+
+/** One set of clients per process (per Lambda container), built on first use. */
+export function handlerDeps(): HandlerDeps {
+  shared ??= createHandlerDeps();
+  return shared;
+}
