@@ -2,12 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { resetHandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { startApiGatewayServer } from './api/ApiGatewayServer.ts';
 import type { RunningApiGatewayServer } from './api/ApiGatewayServer.ts';
 import { startDynamoDbLocal } from './dynamodb/DynamoDbLocal.ts';
 import type { RunningDynamoDbLocal } from './dynamodb/DynamoDbLocal.ts';
 import { ensureStateTable, ensureTargetTable } from './dynamodb/tables.ts';
-import { startKmsEmulator } from './kms/KmsEmulator.ts';
+import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from './kms/KmsEmulator.ts';
 import type { RunningKmsEmulator } from './kms/KmsEmulator.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { freePort } from './net.ts';
@@ -114,6 +116,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
 
+    resetHandlerDeps();
     await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });
 
     const lambdas: Record<string, LocalLambda> = {};
@@ -155,7 +158,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 async function provisionResources(input: { dynamodbUrl: string; s3Url: string; stateTable: string; demoBucket: string; demoTable: string }) {
   const dynamodb = new DynamoDBClient({});
   const s3 = new S3Client({ forcePathStyle: true });
+  const kms = new KMSClient({});
   try {
+    // The keys later workflows sign with: backup manifests (ECDSA P-256) and approval links (HMAC).
+    await ensureKmsKey(kms, MAESTRO_KMS_KEYS.manifestSigning);
+    await ensureKmsKey(kms, MAESTRO_KMS_KEYS.approvalLinks);
     await ensureStateTable(dynamodb, input.stateTable);
     await ensureTargetTable(dynamodb, input.demoTable);
     try {
@@ -167,5 +174,6 @@ async function provisionResources(input: { dynamodbUrl: string; s3Url: string; s
   } finally {
     dynamodb.destroy();
     s3.destroy();
+    kms.destroy();
   }
 }

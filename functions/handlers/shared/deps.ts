@@ -36,3 +36,8 @@ export function handlerDeps(): HandlerDeps {
   shared ??= createHandlerDeps();
   return shared;
 }
+
+/** Forgets the shared dependencies so the next call rebuilds them from the environment (the embedded stack after a restart). */
+export function resetHandlerDeps(): void {
+  shared = undefined;
+}

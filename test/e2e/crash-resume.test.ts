@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Endpoints } from '../../local/stack.ts';
+import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const children: ChildProcess[] = [];
+
+/** `npm start` as a user runs it (same entry point), on a data directory of the test's own. */
+async function startMaestro(dataDir: string): Promise<{ child: ChildProcess; endpoints: Endpoints }> {
+  const endpointsFile = join(dataDir, 'endpoints.json');
+  rmSync(endpointsFile, { force: true });
+  const child = spawn(process.execPath, [join(ROOT, 'local/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: '0', MAESTRO_DEMO: '0', AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL_KMS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(endpointsFile) || !output.includes('Ctrl-C to stop')) {
+    if (child.exitCode !== null) throw new Error(`maestro exited ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) throw new Error(`maestro did not come up: ${output}`);
+    await sleep(100);
+  }
+  return { child, endpoints: JSON.parse(readFileSync(endpointsFile, 'utf8')) as Endpoints };
+}
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('a restart never loses a run', () => {
+  it('carries on a run that was applying when the stack was SIGKILLed, from its last step, without applying twice', async () => {
+    const dataDir = tempDataDir('crash');
+    const first = await startMaestro(dataDir);
+    const created = await api(first, 'POST', '/runs', {
+      body: {
+        goal: 'survive a crash',
+        mode: 'APPLY',
+        tasks: [
+          { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'crash/before.txt', body: 'written before the crash\n' } },
+          { action: 'noop', params: { sleepMs: 4000 } },
+          { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'crash/after.txt', body: 'written after the restart\n' } },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    const runId = created.body.runId;
+    for (;;) {
+      const { body } = await api(first, 'GET', `/runs/${runId}`);
+      if (body.run.tasks[1].status === 'APPLYING') break;
+      await sleep(50);
+    }
+    first.child.kill('SIGKILL');
+    await new Promise((done) => first.child.once('exit', done));
+
+    const second = await startMaestro(dataDir);
+    const run = await waitForRun(second, runId, 60_000);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['VERIFIED', 'VERIFIED', 'VERIFIED']);
+    const events: { type: string; taskIndex?: number }[] = (await api(second, 'GET', `/runs/${runId}/events`)).body.events;
+    // Task 0 was applied once, before the crash; task 1 was caught mid-apply and applied again.
+    expect(events.filter((event) => event.type === 'TaskApplied' && event.taskIndex === 0)).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'TaskApplying' && event.taskIndex === 0)).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'TaskApplying' && event.taskIndex === 1)).toHaveLength(2);
+    expect(events.filter((event) => event.type === 'RunAdmitted')).toHaveLength(1);
+    expect(events.at(-1)?.type).toBe('RunSucceeded');
+
+    // The earlier runs are still listed after a graceful restart, too.
+    second.child.kill('SIGTERM');
+    await new Promise((done) => second.child.once('exit', done));
+    const third = await startMaestro(dataDir);
+    const listed = await api(third, 'GET', '/runs');
+    expect(listed.body.runs.map((listedRun: { id: string }) => listedRun.id)).toContain(runId);
+    third.child.kill('SIGTERM');
+    await new Promise((done) => third.child.once('exit', done));
+  }, 180_000);
+});

@@ -1,0 +1,184 @@
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmbeddedStack } from '../../local/stack.ts';
+import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+
+let stack: EmbeddedStack;
+let s3: S3Client;
+let sfn: SFNClient;
+let items: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  stack = await startTestStack('workflow');
+  // The stack points the SDK at its endpoints through AWS_ENDPOINT_URL_*, so plain clients reach it.
+  s3 = new S3Client({ forcePathStyle: true });
+  sfn = new SFNClient({});
+  items = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const bodyOf = async (key: string, versionId?: string) =>
+  (await s3.send(new GetObjectCommand({ Bucket: stack.demoBucket, Key: key, VersionId: versionId }))).Body!.transformToString();
+
+async function createRun(body: unknown) {
+  const response = await api(stack, 'POST', '/runs', { body });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body.runId as string;
+}
+
+describe('a run through HTTP → local Step Functions → handlers', () => {
+  it('applies every task, verifies, and records statuses and events in order (golden path)', async () => {
+    const runId = await createRun({
+      goal: 'golden path',
+      mode: 'APPLY',
+      reasonForAccess: 'test',
+      tasks: [
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'golden/hello.txt', body: 'hello\n' } },
+        { action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'golden', text: 'hello' } } },
+        { action: 'noop', params: { sleepMs: 10 } },
+      ],
+    });
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['VERIFIED', 'VERIFIED', 'VERIFIED']);
+    expect(run.tasks[0].plan.change).toBe('create');
+    expect(run.tasks[0].plan.diff).toContain('+hello');
+    expect(run.planDigest).toMatch(/^[0-9a-f]{64}$/);
+
+    expect(await bodyOf('golden/hello.txt')).toBe('hello\n');
+    const item = await items.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'golden' } }));
+    expect(item.Item).toEqual({ id: 'golden', text: 'hello' });
+
+    const { body } = await api(stack, 'GET', `/runs/${runId}/events`);
+    const types: string[] = body.events.map((event: { type: string }) => event.type);
+    expect(types).toEqual([
+      'RunRequested', 'WorkflowStarted', 'RunAdmitted', 'TaskPlanned', 'TaskPlanned', 'TaskPlanned', 'RunPlanned', 'ApprovalNotRequired',
+      'RunApplying', 'TaskApplying', 'TaskApplied', 'TaskApplying', 'TaskApplied', 'TaskApplying', 'TaskApplied',
+      'RunVerifying', 'TaskVerified', 'TaskVerified', 'TaskVerified', 'RunSucceeded',
+    ]);
+    expect(body.events.map((event: { seq: number }) => event.seq)).toEqual(types.map((_, i) => i + 1));
+
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('rolls back to the previous object version when Verify fails', async () => {
+    const key = 'rollback/config.txt';
+    const before = await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: key, Body: 'version one\n' }));
+    await items.send(new PutCommand({ TableName: stack.demoTable, Item: { id: 'rollback', value: 1 } }));
+    const runId = await createRun({
+      goal: 'change then fail verification',
+      mode: 'APPLY',
+      tasks: [
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'version two\n' } },
+        { action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'rollback', value: 2 } } },
+        { action: 'noop', params: { failIn: 'verify' } },
+      ],
+    });
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('ROLLED_BACK');
+    expect(run.error.name).toBe('VerificationFailed');
+    expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['ROLLED_BACK', 'ROLLED_BACK', 'ROLLED_BACK']);
+
+    expect(await bodyOf(key)).toBe('version one\n');
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: stack.demoBucket, Prefix: key }));
+    expect(versions.Versions).toHaveLength(3); // one, two, and one restored on top
+    expect(await bodyOf(key, before.VersionId)).toBe('version one\n');
+    const item = await items.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'rollback' } }));
+    expect(item.Item).toEqual({ id: 'rollback', value: 1 });
+
+    const { body } = await api(stack, 'GET', `/runs/${runId}/events`);
+    const types: string[] = body.events.map((event: { type: string }) => event.type);
+    expect(types).toContain('TaskVerificationFailed');
+    // Compensation runs in reverse order of application.
+    const undone = body.events.filter((event: { type: string }) => event.type === 'TaskRolledBack').map((event: { taskIndex: number }) => event.taskIndex);
+    expect(undone).toEqual([2, 1, 0]);
+    expect(types.at(-1)).toBe('RunRolledBack');
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('RunDidNotSucceed');
+  });
+
+  it('writes nothing in PLAN mode, and shows the diff', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: 'plan/existing.txt', Body: 'old line\n' }));
+    const runId = await createRun({
+      goal: 'just show me',
+      mode: 'PLAN',
+      tasks: [
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'plan/new.txt', body: 'new\n' } },
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'plan/existing.txt', body: 'new line\n' } },
+        { action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'plan-only' } } },
+      ],
+    });
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('PLANNED');
+    expect(run.finishedAt).toBeDefined();
+    expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['PLANNED', 'PLANNED', 'PLANNED']);
+    expect(run.tasks[1].plan.diff).toContain('-old line');
+    expect(run.tasks[1].plan.diff).toContain('+new line');
+
+    await expect(s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: 'plan/new.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    expect(await bodyOf('plan/existing.txt')).toBe('old line\n');
+    const item = await items.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'plan-only' } }));
+    expect(item.Item).toBeUndefined();
+    const { body } = await api(stack, 'GET', `/runs/${runId}/events`);
+    expect(body.events.map((event: { type: string }) => event.type)).not.toContain('TaskApplying');
+  });
+
+  it('refuses a stale plan: a change made after planning is not overwritten', async () => {
+    const key = 'stale/target.txt';
+    await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: key, Body: 'original\n' }));
+    const runId = await createRun({
+      goal: 'race a human',
+      mode: 'APPLY',
+      tasks: [
+        { action: 'noop', params: { sleepMs: 1500 } },
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'from maestro\n' } },
+      ],
+    });
+    // While task 0 works, someone else changes the object task 1 planned against.
+    for (;;) {
+      const { body } = await api(stack, 'GET', `/runs/${runId}`);
+      if (body.run.status === 'APPLYING') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: key, Body: 'from a human\n' }));
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('ROLLED_BACK');
+    expect(run.error.name).toBe('StalePlan');
+    expect(await bodyOf(key)).toBe('from a human\n');
+  });
+
+  it('cancels a running run: the workflow stops and nothing after the cancel is applied', async () => {
+    const runId = await createRun({
+      goal: 'to be cancelled',
+      mode: 'APPLY',
+      tasks: [
+        { action: 'noop', params: { sleepMs: 2000 } },
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/never.txt', body: 'never\n' } },
+      ],
+    });
+    for (;;) {
+      const { body } = await api(stack, 'GET', `/runs/${runId}`);
+      if (body.run.status === 'APPLYING') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const cancelled = await api(stack, 'POST', `/runs/${runId}/cancel`, { body: { reason: 'changed my mind' } });
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('CANCELLED');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await expect(s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: 'cancel/never.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+    expect(execution.status).toBe('ABORTED');
+    const again = await api(stack, 'POST', `/runs/${runId}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('RunAlreadyFinished');
+  });
+});
