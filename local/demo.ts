@@ -1,15 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunProgress } from './progress.ts';
 
 export interface DemoOptions {
   apiUrl: string;
   bucket: string;
   table: string;
+  progress: RunProgress;
   print: (line: string) => void;
 }
 
-const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'REJECTED', 'EXPIRED', 'CANCELLED', 'DENIED']);
-
-/** Asks for one APPLY run through the HTTP API, as any client would, and prints its events as they happen. */
+/** Asks for one APPLY run through the HTTP API, as any client would, and follows it state by state. */
 export async function runDemo(options: DemoOptions): Promise<{ runId: string; status: string }> {
   const now = new Date().toISOString();
   const call = async (method: string, path: string, body?: unknown) => {
@@ -23,6 +22,7 @@ export async function runDemo(options: DemoOptions): Promise<{ runId: string; st
     return json;
   };
 
+  const started = Date.now();
   const created = await call('POST', '/runs', {
     goal: 'Publish the greeting and record it',
     mode: 'APPLY',
@@ -34,24 +34,11 @@ export async function runDemo(options: DemoOptions): Promise<{ runId: string; st
     ],
   });
   const runId: string = created.runId;
-  options.print(`Demo run ${runId}: APPLY, 3 tasks`);
-
-  let afterSeq = 0;
-  const started = Date.now();
-  for (;;) {
-    const { events } = await call('GET', `/runs/${runId}/events?afterSeq=${afterSeq}`);
-    for (const event of events) {
-      afterSeq = event.seq;
-      const task = event.taskIndex === undefined ? '' : `[task ${event.taskIndex}] `;
-      options.print(`  ${String(event.seq).padStart(3)} ${event.type.padEnd(22)} ${task}${event.message}`);
-    }
-    const { run } = await call('GET', `/runs/${runId}`);
-    if ((FINISHED.has(run.status) || run.finishedAt) && events.length === 0) {
-      options.print(`Demo run ${runId} ended ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      const diff = (await call('GET', `/runs/${runId}`)).run.tasks[0]?.plan?.diff;
-      if (diff) options.print(`\nPlanned diff of task 0:\n${diff}`);
-      return { runId, status: run.status };
-    }
-    await sleep(150);
-  }
+  options.print(`Demo run ${runId} (APPLY, 3 tasks):`);
+  await options.progress.waitFor(runId);
+  const { run } = await call('GET', `/runs/${runId}`);
+  options.print(`Demo run ended ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  const diff = run.tasks[0]?.plan?.diff;
+  if (diff) options.print(`\nThe plan's diff for task 0:\n${diff}`);
+  return { runId, status: run.status };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { runDemo } from './demo.ts';
+import { RunProgress } from './progress.ts';
 import { startEmbeddedStack } from './stack.ts';
 
 /** `npm start`: the embedded stack, a demo run with live progress, then serve until Ctrl-C. */
@@ -19,15 +20,14 @@ const env = parsed.data;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 print(`Starting Maestro's embedded stack (data in ${env.MAESTRO_DATA_DIR}) ...`);
+// Created once the API's address is known; state events before that are not shown.
+let progress: RunProgress | undefined;
 let stack: Awaited<ReturnType<typeof startEmbeddedStack>>;
 try {
   stack = await startEmbeddedStack({
     dataDir: env.MAESTRO_DATA_DIR,
     apiPort: env.MAESTRO_PORT,
-    onStateEvent: (event) => {
-      if (event.type.endsWith('StateEntered')) print(`      ▸ ${event.stateName}`);
-      else if (event.type === 'ExecutionResumed') print(`      ↻ resumed ${event.executionArn.split(':').at(-1)} at ${event.stateName}`);
-    },
+    onStateEvent: (event) => progress?.onStateEvent(event),
   });
 } catch (error) {
   const message = (error as Error).message;
@@ -37,6 +37,7 @@ try {
 }
 
 const { endpoints } = stack;
+progress = new RunProgress({ apiUrl: endpoints.api, print });
 print('Maestro is up:');
 print(`  API             ${endpoints.api}`);
 print(`  DynamoDB        ${endpoints.dynamodb}`);
@@ -62,7 +63,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 if (env.MAESTRO_DEMO === '1') {
   print('');
   try {
-    await runDemo({ apiUrl: endpoints.api, bucket: stack.demoBucket, table: stack.demoTable, print });
+    await runDemo({ apiUrl: endpoints.api, bucket: stack.demoBucket, table: stack.demoTable, progress, print });
   } catch (error) {
     console.error(`maestro: the demo run failed: ${(error as Error).message}`);
   }

@@ -89,7 +89,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     events: [
       {
         type: 'RunRequested',
-        message: `${command.principal.id} requested a ${request.mode} run: ${request.goal}`,
+        message: `${command.principal.id} requested a run (${request.mode}): ${request.goal}`,
         actor: command.principal.id,
         payload: { mode: request.mode, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
       },

@@ -1,0 +1,133 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { ArtifactVault } from './artifact-vault.ts';
+import { projectPath, projectPathExists, projectRoot } from './project-paths.ts';
+import type { StateTable } from './state-table.ts';
+
+/** Properties of a {@link MaestroFunction}. */
+export interface MaestroFunctionProps {
+  /** The handler file, relative to the repository root (e.g. `functions/handlers/run/admit.ts`); it exports `handler`. */
+  readonly entry: string;
+
+  /** The state table: its name goes into `MAESTRO_STATE_TABLE` and the function may read and write its items. */
+  readonly stateTable: StateTable;
+
+  /** The artifact vault: its bucket name goes into `MAESTRO_ARTIFACT_BUCKET` (no access is granted). */
+  readonly artifactVault: ArtifactVault;
+
+  /**
+   * What the function does, for the console and the audit trail.
+   *
+   * @default - none
+   */
+  readonly description?: string;
+
+  /**
+   * Environment variables added to the common ones (`MAESTRO_STATE_TABLE`, `MAESTRO_ARTIFACT_BUCKET`,
+   * `MAESTRO_AUTH_MODE`, `POWERTOOLS_SERVICE_NAME`, `NODE_OPTIONS`).
+   *
+   * @default - the common ones only
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+
+  /**
+   * How long one invocation may run.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Memory, in MiB (CPU scales with it).
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Whether the AWS SDK is bundled (about 0.5 MB more per function) instead of taken from the
+   * runtime. Bundled, the function runs the SDK versions of package-lock.json, which the embedded
+   * stack and the tests run too; the runtime's copy can lag behind them.
+   *
+   * @default true
+   */
+  readonly bundleAwsSdk?: boolean;
+
+  /**
+   * How long the function's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The Lambda runtime of every Maestro function.
+ */
+export const MAESTRO_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps.
+ * The import is renamed so that it cannot clash with the bundle's own identifiers.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);";
+
+/**
+ * A Maestro Lambda function: Node.js 24 on arm64, bundled by the local esbuild into one minified ESM
+ * file with a source map, X-Ray tracing on, its own log group with a set retention, the common
+ * Maestro environment, and read/write access to the state table.
+ */
+export class MaestroFunction extends nodejs.NodejsFunction {
+  /** The handler file, relative to the repository root. */
+  readonly entryPath: string;
+
+  constructor(scope: Construct, id: string, props: MaestroFunctionProps) {
+    if (!/^functions\/[\w./-]+\.ts$/.test(props.entry) || props.entry.includes('..')) {
+      throw new Error(`MaestroFunction ${id}: entry must be a .ts file under functions/, got ${JSON.stringify(props.entry)}`);
+    }
+    if (!projectPathExists(props.entry)) {
+      throw new Error(`MaestroFunction ${id}: the handler file ${JSON.stringify(props.entry)} does not exist (it must export \`handler\`)`);
+    }
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    super(scope, id, {
+      entry: projectPath(props.entry),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: projectPath('package-lock.json'),
+      runtime: MAESTRO_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 512,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        MAESTRO_STATE_TABLE: props.stateTable.tableName,
+        MAESTRO_ARTIFACT_BUCKET: props.artifactVault.bucketName,
+        MAESTRO_AUTH_MODE: 'iam',
+        POWERTOOLS_SERVICE_NAME: 'maestro',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        forceDockerBundling: false,
+        bundleAwsSDK: props.bundleAwsSdk ?? true,
+      },
+    });
+    this.entryPath = props.entry;
+    props.stateTable.grantReadWriteData(this);
+  }
+}

@@ -1,0 +1,72 @@
+import { CfnOutput, Stack } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ArtifactVault } from './artifact-vault.ts';
+import type { ArtifactVaultProps } from './artifact-vault.ts';
+import { MaestroApi } from './maestro-api.ts';
+import { ManagedTargets } from './managed-targets.ts';
+import type { ManagedTargetsProps } from './managed-targets.ts';
+import { RunWorkflow } from './run-workflow.ts';
+import { SigningKeys } from './signing-keys.ts';
+import { StateTable } from './state-table.ts';
+
+/** Properties of a {@link MaestroStack}. */
+export interface MaestroStackProps extends StackProps {
+  /**
+   * Options of the artifact vault (Object Lock retention and mode).
+   *
+   * @default - 30 days, governance mode
+   */
+  readonly artifactVault?: ArtifactVaultProps;
+
+  /**
+   * Existing buckets and tables that runs may act on, besides the demo ones.
+   *
+   * @default - the demo bucket and table only
+   */
+  readonly managedTargets?: ManagedTargetsProps;
+
+  /**
+   * Role lists per IAM principal ARN for the API; principals not listed are operators.
+   *
+   * @default - none
+   */
+  readonly iamRoles?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
+export class MaestroStack extends Stack {
+  readonly stateTable: StateTable;
+  readonly artifactVault: ArtifactVault;
+  readonly signingKeys: SigningKeys;
+  readonly managedTargets: ManagedTargets;
+  readonly runWorkflow: RunWorkflow;
+  readonly api: MaestroApi;
+
+  constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
+    super(scope, id, props);
+
+    this.stateTable = new StateTable(this, 'StateTable');
+    this.artifactVault = new ArtifactVault(this, 'ArtifactVault', props.artifactVault);
+    this.signingKeys = new SigningKeys(this, 'SigningKeys');
+    this.managedTargets = new ManagedTargets(this, 'ManagedTargets', props.managedTargets);
+
+    this.runWorkflow = new RunWorkflow(this, 'RunWorkflow', {
+      stateTable: this.stateTable,
+      artifactVault: this.artifactVault,
+      managedTargets: this.managedTargets,
+    });
+
+    this.api = new MaestroApi(this, 'Api', {
+      stateTable: this.stateTable,
+      artifactVault: this.artifactVault,
+      runStateMachine: this.runWorkflow.stateMachine,
+      iamRoles: props.iamRoles,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the Maestro API (SigV4, execute-api)', value: this.api.url });
+    new CfnOutput(this, 'RunStateMachineArn', { description: 'ARN of the run state machine', value: this.runWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateTableName', { description: 'Name of the state table', value: this.stateTable.tableName });
+    new CfnOutput(this, 'ArtifactBucketName', { description: 'Name of the artifact vault bucket', value: this.artifactVault.bucketName });
+  }
+}

@@ -1,0 +1,149 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Properties of {@link ManagedTargets}. */
+export interface ManagedTargetsProps {
+  /**
+   * Names of existing buckets that runs may also act on. Their KMS keys, if they use
+   * customer-managed ones, are not granted: grant those separately.
+   *
+   * @default - none
+   */
+  readonly existingBucketNames?: readonly string[];
+
+  /**
+   * Names of existing DynamoDB tables (same account and region) that runs may also act on.
+   * Their KMS keys, if they use customer-managed ones, are not granted: grant those separately.
+   *
+   * @default - none
+   */
+  readonly existingTableNames?: readonly string[];
+
+  /**
+   * What happens to the demo bucket, table and key when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const BUCKET_NAME = /^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/** Bucket-level S3 actions an action may take: list keys and versions, read versioning state. */
+const BUCKET_ACTIONS = ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketLocation'];
+
+/**
+ * Object-level S3 actions an action may take: read any version, write, and delete the current
+ * version (which adds a delete marker). Deliberately not `s3:DeleteObjectVersion`: an action can
+ * roll back by copying an old version over, never by erasing history.
+ */
+const OBJECT_ACTIONS = [
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:GetObjectAttributes',
+  's3:GetObjectVersionAttributes',
+  's3:GetObjectTagging',
+  's3:GetObjectVersionTagging',
+  's3:PutObject',
+  's3:PutObjectTagging',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+];
+
+/**
+ * What runs may act on: a versioned, KMS-encrypted demo bucket and a demo table (partition key `id`),
+ * which play the embedded stack's `maestro-demo` bucket and table, plus any existing buckets and
+ * tables named in the props. {@link grantActions} gives an action function rights on these only.
+ */
+export class ManagedTargets extends Construct {
+  /** The demo bucket. */
+  readonly bucket: s3.Bucket;
+  /** The demo table. */
+  readonly table: dynamodb.Table;
+  /** The key that encrypts the demo bucket and table. */
+  readonly encryptionKey: kms.Key;
+  /** Every bucket runs may act on, the demo bucket first. */
+  readonly buckets: readonly s3.IBucket[];
+  /** Every table runs may act on, the demo table first. */
+  readonly tables: readonly dynamodb.ITable[];
+
+  constructor(scope: Construct, id: string, props: ManagedTargetsProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const existingBucketNames = props.existingBucketNames ?? [];
+    const existingTableNames = props.existingTableNames ?? [];
+    for (const name of existingBucketNames) {
+      if (!BUCKET_NAME.test(name)) {
+        throw new Error(`ManagedTargets ${this.node.path}: existingBucketNames holds an invalid bucket name ${JSON.stringify(name)}`);
+      }
+    }
+    for (const name of existingTableNames) {
+      if (!TABLE_NAME.test(name)) {
+        throw new Error(`ManagedTargets ${this.node.path}: existingTableNames holds an invalid table name ${JSON.stringify(name)}`);
+      }
+    }
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: 'Maestro managed targets (demo bucket and table)',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    this.bucket = new s3.Bucket(this, 'DemoBucket', {
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      removalPolicy,
+    });
+
+    this.table = new dynamodb.Table(this, 'DemoTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.encryptionKey,
+      removalPolicy,
+    });
+
+    this.buckets = [
+      this.bucket,
+      ...existingBucketNames.map((name, i) => s3.Bucket.fromBucketName(this, `ExistingBucket${i}`, name)),
+    ];
+    this.tables = [
+      this.table,
+      ...existingTableNames.map((name, i) => dynamodb.Table.fromTableName(this, `ExistingTable${i}`, name)),
+    ];
+  }
+
+  /**
+   * Lets an action function act on the managed targets, and nothing else: read, write and
+   * read old versions of objects in their buckets, read and write items of their tables.
+   */
+  grantActions(grantee: iam.IGrantable): iam.Grant {
+    const grants = [
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: BUCKET_ACTIONS,
+        resourceArns: this.buckets.map((bucket) => bucket.bucketArn),
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: OBJECT_ACTIONS,
+        resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
+      }),
+      this.encryptionKey.grantEncryptDecrypt(grantee),
+      ...this.tables.map((table) => table.grantReadWriteData(grantee)),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../functions/handlers/api/routes.ts';
+import { MaestroApi } from '../../lib/maestro-api.ts';
+import { allowedActions, allows, arnOf, logicalId, synthMaestro } from './template-support.ts';
+
+interface CfnResource {
+  Type: string;
+  Properties: Record<string, any>;
+}
+
+describe('MaestroApi', () => {
+  // GIVEN the Maestro stack
+  const { stack, template } = synthMaestro();
+  const api = stack.api;
+  const resources: Record<string, CfnResource> = template.toJSON().Resources;
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as CfnResource[];
+
+  /** The path of an API Gateway resource id (`{Ref}` of a resource, or the API's root). */
+  function pathOf(resourceId: any): string {
+    if (resourceId['Fn::GetAtt']?.[1] === 'RootResourceId') return '/';
+    const resource = resources[resourceId.Ref];
+    const parent = pathOf(resource.Properties.ParentId);
+    return `${parent === '/' ? '' : parent}/${resource.Properties.PathPart}`;
+  }
+
+  it('has exactly one method per route of apiRoutes', () => {
+    // THEN
+    const declared = methods.map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`).sort();
+    expect(declared).toStrictEqual(apiRoutes.map((route) => `${route.method} ${route.resource}`).sort());
+  });
+
+  it('authenticates every method with IAM and proxies it to the API function', () => {
+    for (const method of methods) {
+      // THEN
+      expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(JSON.stringify(arnOf(api.handler)));
+    }
+  });
+
+  it('lets API Gateway invoke the function for each method, and not for test invokes', () => {
+    // THEN
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', {
+      Properties: { FunctionName: arnOf(api.handler) },
+    })) as CfnResource[];
+    expect(permissions).toHaveLength(apiRoutes.length);
+    for (const permission of permissions) {
+      expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(permission.Properties.SourceArn)).not.toContain('test-invoke-stage');
+    }
+  });
+
+  it('logs access as JSON, traces, and throttles at 50 rps with bursts of 100 on a regional endpoint', () => {
+    // GIVEN
+    const stages = Object.values(template.findResources('AWS::ApiGateway::Stage')) as CfnResource[];
+    expect(stages).toHaveLength(1);
+    const stage = stages[0].Properties;
+
+    // THEN
+    expect(stage).toMatchObject({
+      StageName: 'v1',
+      TracingEnabled: true,
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }],
+    });
+    expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(logicalId(api.accessLogGroup));
+    expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', user: '$context.identity.user' });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+  });
+
+  it('runs the API function on Node.js 24 with the state machine ARN in its environment', () => {
+    // THEN
+    expect(resources[logicalId(api.handler)].Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: {
+          MAESTRO_RUN_STATE_MACHINE_ARN: { Ref: logicalId(stack.runWorkflow.stateMachine) },
+          MAESTRO_STATE_TABLE: { Ref: logicalId(stack.stateTable.table) },
+          MAESTRO_ARTIFACT_BUCKET: { Ref: logicalId(stack.artifactVault.bucket) },
+          POWERTOOLS_SERVICE_NAME: 'maestro',
+          MAESTRO_AUTH_MODE: 'iam',
+        },
+      },
+    });
+  });
+
+  it('lets the API function start, describe and stop runs and read and write the state table, nothing on *', () => {
+    // GIVEN
+    const role = logicalId(api.handler.role!);
+    const machine = { Ref: logicalId(stack.runWorkflow.stateMachine) };
+    const executions = {
+      'Fn::Join': ['', ['arn:aws:states:eu-west-1:123456789012:execution:', { 'Fn::Select': [6, { 'Fn::Split': [':', machine] }] }, ':*']],
+    };
+
+    // THEN
+    expect(allows(template, role, 'states:StartExecution', machine)).toBe(true);
+    for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution']) {
+      expect(allows(template, role, action, executions), action).toBe(true);
+    }
+    expect(allows(template, role, 'dynamodb:PutItem', arnOf(stack.stateTable.table))).toBe(true);
+    expect(allowedActions(template, role).filter((pair) => pair.resource === '"*"').map((pair) => pair.action)).toStrictEqual([
+      // X-Ray segments have no resource-level permissions
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('refuses a route declared twice, quoting it', () => {
+    // GIVEN
+    const { stack: other } = synthMaestro();
+
+    // WHEN / THEN
+    expect(
+      () =>
+        new MaestroApi(other, 'Second', {
+          stateTable: other.stateTable,
+          artifactVault: other.artifactVault,
+          runStateMachine: other.runWorkflow.stateMachine,
+          routes: [...apiRoutes, { method: 'GET', resource: '/runs', operation: 'listRunsAgain' }],
+        }),
+    ).toThrow('route "GET /runs" is declared twice');
+  });
+});
