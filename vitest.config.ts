@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 90_000,
     teardownTimeout: 30_000,
+    // Step failures are expected in failure-path tests; keep their WARN lines out of the report.
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
   },
 });
