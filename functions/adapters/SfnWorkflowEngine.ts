@@ -16,17 +16,24 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     this.#stateMachineArn = options.runStateMachineArn;
   }
 
-  async startRun(input: { runId: string; correlationId: string }): Promise<string> {
-    const stateMachineArn = this.#stateMachineArn;
-    if (!stateMachineArn) throw new WorkflowUnavailable('MAESTRO_RUN_STATE_MACHINE_ARN is not set for this function');
+  executionArnOf(runId: string): string {
+    return executionArnFor(this.#requireStateMachineArn(), runId);
+  }
+
+  async startRun(input: { runId: string; correlationId: string }): Promise<void> {
+    const stateMachineArn = this.#requireStateMachineArn();
     try {
       // The execution is named after the run: Step Functions then refuses a second execution of it.
-      const started = await this.#sfn.send(new StartExecutionCommand({ stateMachineArn, name: input.runId, input: JSON.stringify(input) }));
-      return started.executionArn!;
+      await this.#sfn.send(new StartExecutionCommand({ stateMachineArn, name: input.runId, input: JSON.stringify(input) }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return executionArnFor(stateMachineArn, input.runId);
-      return rethrowAwsError(error, `starting the workflow of run ${input.runId}`);
+      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return;
+      rethrowAwsError(error, `starting the workflow of run ${input.runId}`);
     }
+  }
+
+  #requireStateMachineArn(): string {
+    if (!this.#stateMachineArn) throw new WorkflowUnavailable('MAESTRO_RUN_STATE_MACHINE_ARN is not set for this function');
+    return this.#stateMachineArn;
   }
 
   async stopRun(executionArn: string, reason: string): Promise<void> {

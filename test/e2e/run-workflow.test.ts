@@ -57,7 +57,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const { body } = await api(stack, 'GET', `/runs/${runId}/events`);
     const types: string[] = body.events.map((event: { type: string }) => event.type);
     expect(types).toEqual([
-      'RunRequested', 'WorkflowStarted', 'RunAdmitted', 'TaskPlanned', 'TaskPlanned', 'TaskPlanned', 'RunPlanned', 'ApprovalNotRequired',
+      'RunRequested', 'RunAdmitted', 'TaskPlanned', 'TaskPlanned', 'TaskPlanned', 'RunPlanned', 'ApprovalNotRequired',
       'RunApplying', 'TaskApplying', 'TaskApplied', 'TaskApplying', 'TaskApplied', 'TaskApplying', 'TaskApplied',
       'RunVerifying', 'TaskVerified', 'TaskVerified', 'TaskVerified', 'RunSucceeded',
     ]);

@@ -68,6 +68,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     createdAt: now,
     updatedAt: now,
     taskCount: resolved.length,
+    executionArn: deps.engine.executionArnOf(runId),
     eventSeq: 0,
     lastEventHash: '',
   };
@@ -91,7 +92,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
         type: 'RunRequested',
         message: `${command.principal.id} requested a run (${request.mode}): ${request.goal}`,
         actor: command.principal.id,
-        payload: { mode: request.mode, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
+        payload: { mode: request.mode, executionArn: run.executionArn, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
       },
     ],
     idempotency: command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined,
@@ -111,9 +112,8 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
 }
 
 async function startWorkflow(deps: RunDeps, run: Run): Promise<void> {
-  let executionArn: string;
   try {
-    executionArn = await deps.engine.startRun({ runId: run.id, correlationId: run.correlationId });
+    await deps.engine.startRun({ runId: run.id, correlationId: run.correlationId });
   } catch (error) {
     await deps.runs.commit(run.id, {
       expectStatus: [RunStatus.PENDING],
@@ -121,11 +121,5 @@ async function startWorkflow(deps: RunDeps, run: Run): Promise<void> {
       events: [{ type: 'RunFailed', level: 'ERROR', message: 'the workflow could not be started', payload: { error: describeError(error) } }],
     });
     throw new WorkflowUnavailable('the run was recorded but its workflow could not be started; it is marked FAILED', { cause: error });
-  }
-  if (run.executionArn !== executionArn) {
-    await deps.runs.commit(run.id, {
-      run: { executionArn },
-      events: [{ type: 'WorkflowStarted', message: 'workflow execution started', payload: { executionArn } }],
-    });
   }
 }

@@ -44,8 +44,10 @@ export interface RunRepository {
 
 /** The workflow engine running `statemachines/run.asl.json` (Step Functions, or the local stand-in). */
 export interface WorkflowEngine {
-  /** Starts the run's execution; idempotent by run id. Returns the execution ARN. */
-  startRun(input: { runId: string; correlationId: string }): Promise<string>;
+  /** The ARN the run's execution has (executions are named after their run), known before it starts. */
+  executionArnOf(runId: string): string;
+  /** Starts the run's execution; idempotent by run id. */
+  startRun(input: { runId: string; correlationId: string }): Promise<void>;
   stopRun(executionArn: string, reason: string): Promise<void>;
   completeWait(taskToken: string, output: Record<string, unknown>): Promise<void>;
   failWait(taskToken: string, error: string, cause: string): Promise<void>;

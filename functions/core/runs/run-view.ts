@@ -2,11 +2,26 @@ import type { Run, RunEvent, Task } from './model.ts';
 
 /** A run as the API shows it: the record, and its tasks with their plans' public parts. */
 export function runView(run: Run, tasks?: readonly Task[]) {
-  const { eventSeq, lastEventHash, ...visible } = run;
   return {
-    ...visible,
-    eventCount: eventSeq,
-    auditHead: lastEventHash,
+    id: run.id,
+    status: run.status,
+    goal: run.goal,
+    mode: run.mode,
+    environment: run.environment,
+    autonomy: run.autonomy,
+    reasonForAccess: run.reasonForAccess,
+    requestedBy: run.requestedBy,
+    correlationId: run.correlationId,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    updatedAt: run.updatedAt,
+    planDigest: run.planDigest,
+    error: run.error,
+    executionArn: run.executionArn,
+    taskCount: run.taskCount,
+    eventCount: run.eventSeq,
+    auditHead: run.lastEventHash,
     ...(tasks
       ? {
           tasks: tasks.map((task) => ({
@@ -30,6 +45,17 @@ export function runView(run: Run, tasks?: readonly Task[]) {
 }
 
 export function eventView(event: RunEvent) {
-  const { runId, ...visible } = event;
-  return visible;
+  return {
+    seq: event.seq,
+    ts: event.ts,
+    type: event.type,
+    level: event.level,
+    message: event.message,
+    taskIndex: event.taskIndex,
+    actor: event.actor,
+    payload: event.payload,
+    correlationId: event.correlationId,
+    prevHash: event.prevHash,
+    hash: event.hash,
+  };
 }
