@@ -64,7 +64,7 @@ try {
     const response = await fetch(`${stack.endpoints.api}/runs`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ goal: 'bench', mode, tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: `bench/${randomUUID()}.txt`, body: 'bench\n' } }] }),
+      body: JSON.stringify({ goal: 'bench', mode, reasonForAccess: 'benchmark of the run workflow', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: `bench/${randomUUID()}.txt`, body: 'bench\n' } }] }),
     });
     const { runId } = (await response.json()) as { runId: string };
     for (;;) {

@@ -113,6 +113,9 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         MAESTRO_AUTH_MODE: 'iam',
         POWERTOOLS_SERVICE_NAME: 'maestro',
         NODE_OPTIONS: '--enable-source-maps',
+        // The guardrails and Cedar policies travel inside the bundle (see commandHooks below).
+        MAESTRO_CONFIG_FILE: 'maestro.config.yaml',
+        MAESTRO_POLICY_DIR: 'policies',
         ...props.environment,
       },
       bundling: {
@@ -125,6 +128,19 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         sourcesContent: false,
         forceDockerBundling: false,
         bundleAwsSDK: props.bundleAwsSdk ?? true,
+        // Cedar's CommonJS build loads its .wasm from its own folder, so it ships as a module beside
+        // the bundle (copied, not installed: synth stays offline) with the config and policy files.
+        externalModules: ['@cedar-policy/cedar-wasm'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp ${inputDir}/maestro.config.yaml ${outputDir}/maestro.config.yaml`,
+            `cp -r ${inputDir}/policies ${outputDir}/policies`,
+            `mkdir -p ${outputDir}/node_modules/@cedar-policy`,
+            `cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm ${outputDir}/node_modules/@cedar-policy/cedar-wasm`,
+          ],
+        },
       },
     });
     this.entryPath = props.entry;

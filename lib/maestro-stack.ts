@@ -5,6 +5,7 @@ import { ArtifactVault } from './artifact-vault.ts';
 import type { ArtifactVaultProps } from './artifact-vault.ts';
 import { MaestroApi } from './maestro-api.ts';
 import { ManagedTargets } from './managed-targets.ts';
+import { Observability } from './observability.ts';
 import type { ManagedTargetsProps } from './managed-targets.ts';
 import { RunWorkflow } from './run-workflow.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -42,6 +43,7 @@ export class MaestroStack extends Stack {
   readonly managedTargets: ManagedTargets;
   readonly runWorkflow: RunWorkflow;
   readonly api: MaestroApi;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
     super(scope, id, props);
@@ -63,6 +65,16 @@ export class MaestroStack extends Stack {
       runStateMachine: this.runWorkflow.stateMachine,
       iamRoles: props.iamRoles,
     });
+
+    // Audit (issue 10): Finalize signs each finished run's head into the vault; the API checks it.
+    const finalize = this.runWorkflow.functions.Finalize;
+    this.artifactVault.grantReadArtifacts(finalize);
+    this.artifactVault.grantWriteArtifacts(finalize);
+    this.signingKeys.grantSignManifests(finalize);
+    this.artifactVault.grantReadArtifacts(this.api.handler);
+    this.signingKeys.grantVerifyManifests(this.api.handler);
+    for (const fn of [finalize, this.api.handler]) fn.addEnvironment('MAESTRO_AUDIT_SIGNING_KEY', this.signingKeys.manifestSigningAlias);
+    this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the Maestro API (SigV4, execute-api)', value: this.api.url });
     new CfnOutput(this, 'RunStateMachineArn', { description: 'ARN of the run state machine', value: this.runWorkflow.stateMachine.stateMachineArn });

@@ -4,7 +4,13 @@ import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand, S3C
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { resetHandlerDeps } from '../functions/handlers/shared/deps.ts';
+import { resetDrDeps } from '../functions/handlers/dr/deps.ts';
+import { loadGuardrails, loadPolicyEngine } from '../functions/handlers/shared/guardrails.ts';
 import { startApiGatewayServer } from './api/ApiGatewayServer.ts';
+import { startEventBridgeEmulator } from './eventbridge/EventBridgeEmulator.ts';
+import type { RunningEventBridgeEmulator } from './eventbridge/EventBridgeEmulator.ts';
+import { startOutboxRelayLoop } from './outbox/OutboxRelayLoop.ts';
+import type { RunningOutboxRelay } from './outbox/OutboxRelayLoop.ts';
 import type { RunningApiGatewayServer } from './api/ApiGatewayServer.ts';
 import { startDynamoDbLocal } from './dynamodb/DynamoDbLocal.ts';
 import type { RunningDynamoDbLocal } from './dynamodb/DynamoDbLocal.ts';
@@ -22,6 +28,36 @@ const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const ROOT = resolve(import.meta.dirname, '..');
 const RUN_STATE_MACHINE = 'maestro-run';
+/** The versioned artifact vault (signed audit heads; DR artifacts later). */
+const ARTIFACT_BUCKET = 'maestro-artifacts';
+
+/** The DR workflows (statemachines/dr-*.asl.json): state machine name → ASL file and its functions (lib/dr-workflows.ts in CDK). */
+const DR_WORKFLOWS = {
+  'maestro-dr-backup': {
+    file: 'statemachines/dr-backup.asl.json',
+    functions: {
+      QuiesceFunctionArn: { name: 'maestro-dr-quiesce', module: '../functions/handlers/dr/quiesce.ts' },
+      SnapshotFunctionArn: { name: 'maestro-dr-snapshot', module: '../functions/handlers/dr/snapshot.ts' },
+      UnquiesceFunctionArn: { name: 'maestro-dr-unquiesce', module: '../functions/handlers/dr/unquiesce.ts' },
+      SignManifestFunctionArn: { name: 'maestro-dr-sign-manifest', module: '../functions/handlers/dr/sign-manifest.ts' },
+      FinalizeFunctionArn: { name: 'maestro-dr-finalize', module: '../functions/handlers/dr/finalize.ts' },
+    },
+  },
+  'maestro-dr-restore': {
+    file: 'statemachines/dr-restore.asl.json',
+    functions: {
+      StageFunctionArn: { name: 'maestro-dr-stage', module: '../functions/handlers/dr/stage.ts' },
+      ApplyFunctionArn: { name: 'maestro-dr-apply', module: '../functions/handlers/dr/apply.ts' },
+      ValidateFunctionArn: { name: 'maestro-dr-validate', module: '../functions/handlers/dr/validate.ts' },
+      FlipPointerFunctionArn: { name: 'maestro-dr-flip-pointer', module: '../functions/handlers/dr/flip-pointer.ts' },
+      RecordEvidenceFunctionArn: { name: 'maestro-dr-record-evidence', module: '../functions/handlers/dr/record-evidence.ts' },
+      DiscardCopyFunctionArn: { name: 'maestro-dr-discard-copy', module: '../functions/handlers/dr/discard-copy.ts' },
+      FinalizeFunctionArn: { name: 'maestro-dr-finalize', module: '../functions/handlers/dr/finalize.ts' },
+    },
+  },
+} as const;
+/** DR targets the user declared before start; otherwise the demo target over this stack's demo table and bucket. */
+const USER_DR_TARGETS = process.env.MAESTRO_DR_TARGETS;
 
 /** The run workflow's functions: ASL substitution name → handler module (the Lambda entry points in CDK). */
 const RUN_FUNCTIONS = {
@@ -48,6 +84,8 @@ export interface EmbeddedStackOptions {
   demoTable?: string;
   /** Live progress of workflow executions. */
   onStateEvent?: LocalStepFunctionsOptions['onStateEvent'];
+  /** Run the outbox relay (state table stream → the local EventBridge endpoint). @default true */
+  outboxRelay?: boolean;
 }
 
 export interface Endpoints {
@@ -56,6 +94,7 @@ export interface Endpoints {
   s3: string;
   stepfunctions: string;
   kms: string;
+  eventbridge: string;
 }
 
 export interface EmbeddedStack {
@@ -66,6 +105,9 @@ export interface EmbeddedStack {
   demoBucket: string;
   demoTable: string;
   stepFunctions: RunningLocalStepFunctions;
+  /** The local EventBridge endpoint the outbox relay publishes to (delivered events in `eventbridge.jsonl`). */
+  eventBridge: RunningEventBridgeEmulator;
+  outboxRelay?: RunningOutboxRelay;
   stop(): Promise<void>;
 }
 
@@ -96,6 +138,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stoppers.push(() => s3.stop());
     const kms: RunningKmsEmulator = await startKmsEmulator({ dataDir: join(dataDir, 'kms') });
     stoppers.push(() => kms.stop());
+    const eventBridge = await startEventBridgeEmulator({ dataDir });
+    stoppers.push(() => eventBridge.stop());
     const sfnPort = await freePort();
     const sfnUrl = `http://127.0.0.1:${sfnPort}`;
     const runStateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${RUN_STATE_MACHINE}`;
@@ -109,14 +153,31 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       AWS_ENDPOINT_URL_S3: s3.url,
       AWS_ENDPOINT_URL_SFN: sfnUrl,
       AWS_ENDPOINT_URL_KMS: kms.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodbUrl,
+      MAESTRO_EVENT_BUS_NAME: 'maestro',
       MAESTRO_STATE_TABLE: stateTable,
       MAESTRO_RUN_STATE_MACHINE_ARN: runStateMachineArn,
+      MAESTRO_DR_BACKUP_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:maestro-dr-backup`,
+      MAESTRO_DR_RESTORE_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:maestro-dr-restore`,
+      MAESTRO_DR_TARGETS: USER_DR_TARGETS ?? JSON.stringify([{ name: 'demo', tables: [demoTable], prefixes: [{ bucket: demoBucket, prefix: '' }] }]),
+      MAESTRO_MANIFEST_KEY_ID: MAESTRO_KMS_KEYS.manifestSigning.alias,
       MAESTRO_AUTH_MODE: 'dev-tokens',
+      MAESTRO_CONFIG_FILE: process.env.MAESTRO_CONFIG_FILE ?? join(ROOT, 'maestro.config.yaml'),
+      MAESTRO_POLICY_DIR: process.env.MAESTRO_POLICY_DIR ?? join(ROOT, 'policies'),
       POWERTOOLS_SERVICE_NAME: 'maestro',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Audit heads of finished runs are signed into this versioned bucket (issue 10).
+      MAESTRO_ARTIFACT_BUCKET: ARTIFACT_BUCKET,
+      // EMF metric lines would interleave with the demo's progress; POWERTOOLS_METRICS_DISABLED=false shows them.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
 
+    // A bad guardrail file or policy refuses to start, naming the key or the policy.
+    loadGuardrails();
+    loadPolicyEngine();
     resetHandlerDeps();
+    resetDrDeps();
     await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });
 
     const lambdas: Record<string, LocalLambda> = {};
@@ -129,7 +190,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     }
     const stepFunctions = await startLocalStepFunctions({
       dataDir: join(dataDir, 'stepfunctions'),
-      stateMachines: [{ name: RUN_STATE_MACHINE, definition: loadDefinition(join(ROOT, 'statemachines/run.asl.json'), substitutions) }],
+      stateMachines: [
+        { name: RUN_STATE_MACHINE, definition: loadDefinition(join(ROOT, 'statemachines/run.asl.json'), substitutions) },
+        ...(await drStateMachines(lambdas)),
+      ],
       lambdas,
       port: sfnPort,
       region: REGION,
@@ -146,9 +210,28 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stoppers.push(() => api.stop());
 
-    const endpoints: Endpoints = { api: api.url, dynamodb: dynamodbUrl, s3: s3.url, stepfunctions: sfnUrl, kms: kms.url };
+    // The outbox relay: the Lambda that reads the state table's stream in AWS, fed here by a poller.
+    let outboxRelay: RunningOutboxRelay | undefined;
+    let lastRelayError: string | undefined;
+    if (options.outboxRelay ?? true) {
+      const { handler: relayHandler } = await import('../functions/handlers/outbox/relay.ts');
+      const relay = await startOutboxRelayLoop({
+        tableName: stateTable,
+        checkpointFile: join(dataDir, 'outbox', 'checkpoint.json'),
+        handler: (event) => relayHandler(event, lambdaContext('maestro-outbox-relay')),
+        onError: (error) => {
+          const message = `maestro: outbox relay: ${(error as Error).message} (retrying)`;
+          if (message !== lastRelayError) console.error(message);
+          lastRelayError = message;
+        },
+      });
+      outboxRelay = relay;
+      stoppers.push(() => relay.stop());
+    }
+
+    const endpoints: Endpoints = { api: api.url, dynamodb: dynamodbUrl, s3: s3.url, stepfunctions: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
-    return { endpoints, dataDir, stateTable, runStateMachineArn, demoBucket, demoTable, stepFunctions, stop: stopAll };
+    return { endpoints, dataDir, stateTable, runStateMachineArn, demoBucket, demoTable, stepFunctions, eventBridge, outboxRelay, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -171,9 +254,29 @@ async function provisionResources(input: { dynamodbUrl: string; s3Url: string; s
       await s3.send(new CreateBucketCommand({ Bucket: input.demoBucket }));
     }
     await s3.send(new PutBucketVersioningCommand({ Bucket: input.demoBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    for (const bucket of [ARTIFACT_BUCKET]) {
+      await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    }
   } finally {
     dynamodb.destroy();
     s3.destroy();
     kms.destroy();
   }
+}
+
+/** The two DR state machines from their ASL files, their functions registered as in-process lambdas. */
+async function drStateMachines(lambdas: Record<string, LocalLambda>) {
+  const machines = [];
+  for (const [name, workflow] of Object.entries(DR_WORKFLOWS)) {
+    const substitutions: Record<string, string> = {};
+    for (const [placeholder, fn] of Object.entries(workflow.functions)) {
+      const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.name}`;
+      const { handler } = (await import(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+      substitutions[placeholder] = arn;
+      lambdas[arn] = (payload) => handler(payload, lambdaContext(fn.name));
+    }
+    machines.push({ name, definition: loadDefinition(join(ROOT, workflow.file), substitutions) });
+  }
+  return machines;
 }

@@ -1,6 +1,7 @@
 import { UnknownAction } from '../core/errors.ts';
 import type { Action } from './contract.ts';
 import { dynamodbPutItem } from './dynamodb-put-item.ts';
+import { httpFetch } from './http-fetch.ts';
 import { noop } from './noop.ts';
 import { s3PutObject } from './s3-put-object.ts';
 
@@ -30,4 +31,4 @@ export class ActionCatalog {
   }
 }
 
-export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem]);
+export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch]);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
+import type { EgressServices } from '../core/egress/services.ts';
 import type { TaskPlan } from '../core/runs/model.ts';
-import type { ItemStore, ObjectStore } from './ports.ts';
+import type { ItemStore, ObjectStore, WriteGuard } from './ports.ts';
 
 export const ActionCategory = { READ: 'READ', WRITE: 'WRITE', DEPLOY: 'DEPLOY', ROLLBACK: 'ROLLBACK' } as const;
 export type ActionCategory = (typeof ActionCategory)[keyof typeof ActionCategory];
@@ -23,6 +24,10 @@ export interface ActionContext {
   /** Stable across retries and replays of the same task: apply uses it to recognise its own write. */
   idempotencyKey: string;
   signal?: AbortSignal;
+  /** Egress guard, license registry, budgets and breaker for the run's environment (actions that fetch by URL). */
+  egress?: EgressServices;
+  /** Refuses writes to a target a DR backup holds still (TargetQuiesced); writers call it before they write. */
+  writeGuard?: WriteGuard;
 }
 
 /**

@@ -55,6 +55,7 @@ export const dynamodbPutItem: Action<DynamoDbPutItemParams> = {
     const data = dataOf(plan);
     const current = await ctx.items.get(data.table, data.key);
     if (same(current, data.item)) return { written: false, replayed: plan.change !== 'none' };
+    await ctx.writeGuard?.assertWritable({ kind: 'table', table: data.table });
     await ctx.items.put(data.table, data.item, data.previous ?? undefined);
     return { written: true };
   },

@@ -50,3 +50,8 @@ export interface ItemStore {
   /** Deletes the item only if the stored one still equals `expected`; else StalePlan. */
   delete(table: string, key: Item, expected: Item): Promise<void>;
 }
+
+/** Refuses a write while the resource is held still (a DR backup's quiesce): TargetQuiesced. */
+export interface WriteGuard {
+  assertWritable(resource: { kind: 'table'; table: string } | { kind: 'object'; bucket: string; key: string }): Promise<void>;
+}

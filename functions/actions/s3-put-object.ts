@@ -99,6 +99,7 @@ export const s3PutObject: Action<S3PutObjectParams> = {
       if (current?.etag !== etagPrecondition(plan)) throw new StalePlan(`s3://${data.bucket}/${data.key} changed since it was planned`);
       return { versionId: current?.versionId ?? null, etag: current?.etag ?? null, unchanged: true };
     }
+    await ctx.writeGuard?.assertWritable({ kind: 'object', bucket: data.bucket, key: data.key });
     const precondition = etagPrecondition(plan);
     const written = await ctx.objects.put({
       bucket: data.bucket,

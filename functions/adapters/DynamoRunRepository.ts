@@ -6,6 +6,7 @@ import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
 import type { Run, RunEvent, Task } from '../core/runs/model.ts';
 import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
+import { outboxItem } from './outbox-items.ts';
 
 /** Attempts at a commit when other writers keep appending to the same run first. */
 const MAX_COMMIT_ATTEMPTS = 10;
@@ -32,7 +33,8 @@ const eventItem = (event: RunEvent) => ({ ...eventKey(event.runId, event.seq), e
 /**
  * Runs, tasks and events in one DynamoDB table (`pk = RUN#id`; `sk` = `RUN`, `TASK#nnnn`,
  * `EVENT#nnnnnnnnnn`). Every change is one transaction: the run's head (`eventSeq`, guarded by a
- * condition), the task updates and the new events, so state and its audit trail never disagree.
+ * condition), the task updates, the new events and one outbox row per event (`OUTBOX#runId`, see
+ * outbox-items.ts), so state, its audit trail and its announcements never disagree.
  */
 export class DynamoRunRepository implements RunRepository {
   readonly #db: DynamoDBDocumentClient;
@@ -53,6 +55,8 @@ export class DynamoRunRepository implements RunRepository {
       { Put: { TableName: this.#table, Item: runItem(run), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...newRun.tasks.map((task) => ({ Put: { TableName: this.#table, Item: taskItem(task), ConditionExpression: 'attribute_not_exists(pk)' } })),
       ...events.map((event) => ({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } })),
+      // The outbox: one announcement per event, in the same transaction (the relay delivers them).
+      ...events.map((event) => ({ Put: { TableName: this.#table, Item: outboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } })),
     ];
     const idempotency = newRun.idempotency;
     if (idempotency) {
@@ -71,6 +75,7 @@ export class DynamoRunRepository implements RunRepository {
         },
       });
     }
+    assertTransactionSize(items.length, `recording run ${run.id}`);
     try {
       await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
       return { created: true, run };
@@ -150,7 +155,9 @@ export class DynamoRunRepository implements RunRepository {
       }
       for (const event of events) {
         items.push({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } });
+        items.push({ Put: { TableName: this.#table, Item: outboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } });
       }
+      assertTransactionSize(items.length, `updating run ${runId}`);
 
       try {
         await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -246,6 +253,16 @@ export class DynamoRunRepository implements RunRepository {
       return rethrowAwsError(error, 'querying the state table');
     }
     return items;
+  }
+}
+
+/** DynamoDB's limit on the items of one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+/** A change too big for one transaction is a programming error (see MAX_TASKS_PER_RUN), never a partial write. */
+function assertTransactionSize(count: number, doing: string): void {
+  if (count > MAX_TRANSACTION_ITEMS) {
+    throw new Error(`${doing}: ${count} items do not fit in one transaction (at most ${MAX_TRANSACTION_ITEMS})`);
   }
 }
 

@@ -134,6 +134,114 @@ export class WorkflowUnavailable extends MaestroError {
   override readonly category = ErrorCategory.dependency;
 }
 
+// --- egress and sandbox (issue 9) ---
+/** A URL (or a redirect hop) the egress guard refuses: scheme, credentials, host, port or address. */
+export class SsrfBlocked extends MaestroError {
+  override readonly status = 403;
+  override readonly category = ErrorCategory.safety;
+}
+/** The source is not in the license registry, or its terms do not allow this use. */
+export class LicenseDenied extends MaestroError {
+  override readonly status = 403;
+  override readonly category = ErrorCategory.policy;
+}
+/** A byte, time or request budget (per task or per run) is spent. */
+export class BudgetExceeded extends MaestroError {
+  override readonly status = 429;
+  override readonly category = ErrorCategory.safety;
+}
+/** The host's circuit breaker is open after repeated failures; no request was sent. */
+export class CircuitOpen extends MaestroError {
+  override readonly status = 503;
+  override readonly category = ErrorCategory.dependency;
+}
+/** A sandboxed action broke its confinement (file system, process, memory or time) and was stopped. */
+export class SandboxViolation extends MaestroError {
+  override readonly status = 422;
+  override readonly category = ErrorCategory.safety;
+}
+/** Text that feeds a plan looks like instructions to the planner (prompt injection); policy decides. */
+export class InjectionSuspected extends MaestroError {
+  override readonly status = 422;
+  override readonly category = ErrorCategory.safety;
+}
+/** Cedar policy refused the request; `details.policyIds` names the policies that decided. */
+export class PolicyDenied extends MaestroError {
+  override readonly status = 403;
+  override readonly category = ErrorCategory.policy;
+}
+/** The kill switch is engaged: nothing applies until an admin releases it. */
+export class KillSwitchEngaged extends MaestroError {
+  override readonly status = 423;
+  override readonly category = ErrorCategory.safety;
+}
+/** The task needs more autonomy than the run has, and no human approved the plan. */
+export class AutonomyExceeded extends MaestroError {
+  override readonly status = 403;
+  override readonly category = ErrorCategory.safety;
+}
+/** An approver said no. */
+export class ApprovalRejected extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.policy;
+}
+
+// --- disaster recovery (issue 8) ---
+/** A DR backup holds the target still: writers are refused until it lifts (bounded time). */
+export class TargetQuiesced extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+export class DrTargetNotFound extends MaestroError {
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+export class DrJobNotFound extends MaestroError {
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+/** Another DR job holds the target (a backup in progress, a pointer flipped meanwhile). */
+export class DrTargetBusy extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** The artifact does not prove itself: bad signature, wrong key, a part missing or with another hash. */
+export class ArtifactRejected extends MaestroError {
+  override readonly status = 422;
+  override readonly category = ErrorCategory.safety;
+}
+/** The restored copy failed a smoke test (count, content hash, sample read). */
+export class SmokeTestFailed extends MaestroError {
+  override readonly status = 422;
+  override readonly category = ErrorCategory.safety;
+}
+/** The snapshot outlived the quiesce window; the backup stops rather than copy a moving target. */
+export class QuiesceExpired extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** The job is not in a state that allows the request (a rollback of a restore that never flipped...). */
+export class DrInvalidTransition extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+
+/** Too many requests for a principal or an action; `details.retryAfterSeconds` says when to try again. */
+export class RateLimited extends MaestroError {
+  override readonly status = 429;
+  override readonly category = ErrorCategory.safety;
+}
+/** A change freeze is on for the environment and no admin override is on record. */
+export class ChangeFreeze extends MaestroError {
+  override readonly status = 423;
+  override readonly category = ErrorCategory.safety;
+}
+/** The run would change more than the blast-radius caps allow (tasks, deletes). */
+export class BlastRadiusExceeded extends MaestroError {
+  override readonly status = 400;
+  override readonly category = ErrorCategory.safety;
+}
+
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
 export function isExposed(error: unknown): error is MaestroError {
   return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable;

@@ -9,26 +9,30 @@ import { operations } from './api/operations.ts';
 import { apiRoutes } from './api/routes.ts';
 import { handlerDeps } from './shared/deps.ts';
 import { logger } from './shared/logger.ts';
+import { Invocation, tracing } from './shared/telemetry.ts';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The HTTP API (API Gateway REST proxy events): route, authenticate, call the operation, map errors. */
-export async function handleApiEvent(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handleApiEvent(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const offered = headerValue(event, 'x-correlation-id');
   const correlationId = offered && CORRELATION_ID.test(offered) ? offered : randomUUID();
-  logger.appendKeys({ correlation_id: correlationId });
+  const telemetry = new Invocation(context, { step: 'Api', correlation_id: correlationId, run_id: event.pathParameters?.id });
   let response: APIGatewayProxyResult;
   try {
-    response = await route(event, correlationId);
+    response = await route(event, correlationId, telemetry);
   } catch (error) {
     response = errorResponse(error, correlationId);
-    if (response.statusCode >= 500) logger.error('request failed', { error: error as Error });
+    telemetry.addError(error);
+    if (response.statusCode >= 500) telemetry.log.error('request failed', { error: error as Error });
   }
   response.headers = { ...response.headers, 'x-correlation-id': correlationId };
+  telemetry.log.info('request handled', { method: event.httpMethod, resource: event.resource, status: response.statusCode });
+  telemetry.publish();
   return response;
 }
 
-async function route(event: APIGatewayProxyEvent, correlationId: string): Promise<APIGatewayProxyResult> {
+async function route(event: APIGatewayProxyEvent, correlationId: string, telemetry: Invocation): Promise<APIGatewayProxyResult> {
   const candidates = apiRoutes.filter((candidate) => candidate.resource === event.resource);
   if (candidates.length === 0) throw new RouteNotFound(`no route for ${event.path}`);
   const found = candidates.find((candidate) => candidate.method === event.httpMethod);
@@ -36,10 +40,11 @@ async function route(event: APIGatewayProxyEvent, correlationId: string): Promis
   if (found.operation === 'health') return json(200, { status: 'ok' });
   const deps = handlerDeps();
   const principal = authenticate(event, deps.config);
-  logger.appendKeys({ principal: principal.id });
+  telemetry.annotate({ principal: principal.id });
   return operations[found.operation]({ event, deps, principal, correlationId });
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(tracing())
   .handler(handleApiEvent);

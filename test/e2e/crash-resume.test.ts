@@ -44,6 +44,7 @@ describe('a restart never loses a run', () => {
       body: {
         goal: 'survive a crash',
         mode: 'APPLY',
+        reasonForAccess: 'end-to-end test of the run workflow',
         tasks: [
           { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'crash/before.txt', body: 'written before the crash\n' } },
           { action: 'noop', params: { sleepMs: 4000 } },

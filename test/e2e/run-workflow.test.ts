@@ -22,6 +22,16 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** The run is finalized a moment before its execution reaches its last state: wait for that. */
+async function executionOf(executionArn: string) {
+  for (let i = 0; i < 200; i += 1) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return execution;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${executionArn} is still RUNNING`);
+}
+
 const bodyOf = async (key: string, versionId?: string) =>
   (await s3.send(new GetObjectCommand({ Bucket: stack.demoBucket, Key: key, VersionId: versionId }))).Body!.transformToString();
 
@@ -36,7 +46,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const runId = await createRun({
       goal: 'golden path',
       mode: 'APPLY',
-      reasonForAccess: 'test',
+      reasonForAccess: 'golden path of the run workflow',
       tasks: [
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'golden/hello.txt', body: 'hello\n' } },
         { action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'golden', text: 'hello' } } },
@@ -63,7 +73,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     ]);
     expect(body.events.map((event: { seq: number }) => event.seq)).toEqual(types.map((_, i) => i + 1));
 
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+    const execution = await executionOf(run.executionArn);
     expect(execution.status).toBe('SUCCEEDED');
   });
 
@@ -74,6 +84,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const runId = await createRun({
       goal: 'change then fail verification',
       mode: 'APPLY',
+      reasonForAccess: 'end-to-end test of the run workflow',
       tasks: [
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'version two\n' } },
         { action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'rollback', value: 2 } } },
@@ -99,7 +110,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const undone = body.events.filter((event: { type: string }) => event.type === 'TaskRolledBack').map((event: { taskIndex: number }) => event.taskIndex);
     expect(undone).toEqual([2, 1, 0]);
     expect(types.at(-1)).toBe('RunRolledBack');
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+    const execution = await executionOf(run.executionArn);
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('RunDidNotSucceed');
   });
@@ -109,6 +120,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const runId = await createRun({
       goal: 'just show me',
       mode: 'PLAN',
+      reasonForAccess: 'end-to-end test of the run workflow',
       tasks: [
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'plan/new.txt', body: 'new\n' } },
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'plan/existing.txt', body: 'new line\n' } },
@@ -136,6 +148,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const runId = await createRun({
       goal: 'race a human',
       mode: 'APPLY',
+      reasonForAccess: 'end-to-end test of the run workflow',
       tasks: [
         { action: 'noop', params: { sleepMs: 1500 } },
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'from maestro\n' } },
@@ -158,6 +171,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const runId = await createRun({
       goal: 'to be cancelled',
       mode: 'APPLY',
+      reasonForAccess: 'end-to-end test of the run workflow',
       tasks: [
         { action: 'noop', params: { sleepMs: 2000 } },
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/never.txt', body: 'never\n' } },
@@ -175,7 +189,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     expect(run.status).toBe('CANCELLED');
     await new Promise((resolve) => setTimeout(resolve, 2500));
     await expect(s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: 'cancel/never.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+    const execution = await executionOf(run.executionArn);
     expect(execution.status).toBe('ABORTED');
     const again = await api(stack, 'POST', `/runs/${runId}/cancel`);
     expect(again.status).toBe(409);

@@ -1,4 +1,5 @@
-import { InvalidRunTransition, TransientError, describeError } from '../errors.ts';
+import { BudgetExceeded, InvalidRunTransition, PolicyDenied, TransientError, describeError } from '../errors.ts';
+import { applyGate, policyGate, readControl } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
@@ -25,6 +26,27 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
 
   const action = deps.catalog.get(task.action, task.actionVersion);
+  // The safety envelope, re-checked before every apply: control record (no cache), autonomy, policy.
+  try {
+    const control = await readControl(deps);
+    await applyGate(deps, { run, action, control, now: deps.clock() });
+    policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
+  } catch (error) {
+    const described = describeError(error);
+    await deps.runs.commit(run.id, {
+      events: [
+        {
+          type: error instanceof PolicyDenied ? 'PolicyDenied' : `ApplyRefused`,
+          level: 'ERROR',
+          taskIndex: task.index,
+          message: `${task.action}: not applied: ${described.message}`,
+          payload: { gate: 'apply', error: described, ...(error instanceof PolicyDenied ? { policyIds: error.details?.policyIds } : {}) },
+        },
+      ],
+    });
+    throw error;
+  }
+  const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
   await deps.runs.commit(run.id, {
     expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
@@ -32,13 +54,14 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     tasks: [{ index: task.index, expectStatus: [TaskStatus.PLANNED, TaskStatus.APPLYING], patch: { status: TaskStatus.APPLYING, attempt, updatedAt: deps.clock().toISOString() } }],
     events: [
       ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
-      { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt } },
+      { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt, ...privileged } },
     ],
   });
 
   let outcome: Record<string, unknown>;
   try {
-    outcome = await action.apply(task.plan, deps.actionContext(run, task));
+    const timeMs = deps.guardrails.actions[task.action]?.timeMs ?? action.safety.budgets.timeMs;
+    outcome = await withTimeBudget(timeMs, task.action, (signal) => action.apply(task.plan!, { ...deps.actionContext(run, task), signal }));
   } catch (error) {
     const described = describeError(error);
     // A transient failure leaves the task APPLYING: the workflow retries it under the same key.
@@ -59,7 +82,28 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
   await deps.runs.commit(run.id, {
     tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
-    events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { outcome } }],
+    events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { outcome, ...privileged } }],
   });
   return { status: TaskStatus.APPLIED };
+}
+
+/**
+ * Runs `work` with an AbortSignal that fires when the time budget is spent; the task then fails with
+ * BudgetExceeded whether or not the action honours the signal (the ASL state timeout is the backstop).
+ */
+async function withTimeBudget<T>(timeMs: number, actionName: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new BudgetExceeded(`${actionName} ran past its time budget of ${timeMs} ms`, { details: { timeMs } });
+      controller.abort(error);
+      reject(error);
+    }, timeMs);
+  });
+  try {
+    return await Promise.race([work(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

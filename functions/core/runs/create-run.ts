@@ -1,13 +1,22 @@
 import { z } from 'zod';
+import { screeningEvents } from '../egress/screeningEvents.ts';
 import { digestOf } from '../canonical-json.ts';
-import { IdempotencyKeyReused, WorkflowUnavailable, describeError } from '../errors.ts';
+import { ActionCategory } from '../../actions/contract.ts';
+import { IdempotencyKeyReused, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
+import { effectiveAutonomy } from '../safety/autonomy.ts';
+import { admissionGate, environmentCeiling, readControl } from '../safety/gates.ts';
+import { checkReasonForAccess } from '../safety/reason-for-access.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { RunDeps } from './deps.ts';
 import { taskIdempotencyKey } from './idempotency-key.ts';
 import { RunStatus, TaskStatus } from './model.ts';
 import type { Principal, Run, Task } from './model.ts';
 
-/** A run's tasks, its run record, one event and an idempotency record share one DynamoDB transaction (100 items). */
+/**
+ * One DynamoDB transaction holds at most 100 items. The largest is the plan commit: the run head, one
+ * update per task and, per event (one per task + RunPlanned), the event and its outbox row:
+ * 1 + N + 2 (N + 1) ≤ 100, so N ≤ 32; 25 leaves room.
+ */
 export const MAX_TASKS_PER_RUN = 25;
 
 export const CreateRunRequest = z.strictObject({
@@ -23,6 +32,10 @@ export const CreateRunRequest = z.strictObject({
     .min(1)
     .max(MAX_TASKS_PER_RUN),
   reasonForAccess: z.string().trim().min(1).max(1000).optional(),
+  /** One of the environments in maestro.config.yaml. @default the config's defaultEnvironment */
+  environment: z.string().min(1).max(32).optional(),
+  /** The autonomy the run asks for (0-3); it never exceeds the environment's ceiling. @default the ceiling */
+  autonomy: z.number().int().min(0).max(3).optional(),
 });
 export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
 
@@ -52,6 +65,16 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     return { action, params };
   });
 
+  const environment = request.environment ?? deps.guardrails.defaultEnvironment;
+  if (!(environment in deps.guardrails.environments)) {
+    throw new ValidationFailed(`unknown environment "${environment}"; known: ${Object.keys(deps.guardrails.environments).join(', ')}`, { field: 'environment' });
+  }
+  const privileged = resolved.some(({ action }) => action.safety.category !== ActionCategory.READ);
+  const reasonForAccess = privileged ? checkReasonForAccess(request.reasonForAccess, deps.guardrails.reasonForAccess.minLength) : request.reasonForAccess;
+  await admissionGate(deps, command.principal.id, deps.clock());
+  const control = await readControl(deps);
+  const autonomy = effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged);
+
   const now = deps.clock().toISOString();
   const runId = deps.newId();
   const requestHash = digestOf({ principal: command.principal.id, request });
@@ -59,11 +82,12 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     id: runId,
     goal: request.goal,
     mode: request.mode,
-    environment: 'dev',
+    environment,
     status: RunStatus.PENDING,
-    autonomy: 3,
-    reasonForAccess: request.reasonForAccess,
+    autonomy,
+    reasonForAccess,
     requestedBy: command.principal.id,
+    requesterRoles: [...command.principal.roles],
     correlationId: command.correlationId,
     createdAt: now,
     updatedAt: now,
@@ -92,8 +116,9 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
         type: 'RunRequested',
         message: `${command.principal.id} requested a run (${request.mode}): ${request.goal}`,
         actor: command.principal.id,
-        payload: { mode: request.mode, executionArn: run.executionArn, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
+        payload: { mode: request.mode, environment, autonomy, executionArn: run.executionArn, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
       },
+      ...screeningEvents(request.goal, 'goal'),
     ],
     idempotency: command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined,
   });

@@ -58,6 +58,20 @@ export interface Principal {
   roles: readonly string[];
 }
 
+/** A human decision on a run's plan (the approval gate). */
+export interface RunApproval {
+  state: 'PENDING' | 'APPROVED' | 'REJECTED';
+  /** The plan the decision is bound to: a re-plan voids it. */
+  planDigest: string;
+  requestedAt: string;
+  approvers: string[];
+  /** The workflow's wait token. Kept so the approve/reject endpoints can answer the wait. */
+  taskToken?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  comment?: string;
+}
+
 export interface Run {
   id: string;
   goal: string;
@@ -67,6 +81,9 @@ export interface Run {
   autonomy: number;
   reasonForAccess?: string;
   requestedBy: string;
+  /** The requester's roles when the run was asked for: what policy judges at every gate. */
+  requesterRoles?: string[];
+  approval?: RunApproval;
   correlationId: string;
   createdAt: string;
   updatedAt: string;

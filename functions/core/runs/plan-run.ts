@@ -1,5 +1,6 @@
 import { digestOf } from '../canonical-json.ts';
-import { describeError } from '../errors.ts';
+import { PolicyDenied, describeError } from '../errors.ts';
+import { blastRadiusGate, policyGate, readControl } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
@@ -22,18 +23,40 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
     return { planDigest: run.planDigest, changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length };
   }
 
+  const control = await readControl(deps);
   const plans: TaskPlan[] = [];
   for (const task of tasks) {
     const action = deps.catalog.get(task.action, task.actionVersion);
     try {
-      plans.push(await action.plan(action.schema.parse(task.params), deps.actionContext(run, task)));
+      const plan = await action.plan(action.schema.parse(task.params), deps.actionContext(run, task));
+      policyGate(deps, { gate: 'plan', run, task, action, plan, control, now: deps.clock() });
+      plans.push(plan);
     } catch (error) {
+      const described = describeError(error);
+      const denied = error instanceof PolicyDenied;
       await deps.runs.commit(runId, {
-        tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: describeError(error), updatedAt: deps.clock().toISOString() } }],
-        events: [{ type: 'TaskPlanFailed', level: 'ERROR', taskIndex: task.index, message: `planning ${task.action} failed: ${describeError(error).message}`, payload: { error: describeError(error) } }],
+        tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
+        events: [
+          {
+            type: denied ? 'PolicyDenied' : 'TaskPlanFailed',
+            level: 'ERROR',
+            taskIndex: task.index,
+            message: denied ? described.message : `planning ${task.action} failed: ${described.message}`,
+            payload: { error: described, ...(denied ? { gate: 'plan', policyIds: error.details?.policyIds } : {}) },
+          },
+        ],
       });
       throw error;
     }
+  }
+
+  try {
+    blastRadiusGate(deps, plans);
+  } catch (error) {
+    await deps.runs.commit(runId, {
+      events: [{ type: 'BlastRadiusExceeded', level: 'ERROR', message: describeError(error).message, payload: { error: describeError(error) } }],
+    });
+    throw error;
   }
 
   const planDigest = digestOf(tasks.map((task, index) => ({ action: task.action, version: task.actionVersion, plan: plans[index] })));

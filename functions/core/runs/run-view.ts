@@ -17,6 +17,9 @@ export function runView(run: Run, tasks?: readonly Task[]) {
     finishedAt: run.finishedAt,
     updatedAt: run.updatedAt,
     planDigest: run.planDigest,
+    // The wait token never leaves the server.
+    approval: run.approval ? { ...run.approval, taskToken: undefined } : undefined,
+    requesterRoles: run.requesterRoles,
     error: run.error,
     executionArn: run.executionArn,
     taskCount: run.taskCount,

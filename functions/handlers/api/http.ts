@@ -28,7 +28,9 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
 /** Client errors carry their code, message and field; anything else is a generic 500 with the correlation id. */
 export function errorResponse(error: unknown, correlationId: string): APIGatewayProxyResult {
   if (isExposed(error)) {
-    return json(error.status, { error: { code: error.code, message: error.message, field: error.field, correlationId } });
+    const retryAfter = error.details?.retryAfterSeconds;
+    const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(retryAfter))) } : {};
+    return json(error.status, { error: { code: error.code, message: error.message, field: error.field, correlationId } }, headers);
   }
   return json(500, { error: { code: 'InternalError', message: `internal error; quote correlation id ${correlationId}`, correlationId } });
 }

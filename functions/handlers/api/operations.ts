@@ -11,6 +11,11 @@ import type { HandlerDeps } from '../shared/deps.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
 import type { ApiOperation } from './routes.ts';
+import { egressOperations } from './egress-operations.ts';
+import { drOperations } from './dr-operations.ts';
+import { auditOperations } from './audit-operations.ts';
+import { safetyOperations } from './safety-operations.ts';
+import { outboxOperations } from '../outbox/operations.ts';
 
 export interface OperationRequest {
   event: APIGatewayProxyEvent;
@@ -72,6 +77,12 @@ export const operations: Record<Exclude<ApiOperation, 'health'>, Operation> = {
     const run = await cancelRun(deps, { runId, principal, reason: body.reason });
     return json(202, { runId, status: run.status });
   },
+
+  ...safetyOperations,
+  ...outboxOperations,
+  ...auditOperations,
+  ...egressOperations,
+  ...drOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

@@ -10,6 +10,23 @@ export const apiRoutes = [
   { method: 'GET', resource: '/runs/{id}', operation: 'getRun' },
   { method: 'GET', resource: '/runs/{id}/events', operation: 'listRunEvents' },
   { method: 'POST', resource: '/runs/{id}/cancel', operation: 'cancelRun' },
+  { method: 'POST', resource: '/runs/{id}/approve', operation: 'approveRun' },
+  { method: 'POST', resource: '/runs/{id}/reject', operation: 'rejectRun' },
+  { method: 'GET', resource: '/control', operation: 'getControl' },
+  { method: 'POST', resource: '/control/kill-switch', operation: 'setKillSwitch' },
+  { method: 'POST', resource: '/control/freeze-overrides', operation: 'addFreezeOverride' },
+  { method: 'GET', resource: '/outbox/dead-letters', operation: 'listDeadLetters' },
+  { method: 'POST', resource: '/outbox/redrive', operation: 'redriveOutbox' },
+  { method: 'GET', resource: '/runs/{id}/audit/verify', operation: 'auditVerify' },
+  { method: 'GET', resource: '/audit/export', operation: 'auditExport' },
+  { method: 'GET', resource: '/slo', operation: 'getSlo' },
+  { method: 'POST', resource: '/egress/check', operation: 'checkEgress' },
+  { method: 'POST', resource: '/dr/backup', operation: 'drBackup' },
+  { method: 'POST', resource: '/dr/restore', operation: 'drRestore' },
+  { method: 'POST', resource: '/dr/restore/{jobId}/rollback', operation: 'drRollback' },
+  { method: 'GET', resource: '/dr/status/{id}', operation: 'drStatus' },
+  { method: 'GET', resource: '/dr/status/{id}/events', operation: 'drStatusEvents' },
+  { method: 'GET', resource: '/dr/targets/{target}', operation: 'drTarget' },
 ] as const;
 
 export type ApiRoute = (typeof apiRoutes)[number];

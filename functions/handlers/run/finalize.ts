@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { sealRunHead } from '../../core/audit/seal-run-head.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
+import { auditSealing } from '../shared/audit-sealing.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
 
@@ -7,4 +9,9 @@ const FinalizeInput = RunStepInput.extend({
   result: z.object({ outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']), error: z.unknown().optional() }),
 });
 
-export const handler = stepHandler('Finalize', FinalizeInput, (deps, input) => finalizeRun(deps, input));
+export const handler = stepHandler('Finalize', FinalizeInput, async (deps, input) => {
+  const result = await finalizeRun(deps, input);
+  // Then sign the finished run's audit head into the artifact vault (a replayed Finalize lands here too).
+  const auditHead = await sealRunHead({ runs: deps.runs, sealing: auditSealing(), clock: deps.clock }, input.runId);
+  return { ...result, auditHead };
+});

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { LicenseSources } from '../../core/egress/LicenseRegistry.ts';
+import { EgressLimits } from '../../core/egress/RunBudgetLedger.ts';
+import { EgressAllowlists } from '../../core/egress/policy.ts';
+import { StaticHosts, jsonVariable } from '../../core/egress/settings.ts';
 
 const Flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -22,6 +26,14 @@ const HandlerEnvironment = z.object({
   MAESTRO_S3_FORCE_PATH_STYLE: Flag.optional(),
   AWS_ENDPOINT_URL: z.string().optional(),
   AWS_ENDPOINT_URL_S3: z.string().optional(),
+  /** Egress (http.fetch, POST /egress/check): per-environment host allowlists as JSON (`{"dev":["api.example.com"]}`). @default {} (deny all) */
+  MAESTRO_EGRESS_ALLOWLIST: jsonVariable(EgressAllowlists, '{}'),
+  /** Names answered before DNS, like /etc/hosts (`{"api.test":["127.0.0.1"]}`); the guard still judges the addresses. @default {} */
+  MAESTRO_EGRESS_STATIC_HOSTS: jsonVariable(StaticHosts, '{}'),
+  /** The license registry: `[{"id","urlPrefix","license","automatedAccess","attribution?"}]`. @default [] (nothing licensed) */
+  MAESTRO_EGRESS_SOURCES: jsonVariable(LicenseSources, '[]'),
+  /** Egress budgets and breaker settings (functions/core/egress/RunBudgetLedger.ts). @default {} (the defaults there) */
+  MAESTRO_EGRESS_LIMITS: jsonVariable(EgressLimits, '{}'),
 });
 
 export interface HandlerConfig {
@@ -30,6 +42,12 @@ export interface HandlerConfig {
   authMode: 'iam' | 'dev-tokens';
   iamRoles: Record<string, string[]>;
   s3ForcePathStyle: boolean;
+  egress: {
+    allowlists: EgressAllowlists;
+    staticHosts: StaticHosts;
+    sources: LicenseSources;
+    limits: EgressLimits;
+  };
 }
 
 /** Reads the handlers' environment once, failing loudly with the name of the bad key. */
@@ -46,5 +64,6 @@ export function loadHandlerConfig(env: NodeJS.ProcessEnv = process.env): Handler
     authMode: e.MAESTRO_AUTH_MODE,
     iamRoles: e.MAESTRO_IAM_ROLES,
     s3ForcePathStyle: e.MAESTRO_S3_FORCE_PATH_STYLE ?? Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
+    egress: { allowlists: e.MAESTRO_EGRESS_ALLOWLIST, staticHosts: e.MAESTRO_EGRESS_STATIC_HOSTS, sources: e.MAESTRO_EGRESS_SOURCES, limits: e.MAESTRO_EGRESS_LIMITS },
   };
 }

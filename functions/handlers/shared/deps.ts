@@ -1,16 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { defaultCatalog } from '../../actions/catalog.ts';
+import { DynamoControlStore } from '../../adapters/DynamoControlStore.ts';
+import { DynamoDrRepository } from '../../adapters/DynamoDrRepository.ts';
 import { DynamoItemStore } from '../../adapters/DynamoItemStore.ts';
+import { QuiesceWriteGuard } from '../../adapters/QuiesceWriteGuard.ts';
+import { DynamoRateLimiter } from '../../adapters/DynamoRateLimiter.ts';
 import { DynamoRunRepository } from '../../adapters/DynamoRunRepository.ts';
 import { S3ObjectStore } from '../../adapters/S3ObjectStore.ts';
 import { SfnWorkflowEngine } from '../../adapters/SfnWorkflowEngine.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import type { RunDeps } from '../../core/runs/deps.ts';
 import { loadHandlerConfig } from './config.ts';
+import { createEgressRuntime } from './egress.ts';
+import type { EgressRuntime } from './egress.ts';
+import { loadGuardrails, loadPolicyEngine } from './guardrails.ts';
 import type { HandlerConfig } from './config.ts';
 
 export interface HandlerDeps extends RunDeps {
   config: HandlerConfig;
+  /** Egress guard, licenses, budgets and breaker (http.fetch, POST /egress/check). */
+  egress: EgressRuntime;
 }
 
 /** The composition root: builds the adapters from configuration. */
@@ -18,12 +27,19 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
   const clients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);
+  const writeGuard = new QuiesceWriteGuard({ repo: new DynamoDrRepository({ client: clients.dynamodb, tableName: config.stateTable }) });
+  const egress = createEgressRuntime(config.egress);
   return {
     config,
+    egress,
     runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: config.stateTable }),
     engine: new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.runStateMachineArn }),
     catalog: defaultCatalog(),
-    actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey }),
+    guardrails: loadGuardrails(),
+    policy: loadPolicyEngine(),
+    control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
+    rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: config.stateTable }),
+    actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard }),
     clock: () => new Date(),
     newId: () => randomUUID(),
   };

@@ -2,10 +2,12 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { redact } from '../../core/telemetry/redaction.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { handlerDeps } from './deps.ts';
 import type { HandlerDeps } from './deps.ts';
 import { logger } from './logger.ts';
+import { Invocation, tracing } from './telemetry.ts';
 
 /**
  * A workflow step as a Lambda handler: validate the state's payload with zod, tag the logs with the
@@ -18,16 +20,25 @@ export function stepHandler<Input extends { runId: string; correlationId: string
 ) {
   return middy<unknown, Output, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
-      const input = parseOrThrow(schema, event);
-      logger.appendKeys({ step, run_id: input.runId, correlation_id: input.correlationId });
+    .use(tracing())
+    .handler(async (event, context) => {
+      const started = Date.now();
+      const ids = event as Partial<Record<'runId' | 'correlationId', unknown>> | null;
+      const telemetry = new Invocation(context, { step, run_id: String(ids?.runId ?? ''), correlation_id: String(ids?.correlationId ?? '') });
       try {
+        const input = parseOrThrow(schema, event);
+        const taskIndex = (input as { taskIndex?: unknown }).taskIndex;
+        if (typeof taskIndex === 'number') await telemetry.annotateTask(handlerDeps().runs, input.runId, taskIndex);
         const output = await run(handlerDeps(), input);
-        logger.info('step finished', { output: output as Record<string, unknown> });
+        telemetry.addStep(step, output, Date.now() - started);
+        telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
         return output;
       } catch (error) {
-        logger.warn('step failed', { error: error as Error });
+        telemetry.addError(error);
+        telemetry.log.warn('step failed', { error: error as Error });
         throw error;
+      } finally {
+        telemetry.publish();
       }
     });
 }

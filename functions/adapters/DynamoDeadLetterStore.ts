@@ -1,0 +1,91 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ValidationFailed } from '../core/errors.ts';
+import type { DeadLetter } from '../core/outbox/model.ts';
+import type { DeadLetterStore } from '../core/outbox/ports.ts';
+import type { Page } from '../core/runs/ports.ts';
+import { rethrowAwsError } from './aws-errors.ts';
+
+const DEAD_LETTERS_INDEX_PK = 'DEAD_LETTERS';
+const deadLetterKey = (id: string) => ({ pk: `DLQ#${id}`, sk: 'DLQ' });
+
+/**
+ * Dead letters in the state table (`pk = DLQ#<runId>#<seq>`), listed oldest first through `gsi1`
+ * (`gsi1pk = DEAD_LETTERS`, `gsi1sk = <firstFailedAt>#<id>`). Not outbox rows: the relay ignores them.
+ */
+export class DynamoDeadLetterStore implements DeadLetterStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#db = options.client;
+    this.#table = options.tableName;
+  }
+
+  async put(letter: DeadLetter): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...deadLetterKey(letter.id), entity: 'DeadLetter', gsi1pk: DEAD_LETTERS_INDEX_PK, gsi1sk: `${letter.firstFailedAt}#${letter.id}`, ...letter },
+        }),
+      );
+    } catch (error) {
+      rethrowAwsError(error, `recording dead letter ${letter.id}`);
+    }
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    try {
+      const result = await this.#db.send(new GetCommand({ TableName: this.#table, Key: deadLetterKey(id), ConsistentRead: true }));
+      return result.Item ? toDeadLetter(result.Item) : undefined;
+    } catch (error) {
+      return rethrowAwsError(error, `reading dead letter ${id}`);
+    }
+  }
+
+  async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<DeadLetter>> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 100);
+    try {
+      const result = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :dlq',
+          ExpressionAttributeValues: { ':dlq': DEAD_LETTERS_INDEX_PK },
+          Limit: limit,
+          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+        }),
+      );
+      return {
+        items: (result.Items ?? []).map(toDeadLetter),
+        nextCursor: result.LastEvaluatedKey ? Buffer.from(JSON.stringify(result.LastEvaluatedKey)).toString('base64url') : undefined,
+      };
+    } catch (error) {
+      return rethrowAwsError(error, 'listing dead letters');
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: deadLetterKey(id) }));
+    } catch (error) {
+      rethrowAwsError(error, `removing dead letter ${id}`);
+    }
+  }
+}
+
+function toDeadLetter(item: Record<string, unknown>): DeadLetter {
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...letter } = item;
+  return letter as unknown as DeadLetter;
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (key && typeof key === 'object' && key.gsi1pk === DEAD_LETTERS_INDEX_PK) return key;
+  } catch {
+    // refused below
+  }
+  throw new ValidationFailed('cursor is not one this API returned', { field: 'cursor' });
+}

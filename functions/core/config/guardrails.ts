@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { parseOrThrow } from '../validation.ts';
+
+const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name (letters, digits, -)');
+
+const IsoInstant = z.iso.datetime({ offset: true });
+const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+
+/** A change freeze: one-off (`from`-`to`) or recurring (weekdays, UTC hours `fromHourUtc` ≤ h < `toHourUtc`). */
+const ChangeFreeze = z.union([
+  z.strictObject({ name: z.string().min(1), from: IsoInstant, to: IsoInstant }),
+  z.strictObject({
+    name: z.string().min(1),
+    weekdays: z.array(Weekday).min(1),
+    fromHourUtc: z.number().int().min(0).max(23).default(0),
+    toHourUtc: z.number().int().min(1).max(24).default(24),
+  }),
+]);
+export type ChangeFreeze = z.infer<typeof ChangeFreeze>;
+
+/** A token bucket: `capacity` requests at once, refilled at `refillPerSecond`. */
+const TokenBucket = z.strictObject({
+  capacity: z.number().int().min(1).max(100_000),
+  refillPerSecond: z.number().positive().max(100_000),
+});
+export type TokenBucket = z.infer<typeof TokenBucket>;
+
+const EnvironmentGuardrails = z.strictObject({
+  /** The most autonomy any run in this environment may have. Safe default: 0, plan only. */
+  autonomyCeiling: z.number().int().min(0).max(3).default(0),
+  /** Who may approve applies here (principal ids). */
+  approvers: z.array(z.string().min(1)).default([]),
+  /** Windows in which WRITE and DEPLOY applies are refused (ChangeFreeze) unless an admin override is on record. */
+  changeFreezes: z.array(ChangeFreeze).default([]),
+});
+
+const ActionGuardrails = z.strictObject({
+  /** The apply's time budget; past it the task fails with BudgetExceeded. @default the action's own */
+  timeMs: z.number().int().min(1).max(900_000).optional(),
+  /** How often the action may apply, across runs. @default unlimited */
+  rateLimit: TokenBucket.optional(),
+});
+
+export const Guardrails = z
+  .strictObject({
+    tracing: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+    killSwitch: z.strictObject({ engaged: z.boolean().default(false) }).default({ engaged: false }),
+    defaultEnvironment: EnvironmentName.default('dev'),
+    environments: z.record(EnvironmentName, EnvironmentGuardrails).refine((environments) => Object.keys(environments).length > 0, 'must declare at least one environment'),
+    reasonForAccess: z.strictObject({ minLength: z.number().int().min(1).max(200).default(10) }).default({ minLength: 10 }),
+    actions: z.record(z.string().min(1), ActionGuardrails).default({}),
+    rateLimits: z
+      .strictObject({ perPrincipal: TokenBucket.default({ capacity: 60, refillPerSecond: 1 }) })
+      .default({ perPrincipal: { capacity: 60, refillPerSecond: 1 } }),
+    /** Per-run caps, checked once the plan is known. */
+    blastRadius: z
+      .strictObject({ maxChangingTasks: z.number().int().min(1).max(1000).default(25), maxDeletes: z.number().int().min(0).max(1000).default(5) })
+      .default({ maxChangingTasks: 25, maxDeletes: 5 }),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, environment] of Object.entries(config.environments)) {
+      environment.changeFreezes.forEach((freeze, index) => {
+        if ('from' in freeze && Date.parse(freeze.to) <= Date.parse(freeze.from)) {
+          ctx.addIssue({ code: 'custom', path: ['environments', name, 'changeFreezes', index, 'to'], message: 'must be after from' });
+        }
+        if ('weekdays' in freeze && freeze.toHourUtc <= freeze.fromHourUtc) {
+          ctx.addIssue({ code: 'custom', path: ['environments', name, 'changeFreezes', index, 'toHourUtc'], message: 'must be after fromHourUtc' });
+        }
+      });
+    }
+    if (!(config.defaultEnvironment in config.environments)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultEnvironment'], message: `must be one of the environments (${Object.keys(config.environments).join(', ')})` });
+    }
+  });
+export type Guardrails = z.infer<typeof Guardrails>;
+
+export const CONFIG_OVERRIDE_PREFIX = 'MAESTRO_CONFIG__';
+
+/**
+ * The effective guardrails: the parsed file with `MAESTRO_CONFIG__a__b=value` overrides applied
+ * (values are YAML scalars, parsed by `parseScalar`), then validated. Errors name the key.
+ */
+export function resolveGuardrails(
+  fileContent: unknown,
+  env: Record<string, string | undefined>,
+  parseScalar: (text: string) => unknown,
+): Guardrails {
+  const merged = structuredClone(fileContent ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(CONFIG_OVERRIDE_PREFIX) || value === undefined) continue;
+    const path = name.slice(CONFIG_OVERRIDE_PREFIX.length).split('__').filter(Boolean);
+    if (path.length === 0) continue;
+    let node = merged;
+    for (const key of path.slice(0, -1)) {
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = parseScalar(value);
+  }
+  return parseOrThrow(Guardrails, merged);
+}

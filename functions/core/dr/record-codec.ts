@@ -1,0 +1,65 @@
+import { canonicalJson } from '../canonical-json.ts';
+
+/**
+ * DynamoDB items travel as DynamoDB JSON (the AttributeValue form, as DynamoDB's own exports write it),
+ * binary as base64, so numbers, sets and binaries come back exactly. A snapshot line is the canonical
+ * JSON of one record, so the same record always has the same bytes and the same hash.
+ */
+export type AttributeValue = Record<string, unknown>;
+export type DynamoItem = Record<string, AttributeValue>;
+
+export function itemToJson(item: DynamoItem): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, valueToJson(value)]));
+}
+
+export function itemFromJson(json: Record<string, unknown>): DynamoItem {
+  return Object.fromEntries(Object.entries(json).map(([name, value]) => [name, valueFromJson(value as AttributeValue)]));
+}
+
+function valueToJson(value: AttributeValue): AttributeValue {
+  if ('B' in value) return { B: Buffer.from(value.B as Uint8Array).toString('base64') };
+  if ('BS' in value) return { BS: (value.BS as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')) };
+  if ('M' in value) return { M: itemToJson(value.M as DynamoItem) };
+  if ('L' in value) return { L: (value.L as AttributeValue[]).map(valueToJson) };
+  return value;
+}
+
+function valueFromJson(value: AttributeValue): AttributeValue {
+  if ('B' in value) return { B: Buffer.from(value.B as string, 'base64') };
+  if ('BS' in value) return { BS: (value.BS as string[]).map((b) => Buffer.from(b, 'base64')) };
+  if ('M' in value) return { M: itemFromJson(value.M as Record<string, unknown>) };
+  if ('L' in value) return { L: (value.L as AttributeValue[]).map(valueFromJson) };
+  return value;
+}
+
+/** One line of a table part. */
+export function tableRecordLine(item: DynamoItem): string {
+  return canonicalJson({ item: itemToJson(item) });
+}
+
+/** The primary key of an item (its key attributes only), as DynamoDB JSON. */
+export function itemKey(item: DynamoItem, keyAttributes: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keyAttributes.map((name) => [name, valueToJson(item[name])]));
+}
+
+export interface ObjectRecord {
+  /** The key relative to the snapshotted prefix. */
+  key: string;
+  contentType?: string;
+  metadata: Record<string, string>;
+  body: Buffer;
+}
+
+/** One line of an objects part. */
+export function objectRecordLine(object: ObjectRecord): string {
+  return canonicalJson({ key: object.key, contentType: object.contentType, metadata: object.metadata, body: object.body.toString('base64') });
+}
+
+export function parseObjectRecord(line: string): ObjectRecord {
+  const json = JSON.parse(line) as { key: string; contentType?: string; metadata?: Record<string, string>; body: string };
+  return { key: json.key, contentType: json.contentType, metadata: json.metadata ?? {}, body: Buffer.from(json.body, 'base64') };
+}
+
+export function parseTableRecord(line: string): DynamoItem {
+  return itemFromJson((JSON.parse(line) as { item: Record<string, unknown> }).item);
+}

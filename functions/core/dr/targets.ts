@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { DrTargetNotFound } from '../errors.ts';
+
+const TableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name');
+const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
+
+/** One S3 prefix of a target ('' = the whole bucket). */
+export const DrPrefix = z.strictObject({ bucket: BucketName, prefix: z.string().max(512).default('') });
+export type DrPrefix = z.infer<typeof DrPrefix>;
+
+/** What a DR target protects: DynamoDB tables and S3 prefixes, plus the snapshot limits. */
+export const DrTarget = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits, hyphens'),
+    tables: z.array(TableName).default([]),
+    prefixes: z.array(DrPrefix).default([]),
+    /** Longest time writers are held off while the snapshot runs. */
+    maxQuiesceSeconds: z.number().int().min(1).max(3600).default(600),
+    /** A part is closed once it holds this many bytes (before compression). */
+    partBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(8 * 1024 * 1024),
+    compression: z.enum(['gzip', 'none']).default('gzip'),
+    /** Backups on this EventBridge Scheduler expression (`rate(1 day)`, `cron(...)`). */
+    backupSchedule: z.string().min(1).optional(),
+    /** Scheduled restore tests (isolated copy, smoke tests, signed evidence, never the pointer). */
+    restoreTestSchedule: z.string().min(1).optional(),
+  })
+  .refine((target) => target.tables.length + target.prefixes.length > 0, 'must protect at least one table or prefix');
+export type DrTarget = z.infer<typeof DrTarget>;
+
+export const DrTargets = z.array(DrTarget).refine(
+  (targets) => new Set(targets.map((t) => t.name)).size === targets.length,
+  'target names must be unique',
+);
+
+/** The embedded stack's target: the demo table and bucket, so a new user can try DR at once. */
+export function defaultDrTargets(demo: { table: string; bucket: string }): DrTarget[] {
+  return DrTargets.parse([{ name: 'demo', tables: [demo.table], prefixes: [{ bucket: demo.bucket, prefix: '' }] }]);
+}
+
+/**
+ * The DR targets: `MAESTRO_DR_TARGETS` (a JSON array of targets), else the demo target over
+ * `MAESTRO_DEMO_TABLE`/`MAESTRO_DEMO_BUCKET` (default `maestro-demo`). Fails loudly naming the key.
+ */
+export function loadDrTargets(env: NodeJS.ProcessEnv = process.env): DrTarget[] {
+  const text = env.MAESTRO_DR_TARGETS;
+  if (!text) return defaultDrTargets({ table: env.MAESTRO_DEMO_TABLE ?? 'maestro-demo', bucket: env.MAESTRO_DEMO_BUCKET ?? 'maestro-demo' });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error('invalid MAESTRO_DR_TARGETS: not JSON');
+  }
+  const parsed = DrTargets.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid MAESTRO_DR_TARGETS: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export function findTarget(targets: readonly DrTarget[], name: string): DrTarget {
+  const target = targets.find((t) => t.name === name);
+  if (!target) throw new DrTargetNotFound(`no DR target named ${name}; known: ${targets.map((t) => t.name).join(', ') || 'none'}`, { field: 'target' });
+  return target;
+}

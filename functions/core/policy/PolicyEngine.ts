@@ -1,0 +1,106 @@
+import { createRequire } from 'node:module';
+import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
+
+// The CommonJS build loads its .wasm next to itself (the ESM root export prints a warning on Node).
+const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
+
+export interface PolicyRequest {
+  principal: { id: string; roles: readonly string[] };
+  action: 'plan' | 'apply';
+  resource: { uri: string; kind: string; bucket?: string; key?: string; table?: string };
+  context: {
+    catalogAction: string;
+    category: string;
+    mode: string;
+    environment: string;
+    autonomy: number;
+    reason?: string;
+    killSwitch: boolean;
+    approved: boolean;
+    now: Date;
+  };
+}
+
+export interface PolicyDecision {
+  allowed: boolean;
+  /** The policy ids that decided: the matching forbids on a deny, the matching permits on an allow. */
+  policyIds: string[];
+  errors: string[];
+}
+
+let nextSetId = 0;
+
+/**
+ * Cedar, evaluated in-process with the stateful API (schema and policies parsed once). Policies come
+ * in as text; each `@id("...")` annotation becomes the policy's id in decisions.
+ */
+export class PolicyEngine {
+  readonly #policySetId: string;
+  readonly #schemaName: string;
+  readonly policyIds: readonly string[];
+
+  constructor(options: { schema: string; policies: string }) {
+    const parts = cedar.policySetTextToParts(options.policies);
+    if (parts.type === 'failure') throw new Error(`policies do not parse: ${parts.errors.map((error) => error.message).join('; ')}`);
+    const staticPolicies: Record<string, string> = {};
+    parts.policies.forEach((text, index) => {
+      const id = /@id\("([^"]+)"\)/.exec(text)?.[1] ?? `policy${index}`;
+      if (staticPolicies[id]) throw new Error(`two policies have the id "${id}"`);
+      staticPolicies[id] = text;
+    });
+    this.policyIds = Object.keys(staticPolicies);
+
+    nextSetId += 1;
+    this.#schemaName = `maestro-schema-${nextSetId}`;
+    this.#policySetId = `maestro-policies-${nextSetId}`;
+    const schema = cedar.preparseSchema(this.#schemaName, options.schema);
+    if (schema.type === 'failure') throw new Error(`the Cedar schema does not parse: ${schema.errors.map((error) => error.message).join('; ')}`);
+    const validation = cedar.validate({ schema: options.schema, policies: { staticPolicies } });
+    if (validation.type === 'failure') throw new Error(`policies fail validation: ${validation.errors.map((error) => error.message).join('; ')}`);
+    if (validation.validationErrors.length > 0) {
+      throw new Error(`policies fail validation: ${validation.validationErrors.map((error) => `${error.policyId}: ${error.error.message}`).join('; ')}`);
+    }
+    const policies = cedar.preparsePolicySet(this.#policySetId, { staticPolicies });
+    if (policies.type === 'failure') throw new Error(`policies do not parse: ${policies.errors.map((error) => error.message).join('; ')}`);
+  }
+
+  authorize(request: PolicyRequest): PolicyDecision {
+    const { resource, context } = request;
+    const resourceAttrs: Record<string, string> = { kind: resource.kind, uri: resource.uri };
+    for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) resourceAttrs[name] = resource[name]!;
+    const answer = cedar.statefulIsAuthorized({
+      principal: { type: 'Maestro::User', id: request.principal.id },
+      action: { type: 'Maestro::Action', id: request.action },
+      resource: { type: 'Maestro::Resource', id: resource.uri },
+      context: {
+        catalogAction: context.catalogAction,
+        category: context.category,
+        mode: context.mode,
+        environment: context.environment,
+        autonomy: context.autonomy,
+        hasReason: Boolean(context.reason?.trim()),
+        reason: context.reason ?? '',
+        killSwitch: context.killSwitch,
+        approved: context.approved,
+        hourUtc: context.now.getUTCHours(),
+      },
+      entities: [
+        { uid: { type: 'Maestro::User', id: request.principal.id }, attrs: {}, parents: request.principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })) },
+        ...request.principal.roles.map((role) => ({ uid: { type: 'Maestro::Role', id: role }, attrs: {}, parents: [] })),
+        { uid: { type: 'Maestro::Resource', id: resource.uri }, attrs: resourceAttrs, parents: [] },
+      ],
+      preparsedSchemaName: this.#schemaName,
+      validateRequest: true,
+      preparsedPolicySetId: this.#policySetId,
+    });
+    if (answer.type === 'failure') {
+      // A request the schema refuses is a deny, never an allow.
+      return { allowed: false, policyIds: [], errors: answer.errors.map((error) => error.message) };
+    }
+    return {
+      allowed: answer.response.decision === 'allow',
+      policyIds: answer.response.diagnostics.reason,
+      errors: answer.response.diagnostics.errors.map((error) => `${error.policyId}: ${error.error.message}`),
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import type { Action } from '../../actions/contract.ts';
+import type { Guardrails } from '../config/guardrails.ts';
+import type { ControlState, ControlStore } from '../control/model.ts';
+import { AutonomyExceeded, BlastRadiusExceeded, ChangeFreeze, KillSwitchEngaged, PolicyDenied, RateLimited } from '../errors.ts';
+import type { PolicyEngine, PolicyRequest } from '../policy/PolicyEngine.ts';
+import type { Run, Task, TaskPlan } from '../runs/model.ts';
+import { appliesUnattended, effectiveAutonomy } from './autonomy.ts';
+import { activeFreeze, activeOverride } from './change-freeze.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+/** What the safety envelope needs: the guardrails, the policy engine and the control record. */
+export interface SafetyDeps {
+  guardrails: Guardrails;
+  policy: PolicyEngine;
+  control: ControlStore;
+  rateLimiter: RateLimiter;
+}
+
+/** The control record as it is now (never cached: every admit and apply reads it again). */
+export function readControl(deps: SafetyDeps): Promise<ControlState> {
+  return deps.control.read({ killSwitch: { engaged: deps.guardrails.killSwitch.engaged } });
+}
+
+export function environmentCeiling(deps: SafetyDeps, environment: string): number {
+  return deps.guardrails.environments[environment]?.autonomyCeiling ?? 0;
+}
+
+/** The resource a plan acts on, in the shape the Cedar schema gives `Maestro::Resource`. */
+export function policyResource(plan: Pick<TaskPlan, 'resource'>): PolicyRequest['resource'] {
+  const uri = plan.resource;
+  const s3 = /^s3:\/\/([^/]+)\/(.*)$/s.exec(uri);
+  if (s3) return { uri, kind: 's3', bucket: s3[1], key: s3[2] };
+  const dynamodb = /^dynamodb:\/\/([^/]+)\//.exec(uri);
+  if (dynamodb) return { uri, kind: 'dynamodb', table: dynamodb[1] };
+  return { uri, kind: 'none' };
+}
+
+export function isApproved(run: Run): boolean {
+  return run.approval?.state === 'APPROVED' && run.approval.planDigest === run.planDigest;
+}
+
+/** Cedar at one gate; a deny throws PolicyDenied naming the policies that decided. */
+export function policyGate(
+  deps: SafetyDeps,
+  input: { gate: 'plan' | 'apply'; run: Run; task: Task; action: Action; plan: TaskPlan; control: ControlState; now: Date },
+): void {
+  const { run, task, action, plan, control } = input;
+  const decision = deps.policy.authorize({
+    principal: { id: run.requestedBy, roles: run.requesterRoles ?? [] },
+    action: input.gate,
+    resource: policyResource(plan),
+    context: {
+      catalogAction: task.action,
+      category: action.safety.category,
+      mode: run.mode,
+      environment: run.environment,
+      autonomy: effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), control.killSwitch.engaged),
+      reason: run.reasonForAccess,
+      killSwitch: control.killSwitch.engaged,
+      approved: isApproved(run),
+      now: input.now,
+    },
+  });
+  if (!decision.allowed) {
+    const by = decision.policyIds.length > 0 ? `policy ${decision.policyIds.join(', ')}` : 'no policy permits it';
+    throw new PolicyDenied(`${input.gate} of ${task.action} on ${plan.resource} denied: ${by}`, {
+      details: { policyIds: decision.policyIds, gate: input.gate, errors: decision.errors },
+    });
+  }
+}
+
+/** Kill switch, autonomy, change freeze and the action's rate limit, re-checked before every apply. */
+export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Action; control: ControlState; now: Date }): Promise<void> {
+  const { run, action, control, now } = input;
+  if (control.killSwitch.engaged) {
+    throw new KillSwitchEngaged(`the kill switch is engaged (${control.killSwitch.reason ?? 'no reason given'}); nothing applies`);
+  }
+  const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), false);
+  if (!isApproved(run) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval)) {
+    throw new AutonomyExceeded(`${action.name} (${action.safety.category}) needs approval at autonomy ${autonomy} in ${run.environment}, and the plan is not approved`);
+  }
+  if (action.safety.category === 'WRITE' || action.safety.category === 'DEPLOY') {
+    const freeze = activeFreeze(deps.guardrails.environments[run.environment]?.changeFreezes ?? [], now);
+    if (freeze && !activeOverride(control.freezeOverrides, run.environment, now)) {
+      throw new ChangeFreeze(`${run.environment} is in the change freeze "${freeze.name}"; an admin override with a justification is needed`);
+    }
+  }
+  const bucket = deps.guardrails.actions[action.name]?.rateLimit;
+  if (bucket) {
+    const decision = await deps.rateLimiter.take(`action:${action.name}`, bucket, now);
+    if (!decision.allowed) {
+      throw new RateLimited(`${action.name} is rate limited; a token is free in ${decision.retryAfterSeconds.toFixed(1)} s`, { details: { retryAfterSeconds: decision.retryAfterSeconds } });
+    }
+  }
+}
+
+/** The principal's rate limit, at admission. */
+export async function admissionGate(deps: SafetyDeps, principalId: string, now: Date): Promise<void> {
+  const decision = await deps.rateLimiter.take(`principal:${principalId}`, deps.guardrails.rateLimits.perPrincipal, now);
+  if (!decision.allowed) {
+    throw new RateLimited(`${principalId} is asking for runs too fast; try again in ${Math.ceil(decision.retryAfterSeconds)} s`, {
+      details: { retryAfterSeconds: decision.retryAfterSeconds },
+    });
+  }
+}
+
+/** Per-run caps on what the plan changes. */
+export function blastRadiusGate(deps: SafetyDeps, plans: readonly TaskPlan[]): void {
+  const caps = deps.guardrails.blastRadius;
+  const changing = plans.filter((plan) => plan.change !== 'none' && plan.change !== 'read').length;
+  const deletes = plans.filter((plan) => plan.change === 'delete').length;
+  if (changing > caps.maxChangingTasks) throw new BlastRadiusExceeded(`the plan changes ${changing} resources; at most ${caps.maxChangingTasks} are allowed per run`);
+  if (deletes > caps.maxDeletes) throw new BlastRadiusExceeded(`the plan deletes ${deletes} resources; at most ${caps.maxDeletes} are allowed per run`);
+}
+
+/** True when some task of the plan may not apply without a human at the run's autonomy. */
+export function needsApproval(deps: SafetyDeps, run: Run, steps: readonly { action: Action; plan?: TaskPlan }[], control: ControlState): boolean {
+  const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), control.killSwitch.engaged);
+  return steps.some(({ action, plan }) => plan?.change !== 'none' && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval));
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { Role, requireRole } from '../../core/auth.ts';
+import { decideApproval } from '../../core/runs/decide-approval.ts';
+import { AUTONOMY_MEANING } from '../../core/safety/autonomy.ts';
+import { ValidationFailed } from '../../core/errors.ts';
+import { readControl } from '../../core/safety/gates.ts';
+import { parseOrThrow } from '../../core/validation.ts';
+import { json, readJsonBody } from './http.ts';
+import type { OperationRequest } from './operations.ts';
+
+const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
+const KillSwitchBody = z.strictObject({
+  engaged: z.boolean(),
+  reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(500),
+});
+const FreezeOverrideBody = z.strictObject({
+  environment: z.string().min(1),
+  justification: z.string().trim().min(20, 'write the justification out, in at least 20 characters').max(1000),
+  until: z.iso.datetime({ offset: true }),
+});
+const DecisionBody = z.strictObject({ comment: z.string().trim().min(1).max(1000).optional() }).default({});
+
+const MAX_OVERRIDE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The safety envelope's operations: the control record, the kill switch, approval decisions. */
+export const safetyOperations = {
+  async getControl({ deps }: OperationRequest) {
+    const control = await readControl(deps);
+    const journal = (await deps.control.listEvents()).slice(-20);
+    return json(200, {
+      killSwitch: control.killSwitch,
+      freezeOverrides: control.freezeOverrides ?? [],
+      guardrails: deps.guardrails,
+      policies: deps.policy.policyIds,
+      autonomyLevels: AUTONOMY_MEANING,
+      journal,
+    });
+  },
+
+  async addFreezeOverride({ event, deps, principal, correlationId }: OperationRequest) {
+    requireRole(principal, Role.admin);
+    const body = parseOrThrow(FreezeOverrideBody, readJsonBody(event));
+    if (!(body.environment in deps.guardrails.environments)) throw new ValidationFailed(`unknown environment "${body.environment}"`, { field: 'environment' });
+    const now = deps.clock();
+    const until = Date.parse(body.until);
+    if (until <= now.getTime() || until > now.getTime() + MAX_OVERRIDE_MS) {
+      throw new ValidationFailed('until must be in the future and at most 7 days away', { field: 'until' });
+    }
+    const control = await deps.control.addFreezeOverride(
+      { environment: body.environment, justification: body.justification, until: new Date(until).toISOString(), grantedBy: principal.id, grantedAt: now.toISOString() },
+      correlationId,
+    );
+    return json(200, { freezeOverrides: control.freezeOverrides });
+  },
+
+  async setKillSwitch({ event, deps, principal, correlationId }: OperationRequest) {
+    requireRole(principal, Role.admin);
+    const body = parseOrThrow(KillSwitchBody, readJsonBody(event));
+    const control = await deps.control.setKillSwitch({ engaged: body.engaged, reason: body.reason, changedBy: principal.id, changedAt: deps.clock().toISOString() }, correlationId);
+    return json(200, control);
+  },
+
+  async approveRun(request: OperationRequest) {
+    return decide(request, 'approve');
+  },
+
+  async rejectRun(request: OperationRequest) {
+    return decide(request, 'reject');
+  },
+};
+
+async function decide({ event, deps, principal }: OperationRequest, decision: 'approve' | 'reject') {
+  requireRole(principal, Role.approver, Role.admin);
+  const runId = parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
+  const body = parseOrThrow(DecisionBody, readJsonBody(event));
+  const run = await decideApproval(deps, { runId, principal, decision, comment: body.comment });
+  return json(200, { runId, status: run.status, approval: { state: run.approval?.state, decidedBy: run.approval?.decidedBy, decidedAt: run.approval?.decidedAt } });
+}

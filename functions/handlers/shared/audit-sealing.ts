@@ -1,0 +1,40 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { AuditVault } from '../../adapters/AuditVault.ts';
+import { KmsSigner } from '../../adapters/KmsSigner.ts';
+import type { AuditSealing } from '../../core/audit/ports.ts';
+import { loadHandlerConfig } from './config.ts';
+
+/** The key audit heads are signed with: the manifest-signing key (ECC_NIST_P256), by alias. */
+export const DEFAULT_AUDIT_SIGNING_KEY = 'alias/maestro-manifest-signing';
+
+const AuditEnvironment = z.object({
+  /** The artifact vault; without it no head is signed or checked (verify then says so). */
+  MAESTRO_ARTIFACT_BUCKET: z.string().regex(/^[a-z0-9.-]{3,63}$/, 'must be an S3 bucket name').optional(),
+  MAESTRO_AUDIT_SIGNING_KEY: z.string().min(1).default(DEFAULT_AUDIT_SIGNING_KEY),
+});
+
+let cached: { fingerprint: string; sealing: AuditSealing | undefined } | undefined;
+
+/**
+ * The signer and head store built from the environment, once per process (rebuilt when the
+ * environment changes, as when the embedded stack restarts on new ports).
+ */
+export function auditSealing(env: NodeJS.ProcessEnv = process.env): AuditSealing | undefined {
+  const fingerprint = [env.MAESTRO_ARTIFACT_BUCKET, env.MAESTRO_AUDIT_SIGNING_KEY, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL_KMS, env.AWS_ENDPOINT_URL].join('|');
+  if (cached?.fingerprint === fingerprint) return cached.sealing;
+  const parsed = AuditEnvironment.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid audit configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  const { MAESTRO_ARTIFACT_BUCKET: bucket, MAESTRO_AUDIT_SIGNING_KEY: keyId } = parsed.data;
+  const sealing = bucket
+    ? {
+        signer: new KmsSigner({ client: new KMSClient({}), keyId }),
+        heads: new AuditVault({ client: new S3Client({ forcePathStyle: loadHandlerConfig(env).s3ForcePathStyle }), bucket }),
+      }
+    : undefined;
+  cached = { fingerprint, sealing };
+  return sealing;
+}

@@ -1,0 +1,24 @@
+import { GuardedHttpClient } from '../../adapters/GuardedHttpClient.ts';
+import { systemResolver } from '../../adapters/dnsResolver.ts';
+import { CircuitBreaker } from '../../core/egress/CircuitBreaker.ts';
+import { LicenseRegistry } from '../../core/egress/LicenseRegistry.ts';
+import { RunBudgetLedger } from '../../core/egress/RunBudgetLedger.ts';
+import { egressPolicyFor } from '../../core/egress/policy.ts';
+import type { EgressServices } from '../../core/egress/services.ts';
+import type { HandlerConfig } from './config.ts';
+
+/** The egress services of one process: one breaker and one budget ledger, a policy per environment. */
+export interface EgressRuntime {
+  forEnvironment(environment: string): EgressServices;
+}
+
+export function createEgressRuntime(config: HandlerConfig['egress']): EgressRuntime {
+  const resolve = systemResolver(config.staticHosts);
+  const http = new GuardedHttpClient();
+  const licenses = new LicenseRegistry(config.sources);
+  const breaker = new CircuitBreaker({ failureThreshold: config.limits.breakerFailures, openMs: config.limits.breakerOpenMs });
+  const budgets = new RunBudgetLedger(config.limits);
+  return {
+    forEnvironment: (environment) => ({ policy: egressPolicyFor(config.allowlists, environment), resolve, http, licenses, breaker, budgets, limits: config.limits }),
+  };
+}

@@ -1,0 +1,94 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { RunRepository } from '../../core/runs/ports.ts';
+import { errorMetric } from '../../core/telemetry/error-metrics.ts';
+import { TelemetryKey, taskIdOf } from '../../core/telemetry/log-keys.ts';
+import { METRICS_NAMESPACE, metricsForStep } from '../../core/telemetry/step-metrics.ts';
+import type { MetricPoint } from '../../core/telemetry/step-metrics.ts';
+import { logger } from './logger.ts';
+
+const SERVICE = process.env.POWERTOOLS_SERVICE_NAME ?? 'maestro';
+
+/**
+ * Tracing is on by default (X-Ray, `Tracing: Active` in CDK). Switch it off with `MAESTRO_TRACING=off`
+ * (or Powertools' own `POWERTOOLS_TRACE_ENABLED=false`). Outside Lambda (the embedded stack) Powertools
+ * keeps it off by itself: there is no X-Ray daemon to send segments to.
+ */
+export const tracingSwitchedOff = (env: NodeJS.ProcessEnv = process.env) => /^(off|false|0|no)$/i.test(env.MAESTRO_TRACING ?? '');
+
+export const tracer = new Tracer({ serviceName: SERVICE, ...(tracingSwitchedOff() ? { enabled: false } : {}) });
+
+/** The middy middleware opening a handler subsegment per invocation (a no-op when tracing is off). */
+export const tracing = () => captureLambdaHandler(tracer, { captureResponse: false });
+
+type Keys = Partial<Record<TelemetryKey, string | number | undefined>>;
+
+/**
+ * One invocation's telemetry: a child of the shared Logger that carries this invocation's keys, the
+ * trace annotations, and the EMF metrics. Per-invocation objects (not keys appended to the shared
+ * Logger) keep concurrent invocations in one process — the embedded stack runs every handler
+ * in-process, and Lambda Managed Instances do the same — from writing each other's run ids.
+ */
+export class Invocation {
+  readonly log: Logger;
+  readonly #metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
+  readonly #keys: Record<string, string | number> = {};
+  #points = 0;
+
+  constructor(context: Context | undefined, keys: Keys) {
+    this.log = logger.createChild();
+    if (context?.awsRequestId) this.log.addContext(context);
+    this.annotate(keys);
+  }
+
+  /** Puts the keys on every later log line of the invocation, on its trace (annotations) and its metrics. */
+  annotate(keys: Keys): void {
+    const defined = Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string | number>;
+    Object.assign(this.#keys, defined);
+    this.log.appendKeys(defined);
+    for (const [key, value] of Object.entries(defined)) tracer.putAnnotation(key, value);
+  }
+
+  /** task_id, action and resource of one task, for the logs and trace of a step that acts on it. */
+  async annotateTask(runs: Pick<RunRepository, 'getWithTasks'>, runId: string, taskIndex: number): Promise<void> {
+    this.annotate({ [TelemetryKey.taskId]: taskIdOf(runId, taskIndex), [TelemetryKey.taskIndex]: taskIndex });
+    try {
+      const task = (await runs.getWithTasks(runId))?.tasks.find((candidate) => candidate.index === taskIndex);
+      if (task) this.annotate({ [TelemetryKey.action]: task.action, [TelemetryKey.resource]: task.plan?.resource });
+    } catch {
+      // Telemetry never fails a step: the step itself reads the run next and reports any error.
+    }
+  }
+
+  addMetrics(points: readonly MetricPoint[]): void {
+    for (const point of points) this.#metrics.addMetric(point.name, MetricUnit[point.unit], point.value);
+    this.#points += points.length;
+  }
+
+  /** Counts a failure in its category's metric (ValidationErrors, TransientErrors…) and returns the category. */
+  addError(error: unknown): string {
+    const { category, metric } = errorMetric(error);
+    this.addMetrics([{ name: metric, unit: 'Count', value: 1 }]);
+    this.annotate({ [TelemetryKey.errorCategory]: category });
+    return category;
+  }
+
+  addStep(step: string, output: unknown, durationMs: number): void {
+    this.addMetrics(metricsForStep(step, output, durationMs));
+  }
+
+  /**
+   * One EMF line per invocation (dimension `service`; the invocation's keys as searchable properties),
+   * only when it has metrics. `POWERTOOLS_METRICS_DISABLED=true` turns the output off (the embedded
+   * stack's default).
+   */
+  publish(): void {
+    if (this.#points === 0) return;
+    for (const [key, value] of Object.entries(this.#keys)) this.#metrics.addMetadata(key, String(value));
+    this.#metrics.publishStoredMetrics();
+    this.#points = 0;
+  }
+}

@@ -1,0 +1,233 @@
+import { Arn, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { ArtifactVault } from './artifact-vault.ts';
+import { AslStateMachine } from './asl-state-machine.ts';
+import { MaestroFunction } from './maestro-function.ts';
+import type { SigningKeys } from './signing-keys.ts';
+import type { StateTable } from './state-table.ts';
+
+/** A DR target as CDK declares it: the same fields as `MAESTRO_DR_TARGETS` (functions/core/dr/targets.ts). */
+export interface DrTargetDeclaration {
+  /** 1-63 lowercase letters, digits, hyphens. */
+  readonly name: string;
+  /** DynamoDB tables (names) the target protects. @default - none */
+  readonly tables?: readonly string[];
+  /** S3 prefixes the target protects (`prefix` '' = the whole bucket). @default - none */
+  readonly prefixes?: readonly { readonly bucket: string; readonly prefix?: string }[];
+  /** Longest quiesce, in seconds. @default 600 */
+  readonly maxQuiesceSeconds?: number;
+  /** Backups on this EventBridge Scheduler expression (`rate(1 day)`, `cron(0 3 * * ? *)`). @default - no scheduled backups */
+  readonly backupSchedule?: string;
+  /** Scheduled restore tests of the newest complete backup (isolated copy, never the pointer). @default - none */
+  readonly restoreTestSchedule?: string;
+}
+
+/** Properties of {@link DrWorkflows}. */
+export interface DrWorkflowsProps {
+  readonly stateTable: StateTable;
+  readonly artifactVault: ArtifactVault;
+  readonly signingKeys: SigningKeys;
+  /** The targets: what backups protect, and their schedules. */
+  readonly targets: readonly DrTargetDeclaration[];
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+type Right = 'readTargets' | 'writeCopies' | 'readCopies' | 'deleteCopies' | 'readVault' | 'writeVault' | 'sign' | 'verify';
+
+interface DrStep {
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly rights: readonly Right[];
+}
+
+/** The DR steps by construct id; the ASL placeholder is `${id}FunctionArn`. */
+export const DR_STEPS = {
+  Quiesce: { entry: 'functions/handlers/dr/quiesce.ts', description: 'Maestro DR: hold writers off the target', timeout: Duration.seconds(30), rights: [] },
+  Snapshot: { entry: 'functions/handlers/dr/snapshot.ts', description: 'Maestro DR: stream the target into hashed parts', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readTargets', 'writeVault'] },
+  Unquiesce: { entry: 'functions/handlers/dr/unquiesce.ts', description: 'Maestro DR: lift the quiesce', timeout: Duration.seconds(30), rights: [] },
+  SignManifest: { entry: 'functions/handlers/dr/sign-manifest.ts', description: 'Maestro DR: sign and store the manifest', timeout: Duration.minutes(1), rights: ['writeVault', 'sign'] },
+  Stage: { entry: 'functions/handlers/dr/stage.ts', description: 'Maestro DR: verify signature and every part', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readVault', 'verify'] },
+  Apply: { entry: 'functions/handlers/dr/apply.ts', description: 'Maestro DR: restore into a new copy', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readVault', 'writeCopies'] },
+  Validate: { entry: 'functions/handlers/dr/validate.ts', description: 'Maestro DR: smoke-test the new copy', timeout: Duration.minutes(15), rights: ['readVault', 'readCopies'] },
+  FlipPointer: { entry: 'functions/handlers/dr/flip-pointer.ts', description: 'Maestro DR: flip the traffic pointer', timeout: Duration.seconds(30), rights: [] },
+  RecordEvidence: { entry: 'functions/handlers/dr/record-evidence.ts', description: 'Maestro DR: sign restore test evidence', timeout: Duration.minutes(1), rights: ['writeVault', 'sign'] },
+  DiscardCopy: { entry: 'functions/handlers/dr/discard-copy.ts', description: 'Maestro DR: delete a failed or tested copy', timeout: Duration.minutes(15), rights: ['deleteCopies'] },
+  Finalize: { entry: 'functions/handlers/dr/finalize.ts', description: 'Maestro DR: record the outcome', timeout: Duration.seconds(30), rights: [] },
+} as const satisfies Record<string, DrStep>;
+export type DrStepName = keyof typeof DR_STEPS;
+
+const BACKUP_STEPS: readonly DrStepName[] = ['Quiesce', 'Snapshot', 'Unquiesce', 'SignManifest', 'Finalize'];
+const RESTORE_STEPS: readonly DrStepName[] = ['Stage', 'Apply', 'Validate', 'FlipPointer', 'RecordEvidence', 'DiscardCopy', 'Finalize'];
+const TARGET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SCHEDULE = /^(rate|cron|at)\(.+\)$/;
+/** Restored copies: tables `<table>-r<12 hex>`, objects under `.maestro-dr/` of the same bucket (functions/core/dr/pointer.ts). */
+const COPIES_PREFIX = '.maestro-dr/';
+
+/**
+ * Disaster recovery: the backup and restore state machines from `statemachines/dr-*.asl.json`, one
+ * function per step with only the rights it needs (snapshot reads the targets, apply writes only new
+ * copies, discard deletes only copies), and an EventBridge Scheduler schedule per target for backups
+ * and restore tests.
+ */
+export class DrWorkflows extends Construct {
+  readonly functions: Readonly<Record<DrStepName, MaestroFunction>>;
+  readonly scheduledFunction: MaestroFunction;
+  readonly backupStateMachine: sfn.StateMachine;
+  readonly restoreStateMachine: sfn.StateMachine;
+  readonly schedules: readonly scheduler.Schedule[];
+  /** The environment every DR function and the API get. */
+  readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: DrWorkflowsProps) {
+    super(scope, id);
+    validateTargets(this, props.targets);
+    const targetsJson = Stack.of(this).toJsonString(
+      props.targets.map((t) => ({
+        name: t.name,
+        tables: t.tables ?? [],
+        prefixes: (t.prefixes ?? []).map((p) => ({ bucket: p.bucket, prefix: p.prefix ?? '' })),
+        ...(t.maxQuiesceSeconds ? { maxQuiesceSeconds: t.maxQuiesceSeconds } : {}),
+      })),
+    );
+    const common = {
+      MAESTRO_DR_TARGETS: targetsJson,
+      MAESTRO_MANIFEST_KEY_ID: props.signingKeys.manifestSigningKey.keyArn,
+    };
+
+    const functions = {} as Record<DrStepName, MaestroFunction>;
+    for (const [name, step] of Object.entries(DR_STEPS) as [DrStepName, DrStep][]) {
+      const fn = new MaestroFunction(this, `${name}Function`, {
+        entry: step.entry,
+        description: step.description,
+        stateTable: props.stateTable,
+        artifactVault: props.artifactVault,
+        timeout: step.timeout,
+        memorySize: step.memorySize,
+        logRetention: props.logRetention,
+        environment: common,
+      });
+      for (const right of step.rights) this.#grant(fn, right, props);
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    const machine = (machineId: string, file: string, steps: readonly DrStepName[]) =>
+      new AslStateMachine(this, machineId, {
+        definitionFile: file,
+        functions: Object.fromEntries(steps.map((step) => [`${step}FunctionArn`, functions[step]])),
+        logRetention: props.logRetention,
+      }).stateMachine;
+    this.backupStateMachine = machine('BackupStateMachine', 'statemachines/dr-backup.asl.json', BACKUP_STEPS);
+    this.restoreStateMachine = machine('RestoreStateMachine', 'statemachines/dr-restore.asl.json', RESTORE_STEPS);
+    this.environment = {
+      ...common,
+      MAESTRO_DR_BACKUP_STATE_MACHINE_ARN: this.backupStateMachine.stateMachineArn,
+      MAESTRO_DR_RESTORE_STATE_MACHINE_ARN: this.restoreStateMachine.stateMachineArn,
+    };
+
+    this.scheduledFunction = new MaestroFunction(this, 'ScheduledFunction', {
+      entry: 'functions/handlers/dr/scheduled.ts',
+      description: 'Maestro DR: start a scheduled backup or restore test',
+      stateTable: props.stateTable,
+      artifactVault: props.artifactVault,
+      logRetention: props.logRetention,
+      environment: this.environment,
+    });
+    this.grantStartJobs(this.scheduledFunction);
+
+    const schedules: scheduler.Schedule[] = [];
+    for (const target of props.targets) {
+      for (const [kind, expression] of [['backup', target.backupSchedule], ['restore-test', target.restoreTestSchedule]] as const) {
+        if (!expression) continue;
+        schedules.push(
+          new scheduler.Schedule(this, `${kind === 'backup' ? 'Backup' : 'RestoreTest'}-${target.name}`, {
+            description: `Maestro DR: ${kind} of ${target.name}`,
+            schedule: scheduler.ScheduleExpression.expression(expression),
+            target: new schedulerTargets.LambdaInvoke(this.scheduledFunction, {
+              input: scheduler.ScheduleTargetInput.fromObject({ kind, target: target.name }),
+              retryAttempts: 2,
+            }),
+          }),
+        );
+      }
+    }
+    this.schedules = schedules;
+  }
+
+  /** What the API needs to request DR jobs and read their status: the environment and StartExecution on both machines. */
+  grantStartJobs(fn: MaestroFunction): void {
+    for (const [name, value] of Object.entries(this.environment)) fn.addEnvironment(name, value);
+    this.backupStateMachine.grantStartExecution(fn);
+    this.restoreStateMachine.grantStartExecution(fn);
+  }
+
+  #grant(fn: MaestroFunction, right: Right, props: DrWorkflowsProps): void {
+    const stack = Stack.of(this);
+    const tableArn = (name: string) => stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: name });
+    const tables = props.targets.flatMap((t) => t.tables ?? []);
+    const prefixes = props.targets.flatMap((t) => (t.prefixes ?? []).map((p) => ({ bucket: p.bucket, prefix: p.prefix ?? '' })));
+    const buckets = [...new Set(prefixes.map((p) => p.bucket))];
+    const bucketArn = (bucket: string) => Arn.format({ partition: stack.partition, service: 's3', region: '', account: '', resource: bucket }, stack);
+    const add = (actions: string[], resources: string[]) => {
+      if (resources.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    };
+    switch (right) {
+      case 'readTargets':
+        add(['dynamodb:DescribeTable', 'dynamodb:Scan'], tables.map(tableArn));
+        add(['s3:ListBucket'], buckets.map(bucketArn));
+        add(['s3:GetObject'], prefixes.map((p) => `${bucketArn(p.bucket)}/${p.prefix}*`));
+        break;
+      case 'writeCopies':
+        add(['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:BatchWriteItem'], tables.map((t) => tableArn(`${t}-r*`)));
+        add(['s3:PutObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`));
+        break;
+      case 'readCopies':
+        add(['dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:GetItem'], tables.map((t) => tableArn(`${t}-r*`)));
+        add(['s3:ListBucket'], buckets.map(bucketArn));
+        add(['s3:GetObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`));
+        break;
+      case 'deleteCopies':
+        add(['dynamodb:DeleteTable', 'dynamodb:DescribeTable'], tables.map((t) => tableArn(`${t}-r*`)));
+        add(['s3:ListBucket'], buckets.map(bucketArn));
+        add(['s3:DeleteObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`));
+        break;
+      case 'readVault':
+        props.artifactVault.grantReadArtifacts(fn);
+        break;
+      case 'writeVault':
+        props.artifactVault.grantWriteArtifacts(fn);
+        break;
+      case 'sign':
+        props.signingKeys.grantSignManifests(fn);
+        break;
+      case 'verify':
+        props.signingKeys.grantVerifyManifests(fn);
+        break;
+    }
+  }
+}
+
+function validateTargets(scope: Construct, targets: readonly DrTargetDeclaration[]): void {
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (!TARGET_NAME.test(target.name)) throw new Error(`DrWorkflows ${scope.node.path}: target name must match ${TARGET_NAME}, got ${JSON.stringify(target.name)}`);
+    if (seen.has(target.name)) throw new Error(`DrWorkflows ${scope.node.path}: target ${JSON.stringify(target.name)} is declared twice`);
+    seen.add(target.name);
+    if ((target.tables?.length ?? 0) + (target.prefixes?.length ?? 0) === 0) {
+      throw new Error(`DrWorkflows ${scope.node.path}: target ${JSON.stringify(target.name)} must protect at least one table or prefix`);
+    }
+    for (const expression of [target.backupSchedule, target.restoreTestSchedule]) {
+      if (expression !== undefined && !Token.isUnresolved(expression) && !SCHEDULE.test(expression)) {
+        throw new Error(`DrWorkflows ${scope.node.path}: schedule of ${target.name} must be rate(...), cron(...) or at(...), got ${JSON.stringify(expression)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, watch } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient, UpdateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readDelivered } from '../../local/eventbridge/EventBridgeEmulator.ts';
+import type { Endpoints } from '../../local/stack.ts';
+import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const children: ChildProcess[] = [];
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+interface Maestro {
+  child: ChildProcess;
+  endpoints: Endpoints;
+}
+
+/** `npm start` as a user runs it, on a data directory of the test's own (its own DynamoDB Local too). */
+async function startMaestro(dataDir: string): Promise<Maestro> {
+  const endpointsFile = join(dataDir, 'endpoints.json');
+  rmSync(endpointsFile, { force: true });
+  const child = spawn(process.execPath, [join(ROOT, 'local/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: '0', MAESTRO_DEMO: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(endpointsFile) || !output.includes('Ctrl-C to stop')) {
+    if (child.exitCode !== null) throw new Error(`maestro exited ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) throw new Error(`maestro did not come up: ${output}`);
+    await sleep(50);
+  }
+  return { child, endpoints: JSON.parse(readFileSync(endpointsFile, 'utf8')) as Endpoints };
+}
+
+async function kill(maestro: Maestro): Promise<void> {
+  if (maestro.child.exitCode === null) {
+    const exited = new Promise((done) => maestro.child.once('exit', done));
+    maestro.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+async function waitForTask(maestro: Maestro, runId: string, index: number, status: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { body } = await api(maestro, 'GET', `/runs/${runId}`);
+    if (body.run.tasks[index].status === status) return;
+    if (Date.now() > deadline) throw new Error(`task ${index} of ${runId} never became ${status} (is ${body.run.tasks[index].status})`);
+    await sleep(20);
+  }
+}
+
+async function s3VersionsOf(maestro: Maestro, bucket: string, key: string) {
+  const s3 = new S3Client({ endpoint: maestro.endpoints.s3, region: 'us-east-1', credentials, forcePathStyle: true });
+  try {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    return (listed.Versions ?? []).filter((version) => version.Key === key);
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Every write (INSERT or MODIFY) of one item, read from the target table's own stream: a count of effects, not of log lines. */
+async function itemWrites(maestro: Maestro, table: string, id: string): Promise<number> {
+  const dynamodb = new DynamoDBClient({ endpoint: maestro.endpoints.dynamodb, region: 'us-east-1', credentials });
+  const streams = new DynamoDBStreamsClient({ endpoint: maestro.endpoints.dynamodb, region: 'us-east-1', credentials });
+  try {
+    const streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!.LatestStreamArn!;
+    const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
+    let writes = 0;
+    for (const shard of shards) {
+      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      while (iterator) {
+        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+        writes += (page.Records ?? []).filter((record) => record.eventName !== 'REMOVE' && record.dynamodb?.Keys?.id?.S === id).length;
+        if ((page.Records ?? []).length === 0) break;
+        iterator = page.NextShardIterator;
+      }
+    }
+    return writes;
+  } finally {
+    dynamodb.destroy();
+    streams.destroy();
+  }
+}
+
+async function enableStream(maestro: Maestro, table: string): Promise<void> {
+  const dynamodb = new DynamoDBClient({ endpoint: maestro.endpoints.dynamodb, region: 'us-east-1', credentials });
+  try {
+    await dynamodb.send(new UpdateTableCommand({ TableName: table, StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } }));
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+const countEvents = (events: { type: string; taskIndex?: number }[], type: string, taskIndex?: number) =>
+  events.filter((event) => event.type === type && (taskIndex === undefined || event.taskIndex === taskIndex)).length;
+
+describe('SIGKILL at any point of a run: every side effect exactly once', () => {
+  it('killed before any write is applied, and again mid-apply between two writes: each S3 object has one version, the item one write', async () => {
+    const dataDir = tempDataDir('exactly-once-crash');
+    let maestro = await startMaestro(dataDir);
+    await enableStream(maestro, 'maestro-demo');
+    const created = await api(maestro, 'POST', '/runs', {
+      body: {
+        goal: 'survive two crashes',
+        mode: 'APPLY',
+        reasonForAccess: 'exactly-once test',
+        tasks: [
+          { action: 'noop', params: { sleepMs: 1500 } },
+          { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'exactly-once/a.txt', body: 'A\n' } },
+          { action: 'noop', params: { sleepMs: 1500 } },
+          { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'exactly-once/b.txt', body: 'B\n' } },
+          { action: 'dynamodb.put-item', params: { table: 'maestro-demo', item: { id: 'exactly-once-c', value: 'C' } } },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    const runId: string = created.body.runId;
+
+    // 1. Before apply: the first task sleeps; nothing has been written yet.
+    await waitForTask(maestro, runId, 0, 'APPLYING');
+    expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/a.txt')).toHaveLength(0);
+    await kill(maestro);
+
+    // 2. During apply: A is written and recorded, B is not written yet.
+    maestro = await startMaestro(dataDir);
+    await waitForTask(maestro, runId, 2, 'APPLYING');
+    expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/a.txt')).toHaveLength(1);
+    expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/b.txt')).toHaveLength(0);
+    await kill(maestro);
+
+    maestro = await startMaestro(dataDir);
+    const run = await waitForRun(maestro, runId, 60_000);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['VERIFIED', 'VERIFIED', 'VERIFIED', 'VERIFIED', 'VERIFIED']);
+
+    // The effects, counted where they live.
+    expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/a.txt')).toHaveLength(1);
+    expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/b.txt')).toHaveLength(1);
+    expect(await itemWrites(maestro, 'maestro-demo', 'exactly-once-c')).toBe(1);
+
+    // The journal agrees: the interrupted noops were claimed twice, the writes once, the run admitted and planned once.
+    const events: { type: string; taskIndex?: number; seq: number }[] = (await api(maestro, 'GET', `/runs/${runId}/events`)).body.events;
+    expect([0, 1, 2, 3, 4].map((index) => countEvents(events, 'TaskApplying', index))).toEqual([2, 1, 2, 1, 1]);
+    expect([0, 1, 2, 3, 4].map((index) => countEvents(events, 'TaskApplied', index))).toEqual([1, 1, 1, 1, 1]);
+    expect(countEvents(events, 'RunAdmitted')).toBe(1);
+    expect(countEvents(events, 'RunPlanned')).toBe(1);
+    expect(events.at(-1)?.type).toBe('RunSucceeded');
+
+    // The outbox survived the crashes too: every event announced at least once (a consumer deduping by id sees each once).
+    const deadline = Date.now() + 15_000;
+    const expected = events.map((event) => `${runId}#${event.seq}`);
+    let announced = new Set<string>();
+    while (!expected.every((id) => announced.has(id)) && Date.now() < deadline) {
+      await sleep(100);
+      announced = new Set(readDelivered(join(dataDir, 'eventbridge.jsonl')).map((event) => (event.Detail as { id: string }).id));
+    }
+    expect(expected.filter((id) => !announced.has(id))).toEqual([]);
+    await kill(maestro);
+  }, 120_000);
+
+  it('killed after the write but before its completion is recorded: the replay recognises its own write and adds no version', async () => {
+    const dataDir = tempDataDir('exactly-once-window');
+    let maestro = await startMaestro(dataDir);
+    const key = 'exactly-once/window.txt';
+    const created = await api(maestro, 'POST', '/runs', {
+      body: {
+        goal: 'crash between the write and its record',
+        mode: 'APPLY',
+        reasonForAccess: 'exactly-once test',
+        tasks: [{ action: 's3.put-object', params: { bucket: 'maestro-demo', key, body: 'written once\n' } }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const runId: string = created.body.runId;
+    // The moment the S3 stand-in publishes the new version on disk, freeze DynamoDB Local (so the
+    // TaskApplied commit cannot land), then kill the stack. The restart ends the frozen JVM.
+    const jvmPid = Number(readFileSync(join(dataDir, 'dynamodb', 'dynamodb-local.pid'), 'utf8'));
+    const objectsDir = join(dataDir, 's3', 'buckets', 'maestro-demo', 'objects');
+    const frozen = new Promise<void>((done) => {
+      const watcher = watch(objectsDir, (_event, file) => {
+        if (!file?.endsWith('.json')) return;
+        process.kill(jvmPid, 'SIGSTOP');
+        maestro.child.kill('SIGKILL');
+        watcher.close();
+        done();
+      });
+    });
+    // (The watch is set before the workflow reaches Apply: planning and admission take longer than this.)
+    await frozen;
+    await new Promise((done) => (maestro.child.exitCode === null ? maestro.child.once('exit', done) : done(undefined)));
+
+    maestro = await startMaestro(dataDir);
+    const run = await waitForRun(maestro, runId, 60_000);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(await s3VersionsOf(maestro, 'maestro-demo', key)).toHaveLength(1);
+    const events: { type: string; taskIndex?: number }[] = (await api(maestro, 'GET', `/runs/${runId}/events`)).body.events;
+    // The crash landed in the window: the task was claimed twice but recorded applied once.
+    expect(countEvents(events, 'TaskApplying', 0)).toBe(2);
+    expect(countEvents(events, 'TaskApplied', 0)).toBe(1);
+    await kill(maestro);
+  }, 90_000);
+});

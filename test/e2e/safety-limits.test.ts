@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRateLimiter } from '../../functions/adapters/DynamoRateLimiter.ts';
+import type { EmbeddedStack } from '../../local/stack.ts';
+import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+
+const REASON = 'safety limits end-to-end test';
+let stack: EmbeddedStack;
+
+beforeAll(async () => {
+  // This file's own guardrails, through the MAESTRO_CONFIG__ overrides a deployment would use.
+  Object.assign(process.env, {
+    MAESTRO_CONFIG__actions__noop__timeMs: '300',
+    MAESTRO_CONFIG__rateLimits__perPrincipal: '{capacity: 6, refillPerSecond: 0.01}',
+    MAESTRO_CONFIG__blastRadius__maxChangingTasks: '2',
+    MAESTRO_CONFIG__environments__dev__changeFreezes: '[{name: "year-end freeze", from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z"}]',
+  });
+  stack = await startTestStack('limits');
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const put = (key: string) => ({ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'x\n' } });
+async function run(body: Record<string, unknown>, token = 'dev-operator') {
+  const response = await api(stack, 'POST', '/runs', { token, body: { goal: 'limits', mode: 'APPLY', reasonForAccess: REASON, ...body } });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return waitForRun(stack, response.body.runId);
+}
+
+describe('budgets, rate limits, change freezes and blast radius', () => {
+  it('fails a task that runs past its time budget with BudgetExceeded', async () => {
+    const finished = await run({ tasks: [{ action: 'noop', params: { sleepMs: 3000 } }] });
+    expect(finished.status).toBe('ROLLED_BACK');
+    expect(finished.error.name).toBe('BudgetExceeded');
+    expect(finished.tasks[0].status).toBe('ROLLED_BACK');
+  });
+
+  it('refuses a plan that changes more than the blast radius allows', async () => {
+    const finished = await run({ mode: 'PLAN', tasks: [put('blast/1'), put('blast/2'), put('blast/3')] });
+    expect(finished.status).toBe('DENIED');
+    expect(finished.error.name).toBe('BlastRadiusExceeded');
+  });
+
+  it('refuses writes during a change freeze until an admin override with a justification is on record, audited', async () => {
+    const frozen = await run({ tasks: [put('freeze/a.txt')] });
+    expect(frozen.status).toBe('FAILED');
+    expect(frozen.error.name).toBe('ChangeFreeze');
+
+    const byOperator = await api(stack, 'POST', '/control/freeze-overrides', {
+      body: { environment: 'dev', justification: 'hotfix for incident 77, approved by the CAB', until: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(byOperator.status).toBe(403);
+    const unjustified = await api(stack, 'POST', '/control/freeze-overrides', {
+      token: 'dev-admin',
+      body: { environment: 'dev', justification: 'because', until: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(unjustified.status).toBe(400);
+    expect(unjustified.body.error.field).toBe('justification');
+    const granted = await api(stack, 'POST', '/control/freeze-overrides', {
+      token: 'dev-admin',
+      body: { environment: 'dev', justification: 'hotfix for incident 77, approved by the CAB', until: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(granted.status).toBe(200);
+
+    expect((await run({ tasks: [put('freeze/b.txt')] })).status).toBe('SUCCEEDED');
+    const control = (await api(stack, 'GET', '/control')).body;
+    const audit = control.journal.find((event: { type: string }) => event.type === 'FreezeOverrideGranted');
+    expect(audit).toMatchObject({ actor: 'dev-admin' });
+    expect(audit.payload.justification).toContain('incident 77');
+  });
+
+  it('answers 429 with Retry-After once a principal has spent its tokens', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 8; i += 1) {
+      const response = await api(stack, 'POST', '/runs', { token: 'dev-admin', body: { goal: 'burst', mode: 'PLAN', tasks: [{ action: 'noop' }] } });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        expect(response.body.error.code).toBe('RateLimited');
+      }
+    }
+    expect(statuses.filter((status) => status === 201)).toHaveLength(6);
+    expect(statuses.slice(6)).toEqual([429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('never hands out more tokens than the bucket holds, even to concurrent takers', async () => {
+    const limiter = new DynamoRateLimiter({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: stack.stateTable });
+    const key = `test:${randomUUID()}`;
+    const now = new Date();
+    const decisions = await Promise.all(Array.from({ length: 12 }, () => limiter.take(key, { capacity: 5, refillPerSecond: 0.001 }, now)));
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
+    expect(decisions.find((decision) => !decision.allowed)?.retryAfterSeconds).toBeGreaterThan(0);
+  });
+});
