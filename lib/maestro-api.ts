@@ -5,6 +5,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { apiRoutes } from '../functions/handlers/api/routes.ts';
 import type { ArtifactVault } from './artifact-vault.ts';
+import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -73,6 +74,13 @@ export interface MaestroApiProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Where the API function runs in the VPC (IsolatedNetwork.isolatedPlacement()).
+   *
+   * @default - outside any VPC
+   */
+  readonly network?: FunctionPlacement;
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -114,6 +122,7 @@ export class MaestroApi extends Construct {
       stateTable: props.stateTable,
       artifactVault: props.artifactVault,
       logRetention: props.logRetention,
+      network: props.network,
       environment: {
         MAESTRO_RUN_STATE_MACHINE_ARN: props.runStateMachine.stateMachineArn,
         ...(props.iamRoles ? { MAESTRO_IAM_ROLES: JSON.stringify(props.iamRoles) } : {}),

@@ -4,6 +4,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ArtifactVault } from './artifact-vault.ts';
+import type { FunctionPlacement } from './isolated-network.ts';
 import { projectPath, projectPathExists, projectRoot } from './project-paths.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -62,6 +63,13 @@ export interface MaestroFunctionProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Where the function runs in the VPC (see IsolatedNetwork: isolated subnets, or the controlled egress path).
+   *
+   * @default - outside any VPC
+   */
+  readonly network?: FunctionPlacement;
 }
 
 /**
@@ -107,6 +115,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
       memorySize: props.memorySize ?? 512,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
+      ...props.network,
       environment: {
         MAESTRO_STATE_TABLE: props.stateTable.tableName,
         MAESTRO_ARTIFACT_BUCKET: props.artifactVault.bucketName,

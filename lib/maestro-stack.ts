@@ -3,6 +3,10 @@ import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ArtifactVault } from './artifact-vault.ts';
 import type { ArtifactVaultProps } from './artifact-vault.ts';
+import { IsolatedNetwork } from './isolated-network.ts';
+import type { IsolatedNetworkProps } from './isolated-network.ts';
+import { DrWorkflows } from './dr-workflows.ts';
+import type { DrTargetDeclaration } from './dr-workflows.ts';
 import { MaestroApi } from './maestro-api.ts';
 import { ManagedTargets } from './managed-targets.ts';
 import { Observability } from './observability.ts';
@@ -33,6 +37,22 @@ export interface MaestroStackProps extends StackProps {
    * @default - none
    */
   readonly iamRoles?: Readonly<Record<string, readonly string[]>>;
+
+  /**
+   * The isolated network (VPC endpoints, controlled egress for http.fetch, DNS Firewall allowlist).
+   * `false` runs the functions outside any VPC (no NAT gateway or interface endpoints to pay for).
+   *
+   * @default - an IsolatedNetwork with no egress domains
+   */
+  readonly network?: IsolatedNetworkProps | false;
+
+  /**
+   * Disaster recovery targets (tables and S3 prefixes, with their backup and restore-test schedules).
+   * When given, the stack gets the DR backup and restore workflows and the API may start them.
+   *
+   * @default - no DR workflows
+   */
+  readonly drTargets?: readonly DrTargetDeclaration[];
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -41,8 +61,10 @@ export class MaestroStack extends Stack {
   readonly artifactVault: ArtifactVault;
   readonly signingKeys: SigningKeys;
   readonly managedTargets: ManagedTargets;
+  readonly network?: IsolatedNetwork;
   readonly runWorkflow: RunWorkflow;
   readonly api: MaestroApi;
+  readonly drWorkflows?: DrWorkflows;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
@@ -53,18 +75,32 @@ export class MaestroStack extends Stack {
     this.signingKeys = new SigningKeys(this, 'SigningKeys');
     this.managedTargets = new ManagedTargets(this, 'ManagedTargets', props.managedTargets);
 
+    this.network = props.network === false ? undefined : new IsolatedNetwork(this, 'Network', props.network);
+
     this.runWorkflow = new RunWorkflow(this, 'RunWorkflow', {
+      network: this.network,
       stateTable: this.stateTable,
       artifactVault: this.artifactVault,
       managedTargets: this.managedTargets,
     });
 
     this.api = new MaestroApi(this, 'Api', {
+      network: this.network?.isolatedPlacement(),
       stateTable: this.stateTable,
       artifactVault: this.artifactVault,
       runStateMachine: this.runWorkflow.stateMachine,
       iamRoles: props.iamRoles,
     });
+
+    if (props.drTargets) {
+      this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
+        stateTable: this.stateTable,
+        artifactVault: this.artifactVault,
+        signingKeys: this.signingKeys,
+        targets: props.drTargets,
+      });
+      this.drWorkflows.grantStartJobs(this.api.handler);
+    }
 
     // Audit (issue 10): Finalize signs each finished run's head into the vault; the API checks it.
     const finalize = this.runWorkflow.functions.Finalize;

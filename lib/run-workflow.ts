@@ -5,6 +5,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ArtifactVault } from './artifact-vault.ts';
 import { AslStateMachine } from './asl-state-machine.ts';
+import type { IsolatedNetwork } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import type { ManagedTargets } from './managed-targets.ts';
 import type { StateTable } from './state-table.ts';
@@ -24,6 +25,14 @@ export interface RunWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The network: every step in isolated subnets, except ApplyTask (it runs http.fetch) on the
+   * controlled egress path.
+   *
+   * @default - the functions run outside any VPC
+   */
+  readonly network?: IsolatedNetwork;
 }
 
 /** One step of the run workflow: its ASL placeholder, handler file and limits. */
@@ -125,6 +134,7 @@ export class RunWorkflow extends Construct {
         artifactVault: props.artifactVault,
         timeout: step.timeout,
         logRetention: props.logRetention,
+        network: props.network && (name === 'ApplyTask' ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
       });
       if (step.actsOnTargets) props.managedTargets.grantActions(fn);
       functions[name] = fn;

@@ -5,6 +5,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { resetHandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { resetDrDeps } from '../functions/handlers/dr/deps.ts';
+import { loadDrTargets } from '../functions/core/dr/targets.ts';
+import { startDrScheduler } from './scheduler/DrScheduler.ts';
 import { loadGuardrails, loadPolicyEngine } from '../functions/handlers/shared/guardrails.ts';
 import { startApiGatewayServer } from './api/ApiGatewayServer.ts';
 import { startEventBridgeEmulator } from './eventbridge/EventBridgeEmulator.ts';
@@ -209,6 +211,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       port: options.apiPort ?? 8080,
     });
     stoppers.push(() => api.stop());
+
+    // The DR targets' rate() schedules, as EventBridge Scheduler runs them in AWS (lib/dr-workflows.ts).
+    const { handler: scheduledDr } = await import('../functions/handlers/dr/scheduled.ts');
+    const drScheduler = startDrScheduler({
+      targets: loadDrTargets(),
+      invoke: (request) => scheduledDr(request, lambdaContext('maestro-dr-scheduled')),
+      onError: (error) => console.error(`maestro: scheduled DR job: ${(error as Error).message}`),
+    });
+    stoppers.push(async () => drScheduler.stop());
 
     // The outbox relay: the Lambda that reads the state table's stream in AWS, fed here by a poller.
     let outboxRelay: RunningOutboxRelay | undefined;

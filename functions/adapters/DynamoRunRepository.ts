@@ -17,6 +17,7 @@ const runPk = (runId: string) => `RUN#${runId}`;
 const runKey = (runId: string) => ({ pk: runPk(runId), sk: 'RUN' });
 const taskKey = (runId: string, index: number) => ({ pk: runPk(runId), sk: `TASK#${pad(index, 4)}` });
 const eventKey = (runId: string, seq: number) => ({ pk: runPk(runId), sk: `EVENT#${pad(seq, 10)}` });
+const activeKey = (runId: string) => ({ pk: 'ACTIVE', sk: runId });
 const idempotencyKey = (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' });
 
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'expiresAt'];
@@ -57,6 +58,7 @@ export class DynamoRunRepository implements RunRepository {
       ...events.map((event) => ({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } })),
       // The outbox: one announcement per event, in the same transaction (the relay delivers them).
       ...events.map((event) => ({ Put: { TableName: this.#table, Item: outboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } })),
+      { Put: { TableName: this.#table, Item: { ...activeKey(run.id), entity: 'ActiveRun', since: run.createdAt } } },
     ];
     const idempotency = newRun.idempotency;
     if (idempotency) {
@@ -157,6 +159,8 @@ export class DynamoRunRepository implements RunRepository {
         items.push({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } });
         items.push({ Put: { TableName: this.#table, Item: outboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } });
       }
+      // A run that finishes leaves the active set (admission control counts it), in the same transaction.
+      if (change.run?.finishedAt && !head.finishedAt) items.push({ Delete: { TableName: this.#table, Key: activeKey(runId) } });
       assertTransactionSize(items.length, `updating run ${runId}`);
 
       try {
@@ -177,6 +181,23 @@ export class DynamoRunRepository implements RunRepository {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  async countActive(): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.#db.send(
+          new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :active', ExpressionAttributeValues: { ':active': 'ACTIVE' }, Select: 'COUNT', ExclusiveStartKey: startKey }),
+        );
+        count += page.Count ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      return rethrowAwsError(error, 'counting active runs');
+    }
+    return count;
   }
 
   async listEvents(runId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<Page<RunEvent>> {

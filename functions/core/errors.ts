@@ -242,6 +242,22 @@ export class BlastRadiusExceeded extends MaestroError {
   override readonly category = ErrorCategory.safety;
 }
 
+/** Another run holds a resource this run needs; the run waits in line (the workflow retries). */
+export class ResourceLocked extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** The run's lock on a resource expired or passed to another run: it must not write. */
+export class LeaseLost extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** Too many runs are active; `details.retryAfterSeconds` says when to try again. */
+export class RunsAtCapacity extends MaestroError {
+  override readonly status = 429;
+  override readonly category = ErrorCategory.safety;
+}
+
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
 export function isExposed(error: unknown): error is MaestroError {
   return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable;

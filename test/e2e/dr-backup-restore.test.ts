@@ -2,12 +2,18 @@ import { createHash } from 'node:crypto';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main as verifyCli } from '../../local/cli/dr-verify.ts';
 import { DynamoDrRepository } from '../../functions/adapters/DynamoDrRepository.ts';
 import { resolveTable } from '../../functions/core/dr/pointer.ts';
 import { findTarget, loadDrTargets } from '../../functions/core/dr/targets.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, tempDataDir, waitForRun } from '../support/test-stack.ts';
+
+const keyOfLocation = (location: string) => location.replace('s3://maestro-artifacts/', '');
 import { backup, drClients, readManifest, readVault, restore, seedDemo, verifiesWithPublicKey } from '../support/dr.ts';
 
 let stack: EmbeddedStack;
@@ -54,6 +60,26 @@ describe('DR backup', () => {
       const bytes = await readVault(clients.s3, part.key);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(part.sha256);
       expect(bytes.length).toBe(part.bytes);
+    }
+  });
+
+  it('dr:verify checks a downloaded backup offline with the public key alone', async () => {
+    const dir = tempDataDir('drverify');
+    const signed = await readManifest(clients.s3, snapshot.result.location);
+    writeFileSync(join(dir, 'manifest.json'), await readVault(clients.s3, keyOfLocation(snapshot.result.location)));
+    mkdirSync(join(dir, 'parts'));
+    for (const part of signed.manifest.parts) writeFileSync(join(dir, part.key.slice(signed.manifest.vault.prefix.length)), await readVault(clients.s3, part.key));
+    const publicKey = await clients.kms.send(new GetPublicKeyCommand({ KeyId: 'alias/maestro-manifest-signing' }));
+    writeFileSync(join(dir, 'key.der'), Buffer.from(publicKey.PublicKey!));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await verifyCli([join(dir, 'manifest.json'), '--public-key', join(dir, 'key.der')])).toBe(0);
+      const first = join(dir, signed.manifest.parts[0].key.slice(signed.manifest.vault.prefix.length));
+      writeFileSync(first, Buffer.concat([readFileSync(first), Buffer.from('x')]));
+      expect(await verifyCli([join(dir, 'manifest.json'), '--public-key', join(dir, 'key.der')])).toBe(1);
+      expect(log.mock.calls.flat().join('\n')).toMatch(/FAIL part parts\/000000/);
+    } finally {
+      log.mockRestore();
     }
   });
 

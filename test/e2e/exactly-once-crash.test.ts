@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, watch } from 'node:fs';
@@ -6,10 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, UpdateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readDelivered } from '../../local/eventbridge/EventBridgeEmulator.ts';
 import type { Endpoints } from '../../local/stack.ts';
 import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';
+
+const prefix = (label: string) => `${label}-${randomBytes(3).toString('hex')}-`;
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
@@ -20,13 +23,22 @@ interface Maestro {
   endpoints: Endpoints;
 }
 
-/** `npm start` as a user runs it, on a data directory of the test's own (its own DynamoDB Local too). */
-async function startMaestro(dataDir: string): Promise<Maestro> {
+/**
+ * The embedded stack in a child process of its own (what `npm start` runs), on a data directory of
+ * the test's own. DynamoDB is the shared DynamoDB Local with a table prefix of the test's own: as in
+ * AWS, the managed database outlives the compute that crashes; everything else (S3 stand-in, Step
+ * Functions stand-in and its durable executions, handlers, relay) dies with the process.
+ */
+async function startMaestro(dataDir: string, tablePrefix: string): Promise<Maestro> {
   const endpointsFile = join(dataDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true });
-  const child = spawn(process.execPath, [join(ROOT, 'local/main.ts')], {
+  const options = { dataDir, dynamodbUrl: inject('dynamodbUrl'), tablePrefix, demoTable: `${tablePrefix}maestro-demo`, apiPort: 0 };
+  const script = `import { startEmbeddedStack } from ${JSON.stringify(join(ROOT, 'local/stack.ts'))};
+    await startEmbeddedStack(${JSON.stringify(options)});
+    console.log('Ctrl-C to stop');`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     cwd: ROOT,
-    env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: '0', MAESTRO_DEMO: '0' },
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -113,19 +125,21 @@ const countEvents = (events: { type: string; taskIndex?: number }[], type: strin
 describe('SIGKILL at any point of a run: every side effect exactly once', () => {
   it('killed before any write is applied, and again mid-apply between two writes: each S3 object has one version, the item one write', async () => {
     const dataDir = tempDataDir('exactly-once-crash');
-    let maestro = await startMaestro(dataDir);
-    await enableStream(maestro, 'maestro-demo');
+    const tables = prefix('exactly-once-crash');
+    const demoTable = `${tables}maestro-demo`;
+    let maestro = await startMaestro(dataDir, tables);
+    await enableStream(maestro, demoTable);
     const created = await api(maestro, 'POST', '/runs', {
       body: {
         goal: 'survive two crashes',
         mode: 'APPLY',
         reasonForAccess: 'exactly-once test',
         tasks: [
-          { action: 'noop', params: { sleepMs: 1500 } },
+          { action: 'noop', params: { sleepMs: 1000 } },
           { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'exactly-once/a.txt', body: 'A\n' } },
-          { action: 'noop', params: { sleepMs: 1500 } },
+          { action: 'noop', params: { sleepMs: 1000 } },
           { action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'exactly-once/b.txt', body: 'B\n' } },
-          { action: 'dynamodb.put-item', params: { table: 'maestro-demo', item: { id: 'exactly-once-c', value: 'C' } } },
+          { action: 'dynamodb.put-item', params: { table: demoTable, item: { id: 'exactly-once-c', value: 'C' } } },
         ],
       },
     });
@@ -138,13 +152,13 @@ describe('SIGKILL at any point of a run: every side effect exactly once', () => 
     await kill(maestro);
 
     // 2. During apply: A is written and recorded, B is not written yet.
-    maestro = await startMaestro(dataDir);
+    maestro = await startMaestro(dataDir, tables);
     await waitForTask(maestro, runId, 2, 'APPLYING');
     expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/a.txt')).toHaveLength(1);
     expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/b.txt')).toHaveLength(0);
     await kill(maestro);
 
-    maestro = await startMaestro(dataDir);
+    maestro = await startMaestro(dataDir, tables);
     const run = await waitForRun(maestro, runId, 60_000);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['VERIFIED', 'VERIFIED', 'VERIFIED', 'VERIFIED', 'VERIFIED']);
@@ -152,7 +166,7 @@ describe('SIGKILL at any point of a run: every side effect exactly once', () => 
     // The effects, counted where they live.
     expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/a.txt')).toHaveLength(1);
     expect(await s3VersionsOf(maestro, 'maestro-demo', 'exactly-once/b.txt')).toHaveLength(1);
-    expect(await itemWrites(maestro, 'maestro-demo', 'exactly-once-c')).toBe(1);
+    expect(await itemWrites(maestro, demoTable, 'exactly-once-c')).toBe(1);
 
     // The journal agrees: the interrupted noops were claimed twice, the writes once, the run admitted and planned once.
     const events: { type: string; taskIndex?: number; seq: number }[] = (await api(maestro, 'GET', `/runs/${runId}/events`)).body.events;
@@ -176,8 +190,20 @@ describe('SIGKILL at any point of a run: every side effect exactly once', () => 
 
   it('killed after the write but before its completion is recorded: the replay recognises its own write and adds no version', async () => {
     const dataDir = tempDataDir('exactly-once-window');
-    let maestro = await startMaestro(dataDir);
+    const tables = prefix('exactly-once-window');
+    let maestro = await startMaestro(dataDir, tables);
     const key = 'exactly-once/window.txt';
+    // The moment the S3 stand-in publishes the new version on disk, kill the stack: the task's
+    // TaskApplied commit (a read of the run head, then a transaction) has not been sent yet.
+    const objectsDir = join(dataDir, 's3', 'buckets', 'maestro-demo', 'objects');
+    const killed = new Promise<void>((done) => {
+      const watcher = watch(objectsDir, (_event, file) => {
+        if (!file?.endsWith('.json')) return;
+        maestro.child.kill('SIGKILL');
+        watcher.close();
+        done();
+      });
+    });
     const created = await api(maestro, 'POST', '/runs', {
       body: {
         goal: 'crash between the write and its record',
@@ -188,24 +214,10 @@ describe('SIGKILL at any point of a run: every side effect exactly once', () => 
     });
     expect(created.status).toBe(201);
     const runId: string = created.body.runId;
-    // The moment the S3 stand-in publishes the new version on disk, freeze DynamoDB Local (so the
-    // TaskApplied commit cannot land), then kill the stack. The restart ends the frozen JVM.
-    const jvmPid = Number(readFileSync(join(dataDir, 'dynamodb', 'dynamodb-local.pid'), 'utf8'));
-    const objectsDir = join(dataDir, 's3', 'buckets', 'maestro-demo', 'objects');
-    const frozen = new Promise<void>((done) => {
-      const watcher = watch(objectsDir, (_event, file) => {
-        if (!file?.endsWith('.json')) return;
-        process.kill(jvmPid, 'SIGSTOP');
-        maestro.child.kill('SIGKILL');
-        watcher.close();
-        done();
-      });
-    });
-    // (The watch is set before the workflow reaches Apply: planning and admission take longer than this.)
-    await frozen;
+    await killed;
     await new Promise((done) => (maestro.child.exitCode === null ? maestro.child.once('exit', done) : done(undefined)));
 
-    maestro = await startMaestro(dataDir);
+    maestro = await startMaestro(dataDir, tables);
     const run = await waitForRun(maestro, runId, 60_000);
     expect(run.status).toBe('SUCCEEDED');
     expect(await s3VersionsOf(maestro, 'maestro-demo', key)).toHaveLength(1);

@@ -167,32 +167,56 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     expect(await bodyOf(key)).toBe('from a human\n');
   });
 
-  it('cancels a running run: the workflow stops and nothing after the cancel is applied', async () => {
+  it('cancels a running run: the current task finishes, nothing after it applies, what was applied is rolled back', async () => {
     const runId = await createRun({
       goal: 'to be cancelled',
       mode: 'APPLY',
       reasonForAccess: 'end-to-end test of the run workflow',
       tasks: [
-        { action: 'noop', params: { sleepMs: 2000 } },
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/first.txt', body: 'first\n' } },
+        { action: 'noop', params: { sleepMs: 1500 } },
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/never.txt', body: 'never\n' } },
       ],
     });
     for (;;) {
       const { body } = await api(stack, 'GET', `/runs/${runId}`);
-      if (body.run.status === 'APPLYING') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (body.run.tasks[1].status === 'APPLYING') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const cancelled = await api(stack, 'POST', `/runs/${runId}/cancel`, { body: { reason: 'changed my mind' } });
     expect(cancelled.status).toBe(202);
-    expect(cancelled.body.status).toBe('CANCELLED');
+    expect(cancelled.body).toMatchObject({ status: 'APPLYING', cancelRequested: true });
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe('CANCELLED');
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['ROLLED_BACK', 'ROLLED_BACK', 'PLANNED']);
     await expect(s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: 'cancel/never.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
-    const execution = await executionOf(run.executionArn);
-    expect(execution.status).toBe('ABORTED');
+    await expect(s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: 'cancel/first.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    const types = (await api(stack, 'GET', `/runs/${runId}/events`)).body.events.map((event: { type: string }) => event.type);
+    expect(types).toContain('CancelRequested');
+    expect(types.at(-1)).toBe('RunCancelled');
     const again = await api(stack, 'POST', `/runs/${runId}/cancel`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('RunAlreadyFinished');
+  });
+
+  it('cancels a run before it applies at once: the workflow is stopped', async () => {
+    const runId = await createRun({
+      goal: 'cancel while waiting for approval',
+      mode: 'APPLY',
+      environment: 'prod',
+      reasonForAccess: 'end-to-end test of the run workflow',
+      tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/parked.txt', body: 'parked\n' } }],
+    });
+    for (;;) {
+      const { body } = await api(stack, 'GET', `/runs/${runId}`);
+      if (body.run.status === 'AWAITING_APPROVAL') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const cancelled = await api(stack, 'POST', `/runs/${runId}/cancel`, { body: { reason: 'not needed' } });
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLED', cancelRequested: false });
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('CANCELLED');
+    const execution = await executionOf(run.executionArn);
+    expect(execution.status).toBe('ABORTED');
   });
 });

@@ -52,6 +52,8 @@ export const Guardrails = z
     rateLimits: z
       .strictObject({ perPrincipal: TokenBucket.default({ capacity: 60, refillPerSecond: 1 }) })
       .default({ perPrincipal: { capacity: 60, refillPerSecond: 1 } }),
+    /** Backpressure: above this many unfinished runs, new ones are refused with 429. */
+    admission: z.strictObject({ maxActiveRuns: z.number().int().min(1).max(100_000).default(100) }).default({ maxActiveRuns: 100 }),
     /** Per-run caps, checked once the plan is known. */
     blastRadius: z
       .strictObject({ maxChangingTasks: z.number().int().min(1).max(1000).default(25), maxDeletes: z.number().int().min(0).max(1000).default(5) })

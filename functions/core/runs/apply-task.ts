@@ -1,5 +1,6 @@
 import { BudgetExceeded, InvalidRunTransition, PolicyDenied, TransientError, describeError } from '../errors.ts';
 import { applyGate, policyGate, readControl } from '../safety/gates.ts';
+import { acquireRunLocks } from './run-locks.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
@@ -46,6 +47,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     });
     throw error;
   }
+  const fencingTokens = await acquireRunLocks(deps, run, task, tasks);
   const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
   await deps.runs.commit(run.id, {
@@ -54,12 +56,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     tasks: [{ index: task.index, expectStatus: [TaskStatus.PLANNED, TaskStatus.APPLYING], patch: { status: TaskStatus.APPLYING, attempt, updatedAt: deps.clock().toISOString() } }],
     events: [
       ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
-      { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt, ...privileged } },
+      { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged } },
     ],
   });
 
   let outcome: Record<string, unknown>;
   try {
+    // Fencing: a run whose lock expired or passed to another run must not write.
+    const fencingToken = fencingTokens[task.plan.resource];
+    if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
     const timeMs = deps.guardrails.actions[task.action]?.timeMs ?? action.safety.budgets.timeMs;
     outcome = await withTimeBudget(timeMs, task.action, (signal) => action.apply(task.plan!, { ...deps.actionContext(run, task), signal }));
   } catch (error) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { screeningEvents } from '../egress/screeningEvents.ts';
 import { digestOf } from '../canonical-json.ts';
 import { ActionCategory } from '../../actions/contract.ts';
-import { IdempotencyKeyReused, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
+import { IdempotencyKeyReused, RunsAtCapacity, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
 import { effectiveAutonomy } from '../safety/autonomy.ts';
 import { admissionGate, environmentCeiling, readControl } from '../safety/gates.ts';
 import { checkReasonForAccess } from '../safety/reason-for-access.ts';
@@ -72,6 +72,10 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
   const privileged = resolved.some(({ action }) => action.safety.category !== ActionCategory.READ);
   const reasonForAccess = privileged ? checkReasonForAccess(request.reasonForAccess, deps.guardrails.reasonForAccess.minLength) : request.reasonForAccess;
   await admissionGate(deps, command.principal.id, deps.clock());
+  const active = await deps.runs.countActive();
+  if (active >= deps.guardrails.admission.maxActiveRuns) {
+    throw new RunsAtCapacity(`${active} runs are active, the most this deployment admits; try again shortly`, { details: { retryAfterSeconds: 5 } });
+  }
   const control = await readControl(deps);
   const autonomy = effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged);
 

@@ -1,6 +1,7 @@
 import type { ActionCatalog } from '../../actions/catalog.ts';
 import type { ActionContext } from '../../actions/contract.ts';
 import type { SafetyDeps } from '../safety/gates.ts';
+import type { LockStore } from '../locks/model.ts';
 import type { Run, Task } from './model.ts';
 import type { RunRepository, WorkflowEngine } from './ports.ts';
 
@@ -9,6 +10,7 @@ export interface RunDeps extends SafetyDeps {
   runs: RunRepository;
   engine: WorkflowEngine;
   catalog: ActionCatalog;
+  locks: LockStore;
   /** The resources an action may touch for one task of one run. */
   actionContext(run: Run, task: Task): ActionContext;
   clock(): Date;

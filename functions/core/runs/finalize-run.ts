@@ -3,6 +3,7 @@ import { loadRun } from './load-run.ts';
 import { RunStatus, isFinished } from './model.ts';
 import type { RunError } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
+import { releaseRunLocks } from './run-locks.ts';
 
 export interface WorkflowResult {
   outcome: 'PLANNED' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
@@ -34,14 +35,21 @@ const EVENT_FOR_STATUS: Partial<Record<RunStatus, string>> = {
   EXPIRED: 'RunExpired',
   REJECTED: 'RunRejected',
   DENIED: 'RunDenied',
+  CANCELLED: 'RunCancelled',
 };
 
 /** Records how the run ended. A run that already ended (a cancel, a replay) keeps its status. */
 export async function finalizeRun(deps: RunDeps, input: { runId: string; result: WorkflowResult }): Promise<{ status: RunStatus }> {
-  const { run } = await loadRun(deps, input.runId);
-  if (isFinished(run)) return { status: run.status };
+  const { run, tasks } = await loadRun(deps, input.runId);
+  if (isFinished(run)) {
+    // A replay after a crash between the commit and the release: release again (idempotent).
+    await releaseRunLocks(deps, run, tasks);
+    return { status: run.status };
+  }
   const error = input.result.error === undefined ? undefined : normaliseWorkflowError(input.result.error);
-  const status = finalStatus(input.result, error);
+  const outcome = finalStatus(input.result, error);
+  // A cancel that arrived while applying ends the run CANCELLED once its rollback is done.
+  const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
   await deps.runs.commit(run.id, {
     run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
@@ -54,5 +62,6 @@ export async function finalizeRun(deps: RunDeps, input: { runId: string; result:
       },
     ],
   });
+  await releaseRunLocks(deps, run, tasks);
   return { status };
 }

@@ -12,4 +12,5 @@ export async function loadRun(deps: RunDeps, runId: string): Promise<{ run: Run;
 /** Every workflow step stops at a cancelled run: the cancel wins over whatever was about to happen. */
 export function assertNotCancelled(run: Run): void {
   if (run.status === RunStatus.CANCELLED) throw new RunCancelled(`run ${run.id} was cancelled`);
+  if (run.cancelRequested) throw new RunCancelled(`run ${run.id} was cancelled by ${run.cancelRequested.by}; rolling back what it applied`);
 }

@@ -84,6 +84,8 @@ export interface Run {
   /** The requester's roles when the run was asked for: what policy judges at every gate. */
   requesterRoles?: string[];
   approval?: RunApproval;
+  /** A cancel asked for while the run was applying: it stops before its next task and rolls back. */
+  cancelRequested?: { by: string; reason?: string; at: string };
   correlationId: string;
   createdAt: string;
   updatedAt: string;

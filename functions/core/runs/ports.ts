@@ -40,6 +40,8 @@ export interface RunRepository {
   commit(runId: string, change: RunChange): Promise<Run>;
   listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<Page<RunEvent>>;
   listRuns(options?: { limit?: number; cursor?: string }): Promise<Page<Run>>;
+  /** How many runs have not finished (admission control). */
+  countActive(): Promise<number>;
 }
 
 /** The workflow engine running `statemachines/run.asl.json` (Step Functions, or the local stand-in). */

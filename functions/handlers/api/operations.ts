@@ -75,7 +75,7 @@ export const operations: Record<Exclude<ApiOperation, 'health'>, Operation> = {
     const runId = runIdOf(event);
     const body = parseOrThrow(CancelBody, readJsonBody(event));
     const run = await cancelRun(deps, { runId, principal, reason: body.reason });
-    return json(202, { runId, status: run.status });
+    return json(202, { runId, status: run.status, cancelRequested: run.cancelRequested !== undefined });
   },
 
   ...safetyOperations,

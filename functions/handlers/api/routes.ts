@@ -12,6 +12,7 @@ export const apiRoutes = [
   { method: 'POST', resource: '/runs/{id}/cancel', operation: 'cancelRun' },
   { method: 'POST', resource: '/runs/{id}/approve', operation: 'approveRun' },
   { method: 'POST', resource: '/runs/{id}/reject', operation: 'rejectRun' },
+  { method: 'GET', resource: '/locks', operation: 'listLocks' },
   { method: 'GET', resource: '/control', operation: 'getControl' },
   { method: 'POST', resource: '/control/kill-switch', operation: 'setKillSwitch' },
   { method: 'POST', resource: '/control/freeze-overrides', operation: 'addFreezeOverride' },

@@ -60,6 +60,10 @@ export const safetyOperations = {
     return json(200, control);
   },
 
+  async listLocks({ deps }: OperationRequest) {
+    return json(200, { locks: await deps.locks.list() });
+  },
+
   async approveRun(request: OperationRequest) {
     return decide(request, 'approve');
   },

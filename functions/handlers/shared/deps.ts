@@ -3,6 +3,7 @@ import { defaultCatalog } from '../../actions/catalog.ts';
 import { DynamoControlStore } from '../../adapters/DynamoControlStore.ts';
 import { DynamoDrRepository } from '../../adapters/DynamoDrRepository.ts';
 import { DynamoItemStore } from '../../adapters/DynamoItemStore.ts';
+import { DynamoLockStore } from '../../adapters/DynamoLockStore.ts';
 import { QuiesceWriteGuard } from '../../adapters/QuiesceWriteGuard.ts';
 import { DynamoRateLimiter } from '../../adapters/DynamoRateLimiter.ts';
 import { DynamoRunRepository } from '../../adapters/DynamoRunRepository.ts';
@@ -38,6 +39,7 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     guardrails: loadGuardrails(),
     policy: loadPolicyEngine(),
     control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
+    locks: new DynamoLockStore({ client: clients.dynamodb, tableName: config.stateTable }),
     rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: config.stateTable }),
     actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard }),
     clock: () => new Date(),

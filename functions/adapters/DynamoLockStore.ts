@@ -1,0 +1,199 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { LeaseLost } from '../core/errors.ts';
+import type { AcquireResult, LockHolder, LockStore, LockView } from '../core/locks/model.ts';
+import { rethrowAwsError } from './aws-errors.ts';
+
+/** A waiter that has not asked again for this long is taken to be gone (its run crashed or ended). */
+const WAITER_STALE_MS = 120_000;
+
+const lockPk = (resource: string) => `LOCK#${resource}`;
+const LOCK_SK = 'LOCK';
+const waiterSk = (enqueuedAt: number, runId: string) => `WAIT#${String(enqueuedAt).padStart(15, '0')}#${runId}`;
+
+interface StoredLock extends Partial<LockHolder> {
+  fencingToken: number;
+}
+
+/**
+ * Locks and their queues in the state table: `pk = LOCK#resource`, `sk = LOCK` for the lock (the
+ * fencing token counter survives releases), `sk = WAIT#time#runId` for each waiter; both are also
+ * in `gsi1` under `LOCKS` for GET /locks. Every take is a conditional write on the fencing token.
+ */
+export class DynamoLockStore implements LockStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#db = options.client;
+    this.#table = options.tableName;
+  }
+
+  async acquire(input: { resource: string; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<AcquireResult> {
+    const { resource, runId, now } = input;
+    const nowMs = now.getTime();
+    const { lock, waiters } = await this.#read(resource);
+    const holderLive = lock?.runId !== undefined && (lock.leaseExpiresAt ?? 0) > nowMs;
+    const leaseExpiresAt = nowMs + input.leaseMs;
+
+    if (lock?.runId === runId && holderLive) {
+      await this.#write(() =>
+        this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: lockPk(resource), sk: LOCK_SK },
+            UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
+            ConditionExpression: 'runId = :run AND fencingToken = :token',
+            ExpressionAttributeValues: { ':lease': leaseExpiresAt, ':task': input.taskIndex, ':run': runId, ':token': lock.fencingToken },
+          }),
+        ),
+      );
+      return { acquired: true, fencingToken: lock.fencingToken };
+    }
+
+    const liveWaiters = waiters.filter((waiter) => nowMs - waiter.refreshedAt < WAITER_STALE_MS);
+    const mine = waiters.find((waiter) => waiter.runId === runId);
+    const first = liveWaiters[0];
+    if (holderLive || (first && first.runId !== runId)) {
+      const newlyQueued = !mine;
+      await this.#enqueue(resource, runId, mine?.enqueuedAt ?? nowMs, nowMs);
+      const position = mine ? liveWaiters.findIndex((waiter) => waiter.runId === runId) + 1 : liveWaiters.length + 1;
+      return { acquired: false, holder: holderLive ? { runId: lock!.runId!, taskIndex: lock!.taskIndex ?? 0 } : undefined, position, newlyQueued };
+    }
+
+    const fencingToken = (lock?.fencingToken ?? 0) + 1;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  pk: lockPk(resource), sk: LOCK_SK, entity: 'Lock', gsi1pk: 'LOCKS', gsi1sk: `${resource}#LOCK`,
+                  resource, runId, taskIndex: input.taskIndex, leaseExpiresAt, fencingToken, acquiredAt: now.toISOString(),
+                },
+                ConditionExpression: lock ? 'fencingToken = :previous' : 'attribute_not_exists(pk)',
+                ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken } : undefined,
+              },
+            },
+            ...(mine ? [{ Delete: { TableName: this.#table, Key: { pk: lockPk(resource), sk: waiterSk(mine.enqueuedAt, runId) } } }] : []),
+          ],
+        }),
+      );
+      return { acquired: true, fencingToken };
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        // Another run took it between our read and our write: queue behind it.
+        await this.#enqueue(resource, runId, mine?.enqueuedAt ?? nowMs, nowMs);
+        return { acquired: false, position: liveWaiters.length + 1, newlyQueued: !mine };
+      }
+      return rethrowAwsError(error, `locking ${resource}`);
+    }
+  }
+
+  async assertHeld(input: { resource: string; runId: string; fencingToken: number; now: Date }): Promise<void> {
+    const { lock } = await this.#read(input.resource);
+    if (!lock || lock.runId !== input.runId || lock.fencingToken !== input.fencingToken || (lock.leaseExpiresAt ?? 0) <= input.now.getTime()) {
+      throw new LeaseLost(`run ${input.runId} no longer holds ${input.resource} (fencing token ${input.fencingToken}, current ${lock?.fencingToken ?? 'none'})`);
+    }
+  }
+
+  async release(resources: readonly string[], runId: string): Promise<void> {
+    for (const resource of resources) {
+      const { waiters } = await this.#read(resource);
+      try {
+        await this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: lockPk(resource), sk: LOCK_SK },
+            UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
+            ConditionExpression: 'runId = :run',
+            ExpressionAttributeValues: { ':run': runId },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) rethrowAwsError(error, `releasing ${resource}`);
+      }
+      for (const waiter of waiters.filter((candidate) => candidate.runId === runId)) {
+        await this.#write(() => this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: lockPk(resource), sk: waiterSk(waiter.enqueuedAt, runId) } })));
+      }
+    }
+  }
+
+  async list(): Promise<LockView[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.#db.send(
+          new QueryCommand({ TableName: this.#table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :locks', ExpressionAttributeValues: { ':locks': 'LOCKS' }, ExclusiveStartKey: startKey }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      return rethrowAwsError(error, 'listing locks');
+    }
+    const now = Date.now();
+    const views = new Map<string, LockView>();
+    for (const item of items) {
+      const resource = String(item.resource);
+      const view = views.get(resource) ?? { resource, waiters: [] };
+      if (item.sk === LOCK_SK) {
+        if (item.runId && Number(item.leaseExpiresAt) > now) {
+          view.holder = {
+            runId: String(item.runId), taskIndex: Number(item.taskIndex), leaseExpiresAt: Number(item.leaseExpiresAt),
+            fencingToken: Number(item.fencingToken), acquiredAt: String(item.acquiredAt),
+          };
+        }
+      } else if (now - Number(item.refreshedAt) < WAITER_STALE_MS) {
+        view.waiters.push({ runId: String(item.runId), enqueuedAt: new Date(Number(item.enqueuedAt)).toISOString() });
+      }
+      views.set(resource, view);
+    }
+    return [...views.values()].filter((view) => view.holder || view.waiters.length > 0);
+  }
+
+  async #read(resource: string) {
+    try {
+      const page = await this.#db.send(
+        new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': lockPk(resource) }, ConsistentRead: true }),
+      );
+      const items = page.Items ?? [];
+      const lock = items.find((item) => item.sk === LOCK_SK) as StoredLock | undefined;
+      const waiters = items
+        .filter((item) => String(item.sk).startsWith('WAIT#'))
+        .map((item) => ({ runId: String(item.runId), enqueuedAt: Number(item.enqueuedAt), refreshedAt: Number(item.refreshedAt) }))
+        .sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+      return { lock, waiters };
+    } catch (error) {
+      return rethrowAwsError(error, `reading the lock on ${resource}`);
+    }
+  }
+
+  async #enqueue(resource: string, runId: string, enqueuedAt: number, now: number): Promise<void> {
+    await this.#write(() =>
+      this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: lockPk(resource), sk: waiterSk(enqueuedAt, runId), entity: 'LockWaiter', gsi1pk: 'LOCKS', gsi1sk: `${resource}#WAIT#${String(enqueuedAt).padStart(15, '0')}`,
+            resource, runId, enqueuedAt, refreshedAt: now, expiresAt: Math.floor(now / 1000) + 86_400,
+          },
+        }),
+      ),
+    );
+  }
+
+  async #write(send: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new LeaseLost('the lock changed hands while it was being renewed', { cause: error });
+      rethrowAwsError(error, 'writing a lock');
+    }
+  }
+}
