@@ -7,6 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ArtifactVault } from './artifact-vault.ts';
 import { AslStateMachine } from './asl-state-machine.ts';
+import type { IsolatedNetwork } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import type { SigningKeys } from './signing-keys.ts';
 import type { StateTable } from './state-table.ts';
@@ -25,6 +26,12 @@ export interface DrTargetDeclaration {
   readonly backupSchedule?: string;
   /** Scheduled restore tests of the newest complete backup (isolated copy, never the pointer). @default - none */
   readonly restoreTestSchedule?: string;
+  /** Bytes per part before compression. @default 8 MiB */
+  readonly partBytes?: number;
+  /** @default 'gzip' */
+  readonly compression?: 'gzip' | 'none';
+  /** User-declared smoke tests (`{kind: 'item', name, table, key, expect}` or `{kind: 'object', name, bucket, key, contains}`), as in MAESTRO_DR_TARGETS. @default - none */
+  readonly checks?: readonly Record<string, unknown>[];
 }
 
 /** Properties of {@link DrWorkflows}. */
@@ -36,6 +43,8 @@ export interface DrWorkflowsProps {
   readonly targets: readonly DrTargetDeclaration[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Every DR function in the network's isolated subnets (no internet egress). @default - outside any VPC */
+  readonly network?: IsolatedNetwork;
 }
 
 type Right = 'readTargets' | 'writeCopies' | 'readCopies' | 'deleteCopies' | 'readVault' | 'writeVault' | 'sign' | 'verify';
@@ -95,6 +104,9 @@ export class DrWorkflows extends Construct {
         tables: t.tables ?? [],
         prefixes: (t.prefixes ?? []).map((p) => ({ bucket: p.bucket, prefix: p.prefix ?? '' })),
         ...(t.maxQuiesceSeconds ? { maxQuiesceSeconds: t.maxQuiesceSeconds } : {}),
+        ...(t.partBytes ? { partBytes: t.partBytes } : {}),
+        ...(t.compression ? { compression: t.compression } : {}),
+        ...(t.checks ? { checks: t.checks } : {}),
       })),
     );
     const common = {
@@ -113,6 +125,7 @@ export class DrWorkflows extends Construct {
         memorySize: step.memorySize,
         logRetention: props.logRetention,
         environment: common,
+        network: props.network?.isolatedPlacement(),
       });
       for (const right of step.rights) this.#grant(fn, right, props);
       functions[name] = fn;
@@ -140,6 +153,7 @@ export class DrWorkflows extends Construct {
       artifactVault: props.artifactVault,
       logRetention: props.logRetention,
       environment: this.environment,
+      network: props.network?.isolatedPlacement(),
     });
     this.grantStartJobs(this.scheduledFunction);
 

@@ -86,7 +86,8 @@ export class IsolatedNetwork extends Construct {
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs,
       natGateways: 1,
-      restrictDefaultSecurityGroup: true,
+      // No custom-resource Lambda to strip the default security group: no function uses it, and every function gets its own.
+      restrictDefaultSecurityGroup: false,
       subnetConfiguration: [
         { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26, mapPublicIpOnLaunch: false },
         { name: 'Egress', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },

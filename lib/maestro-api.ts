@@ -14,6 +14,13 @@ export interface ApiRouteSpec {
   readonly method: string;
   readonly resource: string;
   readonly operation: string;
+  /**
+   * `link`: the route's credential is a signed approval link in its path, so API Gateway lets it
+   * through unauthenticated and the handler verifies the link.
+   *
+   * @default - IAM
+   */
+  readonly auth?: 'link';
 }
 
 /** Properties of a {@link MaestroApi}. */
@@ -101,7 +108,7 @@ export class MaestroApi extends Construct {
 
   constructor(scope: Construct, id: string, props: MaestroApiProps) {
     super(scope, id);
-    const routes = props.routes ?? apiRoutes;
+    const routes: readonly ApiRouteSpec[] = props.routes ?? apiRoutes;
     validateRoutes(this, routes);
     const rateLimit = props.throttlingRateLimit ?? 50;
     const burstLimit = props.throttlingBurstLimit ?? 100;
@@ -156,7 +163,8 @@ export class MaestroApi extends Construct {
     for (const route of routes) {
       const resource = route.resource === '/' ? this.api.root : this.api.root.resourceForPath(route.resource);
       resource.addMethod(route.method, integration, {
-        authorizationType: apigateway.AuthorizationType.IAM,
+        // Approval-link pages carry their own credential (a KMS-signed, single-use link); all else is IAM.
+        authorizationType: route.auth === 'link' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
         operationName: route.operation,
       });
     }
@@ -183,7 +191,7 @@ export class MaestroApi extends Construct {
   private grantRunControl(grantee: iam.IGrantable, stateMachine: sfn.IStateMachine): void {
     stateMachine.grantStartExecution(grantee);
     stateMachine.grant(grantee, 'states:ListExecutions', 'states:DescribeStateMachine');
-    stateMachine.grantExecution(grantee, 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution');
+    stateMachine.grantExecution(grantee, 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution', 'states:RedriveExecution');
   }
 }
 

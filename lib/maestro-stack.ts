@@ -10,6 +10,7 @@ import type { DrTargetDeclaration } from './dr-workflows.ts';
 import { MaestroApi } from './maestro-api.ts';
 import { ManagedTargets } from './managed-targets.ts';
 import { Observability } from './observability.ts';
+import { Outbox } from './outbox.ts';
 import type { ManagedTargetsProps } from './managed-targets.ts';
 import { RunWorkflow } from './run-workflow.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -66,6 +67,7 @@ export class MaestroStack extends Stack {
   readonly api: MaestroApi;
   readonly drWorkflows?: DrWorkflows;
   readonly observability: Observability;
+  readonly outbox: Outbox;
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
     super(scope, id, props);
@@ -98,6 +100,7 @@ export class MaestroStack extends Stack {
         artifactVault: this.artifactVault,
         signingKeys: this.signingKeys,
         targets: props.drTargets,
+        network: this.network,
       });
       this.drWorkflows.grantStartJobs(this.api.handler);
     }
@@ -111,6 +114,9 @@ export class MaestroStack extends Stack {
     this.signingKeys.grantVerifyManifests(this.api.handler);
     for (const fn of [finalize, this.api.handler]) fn.addEnvironment('MAESTRO_AUDIT_SIGNING_KEY', this.signingKeys.manifestSigningAlias);
     this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
+    // Outbox (issue 5): stream → relay → EventBridge; the API lists and re-drives dead letters.
+    this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });
+    this.outbox.grantPublish(this.api.handler);
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the Maestro API (SigV4, execute-api)', value: this.api.url });
     new CfnOutput(this, 'RunStateMachineArn', { description: 'ARN of the run state machine', value: this.runWorkflow.stateMachine.stateMachineArn });

@@ -4,6 +4,8 @@ import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand, S3C
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { resetHandlerDeps } from '../functions/handlers/shared/deps.ts';
+import { useEgressTransport } from '../functions/handlers/shared/egress.ts';
+import { sandboxedTransport } from './sandbox/sandboxedTransport.ts';
 import { resetDrDeps } from '../functions/handlers/dr/deps.ts';
 import { loadDrTargets } from '../functions/core/dr/targets.ts';
 import { startDrScheduler } from './scheduler/DrScheduler.ts';
@@ -19,6 +21,7 @@ import type { RunningDynamoDbLocal } from './dynamodb/DynamoDbLocal.ts';
 import { ensureStateTable, ensureTargetTable } from './dynamodb/tables.ts';
 import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from './kms/KmsEmulator.ts';
 import type { RunningKmsEmulator } from './kms/KmsEmulator.ts';
+import { startApprovalSweeper } from './approval-sweeper.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { freePort } from './net.ts';
 import { startS3Emulator } from './s3/S3Emulator.ts';
@@ -84,6 +87,8 @@ export interface EmbeddedStackOptions {
   /** The bucket and table runs may act on. @default 'maestro-demo' for both */
   demoBucket?: string;
   demoTable?: string;
+  /** How often the approval sweeper runs. @default 5000 ms (a minute in AWS) */
+  approvalSweepMs?: number;
   /** Live progress of workflow executions. */
   onStateEvent?: LocalStepFunctionsOptions['onStateEvent'];
   /** Run the outbox relay (state table stream → the local EventBridge endpoint). @default true */
@@ -143,6 +148,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const eventBridge = await startEventBridgeEmulator({ dataDir });
     stoppers.push(() => eventBridge.stop());
     const sfnPort = await freePort();
+    // The API's port is fixed before any handler runs: approval links (even a resumed run's) point at it.
+    const apiPort = options.apiPort === 0 ? await freePort() : (options.apiPort ?? 8080);
     const sfnUrl = `http://127.0.0.1:${sfnPort}`;
     const runStateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${RUN_STATE_MACHINE}`;
 
@@ -165,6 +172,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       MAESTRO_DR_TARGETS: USER_DR_TARGETS ?? JSON.stringify([{ name: 'demo', tables: [demoTable], prefixes: [{ bucket: demoBucket, prefix: '' }] }]),
       MAESTRO_MANIFEST_KEY_ID: MAESTRO_KMS_KEYS.manifestSigning.alias,
       MAESTRO_AUTH_MODE: 'dev-tokens',
+      MAESTRO_NOTIFICATIONS_FILE: join(dataDir, 'notifications.jsonl'),
+      MAESTRO_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
       MAESTRO_CONFIG_FILE: process.env.MAESTRO_CONFIG_FILE ?? join(ROOT, 'maestro.config.yaml'),
       MAESTRO_POLICY_DIR: process.env.MAESTRO_POLICY_DIR ?? join(ROOT, 'policies'),
       POWERTOOLS_SERVICE_NAME: 'maestro',
@@ -178,6 +187,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     // A bad guardrail file or policy refuses to start, naming the key or the policy.
     loadGuardrails();
     loadPolicyEngine();
+    // http.fetch sends each request from a sandbox process (Node permission model, memory and time caps).
+    useEgressTransport(sandboxedTransport);
     resetHandlerDeps();
     resetDrDeps();
     await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });
@@ -208,7 +219,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const api: RunningApiGatewayServer = await startApiGatewayServer({
       handler: apiHandler,
       context: () => lambdaContext('maestro-api', 29_000),
-      port: options.apiPort ?? 8080,
+      port: apiPort,
     });
     stoppers.push(() => api.stop());
 
@@ -220,6 +231,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       onError: (error) => console.error(`maestro: scheduled DR job: ${(error as Error).message}`),
     });
     stoppers.push(async () => drScheduler.stop());
+
+    // The approval sweeper (reminders at half time, EXPIRED at the deadline): every minute in AWS.
+    const { handler: sweepApprovals } = await import('../functions/handlers/approvals/sweep.ts');
+    const approvalSweeper = startApprovalSweeper({
+      intervalMs: options.approvalSweepMs ?? 5_000,
+      sweep: () => sweepApprovals({}, lambdaContext('maestro-approval-sweeper')),
+    });
+    stoppers.push(() => approvalSweeper.stop());
 
     // The outbox relay: the Lambda that reads the state table's stream in AWS, fed here by a poller.
     let outboxRelay: RunningOutboxRelay | undefined;

@@ -111,6 +111,9 @@ export class DynamoRunRepository implements RunRepository {
     for (let attempt = 1; ; attempt += 1) {
       const head = await this.get(runId);
       if (!head) throw new RunNotFound(`run ${runId} does not exist`);
+      if (change.expectEventSeq !== undefined && head.eventSeq !== change.expectEventSeq) {
+        throw new ConcurrentModification(`run ${runId} changed since it was read (event ${head.eventSeq}, expected ${change.expectEventSeq})`);
+      }
       if (change.expectStatus && !change.expectStatus.includes(head.status)) {
         throw new InvalidRunTransition(`run ${runId} is ${head.status}; expected ${change.expectStatus.join(' or ')}`);
       }
@@ -181,6 +184,31 @@ export class DynamoRunRepository implements RunRepository {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  async listAwaitingApproval(): Promise<Run[]> {
+    const runs: Run[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.#db.send(
+          new QueryCommand({
+            TableName: this.#table,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :runs',
+            FilterExpression: '#status = :awaiting',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':runs': 'RUNS', ':awaiting': 'AWAITING_APPROVAL' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        runs.push(...(page.Items ?? []).map((item) => fromItem<Run>(item)));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      return rethrowAwsError(error, 'listing runs awaiting approval');
+    }
+    return runs;
   }
 
   async countActive(): Promise<number> {

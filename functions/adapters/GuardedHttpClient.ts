@@ -18,8 +18,6 @@ export interface GuardedFetchOptions {
   signal?: AbortSignal;
   /** Called before every request (the first and each redirect), after the hop was checked: charge budgets here; throw to stop. */
   beforeRequest?(decision: EgressDecision): void;
-  /** Trusted CA certificates for https (tests); @default Node's bundle */
-  ca?: string | Buffer;
 }
 
 export interface GuardedHop {
@@ -38,6 +36,16 @@ export interface GuardedResponse {
   hops: GuardedHop[];
 }
 
+/** One request to an address the guard has already checked (plain data, so it can cross into a sandbox). */
+export interface PinnedRequest {
+  maxBytes: number;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+}
+export type PinnedResponse = Pick<GuardedResponse, 'status' | 'headers' | 'body'>;
+/** Sends one pinned request: in process ({@link requestPinned}), or in the embedded stack's sandbox. */
+export type PinnedTransport = (decision: EgressDecision, request: PinnedRequest, signal?: AbortSignal) => Promise<PinnedResponse>;
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -47,15 +55,25 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * rebinding window. Redirects are followed by hand, re-checked, and capped at `policy.maxRedirects`.
  */
 export class GuardedHttpClient {
+  readonly #transport: PinnedTransport;
+
+  constructor(options: { transport?: PinnedTransport } = {}) {
+    this.#transport = options.transport ?? requestPinned;
+  }
+
   async get(rawUrl: string, options: GuardedFetchOptions): Promise<GuardedResponse> {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const deadline = performance.now() + options.timeoutMs;
     const hops: GuardedHop[] = [];
     let target = rawUrl;
     for (let hop = 0; ; hop += 1) {
       const decision = await assertEgress(target, options.policy, options.resolve, hop === 0 ? 'url' : `redirect[${hop}]`);
       options.beforeRequest?.(decision);
-      const response = await this.#request(decision, options, signal);
+      const remainingMs = Math.floor(deadline - performance.now());
+      if (remainingMs <= 0) throw timeBudgetExceeded(options.timeoutMs);
+      const response = await this.#transport(decision, { maxBytes: options.maxBytes, timeoutMs: remainingMs, headers: options.headers }, options.signal).catch((error: unknown) => {
+        // A hop that ran out of the time left is the whole fetch running out of its budget.
+        throw error instanceof BudgetExceeded && error.details?.budget === 'timeMs' ? timeBudgetExceeded(options.timeoutMs) : error;
+      });
       hops.push({ url: decision.url!, address: decision.connectTo!.address, status: response.status });
       const location = response.headers.location;
       if (REDIRECTS.has(response.status) && typeof location === 'string') {
@@ -68,67 +86,73 @@ export class GuardedHttpClient {
       return { ...response, url: decision.url!, address: decision.connectTo!.address, hops };
     }
   }
+}
 
-  #request(decision: EgressDecision, options: GuardedFetchOptions, signal: AbortSignal): Promise<Omit<GuardedResponse, 'url' | 'address' | 'hops'>> {
-    const url = new URL(decision.url!);
-    const { address, family } = decision.connectTo!;
-    // The one address the guard checked, whatever Node asks for (single or `all`).
-    const lookup = ((_host: string, lookupOptions: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-      if (lookupOptions?.all) callback(null, [{ address, family }]);
-      else callback(null, address, family);
-    }) as unknown as LookupFunction;
-    const send = (url.protocol === 'https:' ? https.request : http.request) as typeof https.request;
-    return new Promise((resolvePromise, reject) => {
-      if (signal.aborted) return reject(timeoutError(options.timeoutMs, signal));
-      const requestOptions: https.RequestOptions = {
-        protocol: url.protocol,
-        hostname: decision.host!,
-        port: decision.port!,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        lookup,
-        family,
-        agent: false,
-        // SNI and certificate checks use the name, never an IP literal.
-        servername: classifyAddress(decision.host!) ? undefined : decision.host,
-        ca: options.ca,
-        headers: { 'user-agent': 'maestro-http-fetch/1.0', accept: '*/*', ...options.headers, host: url.host },
-        signal,
-      };
-      const request = send(requestOptions, (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const declared = Number(response.headers['content-length'] ?? 0);
-        if (declared > options.maxBytes) {
+/** One GET to the address in the guard's decision, never another: the `lookup` answers with it. */
+export function requestPinned(decision: EgressDecision, request: PinnedRequest, signal?: AbortSignal): Promise<PinnedResponse> {
+  const url = new URL(decision.url!);
+  const { address, family } = decision.connectTo!;
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // The one address the guard checked, whatever Node asks for (single or `all`).
+  const lookup = ((_host: string, lookupOptions: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (lookupOptions?.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  }) as unknown as LookupFunction;
+  const send = (url.protocol === 'https:' ? https.request : http.request) as typeof https.request;
+  const failure = (error: Error) => (combined.aborted ? abortError(request.timeoutMs, combined) : networkError(decision, error));
+  return new Promise((resolvePromise, reject) => {
+    if (combined.aborted) return reject(abortError(request.timeoutMs, combined));
+    const requestOptions: https.RequestOptions = {
+      protocol: url.protocol,
+      hostname: decision.host!,
+      port: decision.port!,
+      path: `${url.pathname}${url.search}`,
+      method: 'GET',
+      lookup,
+      family,
+      agent: false,
+      // SNI and certificate checks use the name, never an IP literal.
+      servername: classifyAddress(decision.host!) ? undefined : decision.host,
+      headers: { 'user-agent': 'maestro-http-fetch/1.0', accept: '*/*', ...request.headers, host: url.host },
+      signal: combined,
+    };
+    const outgoing = send(requestOptions, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const declared = Number(response.headers['content-length'] ?? 0);
+      if (declared > request.maxBytes) {
+        response.destroy();
+        return reject(bytesExceeded(declared, request.maxBytes));
+      }
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > request.maxBytes) {
           response.destroy();
-          return reject(bytesExceeded(declared, options.maxBytes));
+          outgoing.destroy();
+          reject(bytesExceeded(size, request.maxBytes));
+          return;
         }
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > options.maxBytes) {
-            response.destroy();
-            request.destroy();
-            reject(bytesExceeded(size, options.maxBytes));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-        response.on('error', (error) => reject(signal.aborted ? timeoutError(options.timeoutMs, signal) : networkError(decision, error)));
+        chunks.push(chunk);
       });
-      request.on('error', (error) => reject(signal.aborted ? timeoutError(options.timeoutMs, signal) : networkError(decision, error)));
-      request.end();
+      response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', (error) => reject(failure(error)));
     });
-  }
+    outgoing.on('error', (error) => reject(failure(error)));
+    outgoing.end();
+  });
 }
 
 const bytesExceeded = (size: number, max: number) =>
   new BudgetExceeded(`the response is larger than the byte budget (${size} > ${max} bytes)`, { details: { budget: 'bytes', limit: max } });
 
-function timeoutError(timeoutMs: number, signal: AbortSignal) {
+const timeBudgetExceeded = (timeoutMs: number) =>
+  new BudgetExceeded(`the fetch took longer than its time budget (${timeoutMs} ms)`, { details: { budget: 'timeMs', limit: timeoutMs } });
+
+function abortError(timeoutMs: number, signal: AbortSignal) {
   const reason = signal.reason as Error | undefined;
   if (reason && reason.name !== 'TimeoutError' && reason.name !== 'AbortError') return reason;
-  return new BudgetExceeded(`the fetch took longer than its time budget (${timeoutMs} ms)`, { details: { budget: 'timeMs', limit: timeoutMs } });
+  return timeBudgetExceeded(timeoutMs);
 }
 
 const networkError = (decision: EgressDecision, error: Error) =>

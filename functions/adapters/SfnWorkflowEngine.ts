@@ -1,7 +1,7 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, RedriveExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { TaskTokenInvalid, WorkflowUnavailable } from '../core/errors.ts';
-import type { WorkflowEngine } from '../core/runs/ports.ts';
+import { InvalidRunTransition, TaskTokenInvalid, WorkflowUnavailable } from '../core/errors.ts';
+import type { ResumeOutcome, WorkflowEngine } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 
 const TOKEN_GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
@@ -42,6 +42,29 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     } catch (error) {
       if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return;
       rethrowAwsError(error, `stopping ${executionArn}`);
+    }
+  }
+
+  async resumeRun(input: { runId: string; correlationId: string; executionArn: string }): Promise<ResumeOutcome> {
+    let status: string | undefined;
+    try {
+      status = (await this.#sfn.send(new DescribeExecutionCommand({ executionArn: input.executionArn }))).status;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'ExecutionDoesNotExist')) rethrowAwsError(error, `describing ${input.executionArn}`);
+    }
+    if (status === undefined) {
+      await this.startRun({ runId: input.runId, correlationId: input.correlationId });
+      return 'started';
+    }
+    if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return 'running';
+    try {
+      await this.#sfn.send(new RedriveExecutionCommand({ executionArn: input.executionArn, clientToken: `${input.runId}-${Date.now()}`.slice(0, 64) }));
+      return 'redriven';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionNotRedrivable') {
+        throw new InvalidRunTransition(`the workflow of run ${input.runId} cannot be redriven: ${error.message}`, { cause: error });
+      }
+      return rethrowAwsError(error, `redriving ${input.executionArn}`);
     }
   }
 

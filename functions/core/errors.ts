@@ -258,6 +258,27 @@ export class RunsAtCapacity extends MaestroError {
   override readonly category = ErrorCategory.safety;
 }
 
+/** The approval's deadline passed: the run ends EXPIRED, nothing applied. */
+export class ApprovalExpired extends MaestroError {
+  override readonly status = 410;
+  override readonly category = ErrorCategory.policy;
+}
+/** The plan changed after the approval was requested or given: the approval no longer counts. */
+export class ApprovalVoid extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** This approver already decided on this run. */
+export class AlreadyDecided extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** An approval link that is forged, expired, malformed or already used. */
+export class ApprovalLinkRefused extends MaestroError {
+  override readonly status = 403;
+  override readonly category = ErrorCategory.policy;
+}
+
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
 export function isExposed(error: unknown): error is MaestroError {
   return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable;

@@ -5,8 +5,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { MethodNotAllowed, RouteNotFound } from '../core/errors.ts';
 import { authenticate, headerValue } from './api/authenticate.ts';
 import { errorResponse, json } from './api/http.ts';
+import { linkOperations } from './api/approval-operations.ts';
 import { operations } from './api/operations.ts';
-import { apiRoutes } from './api/routes.ts';
+import { apiRoutes, isLinkRoute } from './api/routes.ts';
+import type { AuthenticatedOperation } from './api/routes.ts';
 import { handlerDeps } from './shared/deps.ts';
 import { logger } from './shared/logger.ts';
 import { Invocation, tracing } from './shared/telemetry.ts';
@@ -17,7 +19,7 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function handleApiEvent(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const offered = headerValue(event, 'x-correlation-id');
   const correlationId = offered && CORRELATION_ID.test(offered) ? offered : randomUUID();
-  const telemetry = new Invocation(context, { step: 'Api', correlation_id: correlationId, run_id: event.pathParameters?.id });
+  const telemetry = new Invocation(context, { step: 'Api', correlation_id: correlationId, run_id: event.resource?.startsWith('/runs/{id}') ? event.pathParameters?.id : undefined });
   let response: APIGatewayProxyResult;
   try {
     response = await route(event, correlationId, telemetry);
@@ -39,9 +41,10 @@ async function route(event: APIGatewayProxyEvent, correlationId: string, telemet
   if (!found) throw new MethodNotAllowed(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((c) => c.method).join(', ')}`);
   if (found.operation === 'health') return json(200, { status: 'ok' });
   const deps = handlerDeps();
+  if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId });
   const principal = authenticate(event, deps.config);
   telemetry.annotate({ principal: principal.id });
-  return operations[found.operation]({ event, deps, principal, correlationId });
+  return operations[found.operation as AuthenticatedOperation]({ event, deps, principal, correlationId });
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()

@@ -113,7 +113,12 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
       stats.batches += 1;
       stats.records += records.length;
       try {
-        await options.handler({ Records: records.map((record) => toLambdaRecord(record, streamArn)) });
+        const response = await options.handler({ Records: records.map((record) => toLambdaRecord(record, streamArn)) });
+        // AWS retries from a reported failure and, after its retries, sends the batch to the on-failure
+        // destination. Locally the relay reports nothing but undecodable records: they are logged, not retried.
+        if (response && response.batchItemFailures.length > 0) {
+          options.onError?.(new Error(`the relay could not read stream record(s) ${response.batchItemFailures.map((failure) => failure.itemIdentifier).join(', ')}`));
+        }
       } catch (error) {
         // Read the batch again from the last checkpoint on the next poll.
         iterators.delete(shardId);
@@ -177,14 +182,33 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
     eventSourceARN: streamArn,
     dynamodb: {
       ApproximateCreationDateTime: data.ApproximateCreationDateTime ? data.ApproximateCreationDateTime.getTime() / 1000 : undefined,
-      Keys: data.Keys as never,
-      NewImage: data.NewImage as never,
-      OldImage: data.OldImage as never,
+      Keys: repairImage(data.Keys) as never,
+      NewImage: repairImage(data.NewImage) as never,
+      OldImage: repairImage(data.OldImage) as never,
       SequenceNumber: data.SequenceNumber,
       SizeBytes: data.SizeBytes,
       StreamViewType: data.StreamViewType,
     },
   };
+}
+
+/**
+ * DynamoDB Local's stream (through the SDK) hands an empty map attribute over as `{}`, without its
+ * `M` tag, which no unmarshaller accepts; AWS sends `{"M": {}}`. Puts the tag back, at any depth.
+ */
+function repairImage(image: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!image) return image;
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, repairValue(value)]));
+}
+
+function repairValue(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  const attribute = value as Record<string, unknown>;
+  const tags = Object.keys(attribute).filter((tag) => attribute[tag] !== undefined);
+  if (tags.length === 0) return { M: {} };
+  if (attribute.M && typeof attribute.M === 'object') return { M: repairImage(attribute.M as Record<string, unknown>) };
+  if (Array.isArray(attribute.L)) return { L: attribute.L.map(repairValue) };
+  return value;
 }
 
 function readCheckpoint(file: string): Checkpoint | undefined {

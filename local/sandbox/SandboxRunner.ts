@@ -26,6 +26,8 @@ export interface SandboxCallOptions {
   timeMs: number;
   /** Extra environment for the process (it gets no other variables but PATH-free basics). */
   env?: Record<string, string>;
+  /** Aborting kills the process and rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -66,12 +68,19 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
         outcome();
       };
       const timer = setTimeout(() => {
         timedOut = true;
         child.kill('SIGKILL');
       }, options.timeMs);
+      const onAbort = () => {
+        child.kill('SIGKILL');
+        settle(() => reject(options.signal!.reason));
+      };
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
       child.stderr!.on('data', (chunk: Buffer) => {
         if (stderr.length < 16_384) stderr += chunk.toString('utf8');
       });

@@ -81,6 +81,29 @@ export class ExecutionEngine {
   }
 
   /**
+   * RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution runs again from the last top-level
+   * state it entered, with that state's recorded input (as AWS restarts from the failed state; inside
+   * a Map, from the Map state, whose iterations are idempotent). Its history carries on.
+   */
+  redrive(executionArn: string): ExecutionRecord {
+    const { store, machines } = this.#options;
+    const record = store.get(executionArn);
+    if (!record) throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED' || this.#runners.has(executionArn)) {
+      throw new SfnApiError('ExecutionNotRedrivable', `Execution is ${record.status}; only FAILED, TIMED_OUT or ABORTED executions can be redriven`);
+    }
+    const machine = machines.get(record.stateMachineName);
+    if (!machine) throw new SfnApiError('ExecutionNotRedrivable', `State machine ${record.stateMachineName} is not loaded here`);
+    const from = resumePoint(machine, store.history(executionArn));
+    const redriveCount = store.history(executionArn).filter((event) => event.type === 'ExecutionRedriven').length + 1;
+    const redriven = store.append(executionArn, { type: 'ExecutionRedriven', executionRedrivenEventDetails: { redriveCount } });
+    this.#notify(executionArn, redriven, '');
+    const updated = store.update(executionArn, { status: 'RUNNING', stopDate: undefined, output: undefined, error: undefined, cause: undefined });
+    this.#launch(machine, updated, from);
+    return updated;
+  }
+
+  /**
    * Carries on every execution recorded as RUNNING: from the last top-level state it entered, with the
    * input recorded then (inside a Map, the Map state itself). That state is replayed, so task handlers
    * must be idempotent. Returns the ARNs carried on.

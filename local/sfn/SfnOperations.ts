@@ -103,6 +103,12 @@ export function createSfnOperations(deps: SfnOperationsDependencies): Record<str
       };
     },
 
+    RedriveExecution: (request) => {
+      const { executionArn } = findExecution(request);
+      engine.redrive(executionArn);
+      return { redriveDate: seconds(Date.now()) };
+    },
+
     SendTaskSuccess: (request) => {
       const taskToken = requiredString(request, 'taskToken');
       const output = requiredString(request, 'output');

@@ -5,18 +5,19 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Endpoints } from '../../local/stack.ts';
+import { freePort } from '../../local/net.ts';
 import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 
 /** `npm start` as a user runs it (same entry point), on a data directory of the test's own. */
-async function startMaestro(dataDir: string): Promise<{ child: ChildProcess; endpoints: Endpoints }> {
+async function startMaestro(dataDir: string, port = 0): Promise<{ child: ChildProcess; endpoints: Endpoints }> {
   const endpointsFile = join(dataDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true });
   const child = spawn(process.execPath, [join(ROOT, 'local/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: '0', MAESTRO_DEMO: '0', AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL_KMS: '' },
+    env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: String(port), MAESTRO_DEMO: '0', AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL_KMS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -82,5 +83,47 @@ describe('a restart never loses a run', () => {
     expect(listed.body.runs.map((listedRun: { id: string }) => listedRun.id)).toContain(runId);
     third.child.kill('SIGTERM');
     await new Promise((done) => third.child.once('exit', done));
+  }, 180_000);
+
+  it('keeps a run parked for approval across a SIGKILL: the links sent still work and nobody is notified twice', async () => {
+    const dataDir = tempDataDir('parked');
+    const port = await freePort();
+    const first = await startMaestro(dataDir, port);
+    const created = await api(first, 'POST', '/runs', {
+      body: {
+        goal: 'wait for a human across a crash',
+        mode: 'APPLY',
+        environment: 'prod',
+        reasonForAccess: 'crash test of the approval gate',
+        tasks: [{ action: 's3.put-object', params: { bucket: 'maestro-demo', key: 'crash/approved.txt', body: 'approved\n' } }],
+      },
+    });
+    const runId = created.body.runId;
+    for (;;) {
+      const { body } = await api(first, 'GET', `/runs/${runId}`);
+      if (body.run.approval?.notifiedAt) break;
+      await sleep(50);
+    }
+    const requests = () =>
+      readFileSync(join(dataDir, 'notifications.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((entry) => entry.runId === runId && entry.kind === 'approval-request');
+    const sent = requests();
+    expect(sent).toHaveLength(3); // Slack, and one email per approver
+    const link = sent.find((entry) => entry.channel === 'email' && entry.links[0].approver === 'dev-approver').links[0].url;
+    first.child.kill('SIGKILL');
+    await new Promise((done) => first.child.once('exit', done));
+
+    const second = await startMaestro(dataDir, port);
+    for (;;) {
+      const { body } = await api(second, 'GET', `/runs/${runId}/events`);
+      if (body.events.some((event: { type: string }) => event.type === 'ApprovalWaitResumed')) break;
+      await sleep(50);
+    }
+    const decided = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+    expect(decided.status).toBe(200);
+    const run = await waitForRun(second, runId, 60_000);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(requests()).toHaveLength(3);
+    second.child.kill('SIGTERM');
+    await new Promise((done) => second.child.once('exit', done));
   }, 180_000);
 });

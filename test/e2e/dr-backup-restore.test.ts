@@ -14,7 +14,8 @@ import type { EmbeddedStack } from '../../local/stack.ts';
 import { api, startTestStack, tempDataDir, waitForRun } from '../support/test-stack.ts';
 
 const keyOfLocation = (location: string) => location.replace('s3://maestro-artifacts/', '');
-import { backup, drClients, readManifest, readVault, restore, seedDemo, verifiesWithPublicKey } from '../support/dr.ts';
+import { backup, drClients, readManifest, readVault, restore, seedDemo, verifiesWithPublicKey, waitForDrJob } from '../support/dr.ts';
+import { lambdaContext } from '../../local/lambda-context.ts';
 
 let stack: EmbeddedStack;
 let clients: ReturnType<typeof drClients>;
@@ -161,6 +162,20 @@ describe('DR backup', () => {
     expect(evidence.evidence).toMatchObject({ jobId: job.id, passed: true, manifestSha256: snapshot.result.sha256 });
     expect(await tableExists(Object.values(job.copy.tables)[0] as string)).toBe(false);
     expect(await repo.getPointer('demo')).toEqual(before);
+  });
+});
+
+describe('schedules', () => {
+  it('a scheduled restore test takes the newest complete backup; a scheduled backup runs like a requested one', async () => {
+    const { handler } = await import('../../functions/handlers/dr/scheduled.ts');
+    const test = (await handler({ kind: 'restore-test', target: 'demo' }, lambdaContext('maestro-dr-scheduled'))) as { jobId: string };
+    const job = await waitForDrJob(stack, test.jobId);
+    expect(job).toMatchObject({ state: 'COMPLETE', mode: 'TEST', requestedBy: 'scheduler' });
+    const latest = await repo.latestCompleteBackup('demo');
+    expect(job.snapshotId).toBe(latest!.id);
+    const scheduledBackup = (await handler({ kind: 'backup', target: 'demo' }, lambdaContext('maestro-dr-scheduled'))) as { jobId: string };
+    expect(await waitForDrJob(stack, scheduledBackup.jobId)).toMatchObject({ kind: 'BACKUP', state: 'COMPLETE', requestedBy: 'scheduler' });
+    expect((await repo.latestCompleteBackup('demo'))!.id).toBe(scheduledBackup.jobId);
   });
 });
 

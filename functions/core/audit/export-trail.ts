@@ -33,12 +33,22 @@ export async function* exportTrail(runs: Pick<RunRepository, 'listRuns' | 'listE
     if (since && run.updatedAt < since) continue;
     for await (const event of runEvents(runs, run.id)) {
       if (since && event.ts < since) continue;
-      if (!event.payload) {
-        yield event;
+      const line = inStableOrder(event);
+      if (!line.payload) {
+        yield line;
         continue;
       }
-      const { value, redacted } = redactWithFlag(event.payload, 'export');
-      yield redacted ? { ...event, payload: value, redacted: true } : event;
+      const { value, redacted } = redactWithFlag(line.payload, 'export');
+      yield redacted ? { ...line, payload: value, redacted: true } : line;
     }
   }
+}
+
+/**
+ * The event with its identifying fields first, so that lines read alike (DynamoDB returns attributes
+ * in any order); every field is kept, so the line's hash still recomputes.
+ */
+function inStableOrder(event: RunEvent): RunEvent {
+  const { runId, seq, ts, type, level, message, ...rest } = event;
+  return { runId, seq, ts, type, level, message, ...rest };
 }

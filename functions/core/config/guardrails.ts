@@ -30,6 +30,10 @@ const EnvironmentGuardrails = z.strictObject({
   autonomyCeiling: z.number().int().min(0).max(3).default(0),
   /** Who may approve applies here (principal ids). */
   approvers: z.array(z.string().min(1)).default([]),
+  /** How many distinct approvers (never the requester) must approve. */
+  quorum: z.number().int().min(1).max(20).default(1),
+  /** How long an approval waits: a reminder at half time, then the run ends EXPIRED. */
+  approvalDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(24 * 3600),
   /** Windows in which WRITE and DEPLOY applies are refused (ChangeFreeze) unless an admin override is on record. */
   changeFreezes: z.array(ChangeFreeze).default([]),
 });
@@ -61,6 +65,9 @@ export const Guardrails = z
   })
   .superRefine((config, ctx) => {
     for (const [name, environment] of Object.entries(config.environments)) {
+      if (environment.quorum > environment.approvers.length && environment.autonomyCeiling < 3) {
+        ctx.addIssue({ code: 'custom', path: ['environments', name, 'quorum'], message: `needs ${environment.quorum} approvers but only ${environment.approvers.length} are listed` });
+      }
       environment.changeFreezes.forEach((freeze, index) => {
         if ('from' in freeze && Date.parse(freeze.to) <= Date.parse(freeze.from)) {
           ctx.addIssue({ code: 'custom', path: ['environments', name, 'changeFreezes', index, 'to'], message: 'must be after from' });

@@ -63,3 +63,27 @@ export function parseObjectRecord(line: string): ObjectRecord {
 export function parseTableRecord(line: string): DynamoItem {
   return itemFromJson((JSON.parse(line) as { item: Record<string, unknown> }).item);
 }
+
+/** A key given as plain values (`{id: "a", n: 1}`) in DynamoDB JSON. */
+export function keyFromPlain(key: Record<string, string | number>): DynamoItem {
+  return Object.fromEntries(Object.entries(key).map(([name, value]) => [name, typeof value === 'number' ? { N: String(value) } : { S: value }]));
+}
+
+/** An item as plain values (numbers as numbers, sets as sorted arrays, binaries as base64), for comparing with what a user declared. */
+export function itemToPlain(item: DynamoItem): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, valueToPlain(value)]));
+}
+
+function valueToPlain(value: AttributeValue): unknown {
+  if ('S' in value) return value.S;
+  if ('N' in value) return Number(value.N);
+  if ('BOOL' in value) return value.BOOL;
+  if ('NULL' in value) return null;
+  if ('B' in value) return Buffer.from(value.B as Uint8Array).toString('base64');
+  if ('SS' in value) return [...(value.SS as string[])].sort();
+  if ('NS' in value) return (value.NS as string[]).map(Number).sort((a, b) => a - b);
+  if ('BS' in value) return (value.BS as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')).sort();
+  if ('M' in value) return itemToPlain(value.M as DynamoItem);
+  if ('L' in value) return (value.L as AttributeValue[]).map(valueToPlain);
+  return undefined;
+}

@@ -12,9 +12,9 @@ import { verifyPartBytes, readPartLines } from './part-reader.ts';
 import { flipTo, liveCopy, restoredCopy, sharesResources } from './pointer.ts';
 import type { DataCopy } from './pointer.ts';
 import type { DrDeps } from './ports.ts';
-import { itemFromJson, objectRecordLine, parseObjectRecord, parseTableRecord, tableRecordLine } from './record-codec.ts';
+import { itemFromJson, itemToPlain, keyFromPlain, objectRecordLine, parseObjectRecord, parseTableRecord, tableRecordLine } from './record-codec.ts';
 import type { DynamoItem } from './record-codec.ts';
-import { evaluateSmokeTests, failedTests } from './smoke-tests.ts';
+import { evaluateCheck, evaluateSmokeTests, failedTests } from './smoke-tests.ts';
 import { findTarget } from './targets.ts';
 
 const BATCH = 25;
@@ -188,6 +188,20 @@ export async function validateRestore(deps: DrDeps, jobId: string): Promise<{ pa
       }
     }
     results.push(...evaluateSmokeTests(source, { records: digest.count, contentDigest: digest.hex, samples }));
+  }
+  const target = findTarget(deps.targets, job.target);
+  for (const check of target.checks) {
+    if (check.kind === 'item') {
+      const table = copy.tables[check.table];
+      const item = table ? await deps.tables.getItem(table, keyFromPlain(check.key)) : undefined;
+      results.push(evaluateCheck(check, item ? itemToPlain(item) : undefined));
+    } else {
+      const place = copy.prefixes
+        .filter((p) => p.bucket === check.bucket && check.key.startsWith(p.prefix))
+        .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+      const object = place ? await deps.objects.read(place.bucket, place.physicalPrefix + check.key.slice(place.prefix.length)) : undefined;
+      results.push(evaluateCheck(check, object?.body.toString('utf8')));
+    }
   }
   const failed = failedTests(results);
   await deps.repo.updateJob(jobId, () => ({ job: { smokeTests: results }, events: [] }));

@@ -1,4 +1,6 @@
+import { canonicalJson } from '../canonical-json.ts';
 import type { SmokeTestResult } from './model.ts';
+import type { DrCheck } from './targets.ts';
 import type { ManifestSource } from './manifest.ts';
 
 /** What a scan of the restored copy found for one source. */
@@ -24,4 +26,18 @@ export function evaluateSmokeTests(source: ManifestSource, observed: ObservedSou
 
 export function failedTests(results: readonly SmokeTestResult[]): SmokeTestResult[] {
   return results.filter((r) => !r.passed);
+}
+
+/** A user-declared check against what the restored copy returned (undefined: the item or object is missing). */
+export function evaluateCheck(check: DrCheck, found: Record<string, unknown> | string | undefined): SmokeTestResult {
+  const name = `check:${check.name}`;
+  if (check.kind === 'item') {
+    const item = found as Record<string, unknown> | undefined;
+    const actual = item ? Object.fromEntries(Object.keys(check.expect).map((k) => [k, item[k]])) : null;
+    const passed = item !== undefined && canonicalJson(actual) === canonicalJson(check.expect);
+    return { name, source: `table:${check.table}`, passed, expected: { key: check.key, ...check.expect }, actual };
+  }
+  const body = found as string | undefined;
+  const passed = body !== undefined && (check.contains === undefined || body.includes(check.contains));
+  return { name, source: `s3://${check.bucket}/${check.key}`, passed, expected: check.contains ?? 'present', actual: body === undefined ? null : `${body.length} bytes` };
 }

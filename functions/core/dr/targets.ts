@@ -8,6 +8,19 @@ const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must 
 export const DrPrefix = z.strictObject({ bucket: BucketName, prefix: z.string().max(512).default('') });
 export type DrPrefix = z.infer<typeof DrPrefix>;
 
+/** A user-declared smoke test, run on every restored copy: an item that must be there (with these attributes), or an object (containing this text). */
+export const DrCheck = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('item'),
+    name: z.string().min(1).max(100),
+    table: TableName,
+    key: z.record(z.string(), z.union([z.string(), z.number()])),
+    expect: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.strictObject({ kind: z.literal('object'), name: z.string().min(1).max(100), bucket: BucketName, key: z.string().min(1), contains: z.string().optional() }),
+]);
+export type DrCheck = z.infer<typeof DrCheck>;
+
 /** What a DR target protects: DynamoDB tables and S3 prefixes, plus the snapshot limits. */
 export const DrTarget = z
   .strictObject({
@@ -23,6 +36,8 @@ export const DrTarget = z
     backupSchedule: z.string().min(1).optional(),
     /** Scheduled restore tests (isolated copy, smoke tests, signed evidence, never the pointer). */
     restoreTestSchedule: z.string().min(1).optional(),
+    /** User-declared smoke tests, on top of counts, content digests and sample reads. */
+    checks: z.array(DrCheck).default([]),
   })
   .refine((target) => target.tables.length + target.prefixes.length > 0, 'must protect at least one table or prefix');
 export type DrTarget = z.infer<typeof DrTarget>;

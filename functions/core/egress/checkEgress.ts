@@ -106,7 +106,8 @@ export async function checkEgress(rawUrl: string, policy: EgressPolicy, resolve:
     if (!found) return block(EgressRule.dns, `${host} resolved to ${address}, which is not an IP address`, located);
     resolvedAddresses.push(found.address);
     if (!found.isPublic && !addressInRanges(found.address, exceptions)) {
-      return block(EgressRule.address, `${host} resolves to ${found.address} (${found.range}), which is not a public address`, located);
+      const what = literal ? `${host} is ${found.range === 'cloudMetadata' ? 'a cloud metadata address' : `a ${found.range} address`}` : `${host} resolves to ${found.address} (${found.range})`;
+      return block(EgressRule.address, `${what}, not a public one`, located);
     }
     connectTo ??= { address: found.address, family: found.family };
   }

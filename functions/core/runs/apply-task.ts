@@ -1,5 +1,5 @@
-import { BudgetExceeded, InvalidRunTransition, PolicyDenied, TransientError, describeError } from '../errors.ts';
-import { applyGate, policyGate, readControl } from '../safety/gates.ts';
+import { BudgetExceeded, InvalidRunTransition, PolicyDenied, StalePlan, TransientError, describeError } from '../errors.ts';
+import { applyGate, isApproved, policyGate, readControl } from '../safety/gates.ts';
 import { acquireRunLocks } from './run-locks.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
@@ -81,6 +81,10 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
           message: `${task.action} failed${retryable ? ' (will retry)' : ''}: ${described.message}`,
           payload: { error: described, attempt },
         },
+        // An approval is bound to what the plan read: a resource changed since voids it.
+        ...(error instanceof StalePlan && isApproved(run)
+          ? [{ type: 'ApprovalVoided', level: 'WARN' as const, taskIndex: task.index, message: `the approval no longer holds: ${described.message}`, payload: { planDigest: run.planDigest } }]
+          : []),
       ],
     });
     throw error;

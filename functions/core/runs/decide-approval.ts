@@ -1,42 +1,86 @@
-import { ApprovalRejected, Forbidden, InvalidRunTransition } from '../errors.ts';
+import { unsealTaskToken } from '../approvals/sealed-token.ts';
+import { updateApproval } from '../approvals/update-approval.ts';
+import { slackOutcome } from '../approvals/messages.ts';
+import { ApprovalExpired, ApprovalVoid, Forbidden, InvalidRunTransition, AlreadyDecided, TaskTokenInvalid } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
-import { loadRun } from './load-run.ts';
 import { RunStatus } from './model.ts';
-import type { Principal, Run } from './model.ts';
+import type { ApprovalDecision, Principal, Run } from './model.ts';
+
+export interface DecisionInput {
+  runId: string;
+  principal: Principal;
+  decision: 'approve' | 'reject';
+  comment?: string;
+  via: 'link' | 'api';
+  /** The plan the decider saw (a link carries it): a decision on another plan is void. */
+  planDigest?: string;
+}
 
 /**
- * An approver's decision on a run parked at AWAITING_APPROVAL: approve lets the workflow apply the
- * plan the approval is bound to; reject ends the run REJECTED. The requester never approves their own run.
+ * One approver's decision on a run parked at AWAITING_APPROVAL. A rejection ends the wait at once
+ * (REJECTED); approvals count until the environment's quorum of distinct approvers is reached, and
+ * only then does the workflow go on to apply the plan the approval is bound to. The requester never
+ * decides on their own run, nobody decides twice, and nobody decides after the deadline.
  */
-export async function decideApproval(
-  deps: RunDeps,
-  input: { runId: string; principal: Principal; decision: 'approve' | 'reject'; comment?: string },
-): Promise<Run> {
-  const { run } = await loadRun(deps, input.runId);
-  const approval = run.approval;
-  if (run.status !== RunStatus.AWAITING_APPROVAL || approval?.state !== 'PENDING' || !approval.taskToken) {
-    throw new InvalidRunTransition(`run ${run.id} is ${run.status}; it is not waiting for approval`, { field: 'id' });
-  }
-  if (input.principal.id === run.requestedBy) throw new Forbidden('the requester cannot approve or reject their own run');
-  if (!approval.approvers.includes(input.principal.id)) {
-    throw new Forbidden(`${input.principal.id} is not an approver for ${run.environment} (approvers: ${approval.approvers.join(', ')})`);
-  }
-  const approved = input.decision === 'approve';
-  const now = deps.clock().toISOString();
-  const updated = await deps.runs.commit(run.id, {
-    expectStatus: [RunStatus.AWAITING_APPROVAL],
-    run: { approval: { ...approval, state: approved ? 'APPROVED' : 'REJECTED', decidedBy: input.principal.id, decidedAt: now, comment: input.comment, taskToken: undefined } },
-    events: [
-      {
-        type: approved ? 'ApprovalGranted' : 'ApprovalRejected',
-        level: approved ? 'INFO' : 'WARN',
-        actor: input.principal.id,
-        message: `${input.principal.id} ${approved ? 'approved' : 'rejected'} the plan${input.comment ? `: ${input.comment}` : ''}`,
-        payload: { planDigest: approval.planDigest, comment: input.comment },
+export async function decideApproval(deps: RunDeps, input: DecisionInput): Promise<Run> {
+  const now = deps.clock();
+  let outcome: 'APPROVED' | 'REJECTED' | undefined;
+  const updated = await updateApproval(deps, input.runId, (run, approval) => {
+    if (run.status !== RunStatus.AWAITING_APPROVAL || approval.state !== 'PENDING') {
+      throw new InvalidRunTransition(`run ${run.id} is ${run.status}; it is not waiting for approval`, { field: 'id' });
+    }
+    if (approval.planDigest !== run.planDigest || (input.planDigest && input.planDigest !== approval.planDigest)) {
+      throw new ApprovalVoid('the plan changed since this approval was requested; the approval is void');
+    }
+    if (Date.parse(approval.deadline) <= now.getTime()) throw new ApprovalExpired(`the approval expired at ${approval.deadline}`);
+    if (input.principal.id === run.requestedBy) throw new Forbidden('the requester cannot approve or reject their own run');
+    if (!approval.approvers.includes(input.principal.id)) {
+      throw new Forbidden(`${input.principal.id} is not an approver for ${run.environment} (approvers: ${approval.approvers.join(', ')})`);
+    }
+    if (approval.decisions.some((decision) => decision.by === input.principal.id)) {
+      throw new AlreadyDecided(`${input.principal.id} already decided on this run`);
+    }
+    const decision: ApprovalDecision = { by: input.principal.id, decision: input.decision, at: now.toISOString(), comment: input.comment, via: input.via };
+    const decisions = [...approval.decisions, decision];
+    const approvals = decisions.filter((entry) => entry.decision === 'approve').length;
+    outcome = input.decision === 'reject' ? 'REJECTED' : approvals >= approval.quorum ? 'APPROVED' : undefined;
+    const said = `${input.principal.id} ${input.decision === 'approve' ? 'approved' : 'rejected'} the plan${input.comment ? `: ${input.comment}` : ''}`;
+    return {
+      approval: {
+        ...approval,
+        decisions,
+        state: outcome ?? 'PENDING',
+        ...(outcome ? { decidedBy: input.principal.id, decidedAt: now.toISOString(), comment: input.comment } : {}),
       },
-    ],
+      events: [
+        {
+          type: input.decision === 'approve' ? 'ApprovalGranted' : 'ApprovalRejected',
+          level: input.decision === 'approve' ? 'INFO' : 'WARN',
+          actor: input.principal.id,
+          message: outcome === undefined ? `${said} (${approvals} of ${approval.quorum})` : said,
+          payload: { planDigest: approval.planDigest, comment: input.comment, via: input.via, approvals, quorum: approval.quorum },
+        },
+      ],
+    };
   });
-  if (approved) await deps.engine.completeWait(approval.taskToken, { approved: true, approvedBy: input.principal.id, planDigest: approval.planDigest });
-  else await deps.engine.failWait(approval.taskToken, new ApprovalRejected('').name, `rejected by ${input.principal.id}${input.comment ? `: ${input.comment}` : ''}`);
+
+  if (outcome) await answerWait(deps, updated, outcome);
   return updated;
+}
+
+/** Resumes the workflow with the decision, and tells the channel. */
+export async function answerWait(deps: RunDeps, run: Run, outcome: 'APPROVED' | 'REJECTED' | 'EXPIRED'): Promise<void> {
+  const approval = run.approval!;
+  if (approval.taskTokenHash && approval.taskTokenSealed) {
+    const token = await unsealTaskToken(deps.linkSigner, run.id, { hash: approval.taskTokenHash, sealed: approval.taskTokenSealed });
+    try {
+      if (outcome === 'APPROVED') await deps.engine.completeWait(token, { approved: true, approvedBy: approval.decisions.map((decision) => decision.by), planDigest: approval.planDigest });
+      else await deps.engine.failWait(token, outcome === 'REJECTED' ? 'ApprovalRejected' : 'ApprovalExpired', `the approval was ${outcome.toLowerCase()}`);
+    } catch (error) {
+      // The wait is being restarted (a crash): the resumed gate reads the recorded decision.
+      if (!(error instanceof TaskTokenInvalid)) throw error;
+    }
+  }
+  const detail = approval.decisions.map((decision) => `${decision.by} ${decision.decision}d${decision.comment ? `: ${decision.comment}` : ''}`).join('; ') || `no decision before ${approval.deadline}`;
+  await deps.notifier.send({ channel: 'slack', kind: 'approval-outcome', runId: run.id, payload: slackOutcome(run, outcome, detail) });
 }

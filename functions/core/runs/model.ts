@@ -58,15 +58,32 @@ export interface Principal {
   roles: readonly string[];
 }
 
-/** A human decision on a run's plan (the approval gate). */
+/** One approver's decision. */
+export interface ApprovalDecision {
+  by: string;
+  decision: 'approve' | 'reject';
+  at: string;
+  comment?: string;
+  /** How it was made: a signed link, or the authenticated API. */
+  via: 'link' | 'api';
+}
+
+/** The approval gate's record on a run: bound to one plan digest, with a quorum and a deadline. */
 export interface RunApproval {
-  state: 'PENDING' | 'APPROVED' | 'REJECTED';
-  /** The plan the decision is bound to: a re-plan voids it. */
+  state: 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+  /** The plan the approval is bound to: a re-plan voids it. */
   planDigest: string;
   requestedAt: string;
+  /** After this the run ends EXPIRED; a reminder goes out at half time. */
+  deadline: string;
   approvers: string[];
-  /** The workflow's wait token. Kept so the approve/reject endpoints can answer the wait. */
-  taskToken?: string;
+  quorum: number;
+  decisions: ApprovalDecision[];
+  /** The workflow's wait token: its SHA-256 and a sealed copy (see approvals/sealed-token.ts), never the clear text. */
+  taskTokenHash?: string;
+  taskTokenSealed?: string;
+  notifiedAt?: string;
+  remindedAt?: string;
   decidedBy?: string;
   decidedAt?: string;
   comment?: string;

@@ -4,6 +4,11 @@ import type { EventDraft, Run, RunEvent, RunStatus, Task, TaskStatus } from './m
 export interface RunChange {
   /** The run must be in one of these statuses, or the change is refused with InvalidRunTransition. */
   expectStatus?: readonly RunStatus[];
+  /**
+   * The run must be exactly as read (no event since): for changes computed from the run's current
+   * content, which must not be re-applied on top of someone else's. Refused with ConcurrentModification.
+   */
+  expectEventSeq?: number;
   run?: Partial<Omit<Run, 'id' | 'eventSeq' | 'lastEventHash'>>;
   tasks?: readonly TaskChange[];
   events: readonly EventDraft[];
@@ -40,6 +45,8 @@ export interface RunRepository {
   commit(runId: string, change: RunChange): Promise<Run>;
   listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<Page<RunEvent>>;
   listRuns(options?: { limit?: number; cursor?: string }): Promise<Page<Run>>;
+  /** Runs parked at AWAITING_APPROVAL (the approval sweeper and GET /approvals). */
+  listAwaitingApproval(): Promise<Run[]>;
   /** How many runs have not finished (admission control). */
   countActive(): Promise<number>;
 }
@@ -53,4 +60,11 @@ export interface WorkflowEngine {
   stopRun(executionArn: string, reason: string): Promise<void>;
   completeWait(taskToken: string, output: Record<string, unknown>): Promise<void>;
   failWait(taskToken: string, error: string, cause: string): Promise<void>;
+  /**
+   * Gets a run's stalled workflow going again: a FAILED, TIMED_OUT or ABORTED execution is redriven
+   * from where it stopped (RedriveExecution), a missing one is started; a RUNNING one is left alone.
+   */
+  resumeRun(input: { runId: string; correlationId: string; executionArn: string }): Promise<ResumeOutcome>;
 }
+
+export type ResumeOutcome = 'redriven' | 'started' | 'running';

@@ -1,14 +1,22 @@
-import { StalePlan } from '../errors.ts';
+import { emailOf } from '../approvals/deps.ts';
+import { newNonce, signLink } from '../approvals/links.ts';
+import { approvalEmail, slackApprovalRequest } from '../approvals/messages.ts';
+import { sealTaskToken } from '../approvals/sealed-token.ts';
+import { updateApproval } from '../approvals/update-approval.ts';
+import { StalePlan, describeError } from '../errors.ts';
 import { needsApproval, readControl } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus } from './model.ts';
+import type { Run, Task } from './model.ts';
 
 /**
  * The approval gate. The workflow waits on `taskToken`. When every task may apply unattended at the
- * run's autonomy, the gate approves by policy and answers its own token; otherwise the run parks at
- * AWAITING_APPROVAL until an approver decides (decide-approval.ts) or the wait times out (EXPIRED).
- * A replay after a restart brings a new token: it replaces the stored one, and nobody is asked twice.
+ * run's autonomy, the gate approves by policy and answers its own token. Otherwise the run parks at
+ * AWAITING_APPROVAL with an approval bound to the plan digest (quorum and deadline from the
+ * environment), and each approver is sent a signed, single-use link; Slack gets the summary.
+ * A replay after a restart brings a new token: it replaces the sealed one, the links already sent
+ * keep working, and nobody is notified twice.
  */
 export async function requestApproval(deps: RunDeps, input: { runId: string; taskToken: string; planDigest: string }): Promise<void> {
   const { run, tasks } = await loadRun(deps, input.runId);
@@ -17,8 +25,10 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
     await deps.engine.failWait(input.taskToken, 'StalePlan', 'the plan changed after it was offered for approval');
     throw new StalePlan(`run ${run.id} was re-planned; the approval request is for an older plan`);
   }
-  if (run.approval?.state === 'APPROVED' && run.approval.planDigest === run.planDigest) {
-    await deps.engine.completeWait(input.taskToken, { approved: true, approvedBy: run.approval.decidedBy, planDigest: run.planDigest });
+  // Decided while the workflow was down (a restart): answer the new wait with that decision.
+  if (run.approval && run.approval.planDigest === run.planDigest && run.approval.state !== 'PENDING') {
+    if (run.approval.state === 'APPROVED') await deps.engine.completeWait(input.taskToken, { approved: true, planDigest: run.planDigest });
+    else await deps.engine.failWait(input.taskToken, run.approval.state === 'REJECTED' ? 'ApprovalRejected' : 'ApprovalExpired', `the approval was ${run.approval.state.toLowerCase()}`);
     return;
   }
 
@@ -35,17 +45,59 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
     return;
   }
 
-  const now = deps.clock().toISOString();
-  const approvers = deps.guardrails.environments[run.environment]?.approvers ?? [];
-  const firstRequest = run.status !== RunStatus.AWAITING_APPROVAL;
-  await deps.runs.commit(run.id, {
-    expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL],
-    run: {
-      status: RunStatus.AWAITING_APPROVAL,
-      approval: { state: 'PENDING', planDigest: input.planDigest, requestedAt: run.approval?.requestedAt ?? now, approvers, taskToken: input.taskToken },
-    },
-    events: firstRequest
-      ? [{ type: 'ApprovalRequested', level: 'WARN', message: `waiting for approval by one of: ${approvers.join(', ') || '(no approvers configured)'}`, payload: { planDigest: input.planDigest, approvers, autonomy: run.autonomy } }]
-      : [{ type: 'ApprovalWaitResumed', message: 'still waiting for approval (the workflow restarted the wait)' }],
-  });
+  const token = await sealTaskToken(deps.linkSigner, run.id, input.taskToken);
+  let parked: Run;
+  if (run.status === RunStatus.AWAITING_APPROVAL && run.approval) {
+    parked = await updateApproval(deps, run.id, (_, current) => ({
+      approval: { ...current, taskTokenHash: token.hash, taskTokenSealed: token.sealed },
+      events: [{ type: 'ApprovalWaitResumed', message: 'still waiting for approval (the workflow restarted its wait; the links sent still work)' }],
+    }));
+  } else {
+    const environment = deps.guardrails.environments[run.environment];
+    const now = deps.clock();
+    // The requester never counts towards the quorum.
+    const approvers = (environment?.approvers ?? []).filter((approver) => approver !== run.requestedBy);
+    const deadline = new Date(now.getTime() + (environment?.approvalDeadlineSeconds ?? 86_400) * 1000).toISOString();
+    const quorum = environment?.quorum ?? 1;
+    parked = await deps.runs.commit(run.id, {
+      expectStatus: [RunStatus.PLANNED],
+      run: {
+        status: RunStatus.AWAITING_APPROVAL,
+        approval: {
+          state: 'PENDING', planDigest: input.planDigest, requestedAt: now.toISOString(), deadline, approvers, quorum, decisions: [],
+          taskTokenHash: token.hash, taskTokenSealed: token.sealed,
+        },
+      },
+      events: [
+        {
+          type: 'ApprovalRequested',
+          level: 'WARN',
+          message: `waiting for ${quorum} approval(s) from ${approvers.join(', ') || '(nobody: no approver other than the requester is configured)'} until ${deadline}`,
+          payload: { planDigest: input.planDigest, approvers, quorum, deadline, autonomy: run.autonomy },
+        },
+      ],
+    });
+  }
+  if (!parked.approval?.notifiedAt) await notifyApprovers(deps, parked, tasks);
+}
+
+/** Sends each approver their own link by email and the channel a summary, then records that it did. */
+async function notifyApprovers(deps: RunDeps, run: Run, tasks: readonly Task[]): Promise<void> {
+  const approval = run.approval!;
+  const sent: string[] = [];
+  try {
+    await deps.notifier.send({ channel: 'slack', kind: 'approval-request', runId: run.id, payload: slackApprovalRequest(run, tasks, approval.deadline, approval.quorum, approval.approvers) });
+    for (const approver of approval.approvers) {
+      const token = await signLink(deps.linkSigner, { runId: run.id, approver, planDigest: approval.planDigest, expiresAt: Date.parse(approval.deadline), nonce: newNonce() });
+      await deps.notifier.send(approvalEmail({ run, tasks, approver, to: emailOf(approver), url: `${deps.publicUrl}/approvals/${token}`, deadline: approval.deadline, reminder: false }));
+      sent.push(approver);
+    }
+  } catch (error) {
+    await deps.runs.commit(run.id, { events: [{ type: 'ApprovalNotificationFailed', level: 'ERROR', message: `notifying approvers failed: ${describeError(error).message}`, payload: { sentTo: sent } }] });
+    throw error;
+  }
+  await updateApproval(deps, run.id, (_, current) => ({
+    approval: { ...current, notifiedAt: deps.clock().toISOString() },
+    events: [{ type: 'ApprovalNotificationsSent', message: `approval links sent to ${sent.join(', ')}; summary posted to Slack`, payload: { approvers: sent } }],
+  }));
 }

@@ -10,12 +10,14 @@ import { parseOrThrow } from '../../core/validation.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
-import type { ApiOperation } from './routes.ts';
+import type { AuthenticatedOperation } from './routes.ts';
 import { egressOperations } from './egress-operations.ts';
 import { drOperations } from './dr-operations.ts';
 import { auditOperations } from './audit-operations.ts';
+import { listApprovals } from './approval-operations.ts';
 import { safetyOperations } from './safety-operations.ts';
 import { outboxOperations } from '../outbox/operations.ts';
+import { recoveryOperations } from './recovery-operations.ts';
 
 export interface OperationRequest {
   event: APIGatewayProxyEvent;
@@ -41,7 +43,7 @@ const IdempotencyKeyHeader = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1
 const runIdOf = (event: APIGatewayProxyEvent) => parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
 
 /** The operations behind the routes in routes.ts; `health` is served without authentication. */
-export const operations: Record<Exclude<ApiOperation, 'health'>, Operation> = {
+export const operations: Record<AuthenticatedOperation, Operation> = {
   async createRun({ event, deps, principal, correlationId }) {
     requireRole(principal, Role.operator, Role.admin);
     const idempotencyKey = parseOrThrow(IdempotencyKeyHeader, headerValue(event, 'idempotency-key'), 'Idempotency-Key');
@@ -79,7 +81,9 @@ export const operations: Record<Exclude<ApiOperation, 'health'>, Operation> = {
   },
 
   ...safetyOperations,
+  listApprovals,
   ...outboxOperations,
+  ...recoveryOperations,
   ...auditOperations,
   ...egressOperations,
   ...drOperations,

@@ -2,6 +2,7 @@
  * The HTTP API's routes: the one list that the API handler dispatches on, the local server matches
  * requests against, and the CDK stack turns into API Gateway resources and methods.
  * `resource` uses API Gateway's template syntax (`{id}`), exactly as it arrives in a proxy event.
+ * Routes with `auth: 'link'` carry their own credential (a signed approval link): no IAM, no token.
  */
 export const apiRoutes = [
   { method: 'GET', resource: '/health', operation: 'health' },
@@ -12,12 +13,17 @@ export const apiRoutes = [
   { method: 'POST', resource: '/runs/{id}/cancel', operation: 'cancelRun' },
   { method: 'POST', resource: '/runs/{id}/approve', operation: 'approveRun' },
   { method: 'POST', resource: '/runs/{id}/reject', operation: 'rejectRun' },
+  { method: 'GET', resource: '/approvals', operation: 'listApprovals' },
+  // The link is the credential: an approver's email client carries nothing else (see approvals/links.ts).
+  { method: 'GET', resource: '/approvals/{token}', operation: 'reviewApproval', auth: 'link' },
+  { method: 'POST', resource: '/approvals/{token}', operation: 'decideByLink', auth: 'link' },
   { method: 'GET', resource: '/locks', operation: 'listLocks' },
   { method: 'GET', resource: '/control', operation: 'getControl' },
   { method: 'POST', resource: '/control/kill-switch', operation: 'setKillSwitch' },
   { method: 'POST', resource: '/control/freeze-overrides', operation: 'addFreezeOverride' },
   { method: 'GET', resource: '/outbox/dead-letters', operation: 'listDeadLetters' },
   { method: 'POST', resource: '/outbox/redrive', operation: 'redriveOutbox' },
+  { method: 'POST', resource: '/runs/{id}/resume', operation: 'resumeRun' },
   { method: 'GET', resource: '/runs/{id}/audit/verify', operation: 'auditVerify' },
   { method: 'GET', resource: '/audit/export', operation: 'auditExport' },
   { method: 'GET', resource: '/slo', operation: 'getSlo' },
@@ -32,3 +38,11 @@ export const apiRoutes = [
 
 export type ApiRoute = (typeof apiRoutes)[number];
 export type ApiOperation = ApiRoute['operation'];
+/** Operations whose credential is the signed link in their path. */
+export type LinkOperation = Extract<ApiRoute, { auth: 'link' }>['operation'];
+/** Operations that need an authenticated caller (bearer token locally, IAM in AWS). */
+export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | 'health'>;
+
+export function isLinkRoute(route: ApiRoute): route is Extract<ApiRoute, { auth: 'link' }> {
+  return 'auth' in route && route.auth === 'link';
+}

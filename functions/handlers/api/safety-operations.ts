@@ -77,6 +77,6 @@ async function decide({ event, deps, principal }: OperationRequest, decision: 'a
   requireRole(principal, Role.approver, Role.admin);
   const runId = parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
   const body = parseOrThrow(DecisionBody, readJsonBody(event));
-  const run = await decideApproval(deps, { runId, principal, decision, comment: body.comment });
+  const run = await decideApproval(deps, { runId, principal, decision, comment: body.comment, via: 'api' });
   return json(200, { runId, status: run.status, approval: { state: run.approval?.state, decidedBy: run.approval?.decidedBy, decidedAt: run.approval?.decidedAt } });
 }

@@ -9,14 +9,23 @@ import { relayMessages } from '../../core/outbox/relay-messages.ts';
 import { logger } from '../shared/logger.ts';
 import { outboxDeps } from './deps.ts';
 
-/** The outbox messages of a stream batch: new outbox rows only (TTL deletions and other items are not announcements). */
-export function outboxMessagesOf(records: readonly DynamoDBRecord[]): OutboxMessage[] {
+/**
+ * The outbox messages of a stream batch: new outbox rows only (TTL deletions and other items are not
+ * announcements), and the sequence numbers of outbox rows that could not be read.
+ */
+export function outboxMessagesOf(records: readonly DynamoDBRecord[]): { messages: OutboxMessage[]; unreadable: string[] } {
   const messages: OutboxMessage[] = [];
+  const unreadable: string[] = [];
   for (const record of records) {
     if (record.eventName !== 'INSERT' || !isOutboxPk(record.dynamodb?.Keys?.pk?.S) || !record.dynamodb?.NewImage) continue;
-    messages.push(messageOfOutboxItem(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)));
+    try {
+      messages.push(messageOfOutboxItem(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)));
+    } catch (error) {
+      logger.error('unreadable outbox row', { sequenceNumber: record.dynamodb.SequenceNumber, error: error as Error });
+      unreadable.push(record.dynamodb.SequenceNumber ?? '');
+    }
   }
-  return messages;
+  return { messages, unreadable };
 }
 
 /**
@@ -25,13 +34,13 @@ export function outboxMessagesOf(records: readonly DynamoDBRecord[]): OutboxMess
  * becomes a dead letter. If even that cannot be written it throws, and the stream retries the batch.
  */
 export async function relayStreamBatch(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  const messages = outboxMessagesOf(event.Records ?? []);
-  if (messages.length === 0) return { batchItemFailures: [] };
-  const result = await relayMessages(outboxDeps(), messages);
-  if (result.deadLettered.length > 0) {
-    logger.warn('outbox messages dead-lettered', { deadLettered: result.deadLettered });
+  const { messages, unreadable } = outboxMessagesOf(event.Records ?? []);
+  if (messages.length > 0) {
+    const result = await relayMessages(outboxDeps(), messages);
+    if (result.deadLettered.length > 0) logger.warn('outbox messages dead-lettered', { deadLettered: result.deadLettered });
   }
-  return { batchItemFailures: [] };
+  // Unreadable rows go back to the event source (its retries, then its on-failure queue).
+  return { batchItemFailures: unreadable.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()

@@ -34,6 +34,15 @@ const HandlerEnvironment = z.object({
   MAESTRO_EGRESS_SOURCES: jsonVariable(LicenseSources, '[]'),
   /** Egress budgets and breaker settings (functions/core/egress/RunBudgetLedger.ts). @default {} (the defaults there) */
   MAESTRO_EGRESS_LIMITS: jsonVariable(EgressLimits, '{}'),
+  /** The API's public base URL, which approval links point at. */
+  MAESTRO_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
+  /** The KMS HMAC key that signs approval links. */
+  MAESTRO_APPROVAL_KEY: z.string().min(1).default('alias/maestro-approval-links'),
+  /** The embedded stack's notification sink (one JSON line per Slack or email message). */
+  MAESTRO_NOTIFICATIONS_FILE: z.string().min(1).optional(),
+  MAESTRO_SLACK_WEBHOOK_URL: z.url().optional(),
+  /** The verified SES identity approval emails come from; unset, no email is sent through SES. */
+  MAESTRO_SES_FROM: z.string().min(3).optional(),
 });
 
 export interface HandlerConfig {
@@ -42,6 +51,9 @@ export interface HandlerConfig {
   authMode: 'iam' | 'dev-tokens';
   iamRoles: Record<string, string[]>;
   s3ForcePathStyle: boolean;
+  publicUrl: string;
+  approvalKey: string;
+  notifications: { file?: string; slackWebhookUrl?: string; sesFrom?: string };
   egress: {
     allowlists: EgressAllowlists;
     staticHosts: StaticHosts;
@@ -64,6 +76,9 @@ export function loadHandlerConfig(env: NodeJS.ProcessEnv = process.env): Handler
     authMode: e.MAESTRO_AUTH_MODE,
     iamRoles: e.MAESTRO_IAM_ROLES,
     s3ForcePathStyle: e.MAESTRO_S3_FORCE_PATH_STYLE ?? Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
+    publicUrl: e.MAESTRO_PUBLIC_URL.replace(/\/$/, ''),
+    approvalKey: e.MAESTRO_APPROVAL_KEY,
+    notifications: { file: e.MAESTRO_NOTIFICATIONS_FILE, slackWebhookUrl: e.MAESTRO_SLACK_WEBHOOK_URL, sesFrom: e.MAESTRO_SES_FROM },
     egress: { allowlists: e.MAESTRO_EGRESS_ALLOWLIST, staticHosts: e.MAESTRO_EGRESS_STATIC_HOSTS, sources: e.MAESTRO_EGRESS_SOURCES, limits: e.MAESTRO_EGRESS_LIMITS },
   };
 }

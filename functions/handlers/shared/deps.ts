@@ -3,6 +3,10 @@ import { defaultCatalog } from '../../actions/catalog.ts';
 import { DynamoControlStore } from '../../adapters/DynamoControlStore.ts';
 import { DynamoDrRepository } from '../../adapters/DynamoDrRepository.ts';
 import { DynamoItemStore } from '../../adapters/DynamoItemStore.ts';
+import { DynamoLinkLedger } from '../../adapters/DynamoLinkLedger.ts';
+import { KmsLinkSigner } from '../../adapters/KmsLinkSigner.ts';
+import { FanOutNotifier, RecordingNotifier, SesEmailNotifier, SlackWebhookNotifier } from '../../adapters/notifiers.ts';
+import type { Notifier } from '../../core/approvals/ports.ts';
 import { DynamoLockStore } from '../../adapters/DynamoLockStore.ts';
 import { QuiesceWriteGuard } from '../../adapters/QuiesceWriteGuard.ts';
 import { DynamoRateLimiter } from '../../adapters/DynamoRateLimiter.ts';
@@ -41,10 +45,24 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
     locks: new DynamoLockStore({ client: clients.dynamodb, tableName: config.stateTable }),
     rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: config.stateTable }),
+    linkSigner: new KmsLinkSigner({ client: clients.kms, keyId: config.approvalKey }),
+    linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: config.stateTable }),
+    notifier: createNotifier(config),
+    publicUrl: config.publicUrl,
     actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard }),
     clock: () => new Date(),
     newId: () => randomUUID(),
   };
+}
+
+/** Slack and SES where configured; the recording sink where a file is given (the embedded stack). */
+function createNotifier(config: HandlerConfig): Notifier {
+  const { file, slackWebhookUrl, sesFrom } = config.notifications;
+  return new FanOutNotifier([
+    ...(file ? [new RecordingNotifier(file)] : []),
+    ...(slackWebhookUrl ? [new SlackWebhookNotifier(slackWebhookUrl)] : []),
+    ...(sesFrom ? [new SesEmailNotifier({ from: sesFrom })] : []),
+  ]);
 }
 
 let shared: HandlerDeps | undefined;

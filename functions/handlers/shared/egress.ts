@@ -1,4 +1,5 @@
 import { GuardedHttpClient } from '../../adapters/GuardedHttpClient.ts';
+import type { PinnedTransport } from '../../adapters/GuardedHttpClient.ts';
 import { systemResolver } from '../../adapters/dnsResolver.ts';
 import { CircuitBreaker } from '../../core/egress/CircuitBreaker.ts';
 import { LicenseRegistry } from '../../core/egress/LicenseRegistry.ts';
@@ -12,9 +13,20 @@ export interface EgressRuntime {
   forEnvironment(environment: string): EgressServices;
 }
 
+let transport: PinnedTransport | undefined;
+
+/**
+ * How the fetch path sends each (already checked) request. In Lambda, in process: the function is the
+ * sandbox. The embedded stack sets its sandbox transport here (local/sandbox/sandboxedTransport.ts)
+ * before the handlers build their dependencies; undefined restores the in-process one.
+ */
+export function useEgressTransport(next: PinnedTransport | undefined): void {
+  transport = next;
+}
+
 export function createEgressRuntime(config: HandlerConfig['egress']): EgressRuntime {
   const resolve = systemResolver(config.staticHosts);
-  const http = new GuardedHttpClient();
+  const http = new GuardedHttpClient({ transport });
   const licenses = new LicenseRegistry(config.sources);
   const breaker = new CircuitBreaker({ failureThreshold: config.limits.breakerFailures, openMs: config.limits.breakerOpenMs });
   const budgets = new RunBudgetLedger(config.limits);

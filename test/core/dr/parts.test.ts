@@ -7,7 +7,9 @@ import type { Manifest } from '../../../functions/core/dr/manifest.ts';
 import { readPartLines, verifyPartBytes } from '../../../functions/core/dr/part-reader.ts';
 import { PartWriter } from '../../../functions/core/dr/part-writer.ts';
 import { itemFromJson, itemToJson, parseTableRecord, tableRecordLine } from '../../../functions/core/dr/record-codec.ts';
-import { evaluateSmokeTests } from '../../../functions/core/dr/smoke-tests.ts';
+import { evaluateCheck, evaluateSmokeTests } from '../../../functions/core/dr/smoke-tests.ts';
+import { itemToPlain, keyFromPlain } from '../../../functions/core/dr/record-codec.ts';
+import { DrCheck } from '../../../functions/core/dr/targets.ts';
 import { assertNotQuiesced } from '../../../functions/core/dr/quiesce.ts';
 
 /** An in-memory sink: what the vault would store under each key. */
@@ -128,5 +130,20 @@ describe('smoke tests and quiesce', () => {
     expect(() => assertNotQuiesced(flags, { kind: 'object', bucket: 'b', key: 'notes/x' }, now)).toThrow(/quiesced by DR job j/);
     expect(() => assertNotQuiesced(flags, { kind: 'object', bucket: 'b', key: 'other/x' }, now)).not.toThrow();
     expect(() => assertNotQuiesced(flags, { kind: 'table', table: 't1' }, new Date('2031-01-01T00:00:00Z'))).not.toThrow();
+  });
+});
+
+describe('user-declared checks', () => {
+  it('compare the declared attributes of an item, or the text of an object', () => {
+    const item = DrCheck.parse({ kind: 'item', name: 'i', table: 'tbl', key: { id: 'a', n: 1 }, expect: { tag: 'v1', tags: ['a', 'b'] } });
+    expect(keyFromPlain({ id: 'a', n: 1 })).toEqual({ id: { S: 'a' }, n: { N: '1' } });
+    const stored = itemToPlain({ id: { S: 'a' }, tag: { S: 'v1' }, tags: { SS: ['b', 'a'] }, other: { BOOL: true } });
+    expect(evaluateCheck(item, stored).passed).toBe(true);
+    expect(evaluateCheck(item, { ...stored, tag: 'v2' })).toMatchObject({ passed: false, actual: { tag: 'v2', tags: ['a', 'b'] } });
+    expect(evaluateCheck(item, undefined)).toMatchObject({ passed: false, actual: null });
+    const object = DrCheck.parse({ kind: 'object', name: 'o', bucket: 'bkt', key: 'k', contains: 'hello' });
+    expect(evaluateCheck(object, 'say hello').passed).toBe(true);
+    expect(evaluateCheck(object, 'bye').passed).toBe(false);
+    expect(DrCheck.safeParse({ kind: 'item', name: 'x', table: 'tbl', key: { id: 'a' }, typo: 1 }).success).toBe(false);
   });
 });

@@ -1,0 +1,70 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { decideByLink, reviewByLink } from '../../core/approvals/link-decisions.ts';
+import { ValidationFailed } from '../../core/errors.ts';
+import { RunStatus } from '../../core/runs/model.ts';
+import type { HandlerDeps } from '../shared/deps.ts';
+import { approvalPage } from './approval-pages.ts';
+import { headerValue } from './authenticate.ts';
+import { json, readJsonBody } from './http.ts';
+import type { OperationRequest } from './operations.ts';
+
+const TokenPath = z.object({ token: z.string().min(1).max(4096) });
+const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
+
+interface LinkRequest {
+  event: APIGatewayProxyEvent;
+  deps: HandlerDeps;
+  correlationId: string;
+}
+
+/** The pages behind approval links. GET shows; only POST decides. */
+export const linkOperations: Record<'reviewApproval' | 'decideByLink', (request: LinkRequest) => Promise<APIGatewayProxyResult>> = {
+  async reviewApproval({ event, deps }) {
+    const token = TokenPath.safeParse(event.pathParameters ?? {});
+    if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
+    return approvalPage(await reviewByLink(deps, token.data.token));
+  },
+
+  async decideByLink({ event, deps }) {
+    const token = TokenPath.safeParse(event.pathParameters ?? {});
+    if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
+    const body = Decision.safeParse(formOrJson(event));
+    if (!body.success) {
+      return approvalPage({ kind: 'refused', status: 400, code: 'ValidationFailed', message: 'Choose approve or reject (decision), with an optional comment.' });
+    }
+    return approvalPage(await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined));
+  },
+};
+
+/** The page's form posts application/x-www-form-urlencoded; API clients may post JSON. */
+function formOrJson(event: APIGatewayProxyEvent): unknown {
+  const contentType = headerValue(event, 'content-type') ?? '';
+  if (/^application\/x-www-form-urlencoded/i.test(contentType)) {
+    const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    if (raw.length > 16_384) throw new ValidationFailed('the form is too large', { field: 'body' });
+    return Object.fromEntries(new URLSearchParams(raw));
+  }
+  return readJsonBody(event) ?? {};
+}
+
+/** GET /approvals: what waits for a decision, with deadlines and tallies (any authenticated role). */
+export async function listApprovals({ deps }: OperationRequest): Promise<APIGatewayProxyResult> {
+  const waiting = await deps.runs.listAwaitingApproval();
+  return json(200, {
+    approvals: waiting
+      .filter((run) => run.status === RunStatus.AWAITING_APPROVAL && run.approval?.state === 'PENDING')
+      .map((run) => ({
+        runId: run.id,
+        goal: run.goal,
+        environment: run.environment,
+        requestedBy: run.requestedBy,
+        planDigest: run.approval!.planDigest,
+        requestedAt: run.approval!.requestedAt,
+        deadline: run.approval!.deadline,
+        quorum: run.approval!.quorum,
+        approvers: run.approval!.approvers,
+        approvals: run.approval!.decisions.filter((decision) => decision.decision === 'approve').map((decision) => decision.by),
+      })),
+  });
+}

@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import type { PinnedTransport, PinnedResponse } from '../../functions/adapters/GuardedHttpClient.ts';
+import { runInSandbox } from './SandboxRunner.ts';
+
+const CLIENT = resolve(import.meta.dirname, '../../functions/adapters/GuardedHttpClient.ts');
+
+/** Time the sandbox process gets beyond the request's own budget to start, answer and exit. */
+const START_MARGIN_MS = 3_000;
+
+/**
+ * The embedded stack's transport for the fetch path: every request http.fetch sends (the first and
+ * each redirect, each already checked by the guard in the calling process) runs in its own sandbox
+ * process (read-only code, a scratch dir, no processes/workers/add-ons, 96 MB, killed past its time),
+ * so the network I/O and the parsing of what a remote host sends never happen in the stack's process.
+ */
+export const sandboxedTransport: PinnedTransport = async (decision, request, signal) => {
+  const response = await runInSandbox<PinnedResponse>({
+    modulePath: CLIENT,
+    exportName: 'requestPinned',
+    args: [decision, request],
+    timeMs: request.timeoutMs + START_MARGIN_MS,
+    memoryMb: 96,
+    signal,
+  });
+  return { ...response, body: Buffer.from(response.body) };
+};

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateKeyCommand, SignCommand } from '@aws-sdk/client-kms';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDrRepository } from '../../functions/adapters/DynamoDrRepository.ts';
+import { canonicalManifest } from '../../functions/core/dr/manifest.ts';
+import type { SignedManifest } from '../../functions/core/dr/manifest.ts';
+import { resetDrDeps } from '../../functions/handlers/dr/deps.ts';
+import type { EmbeddedStack } from '../../local/stack.ts';
+import { startTestStack } from '../support/test-stack.ts';
+import { backup, drClients, readManifest, restore, seedDemo, writeVault } from '../support/dr.ts';
+
+let stack: EmbeddedStack;
+let clients: ReturnType<typeof drClients>;
+let repo: DynamoDrRepository;
+
+beforeAll(async () => {
+  stack = await startTestStack('drfail');
+  clients = drClients();
+  repo = new DynamoDrRepository({ client: clients.docs, tableName: stack.stateTable });
+  await seedDemo(stack, clients.docs, clients.s3, 20);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const keyOf = (location: string) => location.replace('s3://maestro-artifacts/', '');
+const tableExists = async (table: string) =>
+  new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: table })).then(
+    () => true,
+    () => false,
+  );
+
+async function resign(signed: SignedManifest, keyId = 'alias/maestro-manifest-signing'): Promise<SignedManifest> {
+  const digest = createHash('sha256').update(canonicalManifest(signed.manifest)).digest();
+  const out = await clients.kms.send(new SignCommand({ KeyId: keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
+  return { ...signed, sha256: digest.toString('hex'), signature: { algorithm: 'ECDSA_SHA_256', keyId: out.KeyId!, value: Buffer.from(out.Signature!).toString('base64') } };
+}
+
+/** Restores a tampered artifact: it must end REJECTED (naming the check), write nothing and leave the pointer alone. */
+async function expectRejected(snapshotId: string, check: RegExp) {
+  const before = await repo.getPointer('demo');
+  const job = await restore(stack, { snapshotId });
+  expect(job.state, JSON.stringify(job.error)).toBe('REJECTED');
+  expect(job.error.name).toBe('ArtifactRejected');
+  expect(job.error.message).toMatch(check);
+  expect(job.verified).toBe(false);
+  expect(job.copy).toBeUndefined();
+  expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:FAILED', 'Apply:SKIPPED', 'Validate:SKIPPED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
+  expect(await repo.getPointer('demo')).toEqual(before);
+  return job;
+}
+
+describe('a restore that fails mid-way ends FAILED with the live data untouched', () => {
+  it('discards its half-written copy and never flips', async () => {
+    const snapshot = await backup(stack);
+    const signed = await readManifest(clients.s3, snapshot.result.location);
+    // An insider signs an artifact whose last table record has no key: it proves itself, and fails while being applied.
+    const tablePart = signed.manifest.parts.find((p) => p.source.startsWith('table:'))!;
+    const good = Array.from({ length: 30 }, (_, i) => JSON.stringify({ item: { id: { S: `x-${i}` } } }));
+    const bytes = gzipSync(`${[...good, JSON.stringify({ item: { nokey: { S: 'x' } } })].join('\n')}\n`);
+    await writeVault(clients.s3, tablePart.key, bytes);
+    Object.assign(tablePart, { records: 31, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    const source = signed.manifest.sources.find((s) => s.id === tablePart.source)!;
+    source.records = signed.manifest.parts.filter((p) => p.source === source.id).reduce((sum, p) => sum + p.records, 0);
+    await writeVault(clients.s3, keyOf(snapshot.result.location), JSON.stringify(await resign(signed)));
+
+    const before = await repo.getPointer('demo');
+    const live = await clients.docs.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'item-0001' } }));
+    const job = await restore(stack, { snapshotId: snapshot.id });
+    expect(job.state).toBe('FAILED');
+    expect(job.verified).toBe(true);
+    expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:SUCCEEDED', 'Apply:FAILED', 'Validate:SKIPPED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
+    expect(await repo.getPointer('demo')).toEqual(before);
+    expect(await tableExists(Object.values(job.copy.tables)[0] as string)).toBe(false);
+    expect((await clients.docs.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'item-0001' } }))).Item).toEqual(live.Item);
+  });
+});
+
+describe('a backup that fails', () => {
+  it('ends FAILED and still lifts the quiesce', async () => {
+    const saved = process.env.MAESTRO_DR_TARGETS;
+    process.env.MAESTRO_DR_TARGETS = JSON.stringify([
+      { name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }] },
+      { name: 'broken', tables: ['no-such-table-anywhere'], prefixes: [{ bucket: stack.demoBucket, prefix: 'notes/' }] },
+    ]);
+    resetDrDeps();
+    try {
+      const job = await backup(stack, 'broken');
+      expect(job.state).toBe('FAILED');
+      expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Quiesce:SUCCEEDED', 'Snapshot:FAILED', 'Unquiesce:SUCCEEDED', 'SignManifest:SKIPPED']);
+      expect(await repo.listQuiesceFlags()).toEqual([]);
+    } finally {
+      process.env.MAESTRO_DR_TARGETS = saved;
+      resetDrDeps();
+    }
+  });
+});
+
+describe('user-declared checks', () => {
+  it('run on the restored copy; one failing ends the restore FAILED, the pointer unchanged', async () => {
+    const saved = process.env.MAESTRO_DR_TARGETS;
+    const demo = (checks: unknown[]) => JSON.stringify([{ name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }], checks }]);
+    const itemCheck = { kind: 'item', name: 'first item', table: stack.demoTable, key: { id: 'item-0001' }, expect: { tag: 'v1', n: 1, tags: ['a', 'b'] } };
+    try {
+      process.env.MAESTRO_DR_TARGETS = demo([itemCheck, { kind: 'object', name: 'note', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'note 0' }]);
+      resetDrDeps();
+      const snapshot = await backup(stack);
+      const test = await restore(stack, { snapshotId: snapshot.id, mode: 'TEST' });
+      expect(test.state, JSON.stringify(test.error)).toBe('COMPLETE');
+      expect(test.smokeTests.filter((t: any) => t.name.startsWith('check:')).map((t: any) => [t.name, t.passed])).toEqual([['check:first item', true], ['check:note', true]]);
+
+      process.env.MAESTRO_DR_TARGETS = demo([itemCheck, { kind: 'object', name: 'release notes', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'Release 2.0' }]);
+      resetDrDeps();
+      const before = await repo.getPointer('demo');
+      const job = await restore(stack, { snapshotId: snapshot.id });
+      expect(job.state).toBe('FAILED');
+      expect(job.error).toMatchObject({ name: 'SmokeTestFailed', message: expect.stringContaining('check:release notes') });
+      expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:SUCCEEDED', 'Apply:SUCCEEDED', 'Validate:FAILED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
+      expect(await repo.getPointer('demo')).toEqual(before);
+      expect(await tableExists(Object.values(job.copy.tables)[0] as string)).toBe(false);
+    } finally {
+      process.env.MAESTRO_DR_TARGETS = saved;
+      resetDrDeps();
+    }
+  });
+});
