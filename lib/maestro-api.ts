@@ -103,6 +103,8 @@ export class MaestroApi extends Construct {
   readonly api: apigateway.RestApi;
   /** The function that serves every route. */
   readonly handler: MaestroFunction;
+  /** The deployed stage's name (a plain string: usable without depending on the deployment). */
+  readonly stageName: string;
   /** The stage's access log group. */
   readonly accessLogGroup: logs.LogGroup;
 
@@ -119,6 +121,7 @@ export class MaestroApi extends Construct {
       throw new Error(`MaestroApi ${this.node.path}: throttlingBurstLimit must be a positive integer, got ${String(burstLimit)}`);
     }
     const stageName = props.stageName ?? 'v1';
+    this.stageName = stageName;
     if (!STAGE_NAME.test(stageName)) {
       throw new Error(`MaestroApi ${this.node.path}: stageName must match ${STAGE_NAME}, got ${JSON.stringify(stageName)}`);
     }

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
+export type { FunctionPlacement } from './isolated-network.ts';
 import { projectPath, projectPathExists, projectRoot } from './project-paths.ts';
 import type { StateTable } from './state-table.ts';
 

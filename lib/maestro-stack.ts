@@ -1,6 +1,7 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ApprovalGate } from './approval-gate.ts';
 import { ArtifactVault } from './artifact-vault.ts';
 import type { ArtifactVaultProps } from './artifact-vault.ts';
 import { IsolatedNetwork } from './isolated-network.ts';
@@ -54,6 +55,20 @@ export interface MaestroStackProps extends StackProps {
    * @default - no DR workflows
    */
   readonly drTargets?: readonly DrTargetDeclaration[];
+
+  /**
+   * The base URL approval links point at: put the API behind a stable custom domain for production.
+   *
+   * @default - the API's execute-api URL
+   */
+  readonly publicUrl?: string;
+
+  /**
+   * A verified SES identity approval emails come from.
+   *
+   * @default - no approval emails through SES
+   */
+  readonly approvalEmailFrom?: string;
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -68,6 +83,7 @@ export class MaestroStack extends Stack {
   readonly drWorkflows?: DrWorkflows;
   readonly observability: Observability;
   readonly outbox: Outbox;
+  readonly approvalGate: ApprovalGate;
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
     super(scope, id, props);
@@ -93,6 +109,20 @@ export class MaestroStack extends Stack {
       runStateMachine: this.runWorkflow.stateMachine,
       iamRoles: props.iamRoles,
     });
+
+    this.approvalGate = new ApprovalGate(this, 'ApprovalGate', {
+      stateTable: this.stateTable,
+      artifactVault: this.artifactVault,
+      signingKeys: this.signingKeys,
+      runStateMachine: this.runWorkflow.stateMachine,
+      linkUsers: [this.runWorkflow.functions.RequestApproval, this.api.handler],
+      // From the RestApi's id and the stage's name, not the deployed stage: that would be a dependency cycle.
+      publicUrl: props.publicUrl ?? `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.stageName}`,
+      sesFrom: props.approvalEmailFrom,
+      network: this.network?.isolatedPlacement(),
+    });
+    // Approvers deciding through the API answer the run's wait.
+    this.runWorkflow.stateMachine.grantTaskResponse(this.api.handler);
 
     if (props.drTargets) {
       this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {

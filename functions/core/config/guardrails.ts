@@ -65,7 +65,8 @@ export const Guardrails = z
   })
   .superRefine((config, ctx) => {
     for (const [name, environment] of Object.entries(config.environments)) {
-      if (environment.quorum > environment.approvers.length && environment.autonomyCeiling < 3) {
+      // No approvers at all is the safe default (nothing needing approval ever applies); too few is a mistake.
+      if (environment.approvers.length > 0 && environment.quorum > environment.approvers.length) {
         ctx.addIssue({ code: 'custom', path: ['environments', name, 'quorum'], message: `needs ${environment.quorum} approvers but only ${environment.approvers.length} are listed` });
       }
       environment.changeFreezes.forEach((freeze, index) => {
