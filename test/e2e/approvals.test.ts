@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
 
 const REASON = 'approvals end-to-end test';
 let stack: EmbeddedStack;
@@ -40,12 +40,8 @@ async function parkedRun(environment: string, key: string, goal = 'approval test
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const runId = created.body.runId as string;
-  for (let i = 0; i < 400; i += 1) {
-    const run = (await api(stack, 'GET', `/runs/${runId}`)).body.run;
-    if (run.status === 'AWAITING_APPROVAL' && run.approval?.notifiedAt) return runId;
-    await sleep(25);
-  }
-  throw new Error(`run ${runId} did not park for approval`);
+  await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL' && run.approval?.notifiedAt, 'parked for approval, approvers notified');
+  return runId;
 }
 
 const post = (url: string, form: Record<string, string>) =>

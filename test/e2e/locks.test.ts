@@ -1,8 +1,7 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, until, waitForRun } from '../support/test-stack.ts';
 
 const REASON = 'advisory locks end-to-end test';
 let stack: EmbeddedStack;
@@ -24,13 +23,6 @@ async function start(tasks: unknown[]) {
   return response.body.runId as string;
 }
 const events = async (runId: string) => (await api(stack, 'GET', `/runs/${runId}/events`)).body.events as { type: string; ts: string; taskIndex?: number }[];
-async function until(check: () => Promise<boolean>, what: string) {
-  for (let i = 0; i < 600; i += 1) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 const lockOf = async (resource: string) => ((await api(stack, 'GET', '/locks')).body.locks as { resource: string; holder?: { runId: string }; waiters: { runId: string }[] }[]).find((lock) => lock.resource === resource);
 
 describe('advisory locks per resource', () => {

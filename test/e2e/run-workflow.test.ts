@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
 
 let stack: EmbeddedStack;
 let s3: S3Client;
@@ -155,11 +155,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
       ],
     });
     // While task 0 works, someone else changes the object task 1 planned against.
-    for (;;) {
-      const { body } = await api(stack, 'GET', `/runs/${runId}`);
-      if (body.run.status === 'APPLYING') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForRunWhere(stack, runId, (run) => run.status === 'APPLYING', 'applying');
     await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: key, Body: 'from a human\n' }));
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe('ROLLED_BACK');
@@ -178,11 +174,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
         { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/never.txt', body: 'never\n' } },
       ],
     });
-    for (;;) {
-      const { body } = await api(stack, 'GET', `/runs/${runId}`);
-      if (body.run.tasks[1].status === 'APPLYING') break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitForRunWhere(stack, runId, (run) => run.tasks[1].status === 'APPLYING', 'task 1 applying');
     const cancelled = await api(stack, 'POST', `/runs/${runId}/cancel`, { body: { reason: 'changed my mind' } });
     expect(cancelled.status).toBe(202);
     expect(cancelled.body).toMatchObject({ status: 'APPLYING', cancelRequested: true });
@@ -207,11 +199,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
       reasonForAccess: 'end-to-end test of the run workflow',
       tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'cancel/parked.txt', body: 'parked\n' } }],
     });
-    for (;;) {
-      const { body } = await api(stack, 'GET', `/runs/${runId}`);
-      if (body.run.status === 'AWAITING_APPROVAL') break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL', 'awaiting approval');
     const cancelled = await api(stack, 'POST', `/runs/${runId}/cancel`, { body: { reason: 'not needed' } });
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', cancelRequested: false });
     const run = await waitForRun(stack, runId);

@@ -1,11 +1,10 @@
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REASON = 'safety envelope end-to-end test';
@@ -42,14 +41,7 @@ async function startRun(body: Record<string, unknown>, token = 'dev-operator') {
   return response.body.runId as string;
 }
 
-async function waitForStatus(runId: string, status: string) {
-  for (let i = 0; i < 400; i += 1) {
-    const { body } = await api(stack, 'GET', `/runs/${runId}`);
-    if (body.run.status === status) return body.run;
-    await sleep(25);
-  }
-  throw new Error(`run ${runId} never reached ${status}`);
-}
+const waitForStatus = (runId: string, status: string) => waitForRunWhere(stack, runId, (run) => run.status === status, status);
 
 describe('the safety envelope', () => {
   it('denies at the plan gate by policy: DENIED, the deciding policy named, nothing written', async () => {

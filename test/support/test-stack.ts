@@ -62,3 +62,19 @@ export async function waitForRun(stack: Pick<EmbeddedStack, 'endpoints'>, runId:
     await sleep(100);
   }
 }
+
+/** Polls `check` until it holds (bounded: the test fails naming what it waited for). */
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Waits until the run (as GET /runs/{id} shows it) satisfies `predicate`, and returns it. */
+export async function waitForRunWhere(stack: Pick<EmbeddedStack, 'endpoints'>, runId: string, predicate: (run: any) => boolean, what: string) {
+  let latest: any;
+  await until(async () => predicate((latest = (await api(stack, 'GET', `/runs/${runId}`)).body.run)), `run ${runId}: ${what}`);
+  return latest;
+}
