@@ -72,4 +72,5 @@ if (env.MAESTRO_DEMO === '1') {
 const runs = (await (await fetch(`${endpoints.api}/runs?limit=100`, { headers: { authorization: 'Bearer dev-operator' } })).json()) as { runs: unknown[] };
 print(`\n${runs.runs.length} run(s) in this data directory. Try:`);
 print(`  curl -s -H 'Authorization: Bearer dev-operator' ${endpoints.api}/runs`);
+print(`  a prod change waits for approval: its links arrive in ${join(stack.dataDir, 'notifications.jsonl')} (see the README)`);
 print('Ctrl-C to stop.');
