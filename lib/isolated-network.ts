@@ -44,7 +44,7 @@ const INTERFACE_ENDPOINTS = {
   Kms: { service: ec2.InterfaceVpcEndpointAwsService.KMS, actions: ['kms:Sign', 'kms:Verify', 'kms:GetPublicKey', 'kms:GenerateMac', 'kms:VerifyMac', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'] },
   StepFunctions: { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS, actions: ['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory', 'states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:ListExecutions'] },
   EventBridge: { service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, actions: ['events:PutEvents'] },
-  Ses: { service: ec2.InterfaceVpcEndpointAwsService.EMAIL_SMTP, actions: ['ses:SendEmail', 'ses:SendRawEmail'] },
+  Ses: { service: ec2.InterfaceVpcEndpointAwsService.EMAIL, actions: ['ses:SendEmail', 'ses:SendRawEmail'] },
   Logs: { service: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:CreateLogGroup'] },
   XRay: { service: ec2.InterfaceVpcEndpointAwsService.XRAY, actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'] },
 } as const;

@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import type { PinnedTransport, PinnedResponse } from '../../functions/adapters/GuardedHttpClient.ts';
 import { runInSandbox } from './SandboxRunner.ts';
 
-const CLIENT = resolve(import.meta.dirname, '../../functions/adapters/GuardedHttpClient.ts');
+const CLIENT = resolve(import.meta.dirname, '../../functions/adapters/requestPinned.ts');
+/** All the request code reads: its own module, the core it imports (errors, address classes) and ipaddr.js. */
+const READS = [resolve(import.meta.dirname, '../../functions/core'), resolve(import.meta.dirname, '../../node_modules/ipaddr.js')];
 
 /** Time the sandbox process gets beyond the request's own budget to start, answer and exit. */
 const START_MARGIN_MS = 3_000;
@@ -10,7 +12,7 @@ const START_MARGIN_MS = 3_000;
 /**
  * The embedded stack's transport for the fetch path: every request http.fetch sends (the first and
  * each redirect, each already checked by the guard in the calling process) runs in its own sandbox
- * process (read-only code, a scratch dir, no processes/workers/add-ons, 96 MB, killed past its time),
+ * process (reads limited to that code, a scratch dir, no processes/workers/add-ons, 96 MB, killed past its time),
  * so the network I/O and the parsing of what a remote host sends never happen in the stack's process.
  */
 export const sandboxedTransport: PinnedTransport = async (decision, request, signal) => {
@@ -18,6 +20,7 @@ export const sandboxedTransport: PinnedTransport = async (decision, request, sig
     modulePath: CLIENT,
     exportName: 'requestPinned',
     args: [decision, request],
+    allowRead: READS,
     timeMs: request.timeoutMs + START_MARGIN_MS,
     memoryMb: 96,
     signal,

@@ -33,7 +33,7 @@ export async function requestBackup(deps: DrDeps, request: BackupRequest): Promi
     eventSeq: 0,
   };
   await deps.repo.createJob(job, { type: 'BackupRequested', message: `${request.requestedBy} requested a backup of ${request.target}: ${request.reason}` });
-  await deps.workflows.startBackup(job.id, request.correlationId);
+  await startOrFail(deps, job.id, () => deps.workflows.startBackup(job.id, request.correlationId));
   return job;
 }
 
@@ -74,7 +74,7 @@ export async function requestRestore(deps: DrDeps, request: RestoreRequest): Pro
   const what = request.snapshotId ? `snapshot ${request.snapshotId}` : `manifest version ${request.manifestVersionId}`;
   const kind = request.dryRun ? 'a restore dry-run' : request.mode === RestoreMode.test ? 'a restore test' : 'a restore';
   await deps.repo.createJob(job, { type: 'RestoreRequested', message: `${request.requestedBy} requested ${kind} of ${what} into ${request.target}: ${request.reason}` });
-  await deps.workflows.startRestore(job.id, request.correlationId);
+  await startOrFail(deps, job.id, () => deps.workflows.startRestore(job.id, request.correlationId));
   return job;
 }
 
@@ -93,6 +93,16 @@ export async function runScheduled(deps: DrDeps, request: { kind: 'backup' | 're
     requestedBy: 'scheduler',
     correlationId: request.correlationId,
   });
+}
+
+/** Starts the job's workflow; a job whose workflow could not start is recorded FAILED rather than left PENDING. */
+async function startOrFail(deps: DrDeps, jobId: string, start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    await finishJob(deps, jobId, { state: DrJobState.FAILED, error }).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Marks a step running, with the job's new state. */
