@@ -17,6 +17,8 @@ export interface PolicyRequest {
     reason?: string;
     killSwitch: boolean;
     approved: boolean;
+    /** Screening flagged the run's inputs as instruction-like (prompt injection). */
+    inputFlagged?: boolean;
     now: Date;
   };
 }
@@ -82,6 +84,7 @@ export class PolicyEngine {
         reason: context.reason ?? '',
         killSwitch: context.killSwitch,
         approved: context.approved,
+        inputFlagged: context.inputFlagged ?? false,
         hourUtc: context.now.getUTCHours(),
       },
       entities: [

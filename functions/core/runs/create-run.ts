@@ -79,6 +79,8 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
   const control = await readControl(deps);
   const autonomy = effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged);
 
+  // Text that reads like instructions to a planner is flagged (never dropped): policy and the approval gate decide.
+  const goalScreening = screeningEvents(request.goal, 'goal');
   const now = deps.clock().toISOString();
   const runId = deps.newId();
   const requestHash = digestOf({ principal: command.principal.id, request });
@@ -92,6 +94,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     reasonForAccess,
     requestedBy: command.principal.id,
     requesterRoles: [...command.principal.roles],
+    ...(goalScreening.length > 0 ? { inputFlags: ['injection-suspected'] } : {}),
     correlationId: command.correlationId,
     createdAt: now,
     updatedAt: now,
@@ -122,7 +125,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
         actor: command.principal.id,
         payload: { mode: request.mode, environment, autonomy, executionArn: run.executionArn, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
       },
-      ...screeningEvents(request.goal, 'goal'),
+      ...goalScreening,
     ],
     idempotency: command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined,
   });

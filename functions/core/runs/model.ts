@@ -101,6 +101,8 @@ export interface Run {
   /** The requester's roles when the run was asked for: what policy judges at every gate. */
   requesterRoles?: string[];
   approval?: RunApproval;
+  /** What screening found in the run's inputs (`injection-suspected`): such a run never applies unattended. */
+  inputFlags?: string[];
   /** A cancel asked for while the run was applying: it stops before its next task and rolls back. */
   cancelRequested?: { by: string; reason?: string; at: string };
   correlationId: string;

@@ -20,6 +20,7 @@ export function runView(run: Run, tasks?: readonly Task[]) {
     // The wait token never leaves the server.
     approval: run.approval ? { ...run.approval, taskToken: undefined } : undefined,
     requesterRoles: run.requesterRoles,
+    inputFlags: run.inputFlags,
     error: run.error,
     executionArn: run.executionArn,
     taskCount: run.taskCount,

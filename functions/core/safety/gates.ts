@@ -58,6 +58,7 @@ export function policyGate(
       reason: run.reasonForAccess,
       killSwitch: control.killSwitch.engaged,
       approved: isApproved(run),
+      inputFlagged: (run.inputFlags ?? []).length > 0,
       now: input.now,
     },
   });
@@ -115,6 +116,7 @@ export function blastRadiusGate(deps: SafetyDeps, plans: readonly TaskPlan[]): v
 
 /** True when some task of the plan may not apply without a human at the run's autonomy. */
 export function needsApproval(deps: SafetyDeps, run: Run, steps: readonly { action: Action; plan?: TaskPlan }[], control: ControlState): boolean {
+  if ((run.inputFlags ?? []).length > 0) return true;
   const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), control.killSwitch.engaged);
   return steps.some(({ action, plan }) => plan?.change !== 'none' && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval));
 }

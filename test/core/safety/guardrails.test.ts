@@ -107,6 +107,10 @@ describe('the shipped Cedar policies', () => {
   it('forbids every apply under the kill switch, even for admins', () => {
     expect(engine.authorize(request({ roles: ['admin'], context: { killSwitch: true } }))).toMatchObject({ allowed: false, policyIds: ['kill-switch-stops-applies'] });
   });
+  it('forbids applying a run whose inputs were flagged until a human approves it', () => {
+    expect(engine.authorize(request({ context: { inputFlagged: true } }))).toMatchObject({ allowed: false, policyIds: ['flagged-input-needs-approval'] });
+    expect(engine.authorize(request({ context: { inputFlagged: true, approved: true } })).allowed).toBe(true);
+  });
   it('denies principals with no role at all', () => {
     expect(engine.authorize(request({ roles: [] })).allowed).toBe(false);
   });
