@@ -15,6 +15,8 @@ beforeAll(async () => {
     MAESTRO_CONFIG__actions__noop__timeMs: '300',
     MAESTRO_CONFIG__rateLimits__perPrincipal: '{capacity: 6, refillPerSecond: 0.01}',
     MAESTRO_CONFIG__blastRadius__maxChangingTasks: '2',
+    MAESTRO_CONFIG__environments__dev__egress: '[api.example.com]',
+    MAESTRO_EGRESS_STATIC_HOSTS: '{"api.example.com": ["93.184.216.34"], "other.example.com": ["93.184.216.35"]}',
     MAESTRO_CONFIG__environments__dev__changeFreezes: '[{name: "year-end freeze", from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z"}]',
   });
   stack = await startTestStack('limits');
@@ -86,6 +88,14 @@ describe('budgets, rate limits, change freezes and blast radius', () => {
     expect(statuses.filter((status) => status === 201)).toHaveLength(6);
     expect(statuses.slice(6)).toEqual([429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('takes the egress allowlist from the guardrail file (checked without connecting)', async () => {
+    const allowed = await api(stack, 'POST', '/egress/check', { token: 'dev-admin', body: { url: 'https://api.example.com/v1/items', environment: 'dev' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toMatchObject({ allowed: true, resolvedAddresses: ['93.184.216.34'] });
+    const refused = await api(stack, 'POST', '/egress/check', { token: 'dev-admin', body: { url: 'https://other.example.com/', environment: 'dev' } });
+    expect(refused.body.allowed).toBe(false);
   });
 
   it('never hands out more tokens than the bucket holds, even to concurrent takers', async () => {

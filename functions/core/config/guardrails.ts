@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvironmentEgress } from '../egress/policy.ts';
 import { parseOrThrow } from '../validation.ts';
 
 const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name (letters, digits, -)');
@@ -32,6 +33,8 @@ const EnvironmentGuardrails = z.strictObject({
   approvers: z.array(z.string().min(1)).default([]),
   /** How many distinct approvers (never the requester) must approve. */
   quorum: z.number().int().min(1).max(20).default(1),
+  /** Which hosts `http.fetch` may reach from this environment (see core/egress/policy.ts). @default none */
+  egress: EnvironmentEgress.optional(),
   /** How long an approval waits: a reminder at half time, then the run ends EXPIRED. */
   approvalDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(24 * 3600),
   /** Windows in which WRITE and DEPLOY applies are refused (ChangeFreeze) unless an admin override is on record. */

@@ -33,14 +33,19 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);
   const writeGuard = new QuiesceWriteGuard({ repo: new DynamoDrRepository({ client: clients.dynamodb, tableName: config.stateTable }) });
-  const egress = createEgressRuntime(config.egress);
+  const guardrails = loadGuardrails();
+  // Egress allowlists come from maestro.config.yaml; MAESTRO_EGRESS_ALLOWLIST overrides an environment's.
+  const fromConfig = Object.fromEntries(
+    Object.entries(guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
+  );
+  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromConfig, ...config.egress.allowlists } });
   return {
     config,
     egress,
     runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: config.stateTable }),
     engine: new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.runStateMachineArn }),
     catalog: defaultCatalog(),
-    guardrails: loadGuardrails(),
+    guardrails,
     policy: loadPolicyEngine(),
     control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
     locks: new DynamoLockStore({ client: clients.dynamodb, tableName: config.stateTable }),

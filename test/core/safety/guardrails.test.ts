@@ -21,6 +21,12 @@ describe('maestro.config.yaml', () => {
     expect(guardrails.killSwitch.engaged).toBe(false);
   });
 
+  it('takes per-environment egress allowlists, refusing a malformed one by its key', () => {
+    const guardrails = resolveGuardrails(shipped, { MAESTRO_CONFIG__environments__dev__egress: '[api.example.com, {host: localhost, ports: [8443], allowAddresses: [127.0.0.1/32]}]' }, parseYaml);
+    expect(guardrails.environments.dev.egress).toEqual(['api.example.com', { host: 'localhost', ports: [8443], allowAddresses: ['127.0.0.1/32'] }]);
+    expect(() => resolveGuardrails(shipped, { MAESTRO_CONFIG__environments__dev__egress: '[{host: x, allowAddresses: [not-an-ip]}]' }, parseYaml)).toThrow(/environments\.dev\.egress/);
+  });
+
   it('defaults an environment without a ceiling to autonomy 0', () => {
     expect(resolveGuardrails({ environments: { dev: {} } }, {}, parseYaml).environments.dev.autonomyCeiling).toBe(0);
   });
