@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -28,7 +28,8 @@ export interface ApprovalGateProps {
    */
   readonly sesFrom?: string;
   /**
-   * A Slack incoming-webhook URL. Prefer passing it from Secrets Manager through your own wiring.
+   * A Slack incoming-webhook URL. The functions have no internet route: they put the Block Kit
+   * message on EventBridge, and a rule's API destination posts it here.
    *
    * @default - no Slack message
    */
@@ -87,7 +88,30 @@ export class ApprovalGate extends Construct {
           }),
         );
       }
-      if (props.slackWebhookUrl) fn.addEnvironment('MAESTRO_SLACK_WEBHOOK_URL', props.slackWebhookUrl);
+    }
+
+    if (props.slackWebhookUrl) {
+      // Slack webhooks need no credential; an API destination needs a connection, so it sends a harmless header.
+      const connection = new events.Connection(this, 'SlackConnection', {
+        description: 'Maestro approval messages to Slack',
+        authorization: events.Authorization.apiKey('x-maestro-source', SecretValue.unsafePlainText('maestro-approvals')),
+      });
+      const destination = new events.ApiDestination(this, 'SlackDestination', {
+        connection,
+        endpoint: props.slackWebhookUrl,
+        httpMethod: events.HttpMethod.POST,
+        rateLimitPerSecond: 1,
+      });
+      new events.Rule(this, 'SlackMessages', {
+        description: 'Maestro Block Kit messages to the Slack webhook',
+        eventPattern: { source: ['maestro.notifications'], detailType: ['SlackMessage'] },
+        targets: [new targets.ApiDestination(destination, { event: events.RuleTargetInput.fromEventPath('$.detail') })],
+      });
+      const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+      for (const fn of [...props.linkUsers, this.sweeper]) {
+        fn.addEnvironment('MAESTRO_SLACK_EVENT_BUS', 'default');
+        bus.grantPutEventsTo(fn);
+      }
     }
   }
 }

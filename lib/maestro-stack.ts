@@ -69,6 +69,13 @@ export interface MaestroStackProps extends StackProps {
    * @default - no approval emails through SES
    */
   readonly approvalEmailFrom?: string;
+
+  /**
+   * A Slack incoming-webhook URL for approval messages (posted through EventBridge).
+   *
+   * @default - no Slack messages
+   */
+  readonly slackWebhookUrl?: string;
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -119,6 +126,7 @@ export class MaestroStack extends Stack {
       // From the RestApi's id and the stage's name, not the deployed stage: that would be a dependency cycle.
       publicUrl: props.publicUrl ?? `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.stageName}`,
       sesFrom: props.approvalEmailFrom,
+      slackWebhookUrl: props.slackWebhookUrl,
       network: this.network?.isolatedPlacement(),
     });
     // Approvers deciding through the API answer the run's wait.

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Notification, Notifier } from '../core/approvals/ports.ts';
 import { TransientError } from '../core/errors.ts';
@@ -32,6 +33,37 @@ export class SlackWebhookNotifier implements Notifier {
       const message = `Slack answered ${response.status}: ${(await response.text()).slice(0, 200)}`;
       if (response.status >= 500 || response.status === 429) throw new TransientError(message);
       throw new Error(message);
+    }
+  }
+}
+
+/**
+ * Slack from functions with no internet route (AWS isolated subnets): the Block Kit message goes to
+ * EventBridge (through its VPC endpoint), and a rule's API destination posts it to the webhook
+ * (lib/approval-gate.ts).
+ */
+export class EventBridgeSlackNotifier implements Notifier {
+  static readonly SOURCE = 'maestro.notifications';
+  static readonly DETAIL_TYPE = 'SlackMessage';
+  readonly #events: EventBridgeClient;
+  readonly #bus: string;
+
+  constructor(options: { client?: EventBridgeClient; eventBusName: string }) {
+    this.#events = options.client ?? new EventBridgeClient({});
+    this.#bus = options.eventBusName;
+  }
+
+  async send(notification: Notification): Promise<void> {
+    if (notification.channel !== 'slack') return;
+    try {
+      const result = await this.#events.send(
+        new PutEventsCommand({
+          Entries: [{ EventBusName: this.#bus, Source: EventBridgeSlackNotifier.SOURCE, DetailType: EventBridgeSlackNotifier.DETAIL_TYPE, Detail: JSON.stringify(notification.payload) }],
+        }),
+      );
+      if (result.FailedEntryCount) throw new TransientError(`EventBridge refused the Slack message: ${result.Entries?.[0]?.ErrorMessage ?? 'unknown'}`);
+    } catch (error) {
+      rethrowAwsError(error, 'posting the Slack message to EventBridge');
     }
   }
 }

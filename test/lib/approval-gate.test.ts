@@ -33,6 +33,15 @@ describe('ApprovalGate', () => {
     expect(policies).toContain('identity/maestro@example.com');
   });
 
+  it('posts Slack messages through EventBridge and an API destination, the functions having no internet route', () => {
+    const { stack: withSlack, template: slackTemplate } = synth({ publicUrl: 'https://maestro.example.com' , slackWebhookUrl: 'https://hooks.slack.com/services/T/B/X' });
+    slackTemplate.hasResourceProperties('AWS::Events::ApiDestination', { InvocationEndpoint: 'https://hooks.slack.com/services/T/B/X', HttpMethod: 'POST' });
+    slackTemplate.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['maestro.notifications'], 'detail-type': ['SlackMessage'] } });
+    const sweeper = slackTemplate.toJSON().Resources[withSlack.getLogicalId(withSlack.approvalGate.sweeper.node.defaultChild as never)];
+    expect(sweeper.Properties.Environment.Variables.MAESTRO_SLACK_EVENT_BUS).toBe('default');
+    expect(JSON.stringify(slackTemplate.findResources('AWS::IAM::Policy'))).toContain('events:PutEvents');
+  });
+
   it('refuses a public URL that is not http(s), quoting it', () => {
     expect(() => synth({ publicUrl: 'ftp://maestro' })).toThrow(/publicUrl must be an http\(s\) URL, got "ftp:\/\/maestro"/);
   });

@@ -41,6 +41,8 @@ const HandlerEnvironment = z.object({
   /** The embedded stack's notification sink (one JSON line per Slack or email message). */
   MAESTRO_NOTIFICATIONS_FILE: z.string().min(1).optional(),
   MAESTRO_SLACK_WEBHOOK_URL: z.url().optional(),
+  /** In AWS: the EventBridge bus whose rule posts Slack messages to the webhook (no internet route needed). */
+  MAESTRO_SLACK_EVENT_BUS: z.string().min(1).optional(),
   /** The verified SES identity approval emails come from; unset, no email is sent through SES. */
   MAESTRO_SES_FROM: z.string().min(3).optional(),
 });
@@ -53,7 +55,7 @@ export interface HandlerConfig {
   s3ForcePathStyle: boolean;
   publicUrl: string;
   approvalKey: string;
-  notifications: { file?: string; slackWebhookUrl?: string; sesFrom?: string };
+  notifications: { file?: string; slackWebhookUrl?: string; slackEventBus?: string; sesFrom?: string };
   egress: {
     allowlists: EgressAllowlists;
     staticHosts: StaticHosts;
@@ -78,7 +80,7 @@ export function loadHandlerConfig(env: NodeJS.ProcessEnv = process.env): Handler
     s3ForcePathStyle: e.MAESTRO_S3_FORCE_PATH_STYLE ?? Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
     publicUrl: e.MAESTRO_PUBLIC_URL.replace(/\/$/, ''),
     approvalKey: e.MAESTRO_APPROVAL_KEY,
-    notifications: { file: e.MAESTRO_NOTIFICATIONS_FILE, slackWebhookUrl: e.MAESTRO_SLACK_WEBHOOK_URL, sesFrom: e.MAESTRO_SES_FROM },
+    notifications: { file: e.MAESTRO_NOTIFICATIONS_FILE, slackWebhookUrl: e.MAESTRO_SLACK_WEBHOOK_URL, slackEventBus: e.MAESTRO_SLACK_EVENT_BUS, sesFrom: e.MAESTRO_SES_FROM },
     egress: { allowlists: e.MAESTRO_EGRESS_ALLOWLIST, staticHosts: e.MAESTRO_EGRESS_STATIC_HOSTS, sources: e.MAESTRO_EGRESS_SOURCES, limits: e.MAESTRO_EGRESS_LIMITS },
   };
 }

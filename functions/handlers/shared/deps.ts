@@ -5,7 +5,7 @@ import { DynamoDrRepository } from '../../adapters/DynamoDrRepository.ts';
 import { DynamoItemStore } from '../../adapters/DynamoItemStore.ts';
 import { DynamoLinkLedger } from '../../adapters/DynamoLinkLedger.ts';
 import { KmsLinkSigner } from '../../adapters/KmsLinkSigner.ts';
-import { FanOutNotifier, RecordingNotifier, SesEmailNotifier, SlackWebhookNotifier } from '../../adapters/notifiers.ts';
+import { EventBridgeSlackNotifier, FanOutNotifier, RecordingNotifier, SesEmailNotifier, SlackWebhookNotifier } from '../../adapters/notifiers.ts';
 import type { Notifier } from '../../core/approvals/ports.ts';
 import { DynamoLockStore } from '../../adapters/DynamoLockStore.ts';
 import { QuiesceWriteGuard } from '../../adapters/QuiesceWriteGuard.ts';
@@ -62,10 +62,11 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
 
 /** Slack and SES where configured; the recording sink where a file is given (the embedded stack). */
 function createNotifier(config: HandlerConfig): Notifier {
-  const { file, slackWebhookUrl, sesFrom } = config.notifications;
+  const { file, slackWebhookUrl, slackEventBus, sesFrom } = config.notifications;
   return new FanOutNotifier([
     ...(file ? [new RecordingNotifier(file)] : []),
     ...(slackWebhookUrl ? [new SlackWebhookNotifier(slackWebhookUrl)] : []),
+    ...(slackEventBus ? [new EventBridgeSlackNotifier({ eventBusName: slackEventBus })] : []),
     ...(sesFrom ? [new SesEmailNotifier({ from: sesFrom })] : []),
   ]);
 }
