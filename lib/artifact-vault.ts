@@ -3,6 +3,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeGrant, acknowledgeNag } from './nag.ts';
+import { KMS_WILDCARD_REASON } from './state-table.ts';
 
 /** How Object Lock protects an object version during its retention period. */
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -112,12 +114,27 @@ export class ArtifactVault extends Construct {
 
   /** Read artifacts and manifests, any version (and decrypt them). */
   grantReadArtifacts(grantee: iam.IGrantable): iam.Grant {
-    return this.bucket.grantRead(grantee);
+    return acknowledgeGrant(
+      grantee,
+      this.bucket.grantRead(grantee),
+      'ArtifactVault grantReadArtifacts (Bucket.grantRead) on the vault bucket only: artifact and manifest keys are created per run at runtime, so the objects are "<bucket ARN>/*"; s3:GetObject*/GetBucket*/List* are the CDK\'s read-only action set (objects and their versions), on this one bucket.',
+    );
   }
 
   /** Write new artifact and manifest versions (and encrypt them). Grants no delete and no lock bypass. */
   grantWriteArtifacts(grantee: iam.IGrantable): iam.Grant {
-    return this.bucket.grantPut(grantee);
+    const grant = acknowledgeGrant(
+      grantee,
+      this.bucket.grantPut(grantee),
+      'ArtifactVault grantWriteArtifacts (Bucket.grantPut) on the vault bucket only: artifact and manifest keys are created per run at runtime, so the objects are "<bucket ARN>/*"; s3:Abort* only aborts the grantee\'s own multipart uploads. No delete and no lock bypass is granted.',
+    );
+    // The key part of the grant is a separate statement.
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        acknowledgeNag(grantee.grantPrincipal, { id: `AwsSolutions-IAM5[Action::${action}]`, reason: KMS_WILDCARD_REASON });
+      }
+    }
+    return grant;
   }
 }
 

@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeGrant, acknowledgeNag } from './nag.ts';
 import { projectPath, projectPathExists } from './project-paths.ts';
 
 /** Properties of an {@link AslStateMachine}. */
@@ -99,7 +100,15 @@ export class AslStateMachine extends Construct {
     });
 
     for (const fn of Object.values(props.functions)) {
-      fn.grantInvoke(this.stateMachine);
+      acknowledgeGrant(
+        this.stateMachine,
+        fn.grantInvoke(this.stateMachine),
+        'grantInvoke of a step function to its state machine: "<function ARN>:*" covers the versions and aliases of that one function (the CDK grants both forms so a qualified ARN in the definition can be invoked).',
+      );
     }
+    acknowledgeNag(this.stateMachine.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Logging level ALL to CloudWatch Logs needs the logs:*LogDelivery, DescribeLogGroups/ResourcePolicies and PutResourcePolicy actions, and tracing needs xray:PutTraceSegments/PutTelemetryRecords/GetSampling*: none of these supports resource-level permissions.',
+    });
   }
 }

@@ -9,6 +9,7 @@ import type { ArtifactVault } from './artifact-vault.ts';
 import { AslStateMachine } from './asl-state-machine.ts';
 import type { IsolatedNetwork } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
+import { acknowledgeNag, acknowledgeWildcards, nagText } from './nag.ts';
 import type { SigningKeys } from './signing-keys.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -157,6 +158,18 @@ export class DrWorkflows extends Construct {
     });
     this.grantStartJobs(this.scheduledFunction);
 
+    // The role schedules invoke the scheduled function with (the CDK would otherwise create a stack-level one).
+    const scheduleRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Maestro DR: EventBridge Scheduler invokes the scheduled function',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    acknowledgeNag(scheduleRole, {
+      id: `AwsSolutions-IAM5[Resource::${nagText(this, `${this.scheduledFunction.functionArn}:*`)}]`,
+      reason: 'grantInvoke of the scheduled function to the schedules\' role: "<function ARN>:*" covers the versions and aliases of that one function.',
+    });
+
     const schedules: scheduler.Schedule[] = [];
     for (const target of props.targets) {
       for (const [kind, expression] of [['backup', target.backupSchedule], ['restore-test', target.restoreTestSchedule]] as const) {
@@ -167,6 +180,7 @@ export class DrWorkflows extends Construct {
             schedule: scheduler.ScheduleExpression.expression(expression),
             target: new schedulerTargets.LambdaInvoke(this.scheduledFunction, {
               input: scheduler.ScheduleTargetInput.fromObject({ kind, target: target.name }),
+              role: scheduleRole,
               retryAttempts: 2,
             }),
           }),
@@ -190,28 +204,33 @@ export class DrWorkflows extends Construct {
     const prefixes = props.targets.flatMap((t) => (t.prefixes ?? []).map((p) => ({ bucket: p.bucket, prefix: p.prefix ?? '' })));
     const buckets = [...new Set(prefixes.map((p) => p.bucket))];
     const bucketArn = (bucket: string) => Arn.format({ partition: stack.partition, service: 's3', region: '', account: '', resource: bucket }, stack);
-    const add = (actions: string[], resources: string[]) => {
-      if (resources.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    const add = (actions: string[], resources: string[], wildcardReason?: string) => {
+      if (resources.length === 0) return;
+      const statement = new iam.PolicyStatement({ actions, resources });
+      fn.addToRolePolicy(statement);
+      if (wildcardReason) acknowledgeWildcards(fn, [statement], wildcardReason);
     };
+    const copyTables = `DR ${right}: restored copies are new tables named "<table>-r<12 hex>" at restore time, so "table/<table>-r*" names only the copies of the declared tables, never the live table.`;
+    const copyObjects = `DR ${right}: restored objects are written under "${COPIES_PREFIX}" of the declared buckets with keys chosen at restore time, so ".../${COPIES_PREFIX}*" names only those copies, never the live objects.`;
     switch (right) {
       case 'readTargets':
         add(['dynamodb:DescribeTable', 'dynamodb:Scan'], tables.map(tableArn));
         add(['s3:ListBucket'], buckets.map(bucketArn));
-        add(['s3:GetObject'], prefixes.map((p) => `${bucketArn(p.bucket)}/${p.prefix}*`));
+        add(['s3:GetObject'], prefixes.map((p) => `${bucketArn(p.bucket)}/${p.prefix}*`), `DR readTargets: a backup snapshots every object under each declared prefix, so the resource is "<bucket>/<prefix>*" (read-only, the declared prefixes only).`);
         break;
       case 'writeCopies':
-        add(['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:BatchWriteItem'], tables.map((t) => tableArn(`${t}-r*`)));
-        add(['s3:PutObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`));
+        add(['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:BatchWriteItem'], tables.map((t) => tableArn(`${t}-r*`)), copyTables);
+        add(['s3:PutObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`), copyObjects);
         break;
       case 'readCopies':
-        add(['dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:GetItem'], tables.map((t) => tableArn(`${t}-r*`)));
+        add(['dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:GetItem'], tables.map((t) => tableArn(`${t}-r*`)), copyTables);
         add(['s3:ListBucket'], buckets.map(bucketArn));
-        add(['s3:GetObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`));
+        add(['s3:GetObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`), copyObjects);
         break;
       case 'deleteCopies':
-        add(['dynamodb:DeleteTable', 'dynamodb:DescribeTable'], tables.map((t) => tableArn(`${t}-r*`)));
+        add(['dynamodb:DeleteTable', 'dynamodb:DescribeTable'], tables.map((t) => tableArn(`${t}-r*`)), copyTables);
         add(['s3:ListBucket'], buckets.map(bucketArn));
-        add(['s3:DeleteObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`));
+        add(['s3:DeleteObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`), copyObjects);
         break;
       case 'readVault':
         props.artifactVault.grantReadArtifacts(fn);

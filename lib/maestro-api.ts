@@ -7,6 +7,7 @@ import { apiRoutes } from '../functions/handlers/api/routes.ts';
 import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
+import { acknowledgeGrant, acknowledgeNag, managedPolicyFinding } from './nag.ts';
 import type { StateTable } from './state-table.ts';
 
 /** One HTTP route: an API Gateway resource path (`/runs/{id}`) and a method. */
@@ -156,19 +157,63 @@ export class MaestroApi extends Construct {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
         metricsEnabled: true,
+        // Execution logs of every method, errors only (no request or response data).
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
       },
+    });
+
+    // API Gateway refuses a request whose declared path parameters are missing before it reaches the
+    // function; bodies and query strings are validated by the handler (zod), which names the field.
+    const requestValidator = this.api.addRequestValidator('RequestValidator', {
+      requestValidatorName: 'maestro-parameters-and-body',
+      validateRequestParameters: true,
+      validateRequestBody: true,
     });
 
     // One integration for every method; no extra permission for the console's test invoke.
     const integration = new apigateway.LambdaIntegration(this.handler, { proxy: true, allowTestInvoke: false });
     for (const route of routes) {
       const resource = route.resource === '/' ? this.api.root : this.api.root.resourceForPath(route.resource);
-      resource.addMethod(route.method, integration, {
+      const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      const method = resource.addMethod(route.method, integration, {
         // Approval-link pages carry their own credential (a KMS-signed, single-use link); all else is IAM.
         authorizationType: route.auth === 'link' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
         operationName: route.operation,
+        requestValidator,
+        requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
+      });
+      if (route.auth === 'link') {
+        acknowledgeNag(
+          method,
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: `${route.operation} is an approval-link route: its credential is the link itself (a token MAC-signed with a KMS HMAC key, bound to one approval, expiring at the approval deadline and spent on first use), verified by the handler; approvers clicking a link from email or Slack have no AWS credentials to sign with.`,
+          },
+          {
+            id: 'AwsSolutions-COG4',
+            reason: `${route.operation} is an approval-link route: no Cognito user pool by design; the request carries a KMS-signed, expiring, single-use approval link that the handler verifies.`,
+          },
+        );
+      } else {
+        acknowledgeNag(method, {
+          id: 'AwsSolutions-COG4',
+          reason: `${route.operation} uses IAM authorization (SigV4) by design: callers are AWS principals (operators, CI, other services), and the handler maps the principal ARN to roles (MAESTRO_IAM_ROLES); Maestro has no Cognito user pool.`,
+        });
+      }
+    }
+
+    acknowledgeNag(this.api.deploymentStage, {
+      id: 'AwsSolutions-APIG3',
+      reason: 'No WAFv2 web ACL yet: every route but the two approval-link routes needs a SigV4 signature, and the stage throttles (rate and burst limits). A web ACL (with its per-request cost) is left to deployments that expose the approval links widely.',
+    });
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledgeNag(cloudWatchRole, {
+        id: managedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+        reason: 'The account-level role API Gateway writes access and execution logs with: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly that.',
       });
     }
   }
@@ -194,7 +239,11 @@ export class MaestroApi extends Construct {
   private grantRunControl(grantee: iam.IGrantable, stateMachine: sfn.IStateMachine): void {
     stateMachine.grantStartExecution(grantee);
     stateMachine.grant(grantee, 'states:ListExecutions', 'states:DescribeStateMachine');
-    stateMachine.grantExecution(grantee, 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution', 'states:RedriveExecution');
+    acknowledgeGrant(
+      grantee,
+      stateMachine.grantExecution(grantee, 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution', 'states:RedriveExecution'),
+      'MaestroApi grantRunControl (grantExecution): execution names are chosen per run at runtime, so the resource is "execution:<run state machine name>:*", the executions of that one state machine.',
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
 export type { FunctionPlacement } from './isolated-network.ts';
+import { acknowledgeNag, managedPolicyFinding } from './nag.ts';
 import { projectPath, projectPathExists, projectRoot } from './project-paths.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -155,5 +156,24 @@ export class MaestroFunction extends nodejs.NodejsFunction {
     });
     this.entryPath = props.entry;
     props.stateTable.grantReadWriteData(this);
+
+    // cdk-nag: the CDK's default Lambda role, as every Maestro function has it.
+    acknowledgeNag(
+      this.role!,
+      {
+        id: managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
+        reason: 'AWSLambdaBasicExecutionRole is the minimal AWS-maintained policy for a function to write its own log streams (logs:CreateLogStream/PutLogEvents).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Active X-Ray tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions: "*" is the only resource they accept.',
+      },
+    );
+    if (props.network) {
+      acknowledgeNag(this.role!, {
+        id: managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
+        reason: 'AWSLambdaVPCAccessExecutionRole is the minimal AWS-maintained policy that lets Lambda create and delete the ENIs of a function in a VPC (ec2:*NetworkInterface*).',
+      });
+    }
   }
 }

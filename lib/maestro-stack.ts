@@ -98,7 +98,10 @@ export class MaestroStack extends Stack {
     this.stateTable = new StateTable(this, 'StateTable');
     this.artifactVault = new ArtifactVault(this, 'ArtifactVault', props.artifactVault);
     this.signingKeys = new SigningKeys(this, 'SigningKeys');
-    this.managedTargets = new ManagedTargets(this, 'ManagedTargets', props.managedTargets);
+    this.managedTargets = new ManagedTargets(this, 'ManagedTargets', {
+      serverAccessLogsBucket: this.artifactVault.accessLogsBucket,
+      ...props.managedTargets,
+    });
 
     this.network = props.network === false ? undefined : new IsolatedNetwork(this, 'Network', props.network);
 

@@ -4,6 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeGrant } from './nag.ts';
+import { KMS_WILDCARD_REASON } from './state-table.ts';
 
 /** Properties of {@link ManagedTargets}. */
 export interface ManagedTargetsProps {
@@ -29,6 +31,14 @@ export interface ManagedTargetsProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The bucket the demo bucket's server access logs go to (under `managed-targets/`): MaestroStack
+   * passes the artifact vault's access-log bucket.
+   *
+   * @default - no server access logs
+   */
+  readonly serverAccessLogsBucket?: s3.IBucket;
 }
 
 const BUCKET_NAME = /^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -103,6 +113,7 @@ export class ManagedTargets extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
+      ...(props.serverAccessLogsBucket ? { serverAccessLogsBucket: props.serverAccessLogsBucket, serverAccessLogsPrefix: 'managed-targets/' } : {}),
       removalPolicy,
     });
 
@@ -136,13 +147,23 @@ export class ManagedTargets extends Construct {
         actions: BUCKET_ACTIONS,
         resourceArns: this.buckets.map((bucket) => bucket.bucketArn),
       }),
-      iam.Grant.addToPrincipal({
+      acknowledgeGrant(
         grantee,
-        actions: OBJECT_ACTIONS,
-        resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
-      }),
-      this.encryptionKey.grantEncryptDecrypt(grantee),
-      ...this.tables.map((table) => table.grantReadWriteData(grantee)),
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: OBJECT_ACTIONS,
+          resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
+        }),
+        'ManagedTargets grantActions, object actions: runs act on objects whose keys come from each run\'s plan (not known at deploy time), so each managed bucket\'s objects are "<bucket ARN>/*"; only the managed buckets are named.',
+      ),
+      acknowledgeGrant(grantee, this.encryptionKey.grantEncryptDecrypt(grantee), KMS_WILDCARD_REASON),
+      ...this.tables.map((table) =>
+        acknowledgeGrant(
+          grantee,
+          table.grantReadWriteData(grantee),
+          'ManagedTargets grantActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.',
+        ),
+      ),
     ];
     return grants.reduce((all, grant) => all.combine(grant));
   }

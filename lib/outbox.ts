@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ArtifactVault } from './artifact-vault.ts';
 import { MaestroFunction } from './maestro-function.ts';
+import { acknowledgeNag } from './nag.ts';
 import type { StateTable } from './state-table.ts';
 
 /** Properties of an {@link Outbox}. */
@@ -83,6 +84,10 @@ export class Outbox extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.batchDeadLetterQueue.grantSendMessages(this.relay);
+    acknowledgeNag(this.batchDeadLetterQueue, {
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: the on-failure destination of the stream-to-relay event source mapping (batches that exhausted their retries). cdk-nag only recognises DLQs of other SQS queues; a DLQ behind it would only move the same messages, which the API lists and re-drives.',
+    });
 
     // Stream read on this table's stream only (CDK's grantStreamRead adds ListStreams on "*").
     this.relay.addToRolePolicy(

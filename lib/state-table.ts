@@ -3,6 +3,15 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { acknowledgeGrant, acknowledgeNag } from './nag.ts';
+
+/** cdk-nag IAM5: why the index wildcard of the table's grants is inherent. */
+const INDEX_WILDCARD_REASON =
+  'StateTable grantRead(Write)Data: "<table ARN>/index/*" lets Query reach the table\'s own global secondary indexes (gsi1 and any added later); it names no other table.';
+
+/** cdk-nag IAM5: why the KMS action wildcards of encrypt/decrypt grants are inherent. */
+export const KMS_WILDCARD_REASON =
+  'grantEncryptDecrypt on one customer-managed key (the resource is that key\'s ARN only): DynamoDB and S3 server-side encryption use envelope encryption (kms:GenerateDataKey*, with and without plaintext); the CDK\'s encrypt/decrypt action set also lists kms:ReEncrypt* (ReEncryptFrom/To). Both patterns match only those KMS operations, on that one key.';
 
 /** Properties of a {@link StateTable}. */
 export interface StateTableProps {
@@ -96,12 +105,19 @@ export class StateTable extends Construct {
 
   /** Read items of the table and its indexes (and decrypt them). */
   grantReadData(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadData(grantee);
+    return acknowledgeGrant(grantee, this.table.grantReadData(grantee), INDEX_WILDCARD_REASON);
   }
 
   /** Read and write items of the table and its indexes (and encrypt/decrypt them). */
   grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadWriteData(grantee);
+    const grant = acknowledgeGrant(grantee, this.table.grantReadWriteData(grantee), INDEX_WILDCARD_REASON);
+    // The key part of the grant (kms:Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*) is a separate statement.
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        acknowledgeNag(grantee.grantPrincipal, { id: `AwsSolutions-IAM5[Action::${action}]`, reason: KMS_WILDCARD_REASON });
+      }
+    }
+    return grant;
   }
 
   /** Read the table's stream (and decrypt it): what the outbox relay needs. */

@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TokenBucket } from '../core/config/guardrails.ts';
-import { TransientError } from '../core/errors.ts';
 import { refill } from '../core/safety/rate-limiter.ts';
 import type { RateDecision, RateLimiter } from '../core/safety/rate-limiter.ts';
 import { rethrowAwsError } from './aws-errors.ts';
@@ -40,9 +39,11 @@ export class DynamoRateLimiter implements RateLimiter {
         return { allowed: true, retryAfterSeconds: 0 };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) rethrowAwsError(error, `taking a token for ${key}`);
-        // Someone else took a token first: read the bucket again.
+        // Someone else took a token first: read the bucket again, after a little jitter.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
     }
-    throw new TransientError(`the rate limiter for ${key} is contended; try again`);
+    // So many takers at once that we kept losing the race: that is a burst, and the answer to a burst is "slow down".
+    return { allowed: false, retryAfterSeconds: 1 };
   }
 }

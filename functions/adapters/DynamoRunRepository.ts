@@ -90,6 +90,11 @@ export class DynamoRunRepository implements RunRepository {
     }
   }
 
+  async findByIdempotencyKey(key: string): Promise<{ runId: string; requestHash: string } | undefined> {
+    const item = await this.#get(idempotencyKey(key));
+    return item ? { runId: String(item.runId), requestHash: String(item.requestHash) } : undefined;
+  }
+
   async get(runId: string): Promise<Run | undefined> {
     const item = await this.#get(runKey(runId));
     return item ? fromItem<Run>(item) : undefined;

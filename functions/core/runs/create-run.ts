@@ -71,6 +71,14 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
   }
   const privileged = resolved.some(({ action }) => action.safety.category !== ActionCategory.READ);
   const reasonForAccess = privileged ? checkReasonForAccess(request.reasonForAccess, deps.guardrails.reasonForAccess.minLength) : request.reasonForAccess;
+
+  // A retried request is answered from its Idempotency-Key before admission: a retry of a request
+  // that already succeeded must not be rate limited or refused for capacity.
+  const requestHash = digestOf({ principal: command.principal.id, request });
+  const idempotency = command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined;
+  const earlier = idempotency ? await deps.runs.findByIdempotencyKey(idempotency.key) : undefined;
+  if (earlier) return replay(deps, earlier, requestHash);
+
   await admissionGate(deps, command.principal.id, deps.clock());
   const active = await deps.runs.countActive();
   if (active >= deps.guardrails.admission.maxActiveRuns) {
@@ -83,7 +91,6 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
   const goalScreening = screeningEvents(request.goal, 'goal');
   const now = deps.clock().toISOString();
   const runId = deps.newId();
-  const requestHash = digestOf({ principal: command.principal.id, request });
   const run: Run = {
     id: runId,
     goal: request.goal,
@@ -127,20 +134,24 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
       },
       ...goalScreening,
     ],
-    idempotency: command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined,
+    idempotency,
   });
 
-  if (!result.created) {
-    if (result.requestHash !== requestHash) {
-      throw new IdempotencyKeyReused('this Idempotency-Key was already used with a different request body', { field: 'Idempotency-Key' });
-    }
-    const existing = await deps.runs.get(result.runId);
-    // The first request may have died between recording the run and starting its workflow.
-    if (existing && existing.status === RunStatus.PENDING) await startWorkflow(deps, existing);
-    return { runId: result.runId, created: false };
-  }
+  // Lost a race with a concurrent request carrying the same key: answer as its replay.
+  if (!result.created) return replay(deps, result, requestHash);
   await startWorkflow(deps, result.run);
   return { runId, created: true };
+}
+
+/** The answer to a repeated Idempotency-Key: the first run for the same body, 409 for another body. */
+async function replay(deps: RunDeps, earlier: { runId: string; requestHash: string }, requestHash: string): Promise<CreateRunResult> {
+  if (earlier.requestHash !== requestHash) {
+    throw new IdempotencyKeyReused('this Idempotency-Key was already used with a different request body', { field: 'Idempotency-Key' });
+  }
+  const existing = await deps.runs.get(earlier.runId);
+  // The first request may have died between recording the run and starting its workflow.
+  if (existing && existing.status === RunStatus.PENDING) await startWorkflow(deps, existing);
+  return { runId: earlier.runId, created: false };
 }
 
 async function startWorkflow(deps: RunDeps, run: Run): Promise<void> {

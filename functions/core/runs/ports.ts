@@ -40,6 +40,8 @@ export interface Page<T> {
 export interface RunRepository {
   create(newRun: NewRun): Promise<CreateRunResult>;
   get(runId: string): Promise<Run | undefined>;
+  /** The run an Idempotency-Key created, with the hash of the request that created it. */
+  findByIdempotencyKey(key: string): Promise<{ runId: string; requestHash: string } | undefined>;
   getWithTasks(runId: string): Promise<{ run: Run; tasks: Task[] } | undefined>;
   /** Applies a change under optimistic concurrency and returns the run as it now is. */
   commit(runId: string, change: RunChange): Promise<Run>;
