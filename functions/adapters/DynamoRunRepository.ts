@@ -1,7 +1,7 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModification, InvalidRunTransition, RunNotFound, TransientError, ValidationFailed } from '../core/errors.ts';
+import { ConcurrentModification, DuplicateInFlight, InvalidRunTransition, RunNotFound, TransientError, ValidationFailed } from '../core/errors.ts';
 import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
 import type { Run, RunEvent, Task } from '../core/runs/model.ts';
 import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
@@ -90,6 +90,25 @@ export class DynamoRunRepository implements RunRepository {
     }
   }
 
+  async renewTaskLease(runId: string, taskIndex: number, attempt: number, leaseExpiresAt: number): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: taskKey(runId, taskIndex),
+          UpdateExpression: 'SET leaseExpiresAt = :lease',
+          ConditionExpression: '#status = :applying AND attempt = :attempt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':lease': leaseExpiresAt, ':applying': 'APPLYING', ':attempt': attempt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowAwsError(error, `renewing the lease on task ${taskIndex} of run ${runId}`);
+    }
+  }
+
   async findByIdempotencyKey(key: string): Promise<{ runId: string; requestHash: string } | undefined> {
     const item = await this.#get(idempotencyKey(key));
     return item ? { runId: String(item.runId), requestHash: String(item.requestHash) } : undefined;
@@ -146,9 +165,11 @@ export class DynamoRunRepository implements RunRepository {
       ];
       for (const task of change.tasks ?? []) {
         const taskSet = setExpression(task.patch, 't');
-        const statusCondition = task.expectStatus?.length
-          ? ` AND #taskStatus IN (${task.expectStatus.map((_, i) => `:expect${i}`).join(', ')})`
-          : '';
+        const statusCondition = task.claim
+          ? ' AND (#taskStatus = :planned OR (#taskStatus = :applying AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :claimNow)))'
+          : task.expectStatus?.length
+            ? ` AND #taskStatus IN (${task.expectStatus.map((_, i) => `:expect${i}`).join(', ')})`
+            : '';
         items.push({
           Update: {
             TableName: this.#table,
@@ -158,7 +179,9 @@ export class DynamoRunRepository implements RunRepository {
             ExpressionAttributeNames: { ...taskSet.names, ...(statusCondition ? { '#taskStatus': 'status' } : {}) },
             ExpressionAttributeValues: {
               ...taskSet.values,
-              ...Object.fromEntries((task.expectStatus ?? []).map((status, i) => [`:expect${i}`, status])),
+              ...(task.claim
+                ? { ':planned': 'PLANNED', ':applying': 'APPLYING', ':claimNow': task.claim.now }
+                : Object.fromEntries((task.expectStatus ?? []).map((status, i) => [`:expect${i}`, status]))),
             },
           },
         });
@@ -180,6 +203,7 @@ export class DynamoRunRepository implements RunRepository {
         const taskReason = reasons.slice(1, 1 + (change.tasks?.length ?? 0)).findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
         if (taskReason >= 0) {
           const task = change.tasks![taskReason];
+          if (task.claim) throw new DuplicateInFlight(`task ${task.index} of run ${runId} is being applied by another invocation; its lease has not run out`);
           throw new ConcurrentModification(`task ${task.index} of run ${runId} is not in the expected status (${task.expectStatus?.join(' or ') ?? 'exists'})`);
         }
         // Another writer appended to the run first (or a transaction conflict): re-read the head and go again.

@@ -279,6 +279,12 @@ export class ApprovalLinkRefused extends MaestroError {
   override readonly category = ErrorCategory.policy;
 }
 
+/** Another invocation is applying the same task under a live lease; the workflow retries after it. */
+export class DuplicateInFlight extends MaestroError {
+  override readonly status = 409;
+  override readonly category = ErrorCategory.transient;
+}
+
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
 export function isExposed(error: unknown): error is MaestroError {
   return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable;

@@ -53,7 +53,13 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   await deps.runs.commit(run.id, {
     expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
     run: run.status === RunStatus.APPLYING ? undefined : { status: RunStatus.APPLYING },
-    tasks: [{ index: task.index, expectStatus: [TaskStatus.PLANNED, TaskStatus.APPLYING], patch: { status: TaskStatus.APPLYING, attempt, updatedAt: deps.clock().toISOString() } }],
+    tasks: [
+      {
+        index: task.index,
+        claim: { now: deps.clock().getTime(), leaseExpiresAt: deps.clock().getTime() + APPLY_LEASE_MS },
+        patch: { status: TaskStatus.APPLYING, attempt, leaseExpiresAt: deps.clock().getTime() + APPLY_LEASE_MS, updatedAt: deps.clock().toISOString() },
+      },
+    ],
     events: [
       ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
       { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged } },
@@ -66,13 +72,16 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     const fencingToken = fencingTokens[task.plan.resource];
     if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
     const timeMs = deps.guardrails.actions[task.action]?.timeMs ?? action.safety.budgets.timeMs;
-    outcome = await withTimeBudget(timeMs, task.action, (signal) => action.apply(task.plan!, { ...deps.actionContext(run, task), signal }));
+    outcome = await holdingLease(deps, run.id, task.index, attempt, () =>
+      withTimeBudget(timeMs, task.action, (signal) => action.apply(task.plan!, { ...deps.actionContext(run, task), signal })),
+    );
   } catch (error) {
     const described = describeError(error);
     // A transient failure leaves the task APPLYING: the workflow retries it under the same key.
     const retryable = error instanceof TransientError;
     await deps.runs.commit(run.id, {
-      tasks: retryable ? [] : [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
+      // A retryable failure gives up the claim at once, so the workflow's retry need not wait out the lease.
+      tasks: [{ index: task.index, patch: retryable ? { leaseExpiresAt: 0 } : { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
       events: [
         {
           type: retryable ? 'TaskAttemptFailed' : 'TaskFailed',
@@ -94,6 +103,25 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { outcome, ...privileged } }],
   });
   return { status: TaskStatus.APPLIED };
+}
+
+/**
+ * The claim on a task lasts APPLY_LEASE_MS and is renewed while the action works, so a duplicate
+ * invocation waits (DuplicateInFlight) while the first is alive, and a crashed applier's claim runs
+ * out within one lease: the replay then applies again under the same idempotency key.
+ */
+const APPLY_LEASE_MS = 10_000;
+const RENEW_EVERY_MS = 3_000;
+
+async function holdingLease<T>(deps: RunDeps, runId: string, taskIndex: number, attempt: number, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {
+    deps.runs.renewTaskLease(runId, taskIndex, attempt, deps.clock().getTime() + APPLY_LEASE_MS).catch(() => undefined);
+  }, RENEW_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**

@@ -129,6 +129,8 @@ export interface Task {
   status: TaskStatus;
   attempt: number;
   idempotencyKey: string;
+  /** While APPLYING: until when the applier holds the task (renewed while it works; epoch ms). */
+  leaseExpiresAt?: number;
   plan?: TaskPlan;
   outcome?: Record<string, unknown>;
   error?: RunError;

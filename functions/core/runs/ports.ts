@@ -18,6 +18,11 @@ export interface TaskChange {
   index: number;
   /** The task must be in one of these statuses, or the change is refused with ConcurrentModification. */
   expectStatus?: readonly TaskStatus[];
+  /**
+   * Claims the task for one apply: the task must be PLANNED, or APPLYING with a lease that ran out
+   * before `now` (its last holder crashed). Refused with DuplicateInFlight while another holds it.
+   */
+  claim?: { now: number; leaseExpiresAt: number };
   patch: Partial<Omit<Task, 'runId' | 'index'>>;
 }
 
@@ -40,6 +45,8 @@ export interface Page<T> {
 export interface RunRepository {
   create(newRun: NewRun): Promise<CreateRunResult>;
   get(runId: string): Promise<Run | undefined>;
+  /** Extends an applier's lease on its task while it works; false when the task moved on or another attempt holds it. */
+  renewTaskLease(runId: string, taskIndex: number, attempt: number, leaseExpiresAt: number): Promise<boolean>;
   /** The run an Idempotency-Key created, with the hash of the request that created it. */
   findByIdempotencyKey(key: string): Promise<{ runId: string; requestHash: string } | undefined>;
   getWithTasks(runId: string): Promise<{ run: Run; tasks: Task[] } | undefined>;

@@ -1,0 +1,46 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoRunRepository } from '../../functions/adapters/DynamoRunRepository.ts';
+import { DuplicateInFlight } from '../../functions/core/errors.ts';
+import type { Run, Task } from '../../functions/core/runs/model.ts';
+import { ensureStateTable } from '../../local/dynamodb/tables.ts';
+
+const client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const tableName = `claims-${randomBytes(3).toString('hex')}-maestro-state`;
+const repository = new DynamoRunRepository({ client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName });
+
+async function plannedRun(): Promise<string> {
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  const run: Run = { id, goal: 'claims', mode: 'APPLY', environment: 'dev', status: 'APPLYING', autonomy: 3, requestedBy: 't', correlationId: 'c', createdAt: now, updatedAt: now, taskCount: 1, eventSeq: 0, lastEventHash: '' };
+  const task: Task = { runId: id, index: 0, action: 'noop', actionVersion: '1.0.0', params: {}, status: 'PLANNED', attempt: 0, idempotencyKey: 'k', updatedAt: now };
+  await repository.create({ run, tasks: [task], events: [] });
+  return id;
+}
+const claim = (runId: string, now: number, attempt: number) =>
+  repository.commit(runId, { tasks: [{ index: 0, claim: { now, leaseExpiresAt: now + 10_000 }, patch: { status: 'APPLYING', attempt, leaseExpiresAt: now + 10_000 } }], events: [{ type: 'TaskApplying', message: `attempt ${attempt}` }] });
+
+beforeAll(async () => {
+  await ensureStateTable(client, tableName);
+});
+
+describe('claiming a task for one apply', () => {
+  it('refuses a duplicate while the lease is live, and lets a replay reclaim an expired one', async () => {
+    const runId = await plannedRun();
+    await claim(runId, 1_000_000, 1);
+    await expect(claim(runId, 1_005_000, 2)).rejects.toBeInstanceOf(DuplicateInFlight);
+    await claim(runId, 1_011_000, 2); // the first applier's lease ran out: the crash case
+    const { tasks } = (await repository.getWithTasks(runId))!;
+    expect(tasks[0]).toMatchObject({ status: 'APPLYING', attempt: 2, leaseExpiresAt: 1_021_000 });
+  });
+
+  it('renews only the current attempt’s lease', async () => {
+    const runId = await plannedRun();
+    await claim(runId, 2_000_000, 1);
+    expect(await repository.renewTaskLease(runId, 0, 1, 2_020_000)).toBe(true);
+    await expect(claim(runId, 2_015_000, 2)).rejects.toBeInstanceOf(DuplicateInFlight);
+    expect(await repository.renewTaskLease(runId, 0, 7, 2_030_000)).toBe(false);
+  });
+});
