@@ -1,58 +1,12 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateKeyCommand, SignCommand } from '@aws-sdk/client-kms';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDrRepository } from '../../functions/adapters/DynamoDrRepository.ts';
-import { canonicalManifest } from '../../functions/core/dr/manifest.ts';
-import type { SignedManifest } from '../../functions/core/dr/manifest.ts';
+import { describe, expect, it } from 'vitest';
 import { resetDrDeps } from '../../functions/handlers/dr/deps.ts';
-import type { EmbeddedStack } from '../../local/stack.ts';
-import { startTestStack } from '../support/test-stack.ts';
-import { backup, drClients, readManifest, restore, seedDemo, writeVault } from '../support/dr.ts';
+import { backup, readManifest, restore, writeVault } from '../support/dr.ts';
+import { stack, clients, repo, keyOf, tableExists, resign, useDrStack } from '../support/dr-fixture.ts';
 
-let stack: EmbeddedStack;
-let clients: ReturnType<typeof drClients>;
-let repo: DynamoDrRepository;
-
-beforeAll(async () => {
-  stack = await startTestStack('drfail');
-  clients = drClients();
-  repo = new DynamoDrRepository({ client: clients.docs, tableName: stack.stateTable });
-  await seedDemo(stack, clients.docs, clients.s3, 20);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const keyOf = (location: string) => location.replace('s3://maestro-artifacts/', '');
-const tableExists = async (table: string) =>
-  new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: table })).then(
-    () => true,
-    () => false,
-  );
-
-async function resign(signed: SignedManifest, keyId = 'alias/maestro-manifest-signing'): Promise<SignedManifest> {
-  const digest = createHash('sha256').update(canonicalManifest(signed.manifest)).digest();
-  const out = await clients.kms.send(new SignCommand({ KeyId: keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
-  return { ...signed, sha256: digest.toString('hex'), signature: { algorithm: 'ECDSA_SHA_256', keyId: out.KeyId!, value: Buffer.from(out.Signature!).toString('base64') } };
-}
-
-/** Restores a tampered artifact: it must end REJECTED (naming the check), write nothing and leave the pointer alone. */
-async function expectRejected(snapshotId: string, check: RegExp) {
-  const before = await repo.getPointer('demo');
-  const job = await restore(stack, { snapshotId });
-  expect(job.state, JSON.stringify(job.error)).toBe('REJECTED');
-  expect(job.error.name).toBe('ArtifactRejected');
-  expect(job.error.message).toMatch(check);
-  expect(job.verified).toBe(false);
-  expect(job.copy).toBeUndefined();
-  expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:FAILED', 'Apply:SKIPPED', 'Validate:SKIPPED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
-  expect(await repo.getPointer('demo')).toEqual(before);
-  return job;
-}
+useDrStack('drfail');
 
 describe('a restore that fails mid-way ends FAILED with the live data untouched', () => {
   it('discards its half-written copy and never flips', async () => {
