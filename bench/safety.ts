@@ -12,7 +12,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Run, Task, TaskPlan } from '../functions/core/runs/model.ts';
-import { applyGate, policyGate, readControl } from '../functions/core/safety/gates.ts';
+import { actionRateGate, applyGate, policyGate, readControl } from '../functions/core/safety/gates.ts';
 import { createHandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { startEmbeddedStack } from '../local/stack.ts';
 
@@ -51,6 +51,7 @@ try {
   const gate = async () => {
     const current = await readControl(deps);
     await applyGate(deps, { run, action, control: current, now: new Date() });
+    await actionRateGate(deps, action, new Date());
     policyGate(deps, { gate: 'apply', run, task, action, plan, control: current, now: new Date() });
   };
   const getItem = () => documents.send(new GetCommand({ TableName: stack.stateTable, Key: { pk: 'CONTROL', sk: 'CONTROL' }, ConsistentRead: true }));

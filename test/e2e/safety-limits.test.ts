@@ -12,7 +12,7 @@ let stack: EmbeddedStack;
 beforeAll(async () => {
   // This file's own guardrails, through the MAESTRO_CONFIG__ overrides a deployment would use.
   Object.assign(process.env, {
-    MAESTRO_CONFIG__actions__noop__timeMs: '300',
+    MAESTRO_CONFIG__actions__noop: '{timeMs: 300, rateLimit: {capacity: 1, refillPerSecond: 0.5}}',
     MAESTRO_CONFIG__rateLimits__perPrincipal: '{capacity: 6, refillPerSecond: 0.01}',
     MAESTRO_CONFIG__blastRadius__maxChangingTasks: '2',
     MAESTRO_CONFIG__environments__dev__egress: '[api.example.com]',
@@ -38,6 +38,14 @@ describe('budgets, rate limits, change freezes and blast radius', () => {
     expect(finished.status).toBe('ROLLED_BACK');
     expect(finished.error.name).toBe('BudgetExceeded');
     expect(finished.tasks[0].status).toBe('ROLLED_BACK');
+  });
+
+  it('holds a task back while its action is rate limited, and retries it once a token is free', async () => {
+    const finished = await run({ tasks: [{ action: 'noop' }, { action: 'noop' }] });
+    expect(finished.status).toBe('SUCCEEDED');
+    const events = (await api(stack, 'GET', `/runs/${finished.id}/events`)).body.events as { type: string; taskIndex?: number }[];
+    expect(events.some((event) => event.type === 'ApplyRateLimited')).toBe(true);
+    expect(events.filter((event) => event.type === 'TaskApplied')).toHaveLength(2);
   });
 
   it('refuses a plan that changes more than the blast radius allows', async () => {

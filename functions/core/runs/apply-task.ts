@@ -1,5 +1,5 @@
-import { BudgetExceeded, InvalidRunTransition, PolicyDenied, StalePlan, TransientError, describeError } from '../errors.ts';
-import { applyGate, isApproved, policyGate, readControl } from '../safety/gates.ts';
+import { BudgetExceeded, InvalidRunTransition, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
+import { actionRateGate, applyGate, isApproved, policyGate, readControl } from '../safety/gates.ts';
 import { acquireRunLocks } from './run-locks.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
@@ -48,6 +48,16 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     throw error;
   }
   const fencingTokens = await acquireRunLocks(deps, run, task, tasks);
+  try {
+    await actionRateGate(deps, action, deps.clock());
+  } catch (error) {
+    if (error instanceof RateLimited) {
+      await deps.runs.commit(run.id, {
+        events: [{ type: 'ApplyRateLimited', level: 'WARN', taskIndex: task.index, message: `${task.action}: ${error.message}; the workflow retries`, payload: { retryAfterSeconds: error.details?.retryAfterSeconds } }],
+      });
+    }
+    throw error;
+  }
   const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
   await deps.runs.commit(run.id, {

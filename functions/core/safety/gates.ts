@@ -70,7 +70,7 @@ export function policyGate(
   }
 }
 
-/** Kill switch, autonomy, change freeze and the action's rate limit, re-checked before every apply. */
+/** Kill switch, autonomy and change freeze, re-checked before every apply. */
 export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Action; control: ControlState; now: Date }): Promise<void> {
   const { run, action, control, now } = input;
   if (control.killSwitch.engaged) {
@@ -86,12 +86,18 @@ export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Act
       throw new ChangeFreeze(`${run.environment} is in the change freeze "${freeze.name}"; an admin override with a justification is needed`);
     }
   }
+}
+
+/**
+ * The action's rate limit, taken last (after the locks): a task that waits for a lock or is refused by
+ * a gate does not spend tokens on every retry.
+ */
+export async function actionRateGate(deps: SafetyDeps, action: Action, now: Date): Promise<void> {
   const bucket = deps.guardrails.actions[action.name]?.rateLimit;
-  if (bucket) {
-    const decision = await deps.rateLimiter.take(`action:${action.name}`, bucket, now);
-    if (!decision.allowed) {
-      throw new RateLimited(`${action.name} is rate limited; a token is free in ${decision.retryAfterSeconds.toFixed(1)} s`, { details: { retryAfterSeconds: decision.retryAfterSeconds } });
-    }
+  if (!bucket) return;
+  const decision = await deps.rateLimiter.take(`action:${action.name}`, bucket, now);
+  if (!decision.allowed) {
+    throw new RateLimited(`${action.name} is rate limited; a token is free in ${decision.retryAfterSeconds.toFixed(1)} s`, { details: { retryAfterSeconds: decision.retryAfterSeconds } });
   }
 }
 
