@@ -17,6 +17,8 @@ import type { StateTable } from './state-table.ts';
 export interface DrTargetDeclaration {
   /** 1-63 lowercase letters, digits, hyphens. */
   readonly name: string;
+  /** The environment whose guardrails and approvers decide whether a restore's flip needs a human. @default 'dev' */
+  readonly environment?: string;
   /** DynamoDB tables (names) the target protects. @default - none */
   readonly tables?: readonly string[];
   /** S3 prefixes the target protects (`prefix` '' = the whole bucket). @default - none */
@@ -67,6 +69,7 @@ export const DR_STEPS = {
   Stage: { entry: 'functions/handlers/dr/stage.ts', description: 'Maestro DR: verify signature and every part', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readVault', 'verify'] },
   Apply: { entry: 'functions/handlers/dr/apply.ts', description: 'Maestro DR: restore into a new copy', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readVault', 'writeCopies'] },
   Validate: { entry: 'functions/handlers/dr/validate.ts', description: 'Maestro DR: smoke-test the new copy', timeout: Duration.minutes(15), rights: ['readVault', 'readCopies'] },
+  AwaitApproval: { entry: 'functions/handlers/dr/await-approval.ts', description: 'Maestro DR: ask for a human before the flip (an approval run)', timeout: Duration.seconds(30), rights: [] },
   FlipPointer: { entry: 'functions/handlers/dr/flip-pointer.ts', description: 'Maestro DR: flip the traffic pointer', timeout: Duration.seconds(30), rights: [] },
   RecordEvidence: { entry: 'functions/handlers/dr/record-evidence.ts', description: 'Maestro DR: sign restore test evidence', timeout: Duration.minutes(1), rights: ['writeVault', 'sign'] },
   DiscardCopy: { entry: 'functions/handlers/dr/discard-copy.ts', description: 'Maestro DR: delete a failed or tested copy', timeout: Duration.minutes(15), rights: ['deleteCopies'] },
@@ -75,7 +78,7 @@ export const DR_STEPS = {
 export type DrStepName = keyof typeof DR_STEPS;
 
 const BACKUP_STEPS: readonly DrStepName[] = ['Quiesce', 'Snapshot', 'Unquiesce', 'SignManifest', 'Finalize'];
-const RESTORE_STEPS: readonly DrStepName[] = ['Stage', 'Apply', 'Validate', 'FlipPointer', 'RecordEvidence', 'DiscardCopy', 'Finalize'];
+const RESTORE_STEPS: readonly DrStepName[] = ['Stage', 'Apply', 'Validate', 'AwaitApproval', 'FlipPointer', 'RecordEvidence', 'DiscardCopy', 'Finalize'];
 const TARGET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SCHEDULE = /^(rate|cron|at)\(.+\)$/;
 /** Restored copies: tables `<table>-r<12 hex>`, objects under `.maestro-dr/` of the same bucket (functions/core/dr/pointer.ts). */
@@ -102,6 +105,7 @@ export class DrWorkflows extends Construct {
     const targetsJson = Stack.of(this).toJsonString(
       props.targets.map((t) => ({
         name: t.name,
+        ...(t.environment ? { environment: t.environment } : {}),
         tables: t.tables ?? [],
         prefixes: (t.prefixes ?? []).map((p) => ({ bucket: p.bucket, prefix: p.prefix ?? '' })),
         ...(t.maxQuiesceSeconds ? { maxQuiesceSeconds: t.maxQuiesceSeconds } : {}),

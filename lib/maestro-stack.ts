@@ -1,5 +1,6 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ApprovalGate } from './approval-gate.ts';
 import { ArtifactVault } from './artifact-vault.ts';
@@ -144,6 +145,7 @@ export class MaestroStack extends Stack {
         network: this.network,
       });
       this.drWorkflows.grantStartJobs(this.api.handler);
+      this.#wireRestoreApprovals(this.drWorkflows);
     }
 
     // Audit (issue 10): Finalize signs each finished run's head into the vault; the API checks it.
@@ -164,4 +166,29 @@ export class MaestroStack extends Stack {
     new CfnOutput(this, 'StateTableName', { description: 'Name of the state table', value: this.stateTable.tableName });
     new CfnOutput(this, 'ArtifactBucketName', { description: 'Name of the artifact vault bucket', value: this.artifactVault.bucketName });
   }
+
+  /**
+   * A restore that needs a human opens a Maestro approval run (functions/core/dr/restore-approval.ts):
+   * its gate function starts runs; the run's ApplyTask and Finalize (and the API, for cancels) answer
+   * the restore's wait, unsealing its token with the approval-link key.
+   */
+  #wireRestoreApprovals(dr: DrWorkflows): void {
+    const gate = dr.functions.AwaitApproval;
+    gate.addEnvironment('MAESTRO_RUN_STATE_MACHINE_ARN', this.runWorkflow.stateMachine.stateMachineArn);
+    // Separate policies, which the functions do not depend on: the two state machines invoke each
+    // other's functions, and grants in the functions' default policies would make a dependency cycle.
+    new iam.Policy(this, 'RestoreApprovalStartRunPolicy', {
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.runWorkflow.stateMachine.stateMachineArn] })],
+    }).attachToRole(gate.role as iam.IRole);
+    const answerers = [gate, this.runWorkflow.functions.ApplyTask, this.runWorkflow.functions.Finalize, this.api.handler];
+    const answer = new iam.Policy(this, 'RestoreApprovalAnswerPolicy', {
+      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [dr.restoreStateMachine.stateMachineArn] })],
+    });
+    for (const fn of answerers) {
+      answer.attachToRole(fn.role as iam.IRole);
+      this.signingKeys.grantSignApprovalLinks(fn);
+      fn.addEnvironment('MAESTRO_DR_TARGETS', dr.environment.MAESTRO_DR_TARGETS);
+    }
+  }
+
 }

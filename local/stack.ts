@@ -54,6 +54,7 @@ const DR_WORKFLOWS = {
       StageFunctionArn: { name: 'maestro-dr-stage', module: '../functions/handlers/dr/stage.ts' },
       ApplyFunctionArn: { name: 'maestro-dr-apply', module: '../functions/handlers/dr/apply.ts' },
       ValidateFunctionArn: { name: 'maestro-dr-validate', module: '../functions/handlers/dr/validate.ts' },
+      AwaitApprovalFunctionArn: { name: 'maestro-dr-await-approval', module: '../functions/handlers/dr/await-approval.ts' },
       FlipPointerFunctionArn: { name: 'maestro-dr-flip-pointer', module: '../functions/handlers/dr/flip-pointer.ts' },
       RecordEvidenceFunctionArn: { name: 'maestro-dr-record-evidence', module: '../functions/handlers/dr/record-evidence.ts' },
       DiscardCopyFunctionArn: { name: 'maestro-dr-discard-copy', module: '../functions/handlers/dr/discard-copy.ts' },

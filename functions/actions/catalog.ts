@@ -1,5 +1,6 @@
 import { UnknownAction } from '../core/errors.ts';
 import type { Action } from './contract.ts';
+import { drApproveRestore } from './dr-approve-restore.ts';
 import { dynamodbPutItem } from './dynamodb-put-item.ts';
 import { httpFetch } from './http-fetch.ts';
 import { noop } from './noop.ts';
@@ -31,4 +32,4 @@ export class ActionCatalog {
   }
 }
 
-export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch]);
+export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch, drApproveRestore]);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { EgressServices } from '../core/egress/services.ts';
 import type { TaskPlan } from '../core/runs/model.ts';
+import type { RestoreGate } from '../core/dr/restore-approval.ts';
 import type { ItemStore, ObjectStore, WriteGuard } from './ports.ts';
 
 export const ActionCategory = { READ: 'READ', WRITE: 'WRITE', DEPLOY: 'DEPLOY', ROLLBACK: 'ROLLBACK' } as const;
@@ -28,6 +29,8 @@ export interface ActionContext {
   egress?: EgressServices;
   /** Refuses writes to a target a DR backup holds still (TargetQuiesced); writers call it before they write. */
   writeGuard?: WriteGuard;
+  /** Resumes or abandons a DR restore waiting for approval (the `dr.approve-restore` action). */
+  restoreGate?: RestoreGate;
 }
 
 /**
@@ -46,4 +49,6 @@ export interface Action<Params = any> {
   apply(plan: TaskPlan, ctx: ActionContext): Promise<Record<string, unknown>>;
   verify(plan: TaskPlan, outcome: Record<string, unknown>, ctx: ActionContext): Promise<void>;
   rollback(plan: TaskPlan, outcome: Record<string, unknown> | undefined, ctx: ActionContext): Promise<void>;
+  /** Called once when the run ends (any status), for actions that must tell something outside the run. */
+  onRunEnded?(status: string, plan: TaskPlan | undefined, params: Params, ctx: ActionContext): Promise<void>;
 }

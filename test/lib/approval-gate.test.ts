@@ -46,3 +46,21 @@ describe('ApprovalGate', () => {
     expect(() => synth({ publicUrl: 'ftp://maestro' })).toThrow(/publicUrl must be an http\(s\) URL, got "ftp:\/\/maestro"/);
   });
 });
+
+describe('restore approvals in CDK', () => {
+  // GIVEN a stack with a DR target in prod
+  const { stack, template } = synth({ publicUrl: 'https://maestro.example.com', drTargets: [{ name: 'orders', environment: 'prod', tables: ['orders'] }] });
+
+  it('lets the restore gate start approval runs, and the run functions answer the restore wait', () => {
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const policy = (prefix: string) => Object.entries(resources).find(([id, resource]) => id.startsWith(prefix) && resource.Type === 'AWS::IAM::Policy')![1];
+    const answer = policy('RestoreApprovalAnswerPolicy');
+    expect(JSON.stringify(answer.Properties.PolicyDocument)).toContain('states:SendTaskSuccess');
+    expect(answer.Properties.Roles).toHaveLength(4); // the gate, ApplyTask, Finalize, the API
+    const start = policy('RestoreApprovalStartRunPolicy');
+    expect(JSON.stringify(start.Properties.PolicyDocument)).toContain('states:StartExecution');
+    const gate = resources[stack.getLogicalId(stack.drWorkflows!.functions.AwaitApproval.node.defaultChild as never)];
+    expect(JSON.stringify(gate.Properties.Environment.Variables.MAESTRO_DR_TARGETS)).toContain('prod');
+    expect(gate.Properties.Environment.Variables.MAESTRO_RUN_STATE_MACHINE_ARN).toBeDefined();
+  });
+});

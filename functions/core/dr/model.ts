@@ -66,6 +66,8 @@ export interface DrJob {
   copy?: DataCopy;
   report?: Record<string, unknown>;
   smokeTests?: SmokeTestResult[];
+  /** Restore: the human approval before the flip (a Maestro run), with the workflow's wait token sealed. */
+  approval?: { runId?: string; tokenHash: string; tokenSealed: string; decidedBy?: string; outcome?: string };
   version: number;
   eventSeq: number;
 }

@@ -25,6 +25,8 @@ export type DrCheck = z.infer<typeof DrCheck>;
 export const DrTarget = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits, hyphens'),
+    /** The environment whose guardrails and approvers decide whether a restore's flip needs a human. */
+    environment: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).default('dev'),
     tables: z.array(TableName).default([]),
     prefixes: z.array(DrPrefix).default([]),
     /** Longest time writers are held off while the snapshot runs. */

@@ -3,6 +3,7 @@ import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
 import { RunStatus, TERMINAL_STATUSES, isFinished } from './model.ts';
 import type { Principal, Run } from './model.ts';
+import { tellActionsTheRunEnded } from './finalize-run.ts';
 import { releaseRunLocks } from './run-locks.ts';
 
 /** Once a run applies, a cancel lets the current task finish, then rolls back what was applied. */
@@ -54,5 +55,7 @@ export async function cancelRun(deps: RunDeps, input: { runId: string; principal
   }
   if (run.executionArn) await deps.engine.stopRun(run.executionArn, `cancelled by ${by}`);
   await releaseRunLocks(deps, run, tasks);
+  // The stopped workflow never reaches Finalize: tell the actions here.
+  await tellActionsTheRunEnded(deps, cancelled, tasks, RunStatus.CANCELLED);
   return cancelled;
 }

@@ -1,7 +1,8 @@
+import { describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
 import { RunStatus, isFinished } from './model.ts';
-import type { RunError } from './model.ts';
+import type { Run, RunError, Task } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
 import { releaseRunLocks } from './run-locks.ts';
 
@@ -63,5 +64,21 @@ export async function finalizeRun(deps: RunDeps, input: { runId: string; result:
     ],
   });
   await releaseRunLocks(deps, run, tasks);
+  await tellActionsTheRunEnded(deps, run, tasks, status);
   return { status };
+}
+
+/** Actions that must tell something outside the run how it ended (a DR restore waiting on it) hear it here. */
+export async function tellActionsTheRunEnded(deps: RunDeps, run: Run, tasks: readonly Task[], status: RunStatus): Promise<void> {
+  for (const task of tasks) {
+    const action = deps.catalog.get(task.action, task.actionVersion);
+    if (!action.onRunEnded) continue;
+    try {
+      await action.onRunEnded(status, task.plan, task.params, deps.actionContext(run, task));
+    } catch (error) {
+      await deps.runs.commit(run.id, {
+        events: [{ type: 'RunEndNoticeFailed', level: 'WARN', taskIndex: task.index, message: `${task.action} could not act on the run's end: ${describeError(error).message}` }],
+      });
+    }
+  }
 }

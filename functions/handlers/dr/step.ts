@@ -16,14 +16,14 @@ export const DrStepInput = z.object({
 export type DrStepInput = z.infer<typeof DrStepInput>;
 
 /** A DR workflow step as a Lambda handler; errors keep their names for the ASL's Retry/Catch. */
-export function drStepHandler<Output>(step: string, run: (deps: DrDeps, input: DrStepInput) => Promise<Output>) {
+export function drStepHandler<Output>(step: string, run: (deps: DrDeps, input: DrStepInput, event: unknown) => Promise<Output>) {
   return middy<unknown, Output, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const input = parseOrThrow(DrStepInput, event);
       logger.appendKeys({ step, dr_job_id: input.jobId, correlation_id: input.correlationId });
       try {
-        const output = await run(drDeps(), input);
+        const output = await run(drDeps(), input, event);
         logger.info('step finished', { output: output as Record<string, unknown> });
         return output;
       } catch (error) {

@@ -14,6 +14,8 @@ import { DynamoRunRepository } from '../../adapters/DynamoRunRepository.ts';
 import { S3ObjectStore } from '../../adapters/S3ObjectStore.ts';
 import { SfnWorkflowEngine } from '../../adapters/SfnWorkflowEngine.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
+import { createRestoreGate } from '../../core/dr/restore-approval.ts';
+import { loadDrTargets } from '../../core/dr/targets.ts';
 import type { RunDeps } from '../../core/runs/deps.ts';
 import { loadHandlerConfig } from './config.ts';
 import { createEgressRuntime } from './egress.ts';
@@ -32,7 +34,11 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
   const clients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);
-  const writeGuard = new QuiesceWriteGuard({ repo: new DynamoDrRepository({ client: clients.dynamodb, tableName: config.stateTable }) });
+  const drRepository = new DynamoDrRepository({ client: clients.dynamodb, tableName: config.stateTable });
+  const writeGuard = new QuiesceWriteGuard({ repo: drRepository });
+  const engine = new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.runStateMachineArn });
+  const linkSigner = new KmsLinkSigner({ client: clients.kms, keyId: config.approvalKey });
+  const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets: loadDrTargets() });
   const guardrails = loadGuardrails();
   // Egress allowlists come from maestro.config.yaml; MAESTRO_EGRESS_ALLOWLIST overrides an environment's.
   const fromConfig = Object.fromEntries(
@@ -43,18 +49,18 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     config,
     egress,
     runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: config.stateTable }),
-    engine: new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.runStateMachineArn }),
+    engine,
     catalog: defaultCatalog(),
     guardrails,
     policy: loadPolicyEngine(),
     control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
     locks: new DynamoLockStore({ client: clients.dynamodb, tableName: config.stateTable }),
     rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: config.stateTable }),
-    linkSigner: new KmsLinkSigner({ client: clients.kms, keyId: config.approvalKey }),
+    linkSigner,
     linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: config.stateTable }),
     notifier: createNotifier(config),
     publicUrl: config.publicUrl,
-    actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard }),
+    actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard, restoreGate }),
     clock: () => new Date(),
     newId: () => randomUUID(),
   };
