@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { resetHandlerDeps } from '../functions/handlers/shared/deps.ts';
+import { resetHandlerDeps, useIsolatedApply } from '../functions/handlers/shared/deps.ts';
 import { useEgressTransport } from '../functions/handlers/shared/egress.ts';
+import { isolatedApply } from './sandbox/isolated-apply.ts';
 import { sandboxedTransport } from './sandbox/sandboxedTransport.ts';
 import { resetDrDeps } from '../functions/handlers/dr/deps.ts';
 import { loadDrTargets } from '../functions/core/dr/targets.ts';
@@ -190,6 +191,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     loadPolicyEngine();
     // http.fetch sends each request from a sandbox process (Node permission model, memory and time caps).
     useEgressTransport(sandboxedTransport);
+    // Every apply that reaches the network runs in a child process under Node's permission model.
+    useIsolatedApply(isolatedApply);
     resetHandlerDeps();
     resetDrDeps();
     await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });

@@ -49,6 +49,11 @@ export interface Action<Params = any> {
   apply(plan: TaskPlan, ctx: ActionContext): Promise<Record<string, unknown>>;
   verify(plan: TaskPlan, outcome: Record<string, unknown>, ctx: ActionContext): Promise<void>;
   rollback(plan: TaskPlan, outcome: Record<string, unknown> | undefined, ctx: ActionContext): Promise<void>;
+  /**
+   * The action confines its own network requests (each in the sandbox) and keeps state across the run's
+   * tasks in this process (budgets, circuit breakers): its apply is not isolated as a whole.
+   */
+  readonly confinesOwnRequests?: boolean;
   /** Called once when the run ends (any status), for actions that must tell something outside the run. */
   onRunEnded?(status: string, plan: TaskPlan | undefined, params: Params, ctx: ActionContext): Promise<void>;
 }

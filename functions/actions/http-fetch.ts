@@ -48,6 +48,8 @@ export const httpFetch: Action<HttpFetchParams> = {
   version: '1.0.0',
   description: 'Fetches a URL of a licensed source through the egress guard, within budgets, with provenance.',
   safety: { category: 'READ', requiresApproval: false, budgets: { timeMs: 30_000, network: 'internet' } },
+  // Every request (and redirect hop) runs in the sandbox; the per-run budgets and the breaker stay here.
+  confinesOwnRequests: true,
   schema: HttpFetchParams,
 
   async plan(params, ctx) {

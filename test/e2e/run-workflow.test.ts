@@ -61,6 +61,12 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     expect(run.planDigest).toMatch(/^[0-9a-f]{64}$/);
 
     expect(await bodyOf('golden/hello.txt')).toBe('hello\n');
+    // Actions that reach the network applied in the sandbox: another process, under the permission model.
+    for (const task of run.tasks.slice(0, 2)) {
+      expect(task.outcome.isolation.permissionModel).toBe(true);
+      expect(task.outcome.isolation.pid).not.toBe(process.pid);
+    }
+    expect(run.tasks[2].outcome.isolation).toBeUndefined(); // noop reaches nothing: in-process
     const item = await items.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'golden' } }));
     expect(item.Item).toEqual({ id: 'golden', text: 'hello' });
 

@@ -83,7 +83,11 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
     const timeMs = deps.guardrails.actions[task.action]?.timeMs ?? action.safety.budgets.timeMs;
     outcome = await holdingLease(deps, run.id, task.index, attempt, () =>
-      withTimeBudget(timeMs, task.action, (signal) => action.apply(task.plan!, { ...deps.actionContext(run, task), signal })),
+      withTimeBudget(timeMs, task.action, (signal) =>
+        deps.applyIsolated && action.safety.budgets.network !== 'none' && !action.confinesOwnRequests
+          ? deps.applyIsolated({ action: action.name, actionVersion: action.version, plan: task.plan, runId: run.id, environment: run.environment, taskIndex: task.index, idempotencyKey: task.idempotencyKey, timeMs })
+          : action.apply(task.plan!, { ...deps.actionContext(run, task), signal }),
+      ),
     );
   } catch (error) {
     const described = describeError(error);

@@ -61,9 +61,18 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     notifier: createNotifier(config),
     publicUrl: config.publicUrl,
     actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard, restoreGate }),
+    applyIsolated: isolatedApplyRunner,
     clock: () => new Date(),
     newId: () => randomUUID(),
   };
+}
+
+let isolatedApplyRunner: RunDeps['applyIsolated'];
+
+/** Sets where network-reaching applies run (the embedded stack's sandbox); unset, they run in-process. */
+export function useIsolatedApply(runner: RunDeps['applyIsolated']): void {
+  isolatedApplyRunner = runner;
+  shared = undefined;
 }
 
 /** Slack and SES where configured; the recording sink where a file is given (the embedded stack). */
