@@ -78,6 +78,13 @@ export const RUN_STEPS = {
     actsOnTargets: true,
     timeout: Duration.minutes(5),
   },
+  ApplyInternetTask: {
+    placeholder: 'ApplyInternetTaskFunctionArn',
+    entry: 'functions/handlers/run/apply-task.ts',
+    description: 'Maestro run: apply one task that reaches the internet (the egress path)',
+    actsOnTargets: false,
+    timeout: Duration.minutes(5),
+  },
   Verify: {
     placeholder: 'VerifyFunctionArn',
     entry: 'functions/handlers/run/verify.ts',
@@ -134,7 +141,8 @@ export class RunWorkflow extends Construct {
         artifactVault: props.artifactVault,
         timeout: step.timeout,
         logRetention: props.logRetention,
-        network: props.network && (name === 'ApplyTask' ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
+        // Only the function for internet-reaching actions sits on the egress path; the rest have no route out.
+        network: props.network && (name === 'ApplyInternetTask' ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
       });
       if (step.actsOnTargets) props.managedTargets.grantActions(fn);
       functions[name] = fn;

@@ -72,6 +72,8 @@ const RUN_FUNCTIONS = {
   PlanFunctionArn: { name: 'maestro-run-plan', module: '../functions/handlers/run/plan.ts' },
   RequestApprovalFunctionArn: { name: 'maestro-run-request-approval', module: '../functions/handlers/run/request-approval.ts' },
   ApplyTaskFunctionArn: { name: 'maestro-run-apply-task', module: '../functions/handlers/run/apply-task.ts' },
+  // The same handler; in AWS its own function on the egress path (lib/run-workflow.ts).
+  ApplyInternetTaskFunctionArn: { name: 'maestro-run-apply-internet-task', module: '../functions/handlers/run/apply-task.ts' },
   VerifyFunctionArn: { name: 'maestro-run-verify', module: '../functions/handlers/run/verify.ts' },
   RollBackFunctionArn: { name: 'maestro-run-roll-back', module: '../functions/handlers/run/roll-back.ts' },
   FinalizeFunctionArn: { name: 'maestro-run-finalize', module: '../functions/handlers/run/finalize.ts' },

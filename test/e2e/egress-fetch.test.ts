@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../support/egress-servers.ts';
 import { C, DATA, O, canary, errorOf, origin, runFetches, stack, useEgressStack } from '../support/egress-fixture.ts';
@@ -14,6 +15,11 @@ describe('the http.fetch action in runs', () => {
     expect(outcome.body).toBe(DATA);
     expect(outcome.provenance).toMatchObject({ url: `http://origin.test:${O()}/open/data.json`, sha256: sha256(DATA), bytes: DATA.length, source: 'origin-open', license: 'CC-BY-4.0', attribution: 'Origin Test Data', address: '127.0.0.1' });
     expect(Date.parse(outcome.provenance.fetchedAt)).not.toBeNaN();
+    // The task went to the function of its action class (in AWS the one on the egress path).
+    const history = await new SFNClient({}).send(new GetExecutionHistoryCommand({ executionArn: run.executionArn, maxResults: 1000 }));
+    const entered = (history.events ?? []).map((event) => event.stateEnteredEventDetails?.name).filter(Boolean);
+    expect(entered).toContain('ApplyInternetTask');
+    expect(entered).not.toContain('ApplyTask');
     expect(outcome.screening.flagged).toBe(false);
   });
 

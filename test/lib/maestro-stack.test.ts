@@ -25,7 +25,7 @@ describe('MaestroStack', () => {
   it('runs every function on nodejs24.x', () => {
     // THEN
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(10); // 7 run steps, the API, the approval sweeper, the outbox relay
+    expect(functions).toHaveLength(11); // 8 run steps, the API, the approval sweeper, the outbox relay
     expect(new Set(functions.map((fn) => fn.Properties.Runtime))).toStrictEqual(new Set(['nodejs24.x']));
   });
 
@@ -38,7 +38,7 @@ describe('MaestroStack', () => {
     }
   });
 
-  it('lets the run state machine invoke exactly the seven step functions', () => {
+  it('lets the run state machine invoke exactly the eight step functions', () => {
     // THEN
     const role = logicalId(stack.runWorkflow.stateMachine.role);
     const invocable = Object.values(template.findResources('AWS::IAM::Policy'))
@@ -47,7 +47,7 @@ describe('MaestroStack', () => {
       .filter((statement) => [statement.Action].flat().includes('lambda:InvokeFunction'))
       .flatMap((statement) => [statement.Resource].flat())
       .filter((resource) => resource['Fn::GetAtt']);
-    expect(invocable).toHaveLength(7);
+    expect(invocable).toHaveLength(8);
     expect(invocable).toEqual(expect.arrayContaining(Object.values(stack.runWorkflow.functions).map((fn) => arnOf(fn))));
   });
 });

@@ -3,6 +3,7 @@ import aslValidator from 'asl-validator';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { AslStateMachine, aslPlaceholders } from '../../lib/asl-state-machine.ts';
+import { RUN_STEPS } from '../../lib/run-workflow.ts';
 import { allows, arnOf, logicalId, synthMaestro, testStack } from './template-support.ts';
 
 const ASL_TEXT = readFileSync(new URL('../../statemachines/run.asl.json', import.meta.url), 'utf8');
@@ -13,11 +14,14 @@ const EXPECTED_ENTRIES: Record<string, string> = {
   PlanFunctionArn: 'functions/handlers/run/plan.ts',
   RequestApprovalFunctionArn: 'functions/handlers/run/request-approval.ts',
   ApplyTaskFunctionArn: 'functions/handlers/run/apply-task.ts',
+  // The same handler, as the function of its own that internet-reaching actions apply in.
+  ApplyInternetTaskFunctionArn: 'functions/handlers/run/apply-task.ts',
   VerifyFunctionArn: 'functions/handlers/run/verify.ts',
   RollBackFunctionArn: 'functions/handlers/run/roll-back.ts',
   FinalizeFunctionArn: 'functions/handlers/run/finalize.ts',
 };
-const ACTING_ENTRIES = ['plan.ts', 'apply-task.ts', 'verify.ts', 'roll-back.ts'];
+/** The steps that act on the managed targets (not ApplyInternetTask: internet actions touch none of them). */
+const ACTING_STEPS = ['PlanFunction', 'ApplyTaskFunction', 'VerifyFunction', 'RollBackFunction'];
 
 /** Replaces every `${Name}` of an ASL text with `resolve(Name)` (JSON-escaped) and parses the result. */
 function substitute(text: string, resolve: (name: string) => string): unknown {
@@ -53,22 +57,22 @@ describe('RunWorkflow', () => {
   });
 
   it('maps every placeholder to the ARN of the function built from the right handler file', () => {
-    // GIVEN the function of each handler file
-    const byEntry = new Map(functions.map((fn) => [fn.entryPath, fn]));
+    // GIVEN the function behind each placeholder (two placeholders share the apply-task handler file)
+    const byPlaceholder = new Map(Object.entries(RUN_STEPS).map(([name, step]) => [step.placeholder as string, workflow.functions[name as keyof typeof RUN_STEPS]]));
     const substitutions: Record<string, unknown> = machine.Properties.DefinitionSubstitutions;
 
     // THEN placeholders and substitutions match one to one, each naming the right function's ARN
     expect(aslPlaceholders(ASL_TEXT).sort()).toStrictEqual(Object.keys(EXPECTED_ENTRIES).sort());
     expect(Object.keys(substitutions).sort()).toStrictEqual(Object.keys(EXPECTED_ENTRIES).sort());
     for (const [name, entry] of Object.entries(EXPECTED_ENTRIES)) {
-      const fn = byEntry.get(entry);
-      expect(fn, `a function for ${entry}`).toBeDefined();
+      const fn = byPlaceholder.get(name);
+      expect(fn?.entryPath, name).toBe(entry);
       expect(substitutions[name], name).toStrictEqual(arnOf(fn!));
     }
 
     // AND the definition with substitutions resolved is the file with each placeholder at the same position
     const resolved = substitute(machine.Properties.DefinitionString, (name) => JSON.stringify(substitutions[name]));
-    const expected = substitute(ASL_TEXT, (name) => JSON.stringify(arnOf(byEntry.get(EXPECTED_ENTRIES[name])!)));
+    const expected = substitute(ASL_TEXT, (name) => JSON.stringify(arnOf(byPlaceholder.get(name)!)));
     expect(resolved).toStrictEqual(expected);
   });
 
@@ -131,7 +135,7 @@ describe('RunWorkflow', () => {
 
     for (const fn of functions) {
       const role = logicalId(fn.role!);
-      const acts = ACTING_ENTRIES.some((entry) => fn.entryPath.endsWith(`/${entry}`));
+      const acts = ACTING_STEPS.includes(fn.node.id);
 
       // THEN
       expect(allows(template, role, 'dynamodb:PutItem', stateTableArn), fn.entryPath).toBe(true);

@@ -4,16 +4,29 @@ import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus } from './model.ts';
 import type { RunMode } from './model.ts';
 
+/**
+ * Which function applies a task: `internet` (the egress path in AWS) for actions that reach the
+ * internet, `internal` (isolated subnets, the managed targets' grants) for the rest.
+ */
+export type ActionClass = 'internal' | 'internet';
+
 export interface Admission {
   mode: RunMode;
-  taskIndexes: number[];
+  /** The tasks in order, each with the class of function that applies it (the Apply map routes on it). */
+  tasks: { taskIndex: number; actionClass: ActionClass }[];
 }
 
 /** Takes a PENDING run into planning. A replay (the run is already past admission) admits again harmlessly. */
 export async function admitRun(deps: RunDeps, runId: string): Promise<Admission> {
   const { run, tasks } = await loadRun(deps, runId);
   assertNotCancelled(run);
-  const admission = { mode: run.mode, taskIndexes: tasks.map((task) => task.index) };
+  const admission: Admission = {
+    mode: run.mode,
+    tasks: tasks.map((task) => ({
+      taskIndex: task.index,
+      actionClass: deps.catalog.get(task.action, task.actionVersion).safety.budgets.network === 'internet' ? 'internet' : 'internal',
+    })),
+  };
   if (run.status !== RunStatus.PENDING) {
     if (run.finishedAt) throw new InvalidRunTransition(`run ${runId} already finished ${run.status}`);
     return admission;

@@ -424,12 +424,12 @@ describe('loadDefinition', () => {
 
 /** The run workflow (statemachines/run.asl.json) with trivial in-process lambdas that count their calls. */
 function runWorkflow(options: { verify?: LocalLambda } = {}) {
-  const names = ['Admit', 'Plan', 'RequestApproval', 'ApplyTask', 'Verify', 'RollBack', 'Finalize'] as const;
+  const names = ['Admit', 'Plan', 'RequestApproval', 'ApplyTask', 'ApplyInternetTask', 'Verify', 'RollBack', 'Finalize'] as const;
   const calls: Record<string, unknown[]> = Object.fromEntries(names.map((name) => [name, []]));
   const approvalTokens: string[] = [];
   let client: SFNClient | undefined;
   const handlers: Record<(typeof names)[number], LocalLambda> = {
-    Admit: async () => ({ mode: 'APPLY', taskIndexes: [0, 1] }),
+    Admit: async () => ({ mode: 'APPLY', tasks: [{ taskIndex: 0, actionClass: 'internal' }, { taskIndex: 1, actionClass: 'internal' }] }),
     Plan: async () => ({ planDigest: 'sha256:abc', changes: 2 }),
     RequestApproval: async (payload) => {
       const { taskToken } = payload as { taskToken: string };
@@ -437,6 +437,7 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
       await client!.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ approvedBy: 'ana' }) }));
     },
     ApplyTask: async () => ({ status: 'APPLIED' }),
+    ApplyInternetTask: async () => ({ status: 'APPLIED' }),
     Verify: options.verify ?? (async () => ({ ok: true })),
     RollBack: async () => ({ outcome: 'ROLLED_BACK', error: 'verify failed' }),
     Finalize: async (payload) => ({ status: (payload as { result: { outcome: string } }).result.outcome }),
@@ -468,14 +469,14 @@ describe('statemachines/run.asl.json', () => {
     await ep.sfn.idle();
     const execution = await ep.client.send(new DescribeExecutionCommand({ executionArn }));
     expect(execution.status).toBe('SUCCEEDED');
-    expect(JSON.parse(execution.output!)).toMatchObject({ admitted: { mode: 'APPLY', taskIndexes: [0, 1] }, planned: { planDigest: 'sha256:abc', changes: 2 }, approval: { approvedBy: 'ana' }, result: { outcome: 'SUCCEEDED' }, final: { status: 'SUCCEEDED' } });
+    expect(JSON.parse(execution.output!)).toMatchObject({ admitted: { mode: 'APPLY', tasks: [{ taskIndex: 0, actionClass: 'internal' }, { taskIndex: 1, actionClass: 'internal' }] }, planned: { planDigest: 'sha256:abc', changes: 2 }, approval: { approvedBy: 'ana' }, result: { outcome: 'SUCCEEDED' }, final: { status: 'SUCCEEDED' } });
     expect(wf.calls.Admit).toEqual([input]);
     expect(wf.calls.RequestApproval).toEqual([{ ...input, planDigest: 'sha256:abc', taskToken: wf.approvalTokens[0] }]);
-    expect(wf.calls.ApplyTask).toEqual([{ ...input, taskIndex: 0 }, { ...input, taskIndex: 1 }]);
+    expect(wf.calls.ApplyTask).toEqual([{ ...input, taskIndex: 0, actionClass: 'internal' }, { ...input, taskIndex: 1, actionClass: 'internal' }]);
     expect(wf.calls.RollBack).toEqual([]);
     expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED' } }]);
     const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
-    expect(stateNames(events, 'StateEntered')).toEqual(['Admit', 'Plan', 'IsPlanOnly', 'AwaitApproval', 'Apply', 'ApplyTask', 'ApplyTask', 'Verify', 'RecordSuccess', 'Finalize', 'DidRunSucceed', 'Done']);
+    expect(stateNames(events, 'StateEntered')).toEqual(['Admit', 'Plan', 'IsPlanOnly', 'AwaitApproval', 'Apply', 'ByActionClass', 'ApplyTask', 'ByActionClass', 'ApplyTask', 'Verify', 'RecordSuccess', 'Finalize', 'DidRunSucceed', 'Done']);
     expect(events.filter((event) => event.type === 'MapIterationSucceeded').map((event) => event.mapIterationSucceededEventDetails)).toEqual([{ name: 'Apply', index: 0 }, { name: 'Apply', index: 1 }]);
   });
 
@@ -538,7 +539,7 @@ describe('durability', () => {
     const types: string[] = events.map((event) => event.type ?? '');
     expect(types.filter((type) => type === 'ExecutionStarted')).toHaveLength(1);
     expect(types.indexOf('ExecutionResumed')).toBeGreaterThan(0);
-    expect(stateNames(events, 'StateEntered')).toEqual(['Admit', 'Plan', 'IsPlanOnly', 'AwaitApproval', 'AwaitApproval', 'Apply', 'ApplyTask', 'ApplyTask', 'Verify', 'RecordSuccess', 'Finalize', 'DidRunSucceed', 'Done']);
+    expect(stateNames(events, 'StateEntered')).toEqual(['Admit', 'Plan', 'IsPlanOnly', 'AwaitApproval', 'AwaitApproval', 'Apply', 'ByActionClass', 'ApplyTask', 'ByActionClass', 'ApplyTask', 'Verify', 'RecordSuccess', 'Finalize', 'DidRunSucceed', 'Done']);
     expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
   });
 
