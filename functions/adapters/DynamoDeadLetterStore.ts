@@ -1,10 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationFailed } from '../core/errors.ts';
 import type { DeadLetter } from '../core/outbox/model.ts';
 import type { DeadLetterStore } from '../core/outbox/ports.ts';
 import type { Page } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 const DEAD_LETTERS_INDEX_PK = 'DEAD_LETTERS';
 const deadLetterKey = (id: string) => ({ pk: `DLQ#${id}`, sk: 'DLQ' });
@@ -54,12 +54,12 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
           KeyConditionExpression: 'gsi1pk = :dlq',
           ExpressionAttributeValues: { ':dlq': DEAD_LETTERS_INDEX_PK },
           Limit: limit,
-          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, DEAD_LETTERS_INDEX_PK) : undefined,
         }),
       );
       return {
         items: (result.Items ?? []).map(toDeadLetter),
-        nextCursor: result.LastEvaluatedKey ? Buffer.from(JSON.stringify(result.LastEvaluatedKey)).toString('base64url') : undefined,
+        nextCursor: encodeCursor(result.LastEvaluatedKey),
       };
     } catch (error) {
       return rethrowAwsError(error, 'listing dead letters');
@@ -78,14 +78,4 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
 function toDeadLetter(item: Record<string, unknown>): DeadLetter {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...letter } = item;
   return letter as unknown as DeadLetter;
-}
-
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (key && typeof key === 'object' && key.gsi1pk === DEAD_LETTERS_INDEX_PK) return key;
-  } catch {
-    // refused below
-  }
-  throw new ValidationFailed('cursor is not one this API returned', { field: 'cursor' });
 }

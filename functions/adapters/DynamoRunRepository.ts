@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModification, DuplicateInFlight, InvalidRunTransition, RunNotFound, TransientError, ValidationFailed } from '../core/errors.ts';
+import { ConcurrentModification, DuplicateInFlight, InvalidRunTransition, RunNotFound, TransientError } from '../core/errors.ts';
 import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
 import type { Run, RunEvent, Task } from '../core/runs/model.ts';
 import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { outboxItem } from './outbox-items.ts';
 
 /** Attempts at a commit when other writers keep appending to the same run first. */
@@ -286,12 +287,12 @@ export class DynamoRunRepository implements RunRepository {
           ExpressionAttributeValues: { ':runs': 'RUNS' },
           ScanIndexForward: false,
           Limit: limit,
-          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, 'RUNS') : undefined,
         }),
       );
       return {
         items: (result.Items ?? []).map((item) => fromItem<Run>(item)),
-        nextCursor: result.LastEvaluatedKey ? Buffer.from(JSON.stringify(result.LastEvaluatedKey)).toString('base64url') : undefined,
+        nextCursor: encodeCursor(result.LastEvaluatedKey),
       };
     } catch (error) {
       return rethrowAwsError(error, 'listing runs');
@@ -358,14 +359,4 @@ function setExpression(patch: Record<string, unknown>, prefix: string) {
     i += 1;
   }
   return { expression: `SET ${parts.join(', ')}`, names, values };
-}
-
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (key && typeof key === 'object' && (key as Record<string, unknown>).gsi1pk === 'RUNS') return key as Record<string, unknown>;
-  } catch {
-    // fall through to the refusal below
-  }
-  throw new ValidationFailed('cursor is not one this API returned', { field: 'cursor' });
 }
