@@ -20,7 +20,7 @@ async function plannedRun(): Promise<string> {
   return id;
 }
 const claim = (runId: string, now: number, attempt: number) =>
-  repository.commit(runId, { tasks: [{ index: 0, claim: { now, leaseExpiresAt: now + 10_000 }, patch: { status: 'APPLYING', attempt, leaseExpiresAt: now + 10_000 } }], events: [{ type: 'TaskApplying', message: `attempt ${attempt}` }] });
+  repository.commit(runId, { tasks: [{ index: 0, claim: { now }, patch: { status: 'APPLYING', attempt, leaseExpiresAt: now + 10_000 } }], events: [{ type: 'TaskApplying', message: `attempt ${attempt}` }] });
 
 beforeAll(async () => {
   await ensureStateTable(client, tableName);

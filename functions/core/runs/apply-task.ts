@@ -9,9 +9,11 @@ import type { TaskStatus as TaskStatusType } from './model.ts';
 const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatus.VERIFIED]);
 
 /**
- * Applies one task from its recorded plan. A task already applied returns its recorded outcome
- * without calling the action again; a task caught mid-apply by a crash is applied again under the
- * same idempotency key, which the action uses to recognise its own earlier write.
+ * Applies one task from its recorded plan: the safety gates, the run's locks, the action's rate
+ * limit, then a claim on the task (a lease), then the action. A task already applied returns its
+ * recorded outcome without calling the action again; a task caught mid-apply by a crash is claimed
+ * again once its lease has run out and applied under the same idempotency key, which the action uses
+ * to recognise its own earlier write.
  */
 export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }): Promise<{ status: TaskStatusType }> {
   const { run, tasks } = await loadRun(deps, input.runId);
@@ -60,14 +62,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
   const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
+  const claimedAt = deps.clock();
   await deps.runs.commit(run.id, {
     expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
     run: run.status === RunStatus.APPLYING ? undefined : { status: RunStatus.APPLYING },
     tasks: [
       {
         index: task.index,
-        claim: { now: deps.clock().getTime(), leaseExpiresAt: deps.clock().getTime() + APPLY_LEASE_MS },
-        patch: { status: TaskStatus.APPLYING, attempt, leaseExpiresAt: deps.clock().getTime() + APPLY_LEASE_MS, updatedAt: deps.clock().toISOString() },
+        claim: { now: claimedAt.getTime() },
+        patch: { status: TaskStatus.APPLYING, attempt, leaseExpiresAt: claimedAt.getTime() + APPLY_LEASE_MS, updatedAt: claimedAt.toISOString() },
       },
     ],
     events: [

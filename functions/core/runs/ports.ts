@@ -22,7 +22,7 @@ export interface TaskChange {
    * Claims the task for one apply: the task must be PLANNED, or APPLYING with a lease that ran out
    * before `now` (its last holder crashed). Refused with DuplicateInFlight while another holds it.
    */
-  claim?: { now: number; leaseExpiresAt: number };
+  claim?: { now: number };
   patch: Partial<Omit<Task, 'runId' | 'index'>>;
 }
 
