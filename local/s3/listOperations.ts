@@ -26,6 +26,17 @@ function optionalParam(query: URLSearchParams, name: string): string | undefined
   return value === null || value === '' ? undefined : value;
 }
 
+/** What every listing reads from a request: the bucket's key index and the common parameters. */
+function listingParams({ store, bucket, query }: S3Request) {
+  return {
+    index: store.sortedKeys(bucket),
+    encode: nameEncoder(query),
+    prefix: query.get('prefix') ?? '',
+    delimiter: optionalParam(query, 'delimiter'),
+    maxKeys: maxKeysParam(query),
+  };
+}
+
 function contentsXml(key: string, version: ObjectVersion, withOwner: boolean): string {
   return element(
     'Contents',
@@ -44,12 +55,8 @@ function commonPrefixesXml(listing: ObjectListing | { commonPrefixes: string[] }
 }
 
 export async function listObjectsV2(request: S3Request): Promise<void> {
-  const { store, bucket, query } = request;
-  const index = store.sortedKeys(bucket);
-  const encode = nameEncoder(query);
-  const prefix = query.get('prefix') ?? '';
-  const delimiter = optionalParam(query, 'delimiter');
-  const maxKeys = maxKeysParam(query);
+  const { bucket, query } = request;
+  const { index, encode, prefix, delimiter, maxKeys } = listingParams(request);
   const startAfter = optionalParam(query, 'start-after');
   const token = optionalParam(query, 'continuation-token');
   let marker: string | undefined;
@@ -85,12 +92,8 @@ export async function listObjectsV2(request: S3Request): Promise<void> {
 }
 
 export async function listObjects(request: S3Request): Promise<void> {
-  const { store, bucket, query } = request;
-  const index = store.sortedKeys(bucket);
-  const encode = nameEncoder(query);
-  const prefix = query.get('prefix') ?? '';
-  const delimiter = optionalParam(query, 'delimiter');
-  const maxKeys = maxKeysParam(query);
+  const { bucket, query } = request;
+  const { index, encode, prefix, delimiter, maxKeys } = listingParams(request);
   const marker = optionalParam(query, 'marker');
 
   const listing = listCurrentObjects(index, { prefix, delimiter, maxKeys, marker });
@@ -114,12 +117,8 @@ export async function listObjects(request: S3Request): Promise<void> {
 }
 
 export async function listObjectVersions(request: S3Request): Promise<void> {
-  const { store, bucket, query } = request;
-  const index = store.sortedKeys(bucket);
-  const encode = nameEncoder(query);
-  const prefix = query.get('prefix') ?? '';
-  const delimiter = optionalParam(query, 'delimiter');
-  const maxKeys = maxKeysParam(query);
+  const { bucket, query } = request;
+  const { index, encode, prefix, delimiter, maxKeys } = listingParams(request);
   const keyMarker = optionalParam(query, 'key-marker');
   const versionIdMarker = optionalParam(query, 'version-id-marker');
   if (versionIdMarker !== undefined && keyMarker === undefined) {
