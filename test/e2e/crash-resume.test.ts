@@ -1,36 +1,23 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Endpoints } from '../../local/stack.ts';
 import { freePort } from '../../local/net.ts';
+import { ROOT, spawnStack } from '../support/child-stack.ts';
+import type { ChildStack } from '../support/child-stack.ts';
 import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 
 /** `npm start` as a user runs it (same entry point), on a data directory of the test's own. */
-async function startMaestro(dataDir: string, port = 0): Promise<{ child: ChildProcess; endpoints: Endpoints }> {
-  const endpointsFile = join(dataDir, 'endpoints.json');
-  rmSync(endpointsFile, { force: true });
-  const child = spawn(process.execPath, [join(ROOT, 'local/main.ts')], {
-    cwd: ROOT,
+function startMaestro(dataDir: string, port = 0): Promise<ChildStack> {
+  return spawnStack({
+    args: [join(ROOT, 'local/main.ts')],
     env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: String(port), MAESTRO_DEMO: '0', AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL_KMS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    dataDir,
+    children,
   });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(endpointsFile) || !output.includes('Ctrl-C to stop')) {
-    if (child.exitCode !== null) throw new Error(`maestro exited ${child.exitCode}: ${output}`);
-    if (Date.now() > deadline) throw new Error(`maestro did not come up: ${output}`);
-    await sleep(100);
-  }
-  return { child, endpoints: JSON.parse(readFileSync(endpointsFile, 'utf8')) as Endpoints };
 }
 
 afterAll(async () => {

@@ -1,27 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, watch } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, UpdateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readDelivered } from '../../local/eventbridge/EventBridgeEmulator.ts';
-import type { Endpoints } from '../../local/stack.ts';
+import { ROOT, spawnStack } from '../support/child-stack.ts';
+import type { ChildStack } from '../support/child-stack.ts';
 import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';
 
 const prefix = (label: string) => `${label}-${randomBytes(3).toString('hex')}-`;
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-interface Maestro {
-  child: ChildProcess;
-  endpoints: Endpoints;
-}
+type Maestro = ChildStack;
 
 /**
  * The embedded stack in a child process of its own (what `npm start` runs), on a data directory of
@@ -29,29 +25,12 @@ interface Maestro {
  * AWS, the managed database outlives the compute that crashes; everything else (S3 stand-in, Step
  * Functions stand-in and its durable executions, handlers, relay) dies with the process.
  */
-async function startMaestro(dataDir: string, tablePrefix: string): Promise<Maestro> {
-  const endpointsFile = join(dataDir, 'endpoints.json');
-  rmSync(endpointsFile, { force: true });
+function startMaestro(dataDir: string, tablePrefix: string): Promise<Maestro> {
   const options = { dataDir, dynamodbUrl: inject('dynamodbUrl'), tablePrefix, demoTable: `${tablePrefix}maestro-demo`, apiPort: 0 };
   const script = `import { startEmbeddedStack } from ${JSON.stringify(join(ROOT, 'local/stack.ts'))};
     await startEmbeddedStack(${JSON.stringify(options)});
     console.log('Ctrl-C to stop');`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: ROOT,
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(endpointsFile) || !output.includes('Ctrl-C to stop')) {
-    if (child.exitCode !== null) throw new Error(`maestro exited ${child.exitCode}: ${output}`);
-    if (Date.now() > deadline) throw new Error(`maestro did not come up: ${output}`);
-    await sleep(50);
-  }
-  return { child, endpoints: JSON.parse(readFileSync(endpointsFile, 'utf8')) as Endpoints };
+  return spawnStack({ args: ['--input-type=module', '-e', script], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' }, dataDir, children });
 }
 
 async function kill(maestro: Maestro): Promise<void> {
