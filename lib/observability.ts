@@ -72,6 +72,17 @@ export class Observability extends Construct {
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic, period });
     const count = (metricName: string, period?: Duration) => metric(metricName, cloudwatch.Stats.SUM, period);
 
+    // Every alarm: one period, and no data (no runs) is not a breach.
+    const alarm = (alarmId: string, alarmDescription: string, alarmMetric: cloudwatch.IMetric, alarmThreshold: number, comparisonOperator: cloudwatch.ComparisonOperator) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription,
+        metric: alarmMetric,
+        threshold: alarmThreshold,
+        comparisonOperator,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+
     const hour = Duration.hours(1);
     const applySuccessRate = new cloudwatch.MathExpression({
       label: 'Apply success rate',
@@ -84,40 +95,12 @@ export class Observability extends Construct {
       period: hour,
     });
 
-    this.applySuccessRateAlarm = new cloudwatch.Alarm(this, 'ApplySuccessRateAlarm', {
-      alarmDescription: `Fewer than ${threshold * 100}% of the runs that finished in the last hour succeeded`,
-      metric: applySuccessRate,
-      threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.applyLatencyAlarm = new cloudwatch.Alarm(this, 'ApplyLatencyAlarm', {
-      alarmDescription: 'Applying a task takes too long (p95 over 15 minutes)',
-      metric: metric(RunMetric.ApplyLatency, 'p95', Duration.minutes(15)),
-      threshold: (props.applyLatencyP95Threshold ?? Duration.minutes(2)).toMilliseconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.planLatencyAlarm = new cloudwatch.Alarm(this, 'PlanLatencyAlarm', {
-      alarmDescription: 'Planning a run takes too long (p95 over 15 minutes)',
-      metric: metric(RunMetric.PlanLatency, 'p95', Duration.minutes(15)),
-      threshold: (props.planLatencyP95Threshold ?? Duration.minutes(1)).toMilliseconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.internalErrorsAlarm = new cloudwatch.Alarm(this, 'InternalErrorsAlarm', {
-      alarmDescription: 'A handler failed with an unexpected (internal) error',
-      metric: count(ERROR_CATEGORY_METRICS.internal),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.applySuccessRateAlarm = alarm('ApplySuccessRateAlarm', `Fewer than ${threshold * 100}% of the runs that finished in the last hour succeeded`, applySuccessRate, threshold, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    this.applyLatencyAlarm = alarm('ApplyLatencyAlarm', 'Applying a task takes too long (p95 over 15 minutes)', metric(RunMetric.ApplyLatency, 'p95', Duration.minutes(15)), (props.applyLatencyP95Threshold ?? Duration.minutes(2)).toMilliseconds(), cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+    this.planLatencyAlarm = alarm('PlanLatencyAlarm', 'Planning a run takes too long (p95 over 15 minutes)', metric(RunMetric.PlanLatency, 'p95', Duration.minutes(15)), (props.planLatencyP95Threshold ?? Duration.minutes(1)).toMilliseconds(), cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+    this.internalErrorsAlarm = alarm('InternalErrorsAlarm', 'A handler failed with an unexpected (internal) error', count(ERROR_CATEGORY_METRICS.internal), 1, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
     const alarms = [this.applySuccessRateAlarm, this.applyLatencyAlarm, this.planLatencyAlarm, this.internalErrorsAlarm];
-    if (props.alarmTopic) for (const alarm of alarms) alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    if (props.alarmTopic) for (const each of alarms) each.addAlarmAction(new actions.SnsAction(props.alarmTopic));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(1),
