@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoRunRepository } from '../functions/adapters/DynamoRunRepository.ts';
+import { DynamoRunRepository } from '../functions/adapters/dynamo-run-repository.ts';
 import type { Run } from '../functions/core/runs/model.ts';
 import { startEmbeddedStack } from '../local/stack.ts';
 

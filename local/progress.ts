@@ -1,4 +1,4 @@
-import type { StateEventNotice } from './sfn/LocalStepFunctions.ts';
+import type { StateEventNotice } from './sfn/local-step-functions.ts';
 
 const EXECUTION_END = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
 /** States inside the Apply map: shown through their run events, not as lines of their own. */

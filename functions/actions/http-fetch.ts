@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ActionFailed, BudgetExceeded, InjectionSuspected, MaestroError, VerificationFailed } from '../core/errors.ts';
-import { checkEgress, ssrfBlocked } from '../core/egress/checkEgress.ts';
-import { screenText } from '../core/egress/screenText.ts';
+import { checkEgress, ssrfBlocked } from '../core/egress/check-egress.ts';
+import { screenText } from '../core/egress/screen-text.ts';
 import type { EgressServices } from '../core/egress/services.ts';
 import type { Action, ActionContext } from './contract.ts';
-import { compileResponseSchema } from './http-fetch/responseSchema.ts';
+import { compileResponseSchema } from './http-fetch/response-schema.ts';
 
 const HttpFetchParams = z.strictObject({
   /** An https URL (http only where the environment allows it) of a registered, licensed source. */

@@ -5,9 +5,9 @@
  */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { systemResolver } from '../../functions/adapters/dnsResolver.ts';
-import { checkEgress } from '../../functions/core/egress/checkEgress.ts';
-import { LicenseRegistry, LicenseSources } from '../../functions/core/egress/LicenseRegistry.ts';
+import { systemResolver } from '../../functions/adapters/dns-resolver.ts';
+import { checkEgress } from '../../functions/core/egress/check-egress.ts';
+import { LicenseRegistry, LicenseSources } from '../../functions/core/egress/license-registry.ts';
 import { EgressAllowlists, egressPolicyFor } from '../../functions/core/egress/policy.ts';
 import { StaticHosts, jsonVariable } from '../../functions/core/egress/settings.ts';
 

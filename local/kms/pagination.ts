@@ -1,6 +1,6 @@
 // Limit/Marker paging as KMS list operations do it; the marker is an opaque offset.
 
-import { validationError } from './kmsErrors.ts';
+import { validationError } from './kms-errors.ts';
 
 export const DEFAULT_PAGE_LIMIT = 100;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { S3Error, S3Errors } from './errors.ts';
 import { header } from './http.ts';
-import { unquote } from './ObjectStore.ts';
+import { unquote } from './object-store.ts';
 import type { ObjectVersion } from './types.ts';
 
 function etagListMatches(list: string, etag: string): boolean {

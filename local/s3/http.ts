@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Error } from './errors.ts';
-import type { ObjectStore } from './ObjectStore.ts';
+import type { ObjectStore } from './object-store.ts';
 import { textElement } from './xml.ts';
 
 /** One parsed request, handed to the operation that serves it. */

@@ -1,4 +1,4 @@
-import { compareUtf8, lowerBound } from './keyOrder.ts';
+import { compareUtf8, lowerBound } from './key-order.ts';
 import { currentObject, type KeyRecord, type ObjectVersion } from './types.ts';
 
 export interface KeyIndex {

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
-import { runInSandbox } from './SandboxRunner.ts';
+import { runInSandbox } from './sandbox-runner.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The configuration the sandboxed apply builds its adapters from: endpoints, credentials, Maestro settings. */

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoRunRepository } from '../../functions/adapters/DynamoRunRepository.ts';
+import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
 import { DuplicateInFlight } from '../../functions/core/errors.ts';
 import type { Run, Task } from '../../functions/core/runs/model.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';

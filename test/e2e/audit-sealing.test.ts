@@ -4,19 +4,19 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditVault } from '../../functions/adapters/AuditVault.ts';
-import { DynamoRunRepository } from '../../functions/adapters/DynamoRunRepository.ts';
-import { KmsSigner } from '../../functions/adapters/KmsSigner.ts';
+import { AuditVault } from '../../functions/adapters/audit-vault.ts';
+import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
+import { KmsSigner } from '../../functions/adapters/kms-signer.ts';
 import type { AuditSealing } from '../../functions/core/audit/ports.ts';
 import { sealRunHead } from '../../functions/core/audit/seal-run-head.ts';
 import { verifyRunAudit } from '../../functions/core/audit/verify-run-audit.ts';
 import { TransientError } from '../../functions/core/errors.ts';
 import { GENESIS_HASH } from '../../functions/core/runs/journal.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
-import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from '../../local/kms/KmsEmulator.ts';
-import type { RunningKmsEmulator } from '../../local/kms/KmsEmulator.ts';
-import { startS3Emulator } from '../../local/s3/S3Emulator.ts';
-import type { RunningS3Emulator } from '../../local/s3/S3Emulator.ts';
+import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from '../../local/kms/kms-emulator.ts';
+import type { RunningKmsEmulator } from '../../local/kms/kms-emulator.ts';
+import { startS3Emulator } from '../../local/s3/s3-emulator.ts';
+import type { RunningS3Emulator } from '../../local/s3/s3-emulator.ts';
 import { tempDataDir } from '../support/test-stack.ts';
 
 // Head signing against the real stand-ins (DynamoDB Local, the S3 and KMS endpoints), including a KMS

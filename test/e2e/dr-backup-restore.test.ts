@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main as verifyCli } from '../../local/cli/dr-verify.ts';
-import { DynamoDrRepository } from '../../functions/adapters/DynamoDrRepository.ts';
+import { DynamoDrRepository } from '../../functions/adapters/dynamo-dr-repository.ts';
 import { resolveTable } from '../../functions/core/dr/pointer.ts';
 import { findTarget, loadDrTargets } from '../../functions/core/dr/targets.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';

@@ -7,7 +7,7 @@ import { DynamoDBClient, UpdateTableCommand, DescribeTableCommand } from '@aws-s
 import { DynamoDBStreamsClient, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { readDelivered } from '../../local/eventbridge/EventBridgeEmulator.ts';
+import { readDelivered } from '../../local/eventbridge/event-bridge-emulator.ts';
 import { ROOT, spawnStack } from '../support/child-stack.ts';
 import type { ChildStack } from '../support/child-stack.ts';
 import { api, tempDataDir, waitForRun } from '../support/test-stack.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveredEvent } from '../../local/eventbridge/EventBridgeEmulator.ts';
-import { startOutboxRelayLoop } from '../../local/outbox/OutboxRelayLoop.ts';
+import type { DeliveredEvent } from '../../local/eventbridge/event-bridge-emulator.ts';
+import { startOutboxRelayLoop } from '../../local/outbox/outbox-relay-loop.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoRateLimiter } from '../../functions/adapters/DynamoRateLimiter.ts';
+import { DynamoRateLimiter } from '../../functions/adapters/dynamo-rate-limiter.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoRunRepository } from '../../functions/adapters/DynamoRunRepository.ts';
+import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
 import { GENESIS_HASH } from '../../functions/core/runs/journal.ts';
 import type { RunStatus } from '../../functions/core/runs/model.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';

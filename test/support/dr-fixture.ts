@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { DynamoDrRepository } from '../../functions/adapters/DynamoDrRepository.ts';
+import { DynamoDrRepository } from '../../functions/adapters/dynamo-dr-repository.ts';
 import { canonicalManifest } from '../../functions/core/dr/manifest.ts';
 import type { SignedManifest } from '../../functions/core/dr/manifest.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';

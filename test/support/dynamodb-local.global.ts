@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from '../../local/dynamodb/DynamoDbLocal.ts';
+import { startDynamoDbLocal } from '../../local/dynamodb/dynamo-db-local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAddressRange } from './classifyAddress.ts';
+import { isAddressRange } from './classify-address.ts';
 
 /**
  * One allowlist entry. A string is a host pattern (`api.example.com`, `*.example.com`, or `*` for any

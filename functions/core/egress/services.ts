@@ -1,10 +1,10 @@
-import type { EgressDecision, HostResolver } from './checkEgress.ts';
-import type { CircuitBreaker } from './CircuitBreaker.ts';
-import type { LicenseRegistry } from './LicenseRegistry.ts';
+import type { EgressDecision, HostResolver } from './check-egress.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { LicenseRegistry } from './license-registry.ts';
 import type { EgressPolicy } from './policy.ts';
-import type { EgressLimits, RunBudgetLedger } from './RunBudgetLedger.ts';
+import type { EgressLimits, RunBudgetLedger } from './run-budget-ledger.ts';
 
-/** A GET that only reaches what the guard allowed (implemented by adapters/GuardedHttpClient.ts). */
+/** A GET that only reaches what the guard allowed (implemented by adapters/guarded-http-client.ts). */
 export interface GuardedGetter {
   get(
     url: string,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAddressRange } from './classifyAddress.ts';
+import { isAddressRange } from './classify-address.ts';
 
 /** `MAESTRO_EGRESS_STATIC_HOSTS`: names answered before DNS, like /etc/hosts (`{"canary.test": ["127.0.0.1"]}`). */
 export const StaticHosts = z.record(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { screeningEvents } from '../egress/screeningEvents.ts';
+import { screeningEvents } from '../egress/screening-events.ts';
 import { digestOf } from '../canonical-json.ts';
 import { ActionCategory } from '../../actions/contract.ts';
 import { IdempotencyKeyReused, RunsAtCapacity, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';

@@ -2,7 +2,7 @@ import type { Action } from '../../actions/contract.ts';
 import type { Guardrails } from '../config/guardrails.ts';
 import type { ControlState, ControlStore } from '../control/model.ts';
 import { AutonomyExceeded, BlastRadiusExceeded, ChangeFreeze, KillSwitchEngaged, PolicyDenied, RateLimited } from '../errors.ts';
-import type { PolicyEngine, PolicyRequest } from '../policy/PolicyEngine.ts';
+import type { PolicyEngine, PolicyRequest } from '../policy/policy-engine.ts';
 import type { Run, Task, TaskPlan } from '../runs/model.ts';
 import { appliesUnattended, effectiveAutonomy } from './autonomy.ts';
 import { activeFreeze, activeOverride } from './change-freeze.ts';

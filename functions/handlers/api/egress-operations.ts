@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
-import { checkEgress } from '../../core/egress/checkEgress.ts';
+import { checkEgress } from '../../core/egress/check-egress.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { json, readJsonBody } from './http.ts';
 import type { OperationRequest } from './operations.ts';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDrRepository } from '../../adapters/DynamoDrRepository.ts';
-import { DynamoTableData } from '../../adapters/DynamoTableData.ts';
-import { KmsManifestSigner } from '../../adapters/KmsManifestSigner.ts';
-import { S3ObjectData } from '../../adapters/S3ObjectData.ts';
-import { S3Vault } from '../../adapters/S3Vault.ts';
-import { SfnDrWorkflows } from '../../adapters/SfnDrWorkflows.ts';
+import { DynamoDrRepository } from '../../adapters/dynamo-dr-repository.ts';
+import { DynamoTableData } from '../../adapters/dynamo-table-data.ts';
+import { KmsManifestSigner } from '../../adapters/kms-manifest-signer.ts';
+import { S3ObjectData } from '../../adapters/s3-object-data.ts';
+import { S3Vault } from '../../adapters/s3-vault.ts';
+import { SfnDrWorkflows } from '../../adapters/sfn-dr-workflows.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import type { DrDeps } from '../../core/dr/ports.ts';
 import { loadDrTargets } from '../../core/dr/targets.ts';

@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DynamoDeadLetterStore } from '../../adapters/DynamoDeadLetterStore.ts';
-import { EventBridgePublisher } from '../../adapters/EventBridgePublisher.ts';
+import { DynamoDeadLetterStore } from '../../adapters/dynamo-dead-letter-store.ts';
+import { EventBridgePublisher } from '../../adapters/event-bridge-publisher.ts';
 import type { OutboxDeps } from '../../core/outbox/ports.ts';
 
 const OutboxEnvironment = z.object({

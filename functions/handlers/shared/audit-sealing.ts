@@ -1,8 +1,8 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { AuditVault } from '../../adapters/AuditVault.ts';
-import { KmsSigner } from '../../adapters/KmsSigner.ts';
+import { AuditVault } from '../../adapters/audit-vault.ts';
+import { KmsSigner } from '../../adapters/kms-signer.ts';
 import type { AuditSealing } from '../../core/audit/ports.ts';
 import { loadHandlerConfig } from './config.ts';
 

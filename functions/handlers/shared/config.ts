@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LicenseSources } from '../../core/egress/LicenseRegistry.ts';
-import { EgressLimits } from '../../core/egress/RunBudgetLedger.ts';
+import { LicenseSources } from '../../core/egress/license-registry.ts';
+import { EgressLimits } from '../../core/egress/run-budget-ledger.ts';
 import { EgressAllowlists } from '../../core/egress/policy.ts';
 import { StaticHosts, jsonVariable } from '../../core/egress/settings.ts';
 
@@ -32,7 +32,7 @@ const HandlerEnvironment = z.object({
   MAESTRO_EGRESS_STATIC_HOSTS: jsonVariable(StaticHosts, '{}'),
   /** The license registry: `[{"id","urlPrefix","license","automatedAccess","attribution?"}]`. @default [] (nothing licensed) */
   MAESTRO_EGRESS_SOURCES: jsonVariable(LicenseSources, '[]'),
-  /** Egress budgets and breaker settings (functions/core/egress/RunBudgetLedger.ts). @default {} (the defaults there) */
+  /** Egress budgets and breaker settings (functions/core/egress/run-budget-ledger.ts). @default {} (the defaults there) */
   MAESTRO_EGRESS_LIMITS: jsonVariable(EgressLimits, '{}'),
   /** The API's public base URL, which approval links point at. */
   MAESTRO_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),

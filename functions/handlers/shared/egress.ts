@@ -1,9 +1,9 @@
-import { GuardedHttpClient } from '../../adapters/GuardedHttpClient.ts';
-import type { PinnedTransport } from '../../adapters/GuardedHttpClient.ts';
-import { systemResolver } from '../../adapters/dnsResolver.ts';
-import { CircuitBreaker } from '../../core/egress/CircuitBreaker.ts';
-import { LicenseRegistry } from '../../core/egress/LicenseRegistry.ts';
-import { RunBudgetLedger } from '../../core/egress/RunBudgetLedger.ts';
+import { GuardedHttpClient } from '../../adapters/guarded-http-client.ts';
+import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
+import { systemResolver } from '../../adapters/dns-resolver.ts';
+import { CircuitBreaker } from '../../core/egress/circuit-breaker.ts';
+import { LicenseRegistry } from '../../core/egress/license-registry.ts';
+import { RunBudgetLedger } from '../../core/egress/run-budget-ledger.ts';
 import { egressPolicyFor } from '../../core/egress/policy.ts';
 import type { EgressServices } from '../../core/egress/services.ts';
 import type { HandlerConfig } from './config.ts';
@@ -17,7 +17,7 @@ let transport: PinnedTransport | undefined;
 
 /**
  * How the fetch path sends each (already checked) request. In Lambda, in process: the function is the
- * sandbox. The embedded stack sets its sandbox transport here (local/sandbox/sandboxedTransport.ts)
+ * sandbox. The embedded stack sets its sandbox transport here (local/sandbox/sandboxed-transport.ts)
  * before the handlers build their dependencies; undefined restores the in-process one.
  */
 export function useEgressTransport(next: PinnedTransport | undefined): void {

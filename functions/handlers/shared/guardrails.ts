@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { resolveGuardrails } from '../../core/config/guardrails.ts';
 import type { Guardrails } from '../../core/config/guardrails.ts';
 import { ValidationFailed } from '../../core/errors.ts';
-import { PolicyEngine } from '../../core/policy/PolicyEngine.ts';
+import { PolicyEngine } from '../../core/policy/policy-engine.ts';
 
 /** Files are found relative to the Lambda bundle in AWS, and to the working directory locally. */
 const base = () => process.env.LAMBDA_TASK_ROOT ?? process.cwd();

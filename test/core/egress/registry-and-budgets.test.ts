@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LicenseRegistry } from '../../../functions/core/egress/LicenseRegistry.ts';
-import { EgressLimits, RunBudgetLedger } from '../../../functions/core/egress/RunBudgetLedger.ts';
+import { LicenseRegistry } from '../../../functions/core/egress/license-registry.ts';
+import { EgressLimits, RunBudgetLedger } from '../../../functions/core/egress/run-budget-ledger.ts';
 import { EgressAllowlists, egressPolicyFor } from '../../../functions/core/egress/policy.ts';
 import { BudgetExceeded, LicenseDenied } from '../../../functions/core/errors.ts';
 import { loadHandlerConfig } from '../../../functions/handlers/shared/config.ts';

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GuardedHttpClient } from '../../../functions/adapters/GuardedHttpClient.ts';
-import { checkEgress } from '../../../functions/core/egress/checkEgress.ts';
-import type { HostResolver } from '../../../functions/core/egress/checkEgress.ts';
+import { GuardedHttpClient } from '../../../functions/adapters/guarded-http-client.ts';
+import { checkEgress } from '../../../functions/core/egress/check-egress.ts';
+import type { HostResolver } from '../../../functions/core/egress/check-egress.ts';
 import { egressPolicyFor } from '../../../functions/core/egress/policy.ts';
 import type { EgressPolicy } from '../../../functions/core/egress/policy.ts';
 import { SsrfBlocked } from '../../../functions/core/errors.ts';
