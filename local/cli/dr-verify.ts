@@ -1,10 +1,43 @@
 // `npm run dr:verify -- <manifest.json> --public-key <key.pem|key.der> [--parts <dir>]`: checks a
 // downloaded DR backup with the public key alone (no AWS access): the manifest digest, its KMS
 // signature, every part's size and SHA-256. Exit code 0 when it all verifies, 1 when not, 2 on bad usage.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { dirname, relative as relativePath, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { verifyOffline } from '../../functions/core/dr/offline-verify.ts';
+
+/** The largest manifest and public key read (a manifest lists parts and samples; a key is a few hundred bytes). */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+export const MAX_KEY_BYTES = 64 * 1024;
+
+/**
+ * Opens a file for reading only if it is a regular file: without blocking (a FIFO would wait for a
+ * writer), refusing devices (`/dev/zero` never ends), FIFOs, sockets and directories.
+ */
+function openRegular(file: string, what: string): { fd: number; size: number } {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new Error(`${what} ${file} is not a regular file`);
+  }
+  return { fd, size: stat.size };
+}
+
+/** Reads a regular file of at most maxBytes (checked on the size and again on the bytes read). */
+function readRegularFile(file: string, what: string, maxBytes: number): Buffer {
+  const { fd, size } = openRegular(file, what);
+  try {
+    if (size > maxBytes) throw new Error(`${what} ${file} has ${size} bytes, more than the ${maxBytes} allowed`);
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length <= maxBytes; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw new Error(`${what} ${file} grew past the ${maxBytes} bytes allowed`);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('dr:verify')
@@ -21,13 +54,33 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const [manifestFile] = program.args;
   const options = program.opts<{ publicKey: string; parts?: string; json?: boolean }>();
-  const partsDir = resolve(options.parts ?? dirname(resolve(manifestFile)));
+  let manifest: Buffer;
+  let publicKey: Buffer;
+  let partsDir: string;
+  try {
+    manifest = readRegularFile(manifestFile, 'the manifest', MAX_MANIFEST_BYTES);
+    publicKey = readRegularFile(options.publicKey, 'the public key', MAX_KEY_BYTES);
+    partsDir = realpathSync(resolve(options.parts ?? dirname(resolve(manifestFile))));
+  } catch (error) {
+    console.error(`dr:verify: ${(error as Error).message}`);
+    return 2;
+  }
   const result = await verifyOffline({
-    manifest: readFileSync(manifestFile),
-    publicKey: readFileSync(options.publicKey),
-    openPart: (_key, relative) => {
-      const file = join(partsDir, relative);
-      return existsSync(file) ? createReadStream(file) : undefined;
+    manifest,
+    publicKey,
+    openPart: (part, relative) => {
+      let file: string;
+      try {
+        file = realpathSync(resolve(partsDir, relative));
+      } catch {
+        return undefined;
+      }
+      // Symbolic links count too: the file itself must be inside the parts folder.
+      const inside = relativePath(partsDir, file);
+      if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || resolve(partsDir, inside) !== file) throw new Error(`refused: ${relative} leads outside ${partsDir}`);
+      const { fd } = openRegular(file, 'the part');
+      // One byte more than the manifest says at most, so a longer file fails its size check without being read to its end.
+      return createReadStream('', { fd, start: 0, end: part.bytes });
     },
   });
   if (options.json) console.log(JSON.stringify(result, null, 2));
