@@ -287,7 +287,7 @@ export class DuplicateInFlight extends MaestroError {
 
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
 export function isExposed(error: unknown): error is MaestroError {
-  return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable;
+  return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable || error instanceof CircuitOpen;
 }
 
 /** A plain, serializable summary of any error, for events and the workflow's Catch payloads. */

@@ -55,7 +55,7 @@ export class CircuitBreaker {
       const waited = this.#clock() - circuit.openedAt;
       if (waited < this.#openMs) {
         throw new CircuitOpen(`the circuit for ${host} is open after ${circuit.failures} failure(s); next probe in ${this.#openMs - waited} ms`, {
-          details: { host, state: circuit.state, failures: circuit.failures, retryInMs: this.#openMs - waited },
+          details: { host, state: circuit.state, failures: circuit.failures, retryInMs: this.#openMs - waited, retryAfterSeconds: Math.ceil((this.#openMs - waited) / 1000) },
         });
       }
       circuit.state = BreakerState.halfOpen;
