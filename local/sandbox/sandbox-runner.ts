@@ -3,9 +3,21 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as errors from '../../functions/core/errors.ts';
-import { ActionFailed, MaestroError, SandboxViolation } from '../../functions/core/errors.ts';
+import { ActionFailed, MaestroError, SandboxViolation, describeError } from '../../functions/core/errors.ts';
+import type { AllowedConnect } from './confine-process.ts';
+import type { PortCall, PortReply } from './parent-port.ts';
+
+export type { AllowedConnect } from './confine-process.ts';
+
+/** An object of the calling process the sandboxed code may call through `parentPort(name, methods)`: only these methods. */
+export interface SandboxPort {
+  target: object;
+  methods: readonly string[];
+}
 
 const ENTRY = resolve(import.meta.dirname, 'sandbox-entry.ts');
+/** What the entry imports before the sandboxed module: the confinement of signals and the network. */
+const CONFINE = resolve(import.meta.dirname, 'confine-process.ts');
 const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface SandboxCallOptions {
@@ -24,8 +36,12 @@ export interface SandboxCallOptions {
   memoryMb?: number;
   /** Wall-clock limit; the process is killed when it passes. */
   timeMs: number;
-  /** Extra environment for the process (it gets no other variables but PATH-free basics). */
+  /** The process's whole environment besides NODE_ENV and MAESTRO_SANDBOX_SCRATCH: nothing of the caller's is inherited. @default {} */
   env?: Record<string, string>;
+  /** The TCP destinations the code may connect to; every other connection, listen, UDP socket and signal to another process is refused. @default [] */
+  allowConnect?: readonly AllowedConnect[];
+  /** Services of the calling process the code may call by name (see parent-port.ts). @default {} */
+  ports?: Record<string, SandboxPort>;
   /** Aborting kills the process and rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -34,7 +50,9 @@ export interface SandboxCallOptions {
  * Runs one call in a child Node process under Node's permission model: `--permission` with file-system
  * reads limited to the code (and the libraries it needs), writes limited to a scratch directory, and
  * no child processes, worker threads, native add-ons or WASI (none of the `--allow-*` flags for them);
- * a V8 heap cap; and the time limit enforced by SIGKILL. A breach is a SandboxViolation naming what
+ * an environment of only what the caller passes; signals to other processes, listening and every
+ * connection but `allowConnect` refused in the child's runtime (confine-process.ts: Node 24's
+ * permission model has no switch for them); a V8 heap cap; and the time limit enforced by SIGKILL. A breach is a SandboxViolation naming what
  * was breached (`fs.read`, `child-process`, `memory`, `time`...). The calling process is never at risk:
  * whatever the code does, only the child dies.
  */
@@ -42,7 +60,7 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
   const ownScratch = options.scratchDir === undefined;
   const scratchDir = options.scratchDir ?? mkdtempSync(join(tmpdir(), 'maestro-sandbox-'));
   mkdirSync(scratchDir, { recursive: true });
-  const reads = [dirname(options.modulePath), ENTRY, scratchDir, ...(options.allowRead ?? [join(ROOT, 'functions'), join(ROOT, 'node_modules')])];
+  const reads = [dirname(options.modulePath), ENTRY, CONFINE, scratchDir, ...(options.allowRead ?? [join(ROOT, 'functions'), join(ROOT, 'node_modules')])];
   const memoryMb = options.memoryMb ?? 128;
   const execArgv = [
     '--permission',
@@ -84,7 +102,8 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
       child.stderr!.on('data', (chunk: Buffer) => {
         if (stderr.length < 16_384) stderr += chunk.toString('utf8');
       });
-      child.on('message', (message: { ok: boolean; result?: T; error?: SandboxedError }) => {
+      child.on('message', (message: { type: 'result'; ok: boolean; result?: T; error?: SandboxedError } | PortCall) => {
+        if (message?.type === 'port-call') return void answerPortCall(child, options.ports ?? {}, message);
         settle(() => (message.ok ? resolvePromise(message.result as T) : reject(fromSandboxedError(message.error!))));
       });
       child.on('error', (error) => settle(() => reject(new ActionFailed(`the sandbox could not start: ${error.message}`, { cause: error }))));
@@ -99,11 +118,27 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
           }
         });
       });
-      child.send({ modulePath: options.modulePath, exportName: options.exportName, method: options.method, args: options.args });
+      child.send({ type: 'call', modulePath: options.modulePath, exportName: options.exportName, method: options.method, args: options.args, allowConnect: options.allowConnect ?? [] });
     });
   } finally {
     if (ownScratch) rmSync(scratchDir, { recursive: true, force: true });
   }
+}
+
+/** Runs one port call the sandboxed code asked for, if that port and method were given, and answers it. */
+async function answerPortCall(child: ReturnType<typeof fork>, ports: Record<string, SandboxPort>, call: PortCall): Promise<void> {
+  let answer: PortReply;
+  try {
+    const port = Object.hasOwn(ports, call.port) ? ports[call.port] : undefined;
+    if (!port || !port.methods.includes(call.method)) throw new SandboxViolation(`sandbox violation (port): no port ${call.port}.${call.method} was given to this call`, { details: { breach: 'port' } });
+    const method = (port.target as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method];
+    answer = { type: 'port-reply', id: call.id, ok: true, result: await method.apply(port.target, call.args) };
+  } catch (error) {
+    const described = describeError(error);
+    const e = error as MaestroError;
+    answer = { type: 'port-reply', id: call.id, ok: false, error: { name: described.name, message: error instanceof MaestroError ? described.message : 'the port call failed', field: e.field, details: e.details } };
+  }
+  if (child.connected) child.send(answer, (error) => void error);
 }
 
 interface SandboxedError {
@@ -147,6 +182,10 @@ function permissionBreach(permission: string | undefined): string {
       return 'wasi';
     case 'Inspector':
       return 'inspector';
+    case 'Signal':
+      return 'signal';
+    case 'Net':
+      return 'net';
     default:
       return permission ? permission.toLowerCase() : 'permission';
   }
@@ -159,6 +198,8 @@ function describeBreach(breach: string): string {
       'fs.write': 'to write outside its scratch directory',
       'child-process': 'to start a process',
       worker: 'to start a worker thread',
+      signal: 'to signal another process',
+      net: 'to open a connection it was not given',
     } as Record<string, string>
   )[breach] ?? `something the sandbox does not allow (${breach})`;
 }

@@ -12,7 +12,8 @@ const START_MARGIN_MS = 3_000;
 /**
  * The embedded stack's transport for the fetch path: every request http.fetch sends (the first and
  * each redirect, each already checked by the guard in the calling process) runs in its own sandbox
- * process (reads limited to that code, a scratch dir, no processes/workers/add-ons, 96 MB, killed past its time),
+ * process (reads limited to that code, a scratch dir, no processes/workers/add-ons, no environment, one
+ * allowed connection: the guard's host, port and address, 96 MB, killed past its time),
  * so the network I/O and the parsing of what a remote host sends never happen in the stack's process.
  */
 export const sandboxedTransport: PinnedTransport = async (decision, request, signal) => {
@@ -21,6 +22,8 @@ export const sandboxedTransport: PinnedTransport = async (decision, request, sig
     exportName: 'requestPinned',
     args: [decision, request],
     allowRead: READS,
+    // The one destination the guard checked: its host and port, landing on its pinned address only.
+    allowConnect: decision.connectTo && decision.host && decision.port ? [{ host: decision.host, port: decision.port, addresses: [decision.connectTo.address] }] : [],
     timeMs: request.timeoutMs + START_MARGIN_MS,
     memoryMb: 96,
     signal,
