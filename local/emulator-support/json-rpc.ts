@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServiceError, asServiceError } from './service-error.ts';
 import { parseJsonObject } from './request-validation.ts';
+import type { ValidationErrorFactory } from './request-validation.ts';
 import { BodyTooLargeError, readRequestBody } from './request-body.ts';
 import type { RequestListener } from './loopback-server.ts';
 
@@ -15,8 +16,8 @@ export interface JsonRpcService<Context> {
   targetPrefix: string;
   contentType: 'application/x-amz-json-1.0' | 'application/x-amz-json-1.1';
   operations: ReadonlyMap<string, JsonOperation<Context>>;
-  /** Error code for a body that is not a JSON object. */
-  validationCode: string;
+  /** The error for a body that is not a JSON object (or too large). */
+  validationError: ValidationErrorFactory;
   /** Stand-in name used in messages. */
   owner: string;
   /** Extra headers for an error reply (e.g. x-amzn-query-error for query-compatible services). */
@@ -46,7 +47,7 @@ export function createJsonRpcListener<Context>(service: JsonRpcService<Context>,
 }
 
 export function toServiceError<Context>(service: JsonRpcService<Context>, error: unknown): ServiceError {
-  if (error instanceof BodyTooLargeError) return new ServiceError(service.validationCode, error.message, 413);
+  if (error instanceof BodyTooLargeError) return asServiceError(service.validationError(error.message), service.internalCode, service.owner);
   return asServiceError(error, service.internalCode, service.owner);
 }
 
@@ -63,7 +64,7 @@ export async function runJsonRpc<Context>(service: JsonRpcService<Context>, cont
       `X-Amz-Target must be ${service.targetPrefix}.<Operation>, one of: ${[...service.operations.keys()].join(', ')}`,
     );
   }
-  return operation(context, parseJsonObject(body, service.validationCode));
+  return operation(context, parseJsonObject(body, service.validationError));
 }
 
 export function sendJson(response: ServerResponse, statusCode: number, contentType: string, body: object, headers: Record<string, string> = {}): void {

@@ -4,10 +4,14 @@
 import type { z } from 'zod';
 import { ServiceError } from './service-error.ts';
 
+export type ValidationErrorFactory = (message: string) => Error;
+
+const validationException: ValidationErrorFactory = (message) => new ServiceError('ValidationException', message);
+
 export function parseInput<Schema extends z.ZodType>(
   schema: Schema,
   input: unknown,
-  errorCode = 'ValidationException',
+  validationError: ValidationErrorFactory = validationException,
 ): z.output<Schema> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
@@ -17,7 +21,7 @@ export function parseInput<Schema extends z.ZodType>(
     return `Value at '${lowerFirst(member)}' failed to satisfy constraint: ${missing ? 'Member must not be null' : issue.message}`;
   });
   const count = problems.length === 1 ? '1 validation error' : `${problems.length} validation errors`;
-  throw new ServiceError(errorCode, `${count} detected: ${problems.join('; ')}`);
+  throw validationError(`${count} detected: ${problems.join('; ')}`);
 }
 
 // AWS names members in camelCase inside its validation messages.
@@ -25,16 +29,16 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-export function parseJsonObject(body: Buffer, errorCode = 'ValidationException'): Record<string, unknown> {
+export function parseJsonObject(body: Buffer, validationError: ValidationErrorFactory = validationException): Record<string, unknown> {
   if (body.length === 0) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new ServiceError(errorCode, 'Request body is not valid JSON');
+    throw validationError('Request body is not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ServiceError(errorCode, 'Request body must be a JSON object');
+    throw validationError('Request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
 }

@@ -33,7 +33,7 @@ async function handle(context: LambdaContext, routes: RestRoutes, request: Incom
   const body = await readRequestBody(request, MAX_BODY_BYTES);
   const url = new URL(request.url ?? '/', 'http://stand-in');
   const route = routes.match(request.method ?? 'GET', url.pathname);
-  return route.operation(context, { params: route.params, query: url.searchParams, body: parseJsonObject(body, 'ValidationException') });
+  return route.operation(context, { params: route.params, query: url.searchParams, body: parseJsonObject(body) });
 }
 
 function send(response: ServerResponse, reply: RestReply): void {

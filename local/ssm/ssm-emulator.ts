@@ -13,6 +13,7 @@ import { PARAMETER_LABELS } from './parameter-labels.ts';
 import { PARAMETER_READS } from './parameter-reads.ts';
 import { PARAMETER_WRITES } from './parameter-writes.ts';
 import type { SsmContext } from './ssm-context.ts';
+import { ssmError } from './ssm-errors.ts';
 
 export interface SsmEmulatorOptions {
   dataDir: string;
@@ -39,7 +40,7 @@ const SSM_SERVICE: JsonRpcService<SsmContext> = {
   targetPrefix: 'AmazonSSM',
   contentType: 'application/x-amz-json-1.1',
   operations: new Map([...PARAMETER_WRITES, ...PARAMETER_READS, ...PARAMETER_LABELS]),
-  validationCode: 'ValidationException',
+  validationError: (message) => ssmError('ValidationException', message),
   internalCode: 'InternalServerError',
   // An advanced parameter holds 8 KiB; a request is never near this.
   maxBodyBytes: 256 * 1024,
