@@ -41,9 +41,10 @@ export interface MaestroApiProps {
   readonly routes?: readonly ApiRouteSpec[];
 
   /**
-   * Role lists per IAM principal ARN (`MAESTRO_IAM_ROLES`); principals not listed get `operator`.
+   * Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN
+   * (`MAESTRO_IAM_ROLES`); a principal not listed is refused (403).
    *
-   * @default - none: every authenticated principal is an operator
+   * @default - none: every IAM caller is refused until mapped
    */
   readonly iamRoles?: Readonly<Record<string, readonly string[]>>;
 

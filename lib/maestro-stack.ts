@@ -35,7 +35,7 @@ export interface MaestroStackProps extends StackProps {
   readonly managedTargets?: ManagedTargetsProps;
 
   /**
-   * Role lists per IAM principal ARN for the API; principals not listed are operators.
+   * Role lists per IAM role ARN or user ARN for the API; principals not listed are refused (403).
    *
    * @default - none
    */

@@ -27,14 +27,15 @@ export function describeBody(body: Buffer, sha256: string): string {
 }
 
 export function stableJson(value: unknown): string {
-  return `${JSON.stringify(value, Object.keys(flattenKeys(value)).sort(), 2)}\n`;
+  return `${JSON.stringify(value, [...flattenKeys(value)].sort(), 2)}\n`;
 }
 
-function flattenKeys(value: unknown, keys: Record<string, true> = {}): Record<string, true> {
+/** Every key at any depth (a Set: a key named `__proto__` is a key like any other). */
+function flattenKeys(value: unknown, keys = new Set<string>()): Set<string> {
   if (Array.isArray(value)) value.forEach((member) => flattenKeys(member, keys));
   else if (value !== null && typeof value === 'object') {
     for (const [key, member] of Object.entries(value)) {
-      keys[key] = true;
+      keys.add(key);
       flattenKeys(member, keys);
     }
   }

@@ -97,7 +97,7 @@ function matches(expected: Item, next: Item) {
     i += 1;
   }
   for (const name of Object.keys(next)) {
-    if (name in expected) continue;
+    if (Object.hasOwn(expected, name)) continue;
     names[`#e${i}`] = name;
     clauses.push(`attribute_not_exists(#e${i})`);
     i += 1;

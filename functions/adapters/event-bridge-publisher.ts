@@ -6,6 +6,7 @@ import { OUTBOX_SOURCE } from '../core/outbox/model.ts';
 import type { DeliveryFailure, OutboxMessage, PublishResult } from '../core/outbox/model.ts';
 import type { EventPublisher } from '../core/outbox/ports.ts';
 import { isTransientAwsError } from './aws-errors.ts';
+import { own } from '../core/own.ts';
 
 /** PutEvents takes at most 10 entries per call. */
 const MAX_ENTRIES_PER_CALL = 10;
@@ -26,7 +27,7 @@ const CATEGORY_OF_CODE: Record<string, ErrorCategoryType> = {
 
 /** The category of a PutEvents entry error code: what decides whether the relay retries it. */
 export function categoryOfPutEventsError(code: string | undefined): ErrorCategoryType {
-  return (code === undefined ? undefined : CATEGORY_OF_CODE[code]) ?? ErrorCategory.dependency;
+  return (code === undefined ? undefined : own(CATEGORY_OF_CODE, code)) ?? ErrorCategory.dependency;
 }
 
 /**

@@ -11,12 +11,16 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const member = (value as Record<string, unknown>)[key];
-      if (member !== undefined) sorted[key] = sortKeys(member);
-    }
-    return sorted;
+    // fromEntries defines own properties: a member named `__proto__` is kept (and hashed), never
+    // turned into the copy's prototype.
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .flatMap((key) => {
+          const member = (value as Record<string, unknown>)[key];
+          return member === undefined ? [] : [[key, sortKeys(member)]];
+        }),
+    );
   }
   return value;
 }

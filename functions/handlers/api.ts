@@ -41,7 +41,7 @@ async function route(event: APIGatewayProxyEvent, correlationId: string, telemet
   if (!found) throw new MethodNotAllowed(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((c) => c.method).join(', ')}`);
   if (found.operation === 'health') return json(200, { status: 'ok' });
   const deps = handlerDeps();
-  if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId });
+  if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId, telemetry });
   const principal = authenticate(event, deps.config);
   telemetry.annotate({ principal: principal.id });
   return operations[found.operation as AuthenticatedOperation]({ event, deps, principal, correlationId });

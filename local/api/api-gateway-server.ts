@@ -83,7 +83,7 @@ export function matchResource(path: string): { resource: string; pathParameters:
   for (const { resource } of apiRoutes) {
     const template = resource.split('/').filter(Boolean);
     if (template.length !== segments.length) continue;
-    const parameters: Record<string, string> = {};
+    const parameters: Record<string, string> = Object.create(null);
     const matches = template.every((part, i) => {
       const name = /^\{(.+)\}$/.exec(part)?.[1];
       if (name) {
@@ -100,16 +100,17 @@ export function matchResource(path: string): { resource: string; pathParameters:
 function toProxyEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const { resource, pathParameters } = matchResource(url.pathname);
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Null-prototype maps: a header or query parameter named `__proto__` or `constructor` is just a name.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i];
     const value = request.rawHeaders[i + 1];
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null);
+  const multiQuery: Record<string, string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);

@@ -23,7 +23,7 @@ export function representationHeaders(req: IncomingMessage): Record<string, stri
 }
 
 export function userMetadata(req: IncomingMessage): Record<string, string> {
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null); // `x-amz-meta-__proto__` is a name like any other
   for (const [name, value] of Object.entries(req.headers)) {
     if (name.startsWith('x-amz-meta-') && value !== undefined) {
       metadata[name.slice('x-amz-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;

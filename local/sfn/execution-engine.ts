@@ -146,7 +146,7 @@ export class ExecutionEngine {
   /** The process died after recording the end but before updating the record: finish the record. */
   #closeFromHistory(record: ExecutionRecord, history: readonly HistoryEvent[]): boolean {
     const last = history.at(-1);
-    const status = last && TERMINAL_EVENTS[last.type];
+    const status = last && Object.hasOwn(TERMINAL_EVENTS, last.type) ? TERMINAL_EVENTS[last.type] : undefined;
     if (!last || !status) return false;
     const details = (Object.entries(last).find(([key]) => key.endsWith('EventDetails'))?.[1] ?? {}) as Record<string, string | undefined>;
     this.#options.store.update(record.executionArn, { status, stopDate: last.timestamp, output: details.output, error: details.error, cause: details.cause });

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
@@ -31,6 +33,22 @@ const notifications = (runId: string): Recorded[] => {
 };
 const linkFor = (runId: string, approver: string) => notifications(runId).find((entry) => entry.channel === 'email' && entry.kind === 'approval-request' && entry.links?.[0].approver === approver)!.links![0].url;
 const exists = (key: string) => s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: key })).then(() => true, () => false);
+/** Where a refused link's effects would live: the run's events (and the run record's seq), and its outbox rows. */
+async function trailSize(runId: string) {
+  const items = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const count = async (pk: string, prefix?: string) =>
+    (
+      await items.send(
+        new QueryCommand({
+          TableName: stack.stateTable,
+          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :sk)' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk, ...(prefix ? { ':sk': prefix } : {}) },
+          Select: 'COUNT',
+        }),
+      )
+    ).Count;
+  return { events: await count(`RUN#${runId}`, 'EVENT#'), outbox: await count(`OUTBOX#${runId}`), eventSeq: (await api(stack, 'GET', `/runs/${runId}`)).body.run.eventSeq };
+}
 const eventTypes = async (runId: string) => ((await api(stack, 'GET', `/runs/${runId}/events`)).body.events as { type: string }[]).map((event) => event.type);
 
 async function parkedRun(environment: string, key: string, goal = 'approval test', token = 'dev-operator') {
@@ -77,13 +95,16 @@ describe('human approvals by signed links', () => {
     expect(await exists('approvals/happy.txt')).toBe(true);
     expect(notifications(runId).some((entry) => entry.kind === 'approval-outcome')).toBe(true);
 
+    const before = await trailSize(runId);
     const replay = await post(url, { decision: 'approve' });
     expect(replay.status).toBe(403);
     expect(replay.html).toContain('already used');
-    expect(await eventTypes(runId)).toContain('ApprovalLinkRefused');
+    // The run has finished: its trail is closed, even to a genuine link's refusal.
+    expect(await trailSize(runId)).toEqual(before);
+    expect(await eventTypes(runId)).not.toContain('ApprovalLinkRefused');
   });
 
-  it('refuses a forged link (one byte changed) with a clear page and an audit event, and the run does not move', async () => {
+  it('refuses a forged link (one byte changed) with a clear page, writes nothing, and the run does not move', async () => {
     const runId = await parkedRun('prod', 'approvals/forged.txt');
     const url = linkFor(runId, 'dev-approver');
     const token = url.split('/approvals/')[1];
@@ -91,13 +112,16 @@ describe('human approvals by signed links', () => {
     const bytes = Buffer.from(body, 'base64url');
     bytes[bytes.length - 3] ^= 0x01;
     const forged = `${url.split('/approvals/')[0]}/approvals/${bytes.toString('base64url')}.${mac}`;
+    const before = await trailSize(runId);
     const response = await post(forged, { decision: 'approve' });
     expect(response.status).toBe(403);
     expect(response.html).toContain('not issued by Maestro');
     const get = await fetch(forged);
     expect(get.status).toBe(403);
     expect((await api(stack, 'GET', `/runs/${runId}`)).body.run.status).toBe('AWAITING_APPROVAL');
-    expect(await eventTypes(runId)).toContain('ApprovalLinkRefused');
+    // An unauthenticated request whose MAC does not verify costs no event and no outbox row.
+    expect(await trailSize(runId)).toEqual(before);
+    expect(await eventTypes(runId)).not.toContain('ApprovalLinkRefused');
     await api(stack, 'POST', `/runs/${runId}/cancel`);
   });
 
@@ -163,5 +187,48 @@ describe('human approvals by signed links', () => {
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends');
     await api(stack, 'POST', `/runs/${runId}/cancel`);
+  });
+});
+
+describe('forged and non-canonical approval links', () => {
+  const forge = (payload: Record<string, unknown>) => `${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${Buffer.alloc(32, 7).toString('base64url')}`;
+
+  it('writes nothing for a flood of forged links naming a parked run or a finished one', async () => {
+    const parked = await parkedRun('prod', 'approvals/flood.txt');
+    const finished = (await api(stack, 'POST', '/runs', { body: { goal: 'finished', mode: 'PLAN', reasonForAccess: REASON, tasks: [{ action: 'noop', params: {} }] } })).body.runId as string;
+    expect((await waitForRun(stack, finished)).status).toBe('PLANNED');
+    const before = { parked: await trailSize(parked), finished: await trailSize(finished) };
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      for (const runId of [parked, finished]) {
+        const token = forge({ runId, approver: `<b>attacker ${i}</b>`, planDigest: 'a'.repeat(64), expiresAt: Date.now() + 60_000, nonce: `nonce-nonce-nonce-${i}` });
+        statuses.push((await post(`${stack.endpoints.api}/approvals/${token}`, { decision: 'approve' })).status);
+        statuses.push((await fetch(`${stack.endpoints.api}/approvals/${token}`)).status);
+      }
+    }
+    expect(new Set(statuses)).toEqual(new Set([403]));
+    expect(await trailSize(parked)).toEqual(before.parked);
+    expect(await trailSize(finished)).toEqual(before.finished);
+    expect((await api(stack, 'GET', `/runs/${parked}`)).body.run.status).toBe('AWAITING_APPROVAL');
+    await api(stack, 'POST', `/runs/${parked}/cancel`);
+  });
+
+  it('refuses a link spelled non-canonically (same bytes, other trailing bits), writing nothing; the canonical one still works', async () => {
+    const runId = await parkedRun('prod', 'approvals/canonical.txt');
+    const url = linkFor(runId, 'dev-approver');
+    const [base, token] = url.split('/approvals/');
+    const [body, mac] = token.split('.');
+    // 32 MAC bytes are 43 characters: the last one carries 2 bits and 4 unused ones; flip an unused bit.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = `${mac.slice(0, -1)}${alphabet[alphabet.indexOf(mac.at(-1)!) ^ 1]}`;
+    expect(Buffer.from(twin, 'base64url').equals(Buffer.from(mac, 'base64url'))).toBe(true);
+    const before = await trailSize(runId);
+    const refused = await post(`${base}/approvals/${body}.${twin}`, { decision: 'approve' });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('not a Maestro approval link');
+    expect(await trailSize(runId)).toEqual(before);
+    expect((await api(stack, 'GET', `/runs/${runId}`)).body.run.status).toBe('AWAITING_APPROVAL');
+    expect((await post(url, { decision: 'approve' })).status).toBe(200);
+    expect((await waitForRun(stack, runId)).status).toBe('SUCCEEDED');
   });
 });

@@ -17,11 +17,10 @@ export function compileResponseSchema(schema: Record<string, unknown>, field: st
 function withRequiredProperties(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withRequiredProperties);
   if (node === null || typeof node !== 'object') return node;
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) copy[key] = withRequiredProperties(value);
+  const copy: Record<string, unknown> = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withRequiredProperties(value)]));
   if (Array.isArray(copy.required)) {
     const properties = { ...((copy.properties as Record<string, unknown> | undefined) ?? {}) };
-    for (const name of copy.required) if (typeof name === 'string' && !(name in properties)) properties[name] = {};
+    for (const name of copy.required) if (typeof name === 'string' && !Object.hasOwn(properties, name)) Object.defineProperty(properties, name, { value: {}, enumerable: true, writable: true, configurable: true });
     copy.properties = properties;
   }
   return copy;

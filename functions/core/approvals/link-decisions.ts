@@ -1,6 +1,7 @@
-import { ApprovalLinkRefused, MaestroError, describeError } from '../errors.ts';
+import { ApprovalLinkRefused, InvalidRunTransition, MaestroError, describeError } from '../errors.ts';
 import type { RunDeps } from '../runs/deps.ts';
 import { decideApproval } from '../runs/decide-approval.ts';
+import { RunStatus, TERMINAL_STATUSES, isFinished } from '../runs/model.ts';
 import type { Run, Task } from '../runs/model.ts';
 import { verifyLink } from './links.ts';
 import type { LinkPayload } from './links.ts';
@@ -8,7 +9,16 @@ import type { LinkPayload } from './links.ts';
 export type LinkView =
   | { kind: 'review'; token: string; payload: LinkPayload; run: Run; tasks: Task[] }
   | { kind: 'decided'; payload: LinkPayload; run: Run; decision: 'approve' | 'reject' }
-  | { kind: 'refused'; status: number; code: string; message: string };
+  | {
+      kind: 'refused';
+      status: number;
+      code: string;
+      message: string;
+      /** Why a link was refused (`forged`, `reused`...), when the link itself was the problem. */
+      reason?: string;
+      /** The link's MAC did not verify (or it was not a link at all): nothing was written anywhere. */
+      unverified?: true;
+    };
 
 const REASONS = {
   malformed: 'This link is not a Maestro approval link.',
@@ -23,7 +33,7 @@ const REASONS = {
  */
 export async function reviewByLink(deps: RunDeps, token: string): Promise<LinkView> {
   const check = await verifyLink(deps.linkSigner, token, deps.clock());
-  if (!check.valid) return refuse(deps, token, check.reason, check.payload);
+  if (!check.valid) return refuse(deps, check.reason, check.payload);
   const found = await deps.runs.getWithTasks(check.payload.runId);
   if (!found) return { kind: 'refused', status: 404, code: 'RunNotFound', message: 'The run this link is for does not exist.' };
   return { kind: 'review', token, payload: check.payload, run: found.run, tasks: found.tasks };
@@ -33,10 +43,10 @@ export async function reviewByLink(deps: RunDeps, token: string): Promise<LinkVi
 export async function decideByLink(deps: RunDeps, token: string, decision: 'approve' | 'reject', comment?: string): Promise<LinkView> {
   const now = deps.clock();
   const check = await verifyLink(deps.linkSigner, token, now);
-  if (!check.valid) return refuse(deps, token, check.reason, check.payload);
+  if (!check.valid) return refuse(deps, check.reason, check.payload);
   const { payload } = check;
   if (!(await deps.linkLedger.spend(payload.nonce, { runId: payload.runId, approver: payload.approver, at: now.toISOString() }))) {
-    return refuse(deps, token, 'reused', payload);
+    return refuse(deps, 'reused', payload);
   }
   try {
     const run = await decideApproval(deps, {
@@ -55,31 +65,29 @@ export async function decideByLink(deps: RunDeps, token: string, decision: 'appr
   }
 }
 
-async function refuse(deps: RunDeps, token: string, reason: keyof typeof REASONS, payload?: LinkPayload): Promise<LinkView> {
-  // A forged link's payload cannot be trusted, but the run it names deserves to know someone tried.
-  const claimed = payload ?? unverifiedPayload(token);
-  if (claimed?.runId) await audit(deps, claimed.runId, claimed.approver, `link-${reason}`, REASONS[reason]);
+async function refuse(deps: RunDeps, reason: keyof typeof REASONS, payload?: LinkPayload): Promise<LinkView> {
+  // Only a link whose MAC verified names its run: a malformed or forged one writes nothing at all
+  // (the API handler logs it, rate-limited per source), so unauthenticated requests cost no event.
+  if (payload) await audit(deps, payload.runId, payload.approver, `link-${reason}`, REASONS[reason]);
   const error = new ApprovalLinkRefused(REASONS[reason]);
-  return { kind: 'refused', status: reason === 'expired' ? 410 : error.status, code: error.code, message: REASONS[reason] };
+  const status = reason === 'expired' ? 410 : reason === 'malformed' ? 400 : error.status;
+  return { kind: 'refused', status, code: error.code, message: REASONS[reason], reason, ...(payload ? {} : { unverified: true as const }) };
 }
 
-async function audit(deps: RunDeps, runId: string, approver: string | undefined, reason: string, message: string): Promise<void> {
-  if (!/^[A-Za-z0-9-]{1,64}$/.test(runId) || !(await deps.runs.get(runId))) return;
+/** Statuses a refused link may still be recorded on: a finished run's trail is closed. */
+const OPEN_STATUSES = Object.values(RunStatus).filter((status) => !TERMINAL_STATUSES.has(status));
+
+async function audit(deps: RunDeps, runId: string, approver: string, reason: string, message: string): Promise<void> {
+  const run = await deps.runs.get(runId);
+  if (!run || isFinished(run)) return;
   try {
     await deps.runs.commit(runId, {
-      events: [{ type: 'ApprovalLinkRefused', level: 'WARN', actor: approver ? `link:${approver}` : 'link', message: `approval link refused (${reason}): ${message}`, payload: { reason, approver } }],
+      expectStatus: OPEN_STATUSES,
+      events: [{ type: 'ApprovalLinkRefused', level: 'WARN', actor: `link:${approver}`, message: `approval link refused (${reason}): ${message}`, payload: { reason, approver } }],
     });
   } catch (error) {
-    // Auditing must not turn a refusal into a 500; the refusal itself still stands.
-    console.warn(`could not audit a refused approval link for run ${runId}: ${describeError(error).message}`);
-  }
-}
-
-function unverifiedPayload(token: string): Partial<LinkPayload> | undefined {
-  try {
-    const parsed = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as Partial<LinkPayload>;
-    return typeof parsed.runId === 'string' ? { runId: parsed.runId, approver: typeof parsed.approver === 'string' ? parsed.approver : undefined } : undefined;
-  } catch {
-    return undefined;
+    // The run finished meanwhile (nothing is appended to a finished run), or auditing failed: either
+    // way the refusal itself stands, and must not turn into a 500.
+    if (!(error instanceof InvalidRunTransition)) console.warn(`could not audit a refused approval link for run ${runId}: ${describeError(error).message}`);
   }
 }

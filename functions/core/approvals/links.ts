@@ -40,12 +40,27 @@ export async function signLink(signer: LinkSigner, payload: LinkPayload): Promis
 
 export type LinkCheck = { valid: true; payload: LinkPayload } | { valid: false; reason: 'malformed' | 'forged' | 'expired'; payload?: LinkPayload };
 
-/** Verifies the MAC first (a forged link tells nothing), then the deadline. */
+/**
+ * The bytes of one base64url part, or undefined when the text is not the canonical (unpadded,
+ * unique) encoding of them: Node's decoder ignores stray trailing bits, so `AB` and `AC` would
+ * otherwise name the same byte, and one link would have many spellings.
+ */
+export function canonicalBase64url(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
+/**
+ * Verifies the MAC first (a forged link tells nothing), then the deadline. Both parts must be the
+ * canonical encoding of their bytes (decode, re-encode, compare), so a link has exactly one spelling.
+ */
 export async function verifyLink(signer: LinkSigner, token: string, now: Date): Promise<LinkCheck> {
   const match = /^([A-Za-z0-9_-]{10,2000})\.([A-Za-z0-9_-]{20,200})$/.exec(token);
   if (!match) return { valid: false, reason: 'malformed' };
-  const body = Buffer.from(match[1], 'base64url');
-  if (!(await signer.verify(body, Buffer.from(match[2], 'base64url')))) return { valid: false, reason: 'forged' };
+  const body = canonicalBase64url(match[1]);
+  const mac = canonicalBase64url(match[2]);
+  if (!body || !mac) return { valid: false, reason: 'malformed' };
+  if (!(await signer.verify(body, mac))) return { valid: false, reason: 'forged' };
   let payload: LinkPayload;
   try {
     payload = Payload.parse(JSON.parse(body.toString('utf8')));

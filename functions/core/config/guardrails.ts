@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnvironmentEgress } from '../egress/policy.ts';
 import { parseOrThrow } from '../validation.ts';
+import { ValidationFailed } from '../errors.ts';
 
 const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name (letters, digits, -)');
 
@@ -81,7 +82,7 @@ export const Guardrails = z
         }
       });
     }
-    if (!(config.defaultEnvironment in config.environments)) {
+    if (!Object.hasOwn(config.environments, config.defaultEnvironment)) {
       ctx.addIssue({ code: 'custom', path: ['defaultEnvironment'], message: `must be one of the environments (${Object.keys(config.environments).join(', ')})` });
     }
   });
@@ -103,9 +104,14 @@ export function resolveGuardrails(
     if (!name.startsWith(CONFIG_OVERRIDE_PREFIX) || value === undefined) continue;
     const path = name.slice(CONFIG_OVERRIDE_PREFIX.length).split('__').filter(Boolean);
     if (path.length === 0) continue;
+    // A segment named like an Object.prototype member (`constructor`, `toString`...) would walk into
+    // the prototype instead of the configuration: refused, naming the variable.
+    const inherited = path.find((key) => key in Object.prototype || key === 'prototype');
+    if (inherited) throw new ValidationFailed(`${name}: "${inherited}" cannot be a configuration key`, { field: name });
     let node = merged;
     for (const key of path.slice(0, -1)) {
-      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
+      if (typeof next !== 'object' || next === null) node[key] = {};
       node = node[key] as Record<string, unknown>;
     }
     node[path.at(-1)!] = parseScalar(value);

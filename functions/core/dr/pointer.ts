@@ -1,4 +1,5 @@
 import type { DrTarget } from './targets.ts';
+import { own } from '../own.ts';
 
 /** Where one copy of a target's data lives: physical table names and key prefixes per logical source. */
 export interface DataCopy {
@@ -43,7 +44,7 @@ export function liveCopy(target: DrTarget, pointer: TrafficPointer | undefined):
 
 /** The physical table that readers of a logical table use now. */
 export function resolveTable(target: DrTarget, pointer: TrafficPointer | undefined, logicalTable: string): string {
-  return liveCopy(target, pointer).tables[logicalTable] ?? logicalTable;
+  return own(liveCopy(target, pointer).tables, logicalTable) ?? logicalTable;
 }
 
 /** The bucket and key that readers of a logical object use now. */

@@ -7,6 +7,7 @@ import type { WorkflowEngine } from '../runs/ports.ts';
 import { appliesUnattended } from '../safety/autonomy.ts';
 import { stepStarted, stepSucceeded } from './jobs.ts';
 import type { DrDeps, DrRepository } from './ports.ts';
+import { own } from '../own.ts';
 
 /** The catalog action whose run carries a restore's approval. */
 export const RESTORE_APPROVAL_ACTION = 'dr.approve-restore';
@@ -29,7 +30,7 @@ export async function requestRestoreApproval(runDeps: RunDeps, drDeps: DrDeps, i
   if (!job) throw new DrJobNotFound(`restore job ${input.jobId} does not exist`);
   const target = drDeps.targets.find((candidate) => candidate.name === job.target);
   const environment = target?.environment ?? 'dev';
-  const ceiling = runDeps.guardrails.environments[environment]?.autonomyCeiling ?? 0;
+  const ceiling = own(runDeps.guardrails.environments, environment)?.autonomyCeiling ?? 0;
   const sealed = await sealTaskToken(runDeps.linkSigner, job.id, input.taskToken);
 
   if (job.approval?.runId) {

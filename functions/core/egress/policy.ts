@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddressRange } from './classify-address.ts';
+import { own } from '../own.ts';
 
 /**
  * One allowlist entry. A string is a host pattern (`api.example.com`, `*.example.com`, or `*` for any
@@ -50,7 +51,7 @@ export interface NormalizedEntry {
 
 /** The policy of one environment; an environment with no entry may reach nothing (deny by default). */
 export function egressPolicyFor(allowlists: EgressAllowlists, environment: string, options: { maxRedirects?: number } = {}): EgressPolicy {
-  const configured = allowlists[environment] ?? [];
+  const configured = own(allowlists, environment) ?? [];
   const entries = Array.isArray(configured) ? configured : configured.hosts;
   const allowHttp = Array.isArray(configured) ? false : (configured.allowHttp ?? false);
   return {

@@ -5,6 +5,7 @@ import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
 import type { TaskStatus as TaskStatusType } from './model.ts';
+import { own } from '../own.ts';
 
 const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatus.VERIFIED]);
 
@@ -84,7 +85,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     // Fencing: a run whose lock expired or passed to another run must not write.
     const fencingToken = fencingTokens[task.plan.resource];
     if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
-    const timeMs = deps.guardrails.actions[task.action]?.timeMs ?? action.safety.budgets.timeMs;
+    const timeMs = own(deps.guardrails.actions, task.action)?.timeMs ?? action.safety.budgets.timeMs;
     outcome = await holdingLease(deps, run.id, task.index, attempt, () =>
       withTimeBudget(timeMs, task.action, (signal) =>
         deps.applyIsolated && action.safety.budgets.network !== 'none' && !action.confinesOwnRequests

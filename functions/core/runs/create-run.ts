@@ -66,7 +66,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
   });
 
   const environment = request.environment ?? deps.guardrails.defaultEnvironment;
-  if (!(environment in deps.guardrails.environments)) {
+  if (!Object.hasOwn(deps.guardrails.environments, environment)) {
     throw new ValidationFailed(`unknown environment "${environment}"; known: ${Object.keys(deps.guardrails.environments).join(', ')}`, { field: 'environment' });
   }
   const privileged = resolved.some(({ action }) => action.safety.category !== ActionCategory.READ);

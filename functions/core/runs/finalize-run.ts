@@ -5,6 +5,7 @@ import { RunStatus, isFinished } from './model.ts';
 import type { Run, RunError, Task } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
 import { releaseRunLocks } from './run-locks.ts';
+import { own } from '../own.ts';
 
 export interface WorkflowResult {
   outcome: 'PLANNED' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
@@ -25,7 +26,7 @@ const STATUS_FOR_ERROR: Record<string, RunStatus> = {
 
 export function finalStatus(result: WorkflowResult, error: RunError | undefined): RunStatus {
   if (result.outcome !== 'FAILED') return result.outcome;
-  return (error && STATUS_FOR_ERROR[error.name]) ?? RunStatus.FAILED;
+  return (error && own(STATUS_FOR_ERROR, error.name)) ?? RunStatus.FAILED;
 }
 
 const EVENT_FOR_STATUS: Partial<Record<RunStatus, string>> = {
@@ -56,7 +57,7 @@ export async function finalizeRun(deps: RunDeps, input: { runId: string; result:
     run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
     events: [
       {
-        type: EVENT_FOR_STATUS[status] ?? `Run${status}`,
+        type: own(EVENT_FOR_STATUS, status) ?? `Run${status}`,
         level: failed ? 'ERROR' : 'INFO',
         message: failed && error ? `run ended ${status}: ${error.name}: ${error.message}` : `run ended ${status}`,
         payload: error ? { status, error } : { status },

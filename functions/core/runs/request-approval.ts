@@ -9,6 +9,7 @@ import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus } from './model.ts';
 import type { Run, Task } from './model.ts';
+import { own } from '../own.ts';
 
 /**
  * The approval gate. The workflow waits on `taskToken`. When every task may apply unattended at the
@@ -53,7 +54,7 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
       events: [{ type: 'ApprovalWaitResumed', message: 'still waiting for approval (the workflow restarted its wait; the links sent still work)' }],
     }));
   } else {
-    const environment = deps.guardrails.environments[run.environment];
+    const environment = own(deps.guardrails.environments, run.environment);
     const now = deps.clock();
     // The requester never counts towards the quorum.
     const approvers = (environment?.approvers ?? []).filter((approver) => approver !== run.requestedBy);

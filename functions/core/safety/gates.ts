@@ -7,6 +7,7 @@ import type { Run, Task, TaskPlan } from '../runs/model.ts';
 import { appliesUnattended, effectiveAutonomy } from './autonomy.ts';
 import { activeFreeze, activeOverride } from './change-freeze.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { own } from '../own.ts';
 
 /** What the safety envelope needs: the guardrails, the policy engine and the control record. */
 export interface SafetyDeps {
@@ -22,7 +23,7 @@ export function readControl(deps: SafetyDeps): Promise<ControlState> {
 }
 
 export function environmentCeiling(deps: SafetyDeps, environment: string): number {
-  return deps.guardrails.environments[environment]?.autonomyCeiling ?? 0;
+  return own(deps.guardrails.environments, environment)?.autonomyCeiling ?? 0;
 }
 
 /** The resource a plan acts on, in the shape the Cedar schema gives `Maestro::Resource`. */
@@ -81,7 +82,7 @@ export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Act
     throw new AutonomyExceeded(`${action.name} (${action.safety.category}) needs approval at autonomy ${autonomy} in ${run.environment}, and the plan is not approved`);
   }
   if (action.safety.category === 'WRITE' || action.safety.category === 'DEPLOY') {
-    const freeze = activeFreeze(deps.guardrails.environments[run.environment]?.changeFreezes ?? [], now);
+    const freeze = activeFreeze(own(deps.guardrails.environments, run.environment)?.changeFreezes ?? [], now);
     if (freeze && !activeOverride(control.freezeOverrides, run.environment, now)) {
       throw new ChangeFreeze(`${run.environment} is in the change freeze "${freeze.name}"; an admin override with a justification is needed`);
     }
@@ -93,7 +94,7 @@ export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Act
  * a gate does not spend tokens on every retry.
  */
 export async function actionRateGate(deps: SafetyDeps, action: Action, now: Date): Promise<void> {
-  const bucket = deps.guardrails.actions[action.name]?.rateLimit;
+  const bucket = own(deps.guardrails.actions, action.name)?.rateLimit;
   if (!bucket) return;
   const decision = await deps.rateLimiter.take(`action:${action.name}`, bucket, now);
   if (!decision.allowed) {

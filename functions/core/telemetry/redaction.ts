@@ -37,16 +37,16 @@ export function redactWithFlag<T>(value: T, sink: RedactionSink): { value: T; re
     if (depth > 32 || member === null || typeof member !== 'object') return member;
     if (Array.isArray(member)) return member.map((item) => walk(item, depth + 1));
     if (member instanceof Error) return member;
-    const copy: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(member)) {
-      if (inner !== undefined && rules.some((rule) => rule.keys.test(key))) {
-        copy[key] = REDACTED;
-        redacted = true;
-      } else {
-        copy[key] = walk(inner, depth + 1);
-      }
-    }
-    return copy;
+    // fromEntries defines own properties, so a member named `__proto__` stays a member.
+    return Object.fromEntries(
+      Object.entries(member).map(([key, inner]) => {
+        if (inner !== undefined && rules.some((rule) => rule.keys.test(key))) {
+          redacted = true;
+          return [key, REDACTED];
+        }
+        return [key, walk(inner, depth + 1)];
+      }),
+    );
   };
   const result = walk(value, 0) as T;
   return { value: result, redacted };

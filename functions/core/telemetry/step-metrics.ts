@@ -58,7 +58,7 @@ export function metricsForStep(step: string, output: unknown, durationMs: number
       points.push(count(RunMetric.TasksApplied), { name: RunMetric.ApplyLatency, unit: 'Milliseconds', value: durationMs });
       break;
     case 'Finalize': {
-      const metric = typeof status === 'string' ? FINAL_STATUS_METRIC[status] : undefined;
+      const metric = typeof status === 'string' && Object.hasOwn(FINAL_STATUS_METRIC, status) ? FINAL_STATUS_METRIC[status] : undefined;
       if (metric) points.push(count(metric));
       // A placeholder until the policy gate records its own decisions: a run that ended DENIED.
       if (status === 'DENIED') points.push(count(RunMetric.PolicyDenials));

@@ -1,9 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { decideByLink, reviewByLink } from '../../core/approvals/link-decisions.ts';
+import type { LinkView } from '../../core/approvals/link-decisions.ts';
+import { SourceLimiter } from '../../core/approvals/source-limiter.ts';
 import { ValidationFailed } from '../../core/errors.ts';
 import { RunStatus } from '../../core/runs/model.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
+import { logger } from '../shared/logger.ts';
+import type { Invocation } from '../shared/telemetry.ts';
 import { approvalPage } from './approval-pages.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
@@ -16,24 +20,45 @@ interface LinkRequest {
   event: APIGatewayProxyEvent;
   deps: HandlerDeps;
   correlationId: string;
+  telemetry?: Invocation;
+}
+
+/** Refused links that did not verify: one log line and one metric per source, at most 5 at once and 6 a minute. */
+const unverifiedLinks = new SourceLimiter({ burst: 5, perMinute: 6 });
+
+/**
+ * A link whose MAC does not verify wrote nothing (see link-decisions.ts); it is only logged and
+ * counted (`ApprovalLinksForged`), rate-limited per source IP so a flood costs a bounded number of lines.
+ */
+function noted(view: LinkView, request: LinkRequest): LinkView {
+  if (view.kind !== 'refused' || !view.unverified) return view;
+  const sourceIp = request.event.requestContext?.identity?.sourceIp ?? 'unknown';
+  const { allowed, suppressed } = unverifiedLinks.take(sourceIp, request.deps.clock().getTime());
+  if (allowed) {
+    (request.telemetry?.log ?? logger).warn('approval link refused without writing anything', { reason: view.reason, sourceIp, suppressed });
+    request.telemetry?.addMetrics([{ name: 'ApprovalLinksForged', unit: 'Count', value: 1 + suppressed }]);
+  }
+  return view;
 }
 
 /** The pages behind approval links. GET shows; only POST decides. */
 export const linkOperations: Record<'reviewApproval' | 'decideByLink', (request: LinkRequest) => Promise<APIGatewayProxyResult>> = {
-  async reviewApproval({ event, deps }) {
+  async reviewApproval(request) {
+    const { event, deps } = request;
     const token = TokenPath.safeParse(event.pathParameters ?? {});
     if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
-    return approvalPage(await reviewByLink(deps, token.data.token));
+    return approvalPage(noted(await reviewByLink(deps, token.data.token), request));
   },
 
-  async decideByLink({ event, deps }) {
+  async decideByLink(request) {
+    const { event, deps } = request;
     const token = TokenPath.safeParse(event.pathParameters ?? {});
     if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
     const body = Decision.safeParse(formOrJson(event));
     if (!body.success) {
       return approvalPage({ kind: 'refused', status: 400, code: 'ValidationFailed', message: 'Choose approve or reject (decision), with an optional comment.' });
     }
-    return approvalPage(await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined));
+    return approvalPage(noted(await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined), request));
   },
 };
 

@@ -40,7 +40,7 @@ export const safetyOperations = {
   async addFreezeOverride({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.admin);
     const body = parseOrThrow(FreezeOverrideBody, readJsonBody(event));
-    if (!(body.environment in deps.guardrails.environments)) throw new ValidationFailed(`unknown environment "${body.environment}"`, { field: 'environment' });
+    if (!Object.hasOwn(deps.guardrails.environments, body.environment)) throw new ValidationFailed(`unknown environment "${body.environment}"`, { field: 'environment' });
     const now = deps.clock();
     const until = Date.parse(body.until);
     if (until <= now.getTime() || until > now.getTime() + MAX_OVERRIDE_MS) {

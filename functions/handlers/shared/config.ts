@@ -1,8 +1,20 @@
 import { z } from 'zod';
+import { Role } from '../../core/auth.ts';
+import { isMappableIamArn } from '../../core/iam-principals.ts';
 import { LicenseSources } from '../../core/egress/license-registry.ts';
 import { EgressLimits } from '../../core/egress/run-budget-ledger.ts';
 import { EgressAllowlists } from '../../core/egress/policy.ts';
 import { StaticHosts, jsonVariable } from '../../core/egress/settings.ts';
+
+/** Keys checked on the parsed JSON itself (a `__proto__` key is an own property there, and refused). */
+const IamRoles = z
+  .unknown()
+  .superRefine((roles, ctx) => {
+    for (const arn of roles && typeof roles === 'object' ? Object.keys(roles) : []) {
+      if (!isMappableIamArn(arn)) ctx.addIssue({ code: 'custom', path: [arn], message: 'must be a role ARN (arn:aws:iam::<account>:role/<path/name>) or a user ARN, never an assumed-role session' });
+    }
+  })
+  .pipe(z.record(z.string(), z.array(z.enum(Object.values(Role))).min(1)));
 
 const Flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -11,18 +23,11 @@ const HandlerEnvironment = z.object({
   MAESTRO_RUN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   /** `iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack's bearer tokens. */
   MAESTRO_AUTH_MODE: z.enum(['iam', 'dev-tokens']).default('iam'),
-  /** Role lists per IAM principal ARN, as JSON (`{"arn:aws:iam::1:role/ops": ["operator"]}`); others get `operator`. */
-  MAESTRO_IAM_ROLES: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      try {
-        return z.record(z.string(), z.array(z.string())).parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of role lists' });
-        return z.NEVER;
-      }
-    }),
+  /**
+   * Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN, as JSON
+   * (`{"arn:aws:iam::123456789012:role/ops": ["operator"]}`); an unmapped caller is refused (403).
+   */
+  MAESTRO_IAM_ROLES: jsonVariable(IamRoles, '{}'),
   MAESTRO_S3_FORCE_PATH_STYLE: Flag.optional(),
   AWS_ENDPOINT_URL: z.string().optional(),
   AWS_ENDPOINT_URL_S3: z.string().optional(),
