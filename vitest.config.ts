@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The bundle tests synthesize first: `npm run test:bundles` (vitest.bundles.config.ts) runs them.
+    exclude: [...configDefaults.exclude, 'test/bundles/**'],
     globalSetup: ['test/support/dynamodb-local.global.ts'],
     pool: 'forks',
     // Two cores: one DynamoDB Local JVM plus two test files at a time keeps the machine responsive.

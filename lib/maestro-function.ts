@@ -79,6 +79,9 @@ export interface MaestroFunctionProps {
  */
 export const MAESTRO_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
 
+/** The resource metadata key under which the template records the handler file of a function (`functions/...ts`). */
+export const ENTRY_METADATA_KEY = 'maestro:entry';
+
 /**
  * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps.
  * The import is renamed so that it cannot clash with the bundle's own identifiers.
@@ -88,7 +91,7 @@ const ESM_REQUIRE_BANNER =
 
 /**
  * A Maestro Lambda function: Node.js 24 on arm64, bundled by the local esbuild into one minified ESM
- * file with a source map, X-Ray tracing on, its own log group with a set retention, the common
+ * file (names kept) with a source map, X-Ray tracing on, its own log group with a set retention, the common
  * Maestro environment, and read/write access to the state table.
  */
 export class MaestroFunction extends nodejs.NodejsFunction {
@@ -135,12 +138,16 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
+        // Error names are literals (functions/core/errors.ts); keeping every class and function name is
+        // the backstop for any name the code reads at run time (a minifier would rename them).
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         forceDockerBundling: false,
         bundleAwsSDK: props.bundleAwsSdk ?? true,
-        // Cedar's CommonJS build loads its .wasm from its own folder, so it ships as a module beside
-        // the bundle (copied, not installed: synth stays offline) with the config and policy files.
+        // Cedar's CommonJS build (`/nodejs`) loads its .wasm from its own folder, so it ships as a module
+        // beside the bundle (copied, not installed: synth stays offline) with the config and policy
+        // files. Only that build is copied: the package's esm/ and web/ builds would triple the asset.
         externalModules: ['@cedar-policy/cedar-wasm'],
         commandHooks: {
           beforeBundling: () => [],
@@ -148,13 +155,16 @@ export class MaestroFunction extends nodejs.NodejsFunction {
           afterBundling: (inputDir: string, outputDir: string) => [
             `cp ${inputDir}/maestro.config.yaml ${outputDir}/maestro.config.yaml`,
             `cp -r ${inputDir}/policies ${outputDir}/policies`,
-            `mkdir -p ${outputDir}/node_modules/@cedar-policy`,
-            `cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm ${outputDir}/node_modules/@cedar-policy/cedar-wasm`,
+            `mkdir -p ${outputDir}/node_modules/@cedar-policy/cedar-wasm`,
+            `cp ${inputDir}/node_modules/@cedar-policy/cedar-wasm/package.json ${outputDir}/node_modules/@cedar-policy/cedar-wasm/package.json`,
+            `cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs ${outputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs`,
           ],
         },
       },
     });
     this.entryPath = props.entry;
+    // The template names each function's source, so the embedded stack can load its bundle from cdk.out.
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
     props.stateTable.grantReadWriteData(this);
 
     // cdk-nag: the CDK's default Lambda role, as every Maestro function has it.

@@ -24,6 +24,8 @@ import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from './kms/kms-emul
 import type { RunningKmsEmulator } from './kms/kms-emulator.ts';
 import { startApprovalSweeper } from './approval-sweeper.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { handlerModuleResolver } from './bundled-handlers.ts';
+import type { HandlerSource } from './bundled-handlers.ts';
 import { freePort } from './net.ts';
 import { startS3Emulator } from './s3/s3-emulator.ts';
 import type { RunningS3Emulator } from './s3/s3-emulator.ts';
@@ -97,6 +99,14 @@ export interface EmbeddedStackOptions {
   onStateEvent?: LocalStepFunctionsOptions['onStateEvent'];
   /** Run the outbox relay (state table stream → the local EventBridge endpoint). @default true */
   outboxRelay?: boolean;
+  /**
+   * Where the Lambda handlers come from: the TypeScript sources, or the bundles of a synthesized cloud
+   * assembly (what AWS runs; they read their configuration from the environment, as in Lambda).
+   * @default 'sources'
+   */
+  handlers?: HandlerSource;
+  /** The cloud assembly the bundles are read from, with `handlers: 'bundles'`. @default `cdk.out` of the repository */
+  cdkOutDir?: string;
 }
 
 export interface Endpoints {
@@ -119,6 +129,8 @@ export interface EmbeddedStack {
   /** The local EventBridge endpoint the outbox relay publishes to (delivered events in `eventbridge.jsonl`). */
   eventBridge: RunningEventBridgeEmulator;
   outboxRelay?: RunningOutboxRelay;
+  /** Each handler module (as named in this file) → the file it was loaded from (its source, or its bundle). */
+  handlerModules: ReadonlyMap<string, string>;
   stop(): Promise<void>;
 }
 
@@ -198,12 +210,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     resetHandlerDeps();
     resetDrDeps();
     await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });
+    const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', options.cdkOutDir ?? join(ROOT, 'cdk.out'));
+    const load = (module: string) => import(handlerModules.resolve(module));
 
     const lambdas: Record<string, LocalLambda> = {};
     const substitutions: Record<string, string> = {};
     for (const [placeholder, fn] of Object.entries(RUN_FUNCTIONS)) {
       const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.name}`;
-      const { handler } = (await import(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+      const { handler } = (await load(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
       substitutions[placeholder] = arn;
       lambdas[arn] = (payload) => handler(payload, lambdaContext(fn.name));
     }
@@ -211,7 +225,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       dataDir: join(dataDir, 'stepfunctions'),
       stateMachines: [
         { name: RUN_STATE_MACHINE, definition: loadDefinition(join(ROOT, 'statemachines/run.asl.json'), substitutions) },
-        ...(await drStateMachines(lambdas)),
+        ...(await drStateMachines(lambdas, load)),
       ],
       lambdas,
       port: sfnPort,
@@ -221,7 +235,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stoppers.push(() => stepFunctions.stop());
 
-    const { handler: apiHandler } = await import('../functions/handlers/api.ts');
+    const { handler: apiHandler } = (await load('../functions/handlers/api.ts')) as typeof import('../functions/handlers/api.ts');
     const api: RunningApiGatewayServer = await startApiGatewayServer({
       handler: apiHandler,
       context: () => lambdaContext('maestro-api', 29_000),
@@ -230,7 +244,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stoppers.push(() => api.stop());
 
     // The DR targets' rate() schedules, as EventBridge Scheduler runs them in AWS (lib/dr-workflows.ts).
-    const { handler: scheduledDr } = await import('../functions/handlers/dr/scheduled.ts');
+    const { handler: scheduledDr } = (await load('../functions/handlers/dr/scheduled.ts')) as typeof import('../functions/handlers/dr/scheduled.ts');
     const drScheduler = startDrScheduler({
       targets: loadDrTargets(),
       invoke: (request) => scheduledDr(request, lambdaContext('maestro-dr-scheduled')),
@@ -239,7 +253,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stoppers.push(async () => drScheduler.stop());
 
     // The approval sweeper (reminders at half time, EXPIRED at the deadline): every minute in AWS.
-    const { handler: sweepApprovals } = await import('../functions/handlers/approvals/sweep.ts');
+    const { handler: sweepApprovals } = (await load('../functions/handlers/approvals/sweep.ts')) as typeof import('../functions/handlers/approvals/sweep.ts');
     const approvalSweeper = startApprovalSweeper({
       intervalMs: options.approvalSweepMs ?? 5_000,
       sweep: () => sweepApprovals({}, lambdaContext('maestro-approval-sweeper')),
@@ -250,7 +264,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     let outboxRelay: RunningOutboxRelay | undefined;
     let lastRelayError: string | undefined;
     if (options.outboxRelay ?? true) {
-      const { handler: relayHandler } = await import('../functions/handlers/outbox/relay.ts');
+      const { handler: relayHandler } = (await load('../functions/handlers/outbox/relay.ts')) as typeof import('../functions/handlers/outbox/relay.ts');
       const relay = await startOutboxRelayLoop({
         tableName: stateTable,
         checkpointFile: join(dataDir, 'outbox', 'checkpoint.json'),
@@ -267,7 +281,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
     const endpoints: Endpoints = { api: api.url, dynamodb: dynamodbUrl, s3: s3.url, stepfunctions: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
-    return { endpoints, dataDir, stateTable, runStateMachineArn, demoBucket, demoTable, stepFunctions, eventBridge, outboxRelay, stop: stopAll };
+    return { endpoints, dataDir, stateTable, runStateMachineArn, demoBucket, demoTable, stepFunctions, eventBridge, outboxRelay, handlerModules: handlerModules.loaded, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -302,13 +316,13 @@ async function provisionResources(input: { dynamodbUrl: string; s3Url: string; s
 }
 
 /** The two DR state machines from their ASL files, their functions registered as in-process lambdas. */
-async function drStateMachines(lambdas: Record<string, LocalLambda>) {
+async function drStateMachines(lambdas: Record<string, LocalLambda>, load: (module: string) => Promise<any>) {
   const machines = [];
   for (const [name, workflow] of Object.entries(DR_WORKFLOWS)) {
     const substitutions: Record<string, string> = {};
     for (const [placeholder, fn] of Object.entries(workflow.functions)) {
       const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.name}`;
-      const { handler } = (await import(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+      const { handler } = (await load(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
       substitutions[placeholder] = arn;
       lambdas[arn] = (payload) => handler(payload, lambdaContext(fn.name));
     }

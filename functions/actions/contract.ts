@@ -24,6 +24,8 @@ export interface ActionContext {
   taskIndex: number;
   /** Stable across retries and replays of the same task: apply uses it to recognise its own write. */
   idempotencyKey: string;
+  /** In apply only: which attempt at the task this is, 1 for the first (workflow retries and replays count). */
+  attempt?: number;
   signal?: AbortSignal;
   /** Egress guard, license registry, budgets and breaker for the run's environment (actions that fetch by URL). */
   egress?: EgressServices;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ActionFailed, VerificationFailed } from '../core/errors.ts';
+import { ActionFailed, TransientError, VerificationFailed } from '../core/errors.ts';
 import type { Action } from './contract.ts';
 
 const Stage = z.enum(['plan', 'apply', 'verify', 'rollback']);
@@ -10,6 +10,8 @@ const NoopParams = z.strictObject({
   sleepMs: z.number().int().min(0).max(60_000).optional(),
   /** A deliberate failure at one stage, for drills and tests of the failure paths (like a chaos switch). */
   failIn: Stage.optional(),
+  /** Apply throws TransientError on its first N attempts (a throttled dependency): the workflow retries it. */
+  transientFailures: z.number().int().min(1).max(3).optional(),
 });
 type NoopParams = z.infer<typeof NoopParams>;
 
@@ -29,7 +31,7 @@ export const noop: Action<NoopParams> = {
       resource: 'noop://',
       diff: '',
       preconditions: {},
-      data: { sleepMs: params.sleepMs ?? 0, failIn: params.failIn },
+      data: { sleepMs: params.sleepMs ?? 0, failIn: params.failIn, transientFailures: params.transientFailures },
     };
   },
 
@@ -37,7 +39,9 @@ export const noop: Action<NoopParams> = {
     const sleepMs = Number(plan.data.sleepMs ?? 0);
     if (sleepMs > 0) await sleep(sleepMs, undefined, { signal: ctx.signal });
     if (plan.data.failIn === 'apply') throw new ActionFailed('noop was asked to fail in apply');
-    return { sleptMs: sleepMs };
+    const attempt = ctx.attempt ?? 1;
+    if (attempt <= Number(plan.data.transientFailures ?? 0)) throw new TransientError(`noop was asked to fail transiently (attempt ${attempt})`);
+    return { sleptMs: sleepMs, attempt };
   },
 
   async verify(plan) {

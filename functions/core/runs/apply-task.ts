@@ -90,7 +90,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
       withTimeBudget(timeMs, task.action, (signal) =>
         deps.applyIsolated && action.safety.budgets.network !== 'none' && !action.confinesOwnRequests
           ? deps.applyIsolated({ action: action.name, actionVersion: action.version, plan: task.plan, runId: run.id, environment: run.environment, taskIndex: task.index, idempotencyKey: task.idempotencyKey, timeMs })
-          : action.apply(task.plan!, { ...deps.actionContext(run, task), signal }),
+          : action.apply(task.plan!, { ...deps.actionContext(run, task), attempt, signal }),
       ),
     );
   } catch (error) {

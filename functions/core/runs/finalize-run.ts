@@ -13,7 +13,7 @@ export interface WorkflowResult {
 }
 
 /** Failures whose cause makes the run end in a status of its own rather than FAILED. */
-const STATUS_FOR_ERROR: Record<string, RunStatus> = {
+export const STATUS_FOR_ERROR: Record<string, RunStatus> = {
   'States.Timeout': RunStatus.EXPIRED,
   'States.HeartbeatTimeout': RunStatus.EXPIRED,
   ApprovalRejected: RunStatus.REJECTED,

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** Where the embedded stack takes its Lambda handlers from. */
+export type HandlerSource = 'sources' | 'bundles';
+
+/** The template metadata key that names a function's handler file (lib/maestro-function.ts writes it). */
+const ENTRY_METADATA_KEY = 'maestro:entry';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+interface CloudAssemblyManifest {
+  artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }>;
+}
+
+interface TemplateResource {
+  Type: string;
+  Metadata?: Record<string, unknown>;
+  Properties?: { Handler?: string };
+}
+
+/**
+ * Reads a synthesized cloud assembly (`cdk.out`) and returns, for every Lambda function the templates
+ * declare, its handler file (`functions/handlers/run/admit.ts`) → the bundle Lambda runs
+ * (`cdk.out/asset.<hash>/index.mjs`). Functions of one handler share one asset.
+ */
+export function readBundleIndex(cdkOutDir: string): Map<string, string> {
+  const dir = resolve(cdkOutDir);
+  const manifestFile = join(dir, 'manifest.json');
+  if (!existsSync(manifestFile)) throw new Error(`no cloud assembly in ${dir} (run npm run synth first)`);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as CloudAssemblyManifest;
+  const bundles = new Map<string, string>();
+  for (const artifact of Object.values(manifest.artifacts ?? {})) {
+    if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
+    const template = JSON.parse(readFileSync(join(dir, artifact.properties.templateFile), 'utf8')) as { Resources?: Record<string, TemplateResource> };
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (typeof entry !== 'string' || typeof assetPath !== 'string') continue;
+      bundles.set(entry, bundleFile(join(dir, assetPath), resource.Properties?.Handler, logicalId));
+    }
+  }
+  if (bundles.size === 0) throw new Error(`${dir} declares no Maestro function with a bundle (synthesized before functions carried ${ENTRY_METADATA_KEY}?)`);
+  return bundles;
+}
+
+/** `index.handler` → `<asset>/index.mjs` (or `.js`, `.cjs`), as the Lambda runtime resolves it. */
+function bundleFile(assetDir: string, handler: string | undefined, logicalId: string): string {
+  const module = (handler ?? 'index.handler').replace(/\.[^.]+$/, '');
+  for (const extension of ['.mjs', '.js', '.cjs']) {
+    const file = join(assetDir, `${module}${extension}`);
+    if (existsSync(file)) return file;
+  }
+  throw new Error(`${logicalId}: no ${module}.mjs/.js/.cjs in ${assetDir}`);
+}
+
+/**
+ * Maps a handler module as `local/stack.ts` names it (`../functions/handlers/run/admit.ts`, relative to
+ * `local/`) to what the stack imports: the module itself for `sources`; for `bundles`, the file URL
+ * of its bundle in `cdkOutDir`. A handler the assembly does not deploy (the DR workflows unless DR
+ * targets are declared) keeps its source; `loaded` records where each module came from.
+ */
+export function handlerModuleResolver(source: HandlerSource, cdkOutDir: string) {
+  const loaded = new Map<string, string>();
+  if (source === 'sources') {
+    return { loaded, resolve: (module: string) => (loaded.set(module, module), module) };
+  }
+  const bundles = readBundleIndex(cdkOutDir);
+  return {
+    loaded,
+    resolve(module: string): string {
+      const entry = relative(ROOT, resolve(ROOT, 'local', module)).split('\\').join('/');
+      const bundle = bundles.get(entry);
+      const target = bundle ? pathToFileURL(bundle).href : module;
+      loaded.set(module, bundle ?? module);
+      return target;
+    },
+  };
+}
