@@ -9,7 +9,7 @@ import type { Guardrails } from '../../../functions/core/config/guardrails.ts';
 import { PolicyDenied, ResourceNotManaged, ValidationFailed } from '../../../functions/core/errors.ts';
 import { PolicyEngine } from '../../../functions/core/policy/policy-engine.ts';
 import type { Run, Task } from '../../../functions/core/runs/model.ts';
-import { resourceGate } from '../../../functions/core/safety/gates.ts';
+import { policyGate, resourceGate } from '../../../functions/core/safety/gates.ts';
 import type { SafetyDeps } from '../../../functions/core/safety/gates.ts';
 import { assertManagedResources, tablePrefixOf } from '../../../functions/core/safety/managed-resources.ts';
 import { loadPolicyEngine } from '../../../functions/handlers/shared/guardrails.ts';
@@ -132,6 +132,15 @@ describe('the plan gate on declared resources', () => {
     const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
     expect(refusal(() => gate(deps, 'dynamodb.put-item', { table: 'maestro-state', item: { pk: 'CONTROL', sk: 'CONTROL' } }))).toBeInstanceOf(ResourceNotManaged);
     expect(gate(deps, 'dynamodb.put-item', { table: 'maestro-demo', item: { id: 'x' } })).toEqual([{ uri: 'dynamodb://maestro-demo', access: 'write' }]);
+  });
+
+  it('checks again at the apply gate (a backstop for a plan recorded before the configuration changed)', () => {
+    const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
+    const params = { bucket: 'maestro-artifacts', key: 'audit/heads/r.json', body: '{}' };
+    const task = { index: 0, action: 's3.put-object', params, plan: { resource: 's3://maestro-artifacts/audit/heads/r.json' } } as Task;
+    const error = refusal(() => policyGate(deps, { gate: 'apply', run, task, action: catalog.get('s3.put-object'), plan: task.plan!, control, now }));
+    expect(error).toBeInstanceOf(ResourceNotManaged);
+    expect((error as ResourceNotManaged).details).toMatchObject({ resource: 's3://maestro-artifacts/audit/heads/r.json', access: 'write', kind: 's3', environment: 'dev' });
   });
 
   it('lets Cedar narrow further on the kind, id and access of each declared resource', () => {
