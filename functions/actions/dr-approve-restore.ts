@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ActionFailed } from '../core/errors.ts';
-import type { Action, ActionContext } from './contract.ts';
+import type { Action, ActionContext } from '../core/actions/contract.ts';
 
 const Params = z.strictObject({ jobId: z.string().min(1).max(64) });
 type Params = z.infer<typeof Params>;
@@ -21,6 +21,9 @@ export const drApproveRestore: Action<Params> = {
   description: 'Lets a waiting DR restore flip its target’s traffic pointer to the restored copy.',
   safety: { category: 'DEPLOY', requiresApproval: true, budgets: { timeMs: 30_000, network: 'internal' } },
   schema: Params,
+  // The restore job, through the DR restore gate (never the state table itself).
+  resources: (params) => [{ uri: `dr-restore://${params.jobId}`, access: 'write' }],
+  examples: [{ description: 'Let restore job dr-1234 flip its target to the restored copy', params: { jobId: 'dr-1234' } }],
 
   async plan(params, ctx) {
     const restore = await gate(ctx).describe(params.jobId);

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { VerificationFailed } from '../core/errors.ts';
 import type { TaskPlan } from '../core/runs/model.ts';
-import type { Action } from './contract.ts';
-import type { Item } from './ports.ts';
+import type { Action } from '../core/actions/contract.ts';
+import { dynamodbItemUri, dynamodbTableUri } from '../core/actions/resources.ts';
+import type { Item } from '../core/actions/ports.ts';
 import { renderDiff, stableJson } from './render-diff.ts';
 
 const MAX_ITEM_BYTES = 64 * 1024;
@@ -34,10 +35,13 @@ export const dynamodbPutItem: Action<DynamoDbPutItemParams> = {
   description: 'Writes one item to a DynamoDB table; plans show the item diff; rollback restores the previous item.',
   safety: { category: 'WRITE', requiresApproval: false, budgets: { timeMs: 30_000, network: 'internal' } },
   schema: DynamoDbPutItemParams,
+  // The item's key needs the table's key schema (I/O), so the declared resource is the table itself.
+  resources: (params) => [{ uri: dynamodbTableUri(params.table), access: 'write' }],
+  examples: [{ description: 'Create or replace one item (rollback puts the previous item back)', params: { table: 'maestro-demo', item: { id: 'greeting', text: 'hello' } } }],
 
   async plan(params, ctx) {
     const key = await ctx.items.keyOf(params.table, params.item);
-    const resource = `dynamodb://${params.table}/${canonicalJson(key)}`;
+    const resource = dynamodbItemUri(params.table, key);
     const previous = await ctx.items.get(params.table, key);
     const unchanged = same(previous, params.item);
     const data: PutItemPlanData = { table: params.table, key, item: params.item, previous: previous ?? null };

@@ -4,7 +4,7 @@ import { ActionFailed, BudgetExceeded, InjectionSuspected, MaestroError, Verific
 import { checkEgress, ssrfBlocked } from '../core/egress/check-egress.ts';
 import { screenText } from '../core/egress/screen-text.ts';
 import type { EgressServices } from '../core/egress/services.ts';
-import type { Action, ActionContext } from './contract.ts';
+import type { Action, ActionContext } from '../core/actions/contract.ts';
 import { compileResponseSchema } from './http-fetch/response-schema.ts';
 
 const HttpFetchParams = z.strictObject({
@@ -51,6 +51,13 @@ export const httpFetch: Action<HttpFetchParams> = {
   // Every request (and redirect hop) runs in the sandbox; the per-run budgets and the breaker stay here.
   confinesOwnRequests: true,
   schema: HttpFetchParams,
+  // A URL is governed by the egress guard and the license registry (checked in plan), not by managedResources.
+  // Anything but an http(s) URL names no resource: the egress guard refuses it in plan (SsrfBlocked).
+  resources: (params) => (/^https?:\/\//i.test(params.url) ? [{ uri: params.url, access: 'read' }] : []),
+  examples: [
+    { description: 'Fetch a licensed JSON document and check its shape', params: { url: 'https://api.example.com/status.json', expect: { format: 'json', schema: { type: 'object' } } } },
+    { description: 'Fetch text and refuse instruction-like content', params: { url: 'https://api.example.com/notes.txt', onInjection: 'fail' } },
+  ],
 
   async plan(params, ctx) {
     const egress = egressOf(ctx);

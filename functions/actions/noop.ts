@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ActionFailed, TransientError, VerificationFailed } from '../core/errors.ts';
-import type { Action } from './contract.ts';
+import type { Action } from '../core/actions/contract.ts';
 
 const Stage = z.enum(['plan', 'apply', 'verify', 'rollback']);
 
@@ -22,6 +22,11 @@ export const noop: Action<NoopParams> = {
   description: 'Does nothing (optionally sleeps, or fails at a chosen stage).',
   safety: { category: 'READ', requiresApproval: false, budgets: { timeMs: 65_000, network: 'none' } },
   schema: NoopParams,
+  resources: () => [],
+  examples: [
+    { description: 'Do nothing', params: {} },
+    { description: 'Stand in for slow work', params: { sleepMs: 50 } },
+  ],
 
   async plan(params) {
     if (params.failIn === 'plan') throw new ActionFailed('noop was asked to fail in plan');

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { sha256Hex } from '../core/canonical-json.ts';
 import { ActionFailed, StalePlan, VerificationFailed } from '../core/errors.ts';
 import type { TaskPlan } from '../core/runs/model.ts';
-import type { Action } from './contract.ts';
+import type { Action } from '../core/actions/contract.ts';
+import { s3ObjectUri } from '../core/actions/resources.ts';
 import { describeBody, renderDiff } from './render-diff.ts';
 
 /** Metadata that marks an object version as written by a given task, so a replayed apply recognises it. */
@@ -44,9 +45,14 @@ export const s3PutObject: Action<S3PutObjectParams> = {
   description: 'Writes an object to an S3 bucket; plans show the text diff; rollback restores the previous version.',
   safety: { category: 'WRITE', requiresApproval: false, budgets: { timeMs: 30_000, network: 'internal' } },
   schema: S3PutObjectParams,
+  resources: (params) => [{ uri: s3ObjectUri(params.bucket, params.key), access: 'write' }],
+  examples: [
+    { description: 'Write a text object (versioning on, so rollback restores the previous version)', params: { bucket: 'maestro-demo', key: 'notes/hello.txt', body: 'hello\n' } },
+    { description: 'Write JSON with its content type', params: { bucket: 'maestro-demo', key: 'config/flags.json', body: '{"beta":true}\n', contentType: 'application/json' } },
+  ],
 
   async plan(params, ctx) {
-    const resource = `s3://${params.bucket}/${params.key}`;
+    const resource = s3ObjectUri(params.bucket, params.key);
     const body = Buffer.from(params.body);
     const bodySha256 = sha256Hex(body);
     const head = await ctx.objects.head(params.bucket, params.key);

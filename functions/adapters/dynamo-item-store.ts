@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Item, ItemStore } from '../actions/ports.ts';
+import type { Item, ItemStore } from '../core/actions/ports.ts';
 import { ActionFailed, StalePlan } from '../core/errors.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 

@@ -1,4 +1,4 @@
-import type { WriteGuard } from '../actions/ports.ts';
+import type { WriteGuard } from '../core/actions/ports.ts';
 import { assertNotQuiesced } from '../core/dr/quiesce.ts';
 import type { WriteResource } from '../core/dr/quiesce.ts';
 import type { DrRepository } from '../core/dr/ports.ts';

@@ -1,6 +1,6 @@
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ObjectHead, ObjectStore, PutObjectRequest, StoredObject } from '../actions/ports.ts';
+import type { ObjectHead, ObjectStore, PutObjectRequest, StoredObject } from '../core/actions/ports.ts';
 import { ActionFailed, StalePlan } from '../core/errors.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 

@@ -203,6 +203,15 @@ export class PolicyDenied extends MaestroError {
   override readonly status = 403;
   override readonly category = ErrorCategory.policy;
 }
+/**
+ * A task names a resource its run's environment does not declare in `managedResources` (or one of
+ * Maestro's own): refused before the action's plan reads anything. `details.resource` names it.
+ */
+export class ResourceNotManaged extends MaestroError {
+  override readonly name = 'ResourceNotManaged';
+  override readonly status = 403;
+  override readonly category = ErrorCategory.policy;
+}
 /** The kill switch is engaged: nothing applies until an admin releases it. */
 export class KillSwitchEngaged extends MaestroError {
   override readonly name = 'KillSwitchEngaged';

@@ -19,6 +19,7 @@ const program = new Command('policy:test')
   .option('--roles <list>', 'comma-separated roles', 'operator')
   .option('--action <gate>', 'plan or apply', 'apply')
   .requiredOption('--resource <uri>', 'the resource, e.g. s3://bucket/key or dynamodb://table/{...}')
+  .option('--access <mode>', 'read or write (what the action does to the resource)', 'write')
   .option('--catalog-action <name>', 'the catalog action', 's3.put-object')
   .option('--category <category>', 'READ, WRITE, DEPLOY or ROLLBACK', 'WRITE')
   .option('--mode <mode>', 'PLAN or APPLY', 'APPLY')
@@ -31,11 +32,12 @@ const program = new Command('policy:test')
   .option('--policies <dir>', 'policy directory', process.env.MAESTRO_POLICY_DIR ?? resolve(import.meta.dirname, '../../policies'))
   .action((options) => {
     if (options.action !== 'plan' && options.action !== 'apply') program.error('--action must be plan or apply');
+    if (options.access !== 'read' && options.access !== 'write') program.error('--access must be read or write');
     const engine = loadPolicyEngine({ MAESTRO_POLICY_DIR: options.policies });
     const decision = engine.authorize({
       principal: { id: options.principal, roles: String(options.roles).split(',').filter(Boolean) },
       action: options.action,
-      resource: policyResource({ resource: options.resource }),
+      resource: policyResource({ resource: options.resource }, options.access),
       context: {
         catalogAction: options.catalogAction,
         category: options.category,

@@ -15,8 +15,8 @@ let s3: S3Client;
 beforeAll(async () => {
   Object.assign(process.env, {
     // qa: two approvals of three listed approvers; sandbox: a deadline of two seconds.
-    MAESTRO_CONFIG__environments__qa: '{autonomyCeiling: 1, approvers: [dev-approver, dev-admin, dev-operator], quorum: 2, approvalDeadlineSeconds: 600}',
-    MAESTRO_CONFIG__environments__sandbox: '{autonomyCeiling: 0, approvers: [dev-approver], approvalDeadlineSeconds: 2}',
+    MAESTRO_CONFIG__environments__qa: '{autonomyCeiling: 1, approvers: [dev-approver, dev-admin, dev-operator], quorum: 2, approvalDeadlineSeconds: 600, managedResources: {buckets: [maestro-demo]}}',
+    MAESTRO_CONFIG__environments__sandbox: '{autonomyCeiling: 0, approvers: [dev-approver], approvalDeadlineSeconds: 2, managedResources: {buckets: [maestro-demo]}}',
   });
   stack = await startTestStack('approvals', { approvalSweepMs: 200 });
   s3 = new S3Client({ forcePathStyle: true });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EnvironmentEgress } from '../egress/policy.ts';
 import { parseOrThrow } from '../validation.ts';
 import { ValidationFailed } from '../errors.ts';
+import { ManagedResources, declaredNames, ownResourceByPattern } from './managed-resources.ts';
 
 const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name (letters, digits, -)');
 
@@ -40,6 +41,8 @@ const EnvironmentGuardrails = z.strictObject({
   approvalDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(24 * 3600),
   /** Windows in which WRITE and DEPLOY applies are refused (ChangeFreeze) unless an admin override is on record. */
   changeFreezes: z.array(ChangeFreeze).default([]),
+  /** What actions may touch here (buckets, tables); anything else is refused at the plan gate. @default nothing */
+  managedResources: ManagedResources.default({ buckets: [], tables: [] }),
 });
 
 const ActionGuardrails = z.strictObject({
@@ -72,6 +75,11 @@ export const Guardrails = z
       // No approvers at all is the safe default (nothing needing approval ever applies); too few is a mistake.
       if (environment.approvers.length > 0 && environment.quorum > environment.approvers.length) {
         ctx.addIssue({ code: 'custom', path: ['environments', name, 'quorum'], message: `needs ${environment.quorum} approvers but only ${environment.approvers.length} are listed` });
+      }
+      // Maestro's own table, vault, keys, bus and queues can never be handed to actions.
+      for (const declared of declaredNames(environment.managedResources)) {
+        const own = ownResourceByPattern(declared.name);
+        if (own) ctx.addIssue({ code: 'custom', path: ['environments', name, 'managedResources', ...declared.path], message: `${declared.name} is ${own}; actions may never touch it` });
       }
       environment.changeFreezes.forEach((freeze, index) => {
         if ('from' in freeze && Date.parse(freeze.to) <= Date.parse(freeze.from)) {

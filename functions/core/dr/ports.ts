@@ -110,3 +110,10 @@ export interface DrDeps {
 }
 
 export type { DataCopy };
+
+/** What the `dr.approve-restore` action may do with a restore job: describe it, resume or abandon its wait. */
+export interface RestoreGate {
+  describe(jobId: string): Promise<{ target: string; snapshotId?: string; from?: string; to?: string; environment?: string }>;
+  resume(jobId: string): Promise<void>;
+  abandon(jobId: string, runStatus: string): Promise<void>;
+}

@@ -6,18 +6,11 @@ import { createRun } from '../runs/create-run.ts';
 import type { WorkflowEngine } from '../runs/ports.ts';
 import { appliesUnattended } from '../safety/autonomy.ts';
 import { stepStarted, stepSucceeded } from './jobs.ts';
-import type { DrDeps, DrRepository } from './ports.ts';
+import type { DrDeps, DrRepository, RestoreGate } from './ports.ts';
 import { own } from '../own.ts';
 
 /** The catalog action whose run carries a restore's approval. */
 export const RESTORE_APPROVAL_ACTION = 'dr.approve-restore';
-
-/** What the `dr.approve-restore` action may do with a restore job: describe it, resume or abandon its wait. */
-export interface RestoreGate {
-  describe(jobId: string): Promise<{ target: string; snapshotId?: string; from?: string; to?: string; environment?: string }>;
-  resume(jobId: string): Promise<void>;
-  abandon(jobId: string, runStatus: string): Promise<void>;
-}
 
 /**
  * A restore waits for a human before it flips traffic when its target's environment would not let a

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
+import { parseResource } from '../actions/resources.ts';
 
 // The CommonJS build loads its .wasm next to itself (the ESM root export prints a warning on Node).
 const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
@@ -7,7 +8,8 @@ const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') 
 export interface PolicyRequest {
   principal: { id: string; roles: readonly string[] };
   action: 'plan' | 'apply';
-  resource: { uri: string; kind: string; bucket?: string; key?: string; table?: string };
+  /** `id` defaults to the URI's id within its kind (core/actions/resources.ts); `access` to `write`. */
+  resource: { uri: string; kind: string; id?: string; access?: 'read' | 'write'; bucket?: string; key?: string; table?: string };
   context: {
     catalogAction: string;
     category: string;
@@ -68,7 +70,7 @@ export class PolicyEngine {
 
   authorize(request: PolicyRequest): PolicyDecision {
     const { resource, context } = request;
-    const resourceAttrs: Record<string, string> = { kind: resource.kind, uri: resource.uri };
+    const resourceAttrs: Record<string, string> = { kind: resource.kind, uri: resource.uri, id: resource.id ?? parseResource(resource.uri).id, access: resource.access ?? 'write' };
     for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) resourceAttrs[name] = resource[name]!;
     const answer = cedar.statefulIsAuthorized({
       principal: { type: 'Maestro::User', id: request.principal.id },

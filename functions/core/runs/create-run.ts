@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { screeningEvents } from '../egress/screening-events.ts';
 import { digestOf } from '../canonical-json.ts';
-import { ActionCategory } from '../../actions/contract.ts';
+import { ActionCategory } from '../actions/contract.ts';
 import { IdempotencyKeyReused, RunsAtCapacity, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
 import { effectiveAutonomy } from '../safety/autonomy.ts';
 import { admissionGate, environmentCeiling, readControl } from '../safety/gates.ts';

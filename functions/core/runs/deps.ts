@@ -1,5 +1,5 @@
-import type { ActionCatalog } from '../../actions/catalog.ts';
-import type { ActionContext } from '../../actions/contract.ts';
+import type { ActionCatalog } from '../actions/catalog.ts';
+import type { ActionContext } from '../actions/contract.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import type { SafetyDeps } from '../safety/gates.ts';
 import type { LockStore } from '../locks/model.ts';

@@ -19,6 +19,7 @@ export const STATUS_FOR_ERROR: Record<string, RunStatus> = {
   ApprovalRejected: RunStatus.REJECTED,
   ApprovalExpired: RunStatus.EXPIRED,
   PolicyDenied: RunStatus.DENIED,
+  ResourceNotManaged: RunStatus.DENIED,
   AutonomyExceeded: RunStatus.DENIED,
   BlastRadiusExceeded: RunStatus.DENIED,
   RunCancelled: RunStatus.CANCELLED,

@@ -1,6 +1,6 @@
 import { digestOf } from '../canonical-json.ts';
-import { PolicyDenied, describeError } from '../errors.ts';
-import { blastRadiusGate, policyGate, readControl } from '../safety/gates.ts';
+import { PolicyDenied, ResourceNotManaged, describeError } from '../errors.ts';
+import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
@@ -28,21 +28,29 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   for (const task of tasks) {
     const action = deps.catalog.get(task.action, task.actionVersion);
     try {
-      const plan = await action.plan(action.schema.parse(task.params), deps.actionContext(run, task));
+      const params = action.schema.parse(task.params);
+      // Before the plan reads anything: every declared resource managed in the run's environment, and allowed by policy.
+      resourceGate(deps, { gate: 'plan', run, task, action, params, control, now: deps.clock() });
+      const plan = await action.plan(params, deps.actionContext(run, task));
       policyGate(deps, { gate: 'plan', run, task, action, plan, control, now: deps.clock() });
       plans.push(plan);
     } catch (error) {
       const described = describeError(error);
       const denied = error instanceof PolicyDenied;
+      const notManaged = error instanceof ResourceNotManaged;
       await deps.runs.commit(runId, {
         tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
         events: [
           {
-            type: denied ? 'PolicyDenied' : 'TaskPlanFailed',
+            type: denied ? 'PolicyDenied' : notManaged ? 'ResourceNotManaged' : 'TaskPlanFailed',
             level: 'ERROR',
             taskIndex: task.index,
-            message: denied ? described.message : `planning ${task.action} failed: ${described.message}`,
-            payload: { error: described, ...(denied ? { gate: 'plan', policyIds: error.details?.policyIds } : {}) },
+            message: denied || notManaged ? described.message : `planning ${task.action} failed: ${described.message}`,
+            payload: {
+              error: described,
+              ...(denied ? { gate: 'plan', policyIds: error.details?.policyIds } : {}),
+              ...(notManaged ? { gate: 'plan', resource: error.details?.resource, environment: run.environment } : {}),
+            },
           },
         ],
       });

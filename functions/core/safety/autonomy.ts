@@ -1,4 +1,4 @@
-import type { ActionCategory } from '../../actions/contract.ts';
+import type { ActionCategory } from '../actions/contract.ts';
 
 /**
  * Autonomy levels, per environment (the ceiling) and per run (never above the ceiling):

@@ -1,4 +1,6 @@
-import type { Action } from '../../actions/contract.ts';
+import type { Action } from '../actions/contract.ts';
+import { parseResource } from '../actions/resources.ts';
+import type { ResourceAccess, ResourceRef } from '../actions/resources.ts';
 import type { Guardrails } from '../config/guardrails.ts';
 import type { ControlState, ControlStore } from '../control/model.ts';
 import { AutonomyExceeded, BlastRadiusExceeded, ChangeFreeze, KillSwitchEngaged, PolicyDenied, RateLimited } from '../errors.ts';
@@ -6,6 +8,8 @@ import type { PolicyEngine, PolicyRequest } from '../policy/policy-engine.ts';
 import type { Run, Task, TaskPlan } from '../runs/model.ts';
 import { appliesUnattended, effectiveAutonomy } from './autonomy.ts';
 import { activeFreeze, activeOverride } from './change-freeze.ts';
+import { assertManagedResources } from './managed-resources.ts';
+import type { OwnResources } from './managed-resources.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { own } from '../own.ts';
 
@@ -15,6 +19,8 @@ export interface SafetyDeps {
   policy: PolicyEngine;
   control: ControlStore;
   rateLimiter: RateLimiter;
+  /** Maestro's own state table, vault and keys in this deployment: refused to every action. @default the name patterns only */
+  ownResources?: OwnResources;
 }
 
 /** The control record as it is now (never cached: every admit and apply reads it again). */
@@ -26,30 +32,48 @@ export function environmentCeiling(deps: SafetyDeps, environment: string): numbe
   return own(deps.guardrails.environments, environment)?.autonomyCeiling ?? 0;
 }
 
-/** The resource a plan acts on, in the shape the Cedar schema gives `Maestro::Resource`. */
-export function policyResource(plan: Pick<TaskPlan, 'resource'>): PolicyRequest['resource'] {
-  const uri = plan.resource;
-  const s3 = /^s3:\/\/([^/]+)\/(.*)$/s.exec(uri);
-  if (s3) return { uri, kind: 's3', bucket: s3[1], key: s3[2] };
-  const dynamodb = /^dynamodb:\/\/([^/]+)\//.exec(uri);
-  if (dynamodb) return { uri, kind: 'dynamodb', table: dynamodb[1] };
-  return { uri, kind: 'none' };
+/** A resource (a plan's, or one an action declares) in the shape the Cedar schema gives `Maestro::Resource`. */
+export function policyResource(plan: Pick<TaskPlan, 'resource'>, access: ResourceAccess = 'write'): PolicyRequest['resource'] {
+  const { uri, kind, id, bucket, key, table } = parseResource(plan.resource);
+  return { uri, kind, id, access, ...(bucket !== undefined ? { bucket } : {}), ...(key !== undefined ? { key } : {}), ...(table !== undefined ? { table } : {}) };
 }
 
 export function isApproved(run: Run): boolean {
   return run.approval?.state === 'APPROVED' && run.approval.planDigest === run.planDigest;
 }
 
-/** Cedar at one gate; a deny throws PolicyDenied naming the policies that decided. */
-export function policyGate(
-  deps: SafetyDeps,
-  input: { gate: 'plan' | 'apply'; run: Run; task: Task; action: Action; plan: TaskPlan; control: ControlState; now: Date },
-): void {
-  const { run, task, action, plan, control } = input;
+type GateInput = { gate: 'plan' | 'apply'; run: Run; task: Task; action: Action; control: ControlState; now: Date };
+
+/**
+ * The resources the task declares (`action.resources(params)`, no I/O): each must be managed in the
+ * run's environment (ResourceNotManaged), and Cedar must allow each (PolicyDenied). Runs before the
+ * action's plan reads anything, and again at apply.
+ */
+export function resourceGate(deps: SafetyDeps, input: GateInput & { params: unknown }): readonly ResourceRef[] {
+  const resources = input.action.resources(input.params);
+  assertManagedResources({ guardrails: deps.guardrails, own: deps.ownResources, environment: input.run.environment, resources });
+  for (const resource of resources) authorize(deps, input, policyResource({ resource: resource.uri }, resource.access));
+  return resources;
+}
+
+/**
+ * Cedar at one gate, on every resource the task declares and on the one its plan names; a deny
+ * throws PolicyDenied naming the policies that decided. The managed-resources check runs first.
+ */
+export function policyGate(deps: SafetyDeps, input: GateInput & { plan: TaskPlan }): void {
+  const { task, action, plan } = input;
+  const declared = resourceGate(deps, { ...input, params: action.schema.parse(task.params) });
+  const same = declared.find((resource) => resource.uri === plan.resource);
+  if (same) return;
+  authorize(deps, input, policyResource(plan, action.safety.category === 'READ' ? 'read' : 'write'));
+}
+
+function authorize(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['resource']): void {
+  const { run, task, action, control } = input;
   const decision = deps.policy.authorize({
     principal: { id: run.requestedBy, roles: run.requesterRoles ?? [] },
     action: input.gate,
-    resource: policyResource(plan),
+    resource,
     context: {
       catalogAction: task.action,
       category: action.safety.category,
@@ -65,7 +89,7 @@ export function policyGate(
   });
   if (!decision.allowed) {
     const by = decision.policyIds.length > 0 ? `policy ${decision.policyIds.join(', ')}` : 'no policy permits it';
-    throw new PolicyDenied(`${input.gate} of ${task.action} on ${plan.resource} denied: ${by}`, {
+    throw new PolicyDenied(`${input.gate} of ${task.action} on ${resource.uri} denied: ${by}`, {
       details: { policyIds: decision.policyIds, gate: input.gate, errors: decision.errors },
     });
   }

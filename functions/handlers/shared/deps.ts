@@ -56,6 +56,8 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
     locks: new DynamoLockStore({ client: clients.dynamodb, tableName: config.stateTable }),
     rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: config.stateTable }),
+    // Refused to every action whatever maestro.config.yaml declares (core/safety/managed-resources.ts).
+    ownResources: { stateTable: config.stateTable, artifactBucket: process.env.MAESTRO_ARTIFACT_BUCKET, names: [config.approvalKey, process.env.MAESTRO_MANIFEST_KEY_ID, process.env.MAESTRO_EVENT_BUS_NAME].filter((name): name is string => Boolean(name)) },
     linkSigner,
     linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: config.stateTable }),
     notifier: createNotifier(config),

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import type { EgressServices } from '../core/egress/services.ts';
-import type { TaskPlan } from '../core/runs/model.ts';
-import type { RestoreGate } from '../core/dr/restore-approval.ts';
+import type { RestoreGate } from '../dr/ports.ts';
+import type { EgressServices } from '../egress/services.ts';
+import type { TaskPlan } from '../runs/model.ts';
 import type { ItemStore, ObjectStore, WriteGuard } from './ports.ts';
+import type { ResourceRef } from './resources.ts';
 
 export const ActionCategory = { READ: 'READ', WRITE: 'WRITE', DEPLOY: 'DEPLOY', ROLLBACK: 'ROLLBACK' } as const;
 export type ActionCategory = (typeof ActionCategory)[keyof typeof ActionCategory];
@@ -35,6 +36,11 @@ export interface ActionContext {
   restoreGate?: RestoreGate;
 }
 
+export interface ActionExample<Params> {
+  readonly description: string;
+  readonly params: Params;
+}
+
 /**
  * The action contract (DESIGN.md). `plan` has no side effects and records the preconditions that
  * `apply` re-checks; `apply` is idempotent under `ctx.idempotencyKey`; `verify` throws
@@ -47,6 +53,14 @@ export interface Action<Params = any> {
   readonly description: string;
   readonly safety: ActionSafety;
   readonly schema: z.ZodType<Params>;
+  /**
+   * Every resource the action would read or change for these (parsed) params, computed from the params
+   * alone (no I/O): the managed-resources gate checks each against the run's environment before `plan`
+   * runs, and Cedar sees each one (core/actions/resources.ts has the URI scheme).
+   */
+  resources(params: Params): readonly ResourceRef[];
+  /** Valid inputs, each with what it shows: for the docs and the conformance kit. */
+  readonly examples: readonly ActionExample<Params>[];
   plan(params: Params, ctx: ActionContext): Promise<TaskPlan>;
   apply(plan: TaskPlan, ctx: ActionContext): Promise<Record<string, unknown>>;
   verify(plan: TaskPlan, outcome: Record<string, unknown>, ctx: ActionContext): Promise<void>;
