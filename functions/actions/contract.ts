@@ -39,6 +39,7 @@ export interface ActionContext {
  * VerificationFailed; `rollback` undoes `apply` from the plan, with or without its outcome (a crash
  * may have left none).
  */
+// biome-ignore lint/suspicious/noExplicitAny: the catalog holds actions of every Params; `unknown` would make Action<P> unassignable to it (parameter variance)
 export interface Action<Params = any> {
   readonly name: string;
   readonly version: string;

@@ -31,8 +31,9 @@ export function stableJson(value: unknown): string {
 }
 
 function flattenKeys(value: unknown, keys: Record<string, true> = {}): Record<string, true> {
-  if (Array.isArray(value)) value.forEach((member) => flattenKeys(member, keys));
-  else if (value !== null && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const member of value) flattenKeys(member, keys);
+  } else if (value !== null && typeof value === 'object') {
     for (const [key, member] of Object.entries(value)) {
       keys[key] = true;
       flattenKeys(member, keys);
