@@ -102,11 +102,7 @@ describe('layout rules', () => {
       'test/core/run_model.test.ts': '',
       'docs/README.md': '',
     });
-    expect(found).toEqual([
-      'file-name: functions/adapters/DynamoRunRepository.ts',
-      'file-name: local/sandboxRunner',
-      'file-name: test/core/run_model.test.ts',
-    ]);
+    expect(found).toEqual(['file-name: functions/adapters/DynamoRunRepository.ts', 'file-name: local/sandboxRunner', 'file-name: test/core/run_model.test.ts']);
   });
 
   it('report a relative import that names no file, which would leave the graph wrong', () => {
