@@ -34,7 +34,7 @@ export interface ActionContext {
 }
 
 /**
- * The action contract (DESIGN.md). `plan` has no side effects and records the preconditions that
+ * The action contract. `plan` has no side effects and records the preconditions that
  * `apply` re-checks; `apply` is idempotent under `ctx.idempotencyKey`; `verify` throws
  * VerificationFailed; `rollback` undoes `apply` from the plan, with or without its outcome (a crash
  * may have left none).
