@@ -18,12 +18,13 @@ async function tool(bin: string, args: readonly string[]): Promise<string> {
 }
 
 // `npm test` is what CI runs, so the lint runs here: the same two commands as `npm run lint`.
+// Generous timeouts: the suite runs beside DynamoDB Local on two shared cores, and tsc reads the whole tree.
 describe('npm run lint', () => {
-  it('type-checks the whole tree (tsc --noEmit)', async () => {
+  it('type-checks the whole tree (tsc --noEmit)', { timeout: 180_000 }, async () => {
     await tool('tsc', ['--noEmit']);
   });
 
-  it('finds nothing with Biome, warnings included (biome lint --error-on-warnings)', async () => {
+  it('finds nothing with Biome, warnings included (biome lint --error-on-warnings)', { timeout: 180_000 }, async () => {
     const output = await tool('biome', ['lint', '--error-on-warnings']);
     expect(output).toMatch(/Checked \d+ files/);
   });
