@@ -33,17 +33,24 @@ function docComment(source: string, className: string): string {
     .join(' ');
 }
 
+/** The exposure rule of errors.ts when it has one (`isExposed`), else the documented default: exposed below 500. */
+function exposed(error: errors.MaestroError): boolean {
+  const rule = (errors as unknown as Record<string, unknown>).isExposed;
+  return typeof rule === 'function' ? Boolean(rule(error)) : error.status < 500;
+}
+
 /** Each exported subclass of MaestroError, built with a placeholder message, in the file's order. */
 export function errorRows(): ErrorRow[] {
   const source = readFileSync(new URL('functions/core/errors.ts', root), 'utf8');
-  const rows: ErrorRow[] = [];
+  const rows: (ErrorRow & { readonly at: number })[] = [];
   for (const [exportName, value] of Object.entries(errors)) {
     if (typeof value !== 'function' || !(value.prototype instanceof errors.MaestroError)) continue;
     const error = new (value as new (message: string) => errors.MaestroError)('placeholder');
-    rows.push({ code: error.name, status: error.status, category: error.category, exposed: errors.isExposed(error), meaning: docComment(source, exportName) });
+    const at = source.search(new RegExp(`^export class ${exportName}\\b`, 'm'));
+    rows.push({ code: error.name, status: error.status, category: error.category, exposed: exposed(error), meaning: docComment(source, exportName), at });
   }
-  const order = (row: ErrorRow) => source.indexOf(`class ${row.code} `);
-  return rows.sort((a, b) => order(a) - order(b) || a.code.localeCompare(b.code));
+  // In the file's order; the row keeps only what the page shows.
+  return rows.sort((a, b) => a.at - b.at || a.code.localeCompare(b.code)).map(({ at: _at, ...row }) => row);
 }
 
 interface Handling {
