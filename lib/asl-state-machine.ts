@@ -72,7 +72,7 @@ export class AslStateMachine extends Construct {
     const placeholders = aslPlaceholders(this.definition);
     for (const name of placeholders) {
       if (!PLACEHOLDER_NAME.test(name)) {
-        throw new Error(`AslStateMachine ${this.node.path}: ${props.definitionFile} has a malformed placeholder ${JSON.stringify('${' + name + '}')}`);
+        throw new Error(`AslStateMachine ${this.node.path}: ${props.definitionFile} has a malformed placeholder ${JSON.stringify(`\${${name}}`)}`);
       }
       if (!Object.hasOwn(props.functions, name)) {
         throw new Error(`AslStateMachine ${this.node.path}: ${props.definitionFile} uses \${${name}} but no function is given for it`);

@@ -148,7 +148,7 @@ export class MaestroStack extends Stack {
       this.#wireRestoreApprovals(this.drWorkflows);
     }
 
-    // Audit (issue 10): Finalize signs each finished run's head into the vault; the API checks it.
+    // Audit: Finalize signs each finished run's head into the vault; the API checks it.
     const finalize = this.runWorkflow.functions.Finalize;
     this.artifactVault.grantReadArtifacts(finalize);
     this.artifactVault.grantWriteArtifacts(finalize);
@@ -157,7 +157,7 @@ export class MaestroStack extends Stack {
     this.signingKeys.grantVerifyManifests(this.api.handler);
     for (const fn of [finalize, this.api.handler]) fn.addEnvironment('MAESTRO_AUDIT_SIGNING_KEY', this.signingKeys.manifestSigningAlias);
     this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
-    // Outbox (issue 5): stream → relay → EventBridge; the API lists and re-drives dead letters.
+    // Outbox: stream → relay → EventBridge; the API lists and re-drives dead letters.
     this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });
     this.outbox.grantPublish(this.api.handler);
 

@@ -17,6 +17,7 @@ export async function runDemo(options: DemoOptions): Promise<{ runId: string; st
       headers: { authorization: 'Bearer dev-operator', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the demo reads the API's JSON answers field by field
     const json = (await response.json()) as any;
     if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${JSON.stringify(json)}`);
     return json;

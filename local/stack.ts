@@ -194,7 +194,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       MAESTRO_POLICY_DIR: process.env.MAESTRO_POLICY_DIR ?? join(ROOT, 'policies'),
       POWERTOOLS_SERVICE_NAME: 'maestro',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      // Audit heads of finished runs are signed into this versioned bucket (issue 10).
+      // Audit heads of finished runs are signed into this versioned bucket.
       MAESTRO_ARTIFACT_BUCKET: ARTIFACT_BUCKET,
       // EMF metric lines would interleave with the demo's progress; POWERTOOLS_METRICS_DISABLED=false shows them.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

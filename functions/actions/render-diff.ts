@@ -32,8 +32,9 @@ export function stableJson(value: unknown): string {
 
 /** Every key at any depth (a Set: a key named `__proto__` is a key like any other). */
 function flattenKeys(value: unknown, keys = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) value.forEach((member) => flattenKeys(member, keys));
-  else if (value !== null && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const member of value) flattenKeys(member, keys);
+  } else if (value !== null && typeof value === 'object') {
     for (const [key, member] of Object.entries(value)) {
       keys.add(key);
       flattenKeys(member, keys);

@@ -160,7 +160,7 @@ export class WorkflowUnavailable extends MaestroError {
   override readonly category = ErrorCategory.dependency;
 }
 
-// --- egress and sandbox (issue 9) ---
+// --- egress and sandbox ---
 /** A URL (or a redirect hop) the egress guard refuses: scheme, credentials, host, port or address. */
 export class SsrfBlocked extends MaestroError {
   override readonly name = 'SsrfBlocked';
@@ -231,7 +231,7 @@ export class ApprovalRejected extends MaestroError {
   override readonly category = ErrorCategory.policy;
 }
 
-// --- disaster recovery (issue 8) ---
+// --- disaster recovery ---
 /** A DR backup holds the target still: writers are refused until it lifts (bounded time). */
 export class TargetQuiesced extends MaestroError {
   override readonly name = 'TargetQuiesced';

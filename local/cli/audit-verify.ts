@@ -33,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [id] = program.processedArgs as [string];
   const options = program.opts<{ token: string; json?: boolean }>();
   const response = await fetch(`${apiUrl()}/runs/${encodeURIComponent(id)}/audit/verify`, { headers: { authorization: `Bearer ${options.token}` } });
+  // biome-ignore lint/suspicious/noExplicitAny: an API answer printed for a person; its shape is the API's
   const body = (await response.json()) as Record<string, any>;
   if (!response.ok) {
     console.error(`audit verify failed: ${response.status} ${body.error?.code ?? ''}: ${body.error?.message ?? JSON.stringify(body)}`);

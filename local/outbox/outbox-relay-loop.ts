@@ -11,6 +11,7 @@ export interface OutboxRelayLoopOptions {
   /** Where the read position is kept across restarts (`<file>`, JSON). */
   checkpointFile: string;
   /** The relay: the same handler the Lambda event source mapping calls in AWS. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the type of @types/aws-lambda's DynamoDBStreamHandler result, which the relay handler is
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
   /** `CHECKPOINT` carries on after the last batch handled (TRIM_HORIZON the first time); `TRIM_HORIZON` re-reads the whole stream. @default 'CHECKPOINT' */
   startFrom?: 'CHECKPOINT' | 'TRIM_HORIZON';

@@ -82,7 +82,7 @@ export async function getBucketVersioning(request: S3Request): Promise<void> {
 export async function putBucketVersioning(request: S3Request): Promise<void> {
   request.store.bucket(request.bucket);
   const config = await readXmlBody(request);
-  if (!config || config.name !== 'VersioningConfiguration') throw S3Errors.malformedXml();
+  if (config?.name !== 'VersioningConfiguration') throw S3Errors.malformedXml();
   const status = childText(config, 'Status')?.trim();
   if (status === undefined) throw S3Errors.illegalVersioningConfiguration();
   if (status !== Versioning.enabled && status !== Versioning.suspended) throw S3Errors.malformedXml();

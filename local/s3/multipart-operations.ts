@@ -73,7 +73,7 @@ export async function completeMultipartUpload(request: S3Request): Promise<void>
   store.upload(bucket, uploadId, key);
   const check = writeConditions(req, key);
   const document = await readXmlBody(request);
-  if (!document || document.name !== 'CompleteMultipartUpload') throw S3Errors.malformedXml();
+  if (document?.name !== 'CompleteMultipartUpload') throw S3Errors.malformedXml();
   const chosen = childElements(document, 'Part').map((part) => {
     const partNumber = childText(part, 'PartNumber')?.trim();
     const etag = childText(part, 'ETag')?.trim();

@@ -158,7 +158,7 @@ export async function deleteObjects(request: S3Request): Promise<void> {
   const { store, bucket } = request;
   store.bucket(bucket);
   const document = await readXmlBody(request);
-  if (!document || document.name !== 'Delete') throw S3Errors.malformedXml();
+  if (document?.name !== 'Delete') throw S3Errors.malformedXml();
   const objects = childElements(document, 'Object');
   if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) throw S3Errors.malformedXml();
   const quiet = childText(document, 'Quiet')?.trim() === 'true';

@@ -4,7 +4,7 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { describe, it } from 'vitest';
 import { canonicalManifest } from '../../functions/core/dr/manifest.ts';
-import { backup, readManifest, restore, writeVault } from '../support/dr.ts';
+import { backup, readManifest, writeVault } from '../support/dr.ts';
 import { stack, clients, keyOf, resign, expectRejected, useDrStack } from '../support/dr-fixture.ts';
 
 useDrStack('drrej');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { sha256, startCountingServer } from './egress-servers.ts';
+import { startCountingServer } from './egress-servers.ts';
 import type { CountingServer } from './egress-servers.ts';
 import { api, startTestStack, waitForRun } from './test-stack.ts';
 

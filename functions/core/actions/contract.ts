@@ -42,11 +42,12 @@ export interface ActionExample<Params> {
 }
 
 /**
- * The action contract (DESIGN.md). `plan` has no side effects and records the preconditions that
+ * The action contract. `plan` has no side effects and records the preconditions that
  * `apply` re-checks; `apply` is idempotent under `ctx.idempotencyKey`; `verify` throws
  * VerificationFailed; `rollback` undoes `apply` from the plan, with or without its outcome (a crash
  * may have left none).
  */
+// biome-ignore lint/suspicious/noExplicitAny: the catalog holds actions of every Params; `unknown` would make Action<P> unassignable to it (parameter variance)
 export interface Action<Params = any> {
   readonly name: string;
   readonly version: string;

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { canonicalJson } from '../canonical-json.ts';
 import { MaestroError } from '../errors.ts';

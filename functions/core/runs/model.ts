@@ -1,4 +1,4 @@
-/** The run, task and event records, as DESIGN.md's data model describes them. */
+/** The run, task and event records (docs/runs-and-actions.md). */
 
 export const RunStatus = {
   PENDING: 'PENDING',

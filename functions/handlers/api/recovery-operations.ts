@@ -11,7 +11,7 @@ const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must 
 
 type RecoveryOperation = (request: { event: APIGatewayProxyEvent; deps: HandlerDeps; principal: Principal }) => Promise<APIGatewayProxyResult>;
 
-/** `POST /runs/{id}/resume`: an operator gets a run's stopped workflow going again (issue 5). */
+/** `POST /runs/{id}/resume`: an operator gets a run's stopped workflow going again. */
 export const recoveryOperations = {
   resumeRun: (async ({ event, deps, principal }) => {
     requireRole(principal, Role.operator, Role.admin);

@@ -217,7 +217,7 @@ describe('KMS emulator', () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     await expect(client.send(new DescribeKeyCommand({ KeyId: missing }))).rejects.toBeInstanceOf(NotFoundException);
     await expect(sign(client, 'alias/does-not-exist', message)).rejects.toBeInstanceOf(NotFoundException);
-    await expect(sign(client, 'arn:aws:kms:eu-west-1:000000000000:key/' + eccKeyId, message)).rejects.toBeInstanceOf(NotFoundException);
+    await expect(sign(client, `arn:aws:kms:eu-west-1:000000000000:key/${eccKeyId}`, message)).rejects.toBeInstanceOf(NotFoundException);
     await expect(sign(client, 'not-a-key', message)).rejects.toBeInstanceOf(NotFoundException);
   });
 

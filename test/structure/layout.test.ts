@@ -1,0 +1,96 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { RULES, scanLayout } from './layout-rules.ts';
+import type { Rule } from './layout-rules.ts';
+
+/**
+ * What the tree breaks today, each with who fixes it (the rules: layout-rules.ts). The list can only shrink:
+ * a violation not on it fails, and so does an entry whose violation is gone; remove the entry with the fix.
+ */
+const ACTION_PACKS = 'the action contract and catalog move into core, so core never imports actions/ (action-packs helper)';
+const API_TYPES = 'OperationRequest moves into a leaf module that operations.ts and its parts import (composition-root helper)';
+const COMPOSITION_ROOT = 'SDK clients are built in functions/adapters (createAwsClients) and handed in through the deps (composition-root helper)';
+const ONE_CONFIG = 'DR targets are read from the one typed Config, not process.env (configuration helper)';
+const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
+  [
+    'cycle: functions/actions/catalog.ts ↔ functions/actions/contract.ts ↔ functions/actions/dr-approve-restore.ts ↔ functions/actions/dynamodb-put-item.ts ↔ functions/actions/http-fetch.ts ↔ functions/actions/noop.ts ↔ functions/actions/s3-put-object.ts ↔ functions/core/dr/restore-approval.ts ↔ functions/core/runs/create-run.ts ↔ functions/core/runs/deps.ts ↔ functions/core/safety/autonomy.ts ↔ functions/core/safety/gates.ts',
+    ACTION_PACKS,
+  ],
+  [
+    'cycle: functions/handlers/api/approval-operations.ts ↔ functions/handlers/api/audit-operations.ts ↔ functions/handlers/api/dr-operations.ts ↔ functions/handlers/api/egress-operations.ts ↔ functions/handlers/api/operations.ts ↔ functions/handlers/api/safety-operations.ts',
+    API_TYPES,
+  ],
+  ['aws-sdk: functions/handlers/dr/deps.ts imports @aws-sdk/client-dynamodb', COMPOSITION_ROOT],
+  ['aws-sdk: functions/handlers/outbox/deps.ts imports @aws-sdk/client-dynamodb', COMPOSITION_ROOT],
+  ['aws-sdk: functions/handlers/outbox/deps.ts imports @aws-sdk/client-eventbridge', COMPOSITION_ROOT],
+  ['aws-sdk: functions/handlers/outbox/deps.ts imports @aws-sdk/lib-dynamodb', COMPOSITION_ROOT],
+  [
+    'aws-sdk: functions/handlers/outbox/relay.ts imports @aws-sdk/client-dynamodb',
+    `${COMPOSITION_ROOT}; the stream record's unmarshall belongs in adapters/outbox-items.ts`,
+  ],
+  [
+    'aws-sdk: functions/handlers/outbox/relay.ts imports @aws-sdk/util-dynamodb',
+    `${COMPOSITION_ROOT}; the stream record's unmarshall belongs in adapters/outbox-items.ts`,
+  ],
+  ['aws-sdk: functions/handlers/shared/audit-sealing.ts imports @aws-sdk/client-kms', COMPOSITION_ROOT],
+  ['aws-sdk: functions/handlers/shared/audit-sealing.ts imports @aws-sdk/client-s3', COMPOSITION_ROOT],
+  ['process-env: functions/core/dr/targets.ts:61', ONE_CONFIG],
+  ['core-imports-outer: functions/core/runs/create-run.ts imports functions/actions/contract.ts', ACTION_PACKS],
+  ['core-imports-outer: functions/core/runs/deps.ts imports functions/actions/catalog.ts', ACTION_PACKS],
+  ['core-imports-outer: functions/core/runs/deps.ts imports functions/actions/contract.ts', ACTION_PACKS],
+  ['core-imports-outer: functions/core/safety/autonomy.ts imports functions/actions/contract.ts', ACTION_PACKS],
+  ['core-imports-outer: functions/core/safety/gates.ts imports functions/actions/contract.ts', ACTION_PACKS],
+]);
+
+const layout = scanLayout(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Today's violations of one rule must be exactly the allowlisted ones of that rule. */
+function expectOnlyKnown(rule: Rule, hint = ''): void {
+  const actual = layout.violations.get(rule) ?? [];
+  const known = [...KNOWN_VIOLATIONS.keys()].filter((key) => key.startsWith(`${rule}: `));
+  const unexpected = actual.filter((violation) => !KNOWN_VIOLATIONS.has(violation));
+  const fixed = known.filter((violation) => !actual.includes(violation));
+  expect(unexpected, `new ${rule} violations (fix them; the allowlist only shrinks)${hint}`).toEqual([]);
+  expect(fixed, `allowlisted ${rule} violations that no longer exist: remove them from KNOWN_VIOLATIONS`).toEqual([]);
+}
+
+describe('layout of the repository', () => {
+  it('reads the source tree (the graph is not empty and every relative import resolves)', () => {
+    expect(layout.sources.length).toBeGreaterThan(200);
+    expect(layout.unresolved).toEqual([]);
+  });
+
+  it('has no import cycle', () => {
+    expectOnlyKnown('cycle', `; a shortest cycle in each: ${layout.cycleHints.join(' | ')}`);
+  });
+
+  it('imports the AWS SDK only in functions/adapters/ and local/', () => {
+    expectOnlyKnown('aws-sdk');
+  });
+
+  it('imports only CDK packages in lib/ and bin/', () => {
+    expectOnlyKnown('cdk-only');
+  });
+
+  it('keeps functions/core free of process.env', () => {
+    expectOnlyKnown('process-env');
+  });
+
+  it('keeps functions/core from importing actions/, handlers/ or adapters/', () => {
+    expectOnlyKnown('core-imports-outer');
+  });
+
+  it('names every file and folder in kebab-case', () => {
+    expectOnlyKnown('file-name');
+  });
+
+  it('allowlists only violations of these rules, each with a reason', () => {
+    for (const [violation, reason] of KNOWN_VIOLATIONS) {
+      expect(
+        RULES.some((rule) => violation.startsWith(`${rule}: `)),
+        violation,
+      ).toBe(true);
+      expect(reason.length).toBeGreaterThan(10);
+    }
+  });
+});
