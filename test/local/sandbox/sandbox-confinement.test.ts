@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCatalog } from '../../../functions/actions/catalog.ts';
 import { SandboxViolation } from '../../../functions/core/errors.ts';
 import { SERVICES_OF_ACTION, sandboxEnvironment } from '../../../local/sandbox/isolated-apply.ts';
 import { runInSandbox } from '../../../local/sandbox/sandbox-runner.ts';
@@ -76,8 +77,9 @@ describe('the action sandbox', () => {
       expect(sandbox).toEqual({ env: {}, allowConnect: [] });
       expect(Object.keys(await leaky('dumpEnv', [], sandbox)).sort()).toEqual(['MAESTRO_SANDBOX_SCRATCH', 'NODE_ENV']);
     }
-    // Every isolated action is listed, so none falls back to nothing by accident.
-    expect([...SERVICES_OF_ACTION.keys()].sort()).toEqual(['dr.approve-restore', 'dynamodb.put-item', 's3.put-object']);
+    // Every action whose apply is isolated is listed, so none falls back to nothing by accident.
+    const isolated = defaultCatalog().list().filter((action) => action.safety.budgets.network !== 'none' && !action.confinesOwnRequests);
+    expect([...SERVICES_OF_ACTION.keys()].sort()).toEqual(isolated.map((action) => action.name).sort());
   });
 
   it('refuses to signal another process or its parent (breach: signal), and the bystander lives', async () => {
