@@ -175,6 +175,9 @@ describe('SSM stand-in', () => {
   });
 
   it('keeps parameters, versions and labels across a restart, in 0600 files', async () => {
+    // Far longer than a file name may be: stored under its hash.
+    const longName = `/${'deep-'.repeat(14)}/${'x'.repeat(1800)}`;
+    await client.send(new PutParameterCommand({ Name: longName, Value: 'long', Type: 'String' }));
     await client.send(new PutParameterCommand({ Name: '/durable/p', Value: 'one', Type: 'String' }));
     await client.send(new PutParameterCommand({ Name: '/durable/p', Value: 'two', Type: 'String', Overwrite: true }));
     await client.send(new LabelParameterVersionCommand({ Name: '/durable/p', ParameterVersion: 1, Labels: ['previous'] }));
@@ -190,5 +193,6 @@ describe('SSM stand-in', () => {
     expect((await client.send(new GetParameterCommand({ Name: '/durable/p' }))).Parameter).toMatchObject({ Value: 'two', Version: 2 });
     expect((await client.send(new GetParameterCommand({ Name: '/durable/p:previous' }))).Parameter).toMatchObject({ Value: 'one', Version: 1 });
     expect((await client.send(new PutParameterCommand({ Name: '/durable/p', Value: 'three', Overwrite: true }))).Version).toBe(3);
+    expect((await client.send(new GetParameterCommand({ Name: longName }))).Parameter).toMatchObject({ Name: longName, Value: 'long' });
   });
 });
