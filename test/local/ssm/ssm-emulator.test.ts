@@ -9,6 +9,7 @@ import {
   InvalidNextToken,
   LabelParameterVersionCommand,
   ParameterAlreadyExists,
+  ParameterMaxVersionLimitExceeded,
   ParameterNotFound,
   ParameterPatternMismatchException,
   ParameterVersionNotFound,
@@ -128,6 +129,23 @@ describe('SSM stand-in', () => {
     expect((await client.send(new GetParameterCommand({ Name: 'labelled:stable' }))).Parameter!.Value).toBe('v2');
     const { Parameters } = await client.send(new GetParameterHistoryCommand({ Name: 'labelled' }));
     expect(Parameters!.map((p) => p.Labels)).toEqual([[], ['stable']]);
+  });
+
+  it('keeps the newest 100 versions, and refuses to drop a labelled oldest one', async () => {
+    await client.send(new PutParameterCommand({ Name: 'many', Value: 'v1', Type: 'String' }));
+    for (let version = 2; version <= 100; version += 1) {
+      await client.send(new PutParameterCommand({ Name: 'many', Value: `v${version}`, Overwrite: true }));
+    }
+    await client.send(new LabelParameterVersionCommand({ Name: 'many', ParameterVersion: 1, Labels: ['first'] }));
+    const refused = await client.send(new PutParameterCommand({ Name: 'many', Value: 'v101', Overwrite: true })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ParameterMaxVersionLimitExceeded);
+    expect((await client.send(new GetParameterCommand({ Name: 'many' }))).Parameter!.Version).toBe(100);
+
+    await client.send(new LabelParameterVersionCommand({ Name: 'many', ParameterVersion: 50, Labels: ['first'] }));
+    expect((await client.send(new PutParameterCommand({ Name: 'many', Value: 'v101', Overwrite: true }))).Version).toBe(101);
+    const gone = await client.send(new GetParameterCommand({ Name: 'many:1' })).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(ParameterVersionNotFound);
+    expect((await client.send(new GetParameterCommand({ Name: 'many:2' }))).Parameter!.Value).toBe('v2');
   });
 
   it('deletes a parameter with its history; a second delete is ParameterNotFound', async () => {
