@@ -4,10 +4,14 @@
 // resource run one after another, so a read-check-write is never torn.
 
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { writePrivateFileAtomic } from '../kms/atomic-file.ts';
 import { KeyedMutex } from '../s3/keyed-mutex.ts';
+
+// File names stop at 255 bytes on common file systems; leave room for the temp-file affixes.
+const MAX_ENCODED_NAME = 160;
 
 export interface DocumentStoreOptions<Document> {
   directory: string;
@@ -78,9 +82,13 @@ export class DocumentStore<Document> {
     await Promise.allSettled([...this.#pending]);
   }
 
-  // Resource names carry '/', ':' and such; the file name is the key in base64url.
+  // Resource names carry '/', ':' and such; the file name is the key in base64url, or for a key
+  // too long for a file name (SSM names reach 2048 characters) its SHA-256. base64url has no '.',
+  // so the two forms never collide.
   #pathOf(key: string): string {
-    return join(this.#options.directory, `${Buffer.from(key, 'utf8').toString('base64url')}.json`);
+    const encoded = Buffer.from(key, 'utf8').toString('base64url');
+    const name = encoded.length <= MAX_ENCODED_NAME ? `${encoded}.json` : `${createHash('sha256').update(key).digest('hex')}.long.json`;
+    return join(this.#options.directory, name);
   }
 
   async #load(): Promise<void> {

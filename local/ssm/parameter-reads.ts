@@ -60,7 +60,8 @@ function select(document: ParameterDocument, selector: ParameterSelector): Param
 function shownValue(name: string, version: ParameterVersion, decrypt: boolean): string {
   if (version.type !== 'SecureString' || decrypt) return version.value;
   const digest = createHash('sha256').update(`${name}\0${version.version}\0${version.value}`).digest();
-  return Buffer.concat([Buffer.from('AQICAH'), digest]).toString('base64');
+  // KMS ciphertexts start with these bytes, so the value reads as one (base64 "AQICAH...").
+  return Buffer.concat([Buffer.from([0x01, 0x02, 0x02, 0x00, 0x78]), digest]).toString('base64');
 }
 
 const getParameterHistory: SsmOperation = async (context, input) => {

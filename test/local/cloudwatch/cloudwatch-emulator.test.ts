@@ -182,6 +182,19 @@ describe('CloudWatch stand-in', () => {
     expect(text).toContain('SetAlarmState');
   });
 
+  it('refuses query member paths that would reach Object.prototype or mix a value with members', async () => {
+    for (const body of [
+      'Action=DescribeAlarms&Version=2010-08-01&__proto__.polluted=yes',
+      'Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=a&AlarmNames.member.1.x=b',
+      'Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.0=a',
+    ]) {
+      const response = await fetch(emulator.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('<Code>InvalidParameterValue</Code>');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('keeps alarms and their state across a restart, in 0600 files', async () => {
     await client.send(new PutMetricAlarmCommand(errorsAlarm('durable')));
     await client.send(new SetAlarmStateCommand({ AlarmName: 'durable', StateValue: 'ALARM', StateReason: 'before restart' }));

@@ -193,6 +193,22 @@ describe('Lambda stand-in', () => {
     expect(read).toMatchObject({ FunctionVersion: '1', RevisionId: moved.RevisionId, RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } });
   });
 
+  it('lets exactly one of several concurrent updates holding the same RevisionId through', async () => {
+    const [v1, v2] = await functionWithTwoVersions(client, 'contended');
+    const created = await client.send(new CreateAliasCommand({ FunctionName: 'contended', Name: 'live', FunctionVersion: v1 }));
+    const weights = [0.1, 0.2, 0.3, 0.4, 0.5];
+    const results = await Promise.allSettled(weights.map((weight) => client.send(new UpdateAliasCommand({
+      FunctionName: 'contended', Name: 'live', RevisionId: created.RevisionId, RoutingConfig: { AdditionalVersionWeights: { [v2]: weight } },
+    }))));
+    const winners = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const losers = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(4);
+    for (const loser of losers) expect(loser).toBeInstanceOf(PreconditionFailedException);
+    const read = await client.send(new GetAliasCommand({ FunctionName: 'contended', Name: 'live' }));
+    expect(read).toMatchObject({ RevisionId: winners[0].RevisionId, RoutingConfig: winners[0].RoutingConfig });
+  });
+
   it('refuses routing Lambda does not allow: $LATEST, the primary itself, a missing version, a weight above 1', async () => {
     const [v1, v2] = await functionWithTwoVersions(client, 'rules');
     const onLatest = await client.send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: '$LATEST', RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.5 } } })).catch((e: unknown) => e);

@@ -9,6 +9,7 @@ import {
   InvalidNextToken,
   LabelParameterVersionCommand,
   ParameterAlreadyExists,
+  ParameterMaxVersionLimitExceeded,
   ParameterNotFound,
   ParameterPatternMismatchException,
   ParameterVersionNotFound,
@@ -130,6 +131,23 @@ describe('SSM stand-in', () => {
     expect(Parameters!.map((p) => p.Labels)).toEqual([[], ['stable']]);
   });
 
+  it('keeps the newest 100 versions, and refuses to drop a labelled oldest one', async () => {
+    await client.send(new PutParameterCommand({ Name: 'many', Value: 'v1', Type: 'String' }));
+    for (let version = 2; version <= 100; version += 1) {
+      await client.send(new PutParameterCommand({ Name: 'many', Value: `v${version}`, Overwrite: true }));
+    }
+    await client.send(new LabelParameterVersionCommand({ Name: 'many', ParameterVersion: 1, Labels: ['first'] }));
+    const refused = await client.send(new PutParameterCommand({ Name: 'many', Value: 'v101', Overwrite: true })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ParameterMaxVersionLimitExceeded);
+    expect((await client.send(new GetParameterCommand({ Name: 'many' }))).Parameter!.Version).toBe(100);
+
+    await client.send(new LabelParameterVersionCommand({ Name: 'many', ParameterVersion: 50, Labels: ['first'] }));
+    expect((await client.send(new PutParameterCommand({ Name: 'many', Value: 'v101', Overwrite: true }))).Version).toBe(101);
+    const gone = await client.send(new GetParameterCommand({ Name: 'many:1' })).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(ParameterVersionNotFound);
+    expect((await client.send(new GetParameterCommand({ Name: 'many:2' }))).Parameter!.Value).toBe('v2');
+  });
+
   it('deletes a parameter with its history; a second delete is ParameterNotFound', async () => {
     await client.send(new PutParameterCommand({ Name: 'short-lived', Value: 'x', Type: 'String' }));
     await client.send(new PutParameterCommand({ Name: 'short-lived', Value: 'y', Type: 'String', Overwrite: true }));
@@ -175,6 +193,9 @@ describe('SSM stand-in', () => {
   });
 
   it('keeps parameters, versions and labels across a restart, in 0600 files', async () => {
+    // Far longer than a file name may be: stored under its hash.
+    const longName = `/${'deep-'.repeat(14)}/${'x'.repeat(1800)}`;
+    await client.send(new PutParameterCommand({ Name: longName, Value: 'long', Type: 'String' }));
     await client.send(new PutParameterCommand({ Name: '/durable/p', Value: 'one', Type: 'String' }));
     await client.send(new PutParameterCommand({ Name: '/durable/p', Value: 'two', Type: 'String', Overwrite: true }));
     await client.send(new LabelParameterVersionCommand({ Name: '/durable/p', ParameterVersion: 1, Labels: ['previous'] }));
@@ -190,5 +211,6 @@ describe('SSM stand-in', () => {
     expect((await client.send(new GetParameterCommand({ Name: '/durable/p' }))).Parameter).toMatchObject({ Value: 'two', Version: 2 });
     expect((await client.send(new GetParameterCommand({ Name: '/durable/p:previous' }))).Parameter).toMatchObject({ Value: 'one', Version: 1 });
     expect((await client.send(new PutParameterCommand({ Name: '/durable/p', Value: 'three', Overwrite: true }))).Version).toBe(3);
+    expect((await client.send(new GetParameterCommand({ Name: longName }))).Parameter).toMatchObject({ Name: longName, Value: 'long' });
   });
 });
