@@ -1,5 +1,7 @@
 // `npm run audit:verify -- <runId>`: asks the running stack's API to recompute a run's audit chain and
-// check its signed head. Exit code 0 when intact, 1 when a link is broken, 2 when it could not ask.
+// check its signed heads, printing which signed head (checkpoint or final) covers which seq range.
+// Exit code 0 when intact and anchored, 1 when a link is broken or an event is not anchored, 2 when it
+// could not ask.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -40,14 +42,39 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (options.json) console.log(JSON.stringify(body, null, 2));
-  else if (body.ok) {
-    const signed = body.signedHeadMatches === true ? `signed head matches (${body.signedHead.keyId}, ${body.signedHead.signedAt})` : `signed head not checked: ${body.note}`;
-    console.log(`run ${id}: audit chain intact, ${body.eventCount} event(s), head ${body.headHash}; ${signed}`);
-  } else {
-    const signed = body.signedHeadMatches === false ? '; the signed head does not match the table' : '';
-    console.log(`run ${id}: audit chain BROKEN at seq ${body.firstBrokenSeq} (${body.eventCount} event(s) stored)${signed}`);
+  else {
+    if (body.ok) {
+      const signed = body.signedHeadMatches === true ? `final head signed by ${body.signedHead.keyId} at ${body.signedHead.signedAt}` : (body.note ?? 'no final head');
+      console.log(`run ${id}: audit chain intact and anchored, ${body.eventCount} event(s), head ${body.headHash}; ${signed}`);
+    } else if (body.firstBrokenSeq !== undefined) {
+      const signed = body.signedHeadMatches === false ? '; the signed head does not match the table' : '';
+      console.log(`run ${id}: audit chain BROKEN at seq ${body.firstBrokenSeq} (${body.eventCount} event(s) stored)${signed}`);
+    } else {
+      console.log(`run ${id}: audit NOT VERIFIED (${body.eventCount} event(s) stored): ${body.note}`);
+    }
+    for (const line of anchorLines(body)) console.log(line);
   }
   return body.ok ? 0 : 1;
+}
+
+/** Which signed head covers which seq range, one line each, then what no head covers. */
+export function anchorLines(body: { anchors?: Anchor[]; unanchored?: { fromSeq: number; toSeq: number } }): string[] {
+  const lines = (body.anchors ?? []).map(
+    (anchor) =>
+      `  seq ${anchor.fromSeq}–${anchor.toSeq}: ${anchor.kind} head, status ${anchor.status}, signed ${anchor.signedAt}: ${anchor.matches ? 'matches' : anchor.signatureValid ? 'DOES NOT MATCH the stored chain' : 'INVALID SIGNATURE'}`,
+  );
+  if (body.unanchored) lines.push(`  seq ${body.unanchored.fromSeq}–${body.unanchored.toSeq}: NOT ANCHORED (no signed head covers these events)`);
+  return lines;
+}
+
+interface Anchor {
+  kind: string;
+  fromSeq: number;
+  toSeq: number;
+  status: string;
+  signedAt: string;
+  signatureValid: boolean;
+  matches: boolean;
 }
 
 if (import.meta.main) {

@@ -2,16 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditVault } from '../../functions/adapters/audit-vault.ts';
 import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
 import { KmsSigner } from '../../functions/adapters/kms-signer.ts';
 import type { AuditSealing } from '../../functions/core/audit/ports.ts';
-import { sealRunHead } from '../../functions/core/audit/seal-run-head.ts';
+import { checkpointRunHead, sealRunHead } from '../../functions/core/audit/seal-run-head.ts';
 import { verifyRunAudit } from '../../functions/core/audit/verify-run-audit.ts';
 import { TransientError } from '../../functions/core/errors.ts';
-import { GENESIS_HASH } from '../../functions/core/runs/journal.ts';
+import { GENESIS_HASH, hashEvent } from '../../functions/core/runs/journal.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
 import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from '../../local/kms/kms-emulator.ts';
 import type { RunningKmsEmulator } from '../../local/kms/kms-emulator.ts';
@@ -37,7 +37,8 @@ const clock = () => new Date();
 
 describe('sealRunHead', () => {
   const table = `seal-${randomBytes(3).toString('hex')}-maestro-state`;
-  const repository = new DynamoRunRepository({ client: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }), tableName: table });
+  const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const repository = new DynamoRunRepository({ client: documents, tableName: table });
 
   beforeAll(async () => {
     await ensureStateTable(dynamodb, table);
@@ -99,6 +100,34 @@ describe('sealRunHead', () => {
     expect(await sealRunHead({ runs: repository, sealing, clock }, id)).toBe('failed');
     const events = (await repository.listEvents(id)).items;
     expect(events.at(-1)).toMatchObject({ type: 'AuditHeadSigningFailed', payload: { error: { name: 'NotFoundException' } } });
-    expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: true, signedHeadMatches: null, note: 'the run finished but has no signed head (yet)' });
+    // Without any signed head no event is anchored: verify says so instead of passing.
+    const verified = await verifyRunAudit({ runs: repository, sealing }, id);
+    expect(verified).toMatchObject({ ok: false, signedHeadMatches: null, anchors: [], unanchored: { fromSeq: 1, toSeq: 3 } });
+    expect(verified.note).toContain('the run finished but has no final signed head (yet)');
+  });
+
+  it('signs checkpoints while a run is in flight, each covering the chain so far, and refuses to sign over a rewritten chain', async () => {
+    const id = await created();
+    const sealing = sealingAt(kms!.url);
+    expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('signed');
+    expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('already-signed');
+    await repository.commit(id, { run: { status: 'AWAITING_APPROVAL' }, events: [{ type: 'ApprovalRequested', message: 'approval requested from dev-approver' }] });
+    expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: false, unanchored: { fromSeq: 2, toSeq: 2 } });
+    expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('signed');
+    const parked = await verifyRunAudit({ runs: repository, sealing }, id);
+    expect(parked).toMatchObject({ ok: true, statusMatches: true, anchors: [{ kind: 'checkpoint', fromSeq: 1, toSeq: 1, status: 'PENDING' }, { kind: 'checkpoint', fromSeq: 2, toSeq: 2, status: 'AWAITING_APPROVAL' }] });
+
+    // Rewrite the approval event consistently (its hash and the run's head recomputed).
+    const [first, second] = (await repository.listEvents(id)).items;
+    const { hash: _old, ...rest } = { ...second, message: 'approval requested from mallory', prevHash: first.hash };
+    const hash = hashEvent(rest);
+    await documents.send(new PutCommand({ TableName: table, Item: { pk: `RUN#${id}`, sk: 'EVENT#0000000002', entity: 'Event', ...rest, hash } }));
+    await documents.send(new UpdateCommand({ TableName: table, Key: { pk: `RUN#${id}`, sk: 'RUN' }, UpdateExpression: 'SET lastEventHash = :h', ExpressionAttributeValues: { ':h': hash } }));
+    expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+    await repository.commit(id, { run: { status: 'SUCCEEDED', finishedAt: new Date().toISOString() }, events: [{ type: 'RunSucceeded', message: 'done' }] });
+    // Neither a checkpoint nor the final seal anchors the forgery.
+    expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('refused');
+    expect(await sealRunHead({ runs: repository, sealing, clock }, id)).toBe('refused');
+    expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: false, signedHeadMatches: null, firstBrokenSeq: 2 });
   });
 });

@@ -8,10 +8,21 @@ export interface HeadSigner {
   verify(message: Uint8Array, signature: string): Promise<boolean>;
 }
 
+/** A run's signed heads as stored: the final one (signed when the run finished) and the checkpoints. */
+export interface StoredAuditHeads {
+  final?: SignedAuditHead;
+  /** Heads signed while the run was in flight (and every final one too), in `eventCount` order. */
+  checkpoints: SignedAuditHead[];
+}
+
 /** Where signed heads are kept (the versioned, Object-Locked artifact vault). */
 export interface AuditHeadStore {
-  get(runId: string): Promise<SignedAuditHead | undefined>;
-  put(head: SignedAuditHead): Promise<void>;
+  /** The final head and every checkpoint. */
+  list(runId: string): Promise<StoredAuditHeads>;
+  /** The final head (when `final`) and the checkpoint with the highest `eventCount`: what a new seal builds on. */
+  latest(runId: string): Promise<{ final?: SignedAuditHead; checkpoint?: SignedAuditHead }>;
+  /** Stores a checkpoint at its `eventCount`; a `final` one is also the run's final head. */
+  put(head: SignedAuditHead, options?: { final?: boolean }): Promise<void>;
 }
 
 /** Both ends of head signing; absent when no artifact bucket is configured. */

@@ -2,7 +2,10 @@ import { canonicalJson } from '../canonical-json.ts';
 
 export const HEAD_SIGNING_ALGORITHM = 'ECDSA_SHA_256' as const;
 
-/** What is signed when a run finishes: the length and last hash of its chain, and how it ended. */
+/**
+ * What is signed at each checkpoint (every status change of the run, each approval decision) and when
+ * the run finishes: the length and last hash of its chain, and the run's status at that point.
+ */
 export interface AuditHead {
   runId: string;
   eventCount: number;
@@ -24,5 +27,9 @@ export function headMessage(head: AuditHead): Uint8Array {
   return new TextEncoder().encode(canonicalJson({ runId, eventCount, headHash, status }));
 }
 
-/** The object key of a run's signed head in the artifact vault. */
+/** The object key of a run's final signed head in the artifact vault. */
 export const headObjectKey = (runId: string) => `audit/heads/${runId}.json`;
+
+/** Where a run's checkpoints live: one object per signed length, zero-padded so keys sort by seq. */
+export const checkpointPrefix = (runId: string) => `audit/checkpoints/${runId}/`;
+export const checkpointObjectKey = (runId: string, eventCount: number) => `${checkpointPrefix(runId)}${String(eventCount).padStart(10, '0')}.json`;

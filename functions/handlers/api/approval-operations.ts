@@ -12,6 +12,7 @@ import { approvalPage } from './approval-pages.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
 import type { OperationRequest } from './operations.ts';
+import { checkpointRun } from '../shared/audit-sealing.ts';
 
 const TokenPath = z.object({ token: z.string().min(1).max(4096) });
 const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
@@ -58,7 +59,9 @@ export const linkOperations: Record<'reviewApproval' | 'decideByLink', (request:
     if (!body.success) {
       return approvalPage({ kind: 'refused', status: 400, code: 'ValidationFailed', message: 'Choose approve or reject (decision), with an optional comment.' });
     }
-    return approvalPage(noted(await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined), request));
+    const view = await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined);
+    if (view.kind === 'decided') await checkpointRun(deps, view.run.id); // each decision is anchored
+    return approvalPage(noted(view, request));
   },
 };
 

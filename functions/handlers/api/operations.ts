@@ -18,6 +18,7 @@ import { listApprovals } from './approval-operations.ts';
 import { safetyOperations } from './safety-operations.ts';
 import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
+import { checkpointRun } from '../shared/audit-sealing.ts';
 
 export interface OperationRequest {
   event: APIGatewayProxyEvent;
@@ -77,6 +78,7 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
     const runId = runIdOf(event);
     const body = parseOrThrow(CancelBody, readJsonBody(event));
     const run = await cancelRun(deps, { runId, principal, reason: body.reason });
+    await checkpointRun(deps, runId);
     return json(202, { runId, status: run.status, cancelRequested: run.cancelRequested !== undefined });
   },
 

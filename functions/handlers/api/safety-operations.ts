@@ -7,6 +7,7 @@ import { readControl } from '../../core/safety/gates.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { json, readJsonBody } from './http.ts';
 import type { OperationRequest } from './operations.ts';
+import { checkpointRun } from '../shared/audit-sealing.ts';
 
 const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
 const KillSwitchBody = z.strictObject({
@@ -78,5 +79,6 @@ async function decide({ event, deps, principal }: OperationRequest, decision: 'a
   const runId = parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
   const body = parseOrThrow(DecisionBody, readJsonBody(event));
   const run = await decideApproval(deps, { runId, principal, decision, comment: body.comment, via: 'api' });
+  await checkpointRun(deps, runId); // each decision is anchored, quorum reached or not
   return json(200, { runId, status: run.status, approval: { state: run.approval?.state, decidedBy: run.approval?.decidedBy, decidedAt: run.approval?.decidedAt } });
 }

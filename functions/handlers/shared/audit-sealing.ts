@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { AuditVault } from '../../adapters/audit-vault.ts';
 import { KmsSigner } from '../../adapters/kms-signer.ts';
 import type { AuditSealing } from '../../core/audit/ports.ts';
+import { checkpointRunHead } from '../../core/audit/seal-run-head.ts';
+import type { SealOutcome } from '../../core/audit/seal-run-head.ts';
+import type { RunRepository } from '../../core/runs/ports.ts';
 import { loadHandlerConfig } from './config.ts';
 
 /** The key audit heads are signed with: the manifest-signing key (ECC_NIST_P256), by alias. */
@@ -37,4 +40,17 @@ export function auditSealing(env: NodeJS.ProcessEnv = process.env): AuditSealing
     : undefined;
   cached = { fingerprint, sealing };
   return sealing;
+}
+
+/**
+ * Signs a checkpoint of the run's audit head (see core/audit/seal-run-head.ts): after a workflow step
+ * changed the run's status, and after each approval decision or cancel through the API. Never throws.
+ */
+export async function checkpointRun(deps: { runs: RunRepository; clock(): Date }, runId: string): Promise<SealOutcome> {
+  try {
+    return await checkpointRunHead({ runs: deps.runs, sealing: auditSealing(), clock: deps.clock }, runId);
+  } catch (error) {
+    console.warn(`audit checkpoint of run ${runId} failed: ${(error as Error).message}`);
+    return 'failed';
+  }
 }

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { redact } from '../../core/telemetry/redaction.ts';
 import { parseOrThrow } from '../../core/validation.ts';
+import { checkpointRun } from './audit-sealing.ts';
 import { handlerDeps } from './deps.ts';
 import type { HandlerDeps } from './deps.ts';
 import { logger } from './logger.ts';
@@ -29,7 +30,11 @@ export function stepHandler<Input extends { runId: string; correlationId: string
         const input = parseOrThrow(schema, event);
         const taskIndex = (input as { taskIndex?: unknown }).taskIndex;
         if (typeof taskIndex === 'number') await telemetry.annotateTask(handlerDeps().runs, input.runId, taskIndex);
-        const output = await run(handlerDeps(), input);
+        const deps = handlerDeps();
+        const before = await statusOf(deps, input.runId);
+        const output = await run(deps, input);
+        // A step that changed the run's status anchors the trail there: a signed checkpoint.
+        if ((await statusOf(deps, input.runId)) !== before) await checkpointRun(deps, input.runId);
         telemetry.addStep(step, output, Date.now() - started);
         telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
         return output;
@@ -41,4 +46,13 @@ export function stepHandler<Input extends { runId: string; correlationId: string
         telemetry.publish();
       }
     });
+}
+
+/** The run's status, or undefined when it cannot be read (the step itself then reports why). */
+async function statusOf(deps: HandlerDeps, runId: string): Promise<string | undefined> {
+  try {
+    return (await deps.runs.get(runId))?.status;
+  } catch {
+    return undefined;
+  }
 }
