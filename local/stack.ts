@@ -151,6 +151,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   };
 
   try {
+    // Sources, or the bundles of a synthesized assembly (read first: a missing one fails before anything starts).
+    const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', options.cdkOutDir ?? join(ROOT, 'cdk.out'));
+    const load = (module: string) => import(handlerModules.resolve(module));
     let dynamodb: RunningDynamoDbLocal | undefined;
     if (!options.dynamodbUrl) {
       dynamodb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
@@ -210,8 +213,6 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     resetHandlerDeps();
     resetDrDeps();
     await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });
-    const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', options.cdkOutDir ?? join(ROOT, 'cdk.out'));
-    const load = (module: string) => import(handlerModules.resolve(module));
 
     const lambdas: Record<string, LocalLambda> = {};
     const substitutions: Record<string, string> = {};

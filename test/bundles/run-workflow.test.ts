@@ -20,6 +20,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   const dataDir = tempDataDir('bundles');
+  const started = Date.now();
   stack = await spawnStack({
     args: [join(ROOT, 'test/bundles/support/serve-bundles.ts')],
     env: {
@@ -30,8 +31,11 @@ beforeAll(async () => {
     },
     dataDir,
     children,
+    // Nine bundles of about 1.5 MB each load before the stack serves: allow a loaded machine time.
+    timeoutMs: 150_000,
   });
   info = JSON.parse(readFileSync(join(dataDir, 'bundle-stack.json'), 'utf8'));
+  console.log(`test:bundles: the embedded stack served the bundles after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   s3 = new S3Client({ endpoint: stack.endpoints.s3, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 });
 afterAll(async () => {
@@ -45,6 +49,8 @@ afterAll(async () => {
 });
 
 const REASON = 'bundles end-to-end test';
+/** A bound on the wait, not a timing assertion: each bundle's first invocation is a cold start (its own SDK clients, its own Cedar wasm). */
+const RUN_WAIT_MS = 120_000;
 async function startRun(tasks: unknown[], token = 'dev-operator') {
   const response = await api(stack, 'POST', '/runs', { token, body: { goal: 'bundles', mode: 'APPLY', reasonForAccess: REASON, tasks } });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
@@ -105,7 +111,7 @@ describe('the embedded stack on the synthesized bundles', () => {
       { action: 's3.put-object', params: { bucket: info.demoBucket, key, body: 'from the bundles\n' } },
       { action: 'noop', params: { sleepMs: 5 } },
     ]);
-    const run = await waitForRun(stack, runId);
+    const run = await waitForRun(stack, runId, RUN_WAIT_MS);
     expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
     expect(run.tasks.map((task: { status: string }) => task.status)).toEqual(['VERIFIED', 'VERIFIED']);
     expect(await versionsOf(key)).toBe(1);
@@ -113,7 +119,7 @@ describe('the embedded stack on the synthesized bundles', () => {
 
   it('retries a TransientError (the ASL Retry matches its name) and then succeeds', async () => {
     const runId = await startRun([{ action: 'noop', params: { transientFailures: 1 } }]);
-    const run = await waitForRun(stack, runId);
+    const run = await waitForRun(stack, runId, RUN_WAIT_MS);
     expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
     const events = await eventsOf(runId);
     const attempts = events.filter((event) => event.type === 'TaskAttemptFailed');
@@ -125,7 +131,7 @@ describe('the embedded stack on the synthesized bundles', () => {
   it('ends a policy denial DENIED (the status mapping matches PolicyDenied), writing nothing', async () => {
     const key = 'protected/from-bundles.txt';
     const runId = await startRun([{ action: 's3.put-object', params: { bucket: info.demoBucket, key, body: 'nope\n' } }]);
-    const run = await waitForRun(stack, runId);
+    const run = await waitForRun(stack, runId, RUN_WAIT_MS);
     expect(run.status).toBe('DENIED');
     expect(run.error.name).toBe('PolicyDenied');
     expect((await eventsOf(runId)).find((event) => event.type === 'PolicyDenied')?.payload.policyIds).toEqual(['protected-keys-are-admin-only']);

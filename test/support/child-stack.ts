@@ -17,7 +17,7 @@ export interface ChildStack {
  * written `<dataDir>/endpoints.json` and printed that it serves. `children` collects the processes
  * for the test's clean-up.
  */
-export async function spawnStack(options: { args: string[]; env: NodeJS.ProcessEnv; dataDir: string; children: ChildProcess[] }): Promise<ChildStack> {
+export async function spawnStack(options: { args: string[]; env: NodeJS.ProcessEnv; dataDir: string; children: ChildProcess[]; timeoutMs?: number }): Promise<ChildStack> {
   const endpointsFile = join(options.dataDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true });
   const child = spawn(process.execPath, options.args, { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,7 +25,7 @@ export async function spawnStack(options: { args: string[]; env: NodeJS.ProcessE
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!existsSync(endpointsFile) || !output.includes('Ctrl-C to stop')) {
     if (child.exitCode !== null) throw new Error(`maestro exited ${child.exitCode}: ${output}`);
     if (Date.now() > deadline) throw new Error(`maestro did not come up: ${output}`);
