@@ -63,9 +63,11 @@ export function resourceGate(deps: SafetyDeps, input: GateInput & { params: unkn
 export function policyGate(deps: SafetyDeps, input: GateInput & { plan: TaskPlan }): void {
   const { task, action, plan } = input;
   const declared = resourceGate(deps, { ...input, params: action.schema.parse(task.params) });
-  const same = declared.find((resource) => resource.uri === plan.resource);
-  if (same) return;
-  authorize(deps, input, policyResource(plan, action.safety.category === 'READ' ? 'read' : 'write'));
+  if (declared.some((resource) => resource.uri === plan.resource)) return;
+  // The planned resource too (an item once its key is known): an action that declares too little is still held to the managed set.
+  const planned: ResourceRef = { uri: plan.resource, access: action.safety.category === 'READ' ? 'read' : 'write' };
+  assertManagedResources({ guardrails: deps.guardrails, own: deps.ownResources, environment: input.run.environment, resources: [planned] });
+  authorize(deps, input, policyResource(plan, planned.access));
 }
 
 function authorize(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['resource']): void {

@@ -59,9 +59,10 @@ const MANAGED_KINDS = new Map<string, ManagedKind>([
 
 /**
  * Kinds another guard governs, each in its own terms: URLs by the egress guard and license registry
- * (http.fetch's plan), restore jobs by the DR restore gate, `none` touches nothing.
+ * (http.fetch's plan), restore jobs and DR targets' traffic pointers (`dr://<target>`, what a restore
+ * approval's plan names) by the DR restore gate, `none` touches nothing.
  */
-const GOVERNED_ELSEWHERE: ReadonlySet<string> = new Set(['url', 'dr-restore', 'none']);
+const GOVERNED_ELSEWHERE: ReadonlySet<string> = new Set(['url', 'dr-restore', 'dr', 'none']);
 
 function ownResource(resource: ParsedResource, own: OwnResources): string | undefined {
   const names = [resource.bucket, resource.table].filter((name): name is string => name !== undefined);

@@ -137,10 +137,19 @@ describe('the plan gate on declared resources', () => {
   it('checks again at the apply gate (a backstop for a plan recorded before the configuration changed)', () => {
     const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
     const params = { bucket: 'maestro-artifacts', key: 'audit/heads/r.json', body: '{}' };
-    const task = { index: 0, action: 's3.put-object', params, plan: { resource: 's3://maestro-artifacts/audit/heads/r.json' } } as Task;
+    const task = { index: 0, action: 's3.put-object', params, plan: { resource: 's3://maestro-artifacts/audit/heads/r.json' } } as unknown as Task;
     const error = refusal(() => policyGate(deps, { gate: 'apply', run, task, action: catalog.get('s3.put-object'), plan: task.plan!, control, now }));
     expect(error).toBeInstanceOf(ResourceNotManaged);
     expect((error as ResourceNotManaged).details).toMatchObject({ resource: 's3://maestro-artifacts/audit/heads/r.json', access: 'write', kind: 's3', environment: 'dev' });
+  });
+
+  it("holds the planned resource to the managed set too (an action that declares too little)", () => {
+    const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
+    const params = { bucket: 'maestro-demo', key: 'a.txt', body: 'x' };
+    const task = { index: 0, action: 's3.put-object', params } as unknown as Task;
+    const plan = { resource: 'dynamodb://maestro-state/{"pk":"CONTROL","sk":"CONTROL"}' } as never;
+    expect(refusal(() => policyGate(deps, { gate: 'plan', run, task, action: catalog.get('s3.put-object'), plan, control, now }))).toBeInstanceOf(ResourceNotManaged);
+    expect(() => policyGate(deps, { gate: 'plan', run, task, action: catalog.get('s3.put-object'), plan: { resource: 'dynamodb://maestro-demo/{"id":"x"}' } as never, control, now })).not.toThrow();
   });
 
   it('lets Cedar narrow further on the kind, id and access of each declared resource', () => {
