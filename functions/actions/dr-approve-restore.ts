@@ -21,6 +21,8 @@ export const drApproveRestore: Action<Params> = {
   description: 'Lets a waiting DR restore flip its target’s traffic pointer to the restored copy.',
   safety: { category: 'DEPLOY', requiresApproval: true, budgets: { timeMs: 30_000, network: 'internal' } },
   schema: Params,
+  // It reads and resumes a restore held in Maestro's own state table: control plane, not an executor.
+  runsInControlPlane: true,
 
   async plan(params, ctx) {
     const restore = await gate(ctx).describe(params.jobId);

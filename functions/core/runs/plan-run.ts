@@ -4,6 +4,7 @@ import { blastRadiusGate, policyGate, readControl } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
+import { planOnTargets } from './on-targets.ts';
 import type { TaskPlan } from './model.ts';
 
 export interface PlanResult {
@@ -28,7 +29,7 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   for (const task of tasks) {
     const action = deps.catalog.get(task.action, task.actionVersion);
     try {
-      const plan = await action.plan(action.schema.parse(task.params), deps.actionContext(run, task));
+      const plan = await planOnTargets(deps, run, task, action, action.schema.parse(task.params));
       policyGate(deps, { gate: 'plan', run, task, action, plan, control, now: deps.clock() });
       plans.push(plan);
     } catch (error) {
