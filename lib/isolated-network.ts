@@ -47,13 +47,15 @@ const INTERFACE_ENDPOINTS = {
   Ses: { service: ec2.InterfaceVpcEndpointAwsService.EMAIL, actions: ['ses:SendEmail', 'ses:SendRawEmail'] },
   Logs: { service: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:CreateLogGroup'] },
   XRay: { service: ec2.InterfaceVpcEndpointAwsService.XRAY, actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'] },
+  // The run steps invoke the action executors (lib/run-workflow.ts), which hold the managed targets only.
+  Lambda: { service: ec2.InterfaceVpcEndpointAwsService.LAMBDA, actions: ['lambda:InvokeFunction'] },
 } as const;
 
 /**
  * Maestro's network. Every function runs in **isolated subnets** (no route to the internet, no NAT)
  * and reaches AWS only through VPC endpoints whose policies admit this account's principals and the
  * actions Maestro uses: gateway endpoints for DynamoDB and S3, interface endpoints for KMS, Step
- * Functions, EventBridge, SES, CloudWatch Logs and X-Ray.
+ * Functions, EventBridge, SES, CloudWatch Logs, X-Ray and Lambda (the run steps invoke the action executors).
  *
  * The fetch path alone has **controlled egress**: subnets named `Egress` whose only way out is one NAT
  * gateway (`EgressNat`), a security group that allows outbound HTTPS/HTTP only, and a Route 53 Resolver

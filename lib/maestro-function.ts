@@ -15,11 +15,19 @@ export interface MaestroFunctionProps {
   /** The handler file, relative to the repository root (e.g. `functions/handlers/run/admit.ts`); it exports `handler`. */
   readonly entry: string;
 
-  /** The state table: its name goes into `MAESTRO_STATE_TABLE` and the function may read and write its items. */
-  readonly stateTable: StateTable;
+  /**
+   * The state table: its name goes into `MAESTRO_STATE_TABLE` and the function may read and write its items.
+   *
+   * @default - none: the function neither knows nor may touch Maestro's state (the action executors)
+   */
+  readonly stateTable?: StateTable;
 
-  /** The artifact vault: its bucket name goes into `MAESTRO_ARTIFACT_BUCKET` (no access is granted). */
-  readonly artifactVault: ArtifactVault;
+  /**
+   * The artifact vault: its bucket name goes into `MAESTRO_ARTIFACT_BUCKET` (no access is granted).
+   *
+   * @default - none
+   */
+  readonly artifactVault?: ArtifactVault;
 
   /**
    * What the function does, for the console and the audit trail.
@@ -92,7 +100,7 @@ const ESM_REQUIRE_BANNER =
 /**
  * A Maestro Lambda function: Node.js 24 on arm64, bundled by the local esbuild into one minified ESM
  * file (names kept) with a source map, X-Ray tracing on, its own log group with a set retention, the common
- * Maestro environment, and read/write access to the state table.
+ * Maestro environment, and read/write access to the state table when it is given one.
  */
 export class MaestroFunction extends nodejs.NodejsFunction {
   /** The handler file, relative to the repository root. */
@@ -122,8 +130,8 @@ export class MaestroFunction extends nodejs.NodejsFunction {
       logGroup,
       ...props.network,
       environment: {
-        MAESTRO_STATE_TABLE: props.stateTable.tableName,
-        MAESTRO_ARTIFACT_BUCKET: props.artifactVault.bucketName,
+        ...(props.stateTable ? { MAESTRO_STATE_TABLE: props.stateTable.tableName } : {}),
+        ...(props.artifactVault ? { MAESTRO_ARTIFACT_BUCKET: props.artifactVault.bucketName } : {}),
         MAESTRO_AUTH_MODE: 'iam',
         POWERTOOLS_SERVICE_NAME: 'maestro',
         NODE_OPTIONS: '--enable-source-maps',
@@ -165,7 +173,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
     this.entryPath = props.entry;
     // The template names each function's source, so the embedded stack can load its bundle from cdk.out.
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
-    props.stateTable.grantReadWriteData(this);
+    props.stateTable?.grantReadWriteData(this);
 
     // cdk-nag: the CDK's default Lambda role, as every Maestro function has it.
     acknowledgeNag(

@@ -65,10 +65,14 @@ const OBJECT_ACTIONS = [
   's3:AbortMultipartUpload',
 ];
 
+/** The read-only subset of {@link OBJECT_ACTIONS}: what plan and verify need. */
+const OBJECT_READ_ACTIONS = OBJECT_ACTIONS.filter((action) => action.startsWith('s3:Get'));
+
 /**
  * What runs may act on: a versioned, KMS-encrypted demo bucket and a demo table (partition key `id`),
  * which play the embedded stack's `maestro-demo` bucket and table, plus any existing buckets and
- * tables named in the props. {@link grantActions} gives an action function rights on these only.
+ * tables named in the props. {@link grantActions} gives an action executor write rights on these only,
+ * {@link grantReadActions} read-only ones.
  */
 export class ManagedTargets extends Construct {
   /** The demo bucket. */
@@ -162,6 +166,38 @@ export class ManagedTargets extends Construct {
           grantee,
           table.grantReadWriteData(grantee),
           'ManagedTargets grantActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.',
+        ),
+      ),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /**
+   * Lets a plan or verify executor read the managed targets, and nothing else: list and read (old
+   * versions included) objects in their buckets, read items of their tables, decrypt with their key.
+   */
+  grantReadActions(grantee: iam.IGrantable): iam.Grant {
+    const grants = [
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: BUCKET_ACTIONS,
+        resourceArns: this.buckets.map((bucket) => bucket.bucketArn),
+      }),
+      acknowledgeGrant(
+        grantee,
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: OBJECT_READ_ACTIONS,
+          resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
+        }),
+        'ManagedTargets grantReadActions, object reads: plans and verifications read objects whose keys come from each run\'s plan (not known at deploy time), so each managed bucket\'s objects are "<bucket ARN>/*"; only the managed buckets are named.',
+      ),
+      acknowledgeGrant(grantee, this.encryptionKey.grantDecrypt(grantee), KMS_WILDCARD_REASON),
+      ...this.tables.map((table) =>
+        acknowledgeGrant(
+          grantee,
+          table.grantReadData(grantee),
+          'ManagedTargets grantReadActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.',
         ),
       ),
     ];

@@ -12,11 +12,11 @@ import type { StateTable } from './state-table.ts';
 
 /** Properties of a {@link RunWorkflow}. */
 export interface RunWorkflowProps {
-  /** The state table every step reads and writes. */
+  /** The state table every step reads and writes (the action executors get none of it). */
   readonly stateTable: StateTable;
-  /** The artifact vault (its name is passed to every step). */
+  /** The artifact vault (its name is passed to every step, not to the executors). */
   readonly artifactVault: ArtifactVault;
-  /** What plan, apply, verify and roll-back may act on. */
+  /** What the action executors may act on: read-only for plan and verify, read/write for apply and rollback. */
   readonly managedTargets: ManagedTargets;
 
   /**
@@ -27,8 +27,8 @@ export interface RunWorkflowProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * The network: every step in isolated subnets, except ApplyTask (it runs http.fetch) on the
-   * controlled egress path.
+   * The network: every step and executor in isolated subnets, except the ExecuteInternet executor
+   * (it runs http.fetch) on the controlled egress path.
    *
    * @default - the functions run outside any VPC
    */
@@ -40,70 +40,72 @@ interface RunStep {
   readonly placeholder: string;
   readonly entry: string;
   readonly description: string;
-  /** Whether the step acts on managed targets. */
-  readonly actsOnTargets: boolean;
+  /** The executors the step sends actions' operations to (and waits for); it may invoke these only. */
+  readonly executors: readonly TaskExecutorName[];
   readonly timeout: Duration;
 }
 
 /**
- * The run workflow's steps, keyed by construct id. Steps that run actions get five minutes
- * (an action's own time budget is enforced in code, below this); the others thirty seconds.
+ * The run workflow's steps, keyed by construct id: the control plane, which alone reads and writes
+ * Maestro's state. None of them holds a grant on the managed targets: the steps that run actions send
+ * each operation to an executor ({@link TASK_EXECUTORS}) and wait for it, so they get six minutes
+ * (an executor's five, plus the claim and the record); the others thirty seconds.
  */
 export const RUN_STEPS = {
   Admit: {
     placeholder: 'AdmitFunctionArn',
     entry: 'functions/handlers/run/admit.ts',
     description: 'Maestro run: admit (kill switch, autonomy, rate limits)',
-    actsOnTargets: false,
+    executors: [],
     timeout: Duration.seconds(30),
   },
   Plan: {
     placeholder: 'PlanFunctionArn',
     entry: 'functions/handlers/run/plan.ts',
     description: 'Maestro run: plan every task without side effects',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
+    executors: ['ExecuteRead'],
+    timeout: Duration.minutes(6),
   },
   RequestApproval: {
     placeholder: 'RequestApprovalFunctionArn',
     entry: 'functions/handlers/run/request-approval.ts',
     description: 'Maestro run: request a human approval (task token)',
-    actsOnTargets: false,
+    executors: [],
     timeout: Duration.seconds(30),
   },
   ApplyTask: {
     placeholder: 'ApplyTaskFunctionArn',
     entry: 'functions/handlers/run/apply-task.ts',
     description: 'Maestro run: apply one task idempotently',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
+    executors: ['ExecuteWrite'],
+    timeout: Duration.minutes(6),
   },
   ApplyInternetTask: {
     placeholder: 'ApplyInternetTaskFunctionArn',
     entry: 'functions/handlers/run/apply-task.ts',
-    description: 'Maestro run: apply one task that reaches the internet (the egress path)',
-    actsOnTargets: false,
-    timeout: Duration.minutes(5),
+    description: 'Maestro run: apply one task that reaches the internet (through the egress executor)',
+    executors: ['ExecuteInternet'],
+    timeout: Duration.minutes(6),
   },
   Verify: {
     placeholder: 'VerifyFunctionArn',
     entry: 'functions/handlers/run/verify.ts',
     description: 'Maestro run: verify applied tasks',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
+    executors: ['ExecuteRead'],
+    timeout: Duration.minutes(6),
   },
   RollBack: {
     placeholder: 'RollBackFunctionArn',
     entry: 'functions/handlers/run/roll-back.ts',
     description: 'Maestro run: roll back applied tasks in reverse order',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
+    executors: ['ExecuteWrite'],
+    timeout: Duration.minutes(6),
   },
   Finalize: {
     placeholder: 'FinalizeFunctionArn',
     entry: 'functions/handlers/run/finalize.ts',
     description: 'Maestro run: record the outcome',
-    actsOnTargets: false,
+    executors: [],
     timeout: Duration.seconds(30),
   },
 } as const satisfies Record<string, RunStep>;
@@ -111,11 +113,40 @@ export const RUN_STEPS = {
 /** The name of a run workflow step. */
 export type RunStepName = keyof typeof RUN_STEPS;
 
+/** One action executor: what it may touch of the managed targets, and where it runs. */
+interface TaskExecutorSpec {
+  /** Its key in `MAESTRO_TASK_EXECUTORS` (functions/core/runs/task-executor.ts, ExecutorClass). */
+  readonly executorClass: 'read' | 'write' | 'internet';
+  readonly description: string;
+  /** `read`: read-only on the managed targets; `write`: read and write; `none`: no grant at all. */
+  readonly targets: 'read' | 'write' | 'none';
+  /** Whether it sits on the controlled egress path (else isolated subnets). */
+  readonly egress: boolean;
+}
+
+/** The handler every executor runs. */
+export const TASK_EXECUTOR_ENTRY = 'functions/handlers/run/execute-task.ts';
+
 /**
- * The run workflow: one Lambda function per step and the Standard state machine defined by
- * `statemachines/run.asl.json`. Every step reads and writes the state table; plan, apply-task,
- * verify and roll-back may act on the managed targets; request-approval may answer the state
- * machine's task tokens.
+ * The action executors, keyed by construct id: the only functions that run actions' code. None of
+ * them is given the state table, the artifact vault or a signing key (nor their names): whatever an
+ * action's params say, its role reaches the managed targets and nothing of Maestro's.
+ */
+export const TASK_EXECUTORS = {
+  ExecuteRead: { executorClass: 'read', description: 'Maestro action executor: plan and verify (read-only on the managed targets)', targets: 'read', egress: false },
+  ExecuteWrite: { executorClass: 'write', description: 'Maestro action executor: apply and roll back (the managed targets only)', targets: 'write', egress: false },
+  ExecuteInternet: { executorClass: 'internet', description: 'Maestro action executor: apply of internet-reaching actions (the egress path, no managed target)', targets: 'none', egress: true },
+} as const satisfies Record<string, TaskExecutorSpec>;
+
+/** The name of an action executor. */
+export type TaskExecutorName = keyof typeof TASK_EXECUTORS;
+
+/**
+ * The run workflow: one Lambda function per step, the Standard state machine defined by
+ * `statemachines/run.asl.json`, and the action executors. Every step reads and writes the state
+ * table and none may touch the managed targets; plan, apply-task, verify and roll-back invoke the
+ * executors, which hold the managed targets only; request-approval may answer the state machine's
+ * task tokens.
  */
 export class RunWorkflow extends Construct {
   /** The definition file, relative to the repository root. */
@@ -123,6 +154,8 @@ export class RunWorkflow extends Construct {
 
   /** The step functions, by step name. */
   readonly functions: Readonly<Record<RunStepName, MaestroFunction>>;
+  /** The action executors, by name. */
+  readonly executors: Readonly<Record<TaskExecutorName, MaestroFunction>>;
   /** The run state machine. */
   readonly stateMachine: sfn.StateMachine;
   /** The state machine's execution log group. */
@@ -130,6 +163,25 @@ export class RunWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: RunWorkflowProps) {
     super(scope, id);
+
+    const executors = {} as Record<TaskExecutorName, MaestroFunction>;
+    for (const [name, spec] of Object.entries(TASK_EXECUTORS) as [TaskExecutorName, TaskExecutorSpec][]) {
+      const fn = new MaestroFunction(this, `${name}Function`, {
+        entry: TASK_EXECUTOR_ENTRY,
+        description: spec.description,
+        // An action's own time budget is enforced in code, below this.
+        timeout: Duration.minutes(5),
+        logRetention: props.logRetention,
+        network: props.network && (spec.egress ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
+      });
+      if (spec.targets === 'write') props.managedTargets.grantActions(fn);
+      if (spec.targets === 'read') props.managedTargets.grantReadActions(fn);
+      executors[name] = fn;
+    }
+    this.executors = executors;
+    const executorNames = JSON.stringify(
+      Object.fromEntries((Object.entries(TASK_EXECUTORS) as [TaskExecutorName, TaskExecutorSpec][]).map(([name, spec]) => [spec.executorClass, executors[name].functionName])),
+    );
 
     const entries = Object.entries(RUN_STEPS) as [RunStepName, RunStep][];
     const functions = {} as Record<RunStepName, MaestroFunction>;
@@ -141,10 +193,14 @@ export class RunWorkflow extends Construct {
         artifactVault: props.artifactVault,
         timeout: step.timeout,
         logRetention: props.logRetention,
-        // Only the function for internet-reaching actions sits on the egress path; the rest have no route out.
-        network: props.network && (name === 'ApplyInternetTask' ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
+        // The steps have no route out; only the executor of internet-reaching actions sits on the egress path.
+        network: props.network?.isolatedPlacement(),
+        ...(step.executors.length > 0 ? { environment: { MAESTRO_TASK_EXECUTORS: executorNames } } : {}),
       });
-      if (step.actsOnTargets) props.managedTargets.grantActions(fn);
+      // The function itself, not `<arn>:*` (grantInvoke's versions and aliases): executors are invoked unqualified.
+      if (step.executors.length > 0) {
+        iam.Grant.addToPrincipal({ grantee: fn, actions: ['lambda:InvokeFunction'], resourceArns: step.executors.map((executor) => executors[executor].functionArn) });
+      }
       functions[name] = fn;
     }
     this.functions = functions;

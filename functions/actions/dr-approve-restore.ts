@@ -24,6 +24,8 @@ export const drApproveRestore: Action<Params> = {
   // The restore job, through the DR restore gate (never the state table itself).
   resources: (params) => [{ uri: `dr-restore://${params.jobId}`, access: 'write' }],
   examples: [{ description: 'Let restore job dr-1234 flip its target to the restored copy', params: { jobId: 'dr-1234' } }],
+  // It reads and resumes a restore held in Maestro's own state table: control plane, not an executor.
+  runsInControlPlane: true,
 
   async plan(params, ctx) {
     const restore = await gate(ctx).describe(params.jobId);

@@ -60,13 +60,13 @@ describe('IsolatedNetwork', () => {
     expect(subnetsOf(functions.fetch).sort()).toEqual(subnetIds('Egress').sort());
   });
 
-  it('creates gateway endpoints for DynamoDB and S3 and interface endpoints for KMS, Step Functions, EventBridge, SES, Logs and X-Ray, each with a policy', () => {
+  it('creates gateway endpoints for DynamoDB and S3 and interface endpoints for KMS, Step Functions, EventBridge, SES, Logs, X-Ray and Lambda, each with a policy', () => {
     const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
     const services = endpoints.map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName));
-    for (const service of ['dynamodb', 's3', 'kms', 'states', 'events', 'email', 'logs', 'xray']) {
+    for (const service of ['dynamodb', 's3', 'kms', 'states', 'events', 'email', 'logs', 'xray', 'lambda']) {
       expect(services.some((name) => name.endsWith(`.${service}"`) || name.endsWith(`.${service}"]]}`)), `${service} in ${services.join(", ")}`).toBe(true);
     }
-    expect(endpoints).toHaveLength(8);
+    expect(endpoints).toHaveLength(9);
     for (const endpoint of endpoints) {
       const statements = endpoint.Properties.PolicyDocument.Statement;
       expect(statements.length).toBeGreaterThan(0);

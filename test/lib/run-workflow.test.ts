@@ -20,8 +20,9 @@ const EXPECTED_ENTRIES: Record<string, string> = {
   RollBackFunctionArn: 'functions/handlers/run/roll-back.ts',
   FinalizeFunctionArn: 'functions/handlers/run/finalize.ts',
 };
-/** The steps that act on the managed targets (not ApplyInternetTask: internet actions touch none of them). */
-const ACTING_STEPS = ['PlanFunction', 'ApplyTaskFunction', 'VerifyFunction', 'RollBackFunction'];
+/** The executors that may write the managed targets (apply, rollback); ExecuteRead only reads them, ExecuteInternet touches none. */
+const WRITING_EXECUTORS = ['ExecuteWriteFunction'];
+const READING_EXECUTORS = ['ExecuteReadFunction', 'ExecuteWriteFunction'];
 
 /** Replaces every `${Name}` of an ASL text with `resolve(Name)` (JSON-escaped) and parses the result. */
 function substitute(text: string, resolve: (name: string) => string): unknown {
@@ -128,20 +129,43 @@ describe('RunWorkflow', () => {
     }
   });
 
-  it('gives every step read/write on the state table and only acting steps the managed targets', () => {
+  it('gives every step read/write on the state table and none the managed targets; only the executors act on them, without the state table', () => {
     // GIVEN
     const stateTableArn = arnOf(stack.stateTable.table);
     const demoObjects = { 'Fn::Join': ['', [arnOf(stack.managedTargets.bucket), '/*']] };
 
     for (const fn of functions) {
       const role = logicalId(fn.role!);
-      const acts = ACTING_STEPS.includes(fn.node.id);
-
       // THEN
       expect(allows(template, role, 'dynamodb:PutItem', stateTableArn), fn.entryPath).toBe(true);
-      expect(allows(template, role, 's3:GetObjectVersion', demoObjects), fn.entryPath).toBe(acts);
-      expect(allows(template, role, 's3:PutObject', demoObjects), fn.entryPath).toBe(acts);
-      expect(allows(template, role, 'dynamodb:UpdateItem', arnOf(stack.managedTargets.table)), fn.entryPath).toBe(acts);
+      expect(allows(template, role, 's3:GetObjectVersion', demoObjects), fn.entryPath).toBe(false);
+      expect(allows(template, role, 's3:PutObject', demoObjects), fn.entryPath).toBe(false);
+      expect(allows(template, role, 'dynamodb:UpdateItem', arnOf(stack.managedTargets.table)), fn.entryPath).toBe(false);
+    }
+    for (const fn of Object.values(workflow.executors)) {
+      const role = logicalId(fn.role!);
+      const writes = WRITING_EXECUTORS.includes(fn.node.id);
+      const reads = READING_EXECUTORS.includes(fn.node.id);
+      // THEN
+      expect(fn.entryPath).toBe('functions/handlers/run/execute-task.ts');
+      expect(allows(template, role, 'dynamodb:GetItem', stateTableArn), fn.node.id).toBe(false);
+      expect(allows(template, role, 'dynamodb:PutItem', stateTableArn), fn.node.id).toBe(false);
+      expect(allows(template, role, 's3:GetObjectVersion', demoObjects), fn.node.id).toBe(reads);
+      expect(allows(template, role, 's3:PutObject', demoObjects), fn.node.id).toBe(writes);
+      expect(allows(template, role, 'dynamodb:GetItem', arnOf(stack.managedTargets.table)), fn.node.id).toBe(reads);
+      expect(allows(template, role, 'dynamodb:UpdateItem', arnOf(stack.managedTargets.table)), fn.node.id).toBe(writes);
+    }
+  });
+
+  it('tells the steps that run actions which executor function serves each class', () => {
+    for (const [name, step] of Object.entries(RUN_STEPS)) {
+      const variables = template.toJSON().Resources[logicalId(workflow.functions[name as keyof typeof RUN_STEPS])].Properties.Environment.Variables;
+      if (step.executors.length === 0) {
+        expect(variables.MAESTRO_TASK_EXECUTORS, name).toBeUndefined();
+        continue;
+      }
+      const names = JSON.stringify(variables.MAESTRO_TASK_EXECUTORS);
+      for (const executor of Object.values(workflow.executors)) expect(names, name).toContain(logicalId(executor));
     }
   });
 

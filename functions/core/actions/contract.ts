@@ -71,6 +71,11 @@ export interface Action<Params = any> {
    * tasks in this process (budgets, circuit breakers): its apply is not isolated as a whole.
    */
   readonly confinesOwnRequests?: boolean;
+  /**
+   * The action acts on Maestro's own state (a DR restore's approval), not on a managed target: it runs
+   * in the control plane's process, with its context, instead of in a target-only executor.
+   */
+  readonly runsInControlPlane?: boolean;
   /** Called once when the run ends (any status), for actions that must tell something outside the run. */
   onRunEnded?(status: string, plan: TaskPlan | undefined, params: Params, ctx: ActionContext): Promise<void>;
 }

@@ -1,6 +1,7 @@
-import { BudgetExceeded, InvalidRunTransition, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
+import { InvalidRunTransition, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
 import { actionRateGate, applyGate, isApproved, policyGate, readControl } from '../safety/gates.ts';
 import { acquireRunLocks } from './run-locks.ts';
+import { onTargets } from './on-targets.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
@@ -14,7 +15,8 @@ const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatu
  * limit, then a claim on the task (a lease), then the action. A task already applied returns its
  * recorded outcome without calling the action again; a task caught mid-apply by a crash is claimed
  * again once its lease has run out and applied under the same idempotency key, which the action uses
- * to recognise its own earlier write.
+ * to recognise its own earlier write. Everything but the action is the control plane's; the action
+ * runs in a target-only executor (see on-targets.ts) while this process keeps the claim's lease alive.
  */
 export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }): Promise<{ status: TaskStatusType }> {
   const { run, tasks } = await loadRun(deps, input.runId);
@@ -86,13 +88,8 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     const fencingToken = fencingTokens[task.plan.resource];
     if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
     const timeMs = own(deps.guardrails.actions, task.action)?.timeMs ?? action.safety.budgets.timeMs;
-    outcome = await holdingLease(deps, run.id, task.index, attempt, () =>
-      withTimeBudget(timeMs, task.action, (signal) =>
-        deps.applyIsolated && action.safety.budgets.network !== 'none' && !action.confinesOwnRequests
-          ? deps.applyIsolated({ action: action.name, actionVersion: action.version, plan: task.plan, runId: run.id, environment: run.environment, taskIndex: task.index, idempotencyKey: task.idempotencyKey, timeMs })
-          : action.apply(task.plan!, { ...deps.actionContext(run, task), attempt, signal }),
-      ),
-    );
+    // The action runs in an executor that holds the targets' clients only; the lease is renewed here.
+    outcome = (await holdingLease(deps, run.id, task.index, attempt, () => onTargets(deps, run, task, action, 'apply', { plan: task.plan, timeMs, attempt }))) as Record<string, unknown>;
   } catch (error) {
     const described = describeError(error);
     // A transient failure leaves the task APPLYING: the workflow retries it under the same key.
@@ -139,26 +136,5 @@ async function holdingLease<T>(deps: RunDeps, runId: string, taskIndex: number, 
     return await work();
   } finally {
     clearInterval(timer);
-  }
-}
-
-/**
- * Runs `work` with an AbortSignal that fires when the time budget is spent; the task then fails with
- * BudgetExceeded whether or not the action honours the signal (the ASL state timeout is the backstop).
- */
-async function withTimeBudget<T>(timeMs: number, actionName: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new BudgetExceeded(`${actionName} ran past its time budget of ${timeMs} ms`, { details: { timeMs } });
-      controller.abort(error);
-      reject(error);
-    }, timeMs);
-  });
-  try {
-    return await Promise.race([work(controller.signal), expired]);
-  } finally {
-    clearTimeout(timer);
   }
 }

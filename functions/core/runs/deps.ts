@@ -3,20 +3,13 @@ import type { ActionContext } from '../actions/contract.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import type { SafetyDeps } from '../safety/gates.ts';
 import type { LockStore } from '../locks/model.ts';
+import type { QuiesceFlag } from '../dr/ports.ts';
 import type { Run, Task } from './model.ts';
 import type { RunRepository, WorkflowEngine } from './ports.ts';
+import type { TaskExecution, TaskExecutor } from './task-executor.ts';
 
 /** One task's apply, as the action sandbox receives it (plain data only). */
-export interface IsolatedApply {
-  action: string;
-  actionVersion: string;
-  plan: unknown;
-  runId: string;
-  environment: string;
-  taskIndex: number;
-  idempotencyKey: string;
-  timeMs: number;
-}
+export type IsolatedApply = TaskExecution & { timeMs: number };
 
 /** What the run workflow's steps need; handlers build it once per process (see handlers/shared/deps.ts). */
 export interface RunDeps extends SafetyDeps, ApprovalDeps {
@@ -24,13 +17,15 @@ export interface RunDeps extends SafetyDeps, ApprovalDeps {
   engine: WorkflowEngine;
   catalog: ActionCatalog;
   locks: LockStore;
-  /** The resources an action may touch for one task of one run. */
-  actionContext(run: Run, task: Task): ActionContext;
   /**
-   * Where the apply of an action that reaches the network runs, when it is isolated from this process
-   * (the embedded stack's sandbox). @default in-process (in AWS the Lambda function is the sandbox)
+   * The control plane's own context, for the actions that run in it (`runsInControlPlane`: they act
+   * on Maestro's state, e.g. a DR restore's approval). Every other action runs in {@link executor}.
    */
-  applyIsolated?(input: IsolatedApply): Promise<Record<string, unknown>>;
+  actionContext(run: Run, task: Task): ActionContext;
+  /** Where actions' plan, apply, verify and rollback run: with the managed targets' clients only. */
+  executor: TaskExecutor;
+  /** The DR quiesce flags, read fresh (the executors' write guard gets them as data). */
+  quiesceFlags(): Promise<QuiesceFlag[]>;
   clock(): Date;
   newId(): string;
 }

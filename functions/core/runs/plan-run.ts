@@ -4,6 +4,7 @@ import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safet
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
+import { planOnTargets } from './on-targets.ts';
 import type { TaskPlan } from './model.ts';
 
 export interface PlanResult {
@@ -31,7 +32,7 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
       const params = action.schema.parse(task.params);
       // Before the plan reads anything: every declared resource managed in the run's environment, and allowed by policy.
       resourceGate(deps, { gate: 'plan', run, task, action, params, control, now: deps.clock() });
-      const plan = await action.plan(params, deps.actionContext(run, task));
+      const plan = await planOnTargets(deps, run, task, action, params);
       policyGate(deps, { gate: 'plan', run, task, action, plan, control, now: deps.clock() });
       plans.push(plan);
     } catch (error) {

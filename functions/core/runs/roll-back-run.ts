@@ -2,6 +2,7 @@ import { describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
+import { onTargets } from './on-targets.ts';
 import type { RunError, TaskStatus as TaskStatusType } from './model.ts';
 
 /** Tasks whose effects may exist: applied ones, and ones a crash or failure caught mid-apply. */
@@ -33,7 +34,7 @@ export async function rollBackRun(deps: RunDeps, input: { runId: string; error: 
   for (const task of toUndo) {
     const action = deps.catalog.get(task.action, task.actionVersion);
     try {
-      await action.rollback(task.plan!, task.outcome, deps.actionContext(run, task));
+      await onTargets(deps, run, task, action, 'rollback', { plan: task.plan!, outcome: task.outcome });
     } catch (rollbackError) {
       const described = describeError(rollbackError);
       await deps.runs.commit(run.id, {

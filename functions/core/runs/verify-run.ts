@@ -2,6 +2,7 @@ import { VerificationFailed, describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus } from './model.ts';
+import { onTargets } from './on-targets.ts';
 
 /** Checks, task by task, that what was applied reads back as planned. */
 export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verified: number }> {
@@ -26,7 +27,7 @@ export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verifie
     if (task.status !== TaskStatus.APPLIED || !task.plan) throw new VerificationFailed(`task ${task.index} is ${task.status}, not applied`);
     const action = deps.catalog.get(task.action, task.actionVersion);
     try {
-      await action.verify(task.plan, task.outcome ?? {}, deps.actionContext(run, task));
+      await onTargets(deps, run, task, action, 'verify', { plan: task.plan, outcome: task.outcome ?? {} });
     } catch (error) {
       const described = describeError(error);
       await deps.runs.commit(runId, {

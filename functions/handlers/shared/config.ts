@@ -50,6 +50,11 @@ const HandlerEnvironment = z.object({
   MAESTRO_SLACK_EVENT_BUS: z.string().min(1).optional(),
   /** The verified SES identity approval emails come from; unset, no email is sent through SES. */
   MAESTRO_SES_FROM: z.string().min(3).optional(),
+  /**
+   * In AWS: the action executor functions, by class, as JSON (`{"read":"…","write":"…","internet":"…"}`).
+   * Unset (the embedded stack), actions run in this process with target-only dependencies.
+   */
+  MAESTRO_TASK_EXECUTORS: jsonVariable(z.strictObject({ read: z.string().min(1), write: z.string().min(1), internet: z.string().min(1) }).nullable(), 'null'),
 });
 
 export interface HandlerConfig {
@@ -61,6 +66,8 @@ export interface HandlerConfig {
   publicUrl: string;
   approvalKey: string;
   notifications: { file?: string; slackWebhookUrl?: string; slackEventBus?: string; sesFrom?: string };
+  /** The action executor functions by class (AWS); undefined: in process. */
+  taskExecutors?: { read: string; write: string; internet: string };
   egress: {
     allowlists: EgressAllowlists;
     staticHosts: StaticHosts;
@@ -87,5 +94,15 @@ export function loadHandlerConfig(env: NodeJS.ProcessEnv = process.env): Handler
     approvalKey: e.MAESTRO_APPROVAL_KEY,
     notifications: { file: e.MAESTRO_NOTIFICATIONS_FILE, slackWebhookUrl: e.MAESTRO_SLACK_WEBHOOK_URL, slackEventBus: e.MAESTRO_SLACK_EVENT_BUS, sesFrom: e.MAESTRO_SES_FROM },
     egress: { allowlists: e.MAESTRO_EGRESS_ALLOWLIST, staticHosts: e.MAESTRO_EGRESS_STATIC_HOSTS, sources: e.MAESTRO_EGRESS_SOURCES, limits: e.MAESTRO_EGRESS_LIMITS },
+    taskExecutors: e.MAESTRO_TASK_EXECUTORS ?? undefined,
   };
+}
+
+/**
+ * What an action executor reads: how to reach the managed targets and the egress settings. It has no
+ * state table (its function is given none), so the handlers' one required key does not apply.
+ */
+export function loadExecutorConfig(env: NodeJS.ProcessEnv = process.env): Pick<HandlerConfig, 's3ForcePathStyle' | 'egress'> {
+  const { s3ForcePathStyle, egress } = loadHandlerConfig({ ...env, MAESTRO_STATE_TABLE: env.MAESTRO_STATE_TABLE || 'no-state-table' });
+  return { s3ForcePathStyle, egress };
 }

@@ -16,12 +16,16 @@ import { SfnWorkflowEngine } from '../../adapters/sfn-workflow-engine.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import { createRestoreGate } from '../../core/dr/restore-approval.ts';
 import { loadDrTargets } from '../../core/dr/targets.ts';
-import type { RunDeps } from '../../core/runs/deps.ts';
+import type { IsolatedApply, RunDeps } from '../../core/runs/deps.ts';
 import { loadHandlerConfig } from './config.ts';
 import { createEgressRuntime } from './egress.ts';
 import type { EgressRuntime } from './egress.ts';
 import { loadGuardrails, loadPolicyEngine } from './guardrails.ts';
 import type { HandlerConfig } from './config.ts';
+import { LambdaTaskExecutor } from '../../adapters/lambda-task-executor.ts';
+import { executorClassOf } from '../../core/runs/task-executor.ts';
+import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
+import { createExecutorDeps, inProcessExecutor } from '../run/executor-deps.ts';
 
 export interface HandlerDeps extends RunDeps {
   config: HandlerConfig;
@@ -40,6 +44,7 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
   const linkSigner = new KmsLinkSigner({ client: clients.kms, keyId: config.approvalKey });
   const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets: loadDrTargets() });
   const guardrails = loadGuardrails();
+  const catalog = defaultCatalog();
   // Egress allowlists come from maestro.config.yaml; MAESTRO_EGRESS_ALLOWLIST overrides an environment's.
   const fromConfig = Object.fromEntries(
     Object.entries(guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
@@ -50,7 +55,7 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     egress,
     runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: config.stateTable }),
     engine,
-    catalog: defaultCatalog(),
+    catalog,
     guardrails,
     policy: loadPolicyEngine(),
     control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
@@ -63,16 +68,29 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
     notifier: createNotifier(config),
     publicUrl: config.publicUrl,
     actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard, restoreGate }),
-    applyIsolated: isolatedApplyRunner,
+    executor: createTaskExecutor(config, catalog),
+    quiesceFlags: () => drRepository.listQuiesceFlags(),
     clock: () => new Date(),
     newId: () => randomUUID(),
   };
 }
 
-let isolatedApplyRunner: RunDeps['applyIsolated'];
+/**
+ * Where actions run: in AWS, the executor functions (their roles hold the managed targets only); in
+ * the embedded stack, this process with the executors' own target-only dependencies.
+ */
+function createTaskExecutor(config: HandlerConfig, catalog: RunDeps['catalog']): TaskExecutor {
+  if (config.taskExecutors) {
+    return new LambdaTaskExecutor({ functions: config.taskExecutors, classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)) });
+  }
+  let executorDeps: ExecutorDeps | undefined;
+  return inProcessExecutor(() => (executorDeps ??= createExecutorDeps({ applyIsolated: isolatedApplyRunner })));
+}
+
+let isolatedApplyRunner: ((request: IsolatedApply) => Promise<Record<string, unknown>>) | undefined;
 
 /** Sets where network-reaching applies run (the embedded stack's sandbox); unset, they run in-process. */
-export function useIsolatedApply(runner: RunDeps['applyIsolated']): void {
+export function useIsolatedApply(runner: typeof isolatedApplyRunner): void {
   isolatedApplyRunner = runner;
   shared = undefined;
 }

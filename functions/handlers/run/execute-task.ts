@@ -1,0 +1,24 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { executeTask, toEnvelope } from '../../core/runs/task-executor.ts';
+import type { ExecutionEnvelope, ExecutorDeps, TaskExecution } from '../../core/runs/task-executor.ts';
+import { logger } from '../shared/logger.ts';
+import { createExecutorDeps } from './executor-deps.ts';
+
+let deps: ExecutorDeps | undefined;
+
+/**
+ * An action executor (ExecuteRead, ExecuteWrite, ExecuteInternet in AWS): runs one plan, apply,
+ * verify or rollback that the control plane's step sends it, with the targets' clients only, and
+ * answers the outcome or the error as data. It never sees Maestro's state.
+ */
+export const handler = middy<TaskExecution, ExecutionEnvelope, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (request) => {
+    deps ??= createExecutorDeps();
+    logger.appendKeys({ run_id: request.runId, task_index: request.taskIndex, operation: request.operation, action: request.action });
+    const envelope = await toEnvelope(() => executeTask(deps!, request));
+    if (!envelope.ok) logger.warn('task operation failed', { error: envelope.error });
+    return envelope;
+  });
