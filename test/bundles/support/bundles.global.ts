@@ -22,7 +22,7 @@ const ROOT = resolve(import.meta.dirname, '../../..');
  * as well, the assembly already there is used as it is.
  */
 export default async function setup(project: TestProject) {
-  const temporary = process.env.MAESTRO_BUNDLES_CDK_OUT ? undefined : mkdtempSync(join(tmpdir(), 'maestro-bundles-'));
+  const temporary = process.env.MAESTRO_BUNDLES_CDK_OUT ? undefined : mkdtempSync(join(tmpdir(), 'maestro-assembly-'));
   const cdkOutDir = resolve(ROOT, process.env.MAESTRO_BUNDLES_CDK_OUT ?? join(temporary!, 'cdk.out'));
   if (process.env.MAESTRO_BUNDLES_SKIP_SYNTH !== '1') {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CDK_DEFAULT_)/.test(name)));
