@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from '../net.ts';
 
-const LAUNCHER_SOURCE = resolve(import.meta.dirname, 'LoopbackDynamoDbLocal.java');
+const LAUNCHER_SOURCE = resolve(import.meta.dirname, 'loopback-dynamo-db-local.java');
 const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
 const CACHE_DIR = resolve(import.meta.dirname, '../../node_modules/.cache/maestro');
 
@@ -65,7 +65,7 @@ export interface RunningDynamoDbLocal {
  * Amazon DynamoDB Local (the jar inside the `dynamo-db-local` package, on the machine's Java) on
  * loopback. One shared database file regardless of credentials or region, like one AWS account.
  * It has no authentication, so it must not be reachable from elsewhere: it runs through a small
- * launcher (LoopbackDynamoDbLocal.java, the jar's own ServerRunner) that binds its Jetty connector to
+ * launcher (loopback-dynamo-db-local.java, the jar's own ServerRunner) that binds its Jetty connector to
  * 127.0.0.1 and refuses requests with an Origin header (browser pages) or a foreign Host (DNS
  * rebinding), with telemetry off and CORS limited to an origin that serves no page. Without javac, the
  * stock launcher runs with the same flags but listens on every interface (a warning says so).

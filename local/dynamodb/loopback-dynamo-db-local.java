@@ -21,7 +21,7 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  * request carrying an Origin header (browsers send one; SDK clients never do) or a Host other than
  * 127.0.0.1:port / localhost:port (DNS rebinding). Usage: the jar's own arguments; the port is -port.
  */
-public final class LoopbackDynamoDbLocal {
+final class LoopbackDynamoDbLocal {
   public static void main(String[] args) throws Exception {
     CommandLineInput input = new CommandLineInput(args);
     if (!input.init()) System.exit(2);
