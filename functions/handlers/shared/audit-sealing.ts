@@ -16,6 +16,11 @@ const AuditEnvironment = z.object({
   /** The artifact vault; without it no head is signed or checked (verify then says so). */
   MAESTRO_ARTIFACT_BUCKET: z.string().regex(/^[a-z0-9.-]{3,63}$/, 'must be an S3 bucket name').optional(),
   MAESTRO_AUDIT_SIGNING_KEY: z.string().min(1).default(DEFAULT_AUDIT_SIGNING_KEY),
+  /**
+   * `off` where the function may not sign (in AWS: the API and the executing steps): no checkpoint is
+   * attempted there; the final head (Finalize) is not affected. @default on
+   */
+  MAESTRO_AUDIT_CHECKPOINTS: z.enum(['on', 'off']).default('on'),
 });
 
 let cached: { fingerprint: string; sealing: AuditSealing | undefined } | undefined;
@@ -46,8 +51,9 @@ export function auditSealing(env: NodeJS.ProcessEnv = process.env): AuditSealing
  * Signs a checkpoint of the run's audit head (see core/audit/seal-run-head.ts): after a workflow step
  * changed the run's status, and after each approval decision or cancel through the API. Never throws.
  */
-export async function checkpointRun(deps: { runs: RunRepository; clock(): Date }, runId: string): Promise<SealOutcome> {
+export async function checkpointRun(deps: { runs: RunRepository; clock(): Date }, runId: string, env: NodeJS.ProcessEnv = process.env): Promise<SealOutcome> {
   try {
+    if (AuditEnvironment.parse(env).MAESTRO_AUDIT_CHECKPOINTS === 'off') return 'not-configured';
     return await checkpointRunHead({ runs: deps.runs, sealing: auditSealing(), clock: deps.clock }, runId);
   } catch (error) {
     console.warn(`audit checkpoint of run ${runId} failed: ${(error as Error).message}`);
