@@ -49,12 +49,18 @@ export function auditSealing(env: NodeJS.ProcessEnv = process.env): AuditSealing
 
 /**
  * Signs a checkpoint of the run's audit head (see core/audit/seal-run-head.ts): after a workflow step
- * changed the run's status, and after each approval decision or cancel through the API. Never throws.
+ * changed the run's status (`unlessStatus`: the status before the step), and after each approval
+ * decision or cancel through the API. Never throws.
  */
-export async function checkpointRun(deps: { runs: RunRepository; clock(): Date }, runId: string, env: NodeJS.ProcessEnv = process.env): Promise<SealOutcome> {
+export async function checkpointRun(
+  deps: { runs: RunRepository; clock(): Date },
+  runId: string,
+  options: { unlessStatus?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<SealOutcome> {
+  const env = options.env ?? process.env;
   try {
     if (AuditEnvironment.parse(env).MAESTRO_AUDIT_CHECKPOINTS === 'off') return 'not-configured';
-    return await checkpointRunHead({ runs: deps.runs, sealing: auditSealing(), clock: deps.clock }, runId);
+    return await checkpointRunHead({ runs: deps.runs, sealing: auditSealing(env), clock: deps.clock }, runId, { unlessStatus: options.unlessStatus });
   } catch (error) {
     console.warn(`audit checkpoint of run ${runId} failed: ${(error as Error).message}`);
     return 'failed';
