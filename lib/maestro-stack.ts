@@ -148,14 +148,22 @@ export class MaestroStack extends Stack {
       this.#wireRestoreApprovals(this.drWorkflows);
     }
 
-    // Audit: Finalize signs each finished run's head into the vault; the API checks it.
+    // Audit: the control-plane steps sign checkpoints of the run's head at the status
+    // changes they commit (Admit, RequestApproval) and Finalize the final head, each checking the
+    // previous head first; the API reads and verifies them. The API (internet-facing) and the executing
+    // steps hold no signing grant, so checkpoints are off there (MAESTRO_AUDIT_CHECKPOINTS=off).
     const finalize = this.runWorkflow.functions.Finalize;
-    this.artifactVault.grantReadArtifacts(finalize);
-    this.artifactVault.grantWriteArtifacts(finalize);
-    this.signingKeys.grantSignManifests(finalize);
+    const sealers = [this.runWorkflow.functions.Admit, this.runWorkflow.functions.RequestApproval, finalize];
+    for (const fn of sealers) {
+      this.artifactVault.grantReadArtifacts(fn);
+      this.artifactVault.grantWriteArtifacts(fn);
+      this.signingKeys.grantSignManifests(fn);
+      this.signingKeys.grantVerifyManifests(fn);
+    }
     this.artifactVault.grantReadArtifacts(this.api.handler);
     this.signingKeys.grantVerifyManifests(this.api.handler);
-    for (const fn of [finalize, this.api.handler]) fn.addEnvironment('MAESTRO_AUDIT_SIGNING_KEY', this.signingKeys.manifestSigningAlias);
+    for (const fn of [...sealers, this.api.handler]) fn.addEnvironment('MAESTRO_AUDIT_SIGNING_KEY', this.signingKeys.manifestSigningAlias);
+    for (const fn of [this.api.handler, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))]) fn.addEnvironment('MAESTRO_AUDIT_CHECKPOINTS', 'off');
     this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
     // Outbox: stream → relay → EventBridge; the API lists and re-drives dead letters.
     this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });

@@ -121,12 +121,12 @@ describe('cdk-nag AwsSolutions is really active (so the checks above can fail)',
   });
 
   it('reports a finding of the MaestroStack itself once its acknowledgement is missing', () => {
-    // GIVEN the stack plus one grant nobody acknowledged (Admit may delete any object of the artifact vault)
+    // GIVEN the stack plus one grant nobody acknowledged (Plan, which holds no vault grant, may delete any object of the artifact vault)
     const app = nagApp();
     const stack = new MaestroStack(app, 'Maestro', { env: ENV, network: false });
-    stack.artifactVault.bucket.grantDelete(stack.runWorkflow.functions.Admit);
-    // WHEN / THEN: exactly the grant's two wildcards are reported, on Admit's policy
-    const policy = 'Maestro/RunWorkflow/AdmitFunction/ServiceRole/DefaultPolicy/Resource';
+    stack.artifactVault.bucket.grantDelete(stack.runWorkflow.functions.Plan);
+    // WHEN / THEN: exactly the grant's two wildcards are reported, on Plan's policy
+    const policy = 'Maestro/RunWorkflow/PlanFunction/ServiceRole/DefaultPolicy/Resource';
     expect(nagFindings(app).sort()).toEqual([
       `AwsSolutions-IAM5[Action::s3:DeleteObject*] @ ${policy}`,
       `AwsSolutions-IAM5[Resource::<${logicalId(stack.artifactVault.bucket)}.Arn>/*] @ ${policy}`,

@@ -34,11 +34,13 @@ export async function sealRunHead(deps: SealDeps, runId: string): Promise<SealOu
  * status change of the run and each approval decision, so that an unfinished trail is anchored too.
  * Never throws: a failure is recorded like {@link sealRunHead}'s and the next checkpoint covers it.
  */
-export async function checkpointRunHead(deps: SealDeps, runId: string): Promise<SealOutcome> {
+export async function checkpointRunHead(deps: SealDeps, runId: string, options: { unlessStatus?: string } = {}): Promise<SealOutcome> {
   if (!deps.sealing) return 'not-configured';
   try {
     const run = await deps.runs.get(runId);
     if (!run) return 'failed';
+    // The caller saw this status before its change: no status change, no checkpoint.
+    if (options.unlessStatus !== undefined && run.status === options.unlessStatus) return 'already-signed';
     return await seal(deps, deps.sealing, run, { rethrowTransient: false });
   } catch (error) {
     console.warn(`audit checkpoint of run ${runId} failed: ${describeError(error).message}`);

@@ -16,6 +16,11 @@ const AuditEnvironment = z.object({
   /** The artifact vault; without it no head is signed or checked (verify then says so). */
   MAESTRO_ARTIFACT_BUCKET: z.string().regex(/^[a-z0-9.-]{3,63}$/, 'must be an S3 bucket name').optional(),
   MAESTRO_AUDIT_SIGNING_KEY: z.string().min(1).default(DEFAULT_AUDIT_SIGNING_KEY),
+  /**
+   * `off` where the function may not sign (in AWS: the API and the executing steps): no checkpoint is
+   * attempted there; the final head (Finalize) is not affected. @default on
+   */
+  MAESTRO_AUDIT_CHECKPOINTS: z.enum(['on', 'off']).default('on'),
 });
 
 let cached: { fingerprint: string; sealing: AuditSealing | undefined } | undefined;
@@ -44,11 +49,18 @@ export function auditSealing(env: NodeJS.ProcessEnv = process.env): AuditSealing
 
 /**
  * Signs a checkpoint of the run's audit head (see core/audit/seal-run-head.ts): after a workflow step
- * changed the run's status, and after each approval decision or cancel through the API. Never throws.
+ * changed the run's status (`unlessStatus`: the status before the step), and after each approval
+ * decision or cancel through the API. Never throws.
  */
-export async function checkpointRun(deps: { runs: RunRepository; clock(): Date }, runId: string): Promise<SealOutcome> {
+export async function checkpointRun(
+  deps: { runs: RunRepository; clock(): Date },
+  runId: string,
+  options: { unlessStatus?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<SealOutcome> {
+  const env = options.env ?? process.env;
   try {
-    return await checkpointRunHead({ runs: deps.runs, sealing: auditSealing(), clock: deps.clock }, runId);
+    if (AuditEnvironment.parse(env).MAESTRO_AUDIT_CHECKPOINTS === 'off') return 'not-configured';
+    return await checkpointRunHead({ runs: deps.runs, sealing: auditSealing(env), clock: deps.clock }, runId, { unlessStatus: options.unlessStatus });
   } catch (error) {
     console.warn(`audit checkpoint of run ${runId} failed: ${(error as Error).message}`);
     return 'failed';

@@ -34,7 +34,7 @@ export function stepHandler<Input extends { runId: string; correlationId: string
         const before = await statusOf(deps, input.runId);
         const output = await run(deps, input);
         // A step that changed the run's status anchors the trail there: a signed checkpoint.
-        if ((await statusOf(deps, input.runId)) !== before) await checkpointRun(deps, input.runId);
+        await checkpointRun(deps, input.runId, { unlessStatus: before });
         telemetry.addStep(step, output, Date.now() - started);
         telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
         return output;
