@@ -1,14 +1,15 @@
 import type { TaskPlan } from '../../functions/core/runs/model.ts';
 import type { Run, Task } from '../../functions/core/runs/model.ts';
-import { createHandlerDeps } from '../../functions/handlers/shared/deps.ts';
+import { loadConfig } from '../../functions/handlers/shared/config.ts';
+import { createDeps } from '../../functions/handlers/shared/deps.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
 
 /**
- * Runs inside the sandbox process (SandboxRunner): builds the handlers' adapters from the environment
- * it was given, and applies one task's plan. Only the outcome (or the error) crosses back.
+ * Runs inside the sandbox process (SandboxRunner): builds the handlers' adapters from the configuration
+ * its environment carries (configToEnvironment), and applies one task's plan. Only the outcome (or the error) crosses back.
  */
 export async function applyInSandbox(input: IsolatedApply): Promise<Record<string, unknown>> {
-  const deps = createHandlerDeps();
+  const deps = createDeps(loadConfig(process.env));
   const action = deps.catalog.get(input.action, input.actionVersion);
   const run = { id: input.runId, environment: input.environment } as Run;
   const task = { runId: input.runId, index: input.taskIndex, idempotencyKey: input.idempotencyKey } as Task;

@@ -49,30 +49,14 @@ export const DrTargets = z.array(DrTarget).refine(
   'target names must be unique',
 );
 
-/** The embedded stack's target: the demo table and bucket, so a new user can try DR at once. */
+/** The demo target, over the demo table and bucket, so a new user can try DR at once: the default when none are declared. */
 export function defaultDrTargets(demo: { table: string; bucket: string }): DrTarget[] {
   return DrTargets.parse([{ name: 'demo', tables: [demo.table], prefixes: [{ bucket: demo.bucket, prefix: '' }] }]);
 }
 
-/**
- * The DR targets: `MAESTRO_DR_TARGETS` (a JSON array of targets), else the demo target over
- * `MAESTRO_DEMO_TABLE`/`MAESTRO_DEMO_BUCKET` (default `maestro-demo`). Fails loudly naming the key.
- */
-export function loadDrTargets(env: NodeJS.ProcessEnv = process.env): DrTarget[] {
-  const text = env.MAESTRO_DR_TARGETS;
-  if (!text) return defaultDrTargets({ table: env.MAESTRO_DEMO_TABLE ?? 'maestro-demo', bucket: env.MAESTRO_DEMO_BUCKET ?? 'maestro-demo' });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Error('invalid MAESTRO_DR_TARGETS: not JSON');
-  }
-  const parsed = DrTargets.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`invalid MAESTRO_DR_TARGETS: ${problems}`);
-  }
-  return parsed.data;
+/** The configured targets (`dr.targets`), else the demo target over `targets.demoTable` and `targets.demoBucket`. */
+export function configuredDrTargets(config: { dr: { targets?: readonly DrTarget[] }; targets: { demoTable: string; demoBucket: string } }): DrTarget[] {
+  return config.dr.targets ? [...config.dr.targets] : defaultDrTargets({ table: config.targets.demoTable, bucket: config.targets.demoBucket });
 }
 
 export function findTarget(targets: readonly DrTarget[], name: string): DrTarget {

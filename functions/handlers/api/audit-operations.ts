@@ -4,7 +4,6 @@ import { exportTrail } from '../../core/audit/export-trail.ts';
 import { loadSlo } from '../../core/audit/load-slo.ts';
 import { verifyRunAudit } from '../../core/audit/verify-run-audit.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { auditSealing } from '../shared/audit-sealing.ts';
 import { json } from './http.ts';
 import type { OperationRequest } from './operations.ts';
 
@@ -20,7 +19,7 @@ export const auditOperations = {
   /** `GET /runs/{id}/audit/verify`: recompute the chain, check the run's head and the signed head. */
   async auditVerify({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(RunIdPath, event.pathParameters ?? {});
-    return json(200, await verifyRunAudit({ runs: deps.runs, sealing: auditSealing() }, id));
+    return json(200, await verifyRunAudit({ runs: deps.runs, sealing: deps.auditSealing }, id));
   },
 
   /** `GET /audit/export?since=`: the trail as JSON Lines, run by run and seq by seq (admin only). */

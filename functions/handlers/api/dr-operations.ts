@@ -9,7 +9,7 @@ import { liveCopy } from '../../core/dr/pointer.ts';
 import { rollBackRestore } from '../../core/dr/restore.ts';
 import { findTarget } from '../../core/dr/targets.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { drDeps } from '../dr/deps.ts';
+import type { DrDeps } from '../../core/dr/ports.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
 import type { OperationRequest } from './operations.ts';
@@ -40,8 +40,8 @@ const LastEventId = z.coerce.number().int().min(0).optional();
 
 const statusUrl = (id: string) => `/dr/status/${id}`;
 
-async function loadJob(id: string) {
-  const job = await drDeps().repo.getJob(id);
+async function loadJob(deps: DrDeps, id: string) {
+  const job = await deps.repo.getJob(id);
   if (!job) throw new DrJobNotFound(`DR job ${id} does not exist`, { field: 'id' });
   return job;
 }
@@ -49,18 +49,18 @@ async function loadJob(id: string) {
 /** Disaster recovery: backups, restores, their status and events, the traffic pointer. */
 export const drOperations = {
   /** POST /dr/backup (operator): quiesce, snapshot, sign, store; 202 with the snapshot id. */
-  async drBackup({ event, principal, correlationId }: OperationRequest) {
+  async drBackup({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.operator, Role.admin);
     const body = parseOrThrow(BackupBody, readJsonBody(event));
-    const job = await requestBackup(drDeps(), { target: body.target, reason: body.reason, requestedBy: principal.id, correlationId });
+    const job = await requestBackup(deps.dr, { target: body.target, reason: body.reason, requestedBy: principal.id, correlationId });
     return json(202, { snapshotId: job.id, statusUrl: statusUrl(job.id) }, { location: statusUrl(job.id) });
   },
 
   /** POST /dr/restore (operator): stage, apply into a new copy, validate, flip; 202 with the job id. */
-  async drRestore({ event, principal, correlationId }: OperationRequest) {
+  async drRestore({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.operator, Role.admin);
     const body = parseOrThrow(RestoreBody, readJsonBody(event));
-    const job = await requestRestore(drDeps(), {
+    const job = await requestRestore(deps.dr, {
       target: body.target,
       snapshotId: body.snapshotId,
       manifestVersionId: body.manifestVersionId,
@@ -74,18 +74,18 @@ export const drOperations = {
   },
 
   /** POST /dr/restore/{jobId}/rollback (operator): flip the pointer back to the copy live before the restore. */
-  async drRollback({ event, principal }: OperationRequest) {
+  async drRollback({ event, deps, principal }: OperationRequest) {
     requireRole(principal, Role.operator, Role.admin);
     const { jobId } = parseOrThrow(JobIdPath, event.pathParameters ?? {});
-    const job = await rollBackRestore(drDeps(), jobId, principal.id);
-    const pointer = await drDeps().repo.getPointer(job.target);
+    const job = await rollBackRestore(deps.dr, jobId, principal.id);
+    const pointer = await deps.dr.repo.getPointer(job.target);
     return json(200, { jobId, state: job.state, live: pointer?.live.copyId, pointerVersion: pointer?.version });
   },
 
   /** GET /dr/status/{id} (any role). */
-  async drStatus({ event }: OperationRequest) {
+  async drStatus({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(IdPath, event.pathParameters ?? {});
-    return json(200, drJobView(await loadJob(id)));
+    return json(200, drJobView(await loadJob(deps.dr, id)));
   },
 
   /**
@@ -94,17 +94,17 @@ export const drOperations = {
    * `waitSeconds`) and then returns every event since `Last-Event-ID`/`afterSeq` at once, ending with
    * `event: end` when the job has finished; an EventSource reconnects and continues after the last id.
    */
-  async drStatusEvents({ event }: OperationRequest) {
+  async drStatusEvents({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(IdPath, event.pathParameters ?? {});
     const query = parseOrThrow(EventsQuery, event.queryStringParameters ?? {});
     const afterSeq = query.afterSeq ?? parseOrThrow(LastEventId, headerValue(event, 'last-event-id'), 'Last-Event-ID') ?? 0;
     const deadline = Date.now() + query.waitSeconds * 1000;
-    let job = await loadJob(id);
+    let job = await loadJob(deps.dr, id);
     while (!FINISHED_DR_STATES.includes(job.state) && Date.now() < deadline) {
       await sleep(250);
-      job = await loadJob(id);
+      job = await loadJob(deps.dr, id);
     }
-    const events = await drDeps().repo.listEvents(id, afterSeq);
+    const events = await deps.dr.repo.listEvents(id, afterSeq);
     const finished = FINISHED_DR_STATES.includes(job.state) ? job : undefined;
     return {
       statusCode: 200,
@@ -114,11 +114,10 @@ export const drOperations = {
   },
 
   /** GET /dr/targets/{target} (any role): the target and which copy is live (the traffic pointer). */
-  async drTarget({ event }: OperationRequest) {
+  async drTarget({ event, deps: { dr } }: OperationRequest) {
     const { target: name } = parseOrThrow(TargetPath, event.pathParameters ?? {});
-    const deps = drDeps();
-    const target = findTarget(deps.targets, name);
-    const pointer = await deps.repo.getPointer(name);
+    const target = findTarget(dr.targets, name);
+    const pointer = await dr.repo.getPointer(name);
     return json(200, { target, live: liveCopy(target, pointer), previous: pointer?.previous, pointerVersion: pointer?.version ?? 0, flippedAt: pointer?.flippedAt });
   },
 };
