@@ -9,6 +9,8 @@ import type { IsolatedNetwork } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import type { ManagedTargets } from './managed-targets.ts';
 import type { StateTable } from './state-table.ts';
+import { WORKFLOWS, WORKFLOW_TASKS } from '../functions/handlers/workflow-tasks.ts';
+import type { RunTaskId, TaskRight } from '../functions/handlers/workflow-tasks.ts';
 
 /** Properties of a {@link RunWorkflow}. */
 export interface RunWorkflowProps {
@@ -42,74 +44,31 @@ interface RunStep {
   readonly description: string;
   /** Whether the step acts on managed targets. */
   readonly actsOnTargets: boolean;
+  /** Whether the step runs on the controlled egress path (internet-reaching actions). */
+  readonly onEgressPath: boolean;
+  /** Whether the step answers the state machine's task tokens. */
+  readonly answersTaskTokens: boolean;
   readonly timeout: Duration;
 }
 
-/**
- * The run workflow's steps, keyed by construct id. Steps that run actions get five minutes
- * (an action's own time budget is enforced in code, below this); the others thirty seconds.
- */
-export const RUN_STEPS = {
-  Admit: {
-    placeholder: 'AdmitFunctionArn',
-    entry: 'functions/handlers/run/admit.ts',
-    description: 'Maestro run: admit (kill switch, autonomy, rate limits)',
-    actsOnTargets: false,
-    timeout: Duration.seconds(30),
-  },
-  Plan: {
-    placeholder: 'PlanFunctionArn',
-    entry: 'functions/handlers/run/plan.ts',
-    description: 'Maestro run: plan every task without side effects',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
-  },
-  RequestApproval: {
-    placeholder: 'RequestApprovalFunctionArn',
-    entry: 'functions/handlers/run/request-approval.ts',
-    description: 'Maestro run: request a human approval (task token)',
-    actsOnTargets: false,
-    timeout: Duration.seconds(30),
-  },
-  ApplyTask: {
-    placeholder: 'ApplyTaskFunctionArn',
-    entry: 'functions/handlers/run/apply-task.ts',
-    description: 'Maestro run: apply one task idempotently',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
-  },
-  ApplyInternetTask: {
-    placeholder: 'ApplyInternetTaskFunctionArn',
-    entry: 'functions/handlers/run/apply-task.ts',
-    description: 'Maestro run: apply one task that reaches the internet (the egress path)',
-    actsOnTargets: false,
-    timeout: Duration.minutes(5),
-  },
-  Verify: {
-    placeholder: 'VerifyFunctionArn',
-    entry: 'functions/handlers/run/verify.ts',
-    description: 'Maestro run: verify applied tasks',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
-  },
-  RollBack: {
-    placeholder: 'RollBackFunctionArn',
-    entry: 'functions/handlers/run/roll-back.ts',
-    description: 'Maestro run: roll back applied tasks in reverse order',
-    actsOnTargets: true,
-    timeout: Duration.minutes(5),
-  },
-  Finalize: {
-    placeholder: 'FinalizeFunctionArn',
-    entry: 'functions/handlers/run/finalize.ts',
-    description: 'Maestro run: record the outcome',
-    actsOnTargets: false,
-    timeout: Duration.seconds(30),
-  },
-} as const satisfies Record<string, RunStep>;
-
 /** The name of a run workflow step. */
-export type RunStepName = keyof typeof RUN_STEPS;
+export type RunStepName = RunTaskId;
+
+/** The run workflow's steps, keyed by construct id, from the tasks' manifest (functions/handlers/workflow-tasks.ts). */
+export const RUN_STEPS = Object.fromEntries(
+  WORKFLOW_TASKS.filter((task) => task.family === 'run').map((task) => [
+    task.id,
+    {
+      placeholder: task.placeholder,
+      entry: task.entry,
+      description: task.description,
+      actsOnTargets: (task.rights as readonly TaskRight[]).includes('actOnTargets'),
+      onEgressPath: (task.rights as readonly TaskRight[]).includes('egressPath'),
+      answersTaskTokens: (task.rights as readonly TaskRight[]).includes('answerTaskTokens'),
+      timeout: Duration.seconds(task.timeoutSeconds),
+    },
+  ]),
+) as Readonly<Record<RunStepName, RunStep>>;
 
 /**
  * The run workflow: one Lambda function per step and the Standard state machine defined by
@@ -119,7 +78,7 @@ export type RunStepName = keyof typeof RUN_STEPS;
  */
 export class RunWorkflow extends Construct {
   /** The definition file, relative to the repository root. */
-  static readonly DEFINITION_FILE = 'statemachines/run.asl.json';
+  static readonly DEFINITION_FILE = WORKFLOWS.run.file;
 
   /** The step functions, by step name. */
   readonly functions: Readonly<Record<RunStepName, MaestroFunction>>;
@@ -142,7 +101,7 @@ export class RunWorkflow extends Construct {
         timeout: step.timeout,
         logRetention: props.logRetention,
         // Only the function for internet-reaching actions sits on the egress path; the rest have no route out.
-        network: props.network && (name === 'ApplyInternetTask' ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
+        network: props.network && (step.onEgressPath ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
       });
       if (step.actsOnTargets) props.managedTargets.grantActions(fn);
       functions[name] = fn;
@@ -168,6 +127,6 @@ export class RunWorkflow extends Construct {
         }),
       ],
     });
-    taskResponse.attachToRole(functions.RequestApproval.role as iam.IRole);
+    for (const [name, step] of entries) if (step.answersTaskTokens) taskResponse.attachToRole(functions[name].role as iam.IRole);
   }
 }
