@@ -167,7 +167,7 @@ describe('DR backup', () => {
 
 describe('schedules', () => {
   it('a scheduled restore test takes the newest complete backup; a scheduled backup runs like a requested one', async () => {
-    const { handler } = await import('../../functions/handlers/dr/scheduled.ts');
+    const handler = (await import('../../functions/handlers/dr/scheduled.ts')).createHandler(stack.deps);
     const test = (await handler({ kind: 'restore-test', target: 'demo' }, lambdaContext('maestro-dr-scheduled'))) as { jobId: string };
     const job = await waitForDrJob(stack, test.jobId);
     expect(job).toMatchObject({ state: 'COMPLETE', mode: 'TEST', requestedBy: 'scheduler' });
