@@ -1,4 +1,4 @@
-import { ApprovalLinkRefused, MaestroError, describeError } from '../errors.ts';
+import { ApprovalExpired, ApprovalLinkRefused, MaestroError, RunNotFound, describeError } from '../errors.ts';
 import type { RunDeps } from '../runs/deps.ts';
 import { decideApproval } from '../runs/decide-approval.ts';
 import type { Run, Task } from '../runs/model.ts';
@@ -8,7 +8,7 @@ import type { LinkPayload } from './links.ts';
 export type LinkView =
   | { kind: 'review'; token: string; payload: LinkPayload; run: Run; tasks: Task[] }
   | { kind: 'decided'; payload: LinkPayload; run: Run; decision: 'approve' | 'reject' }
-  | { kind: 'refused'; status: number; code: string; message: string };
+  | { kind: 'refused'; error: MaestroError };
 
 const REASONS = {
   malformed: 'This link is not a Maestro approval link.',
@@ -25,7 +25,7 @@ export async function reviewByLink(deps: RunDeps, token: string): Promise<LinkVi
   const check = await verifyLink(deps.linkSigner, token, deps.clock());
   if (!check.valid) return refuse(deps, token, check.reason, check.payload);
   const found = await deps.runs.getWithTasks(check.payload.runId);
-  if (!found) return { kind: 'refused', status: 404, code: 'RunNotFound', message: 'The run this link is for does not exist.' };
+  if (!found) return { kind: 'refused', error: new RunNotFound('The run this link is for does not exist.') };
   return { kind: 'review', token, payload: check.payload, run: found.run, tasks: found.tasks };
 }
 
@@ -51,7 +51,7 @@ export async function decideByLink(deps: RunDeps, token: string, decision: 'appr
   } catch (error) {
     if (!(error instanceof MaestroError) || error.status >= 500) throw error;
     await audit(deps, payload.runId, payload.approver, error.code, error.message);
-    return { kind: 'refused', status: error.status, code: error.code, message: error.message };
+    return { kind: 'refused', error };
   }
 }
 
@@ -59,8 +59,7 @@ async function refuse(deps: RunDeps, token: string, reason: keyof typeof REASONS
   // A forged link's payload cannot be trusted, but the run it names deserves to know someone tried.
   const claimed = payload ?? unverifiedPayload(token);
   if (claimed?.runId) await audit(deps, claimed.runId, claimed.approver, `link-${reason}`, REASONS[reason]);
-  const error = new ApprovalLinkRefused(REASONS[reason]);
-  return { kind: 'refused', status: reason === 'expired' ? 410 : error.status, code: error.code, message: REASONS[reason] };
+  return { kind: 'refused', error: reason === 'expired' ? new ApprovalExpired(REASONS[reason]) : new ApprovalLinkRefused(REASONS[reason]) };
 }
 
 async function audit(deps: RunDeps, runId: string, approver: string | undefined, reason: string, message: string): Promise<void> {

@@ -3,35 +3,28 @@ import { z } from 'zod';
 import { decideByLink, reviewByLink } from '../../core/approvals/link-decisions.ts';
 import { ValidationFailed } from '../../core/errors.ts';
 import { RunStatus } from '../../core/runs/model.ts';
-import type { HandlerDeps } from '../shared/deps.ts';
 import { approvalPage } from './approval-pages.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
-import type { OperationRequest } from './operations.ts';
+import type { LinkRequest, OperationRequest } from './operation-request.ts';
 
 const TokenPath = z.object({ token: z.string().min(1).max(4096) });
 const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
-
-interface LinkRequest {
-  event: APIGatewayProxyEvent;
-  deps: HandlerDeps;
-  correlationId: string;
-}
 
 /** The pages behind approval links. GET shows; only POST decides. */
 export const linkOperations: Record<'reviewApproval' | 'decideByLink', (request: LinkRequest) => Promise<APIGatewayProxyResult>> = {
   async reviewApproval({ event, deps }) {
     const token = TokenPath.safeParse(event.pathParameters ?? {});
-    if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
+    if (!token.success) return approvalPage({ kind: 'refused', error: new ValidationFailed('This is not an approval link.', { field: 'token' }) });
     return approvalPage(await reviewByLink(deps, token.data.token));
   },
 
   async decideByLink({ event, deps }) {
     const token = TokenPath.safeParse(event.pathParameters ?? {});
-    if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
+    if (!token.success) return approvalPage({ kind: 'refused', error: new ValidationFailed('This is not an approval link.', { field: 'token' }) });
     const body = Decision.safeParse(formOrJson(event));
     if (!body.success) {
-      return approvalPage({ kind: 'refused', status: 400, code: 'ValidationFailed', message: 'Choose approve or reject (decision), with an optional comment.' });
+      return approvalPage({ kind: 'refused', error: new ValidationFailed('Choose approve or reject (decision), with an optional comment.', { field: 'decision' }) });
     }
     return approvalPage(await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined));
   },

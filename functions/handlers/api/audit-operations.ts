@@ -5,9 +5,9 @@ import { loadSlo } from '../../core/audit/load-slo.ts';
 import { verifyRunAudit } from '../../core/audit/verify-run-audit.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { json } from './http.ts';
-import type { OperationRequest } from './operations.ts';
+import { RunIdPath } from './operation-request.ts';
+import type { OperationRequest } from './operation-request.ts';
 
-const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
 const Since = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time (2026-11-25 or 2026-11-25T08:00:00Z)' })
   .transform((text) => new Date(text))

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
-import { DrJobNotFound } from '../../core/errors.ts';
 import { drJobView, toServerSentEvents } from '../../core/dr/job-view.ts';
 import { requestBackup, requestRestore } from '../../core/dr/jobs.ts';
 import { FINISHED_DR_STATES, RestoreMode } from '../../core/dr/model.ts';
@@ -9,10 +8,10 @@ import { liveCopy } from '../../core/dr/pointer.ts';
 import { rollBackRestore } from '../../core/dr/restore.ts';
 import { findTarget } from '../../core/dr/targets.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import type { DrDeps } from '../../core/dr/ports.ts';
+import { awaitFinishedJob, loadJob } from '../../core/dr/await-job.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
-import type { OperationRequest } from './operations.ts';
+import type { OperationRequest } from './operation-request.ts';
 
 const TargetName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DR target name');
 const Reason = z.string().trim().min(1, 'must say why').max(500);
@@ -39,12 +38,6 @@ const EventsQuery = z.strictObject({
 const LastEventId = z.coerce.number().int().min(0).optional();
 
 const statusUrl = (id: string) => `/dr/status/${id}`;
-
-async function loadJob(deps: DrDeps, id: string) {
-  const job = await deps.repo.getJob(id);
-  if (!job) throw new DrJobNotFound(`DR job ${id} does not exist`, { field: 'id' });
-  return job;
-}
 
 /** Disaster recovery: backups, restores, their status and events, the traffic pointer. */
 export const drOperations = {
@@ -85,7 +78,7 @@ export const drOperations = {
   /** GET /dr/status/{id} (any role). */
   async drStatus({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(IdPath, event.pathParameters ?? {});
-    return json(200, drJobView(await loadJob(deps.dr, id)));
+    return json(200, drJobView(await loadJob(deps.dr.repo, id)));
   },
 
   /**
@@ -98,12 +91,7 @@ export const drOperations = {
     const { id } = parseOrThrow(IdPath, event.pathParameters ?? {});
     const query = parseOrThrow(EventsQuery, event.queryStringParameters ?? {});
     const afterSeq = query.afterSeq ?? parseOrThrow(LastEventId, headerValue(event, 'last-event-id'), 'Last-Event-ID') ?? 0;
-    const deadline = Date.now() + query.waitSeconds * 1000;
-    let job = await loadJob(deps.dr, id);
-    while (!FINISHED_DR_STATES.includes(job.state) && Date.now() < deadline) {
-      await sleep(250);
-      job = await loadJob(deps.dr, id);
-    }
+    const job = await awaitFinishedJob({ repo: deps.dr.repo, clock: deps.dr.clock, sleep }, id, query.waitSeconds * 1000);
     const events = await deps.dr.repo.listEvents(id, afterSeq);
     const finished = FINISHED_DR_STATES.includes(job.state) ? job : undefined;
     return {
