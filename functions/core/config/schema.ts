@@ -115,7 +115,7 @@ export const AwsSection = z
  * historical top level (see functions/core/config/guardrails.ts).
  */
 export const Config = z.strictObject({
-  state: StateSection,
+  state: StateSection.prefault({} as z.input<typeof StateSection>),
   workflows: WorkflowsSection.prefault({}),
   dr: DrSection.prefault({}),
   targets: TargetsSection.prefault({}),

@@ -141,7 +141,8 @@ export function loadConfig(env: Environment = process.env, options: LoadConfigOp
       if (from) return `${from.source}: ${formatIssue({ ...issue, path: issue.path.slice(from.path.length) })}`;
       // From the file or a default: the key as the file writes it (guardrail keys at the top).
       const shown = path[0] === 'guardrails' ? issue.path.slice(1) : issue.path;
-      return `${file}: ${formatIssue({ ...issue, path: shown })}`;
+      const variable = ENVIRONMENT_VARIABLES.find((candidate) => candidate.key === path.join('.'));
+      return `${file}: ${formatIssue({ ...issue, path: shown })}${variable ? ` (or set ${variable.name})` : ''}`;
     });
     throw new Error(`invalid configuration: ${described.join('; ')}`);
   }
