@@ -61,6 +61,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-eo-'));
 const stack = await startEmbeddedStack({ dataDir, apiPort: 0 });
+// This process's own SDK clients reach the stack's services through the SDK's variables.
+Object.assign(process.env, stack.clientEnvironment);
 const sfn = new SFNClient({ endpoint: stack.endpoints.stepfunctions });
 const headers = { authorization: 'Bearer dev-operator', 'content-type': 'application/json' };
 const executionArnOf = (runId: string) => `${stack.runStateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;

@@ -40,6 +40,8 @@ async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, 
 
 const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-'));
 const stack = await startEmbeddedStack({ dataDir, apiPort: 0 });
+// This process's own SDK clients reach the stack's services through the SDK's variables.
+Object.assign(process.env, stack.clientEnvironment);
 const headers = { authorization: 'Bearer dev-operator', 'content-type': 'application/json' };
 const rows: string[][] = [];
 

@@ -13,7 +13,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Run, Task, TaskPlan } from '../functions/core/runs/model.ts';
 import { actionRateGate, applyGate, policyGate, readControl } from '../functions/core/safety/gates.ts';
-import { createHandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { startEmbeddedStack } from '../local/stack.ts';
 
 const EVALUATIONS = Number(process.env.BENCH_CEDAR_EVALUATIONS ?? 10_000);
@@ -25,8 +24,10 @@ const quantile = (values: number[], q: number) => [...values].sort((a, b) => a -
 process.env['MAESTRO_CONFIG__actions__s3.put-object__rateLimit'] = '{capacity: 100000, refillPerSecond: 100000}';
 const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-safety-'));
 const stack = await startEmbeddedStack({ dataDir, apiPort: 0 });
+// This process's own SDK clients reach the stack's services through the SDK's variables.
+Object.assign(process.env, stack.clientEnvironment);
 try {
-  const deps = createHandlerDeps();
+  const deps = stack.deps;
   const now = new Date().toISOString();
   const run: Run = {
     id: randomUUID(), goal: 'bench', mode: 'APPLY', environment: 'dev', status: 'APPLYING', autonomy: 3, requestedBy: 'bench',

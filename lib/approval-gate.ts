@@ -9,6 +9,7 @@ import { MaestroFunction } from './maestro-function.ts';
 import type { MaestroFunctionProps } from './maestro-function.ts';
 import type { SigningKeys } from './signing-keys.ts';
 import type { StateTable } from './state-table.ts';
+import { envVar } from '../functions/core/config/environment-variables.ts';
 
 /** Properties of an {@link ApprovalGate}. */
 export interface ApprovalGateProps {
@@ -77,10 +78,10 @@ export class ApprovalGate extends Construct {
     for (const fn of [...props.linkUsers, this.sweeper]) {
       props.signingKeys.grantSignApprovalLinks(fn);
       props.signingKeys.grantVerifyApprovalLinks(fn);
-      fn.addEnvironment('MAESTRO_PUBLIC_URL', props.publicUrl);
-      fn.addEnvironment('MAESTRO_APPROVAL_KEY', props.signingKeys.approvalLinksAlias);
+      fn.addEnvironment(envVar('approvals.publicUrl'), props.publicUrl);
+      fn.addEnvironment(envVar('approvals.linkKey'), props.signingKeys.approvalLinksAlias);
       if (props.sesFrom) {
-        fn.addEnvironment('MAESTRO_SES_FROM', props.sesFrom);
+        fn.addEnvironment(envVar('approvals.sesFrom'), props.sesFrom);
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['ses:SendEmail'],
@@ -109,7 +110,7 @@ export class ApprovalGate extends Construct {
       });
       const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
       for (const fn of [...props.linkUsers, this.sweeper]) {
-        fn.addEnvironment('MAESTRO_SLACK_EVENT_BUS', 'default');
+        fn.addEnvironment(envVar('approvals.slackEventBus'), 'default');
         bus.grantPutEventsTo(fn);
       }
     }

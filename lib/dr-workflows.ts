@@ -12,6 +12,10 @@ import { MaestroFunction } from './maestro-function.ts';
 import { acknowledgeNag, acknowledgeWildcards, nagText } from './nag.ts';
 import type { SigningKeys } from './signing-keys.ts';
 import type { StateTable } from './state-table.ts';
+import { envVar } from '../functions/core/config/environment-variables.ts';
+import { DrTarget } from '../functions/core/dr/targets.ts';
+import { WORKFLOWS, WORKFLOW_TASKS, tasksOf } from '../functions/handlers/workflow-tasks.ts';
+import type { DrTaskId, TaskRight } from '../functions/handlers/workflow-tasks.ts';
 
 /** A DR target as CDK declares it: the same fields as `MAESTRO_DR_TARGETS` (functions/core/dr/targets.ts). */
 export interface DrTargetDeclaration {
@@ -50,7 +54,7 @@ export interface DrWorkflowsProps {
   readonly network?: IsolatedNetwork;
 }
 
-type Right = 'readTargets' | 'writeCopies' | 'readCopies' | 'deleteCopies' | 'readVault' | 'writeVault' | 'sign' | 'verify';
+type Right = Extract<TaskRight, 'readTargets' | 'writeCopies' | 'readCopies' | 'deleteCopies' | 'readVault' | 'writeVault' | 'sign' | 'verify'>;
 
 interface DrStep {
   readonly entry: string;
@@ -60,26 +64,22 @@ interface DrStep {
   readonly rights: readonly Right[];
 }
 
-/** The DR steps by construct id; the ASL placeholder is `${id}FunctionArn`. */
-export const DR_STEPS = {
-  Quiesce: { entry: 'functions/handlers/dr/quiesce.ts', description: 'Maestro DR: hold writers off the target', timeout: Duration.seconds(30), rights: [] },
-  Snapshot: { entry: 'functions/handlers/dr/snapshot.ts', description: 'Maestro DR: stream the target into hashed parts', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readTargets', 'writeVault'] },
-  Unquiesce: { entry: 'functions/handlers/dr/unquiesce.ts', description: 'Maestro DR: lift the quiesce', timeout: Duration.seconds(30), rights: [] },
-  SignManifest: { entry: 'functions/handlers/dr/sign-manifest.ts', description: 'Maestro DR: sign and store the manifest', timeout: Duration.minutes(1), rights: ['writeVault', 'sign'] },
-  Stage: { entry: 'functions/handlers/dr/stage.ts', description: 'Maestro DR: verify signature and every part', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readVault', 'verify'] },
-  Apply: { entry: 'functions/handlers/dr/apply.ts', description: 'Maestro DR: restore into a new copy', timeout: Duration.minutes(15), memorySize: 1024, rights: ['readVault', 'writeCopies'] },
-  Validate: { entry: 'functions/handlers/dr/validate.ts', description: 'Maestro DR: smoke-test the new copy', timeout: Duration.minutes(15), rights: ['readVault', 'readCopies'] },
-  AwaitApproval: { entry: 'functions/handlers/dr/await-approval.ts', description: 'Maestro DR: ask for a human before the flip (an approval run)', timeout: Duration.seconds(30), rights: [] },
-  FlipPointer: { entry: 'functions/handlers/dr/flip-pointer.ts', description: 'Maestro DR: flip the traffic pointer', timeout: Duration.seconds(30), rights: [] },
-  RecordEvidence: { entry: 'functions/handlers/dr/record-evidence.ts', description: 'Maestro DR: sign restore test evidence', timeout: Duration.minutes(1), rights: ['writeVault', 'sign'] },
-  DiscardCopy: { entry: 'functions/handlers/dr/discard-copy.ts', description: 'Maestro DR: delete a failed or tested copy', timeout: Duration.minutes(15), rights: ['deleteCopies'] },
-  Finalize: { entry: 'functions/handlers/dr/finalize.ts', description: 'Maestro DR: record the outcome', timeout: Duration.seconds(30), rights: [] },
-} as const satisfies Record<string, DrStep>;
-export type DrStepName = keyof typeof DR_STEPS;
+export type DrStepName = DrTaskId;
 
-const BACKUP_STEPS: readonly DrStepName[] = ['Quiesce', 'Snapshot', 'Unquiesce', 'SignManifest', 'Finalize'];
-const RESTORE_STEPS: readonly DrStepName[] = ['Stage', 'Apply', 'Validate', 'AwaitApproval', 'FlipPointer', 'RecordEvidence', 'DiscardCopy', 'Finalize'];
-const TARGET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** The DR steps by construct id, from the tasks' manifest (functions/handlers/workflow-tasks.ts); the ASL placeholder is `${id}FunctionArn`. */
+export const DR_STEPS = Object.fromEntries(
+  WORKFLOW_TASKS.filter((task) => task.family === 'dr').map((task) => [
+    task.id,
+    {
+      entry: task.entry,
+      description: task.description,
+      timeout: Duration.seconds(task.timeoutSeconds),
+      ...('memorySize' in task ? { memorySize: task.memorySize } : {}),
+      rights: task.rights as readonly Right[],
+    },
+  ]),
+) as Readonly<Record<DrStepName, DrStep>>;
+
 const SCHEDULE = /^(rate|cron|at)\(.+\)$/;
 /** Restored copies: tables `<table>-r<12 hex>`, objects under `.maestro-dr/` of the same bucket (functions/core/dr/pointer.ts). */
 const COPIES_PREFIX = '.maestro-dr/';
@@ -115,8 +115,8 @@ export class DrWorkflows extends Construct {
       })),
     );
     const common = {
-      MAESTRO_DR_TARGETS: targetsJson,
-      MAESTRO_MANIFEST_KEY_ID: props.signingKeys.manifestSigningKey.keyArn,
+      [envVar('dr.targets')]: targetsJson,
+      [envVar('dr.manifestKeyId')]: props.signingKeys.manifestSigningKey.keyArn,
     };
 
     const functions = {} as Record<DrStepName, MaestroFunction>;
@@ -137,18 +137,18 @@ export class DrWorkflows extends Construct {
     }
     this.functions = functions;
 
-    const machine = (machineId: string, file: string, steps: readonly DrStepName[]) =>
+    const machine = (machineId: string, workflow: 'dr-backup' | 'dr-restore') =>
       new AslStateMachine(this, machineId, {
-        definitionFile: file,
-        functions: Object.fromEntries(steps.map((step) => [`${step}FunctionArn`, functions[step]])),
+        definitionFile: WORKFLOWS[workflow].file,
+        functions: Object.fromEntries(tasksOf(workflow).map((task) => [task.placeholder, functions[task.id as DrStepName]])),
         logRetention: props.logRetention,
       }).stateMachine;
-    this.backupStateMachine = machine('BackupStateMachine', 'statemachines/dr-backup.asl.json', BACKUP_STEPS);
-    this.restoreStateMachine = machine('RestoreStateMachine', 'statemachines/dr-restore.asl.json', RESTORE_STEPS);
+    this.backupStateMachine = machine('BackupStateMachine', 'dr-backup');
+    this.restoreStateMachine = machine('RestoreStateMachine', 'dr-restore');
     this.environment = {
       ...common,
-      MAESTRO_DR_BACKUP_STATE_MACHINE_ARN: this.backupStateMachine.stateMachineArn,
-      MAESTRO_DR_RESTORE_STATE_MACHINE_ARN: this.restoreStateMachine.stateMachineArn,
+      [envVar('workflows.drBackupStateMachineArn')]: this.backupStateMachine.stateMachineArn,
+      [envVar('workflows.drRestoreStateMachineArn')]: this.restoreStateMachine.stateMachineArn,
     };
 
     this.scheduledFunction = new MaestroFunction(this, 'ScheduledFunction', {
@@ -252,18 +252,32 @@ export class DrWorkflows extends Construct {
   }
 }
 
+/** Validates the targets with the schema the handlers load them with (functions/core/dr/targets.ts), quoting the bad value. */
 function validateTargets(scope: Construct, targets: readonly DrTargetDeclaration[]): void {
+  const where = `DrWorkflows ${scope.node.path}`;
   const seen = new Set<string>();
   for (const target of targets) {
-    if (!TARGET_NAME.test(target.name)) throw new Error(`DrWorkflows ${scope.node.path}: target name must match ${TARGET_NAME}, got ${JSON.stringify(target.name)}`);
-    if (seen.has(target.name)) throw new Error(`DrWorkflows ${scope.node.path}: target ${JSON.stringify(target.name)} is declared twice`);
+    if (seen.has(target.name)) throw new Error(`${where}: target ${JSON.stringify(target.name)} is declared twice`);
     seen.add(target.name);
-    if ((target.tables?.length ?? 0) + (target.prefixes?.length ?? 0) === 0) {
-      throw new Error(`DrWorkflows ${scope.node.path}: target ${JSON.stringify(target.name)} must protect at least one table or prefix`);
+  }
+  for (const target of targets) {
+    // Names and schedules resolved at deploy time cannot be checked here: a valid stand-in takes their place.
+    const known = (value: string, standIn: string) => (Token.isUnresolved(value) ? standIn : value);
+    const parsed = DrTarget.safeParse({
+      ...target,
+      name: known(target.name, 'token'),
+      tables: target.tables?.map((table) => known(table, 'token-table')),
+      prefixes: target.prefixes?.map((p) => ({ ...p, bucket: known(p.bucket, 'token-bucket') })),
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.map(String).join('.');
+      const value = field ? issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], target) : undefined;
+      throw new Error(`${where}: target ${JSON.stringify(target.name)}${field ? ` ${field} ${JSON.stringify(value)}` : ''}: ${issue.message}`);
     }
     for (const expression of [target.backupSchedule, target.restoreTestSchedule]) {
       if (expression !== undefined && !Token.isUnresolved(expression) && !SCHEDULE.test(expression)) {
-        throw new Error(`DrWorkflows ${scope.node.path}: schedule of ${target.name} must be rate(...), cron(...) or at(...), got ${JSON.stringify(expression)}`);
+        throw new Error(`${where}: schedule of ${target.name} must be rate(...), cron(...) or at(...), got ${JSON.stringify(expression)}`);
       }
     }
   }

@@ -9,6 +9,7 @@ import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import { acknowledgeGrant, acknowledgeNag, managedPolicyFinding } from './nag.ts';
 import type { StateTable } from './state-table.ts';
+import { envVar } from '../functions/core/config/environment-variables.ts';
 
 /** One HTTP route: an API Gateway resource path (`/runs/{id}`) and a method. */
 export interface ApiRouteSpec {
@@ -136,8 +137,8 @@ export class MaestroApi extends Construct {
       logRetention: props.logRetention,
       network: props.network,
       environment: {
-        MAESTRO_RUN_STATE_MACHINE_ARN: props.runStateMachine.stateMachineArn,
-        ...(props.iamRoles ? { MAESTRO_IAM_ROLES: JSON.stringify(props.iamRoles) } : {}),
+        [envVar('workflows.runStateMachineArn')]: props.runStateMachine.stateMachineArn,
+        ...(props.iamRoles ? { [envVar('identity.iamRoles')]: JSON.stringify(props.iamRoles) } : {}),
       },
     });
     this.grantRunControl(this.handler, props.runStateMachine);

@@ -9,6 +9,7 @@ export type { FunctionPlacement } from './isolated-network.ts';
 import { acknowledgeNag, managedPolicyFinding } from './nag.ts';
 import { projectPath, projectPathExists, projectRoot } from './project-paths.ts';
 import type { StateTable } from './state-table.ts';
+import { CONFIG_FILE_VARIABLE, envVar } from '../functions/core/config/environment-variables.ts';
 
 /** Properties of a {@link MaestroFunction}. */
 export interface MaestroFunctionProps {
@@ -130,14 +131,14 @@ export class MaestroFunction extends nodejs.NodejsFunction {
       logGroup,
       ...props.network,
       environment: {
-        ...(props.stateTable ? { MAESTRO_STATE_TABLE: props.stateTable.tableName } : {}),
-        ...(props.artifactVault ? { MAESTRO_ARTIFACT_BUCKET: props.artifactVault.bucketName } : {}),
-        MAESTRO_AUTH_MODE: 'iam',
+        ...(props.stateTable ? { [envVar('state.table')]: props.stateTable.tableName } : {}),
+        ...(props.artifactVault ? { [envVar('state.artifactBucket')]: props.artifactVault.bucketName } : {}),
+        [envVar('identity.authMode')]: 'iam',
         POWERTOOLS_SERVICE_NAME: 'maestro',
         NODE_OPTIONS: '--enable-source-maps',
         // The guardrails and Cedar policies travel inside the bundle (see commandHooks below).
-        MAESTRO_CONFIG_FILE: 'maestro.config.yaml',
-        MAESTRO_POLICY_DIR: 'policies',
+        [CONFIG_FILE_VARIABLE]: 'maestro.config.yaml',
+        [envVar('policy.dir')]: 'policies',
         ...props.environment,
       },
       bundling: {

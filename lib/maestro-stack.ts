@@ -17,6 +17,7 @@ import type { ManagedTargetsProps } from './managed-targets.ts';
 import { RunWorkflow } from './run-workflow.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { StateTable } from './state-table.ts';
+import { envVar } from '../functions/core/config/environment-variables.ts';
 
 /** Properties of a {@link MaestroStack}. */
 export interface MaestroStackProps extends StackProps {
@@ -162,8 +163,8 @@ export class MaestroStack extends Stack {
     }
     this.artifactVault.grantReadArtifacts(this.api.handler);
     this.signingKeys.grantVerifyManifests(this.api.handler);
-    for (const fn of [...sealers, this.api.handler]) fn.addEnvironment('MAESTRO_AUDIT_SIGNING_KEY', this.signingKeys.manifestSigningAlias);
-    for (const fn of [this.api.handler, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))]) fn.addEnvironment('MAESTRO_AUDIT_CHECKPOINTS', 'off');
+    for (const fn of [...sealers, this.api.handler]) fn.addEnvironment(envVar('audit.signingKey'), this.signingKeys.manifestSigningAlias);
+    for (const fn of [this.api.handler, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))]) fn.addEnvironment(envVar('audit.checkpoints'), 'off');
     this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
     // Outbox: stream → relay → EventBridge; the API lists and re-drives dead letters.
     this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });
@@ -182,7 +183,7 @@ export class MaestroStack extends Stack {
    */
   #wireRestoreApprovals(dr: DrWorkflows): void {
     const gate = dr.functions.AwaitApproval;
-    gate.addEnvironment('MAESTRO_RUN_STATE_MACHINE_ARN', this.runWorkflow.stateMachine.stateMachineArn);
+    gate.addEnvironment(envVar('workflows.runStateMachineArn'), this.runWorkflow.stateMachine.stateMachineArn);
     // Separate policies, which the functions do not depend on: the two state machines invoke each
     // other's functions, and grants in the functions' default policies would make a dependency cycle.
     new iam.Policy(this, 'RestoreApprovalStartRunPolicy', {
@@ -195,7 +196,7 @@ export class MaestroStack extends Stack {
     for (const fn of answerers) {
       answer.attachToRole(fn.role as iam.IRole);
       this.signingKeys.grantSignApprovalLinks(fn);
-      fn.addEnvironment('MAESTRO_DR_TARGETS', dr.environment.MAESTRO_DR_TARGETS);
+      fn.addEnvironment(envVar('dr.targets'), dr.environment[envVar('dr.targets')]);
     }
   }
 

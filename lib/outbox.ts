@@ -10,6 +10,7 @@ import type { ArtifactVault } from './artifact-vault.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import { acknowledgeNag } from './nag.ts';
 import type { StateTable } from './state-table.ts';
+import { envVar } from '../functions/core/config/environment-variables.ts';
 
 /** Properties of an {@link Outbox}. */
 export interface OutboxProps {
@@ -73,7 +74,7 @@ export class Outbox extends Construct {
       artifactVault: props.artifactVault,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,
-      environment: { MAESTRO_EVENT_BUS_NAME: this.eventBus.eventBusName },
+      environment: { [envVar('outbox.eventBusName')]: this.eventBus.eventBusName },
     });
     this.eventBus.grantPutEventsTo(this.relay);
 
@@ -121,7 +122,7 @@ export class Outbox extends Construct {
 
   /** Lets a function publish to the bus (the API, for `POST /outbox/redrive`) and tells it the bus name. */
   grantPublish(fn: lambda.Function): iam.Grant {
-    fn.addEnvironment('MAESTRO_EVENT_BUS_NAME', this.eventBus.eventBusName);
+    fn.addEnvironment(envVar('outbox.eventBusName'), this.eventBus.eventBusName);
     return this.eventBus.grantPutEventsTo(fn);
   }
 }

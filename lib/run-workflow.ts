@@ -9,6 +9,9 @@ import type { IsolatedNetwork } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import type { ManagedTargets } from './managed-targets.ts';
 import type { StateTable } from './state-table.ts';
+import { WORKFLOWS, WORKFLOW_TASKS } from '../functions/handlers/workflow-tasks.ts';
+import type { RunTaskId, TaskRight } from '../functions/handlers/workflow-tasks.ts';
+import { envVar } from '../functions/core/config/environment-variables.ts';
 
 /** Properties of a {@link RunWorkflow}. */
 export interface RunWorkflowProps {
@@ -42,76 +45,35 @@ interface RunStep {
   readonly description: string;
   /** The executors the step sends actions' operations to (and waits for); it may invoke these only. */
   readonly executors: readonly TaskExecutorName[];
+  /** Whether the step answers the state machine's task tokens. */
+  readonly answersTaskTokens: boolean;
   readonly timeout: Duration;
 }
 
-/**
- * The run workflow's steps, keyed by construct id: the control plane, which alone reads and writes
- * Maestro's state. None of them holds a grant on the managed targets: the steps that run actions send
- * each operation to an executor ({@link TASK_EXECUTORS}) and wait for it, so they get six minutes
- * (an executor's five, plus the claim and the record); the others thirty seconds.
- */
-export const RUN_STEPS = {
-  Admit: {
-    placeholder: 'AdmitFunctionArn',
-    entry: 'functions/handlers/run/admit.ts',
-    description: 'Maestro run: admit (kill switch, autonomy, rate limits)',
-    executors: [],
-    timeout: Duration.seconds(30),
-  },
-  Plan: {
-    placeholder: 'PlanFunctionArn',
-    entry: 'functions/handlers/run/plan.ts',
-    description: 'Maestro run: plan every task without side effects',
-    executors: ['ExecuteRead'],
-    timeout: Duration.minutes(6),
-  },
-  RequestApproval: {
-    placeholder: 'RequestApprovalFunctionArn',
-    entry: 'functions/handlers/run/request-approval.ts',
-    description: 'Maestro run: request a human approval (task token)',
-    executors: [],
-    timeout: Duration.seconds(30),
-  },
-  ApplyTask: {
-    placeholder: 'ApplyTaskFunctionArn',
-    entry: 'functions/handlers/run/apply-task.ts',
-    description: 'Maestro run: apply one task idempotently',
-    executors: ['ExecuteWrite'],
-    timeout: Duration.minutes(6),
-  },
-  ApplyInternetTask: {
-    placeholder: 'ApplyInternetTaskFunctionArn',
-    entry: 'functions/handlers/run/apply-task.ts',
-    description: 'Maestro run: apply one task that reaches the internet (through the egress executor)',
-    executors: ['ExecuteInternet'],
-    timeout: Duration.minutes(6),
-  },
-  Verify: {
-    placeholder: 'VerifyFunctionArn',
-    entry: 'functions/handlers/run/verify.ts',
-    description: 'Maestro run: verify applied tasks',
-    executors: ['ExecuteRead'],
-    timeout: Duration.minutes(6),
-  },
-  RollBack: {
-    placeholder: 'RollBackFunctionArn',
-    entry: 'functions/handlers/run/roll-back.ts',
-    description: 'Maestro run: roll back applied tasks in reverse order',
-    executors: ['ExecuteWrite'],
-    timeout: Duration.minutes(6),
-  },
-  Finalize: {
-    placeholder: 'FinalizeFunctionArn',
-    entry: 'functions/handlers/run/finalize.ts',
-    description: 'Maestro run: record the outcome',
-    executors: [],
-    timeout: Duration.seconds(30),
-  },
-} as const satisfies Record<string, RunStep>;
+/** A manifest right naming an executor → that executor. */
+const EXECUTOR_OF_RIGHT: ReadonlyMap<TaskRight, TaskExecutorName> = new Map<TaskRight, TaskExecutorName>([
+  ['executeRead', 'ExecuteRead'],
+  ['executeWrite', 'ExecuteWrite'],
+  ['executeInternet', 'ExecuteInternet'],
+]);
 
 /** The name of a run workflow step. */
-export type RunStepName = keyof typeof RUN_STEPS;
+export type RunStepName = RunTaskId;
+
+/** The run workflow's steps, keyed by construct id, from the tasks' manifest (functions/handlers/workflow-tasks.ts). */
+export const RUN_STEPS = Object.fromEntries(
+  WORKFLOW_TASKS.filter((task) => task.family === 'run').map((task) => [
+    task.id,
+    {
+      placeholder: task.placeholder,
+      entry: task.entry,
+      description: task.description,
+      executors: (task.rights as readonly TaskRight[]).flatMap((right) => EXECUTOR_OF_RIGHT.get(right) ?? []),
+      answersTaskTokens: (task.rights as readonly TaskRight[]).includes('answerTaskTokens'),
+      timeout: Duration.seconds(task.timeoutSeconds),
+    },
+  ]),
+) as unknown as Readonly<Record<RunStepName, RunStep>>;
 
 /** One action executor: what it may touch of the managed targets, and where it runs. */
 interface TaskExecutorSpec {
@@ -150,7 +112,7 @@ export type TaskExecutorName = keyof typeof TASK_EXECUTORS;
  */
 export class RunWorkflow extends Construct {
   /** The definition file, relative to the repository root. */
-  static readonly DEFINITION_FILE = 'statemachines/run.asl.json';
+  static readonly DEFINITION_FILE = WORKFLOWS.run.file;
 
   /** The step functions, by step name. */
   readonly functions: Readonly<Record<RunStepName, MaestroFunction>>;
@@ -195,7 +157,7 @@ export class RunWorkflow extends Construct {
         logRetention: props.logRetention,
         // The steps have no route out; only the executor of internet-reaching actions sits on the egress path.
         network: props.network?.isolatedPlacement(),
-        ...(step.executors.length > 0 ? { environment: { MAESTRO_TASK_EXECUTORS: executorNames } } : {}),
+        ...(step.executors.length > 0 ? { environment: { [envVar('workflows.taskExecutors')]: executorNames } } : {}),
       });
       // The function itself, not `<arn>:*` (grantInvoke's versions and aliases): executors are invoked unqualified.
       if (step.executors.length > 0) {
@@ -224,6 +186,6 @@ export class RunWorkflow extends Construct {
         }),
       ],
     });
-    taskResponse.attachToRole(functions.RequestApproval.role as iam.IRole);
+    for (const [name, step] of entries) if (step.answersTaskTokens) taskResponse.attachToRole(functions[name].role as iam.IRole);
   }
 }

@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { resetHandlerDeps, useIsolatedApply } from '../functions/handlers/shared/deps.ts';
-import { useEgressTransport } from '../functions/handlers/shared/egress.ts';
-import { isolatedApply } from './sandbox/isolated-apply.ts';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyResult, Context, DynamoDBBatchResponse } from 'aws-lambda';
+import { clientOptions } from '../functions/adapters/aws-clients.ts';
+import type { AwsClients } from '../functions/adapters/aws-clients.ts';
+import { loadConfig } from '../functions/handlers/shared/config.ts';
+import type { Config, ConfigOverrides } from '../functions/handlers/shared/config.ts';
+import { createDeps } from '../functions/handlers/shared/deps.ts';
+import type { HandlerDeps } from '../functions/handlers/shared/deps.ts';
+import { createIsolatedApply } from './sandbox/isolated-apply.ts';
 import { sandboxedTransport } from './sandbox/sandboxed-transport.ts';
-import { resetDrDeps } from '../functions/handlers/dr/deps.ts';
-import { loadDrTargets } from '../functions/core/dr/targets.ts';
 import { startDrScheduler } from './scheduler/dr-scheduler.ts';
-import { loadGuardrails, loadPolicyEngine } from '../functions/handlers/shared/guardrails.ts';
 import { startApiGatewayServer } from './api/api-gateway-server.ts';
 import { startEventBridgeEmulator } from './eventbridge/event-bridge-emulator.ts';
 import type { RunningEventBridgeEmulator } from './eventbridge/event-bridge-emulator.ts';
@@ -27,6 +27,9 @@ import { lambdaContext } from './lambda-context.ts';
 import { handlerModuleResolver } from './bundled-handlers.ts';
 import type { HandlerSource } from './bundled-handlers.ts';
 import { freePort } from './net.ts';
+import { configToEnvironment } from '../functions/core/config/environment-variables.ts';
+import { WORKFLOWS, tasksOf } from '../functions/handlers/workflow-tasks.ts';
+import type { WorkflowName } from '../functions/handlers/workflow-tasks.ts';
 import { startS3Emulator } from './s3/s3-emulator.ts';
 import type { RunningS3Emulator } from './s3/s3-emulator.ts';
 import { loadDefinition, startLocalStepFunctions } from './sfn/local-step-functions.ts';
@@ -35,51 +38,8 @@ import type { LocalLambda, LocalStepFunctionsOptions, RunningLocalStepFunctions 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const ROOT = resolve(import.meta.dirname, '..');
-const RUN_STATE_MACHINE = 'maestro-run';
 /** The versioned artifact vault (signed audit heads; DR artifacts later). */
 const ARTIFACT_BUCKET = 'maestro-artifacts';
-
-/** The DR workflows (statemachines/dr-*.asl.json): state machine name → ASL file and its functions (lib/dr-workflows.ts in CDK). */
-const DR_WORKFLOWS = {
-  'maestro-dr-backup': {
-    file: 'statemachines/dr-backup.asl.json',
-    functions: {
-      QuiesceFunctionArn: { name: 'maestro-dr-quiesce', module: '../functions/handlers/dr/quiesce.ts' },
-      SnapshotFunctionArn: { name: 'maestro-dr-snapshot', module: '../functions/handlers/dr/snapshot.ts' },
-      UnquiesceFunctionArn: { name: 'maestro-dr-unquiesce', module: '../functions/handlers/dr/unquiesce.ts' },
-      SignManifestFunctionArn: { name: 'maestro-dr-sign-manifest', module: '../functions/handlers/dr/sign-manifest.ts' },
-      FinalizeFunctionArn: { name: 'maestro-dr-finalize', module: '../functions/handlers/dr/finalize.ts' },
-    },
-  },
-  'maestro-dr-restore': {
-    file: 'statemachines/dr-restore.asl.json',
-    functions: {
-      StageFunctionArn: { name: 'maestro-dr-stage', module: '../functions/handlers/dr/stage.ts' },
-      ApplyFunctionArn: { name: 'maestro-dr-apply', module: '../functions/handlers/dr/apply.ts' },
-      ValidateFunctionArn: { name: 'maestro-dr-validate', module: '../functions/handlers/dr/validate.ts' },
-      AwaitApprovalFunctionArn: { name: 'maestro-dr-await-approval', module: '../functions/handlers/dr/await-approval.ts' },
-      FlipPointerFunctionArn: { name: 'maestro-dr-flip-pointer', module: '../functions/handlers/dr/flip-pointer.ts' },
-      RecordEvidenceFunctionArn: { name: 'maestro-dr-record-evidence', module: '../functions/handlers/dr/record-evidence.ts' },
-      DiscardCopyFunctionArn: { name: 'maestro-dr-discard-copy', module: '../functions/handlers/dr/discard-copy.ts' },
-      FinalizeFunctionArn: { name: 'maestro-dr-finalize', module: '../functions/handlers/dr/finalize.ts' },
-    },
-  },
-} as const;
-/** DR targets the user declared before start; otherwise the demo target over this stack's demo table and bucket. */
-const USER_DR_TARGETS = process.env.MAESTRO_DR_TARGETS;
-
-/** The run workflow's functions: ASL substitution name → handler module (the Lambda entry points in CDK). */
-const RUN_FUNCTIONS = {
-  AdmitFunctionArn: { name: 'maestro-run-admit', module: '../functions/handlers/run/admit.ts' },
-  PlanFunctionArn: { name: 'maestro-run-plan', module: '../functions/handlers/run/plan.ts' },
-  RequestApprovalFunctionArn: { name: 'maestro-run-request-approval', module: '../functions/handlers/run/request-approval.ts' },
-  ApplyTaskFunctionArn: { name: 'maestro-run-apply-task', module: '../functions/handlers/run/apply-task.ts' },
-  // The same handler; in AWS its own function on the egress path (lib/run-workflow.ts).
-  ApplyInternetTaskFunctionArn: { name: 'maestro-run-apply-internet-task', module: '../functions/handlers/run/apply-task.ts' },
-  VerifyFunctionArn: { name: 'maestro-run-verify', module: '../functions/handlers/run/verify.ts' },
-  RollBackFunctionArn: { name: 'maestro-run-roll-back', module: '../functions/handlers/run/roll-back.ts' },
-  FinalizeFunctionArn: { name: 'maestro-run-finalize', module: '../functions/handlers/run/finalize.ts' },
-} as const;
 
 export interface EmbeddedStackOptions {
   /** Where every emulator keeps its data. @default `.maestro` */
@@ -129,15 +89,31 @@ export interface EmbeddedStack {
   /** The local EventBridge endpoint the outbox relay publishes to (delivered events in `eventbridge.jsonl`). */
   eventBridge: RunningEventBridgeEmulator;
   outboxRelay?: RunningOutboxRelay;
-  /** Each handler module (as named in this file) → the file it was loaded from (its source, or its bundle). */
+  /** The configuration the hosted handlers run with (built once at start, or by `reconfigure`). */
+  readonly config: Config;
+  /** The deps the hosted handlers get. */
+  readonly deps: HandlerDeps;
+  /**
+   * Rebuilds the configuration with `overrides` on top of the stack's own (a test declaring other DR
+   * targets); the hosted handlers get the new deps from their next invocation. No argument: as at start.
+   */
+  reconfigure(overrides?: ConfigOverrides): void;
+  /** What an SDK client outside the stack (a test, a CLI) needs in its environment to reach the stack's services. */
+  readonly clientEnvironment: Readonly<Record<string, string>>;
+  /** Each handler module (relative to local/) → the file it was loaded from (its source, or its bundle). */
   handlerModules: ReadonlyMap<string, string>;
   stop(): Promise<void>;
 }
 
+/** A handler module of the workflows or the API: `createHandler(deps)` gives the Lambda handler. */
+type HandlerFactory = (deps: HandlerDeps) => (event: any, context: Context) => Promise<unknown>;
+
 /**
  * Starts Maestro on one machine: DynamoDB Local, the S3 and KMS stand-ins, the local Step Functions
  * endpoint running statemachines/run.asl.json with the Lambda handlers in-process, and the HTTP API.
- * Handlers reach every service through the real SDK clients, pointed here by AWS_ENDPOINT_URL_*.
+ * The hosted handlers get one `Config` (the user's environment and maestro.config.yaml, under this
+ * stack's endpoints and names) and the deps built from it; nothing is written into process.env but
+ * Powertools' own defaults.
  */
 export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const dataDir = resolve(options.dataDir ?? '.maestro');
@@ -153,7 +129,6 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   try {
     // Sources, or the bundles of a synthesized assembly (read first: a missing one fails before anything starts).
     const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', options.cdkOutDir ?? join(ROOT, 'cdk.out'));
-    const load = (module: string) => import(handlerModules.resolve(module));
     let dynamodb: RunningDynamoDbLocal | undefined;
     if (!options.dynamodbUrl) {
       dynamodb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
@@ -170,64 +145,91 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     // The API's port is fixed before any handler runs: approval links (even a resumed run's) point at it.
     const apiPort = options.apiPort === 0 ? await freePort() : (options.apiPort ?? 8080);
     const sfnUrl = `http://127.0.0.1:${sfnPort}`;
-    const runStateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${RUN_STATE_MACHINE}`;
+    const stateMachineArn = (workflow: WorkflowName) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${WORKFLOWS[workflow].stateMachineName}`;
+    const runStateMachineArn = stateMachineArn('run');
 
-    // The handlers read their configuration from the environment, as they do in Lambda.
-    Object.assign(process.env, {
-      AWS_REGION: process.env.AWS_REGION ?? REGION,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ENDPOINT_URL_SFN: sfnUrl,
-      AWS_ENDPOINT_URL_KMS: kms.url,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
-      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodbUrl,
-      MAESTRO_EVENT_BUS_NAME: 'maestro',
-      MAESTRO_STATE_TABLE: stateTable,
-      MAESTRO_RUN_STATE_MACHINE_ARN: runStateMachineArn,
-      MAESTRO_DR_BACKUP_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:maestro-dr-backup`,
-      MAESTRO_DR_RESTORE_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:maestro-dr-restore`,
-      MAESTRO_DR_TARGETS: USER_DR_TARGETS ?? JSON.stringify([{ name: 'demo', tables: [demoTable], prefixes: [{ bucket: demoBucket, prefix: '' }] }]),
-      MAESTRO_MANIFEST_KEY_ID: MAESTRO_KMS_KEYS.manifestSigning.alias,
-      MAESTRO_AUTH_MODE: 'dev-tokens',
-      MAESTRO_NOTIFICATIONS_FILE: join(dataDir, 'notifications.jsonl'),
-      MAESTRO_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
-      MAESTRO_CONFIG_FILE: process.env.MAESTRO_CONFIG_FILE ?? join(ROOT, 'maestro.config.yaml'),
-      MAESTRO_POLICY_DIR: process.env.MAESTRO_POLICY_DIR ?? join(ROOT, 'policies'),
-      POWERTOOLS_SERVICE_NAME: 'maestro',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      // Audit heads of finished runs are signed into this versioned bucket.
-      MAESTRO_ARTIFACT_BUCKET: ARTIFACT_BUCKET,
-      // EMF metric lines would interleave with the demo's progress; POWERTOOLS_METRICS_DISABLED=false shows them.
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-    });
+    // Powertools reads its own settings from the environment (the logger is built at import).
+    process.env.POWERTOOLS_SERVICE_NAME ??= 'maestro';
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    // EMF metric lines would interleave with the demo's progress; POWERTOOLS_METRICS_DISABLED=false shows them.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-    // A bad guardrail file or policy refuses to start, naming the key or the policy.
-    loadGuardrails();
-    loadPolicyEngine();
-    // http.fetch sends each request from a sandbox process (Node permission model, memory and time caps).
-    useEgressTransport(sandboxedTransport);
-    // Every apply that reaches the network runs in a child process under Node's permission model.
-    useIsolatedApply(isolatedApply);
-    resetHandlerDeps();
-    resetDrDeps();
-    await provisionResources({ dynamodbUrl, s3Url: s3.url, stateTable, demoBucket, demoTable });
+    const endpoints = { dynamodb: dynamodbUrl, dynamodbStreams: dynamodbUrl, s3: s3.url, sfn: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const stackValues: ConfigOverrides = {
+      state: { table: stateTable, artifactBucket: ARTIFACT_BUCKET },
+      workflows: {
+        runStateMachineArn,
+        drBackupStateMachineArn: stateMachineArn('dr-backup'),
+        drRestoreStateMachineArn: stateMachineArn('dr-restore'),
+      },
+      // DR targets the user declared (MAESTRO_DR_TARGETS) stay; otherwise the demo target over these.
+      targets: { demoTable, demoBucket },
+      dr: { manifestKeyId: MAESTRO_KMS_KEYS.manifestSigning.alias },
+      outbox: { eventBusName: 'maestro' },
+      identity: { authMode: 'dev-tokens' },
+      approvals: { notificationsFile: join(dataDir, 'notifications.jsonl'), publicUrl: `http://127.0.0.1:${apiPort}` },
+      aws: { region: REGION, endpoints, s3ForcePathStyle: true, credentials },
+    };
+    const build = (patch: ConfigOverrides = {}) => {
+      // A bad maestro.config.yaml, variable or policy refuses to start, naming the key or the policy.
+      const config = loadConfig(process.env, {
+        defaults: { policy: { dir: join(ROOT, 'policies') } },
+        defaultFile: join(ROOT, 'maestro.config.yaml'),
+        overrides: mergeOverrides(stackValues, patch),
+      });
+      // http.fetch sends each request from a sandbox process, and every apply that reaches the network
+      // runs in a child process under Node's permission model.
+      return createDeps(config, { transport: sandboxedTransport, applyIsolated: createIsolatedApply(config) });
+    };
+    let deps = build();
+    stoppers.push(async () => deps.clients.destroy());
+    /** The hosted handlers, built from the current deps on first use. */
+    const hosted = new Map<HandlerFactory, ReturnType<HandlerFactory>>();
+    const host = (factory: HandlerFactory, name: string, timeoutMs?: number) => (payload: unknown) => {
+      let handler = hosted.get(factory);
+      if (!handler) hosted.set(factory, (handler = factory(deps)));
+      return handler(payload, lambdaContext(name, timeoutMs));
+    };
+    const reconfigure = (patch?: ConfigOverrides) => {
+      const previous = deps;
+      deps = build(patch);
+      hosted.clear();
+      previous.clients.destroy();
+    };
+    await provisionResources(deps.clients, { stateTable, demoBucket, demoTable });
+    const credentialVariables = { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+    if (options.handlers === 'bundles') {
+      // A bundle carries its own copy of every module, so it cannot take these deps: it reads its
+      // configuration from the environment, exactly as in Lambda (configToEnvironment is the loader's inverse).
+      Object.assign(process.env, credentialVariables, configToEnvironment(deps.config));
+    }
+    /** A handler module (relative to local/): its source's `createHandler` with this stack's deps, or its bundle's `handler`. */
+    const hostModule = async (module: string, name: string, timeoutMs?: number): Promise<(payload: unknown) => Promise<unknown>> => {
+      const target = handlerModules.resolve(module);
+      if (target === module) {
+        const { createHandler } = (await import(module)) as { createHandler: HandlerFactory };
+        return host(createHandler, name, timeoutMs);
+      }
+      const { handler } = (await import(target)) as { handler: (event: unknown, context: Context) => Promise<unknown> };
+      return (payload) => handler(payload, lambdaContext(name, timeoutMs));
+    };
 
+    // Every workflow task's handler, hosted in-process under its function's ARN (functions/handlers/workflow-tasks.ts).
     const lambdas: Record<string, LocalLambda> = {};
-    const substitutions: Record<string, string> = {};
-    for (const [placeholder, fn] of Object.entries(RUN_FUNCTIONS)) {
-      const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.name}`;
-      const { handler } = (await load(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-      substitutions[placeholder] = arn;
-      lambdas[arn] = (payload) => handler(payload, lambdaContext(fn.name));
+    const stateMachines = [];
+    for (const workflow of Object.keys(WORKFLOWS) as WorkflowName[]) {
+      const substitutions: Record<string, string> = {};
+      for (const task of tasksOf(workflow)) {
+        const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${task.functionName}`;
+        substitutions[task.placeholder] = arn;
+        lambdas[arn] = await hostModule(`../${task.entry}`, task.functionName);
+      }
+      stateMachines.push({ name: WORKFLOWS[workflow].stateMachineName, definition: loadDefinition(join(ROOT, WORKFLOWS[workflow].file), substitutions) });
     }
     const stepFunctions = await startLocalStepFunctions({
       dataDir: join(dataDir, 'stepfunctions'),
-      stateMachines: [
-        { name: RUN_STATE_MACHINE, definition: loadDefinition(join(ROOT, 'statemachines/run.asl.json'), substitutions) },
-        ...(await drStateMachines(lambdas, load)),
-      ],
+      stateMachines,
       lambdas,
       port: sfnPort,
       region: REGION,
@@ -236,28 +238,28 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stoppers.push(() => stepFunctions.stop());
 
-    const { handler: apiHandler } = (await load('../functions/handlers/api.ts')) as typeof import('../functions/handlers/api.ts');
+    const apiHandler = await hostModule('../functions/handlers/api.ts', 'maestro-api', 29_000);
     const api: RunningApiGatewayServer = await startApiGatewayServer({
-      handler: apiHandler,
+      handler: (event) => apiHandler(event) as Promise<APIGatewayProxyResult>,
       context: () => lambdaContext('maestro-api', 29_000),
       port: apiPort,
     });
     stoppers.push(() => api.stop());
 
     // The DR targets' rate() schedules, as EventBridge Scheduler runs them in AWS (lib/dr-workflows.ts).
-    const { handler: scheduledDr } = (await load('../functions/handlers/dr/scheduled.ts')) as typeof import('../functions/handlers/dr/scheduled.ts');
+    const scheduledDr = await hostModule('../functions/handlers/dr/scheduled.ts', 'maestro-dr-scheduled');
     const drScheduler = startDrScheduler({
-      targets: loadDrTargets(),
-      invoke: (request) => scheduledDr(request, lambdaContext('maestro-dr-scheduled')),
+      targets: deps.dr.targets,
+      invoke: (request) => scheduledDr(request) as Promise<{ jobId: string | null }>,
       onError: (error) => console.error(`maestro: scheduled DR job: ${(error as Error).message}`),
     });
     stoppers.push(async () => drScheduler.stop());
 
     // The approval sweeper (reminders at half time, EXPIRED at the deadline): every minute in AWS.
-    const { handler: sweepApprovals } = (await load('../functions/handlers/approvals/sweep.ts')) as typeof import('../functions/handlers/approvals/sweep.ts');
+    const sweepApprovals = await hostModule('../functions/handlers/approvals/sweep.ts', 'maestro-approval-sweeper');
     const approvalSweeper = startApprovalSweeper({
       intervalMs: options.approvalSweepMs ?? 5_000,
-      sweep: () => sweepApprovals({}, lambdaContext('maestro-approval-sweeper')),
+      sweep: () => sweepApprovals({}) as ReturnType<Parameters<typeof startApprovalSweeper>[0]['sweep']>,
     });
     stoppers.push(() => approvalSweeper.stop());
 
@@ -265,11 +267,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     let outboxRelay: RunningOutboxRelay | undefined;
     let lastRelayError: string | undefined;
     if (options.outboxRelay ?? true) {
-      const { handler: relayHandler } = (await load('../functions/handlers/outbox/relay.ts')) as typeof import('../functions/handlers/outbox/relay.ts');
+      const relayHandler = await hostModule('../functions/handlers/outbox/relay.ts', 'maestro-outbox-relay');
       const relay = await startOutboxRelayLoop({
         tableName: stateTable,
         checkpointFile: join(dataDir, 'outbox', 'checkpoint.json'),
-        handler: (event) => relayHandler(event, lambdaContext('maestro-outbox-relay')),
+        clientOptions: { dynamodb: clientOptions(deps.config.aws, 'dynamodb'), streams: clientOptions(deps.config.aws, 'dynamodbStreams') },
+        handler: (event) => relayHandler(event) as Promise<DynamoDBBatchResponse>,
         onError: (error) => {
           const message = `maestro: outbox relay: ${(error as Error).message} (retrying)`;
           if (message !== lastRelayError) console.error(message);
@@ -280,54 +283,66 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       stoppers.push(() => relay.stop());
     }
 
-    const endpoints: Endpoints = { api: api.url, dynamodb: dynamodbUrl, s3: s3.url, stepfunctions: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
-    writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
-    return { endpoints, dataDir, stateTable, runStateMachineArn, demoBucket, demoTable, stepFunctions, eventBridge, outboxRelay, handlerModules: handlerModules.loaded, stop: stopAll };
+    const served: Endpoints = { api: api.url, dynamodb: dynamodbUrl, s3: s3.url, stepfunctions: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
+    writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(served, null, 2)}\n`);
+    const clientEnvironment = {
+      ...credentialVariables,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodbUrl,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ENDPOINT_URL_SFN: sfnUrl,
+      AWS_ENDPOINT_URL_KMS: kms.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+    };
+    return {
+      endpoints: served,
+      dataDir,
+      stateTable,
+      runStateMachineArn,
+      demoBucket,
+      demoTable,
+      stepFunctions,
+      eventBridge,
+      outboxRelay,
+      get config() {
+        return deps.config;
+      },
+      get deps() {
+        return deps;
+      },
+      reconfigure,
+      clientEnvironment,
+      handlerModules: handlerModules.loaded,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-async function provisionResources(input: { dynamodbUrl: string; s3Url: string; stateTable: string; demoBucket: string; demoTable: string }) {
-  const dynamodb = new DynamoDBClient({});
-  const s3 = new S3Client({ forcePathStyle: true });
-  const kms = new KMSClient({});
+async function provisionResources(clients: AwsClients, input: { stateTable: string; demoBucket: string; demoTable: string }) {
+  const { dynamodbRaw: dynamodb, s3, kms } = clients;
+  // The keys later workflows sign with: backup manifests (ECDSA P-256) and approval links (HMAC).
+  await ensureKmsKey(kms, MAESTRO_KMS_KEYS.manifestSigning);
+  await ensureKmsKey(kms, MAESTRO_KMS_KEYS.approvalLinks);
+  await ensureStateTable(dynamodb, input.stateTable);
+  await ensureTargetTable(dynamodb, input.demoTable);
   try {
-    // The keys later workflows sign with: backup manifests (ECDSA P-256) and approval links (HMAC).
-    await ensureKmsKey(kms, MAESTRO_KMS_KEYS.manifestSigning);
-    await ensureKmsKey(kms, MAESTRO_KMS_KEYS.approvalLinks);
-    await ensureStateTable(dynamodb, input.stateTable);
-    await ensureTargetTable(dynamodb, input.demoTable);
-    try {
-      await s3.send(new HeadBucketCommand({ Bucket: input.demoBucket }));
-    } catch {
-      await s3.send(new CreateBucketCommand({ Bucket: input.demoBucket }));
-    }
-    await s3.send(new PutBucketVersioningCommand({ Bucket: input.demoBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-    for (const bucket of [ARTIFACT_BUCKET]) {
-      await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
-      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-    }
-  } finally {
-    dynamodb.destroy();
-    s3.destroy();
-    kms.destroy();
+    await s3.send(new HeadBucketCommand({ Bucket: input.demoBucket }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: input.demoBucket }));
+  }
+  await s3.send(new PutBucketVersioningCommand({ Bucket: input.demoBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  for (const bucket of [ARTIFACT_BUCKET]) {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
   }
 }
 
-/** The two DR state machines from their ASL files, their functions registered as in-process lambdas. */
-async function drStateMachines(lambdas: Record<string, LocalLambda>, load: (module: string) => Promise<any>) {
-  const machines = [];
-  for (const [name, workflow] of Object.entries(DR_WORKFLOWS)) {
-    const substitutions: Record<string, string> = {};
-    for (const [placeholder, fn] of Object.entries(workflow.functions)) {
-      const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.name}`;
-      const { handler } = (await load(fn.module)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-      substitutions[placeholder] = arn;
-      lambdas[arn] = (payload) => handler(payload, lambdaContext(fn.name));
-    }
-    machines.push({ name, definition: loadDefinition(join(ROOT, workflow.file), substitutions) });
-  }
-  return machines;
+/** The stack's own values with a caller's patch on top, section by section. */
+function mergeOverrides(base: ConfigOverrides, patch: ConfigOverrides): ConfigOverrides {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [section, values] of Object.entries(patch)) merged[section] = { ...(merged[section] as object), ...(values as object) };
+  return merged as ConfigOverrides;
 }

@@ -1,28 +1,65 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../core/config/schema.ts';
 
 export interface AwsClients {
+  /** The document client every repository uses (undefined attributes dropped). */
   dynamodb: DynamoDBDocumentClient;
+  /** The plain client, for code that works on attribute values (DR table data). */
+  dynamodbRaw: DynamoDBClient;
+  dynamodbStreams: DynamoDBStreamsClient;
   s3: S3Client;
   sfn: SFNClient;
   kms: KMSClient;
+  eventbridge: EventBridgeClient;
+  sesv2: SESv2Client;
+  lambda: LambdaClient;
+  /** Closes every client's connections (the embedded stack at stop). */
+  destroy(): void;
+}
+
+type Service = keyof Config['aws']['endpoints'];
+
+/** Region, credentials and the service's endpoint from `config.aws`; what is unset comes from the SDK's own chain. */
+export function clientOptions(aws: Config['aws'], service: Exclude<Service, 'default'>) {
+  const endpoint = aws.endpoints[service] ?? aws.endpoints.default;
+  return {
+    ...(aws.region ? { region: aws.region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(aws.credentials ? { credentials: { ...aws.credentials } } : {}),
+  };
 }
 
 /**
- * The real SDK clients. Endpoints come from the SDK's own `AWS_ENDPOINT_URL_*` variables, so the
- * same code talks to AWS, to the embedded stack and to LocalStack; only S3 needs path-style
- * addressing off AWS (local endpoints have no per-bucket host names).
+ * The SDK clients, built once per process from `config.aws`: the same code talks to AWS, to the
+ * embedded stack and to LocalStack. Off AWS, S3 needs path-style addressing (local endpoints have no
+ * per-bucket host names).
  */
-export function createAwsClients(options: { s3ForcePathStyle: boolean }): AwsClients {
+export function createAwsClients(aws: Config['aws']): AwsClients {
+  const dynamodbRaw = new DynamoDBClient(clientOptions(aws, 'dynamodb'));
+  const s3Endpoint = aws.endpoints.s3 ?? aws.endpoints.default;
+  const clients = {
+    dynamodb: DynamoDBDocumentClient.from(dynamodbRaw, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } }),
+    dynamodbRaw,
+    dynamodbStreams: new DynamoDBStreamsClient(clientOptions(aws, 'dynamodbStreams')),
+    s3: new S3Client({ ...clientOptions(aws, 's3'), forcePathStyle: aws.s3ForcePathStyle ?? Boolean(s3Endpoint) }),
+    sfn: new SFNClient(clientOptions(aws, 'sfn')),
+    kms: new KMSClient(clientOptions(aws, 'kms')),
+    eventbridge: new EventBridgeClient(clientOptions(aws, 'eventbridge')),
+    sesv2: new SESv2Client(clientOptions(aws, 'sesv2')),
+    lambda: new LambdaClient(clientOptions(aws, 'lambda')),
+  };
   return {
-    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    }),
-    s3: new S3Client({ forcePathStyle: options.s3ForcePathStyle }),
-    sfn: new SFNClient({}),
-    kms: new KMSClient({}),
+    ...clients,
+    destroy: () => {
+      for (const client of [dynamodbRaw, clients.dynamodbStreams, clients.s3, clients.sfn, clients.kms, clients.eventbridge, clients.sesv2, clients.lambda]) client.destroy();
+    },
   };
 }

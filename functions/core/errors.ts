@@ -355,10 +355,6 @@ export class InternalError extends MaestroError {
 }
 
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
-export function isExposed(error: unknown): error is MaestroError {
-  return error instanceof MaestroError && error.status < 500 || error instanceof TransientError || error instanceof WorkflowUnavailable || error instanceof CircuitOpen;
-}
-
 /** A plain, serializable summary of any error, for events and the workflow's Catch payloads. */
 export function describeError(error: unknown): { name: string; message: string; category: ErrorCategory } {
   if (error instanceof MaestroError) return { name: error.name, message: error.message, category: error.category };

@@ -11,6 +11,16 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
   return field;
 }
 
+/** One zod issue as `a.b.0.c: message` (the message alone at the root): the one format of configuration errors. */
+export function formatIssue(issue: Pick<z.core.$ZodIssue, 'path' | 'message'>): string {
+  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
+}
+
+/** Every issue of a failed parse, `; `-separated. */
+export function formatIssues(issues: readonly Pick<z.core.$ZodIssue, 'path' | 'message'>[]): string {
+  return issues.map(formatIssue).join('; ');
+}
+
 /** Parses with a zod schema; on failure, a ValidationFailed that names the first bad field. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
   const result = schema.safeParse(value);

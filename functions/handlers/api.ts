@@ -9,20 +9,21 @@ import { linkOperations } from './api/approval-operations.ts';
 import { operations } from './api/operations.ts';
 import { apiRoutes, isLinkRoute } from './api/routes.ts';
 import type { AuthenticatedOperation } from './api/routes.ts';
-import { handlerDeps } from './shared/deps.ts';
+import type { HandlerDeps } from './shared/deps.ts';
+import { lambdaHandler } from './shared/lambda-deps.ts';
 import { logger } from './shared/logger.ts';
 import { Invocation, tracing } from './shared/telemetry.ts';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The HTTP API (API Gateway REST proxy events): route, authenticate, call the operation, map errors. */
-export async function handleApiEvent(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
+export async function handleApiEvent(deps: HandlerDeps, event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const offered = headerValue(event, 'x-correlation-id');
   const correlationId = offered && CORRELATION_ID.test(offered) ? offered : randomUUID();
   const telemetry = new Invocation(context, { step: 'Api', correlation_id: correlationId, run_id: event.resource?.startsWith('/runs/{id}') ? event.pathParameters?.id : undefined });
   let response: APIGatewayProxyResult;
   try {
-    response = await route(event, correlationId, telemetry);
+    response = await route(deps, event, correlationId, telemetry);
   } catch (error) {
     response = errorResponse(error, correlationId);
     telemetry.addError(error);
@@ -34,20 +35,22 @@ export async function handleApiEvent(event: APIGatewayProxyEvent, context?: Cont
   return response;
 }
 
-async function route(event: APIGatewayProxyEvent, correlationId: string, telemetry: Invocation): Promise<APIGatewayProxyResult> {
+async function route(deps: HandlerDeps, event: APIGatewayProxyEvent, correlationId: string, telemetry: Invocation): Promise<APIGatewayProxyResult> {
   const candidates = apiRoutes.filter((candidate) => candidate.resource === event.resource);
   if (candidates.length === 0) throw new RouteNotFound(`no route for ${event.path}`);
   const found = candidates.find((candidate) => candidate.method === event.httpMethod);
   if (!found) throw new MethodNotAllowed(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((c) => c.method).join(', ')}`);
   if (found.operation === 'health') return json(200, { status: 'ok' });
-  const deps = handlerDeps();
   if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId, telemetry });
-  const principal = authenticate(event, deps.config);
+  const principal = authenticate(event, deps.config.identity);
   telemetry.annotate({ principal: principal.id });
   return operations[found.operation as AuthenticatedOperation]({ event, deps, principal, correlationId });
 }
 
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(tracing())
-  .handler(handleApiEvent);
+export const createHandler = (deps: HandlerDeps) =>
+  middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(tracing())
+    .handler((event, context) => handleApiEvent(deps, event, context));
+
+export const handler = lambdaHandler(createHandler);

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { policyResource } from '../../functions/core/safety/gates.ts';
-import { loadPolicyEngine } from '../../functions/handlers/shared/guardrails.ts';
+import { loadPolicyEngine } from '../../functions/handlers/shared/deps.ts';
 
 const integer = (value: string) => {
   const parsed = Number(value);
@@ -33,7 +33,7 @@ const program = new Command('policy:test')
   .action((options) => {
     if (options.action !== 'plan' && options.action !== 'apply') program.error('--action must be plan or apply');
     if (options.access !== 'read' && options.access !== 'write') program.error('--access must be read or write');
-    const engine = loadPolicyEngine({ MAESTRO_POLICY_DIR: options.policies });
+    const engine = loadPolicyEngine(options.policies);
     const decision = engine.authorize({
       principal: { id: options.principal, roles: String(options.roles).split(',').filter(Boolean) },
       action: options.action,

@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import type { _Record as StreamRecord, Shard } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBStreamsClientConfig, _Record as StreamRecord, Shard } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 
 export interface OutboxRelayLoopOptions {
@@ -21,6 +22,8 @@ export interface OutboxRelayLoopOptions {
   idlePollMs?: number;
   /** Called when a batch fails (it is retried from the same position). */
   onError?: (error: unknown) => void;
+  /** Region, endpoint and credentials of the DynamoDB and Streams clients (the stack's config.aws). @default the SDK's own */
+  clientOptions?: { dynamodb?: DynamoDBClientConfig; streams?: DynamoDBStreamsClientConfig };
 }
 
 export interface RunningOutboxRelay {
@@ -42,8 +45,8 @@ interface Checkpoint {
  * handled. A failed batch is retried from the same position, so delivery is at least once.
  */
 export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Promise<RunningOutboxRelay> {
-  const dynamodb = new DynamoDBClient({});
-  const streams = new DynamoDBStreamsClient({});
+  const dynamodb = new DynamoDBClient(options.clientOptions?.dynamodb ?? {});
+  const streams = new DynamoDBStreamsClient(options.clientOptions?.streams ?? {});
   const checkpointFile = resolve(options.checkpointFile);
   const batchSize = options.batchSize ?? 100;
   const idlePollMs = options.idlePollMs ?? 100;

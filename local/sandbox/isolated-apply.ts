@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
-import type { Run, Task } from '../../functions/core/runs/model.ts';
+import { configToEnvironment } from '../../functions/core/config/environment-variables.ts';
+import type { Config } from '../../functions/core/config/schema.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
-import { handlerDeps } from '../../functions/handlers/shared/deps.ts';
 import { runInSandbox } from './sandbox-runner.ts';
 import type { AllowedConnect } from './sandbox-runner.ts';
 
@@ -14,7 +14,7 @@ type Service = keyof typeof ENDPOINT_VARIABLE;
 /**
  * The services whose endpoint and credentials each isolated action gets: the managed targets it
  * writes. An action missing here gets none (its clients fail: add it with the services it calls).
- * `dr.approve-restore` calls the restore gate, which stays in this process (a port), so it gets nothing.
+ * `dr.approve-restore` runs in the control plane, never here, so it gets nothing.
  */
 export const SERVICES_OF_ACTION: ReadonlyMap<string, readonly Service[]> = new Map<string, readonly Service[]>([
   ['s3.put-object', ['s3']],
@@ -53,12 +53,22 @@ export function sandboxEnvironment(action: string, env: NodeJS.ProcessEnv = proc
  * child process under Node's permission model (reads: the code and its libraries; writes: a scratch
  * directory; no processes, workers or add-ons), with only the endpoints and credentials of the
  * managed-target services the action calls, connections to those endpoints only, no signals to other
- * processes, a heap cap and the action's time budget. The DR write guard and the restore gate, which
- * read Maestro's state, run here and are called by the child as ports. In AWS, the Lambda function is the sandbox.
+ * processes, a heap cap and the action's time budget. The DR quiesce flags travel with the request, as
+ * data; the child reaches nothing of Maestro's state. In AWS, the executor function is the sandbox.
  */
-export function isolatedApply(input: IsolatedApply): Promise<Record<string, unknown>> {
-  const { env, allowConnect } = sandboxEnvironment(input.action);
-  const ctx = handlerDeps().actionContext({ id: input.runId, environment: input.environment } as Run, { runId: input.runId, index: input.taskIndex, idempotencyKey: input.idempotencyKey } as Task);
+export function createIsolatedApply(config: Config): (input: IsolatedApply) => Promise<Record<string, unknown>> {
+  // What the stack's configuration says of the services and credentials, as the SDK reads them; each
+  // sandbox gets only the part its action's clients need (sandboxEnvironment).
+  const known: Record<string, string> = {
+    ...configToEnvironment(config),
+    ...(config.aws.region ? { AWS_REGION: config.aws.region } : {}),
+    ...(config.aws.credentials ? { AWS_ACCESS_KEY_ID: config.aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.aws.credentials.secretAccessKey } : {}),
+  };
+  return (input) => isolatedApply(input, { ...process.env, ...known });
+}
+
+function isolatedApply(input: IsolatedApply, known: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const { env, allowConnect } = sandboxEnvironment(input.action, known);
   return runInSandbox<Record<string, unknown>>({
     modulePath: join(ROOT, 'local/sandbox/apply-entry.ts'),
     exportName: 'applyInSandbox',
@@ -69,9 +79,5 @@ export function isolatedApply(input: IsolatedApply): Promise<Record<string, unkn
     timeMs: input.timeMs + 5_000,
     env,
     allowConnect,
-    ports: {
-      ...(ctx.writeGuard ? { writeGuard: { target: ctx.writeGuard, methods: ['assertWritable'] } } : {}),
-      ...(ctx.restoreGate ? { restoreGate: { target: ctx.restoreGate, methods: ['describe', 'resume', 'abandon'] } } : {}),
-    },
   });
 }

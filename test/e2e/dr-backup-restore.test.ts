@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main as verifyCli } from '../../local/cli/dr-verify.ts';
 import { DynamoDrRepository } from '../../functions/adapters/dynamo-dr-repository.ts';
 import { resolveTable } from '../../functions/core/dr/pointer.ts';
-import { findTarget, loadDrTargets } from '../../functions/core/dr/targets.ts';
+import { findTarget } from '../../functions/core/dr/targets.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { api, startTestStack, tempDataDir, waitForRun } from '../support/test-stack.ts';
 
@@ -128,7 +128,7 @@ describe('DR backup', () => {
 
     const pointer = await repo.getPointer('demo');
     expect(pointer).toMatchObject({ version: 1, live: { copyId: job.copy.copyId }, previous: { copyId: 'origin' } });
-    const target = findTarget(loadDrTargets(), 'demo');
+    const target = findTarget(stack.deps.dr.targets, 'demo');
     const liveTable = resolveTable(target, pointer, stack.demoTable);
     expect(liveTable).not.toBe(stack.demoTable);
     const restored = await clients.docs.send(new GetCommand({ TableName: liveTable, Key: { id: 'item-0000' } }));
@@ -167,7 +167,7 @@ describe('DR backup', () => {
 
 describe('schedules', () => {
   it('a scheduled restore test takes the newest complete backup; a scheduled backup runs like a requested one', async () => {
-    const { handler } = await import('../../functions/handlers/dr/scheduled.ts');
+    const handler = (await import('../../functions/handlers/dr/scheduled.ts')).createHandler(stack.deps);
     const test = (await handler({ kind: 'restore-test', target: 'demo' }, lambdaContext('maestro-dr-scheduled'))) as { jobId: string };
     const job = await waitForDrJob(stack, test.jobId);
     expect(job).toMatchObject({ state: 'COMPLETE', mode: 'TEST', requestedBy: 'scheduler' });

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { resetDrDeps } from '../../functions/handlers/dr/deps.ts';
 import { backup, readManifest, restore, writeVault } from '../support/dr.ts';
 import { stack, clients, repo, keyOf, tableExists, resign, useDrStack } from '../support/dr-fixture.ts';
 
@@ -36,39 +35,37 @@ describe('a restore that fails mid-way ends FAILED with the live data untouched'
 
 describe('a backup that fails', () => {
   it('ends FAILED and still lifts the quiesce', async () => {
-    const saved = process.env.MAESTRO_DR_TARGETS;
-    process.env.MAESTRO_DR_TARGETS = JSON.stringify([
-      { name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }] },
-      { name: 'broken', tables: ['no-such-table-anywhere'], prefixes: [{ bucket: stack.demoBucket, prefix: 'notes/' }] },
-    ]);
-    resetDrDeps();
+    stack.reconfigure({
+      dr: {
+        targets: [
+          { name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }] },
+          { name: 'broken', tables: ['no-such-table-anywhere'], prefixes: [{ bucket: stack.demoBucket, prefix: 'notes/' }] },
+        ],
+      },
+    });
     try {
       const job = await backup(stack, 'broken');
       expect(job.state).toBe('FAILED');
       expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Quiesce:SUCCEEDED', 'Snapshot:FAILED', 'Unquiesce:SUCCEEDED', 'SignManifest:SKIPPED']);
       expect(await repo.listQuiesceFlags()).toEqual([]);
     } finally {
-      process.env.MAESTRO_DR_TARGETS = saved;
-      resetDrDeps();
+      stack.reconfigure();
     }
   });
 });
 
 describe('user-declared checks', () => {
   it('run on the restored copy; one failing ends the restore FAILED, the pointer unchanged', async () => {
-    const saved = process.env.MAESTRO_DR_TARGETS;
-    const demo = (checks: unknown[]) => JSON.stringify([{ name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }], checks }]);
+    const demo = (checks: unknown[]) => ({ dr: { targets: [{ name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }], checks }] } }) as Parameters<typeof stack.reconfigure>[0];
     const itemCheck = { kind: 'item', name: 'first item', table: stack.demoTable, key: { id: 'item-0001' }, expect: { tag: 'v1', n: 1, tags: ['a', 'b'] } };
     try {
-      process.env.MAESTRO_DR_TARGETS = demo([itemCheck, { kind: 'object', name: 'note', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'note 0' }]);
-      resetDrDeps();
+      stack.reconfigure(demo([itemCheck, { kind: 'object', name: 'note', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'note 0' }]));
       const snapshot = await backup(stack);
       const test = await restore(stack, { snapshotId: snapshot.id, mode: 'TEST' });
       expect(test.state, JSON.stringify(test.error)).toBe('COMPLETE');
       expect(test.smokeTests.filter((t: any) => t.name.startsWith('check:')).map((t: any) => [t.name, t.passed])).toEqual([['check:first item', true], ['check:note', true]]);
 
-      process.env.MAESTRO_DR_TARGETS = demo([itemCheck, { kind: 'object', name: 'release notes', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'Release 2.0' }]);
-      resetDrDeps();
+      stack.reconfigure(demo([itemCheck, { kind: 'object', name: 'release notes', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'Release 2.0' }]));
       const before = await repo.getPointer('demo');
       const job = await restore(stack, { snapshotId: snapshot.id });
       expect(job.state).toBe('FAILED');
@@ -77,8 +74,7 @@ describe('user-declared checks', () => {
       expect(await repo.getPointer('demo')).toEqual(before);
       expect(await tableExists(Object.values(job.copy.tables)[0] as string)).toBe(false);
     } finally {
-      process.env.MAESTRO_DR_TARGETS = saved;
-      resetDrDeps();
+      stack.reconfigure();
     }
   });
 });

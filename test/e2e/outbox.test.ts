@@ -98,7 +98,7 @@ describe('the outbox', () => {
       tableName: stack.stateTable,
       checkpointFile: `${stack.dataDir}/outbox/replay-checkpoint.json`,
       startFrom: 'TRIM_HORIZON',
-      handler: async (event) => (await import('../../functions/handlers/outbox/relay.ts')).relayStreamBatch(event),
+      handler: async (event) => (await import('../../functions/handlers/outbox/relay.ts')).relayStreamBatch(stack.deps.outbox, event),
     });
     try {
       await waitFor('re-delivery', () => {

@@ -13,7 +13,7 @@ export const tempDataDir = (label: string) => mkdtempSync(join(tmpdir(), `maestr
 /** The embedded stack on the shared DynamoDB Local, with tables of its own and a random API port. */
 export async function startTestStack(label: string, options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const prefix = `${label}-${randomBytes(3).toString('hex')}-`;
-  return startEmbeddedStack({
+  const stack = await startEmbeddedStack({
     dataDir: tempDataDir(label),
     dynamodbUrl: inject('dynamodbUrl'),
     tablePrefix: prefix,
@@ -21,6 +21,9 @@ export async function startTestStack(label: string, options: EmbeddedStackOption
     apiPort: 0,
     ...options,
   });
+  // The test's own SDK clients reach the stack's services through the SDK's variables.
+  Object.assign(process.env, stack.clientEnvironment);
+  return stack;
 }
 
 export interface ApiResponse<T = any> {

@@ -1,4 +1,4 @@
-import { ApprovalLinkRefused, InvalidRunTransition, MaestroError, describeError } from '../errors.ts';
+import { ApprovalExpired, ApprovalLinkRefused, InvalidRunTransition, MaestroError, RunNotFound, ValidationFailed, describeError } from '../errors.ts';
 import type { RunDeps } from '../runs/deps.ts';
 import { decideApproval } from '../runs/decide-approval.ts';
 import { RunStatus, TERMINAL_STATUSES, isFinished } from '../runs/model.ts';
@@ -11,9 +11,7 @@ export type LinkView =
   | { kind: 'decided'; payload: LinkPayload; run: Run; decision: 'approve' | 'reject' }
   | {
       kind: 'refused';
-      status: number;
-      code: string;
-      message: string;
+      error: MaestroError;
       /** Why a link was refused (`forged`, `reused`...), when the link itself was the problem. */
       reason?: string;
       /** The link's MAC did not verify (or it was not a link at all): nothing was written anywhere. */
@@ -35,7 +33,7 @@ export async function reviewByLink(deps: RunDeps, token: string): Promise<LinkVi
   const check = await verifyLink(deps.linkSigner, token, deps.clock());
   if (!check.valid) return refuse(deps, check.reason, check.payload);
   const found = await deps.runs.getWithTasks(check.payload.runId);
-  if (!found) return { kind: 'refused', status: 404, code: 'RunNotFound', message: 'The run this link is for does not exist.' };
+  if (!found) return { kind: 'refused', error: new RunNotFound('The run this link is for does not exist.') };
   return { kind: 'review', token, payload: check.payload, run: found.run, tasks: found.tasks };
 }
 
@@ -61,7 +59,7 @@ export async function decideByLink(deps: RunDeps, token: string, decision: 'appr
   } catch (error) {
     if (!(error instanceof MaestroError) || error.status >= 500) throw error;
     await audit(deps, payload.runId, payload.approver, error.code, error.message);
-    return { kind: 'refused', status: error.status, code: error.code, message: error.message };
+    return { kind: 'refused', error };
   }
 }
 
@@ -69,9 +67,9 @@ async function refuse(deps: RunDeps, reason: keyof typeof REASONS, payload?: Lin
   // Only a link whose MAC verified names its run: a malformed or forged one writes nothing at all
   // (the API handler logs it, rate-limited per source), so unauthenticated requests cost no event.
   if (payload) await audit(deps, payload.runId, payload.approver, `link-${reason}`, REASONS[reason]);
-  const error = new ApprovalLinkRefused(REASONS[reason]);
-  const status = reason === 'expired' ? 410 : reason === 'malformed' ? 400 : error.status;
-  return { kind: 'refused', status, code: error.code, message: REASONS[reason], reason, ...(payload ? {} : { unverified: true as const }) };
+  const message = REASONS[reason];
+  const error = reason === 'expired' ? new ApprovalExpired(message) : reason === 'malformed' ? new ValidationFailed(message, { field: 'token' }) : new ApprovalLinkRefused(message);
+  return { kind: 'refused', error, reason, ...(payload ? {} : { unverified: true as const }) };
 }
 
 /** Statuses a refused link may still be recorded on: a finished run's trail is closed. */

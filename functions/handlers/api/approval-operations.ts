@@ -5,24 +5,15 @@ import type { LinkView } from '../../core/approvals/link-decisions.ts';
 import { SourceLimiter } from '../../core/approvals/source-limiter.ts';
 import { ValidationFailed } from '../../core/errors.ts';
 import { RunStatus } from '../../core/runs/model.ts';
-import type { HandlerDeps } from '../shared/deps.ts';
 import { logger } from '../shared/logger.ts';
-import type { Invocation } from '../shared/telemetry.ts';
 import { approvalPage } from './approval-pages.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
-import type { OperationRequest } from './operations.ts';
-import { checkpointRun } from '../shared/audit-sealing.ts';
+import type { LinkRequest, OperationRequest } from './operation-request.ts';
+import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
 const TokenPath = z.object({ token: z.string().min(1).max(4096) });
 const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
-
-interface LinkRequest {
-  event: APIGatewayProxyEvent;
-  deps: HandlerDeps;
-  correlationId: string;
-  telemetry?: Invocation;
-}
 
 /** Refused links that did not verify: one log line and one metric per source, at most 5 at once and 6 a minute. */
 const unverifiedLinks = new SourceLimiter({ burst: 5, perMinute: 6 });
@@ -47,17 +38,17 @@ export const linkOperations: Record<'reviewApproval' | 'decideByLink', (request:
   async reviewApproval(request) {
     const { event, deps } = request;
     const token = TokenPath.safeParse(event.pathParameters ?? {});
-    if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
+    if (!token.success) return approvalPage({ kind: 'refused', error: new ValidationFailed('This is not an approval link.', { field: 'token' }) });
     return approvalPage(noted(await reviewByLink(deps, token.data.token), request));
   },
 
   async decideByLink(request) {
     const { event, deps } = request;
     const token = TokenPath.safeParse(event.pathParameters ?? {});
-    if (!token.success) return approvalPage({ kind: 'refused', status: 400, code: 'ApprovalLinkRefused', message: 'This is not an approval link.' });
+    if (!token.success) return approvalPage({ kind: 'refused', error: new ValidationFailed('This is not an approval link.', { field: 'token' }) });
     const body = Decision.safeParse(formOrJson(event));
     if (!body.success) {
-      return approvalPage({ kind: 'refused', status: 400, code: 'ValidationFailed', message: 'Choose approve or reject (decision), with an optional comment.' });
+      return approvalPage({ kind: 'refused', error: new ValidationFailed('Choose approve or reject (decision), with an optional comment.', { field: 'decision' }) });
     }
     const view = await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined);
     if (view.kind === 'decided') await checkpointRun(deps, view.run.id); // each decision is anchored

@@ -1,10 +1,14 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { html$ } from '../../core/approvals/messages.ts';
 import type { LinkView } from '../../core/approvals/link-decisions.ts';
+import { httpRuleOf } from '../../core/http-errors.ts';
 
 /** Small server-rendered pages for approval links: no script needed to decide; every untrusted string escaped. */
 export function approvalPage(view: LinkView): APIGatewayProxyResult {
-  if (view.kind === 'refused') return page(view.status, 'Approval link refused', `<p class="refused"><strong>${html$(view.code)}</strong>: ${html$(view.message)}</p>`);
+  if (view.kind === 'refused') {
+    const { status, code } = httpRuleOf(view.error);
+    return page(status, 'Approval link refused', `<p class="refused"><strong>${html$(code)}</strong>: ${html$(view.error.message)}</p>`);
+  }
   if (view.kind === 'decided') {
     const state = view.run.approval?.state ?? 'PENDING';
     const tally = view.run.approval ? `${view.run.approval.decisions.filter((d) => d.decision === 'approve').length} of ${view.run.approval.quorum} approvals` : '';

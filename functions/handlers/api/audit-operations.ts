@@ -4,11 +4,10 @@ import { exportTrail } from '../../core/audit/export-trail.ts';
 import { loadSlo } from '../../core/audit/load-slo.ts';
 import { verifyRunAudit } from '../../core/audit/verify-run-audit.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { auditSealing } from '../shared/audit-sealing.ts';
 import { json } from './http.ts';
-import type { OperationRequest } from './operations.ts';
+import { RunIdPath } from './operation-request.ts';
+import type { OperationRequest } from './operation-request.ts';
 
-const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
 const Since = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time (2026-11-25 or 2026-11-25T08:00:00Z)' })
   .transform((text) => new Date(text))
@@ -20,7 +19,7 @@ export const auditOperations = {
   /** `GET /runs/{id}/audit/verify`: recompute the chain, check the run's head and the signed head. */
   async auditVerify({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(RunIdPath, event.pathParameters ?? {});
-    return json(200, await verifyRunAudit({ runs: deps.runs, sealing: auditSealing() }, id));
+    return json(200, await verifyRunAudit({ runs: deps.runs, sealing: deps.auditSealing }, id));
   },
 
   /** `GET /audit/export?since=`: the trail as JSON Lines, run by run and seq by seq (admin only). */

@@ -3,7 +3,7 @@ import { Role } from '../../core/auth.ts';
 import { Forbidden, Unauthenticated } from '../../core/errors.ts';
 import type { Principal } from '../../core/runs/model.ts';
 import { iamMappings, iamPrincipal, roleArnHint } from '../../core/iam-principals.ts';
-import type { HandlerConfig } from '../shared/config.ts';
+import type { Config } from '../../core/config/schema.ts';
 
 /**
  * Development-only bearer tokens of the embedded stack. In AWS the API uses IAM auth: API Gateway
@@ -16,7 +16,7 @@ export const DEV_TOKENS: ReadonlyMap<string, Principal> = new Map([
   ['dev-admin', { id: 'dev-admin', roles: [Role.operator, Role.approver, Role.admin] }],
 ]);
 
-export function authenticate(event: APIGatewayProxyEvent, config: HandlerConfig): Principal {
+export function authenticate(event: APIGatewayProxyEvent, config: Config['identity']): Principal {
   if (config.authMode === 'dev-tokens') {
     const header = headerValue(event, 'authorization');
     if (!header) throw new Unauthenticated('send Authorization: Bearer <token> (dev-operator, dev-approver or dev-admin)', { field: 'Authorization' });

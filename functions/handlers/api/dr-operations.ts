@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
-import { DrJobNotFound } from '../../core/errors.ts';
 import { drJobView, toServerSentEvents } from '../../core/dr/job-view.ts';
 import { requestBackup, requestRestore } from '../../core/dr/jobs.ts';
 import { FINISHED_DR_STATES, RestoreMode } from '../../core/dr/model.ts';
@@ -9,10 +8,10 @@ import { liveCopy } from '../../core/dr/pointer.ts';
 import { rollBackRestore } from '../../core/dr/restore.ts';
 import { findTarget } from '../../core/dr/targets.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { drDeps } from '../dr/deps.ts';
+import { awaitFinishedJob, loadJob } from '../../core/dr/await-job.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
-import type { OperationRequest } from './operations.ts';
+import type { OperationRequest } from './operation-request.ts';
 
 const TargetName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DR target name');
 const Reason = z.string().trim().min(1, 'must say why').max(500);
@@ -40,27 +39,21 @@ const LastEventId = z.coerce.number().int().min(0).optional();
 
 const statusUrl = (id: string) => `/dr/status/${id}`;
 
-async function loadJob(id: string) {
-  const job = await drDeps().repo.getJob(id);
-  if (!job) throw new DrJobNotFound(`DR job ${id} does not exist`, { field: 'id' });
-  return job;
-}
-
 /** Disaster recovery: backups, restores, their status and events, the traffic pointer. */
 export const drOperations = {
   /** POST /dr/backup (operator): quiesce, snapshot, sign, store; 202 with the snapshot id. */
-  async drBackup({ event, principal, correlationId }: OperationRequest) {
+  async drBackup({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.operator, Role.admin);
     const body = parseOrThrow(BackupBody, readJsonBody(event));
-    const job = await requestBackup(drDeps(), { target: body.target, reason: body.reason, requestedBy: principal.id, correlationId });
+    const job = await requestBackup(deps.dr, { target: body.target, reason: body.reason, requestedBy: principal.id, correlationId });
     return json(202, { snapshotId: job.id, statusUrl: statusUrl(job.id) }, { location: statusUrl(job.id) });
   },
 
   /** POST /dr/restore (operator): stage, apply into a new copy, validate, flip; 202 with the job id. */
-  async drRestore({ event, principal, correlationId }: OperationRequest) {
+  async drRestore({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.operator, Role.admin);
     const body = parseOrThrow(RestoreBody, readJsonBody(event));
-    const job = await requestRestore(drDeps(), {
+    const job = await requestRestore(deps.dr, {
       target: body.target,
       snapshotId: body.snapshotId,
       manifestVersionId: body.manifestVersionId,
@@ -74,18 +67,18 @@ export const drOperations = {
   },
 
   /** POST /dr/restore/{jobId}/rollback (operator): flip the pointer back to the copy live before the restore. */
-  async drRollback({ event, principal }: OperationRequest) {
+  async drRollback({ event, deps, principal }: OperationRequest) {
     requireRole(principal, Role.operator, Role.admin);
     const { jobId } = parseOrThrow(JobIdPath, event.pathParameters ?? {});
-    const job = await rollBackRestore(drDeps(), jobId, principal.id);
-    const pointer = await drDeps().repo.getPointer(job.target);
+    const job = await rollBackRestore(deps.dr, jobId, principal.id);
+    const pointer = await deps.dr.repo.getPointer(job.target);
     return json(200, { jobId, state: job.state, live: pointer?.live.copyId, pointerVersion: pointer?.version });
   },
 
   /** GET /dr/status/{id} (any role). */
-  async drStatus({ event }: OperationRequest) {
+  async drStatus({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(IdPath, event.pathParameters ?? {});
-    return json(200, drJobView(await loadJob(id)));
+    return json(200, drJobView(await loadJob(deps.dr.repo, id)));
   },
 
   /**
@@ -94,17 +87,12 @@ export const drOperations = {
    * `waitSeconds`) and then returns every event since `Last-Event-ID`/`afterSeq` at once, ending with
    * `event: end` when the job has finished; an EventSource reconnects and continues after the last id.
    */
-  async drStatusEvents({ event }: OperationRequest) {
+  async drStatusEvents({ event, deps }: OperationRequest) {
     const { id } = parseOrThrow(IdPath, event.pathParameters ?? {});
     const query = parseOrThrow(EventsQuery, event.queryStringParameters ?? {});
     const afterSeq = query.afterSeq ?? parseOrThrow(LastEventId, headerValue(event, 'last-event-id'), 'Last-Event-ID') ?? 0;
-    const deadline = Date.now() + query.waitSeconds * 1000;
-    let job = await loadJob(id);
-    while (!FINISHED_DR_STATES.includes(job.state) && Date.now() < deadline) {
-      await sleep(250);
-      job = await loadJob(id);
-    }
-    const events = await drDeps().repo.listEvents(id, afterSeq);
+    const job = await awaitFinishedJob({ repo: deps.dr.repo, clock: deps.dr.clock, sleep }, id, query.waitSeconds * 1000);
+    const events = await deps.dr.repo.listEvents(id, afterSeq);
     const finished = FINISHED_DR_STATES.includes(job.state) ? job : undefined;
     return {
       statusCode: 200,
@@ -114,11 +102,10 @@ export const drOperations = {
   },
 
   /** GET /dr/targets/{target} (any role): the target and which copy is live (the traffic pointer). */
-  async drTarget({ event }: OperationRequest) {
+  async drTarget({ event, deps: { dr } }: OperationRequest) {
     const { target: name } = parseOrThrow(TargetPath, event.pathParameters ?? {});
-    const deps = drDeps();
-    const target = findTarget(deps.targets, name);
-    const pointer = await deps.repo.getPointer(name);
+    const target = findTarget(dr.targets, name);
+    const pointer = await dr.repo.getPointer(name);
     return json(200, { target, live: liveCopy(target, pointer), previous: pointer?.previous, pointerVersion: pointer?.version ?? 0, flippedAt: pointer?.flippedAt });
   },
 };

@@ -3,7 +3,7 @@ import { Role, requireRole } from '../../core/auth.ts';
 import { checkEgress } from '../../core/egress/check-egress.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { json, readJsonBody } from './http.ts';
-import type { OperationRequest } from './operations.ts';
+import type { OperationRequest } from './operation-request.ts';
 
 const EgressCheckBody = z.strictObject({
   url: z.string().min(1, 'must be a URL').max(4096),

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { InvalidJson, PayloadTooLarge, UnsupportedMediaType, isExposed } from '../../core/errors.ts';
+import { InvalidJson, PayloadTooLarge, UnsupportedMediaType } from '../../core/errors.ts';
+import type { MaestroError } from '../../core/errors.ts';
+import { httpRuleOf } from '../../core/http-errors.ts';
 import { headerValue } from './authenticate.ts';
 
 /** Request bodies above this are refused (API Gateway itself allows up to 10 MB). */
@@ -25,12 +27,17 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   }
 }
 
-/** Client errors carry their code, message and field; anything else is a generic 500 with the correlation id. */
+/**
+ * Exposed errors (core/http-errors.ts: client errors, and the few retryable server ones) carry their
+ * code, message and field; anything else is a generic 500 with the correlation id.
+ */
 export function errorResponse(error: unknown, correlationId: string): APIGatewayProxyResult {
-  if (isExposed(error)) {
-    const retryAfter = error.details?.retryAfterSeconds;
+  const rule = httpRuleOf(error);
+  if (rule.exposed) {
+    const { message, field, details } = error as MaestroError;
+    const retryAfter = details?.retryAfterSeconds;
     const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(retryAfter))) } : {};
-    return json(error.status, { error: { code: error.code, message: error.message, field: error.field, correlationId } }, headers);
+    return json(rule.status, { error: { code: rule.code, message, field, correlationId } }, headers);
   }
   return json(500, { error: { code: 'InternalError', message: `internal error; quote correlation id ${correlationId}`, correlationId } });
 }

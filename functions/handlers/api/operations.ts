@@ -1,13 +1,13 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { RunNotFound } from '../../core/errors.ts';
 import { cancelRun } from '../../core/runs/cancel-run.ts';
 import { createRun } from '../../core/runs/create-run.ts';
-import type { Principal } from '../../core/runs/model.ts';
 import { eventView, runView } from '../../core/runs/run-view.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import type { HandlerDeps } from '../shared/deps.ts';
+import { RunIdPath } from './operation-request.ts';
+import type { Operation } from './operation-request.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
 import type { AuthenticatedOperation } from './routes.ts';
@@ -18,18 +18,8 @@ import { listApprovals } from './approval-operations.ts';
 import { safetyOperations } from './safety-operations.ts';
 import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
-import { checkpointRun } from '../shared/audit-sealing.ts';
+import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
-export interface OperationRequest {
-  event: APIGatewayProxyEvent;
-  deps: HandlerDeps;
-  principal: Principal;
-  correlationId: string;
-}
-
-type Operation = (request: OperationRequest) => Promise<APIGatewayProxyResult>;
-
-const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
 const EventsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),

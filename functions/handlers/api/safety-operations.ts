@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { decideApproval } from '../../core/runs/decide-approval.ts';
 import { AUTONOMY_MEANING } from '../../core/safety/autonomy.ts';
-import { ValidationFailed } from '../../core/errors.ts';
+import { grantFreezeOverride } from '../../core/safety/change-freeze.ts';
 import { readControl } from '../../core/safety/gates.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { json, readJsonBody } from './http.ts';
-import type { OperationRequest } from './operations.ts';
-import { checkpointRun } from '../shared/audit-sealing.ts';
+import { RunIdPath } from './operation-request.ts';
+import type { OperationRequest } from './operation-request.ts';
+import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
-const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
 const KillSwitchBody = z.strictObject({
   engaged: z.boolean(),
   reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(500),
@@ -20,8 +20,6 @@ const FreezeOverrideBody = z.strictObject({
   until: z.iso.datetime({ offset: true }),
 });
 const DecisionBody = z.strictObject({ comment: z.string().trim().min(1).max(1000).optional() }).default({});
-
-const MAX_OVERRIDE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The safety envelope's operations: the control record, the kill switch, approval decisions. */
 export const safetyOperations = {
@@ -41,16 +39,7 @@ export const safetyOperations = {
   async addFreezeOverride({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.admin);
     const body = parseOrThrow(FreezeOverrideBody, readJsonBody(event));
-    if (!Object.hasOwn(deps.guardrails.environments, body.environment)) throw new ValidationFailed(`unknown environment "${body.environment}"`, { field: 'environment' });
-    const now = deps.clock();
-    const until = Date.parse(body.until);
-    if (until <= now.getTime() || until > now.getTime() + MAX_OVERRIDE_MS) {
-      throw new ValidationFailed('until must be in the future and at most 7 days away', { field: 'until' });
-    }
-    const control = await deps.control.addFreezeOverride(
-      { environment: body.environment, justification: body.justification, until: new Date(until).toISOString(), grantedBy: principal.id, grantedAt: now.toISOString() },
-      correlationId,
-    );
+    const control = await grantFreezeOverride(deps, { ...body, grantedBy: principal.id }, correlationId);
     return json(200, { freezeOverrides: control.freezeOverrides });
   },
 

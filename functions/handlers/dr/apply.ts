@@ -1,4 +1,7 @@
 import { applyRestore } from '../../core/dr/restore.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('Apply', (deps, input) => applyRestore(deps, input.jobId));
+export const createHandler = drStepHandler('Apply', (deps, input) => applyRestore(deps, input.jobId));
+
+export const handler = lambdaHandler(createHandler);

@@ -1,4 +1,7 @@
 import { flipPointer } from '../../core/dr/restore.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('FlipPointer', (deps, input) => flipPointer(deps, input.jobId));
+export const createHandler = drStepHandler('FlipPointer', (deps, input) => flipPointer(deps, input.jobId));
+
+export const handler = lambdaHandler(createHandler);

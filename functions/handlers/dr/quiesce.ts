@@ -1,4 +1,7 @@
 import { quiesceTarget } from '../../core/dr/backup.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('Quiesce', (deps, input) => quiesceTarget(deps, input.jobId));
+export const createHandler = drStepHandler('Quiesce', (deps, input) => quiesceTarget(deps, input.jobId));
+
+export const handler = lambdaHandler(createHandler);

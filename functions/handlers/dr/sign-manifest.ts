@@ -1,4 +1,7 @@
 import { signManifest } from '../../core/dr/backup.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('SignManifest', (deps, input) => signManifest(deps, input.jobId));
+export const createHandler = drStepHandler('SignManifest', (deps, input) => signManifest(deps, input.jobId));
+
+export const handler = lambdaHandler(createHandler);

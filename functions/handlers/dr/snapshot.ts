@@ -1,4 +1,7 @@
 import { snapshotTarget } from '../../core/dr/backup.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('Snapshot', (deps, input) => snapshotTarget(deps, input.jobId));
+export const createHandler = drStepHandler('Snapshot', (deps, input) => snapshotTarget(deps, input.jobId));
+
+export const handler = lambdaHandler(createHandler);

@@ -1,7 +1,10 @@
 import { unquiesceTarget } from '../../core/dr/backup.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('Unquiesce', async (deps, input) => {
+export const createHandler = drStepHandler('Unquiesce', async (deps, input) => {
   await unquiesceTarget(deps, input.jobId);
   return { lifted: true };
 });
+
+export const handler = lambdaHandler(createHandler);

@@ -1,4 +1,7 @@
 import { validateRestore } from '../../core/dr/restore.ts';
 import { drStepHandler } from './step.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = drStepHandler('Validate', (deps, input) => validateRestore(deps, input.jobId));
+export const createHandler = drStepHandler('Validate', (deps, input) => validateRestore(deps, input.jobId));
+
+export const handler = lambdaHandler(createHandler);

@@ -7,7 +7,9 @@ import { isOutboxPk, messageOfOutboxItem } from '../../adapters/outbox-items.ts'
 import type { OutboxMessage } from '../../core/outbox/model.ts';
 import { relayMessages } from '../../core/outbox/relay-messages.ts';
 import { logger } from '../shared/logger.ts';
-import { outboxDeps } from './deps.ts';
+import type { OutboxDeps } from '../../core/outbox/ports.ts';
+import type { HandlerDeps } from '../shared/deps.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
 /**
  * The outbox messages of a stream batch: new outbox rows only (TTL deletions and other items are not
@@ -33,16 +35,19 @@ export function outboxMessagesOf(records: readonly DynamoDBRecord[]): { messages
  * loop on DynamoDB Local's stream in the embedded stack). Delivers at least once; what keeps failing
  * becomes a dead letter. If even that cannot be written it throws, and the stream retries the batch.
  */
-export async function relayStreamBatch(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+export async function relayStreamBatch(deps: OutboxDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const { messages, unreadable } = outboxMessagesOf(event.Records ?? []);
   if (messages.length > 0) {
-    const result = await relayMessages(outboxDeps(), messages);
+    const result = await relayMessages(deps, messages);
     if (result.deadLettered.length > 0) logger.warn('outbox messages dead-lettered', { deadLettered: result.deadLettered });
   }
   // Unreadable rows go back to the event source (its retries, then its on-failure queue).
   return { batchItemFailures: unreadable.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(relayStreamBatch);
+export const createHandler = (deps: HandlerDeps) =>
+  middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler((event) => relayStreamBatch(deps.outbox, event));
+
+export const handler = lambdaHandler(createHandler);

@@ -3,22 +3,29 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { executeTask, toEnvelope } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecution } from '../../core/runs/task-executor.ts';
+import { loadConfig } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { createExecutorDeps } from './executor-deps.ts';
-
-let deps: ExecutorDeps | undefined;
 
 /**
  * An action executor (ExecuteRead, ExecuteWrite, ExecuteInternet in AWS): runs one plan, apply,
  * verify or rollback that the control plane's step sends it, with the targets' clients only, and
  * answers the outcome or the error as data. It never sees Maestro's state.
  */
-export const handler = middy<TaskExecution, ExecutionEnvelope, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (request) => {
-    deps ??= createExecutorDeps();
-    logger.appendKeys({ run_id: request.runId, task_index: request.taskIndex, operation: request.operation, action: request.action });
-    const envelope = await toEnvelope(() => executeTask(deps!, request));
-    if (!envelope.ok) logger.warn('task operation failed', { error: envelope.error });
-    return envelope;
-  });
+export const createHandler = (deps: ExecutorDeps) =>
+  middy<TaskExecution, ExecutionEnvelope, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (request) => {
+      logger.appendKeys({ run_id: request.runId, task_index: request.taskIndex, operation: request.operation, action: request.action });
+      const envelope = await toEnvelope(() => executeTask(deps, request));
+      if (!envelope.ok) logger.warn('task operation failed', { error: envelope.error });
+      return envelope;
+    });
+
+let memoized: ((event: TaskExecution, context: Context) => Promise<ExecutionEnvelope>) | undefined;
+
+/** The Lambda entry: an executor has no state table, so none is required of its configuration. */
+export const handler = (event: TaskExecution, context: Context) => {
+  memoized ??= createHandler(createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));
+  return memoized(event, context);
+};

@@ -2,32 +2,29 @@ import { defaultCatalog } from '../../actions/catalog.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
-import type { IsolatedApply } from '../../core/runs/deps.ts';
+import type { Config } from '../../core/config/schema.ts';
 import { executeTask, fromEnvelope, toEnvelope } from '../../core/runs/task-executor.ts';
 import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
-import { loadExecutorConfig } from '../shared/config.ts';
+import type { HostServices } from '../shared/deps.ts';
 import { createEgressRuntime } from '../shared/egress.ts';
-import { loadGuardrails } from '../shared/guardrails.ts';
 
 /**
  * An executor's composition root: the action catalog, an S3 and a DynamoDB client for the managed
  * targets, the egress services. Nothing here can reach Maestro's state repository, locks, control
  * record, vault or keys (in AWS its role holds no grant on them either).
  */
-export function createExecutorDeps(options: { applyIsolated?: (request: IsolatedApply) => Promise<Record<string, unknown>> } = {}): ExecutorDeps {
-  const config = loadExecutorConfig();
-  const clients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
+export function createExecutorDeps(config: Config, host: HostServices = {}): ExecutorDeps {
+  const clients = createAwsClients(config.aws);
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);
-  const guardrails = loadGuardrails();
-  const fromConfig = Object.fromEntries(
-    Object.entries(guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
+  const fromGuardrails = Object.fromEntries(
+    Object.entries(config.guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
   );
-  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromConfig, ...config.egress.allowlists } });
-  const { applyIsolated } = options;
+  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromGuardrails, ...config.egress.allowlists } }, host.transport);
+  const { applyIsolated } = host;
   return {
     catalog: defaultCatalog(),
-    targets: (request) => ({ objects, items, runId: request.runId, taskIndex: request.taskIndex, idempotencyKey: request.idempotencyKey, egress: egress.forEnvironment(request.environment) }),
+    targets: (request) => ({ objects, items, runId: request.runId, taskIndex: request.taskIndex, idempotencyKey: request.idempotencyKey, attempt: request.attempt, egress: egress.forEnvironment(request.environment) }),
     applyIsolated: applyIsolated && ((request, timeMs) => applyIsolated({ ...request, timeMs })),
     clock: () => new Date(),
   };

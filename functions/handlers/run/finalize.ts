@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { sealRunHead } from '../../core/audit/seal-run-head.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
-import { auditSealing } from '../shared/audit-sealing.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
 const FinalizeInput = RunStepInput.extend({
   result: z.object({ outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']), error: z.unknown().optional() }),
 });
 
-export const handler = stepHandler('Finalize', FinalizeInput, async (deps, input) => {
+export const createHandler = stepHandler('Finalize', FinalizeInput, async (deps, input) => {
   const result = await finalizeRun(deps, input);
   // Then sign the finished run's audit head into the artifact vault (a replayed Finalize lands here too).
-  const auditHead = await sealRunHead({ runs: deps.runs, sealing: auditSealing(), clock: deps.clock }, input.runId);
+  const auditHead = await sealRunHead({ runs: deps.runs, sealing: deps.auditSealing, clock: deps.clock }, input.runId);
   return { ...result, auditHead };
 });
+
+export const handler = lambdaHandler(createHandler);

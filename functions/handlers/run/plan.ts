@@ -1,5 +1,8 @@
 import { planRun } from '../../core/runs/plan-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-export const handler = stepHandler('Plan', RunStepInput, (deps, input) => planRun(deps, input.runId));
+export const createHandler = stepHandler('Plan', RunStepInput, (deps, input) => planRun(deps, input.runId));
+
+export const handler = lambdaHandler(createHandler);

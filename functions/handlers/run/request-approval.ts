@@ -2,10 +2,13 @@ import { z } from 'zod';
 import { requestApproval } from '../../core/runs/request-approval.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
 const RequestApprovalInput = RunStepInput.extend({ taskToken: z.string().min(1), planDigest: z.string().min(1) });
 
-export const handler = stepHandler('AwaitApproval', RequestApprovalInput, async (deps, input) => {
+export const createHandler = stepHandler('AwaitApproval', RequestApprovalInput, async (deps, input) => {
   await requestApproval(deps, input);
   return { requested: true };
 });
+
+export const handler = lambdaHandler(createHandler);

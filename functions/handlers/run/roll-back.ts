@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { rollBackRun } from '../../core/runs/roll-back-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 
 const RollBackInput = RunStepInput.extend({ error: z.unknown() });
 
-export const handler = stepHandler('RollBack', RollBackInput, (deps, input) => rollBackRun(deps, input));
+export const createHandler = stepHandler('RollBack', RollBackInput, (deps, input) => rollBackRun(deps, input));
+
+export const handler = lambdaHandler(createHandler);

@@ -1,108 +1,160 @@
-import { z } from 'zod';
-import { Role } from '../../core/auth.ts';
-import { isMappableIamArn } from '../../core/iam-principals.ts';
-import { LicenseSources } from '../../core/egress/license-registry.ts';
-import { EgressLimits } from '../../core/egress/run-budget-ledger.ts';
-import { EgressAllowlists } from '../../core/egress/policy.ts';
-import { StaticHosts, jsonVariable } from '../../core/egress/settings.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { CONFIG_FILE_VARIABLE, CONFIG_OVERRIDE_VARIABLE_PREFIX, ENVIRONMENT_VARIABLES } from '../../core/config/environment-variables.ts';
+import { CONFIG_SECTIONS, Config } from '../../core/config/schema.ts';
+import type { ConfigInput } from '../../core/config/schema.ts';
+import { formatIssue } from '../../core/validation.ts';
 
-/** Keys checked on the parsed JSON itself (a `__proto__` key is an own property there, and refused). */
-const IamRoles = z
-  .unknown()
-  .superRefine((roles, ctx) => {
-    for (const arn of roles && typeof roles === 'object' ? Object.keys(roles) : []) {
-      if (!isMappableIamArn(arn)) ctx.addIssue({ code: 'custom', path: [arn], message: 'must be a role ARN (arn:aws:iam::<account>:role/<path/name>) or a user ARN, never an assumed-role session' });
-    }
-  })
-  .pipe(z.record(z.string(), z.array(z.enum(Object.values(Role))).min(1)));
+export type { Config } from '../../core/config/schema.ts';
 
-const Flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+type Tree = Record<string, unknown>;
+type Environment = Readonly<Record<string, string | undefined>>;
 
-const HandlerEnvironment = z.object({
-  MAESTRO_STATE_TABLE: z.string().min(3, 'must name the state table'),
-  MAESTRO_RUN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  /** `iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack's bearer tokens. */
-  MAESTRO_AUTH_MODE: z.enum(['iam', 'dev-tokens']).default('iam'),
-  /**
-   * Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN, as JSON
-   * (`{"arn:aws:iam::123456789012:role/ops": ["operator"]}`); an unmapped caller is refused (403).
-   */
-  MAESTRO_IAM_ROLES: jsonVariable(IamRoles, '{}'),
-  MAESTRO_S3_FORCE_PATH_STYLE: Flag.optional(),
-  AWS_ENDPOINT_URL: z.string().optional(),
-  AWS_ENDPOINT_URL_S3: z.string().optional(),
-  /** Egress (http.fetch, POST /egress/check): per-environment host allowlists as JSON (`{"dev":["api.example.com"]}`). @default {} (deny all) */
-  MAESTRO_EGRESS_ALLOWLIST: jsonVariable(EgressAllowlists, '{}'),
-  /** Names answered before DNS, like /etc/hosts (`{"api.test":["127.0.0.1"]}`); the guard still judges the addresses. @default {} */
-  MAESTRO_EGRESS_STATIC_HOSTS: jsonVariable(StaticHosts, '{}'),
-  /** The license registry: `[{"id","urlPrefix","license","automatedAccess","attribution?"}]`. @default [] (nothing licensed) */
-  MAESTRO_EGRESS_SOURCES: jsonVariable(LicenseSources, '[]'),
-  /** Egress budgets and breaker settings (functions/core/egress/run-budget-ledger.ts). @default {} (the defaults there) */
-  MAESTRO_EGRESS_LIMITS: jsonVariable(EgressLimits, '{}'),
-  /** The API's public base URL, which approval links point at. */
-  MAESTRO_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
-  /** The KMS HMAC key that signs approval links. */
-  MAESTRO_APPROVAL_KEY: z.string().min(1).default('alias/maestro-approval-links'),
-  /** The embedded stack's notification sink (one JSON line per Slack or email message). */
-  MAESTRO_NOTIFICATIONS_FILE: z.string().min(1).optional(),
-  MAESTRO_SLACK_WEBHOOK_URL: z.url().optional(),
-  /** In AWS: the EventBridge bus whose rule posts Slack messages to the webhook (no internet route needed). */
-  MAESTRO_SLACK_EVENT_BUS: z.string().min(1).optional(),
-  /** The verified SES identity approval emails come from; unset, no email is sent through SES. */
-  MAESTRO_SES_FROM: z.string().min(3).optional(),
-  /**
-   * In AWS: the action executor functions, by class, as JSON (`{"read":"…","write":"…","internet":"…"}`).
-   * Unset (the embedded stack), actions run in this process with target-only dependencies.
-   */
-  MAESTRO_TASK_EXECUTORS: jsonVariable(z.strictObject({ read: z.string().min(1), write: z.string().min(1), internet: z.string().min(1) }).nullable(), 'null'),
-});
+/** A deep partial of the configuration's input, applied after every other layer (the embedded stack's own values). */
+export type ConfigOverrides = { [Section in keyof ConfigInput]?: Partial<ConfigInput[Section]> };
 
-export interface HandlerConfig {
-  stateTable: string;
-  runStateMachineArn?: string;
-  authMode: 'iam' | 'dev-tokens';
-  iamRoles: Record<string, string[]>;
-  s3ForcePathStyle: boolean;
-  publicUrl: string;
-  approvalKey: string;
-  notifications: { file?: string; slackWebhookUrl?: string; slackEventBus?: string; sesFrom?: string };
-  /** The action executor functions by class (AWS); undefined: in process. */
-  taskExecutors?: { read: string; write: string; internet: string };
-  egress: {
-    allowlists: EgressAllowlists;
-    staticHosts: StaticHosts;
-    sources: LicenseSources;
-    limits: EgressLimits;
-  };
+export interface LoadConfigOptions {
+  /** Values under the file's (the embedded stack's policy directory). */
+  defaults?: ConfigOverrides;
+  /** The file when MAESTRO_CONFIG_FILE is unset. @default 'maestro.config.yaml' (relative to the bundle or working directory) */
+  defaultFile?: string;
+  /** Values that win over everything else (the embedded stack's endpoints, table names, auth mode). */
+  overrides?: ConfigOverrides;
 }
 
-/** Reads the handlers' environment once, failing loudly with the name of the bad key. */
-export function loadHandlerConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig {
-  const parsed = HandlerEnvironment.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`invalid handler configuration: ${problems}`);
+const isTree = (value: unknown): value is Tree => typeof value === 'object' && value !== null && !Array.isArray(value);
+const SECTIONS = new Set<string>(CONFIG_SECTIONS);
+
+/** A key as written in the file or an override (`environments.dev`) → its path in the configuration (`guardrails.environments.dev`). */
+const configPath = (segments: readonly string[]) => (SECTIONS.has(segments[0]!) ? [...segments] : ['guardrails', ...segments]);
+
+function setAt(tree: Tree, path: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    if (!isTree(node[key])) node[key] = {};
+    node = node[key] as Tree;
   }
-  const e = parsed.data;
-  return {
-    stateTable: e.MAESTRO_STATE_TABLE,
-    runStateMachineArn: e.MAESTRO_RUN_STATE_MACHINE_ARN,
-    authMode: e.MAESTRO_AUTH_MODE,
-    iamRoles: e.MAESTRO_IAM_ROLES,
-    s3ForcePathStyle: e.MAESTRO_S3_FORCE_PATH_STYLE ?? Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
-    publicUrl: e.MAESTRO_PUBLIC_URL.replace(/\/$/, ''),
-    approvalKey: e.MAESTRO_APPROVAL_KEY,
-    notifications: { file: e.MAESTRO_NOTIFICATIONS_FILE, slackWebhookUrl: e.MAESTRO_SLACK_WEBHOOK_URL, slackEventBus: e.MAESTRO_SLACK_EVENT_BUS, sesFrom: e.MAESTRO_SES_FROM },
-    egress: { allowlists: e.MAESTRO_EGRESS_ALLOWLIST, staticHosts: e.MAESTRO_EGRESS_STATIC_HOSTS, sources: e.MAESTRO_EGRESS_SOURCES, limits: e.MAESTRO_EGRESS_LIMITS },
-    taskExecutors: e.MAESTRO_TASK_EXECUTORS ?? undefined,
-  };
+  node[path.at(-1)!] = value;
+}
+
+function deepMerge(target: Tree, patch: Tree): void {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (isTree(value) && isTree(target[key])) deepMerge(target[key] as Tree, value);
+    else target[key] = structuredClone(value);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Files are found relative to the Lambda bundle in AWS, and to the working directory locally. */
+function locate(path: string, env: Environment): string {
+  return isAbsolute(path) ? path : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), path);
 }
 
 /**
- * What an action executor reads: how to reach the managed targets and the egress settings. It has no
- * state table (its function is given none), so the handlers' one required key does not apply.
+ * The configuration of this process, parsed once, frozen. Precedence, lowest first:
+ *   schema defaults < `options.defaults` < `maestro.config.yaml` (MAESTRO_CONFIG_FILE) < `MAESTRO_CONFIG__a__b` overrides
+ *   < dedicated variables (MAESTRO_STATE_TABLE, ..., see core/config/environment-variables.ts) < `options.overrides`.
+ * In the file and the overrides, the section names (state, workflows, dr, ...) lead to their
+ * section; every other top-level key is a guardrail key (the file's historical layout). A bad value
+ * refuses to start, naming the file, variable or key it came from. This is the only place that reads
+ * the environment for Maestro's configuration. `policy.dir` comes out absolute.
  */
-export function loadExecutorConfig(env: NodeJS.ProcessEnv = process.env): Pick<HandlerConfig, 's3ForcePathStyle' | 'egress'> {
-  const { s3ForcePathStyle, egress } = loadHandlerConfig({ ...env, MAESTRO_STATE_TABLE: env.MAESTRO_STATE_TABLE || 'no-state-table' });
-  return { s3ForcePathStyle, egress };
+export function loadConfig(env: Environment = process.env, options: LoadConfigOptions = {}): Config {
+  const explicitFile = env[CONFIG_FILE_VARIABLE];
+  const file = locate(explicitFile || options.defaultFile || 'maestro.config.yaml', env);
+  const raw: Tree = {};
+  if (options.defaults) deepMerge(raw, options.defaults as Tree);
+  /** Where each value came from, by configuration path, for the error messages. */
+  const sources: { path: string[]; source: string; shown: readonly string[] }[] = [];
+  const problems: string[] = [];
+
+  // The file: required when named, optional at the default path (a bundle may carry none).
+  if (explicitFile || existsSync(file)) {
+    let content: unknown;
+    try {
+      content = parseYaml(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`cannot read the configuration file ${file}: ${(error as Error).message}`);
+    }
+    if (content !== null && content !== undefined && !isTree(content)) throw new Error(`invalid configuration ${file}: must be a mapping of keys`);
+    const fromFile: Tree = {};
+    for (const [key, value] of Object.entries(content ?? {})) setAt(fromFile, configPath([key]), value);
+    deepMerge(raw, fromFile);
+  }
+
+  for (const [name, text] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!name.startsWith(CONFIG_OVERRIDE_VARIABLE_PREFIX) || text === undefined) continue;
+    const segments = name.slice(CONFIG_OVERRIDE_VARIABLE_PREFIX.length).split('__').filter(Boolean);
+    if (segments.length === 0) continue;
+    // A segment named like an Object.prototype member (`constructor`, `__proto__`...) would walk into the
+    // prototype instead of the configuration: refused, naming the variable.
+    const inherited = segments.find((key) => key in Object.prototype || key === 'prototype');
+    if (inherited) {
+      problems.push(`${name}: "${inherited}" cannot be a configuration key`);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch {
+      problems.push(`${name}: must be a YAML value`);
+      continue;
+    }
+    const path = configPath(segments);
+    setAt(raw, path, value);
+    sources.push({ path, source: name, shown: [] });
+  }
+
+  for (const variable of ENVIRONMENT_VARIABLES) {
+    const text = env[variable.name];
+    if (text === undefined || text === '') continue;
+    let value: unknown = text;
+    if (variable.format === 'json') {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        problems.push(`${variable.name}: must be JSON`);
+        continue;
+      }
+    } else if (variable.format === 'flag') {
+      if (text !== 'true' && text !== 'false') {
+        problems.push(`${variable.name}: must be true or false`);
+        continue;
+      }
+      value = text === 'true';
+    }
+    const path = variable.key.split('.');
+    setAt(raw, path, value);
+    sources.push({ path, source: variable.name, shown: [] });
+  }
+
+  if (options.overrides) deepMerge(raw, options.overrides as Tree);
+  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
+
+  const parsed = Config.safeParse(raw);
+  if (!parsed.success) {
+    const described = parsed.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      const from = sources.filter((s) => s.path.every((segment, i) => path[i] === segment)).sort((a, b) => b.path.length - a.path.length)[0];
+      if (from) return `${from.source}: ${formatIssue({ ...issue, path: issue.path.slice(from.path.length) })}`;
+      // From the file or a default: the key as the file writes it (guardrail keys at the top).
+      const shown = path[0] === 'guardrails' ? issue.path.slice(1) : issue.path;
+      const variable = ENVIRONMENT_VARIABLES.find((candidate) => candidate.key === path.join('.'));
+      return `${file}: ${formatIssue({ ...issue, path: shown })}${variable ? ` (or set ${variable.name})` : ''}`;
+    });
+    throw new Error(`invalid configuration: ${described.join('; ')}`);
+  }
+  const config = parsed.data;
+  config.approvals.publicUrl = config.approvals.publicUrl.replace(/\/$/, '');
+  config.policy.dir = locate(config.policy.dir, env);
+  return deepFreeze(config);
 }

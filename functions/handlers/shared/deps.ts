@@ -1,77 +1,157 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultCatalog } from '../../actions/catalog.ts';
+import { AuditVault } from '../../adapters/audit-vault.ts';
+import { createAwsClients } from '../../adapters/aws-clients.ts';
+import type { AwsClients } from '../../adapters/aws-clients.ts';
 import { DynamoControlStore } from '../../adapters/dynamo-control-store.ts';
+import { DynamoDeadLetterStore } from '../../adapters/dynamo-dead-letter-store.ts';
 import { DynamoDrRepository } from '../../adapters/dynamo-dr-repository.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { DynamoLinkLedger } from '../../adapters/dynamo-link-ledger.ts';
-import { KmsLinkSigner } from '../../adapters/kms-link-signer.ts';
-import { EventBridgeSlackNotifier, FanOutNotifier, RecordingNotifier, SesEmailNotifier, SlackWebhookNotifier } from '../../adapters/notifiers.ts';
-import type { Notifier } from '../../core/approvals/ports.ts';
 import { DynamoLockStore } from '../../adapters/dynamo-lock-store.ts';
-import { QuiesceWriteGuard } from '../../adapters/quiesce-write-guard.ts';
 import { DynamoRateLimiter } from '../../adapters/dynamo-rate-limiter.ts';
 import { DynamoRunRepository } from '../../adapters/dynamo-run-repository.ts';
+import { DynamoTableData } from '../../adapters/dynamo-table-data.ts';
+import { EventBridgePublisher } from '../../adapters/event-bridge-publisher.ts';
+import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
+import { KmsLinkSigner } from '../../adapters/kms-link-signer.ts';
+import { KmsManifestSigner } from '../../adapters/kms-manifest-signer.ts';
+import { KmsSigner } from '../../adapters/kms-signer.ts';
+import { EventBridgeSlackNotifier, FanOutNotifier, RecordingNotifier, SesEmailNotifier, SlackWebhookNotifier } from '../../adapters/notifiers.ts';
+import { QuiesceWriteGuard } from '../../adapters/quiesce-write-guard.ts';
+import { S3ObjectData } from '../../adapters/s3-object-data.ts';
 import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
+import { S3Vault } from '../../adapters/s3-vault.ts';
+import { SfnDrWorkflows } from '../../adapters/sfn-dr-workflows.ts';
 import { SfnWorkflowEngine } from '../../adapters/sfn-workflow-engine.ts';
-import { createAwsClients } from '../../adapters/aws-clients.ts';
+import type { Notifier } from '../../core/approvals/ports.ts';
+import type { AuditSealing } from '../../core/audit/ports.ts';
+import type { Config } from '../../core/config/schema.ts';
+import type { DrDeps } from '../../core/dr/ports.ts';
 import { createRestoreGate } from '../../core/dr/restore-approval.ts';
-import { loadDrTargets } from '../../core/dr/targets.ts';
+import { configuredDrTargets } from '../../core/dr/targets.ts';
+import type { OutboxDeps } from '../../core/outbox/ports.ts';
+import { PolicyEngine } from '../../core/policy/policy-engine.ts';
 import type { IsolatedApply, RunDeps } from '../../core/runs/deps.ts';
-import { loadHandlerConfig } from './config.ts';
-import { createEgressRuntime } from './egress.ts';
-import type { EgressRuntime } from './egress.ts';
-import { loadGuardrails, loadPolicyEngine } from './guardrails.ts';
-import type { HandlerConfig } from './config.ts';
-import { LambdaTaskExecutor } from '../../adapters/lambda-task-executor.ts';
 import { executorClassOf } from '../../core/runs/task-executor.ts';
 import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
+import { LambdaTaskExecutor } from '../../adapters/lambda-task-executor.ts';
 import { createExecutorDeps, inProcessExecutor } from '../run/executor-deps.ts';
+import { createEgressRuntime } from './egress.ts';
+import type { EgressRuntime } from './egress.ts';
 
+/** What every handler and API operation gets: the run workflow's deps, and DR's, the outbox's and the audit's. */
 export interface HandlerDeps extends RunDeps {
-  config: HandlerConfig;
+  config: Config;
+  clients: AwsClients;
   /** Egress guard, licenses, budgets and breaker (http.fetch, POST /egress/check). */
   egress: EgressRuntime;
+  dr: DrDeps;
+  outbox: OutboxDeps;
+  /** The signer and store of audit heads; undefined without an artifact vault (verify then says so). */
+  auditSealing: AuditSealing | undefined;
 }
 
-/** The composition root: builds the adapters from configuration. */
-export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): HandlerDeps {
-  const clients = createAwsClients({ s3ForcePathStyle: config.s3ForcePathStyle });
+/** What the host injects besides configuration (the embedded stack's sandbox); unset, everything runs in-process. */
+export interface HostServices {
+  /** How http.fetch sends each (already checked) request. @default in process (in Lambda the function is the sandbox) */
+  transport?: PinnedTransport;
+  /** Where network-reaching applies run. @default in process */
+  applyIsolated?: (request: IsolatedApply) => Promise<Record<string, unknown>>;
+}
+
+/** The Cedar schema (`*.cedarschema`) and every policy file (`*.cedar`) of `dir`. */
+export function loadPolicyEngine(dir: string): PolicyEngine {
+  const files = readdirSync(dir).sort();
+  const schemaFile = files.find((file) => file.endsWith('.cedarschema'));
+  if (!schemaFile) throw new Error(`no Cedar schema (*.cedarschema) in ${dir}`);
+  const policies = files.filter((file) => file.endsWith('.cedar')).map((file) => readFileSync(join(dir, file), 'utf8'));
+  return new PolicyEngine({ schema: readFileSync(join(dir, schemaFile), 'utf8'), policies: policies.join('\n') });
+}
+
+/** A port whose every method says which key is missing: for adapters whose resource is not configured. */
+function unconfigured<T extends object>(key: string): T {
+  return new Proxy({} as T, {
+    get: (_target, property) => (property === 'then' ? undefined : () => Promise.reject(new Error(`${key} is not configured`))),
+  });
+}
+
+/**
+ * The composition root: every SDK client (once) and every adapter, from the configuration and what
+ * the host injects. Lambda handlers build it once per container (lambda-deps.ts); the embedded stack
+ * builds it once per start and hands it to the handlers it hosts.
+ */
+export function createDeps(config: Config, host: HostServices = {}): HandlerDeps {
+  const clients = createAwsClients(config.aws);
+  const table = config.state.table;
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);
-  const drRepository = new DynamoDrRepository({ client: clients.dynamodb, tableName: config.stateTable });
+  const drRepository = new DynamoDrRepository({ client: clients.dynamodb, tableName: table });
   const writeGuard = new QuiesceWriteGuard({ repo: drRepository });
-  const engine = new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.runStateMachineArn });
-  const linkSigner = new KmsLinkSigner({ client: clients.kms, keyId: config.approvalKey });
-  const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets: loadDrTargets() });
-  const guardrails = loadGuardrails();
+  const engine = new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.workflows.runStateMachineArn });
+  const linkSigner = new KmsLinkSigner({ client: clients.kms, keyId: config.approvals.linkKey });
+  const targets = configuredDrTargets(config);
+  const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets });
+  const guardrails = config.guardrails;
   const catalog = defaultCatalog();
-  // Egress allowlists come from maestro.config.yaml; MAESTRO_EGRESS_ALLOWLIST overrides an environment's.
-  const fromConfig = Object.fromEntries(
+  // Egress allowlists come from the guardrails; egress.allowlists (MAESTRO_EGRESS_ALLOWLIST) overrides an environment's.
+  const fromGuardrails = Object.fromEntries(
     Object.entries(guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
   );
-  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromConfig, ...config.egress.allowlists } });
+  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromGuardrails, ...config.egress.allowlists } }, host.transport);
+  const clock = () => new Date();
+  const newId = () => randomUUID();
+  const bucket = config.state.artifactBucket;
+  const dr: DrDeps = {
+    repo: drRepository,
+    tables: new DynamoTableData({ client: clients.dynamodbRaw }),
+    objects: new S3ObjectData({ client: clients.s3 }),
+    vault: bucket ? new S3Vault({ client: clients.s3, bucket }) : unconfigured('state.artifactBucket (MAESTRO_ARTIFACT_BUCKET)'),
+    signer: new KmsManifestSigner({ client: clients.kms, keyId: config.dr.manifestKeyId }),
+    workflows: new SfnDrWorkflows({ client: clients.sfn, backupStateMachineArn: config.workflows.drBackupStateMachineArn, restoreStateMachineArn: config.workflows.drRestoreStateMachineArn }),
+    targets,
+    clock,
+    newId,
+  };
   return {
     config,
+    clients,
     egress,
-    runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: config.stateTable }),
+    dr,
+    outbox: {
+      publisher: new EventBridgePublisher({ client: clients.eventbridge, eventBusName: config.outbox.eventBusName }),
+      deadLetters: new DynamoDeadLetterStore({ client: clients.dynamodb, tableName: table }),
+      clock,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
+    auditSealing: bucket
+      ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
+      : undefined,
+    runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: table }),
     engine,
     catalog,
     guardrails,
-    policy: loadPolicyEngine(),
-    control: new DynamoControlStore({ client: clients.dynamodb, tableName: config.stateTable }),
-    locks: new DynamoLockStore({ client: clients.dynamodb, tableName: config.stateTable }),
-    rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: config.stateTable }),
+    policy: loadPolicyEngine(config.policy.dir),
+    control: new DynamoControlStore({ client: clients.dynamodb, tableName: table }),
+    locks: new DynamoLockStore({ client: clients.dynamodb, tableName: table }),
+    rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: table }),
     // Refused to every action whatever maestro.config.yaml declares (core/safety/managed-resources.ts).
-    ownResources: { stateTable: config.stateTable, artifactBucket: process.env.MAESTRO_ARTIFACT_BUCKET, names: [config.approvalKey, process.env.MAESTRO_MANIFEST_KEY_ID, process.env.MAESTRO_EVENT_BUS_NAME].filter((name): name is string => Boolean(name)) },
+    ownResources: {
+      stateTable: table,
+      artifactBucket: config.state.artifactBucket,
+      names: [config.approvals.linkKey, config.dr.manifestKeyId, config.audit.signingKey, config.outbox.eventBusName].filter((name) => name !== 'default'),
+    },
     linkSigner,
-    linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: config.stateTable }),
-    notifier: createNotifier(config),
-    publicUrl: config.publicUrl,
+    linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: table }),
+    notifier: createNotifier(config, clients),
+    publicUrl: config.approvals.publicUrl,
     actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard, restoreGate }),
-    executor: createTaskExecutor(config, catalog),
+    executor: createTaskExecutor(config, clients, catalog, host),
     quiesceFlags: () => drRepository.listQuiesceFlags(),
-    clock: () => new Date(),
-    newId: () => randomUUID(),
+    clock,
+    newId,
   };
 }
 
@@ -79,42 +159,22 @@ export function createHandlerDeps(config: HandlerConfig = loadHandlerConfig()): 
  * Where actions run: in AWS, the executor functions (their roles hold the managed targets only); in
  * the embedded stack, this process with the executors' own target-only dependencies.
  */
-function createTaskExecutor(config: HandlerConfig, catalog: RunDeps['catalog']): TaskExecutor {
-  if (config.taskExecutors) {
-    return new LambdaTaskExecutor({ functions: config.taskExecutors, classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)) });
+function createTaskExecutor(config: Config, clients: AwsClients, catalog: RunDeps['catalog'], host: HostServices): TaskExecutor {
+  const functions = config.workflows.taskExecutors;
+  if (functions) {
+    return new LambdaTaskExecutor({ client: clients.lambda, functions, classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)) });
   }
   let executorDeps: ExecutorDeps | undefined;
-  return inProcessExecutor(() => (executorDeps ??= createExecutorDeps({ applyIsolated: isolatedApplyRunner })));
-}
-
-let isolatedApplyRunner: ((request: IsolatedApply) => Promise<Record<string, unknown>>) | undefined;
-
-/** Sets where network-reaching applies run (the embedded stack's sandbox); unset, they run in-process. */
-export function useIsolatedApply(runner: typeof isolatedApplyRunner): void {
-  isolatedApplyRunner = runner;
-  shared = undefined;
+  return inProcessExecutor(() => (executorDeps ??= createExecutorDeps(config, host)));
 }
 
 /** Slack and SES where configured; the recording sink where a file is given (the embedded stack). */
-function createNotifier(config: HandlerConfig): Notifier {
-  const { file, slackWebhookUrl, slackEventBus, sesFrom } = config.notifications;
+function createNotifier(config: Config, clients: AwsClients): Notifier {
+  const { notificationsFile, slackWebhookUrl, slackEventBus, sesFrom } = config.approvals;
   return new FanOutNotifier([
-    ...(file ? [new RecordingNotifier(file)] : []),
+    ...(notificationsFile ? [new RecordingNotifier(notificationsFile)] : []),
     ...(slackWebhookUrl ? [new SlackWebhookNotifier(slackWebhookUrl)] : []),
-    ...(slackEventBus ? [new EventBridgeSlackNotifier({ eventBusName: slackEventBus })] : []),
-    ...(sesFrom ? [new SesEmailNotifier({ from: sesFrom })] : []),
+    ...(slackEventBus ? [new EventBridgeSlackNotifier({ eventBusName: slackEventBus, client: clients.eventbridge })] : []),
+    ...(sesFrom ? [new SesEmailNotifier({ from: sesFrom, client: clients.sesv2 })] : []),
   ]);
-}
-
-let shared: HandlerDeps | undefined;
-
-/** One set of clients per process (per Lambda container), built on first use. */
-export function handlerDeps(): HandlerDeps {
-  shared ??= createHandlerDeps();
-  return shared;
-}
-
-/** Forgets the shared dependencies so the next call rebuilds them from the environment (the embedded stack after a restart). */
-export function resetHandlerDeps(): void {
-  shared = undefined;
 }

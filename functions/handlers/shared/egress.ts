@@ -6,25 +6,19 @@ import { LicenseRegistry } from '../../core/egress/license-registry.ts';
 import { RunBudgetLedger } from '../../core/egress/run-budget-ledger.ts';
 import { egressPolicyFor } from '../../core/egress/policy.ts';
 import type { EgressServices } from '../../core/egress/services.ts';
-import type { HandlerConfig } from './config.ts';
+import type { Config } from '../../core/config/schema.ts';
 
 /** The egress services of one process: one breaker and one budget ledger, a policy per environment. */
 export interface EgressRuntime {
   forEnvironment(environment: string): EgressServices;
 }
 
-let transport: PinnedTransport | undefined;
-
 /**
- * How the fetch path sends each (already checked) request. In Lambda, in process: the function is the
- * sandbox. The embedded stack sets its sandbox transport here (local/sandbox/sandboxed-transport.ts)
- * before the handlers build their dependencies; undefined restores the in-process one.
+ * The egress services from the egress section. `transport` is how the fetch path sends each (already
+ * checked) request: in process by default (in Lambda the function is the sandbox); the embedded stack
+ * passes its sandbox transport (local/sandbox/sandboxed-transport.ts).
  */
-export function useEgressTransport(next: PinnedTransport | undefined): void {
-  transport = next;
-}
-
-export function createEgressRuntime(config: HandlerConfig['egress']): EgressRuntime {
+export function createEgressRuntime(config: Config['egress'], transport?: PinnedTransport): EgressRuntime {
   const resolve = systemResolver(config.staticHosts);
   const http = new GuardedHttpClient({ transport });
   const licenses = new LicenseRegistry(config.sources);

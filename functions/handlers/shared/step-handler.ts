@@ -4,8 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { redact } from '../../core/telemetry/redaction.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { checkpointRun } from './audit-sealing.ts';
-import { handlerDeps } from './deps.ts';
+import { checkpointRun } from './audit-checkpoint.ts';
 import type { HandlerDeps } from './deps.ts';
 import { logger } from './logger.ts';
 import { Invocation, tracing } from './telemetry.ts';
@@ -13,39 +12,40 @@ import { Invocation, tracing } from './telemetry.ts';
 /**
  * A workflow step as a Lambda handler: validate the state's payload with zod, tag the logs with the
  * run and correlation ids, call the core. Errors keep their names, which the ASL's Retry/Catch match.
+ * Returns the handler's factory: deps in, the Lambda handler out.
  */
 export function stepHandler<Input extends { runId: string; correlationId: string }, Output>(
   step: string,
   schema: z.ZodType<Input>,
   run: (deps: HandlerDeps, input: Input) => Promise<Output>,
 ) {
-  return middy<unknown, Output, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(tracing())
-    .handler(async (event, context) => {
-      const started = Date.now();
-      const ids = event as Partial<Record<'runId' | 'correlationId', unknown>> | null;
-      const telemetry = new Invocation(context, { step, run_id: String(ids?.runId ?? ''), correlation_id: String(ids?.correlationId ?? '') });
-      try {
-        const input = parseOrThrow(schema, event);
-        const taskIndex = (input as { taskIndex?: unknown }).taskIndex;
-        if (typeof taskIndex === 'number') await telemetry.annotateTask(handlerDeps().runs, input.runId, taskIndex);
-        const deps = handlerDeps();
-        const before = await statusOf(deps, input.runId);
-        const output = await run(deps, input);
-        // A step that changed the run's status anchors the trail there: a signed checkpoint.
-        await checkpointRun(deps, input.runId, { unlessStatus: before });
-        telemetry.addStep(step, output, Date.now() - started);
-        telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
-        return output;
-      } catch (error) {
-        telemetry.addError(error);
-        telemetry.log.warn('step failed', { error: error as Error });
-        throw error;
-      } finally {
-        telemetry.publish();
-      }
-    });
+  return (deps: HandlerDeps) =>
+    middy<unknown, Output, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(tracing())
+      .handler(async (event, context) => {
+        const started = Date.now();
+        const ids = event as Partial<Record<'runId' | 'correlationId', unknown>> | null;
+        const telemetry = new Invocation(context, { step, run_id: String(ids?.runId ?? ''), correlation_id: String(ids?.correlationId ?? '') });
+        try {
+          const input = parseOrThrow(schema, event);
+          const taskIndex = (input as { taskIndex?: unknown }).taskIndex;
+          if (typeof taskIndex === 'number') await telemetry.annotateTask(deps.runs, input.runId, taskIndex);
+          const before = await statusOf(deps, input.runId);
+          const output = await run(deps, input);
+          // A step that changed the run's status anchors the trail there: a signed checkpoint.
+          await checkpointRun(deps, input.runId, { unlessStatus: before });
+          telemetry.addStep(step, output, Date.now() - started);
+          telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
+          return output;
+        } catch (error) {
+          telemetry.addError(error);
+          telemetry.log.warn('step failed', { error: error as Error });
+          throw error;
+        } finally {
+          telemetry.publish();
+        }
+      });
 }
 
 /** The run's status, or undefined when it cannot be read (the step itself then reports why). */

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { flipTo, liveCopy, resolveObjectKey, resolveTable, restoredCopy, sharesResources } from '../../../functions/core/dr/pointer.ts';
-import { DrTargets, defaultDrTargets, findTarget, loadDrTargets } from '../../../functions/core/dr/targets.ts';
+import { DrTargets, configuredDrTargets, defaultDrTargets, findTarget } from '../../../functions/core/dr/targets.ts';
+import { loadConfig } from '../../../functions/handlers/shared/config.ts';
+
+/** The DR targets a handler gets from this environment. */
+const loadDrTargets = (env: Record<string, string>) => configuredDrTargets(loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', ...env }));
 
 const [target] = defaultDrTargets({ table: 'maestro-demo', bucket: 'maestro-demo' });
 

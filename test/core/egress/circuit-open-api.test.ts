@@ -1,22 +1,15 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker } from '../../../functions/core/egress/circuit-breaker.ts';
 import { CircuitOpen } from '../../../functions/core/errors.ts';
 import { handleApiEvent } from '../../../functions/handlers/api.ts';
-import { handlerDeps, resetHandlerDeps } from '../../../functions/handlers/shared/deps.ts';
+import { loadConfig } from '../../../functions/handlers/shared/config.ts';
+import { createDeps } from '../../../functions/handlers/shared/deps.ts';
 
 const getRun = (id: string) =>
   ({ httpMethod: 'GET', resource: '/runs/{id}', path: `/runs/${id}`, pathParameters: { id }, headers: { authorization: 'Bearer dev-operator' }, body: null }) as unknown as APIGatewayProxyEvent;
 
-beforeAll(() => {
-  vi.stubEnv('MAESTRO_STATE_TABLE', 'maestro-state-unused');
-  vi.stubEnv('MAESTRO_AUTH_MODE', 'dev-tokens');
-  resetHandlerDeps();
-});
-afterAll(() => {
-  vi.unstubAllEnvs();
-  resetHandlerDeps();
-});
+const deps = createDeps(loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state-unused', MAESTRO_AUTH_MODE: 'dev-tokens' }));
 
 describe('CircuitOpen through the API', () => {
   it('answers 503 with code CircuitOpen and Retry-After, not a generic 500', async () => {
@@ -34,9 +27,9 @@ describe('CircuitOpen through the API', () => {
       }
     })();
     expect(refusal).toBeInstanceOf(CircuitOpen);
-    vi.spyOn(handlerDeps().runs, 'getWithTasks').mockRejectedValue(refusal);
+    vi.spyOn(deps.runs, 'getWithTasks').mockRejectedValue(refusal);
 
-    const response = await handleApiEvent(getRun('run-1'));
+    const response = await handleApiEvent(deps, getRun('run-1'));
     expect(response.statusCode).toBe(503);
     const body = JSON.parse(response.body);
     expect(body.error.code).toBe('CircuitOpen');
@@ -45,8 +38,8 @@ describe('CircuitOpen through the API', () => {
   });
 
   it('still hides an unexpected error behind a generic 500', async () => {
-    vi.spyOn(handlerDeps().runs, 'getWithTasks').mockRejectedValue(new Error('ECONNREFUSED 10.0.0.7:8000'));
-    const response = await handleApiEvent(getRun('run-2'));
+    vi.spyOn(deps.runs, 'getWithTasks').mockRejectedValue(new Error('ECONNREFUSED 10.0.0.7:8000'));
+    const response = await handleApiEvent(deps, getRun('run-2'));
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toMatch(/ECONNREFUSED/);
   });

@@ -3,7 +3,7 @@ import { LicenseRegistry } from '../../../functions/core/egress/license-registry
 import { EgressLimits, RunBudgetLedger } from '../../../functions/core/egress/run-budget-ledger.ts';
 import { EgressAllowlists, egressPolicyFor } from '../../../functions/core/egress/policy.ts';
 import { BudgetExceeded, LicenseDenied } from '../../../functions/core/errors.ts';
-import { loadHandlerConfig } from '../../../functions/handlers/shared/config.ts';
+import { loadConfig as loadHandlerConfig } from '../../../functions/handlers/shared/config.ts';
 
 describe('LicenseRegistry', () => {
   const registry = new LicenseRegistry([

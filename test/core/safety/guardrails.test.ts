@@ -7,7 +7,8 @@ import { resolveGuardrails } from '../../../functions/core/config/guardrails.ts'
 import { ValidationFailed } from '../../../functions/core/errors.ts';
 import { appliesUnattended, effectiveAutonomy } from '../../../functions/core/safety/autonomy.ts';
 import { checkReasonForAccess } from '../../../functions/core/safety/reason-for-access.ts';
-import { loadGuardrails, loadPolicyEngine } from '../../../functions/handlers/shared/guardrails.ts';
+import { loadConfig } from '../../../functions/handlers/shared/config.ts';
+import { loadPolicyEngine } from '../../../functions/handlers/shared/deps.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const shipped = parseYaml(readFileSync(join(ROOT, 'maestro.config.yaml'), 'utf8'));
@@ -57,7 +58,7 @@ describe('maestro.config.yaml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'maestro-config-'));
     const file = join(dir, 'maestro.config.yaml');
     writeFileSync(file, 'environments:\n  prod:\n    autonomyCeiling: high\n');
-    expect(() => loadGuardrails({ MAESTRO_CONFIG_FILE: file })).toThrow(/maestro\.config\.yaml.*environments\.prod\.autonomyCeiling/);
+    expect(() => loadConfig({ MAESTRO_CONFIG_FILE: file, MAESTRO_STATE_TABLE: 'maestro-state' })).toThrow(/maestro\.config\.yaml.*environments\.prod\.autonomyCeiling/);
   });
 });
 
@@ -86,7 +87,7 @@ describe('autonomy and reasons', () => {
 });
 
 describe('the shipped Cedar policies', () => {
-  const engine = loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') });
+  const engine = loadPolicyEngine(join(ROOT, 'policies'));
   const request = (overrides: { roles?: string[]; action?: 'plan' | 'apply'; key?: string; context?: Record<string, unknown> } = {}) => ({
     principal: { id: 'someone', roles: overrides.roles ?? ['operator'] },
     action: overrides.action ?? ('apply' as const),

@@ -12,7 +12,7 @@ import type { Run, Task } from '../../../functions/core/runs/model.ts';
 import { policyGate, resourceGate } from '../../../functions/core/safety/gates.ts';
 import type { SafetyDeps } from '../../../functions/core/safety/gates.ts';
 import { assertManagedResources, tablePrefixOf } from '../../../functions/core/safety/managed-resources.ts';
-import { loadPolicyEngine } from '../../../functions/handlers/shared/guardrails.ts';
+import { loadPolicyEngine } from '../../../functions/handlers/shared/deps.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const shipped = parseYaml(readFileSync(join(ROOT, 'maestro.config.yaml'), 'utf8'));
@@ -129,13 +129,13 @@ describe('the plan gate on declared resources', () => {
     resourceGate(deps, { gate: 'plan', run, task: { index: 0, action, params } as Task, action: catalog.get(action), params, control, now });
 
   it('refuses the state table before any plan, and passes a managed resource', () => {
-    const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
+    const deps = depsWith(loadPolicyEngine(join(ROOT, 'policies')));
     expect(refusal(() => gate(deps, 'dynamodb.put-item', { table: 'maestro-state', item: { pk: 'CONTROL', sk: 'CONTROL' } }))).toBeInstanceOf(ResourceNotManaged);
     expect(gate(deps, 'dynamodb.put-item', { table: 'maestro-demo', item: { id: 'x' } })).toEqual([{ uri: 'dynamodb://maestro-demo', access: 'write' }]);
   });
 
   it('checks again at the apply gate (a backstop for a plan recorded before the configuration changed)', () => {
-    const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
+    const deps = depsWith(loadPolicyEngine(join(ROOT, 'policies')));
     const params = { bucket: 'maestro-artifacts', key: 'audit/heads/r.json', body: '{}' };
     const task = { index: 0, action: 's3.put-object', params, plan: { resource: 's3://maestro-artifacts/audit/heads/r.json' } } as unknown as Task;
     const error = refusal(() => policyGate(deps, { gate: 'apply', run, task, action: catalog.get('s3.put-object'), plan: task.plan!, control, now }));
@@ -144,7 +144,7 @@ describe('the plan gate on declared resources', () => {
   });
 
   it("holds the planned resource to the managed set too (an action that declares too little)", () => {
-    const deps = depsWith(loadPolicyEngine({ MAESTRO_POLICY_DIR: join(ROOT, 'policies') }));
+    const deps = depsWith(loadPolicyEngine(join(ROOT, 'policies')));
     const params = { bucket: 'maestro-demo', key: 'a.txt', body: 'x' };
     const task = { index: 0, action: 's3.put-object', params } as unknown as Task;
     const plan = { resource: 'dynamodb://maestro-state/{"pk":"CONTROL","sk":"CONTROL"}' } as never;

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../../functions/handlers/api/authenticate.ts';
 import { errorResponse } from '../../../functions/handlers/api/http.ts';
-import { loadHandlerConfig } from '../../../functions/handlers/shared/config.ts';
+import { loadConfig } from '../../../functions/handlers/shared/config.ts';
 
 // Synthetic API Gateway events as IAM authorization delivers them (requestContext.identity.userArn / caller).
 const ACCOUNT = '123456789012';
@@ -10,8 +10,8 @@ const iamEvent = (userArn: string | undefined, caller?: string) =>
   ({ headers: {}, requestContext: { identity: { userArn, caller, sourceIp: '10.0.0.1' } } }) as unknown as APIGatewayProxyEvent;
 const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` }, requestContext: { identity: {} } }) as unknown as APIGatewayProxyEvent;
 
-const config = (roles: Record<string, string[]>) => loadHandlerConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'iam', MAESTRO_IAM_ROLES: JSON.stringify(roles) });
-const devConfig = loadHandlerConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'dev-tokens' });
+const config = (roles: Record<string, string[]>) => loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'iam', MAESTRO_IAM_ROLES: JSON.stringify(roles) }).identity;
+const devConfig = loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'dev-tokens' }).identity;
 
 /** What the API answers when authentication throws: status, code, message. */
 function answer(run: () => unknown): { status: number; code?: string; message?: string } {
@@ -56,7 +56,7 @@ describe('IAM mode fails closed', () => {
   it('refuses, at start-up, a mapping keyed on a session ARN or naming an unknown role', () => {
     expect(() => config({ [`arn:aws:sts::${ACCOUNT}:assumed-role/ops/alice`]: ['admin'] })).toThrow(/MAESTRO_IAM_ROLES.*never an assumed-role session/);
     expect(() => config({ [`arn:aws:iam::${ACCOUNT}:role/ops`]: ['root'] })).toThrow(/MAESTRO_IAM_ROLES/);
-    expect(() => loadHandlerConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_IAM_ROLES: '{"__proto__": ["admin"]}' })).toThrow(/MAESTRO_IAM_ROLES/);
+    expect(() => loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_IAM_ROLES: '{"__proto__": ["admin"]}' })).toThrow(/MAESTRO_IAM_ROLES/);
   });
 });
 

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { DrTargets } from '../dr/targets.ts';
+import { LicenseSources } from '../egress/license-registry.ts';
+import { EgressAllowlists } from '../egress/policy.ts';
+import { EgressLimits } from '../egress/run-budget-ledger.ts';
+import { StaticHosts } from '../egress/settings.ts';
+import { Guardrails } from './guardrails.ts';
+import { Role } from '../auth.ts';
+import { isMappableIamArn } from '../iam-principals.ts';
+
+const Arn = z.string().startsWith('arn:', 'must be an ARN');
+const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
+const Url = z.url();
+
+/** Where the state lives: the state table and the versioned artifact vault. */
+export const StateSection = z
+  .strictObject({
+    table: z.string().min(3, 'must name the state table').describe('The DynamoDB state table (runs, tasks, events, outbox, locks, control). Required.'),
+    artifactBucket: BucketName.optional().describe('The versioned artifact vault (signed audit heads, DR artifacts). Unset: no audit head is signed and DR cannot store artifacts.'),
+  })
+  .describe('Where Maestro keeps its state.');
+
+/** The state machines handlers start or answer. */
+export const WorkflowsSection = z
+  .strictObject({
+    runStateMachineArn: Arn.optional().describe('The run workflow (statemachines/run.asl.json); unset, runs cannot be started.'),
+    drBackupStateMachineArn: Arn.optional().describe('The DR backup workflow (statemachines/dr-backup.asl.json).'),
+    drRestoreStateMachineArn: Arn.optional().describe('The DR restore workflow (statemachines/dr-restore.asl.json).'),
+    taskExecutors: z
+      .strictObject({ read: z.string().min(1), write: z.string().min(1), internet: z.string().min(1) })
+      .optional()
+      .describe('In AWS: the action executor functions by class (`{"read":"…","write":"…","internet":"…"}`). Unset (the embedded stack): actions run in this process with target-only dependencies.'),
+  })
+  .describe('The Step Functions state machines.');
+
+export const DrSection = z
+  .strictObject({
+    manifestKeyId: z.string().min(1).default('alias/maestro-manifest-signing').describe('The KMS key (ECC_NIST_P256) backup manifests and restore evidence are signed with.'),
+    targets: DrTargets.optional().describe('What backups protect (functions/core/dr/targets.ts). Unset: the demo target over targets.demoTable and targets.demoBucket.'),
+  })
+  .describe('Disaster recovery.');
+
+export const TargetsSection = z
+  .strictObject({
+    demoTable: z.string().min(3).default('maestro-demo').describe('The demo table runs may act on, and the default DR target protects.'),
+    demoBucket: BucketName.default('maestro-demo').describe('The demo bucket runs may act on, and the default DR target protects.'),
+  })
+  .describe('The demo resources.');
+
+export const OutboxSection = z
+  .strictObject({
+    eventBusName: z.string().min(1).max(256).default('default').describe('The EventBridge bus outbox messages are published to.'),
+  })
+  .describe('The transactional outbox relay.');
+
+export const AuditSection = z
+  .strictObject({
+    signingKey: z.string().min(1).default('alias/maestro-manifest-signing').describe('The KMS key audit heads are signed with (the manifest-signing key, by alias).'),
+    checkpoints: z.enum(['on', 'off']).default('on').describe('`off` where the function may not sign (in AWS: the API and the executing steps): no checkpoint is attempted at status changes there; the final head (Finalize) is not affected.'),
+  })
+  .describe('The hash-chained audit trail and its signed heads.');
+
+export const EgressSection = z
+  .strictObject({
+    allowlists: EgressAllowlists.default({}).describe('Per-environment host allowlists (`{"dev":["api.example.com"]}`); an entry here replaces that environment\'s `egress` in the guardrails. Default: none (deny all).'),
+    staticHosts: StaticHosts.default({}).describe('Names answered before DNS, like /etc/hosts (`{"api.test":["127.0.0.1"]}`); the guard still judges the addresses.'),
+    sources: LicenseSources.default([]).describe('The license registry: `[{"id","urlPrefix","license","automatedAccess","attribution?"}]`. Default: nothing licensed.'),
+    limits: EgressLimits.prefault({}).describe('Egress budgets per run and circuit-breaker settings (functions/core/egress/run-budget-ledger.ts).'),
+  })
+  .describe('Egress of http.fetch and POST /egress/check.');
+
+/** Keys checked on the parsed JSON itself (a `__proto__` key is an own property there, and refused). */
+const IamRoles = z
+  .unknown()
+  .superRefine((roles, ctx) => {
+    for (const arn of roles && typeof roles === 'object' ? Object.keys(roles) : []) {
+      if (!isMappableIamArn(arn)) ctx.addIssue({ code: 'custom', path: [arn], message: 'must be a role ARN (arn:aws:iam::<account>:role/<path/name>) or a user ARN, never an assumed-role session' });
+    }
+  })
+  .pipe(z.record(z.string(), z.array(z.enum(Object.values(Role))).min(1)));
+
+export const IdentitySection = z
+  .strictObject({
+    authMode: z.enum(['iam', 'dev-tokens']).default('iam').describe('`iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack\'s bearer tokens.'),
+    iamRoles: IamRoles.default({}).describe('Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN (`{"arn:aws:iam::123456789012:role/ops":["operator"]}`); an unmapped caller is refused (403).'),
+  })
+  .describe('Who callers are.');
+
+export const ApprovalsSection = z
+  .strictObject({
+    publicUrl: Url.default('http://127.0.0.1:8080').describe('The API\'s public base URL, which approval links point at (a trailing / is dropped).'),
+    linkKey: z.string().min(1).default('alias/maestro-approval-links').describe('The KMS HMAC key that signs approval links.'),
+    notificationsFile: z.string().min(1).optional().describe('The embedded stack\'s notification sink (one JSON line per Slack or email message).'),
+    slackWebhookUrl: Url.optional().describe('A Slack incoming webhook approval requests are posted to.'),
+    slackEventBus: z.string().min(1).optional().describe('In AWS: the EventBridge bus whose rule posts Slack messages to the webhook (no internet route needed).'),
+    sesFrom: z.string().min(3).optional().describe('The verified SES identity approval emails come from; unset, no email is sent through SES.'),
+  })
+  .describe('Approval links and notifications.');
+
+export const PolicySection = z
+  .strictObject({
+    dir: z.string().min(1).default('policies').describe('The directory of the Cedar schema (`*.cedarschema`) and policies (`*.cedar`); relative paths from the Lambda bundle or the working directory.'),
+  })
+  .describe('Cedar policies.');
+
+export const AwsSection = z
+  .strictObject({
+    region: z.string().min(1).optional().describe('The region SDK clients use. Unset: the SDK\'s own (AWS_REGION in Lambda).'),
+    endpoints: z
+      .strictObject({
+        default: Url.optional().describe('The endpoint of every service not named below.'),
+        dynamodb: Url.optional().describe('DynamoDB.'),
+        dynamodbStreams: Url.optional().describe('DynamoDB Streams.'),
+        s3: Url.optional().describe('S3.'),
+        sfn: Url.optional().describe('Step Functions.'),
+        kms: Url.optional().describe('KMS.'),
+        eventbridge: Url.optional().describe('EventBridge.'),
+        sesv2: Url.optional().describe('SES v2.'),
+        lambda: Url.optional().describe('Lambda (the action executors in AWS).'),
+      })
+      .default({})
+      .describe('Service endpoints (the embedded stack, LocalStack). Unset: AWS.'),
+    s3ForcePathStyle: z.boolean().optional().describe('Path-style S3 addressing. Default: on when an S3 endpoint is set (local endpoints have no per-bucket host names).'),
+    credentials: z
+      .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
+      .optional()
+      .describe('Static credentials, for local endpoints only (the embedded stack). Unset: the SDK\'s credential chain.'),
+  })
+  .describe('How SDK clients reach AWS.');
+
+/**
+ * Maestro's whole configuration, in sections. The guardrails section is `maestro.config.yaml`'s
+ * historical top level (see functions/core/config/guardrails.ts).
+ */
+export const Config = z.strictObject({
+  state: StateSection.prefault({} as z.input<typeof StateSection>),
+  workflows: WorkflowsSection.prefault({}),
+  dr: DrSection.prefault({}),
+  targets: TargetsSection.prefault({}),
+  outbox: OutboxSection.prefault({}),
+  audit: AuditSection.prefault({}),
+  egress: EgressSection.prefault({}),
+  identity: IdentitySection.prefault({}),
+  approvals: ApprovalsSection.prefault({}),
+  policy: PolicySection.prefault({}),
+  aws: AwsSection.prefault({}),
+  guardrails: Guardrails.describe('How far automation may go: autonomy, approvers, freezes, budgets (the keys at the top of maestro.config.yaml).'),
+});
+export type ConfigInput = z.input<typeof Config>;
+/** The parsed configuration; frozen once loaded. */
+export type Config = Readonly<z.infer<typeof Config>>;
+
+/** The section names; every other top-level key of maestro.config.yaml belongs to `guardrails`. */
+export const CONFIG_SECTIONS = Object.keys(Config.shape).filter((key) => key !== 'guardrails') as (keyof typeof Config.shape)[];

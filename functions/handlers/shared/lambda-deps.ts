@@ -1,0 +1,24 @@
+import type { Context } from 'aws-lambda';
+import { loadConfig } from './config.ts';
+import { createDeps } from './deps.ts';
+import type { HandlerDeps } from './deps.ts';
+
+let memoized: HandlerDeps | undefined;
+
+/** The Lambda container's deps: configuration from its environment, parsed and built on first use, then kept. */
+export function lambdaDeps(): HandlerDeps {
+  memoized ??= createDeps(loadConfig(process.env));
+  return memoized;
+}
+
+/**
+ * The `handler` a Lambda function exports: the module's factory applied to the container's deps on the
+ * first invocation (so importing a handler module builds nothing).
+ */
+export function lambdaHandler<Event, Result>(create: (deps: HandlerDeps) => (event: Event, context: Context) => Promise<Result>) {
+  let handler: ((event: Event, context: Context) => Promise<Result>) | undefined;
+  return (event: Event, context: Context): Promise<Result> => {
+    handler ??= create(lambdaDeps());
+    return handler(event, context);
+  };
+}

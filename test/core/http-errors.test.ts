@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../functions/core/errors.ts';
+import { HTTP_ERRORS, httpRuleOf } from '../../functions/core/http-errors.ts';
+import { approvalPage } from '../../functions/handlers/api/approval-pages.ts';
+import { errorResponse } from '../../functions/handlers/api/http.ts';
+
+describe('the HTTP error table', () => {
+  it('has a row for every error class, with the status the class declares', () => {
+    const classes = (Object.values(errors) as unknown[]).filter((value): value is new (message: string) => errors.MaestroError => typeof value === 'function' && value.prototype instanceof errors.MaestroError);
+    expect(HTTP_ERRORS.size).toBe(classes.length);
+    for (const ErrorType of classes) {
+      const error = new ErrorType('x');
+      expect(HTTP_ERRORS.get(error.code)?.status, error.code).toBe(error.status);
+    }
+  });
+
+  it('exposes what is below 500 and the retryable server errors; hides the rest', () => {
+    for (const [code, rule] of HTTP_ERRORS) {
+      if (rule.status < 500) expect(rule.exposed, code).toBe(true);
+    }
+    expect([...HTTP_ERRORS].filter(([, rule]) => rule.status >= 500 && rule.exposed).map(([code]) => code).sort()).toStrictEqual(['TransientError', 'WorkflowUnavailable']);
+    expect(httpRuleOf(new Error('boom'))).toStrictEqual({ code: 'InternalError', status: 500, exposed: false });
+  });
+
+  it('is what routes answer with: the code and field of an exposed error, a bare 500 otherwise', () => {
+    const refused = errorResponse(new errors.PolicyDenied('no', { field: 'tasks[0]' }), 'c-1');
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body).error).toMatchObject({ code: 'PolicyDenied', message: 'no', field: 'tasks[0]' });
+    const hidden = errorResponse(new errors.CircuitOpen('internal detail'), 'c-2');
+    expect(hidden.statusCode).toBe(500);
+    expect(hidden.body).not.toContain('internal detail');
+  });
+
+  it('is what the approval pages answer with', () => {
+    expect(approvalPage({ kind: 'refused', error: new errors.ApprovalLinkRefused('forged') }).statusCode).toBe(403);
+    expect(approvalPage({ kind: 'refused', error: new errors.ApprovalExpired('late') }).statusCode).toBe(410);
+    expect(approvalPage({ kind: 'refused', error: new errors.ValidationFailed('not a link', { field: 'token' }) }).statusCode).toBe(400);
+  });
+});
