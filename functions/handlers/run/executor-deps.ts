@@ -3,8 +3,8 @@ import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import type { IsolatedApply } from '../../core/runs/deps.ts';
-import { executeTask, fromEnvelope, toEnvelope } from '../../core/runs/task-executor.ts';
-import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
+import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
+import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import { loadExecutorConfig } from '../shared/config.ts';
 import { createEgressRuntime } from '../shared/egress.ts';
 import { loadGuardrails } from '../shared/guardrails.ts';
@@ -41,9 +41,9 @@ export function createExecutorDeps(options: { applyIsolated?: (request: Isolated
 export function inProcessExecutor(deps: () => ExecutorDeps): TaskExecutor {
   return {
     async execute(request) {
-      const sent = JSON.parse(JSON.stringify(request)) as typeof request;
+      const sent = fromWire(JSON.parse(JSON.stringify(toWire(request)))) as typeof request;
       const envelope = await toEnvelope(() => executeTask(deps(), sent));
-      return fromEnvelope(JSON.parse(JSON.stringify(envelope)));
+      return fromEnvelope(fromWire(JSON.parse(JSON.stringify(toWire(envelope)))) as ExecutionEnvelope);
     },
   };
 }
