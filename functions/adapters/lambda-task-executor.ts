@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { TransientError } from '../core/errors.ts';
-import { fromEnvelope } from '../core/runs/task-executor.ts';
+import { fromEnvelope, fromWire, toWire } from '../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorClass, TaskExecution, TaskExecutor } from '../core/runs/task-executor.ts';
 
 /** Lambda's own failures before or around the function (throttling, service errors): the claim retries them. */
@@ -26,7 +26,7 @@ export class LambdaTaskExecutor implements TaskExecutor {
     const functionName = this.#functions[this.#classOf(request)];
     let response;
     try {
-      response = await this.#client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(request)) }));
+      response = await this.#client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(toWire(request))) }));
     } catch (error) {
       const name = (error as { name?: string }).name ?? 'Error';
       if (TRANSIENT_INVOKE_ERRORS.has(name)) throw new TransientError(`invoking the ${this.#classOf(request)} executor failed: ${name}`, { cause: error });
@@ -39,7 +39,7 @@ export class LambdaTaskExecutor implements TaskExecutor {
       error.name = errorType ?? `Lambda.${response.FunctionError}`;
       throw error;
     }
-    return fromEnvelope(parse(text) as ExecutionEnvelope);
+    return fromEnvelope(fromWire(parse(text)) as ExecutionEnvelope);
   }
 }
 

@@ -8,7 +8,7 @@ import { defaultCatalog } from '../../functions/actions/catalog.ts';
 import { LambdaTaskExecutor } from '../../functions/adapters/lambda-task-executor.ts';
 import { StalePlan, TargetQuiesced, TransientError, VerificationFailed } from '../../functions/core/errors.ts';
 import type { TaskPlan } from '../../functions/core/runs/model.ts';
-import { executorClassOf, fromEnvelope } from '../../functions/core/runs/task-executor.ts';
+import { executorClassOf, fromEnvelope, fromWire, toWire } from '../../functions/core/runs/task-executor.ts';
 import type { TaskExecution } from '../../functions/core/runs/task-executor.ts';
 import { handler } from '../../functions/handlers/run/execute-task.ts';
 import { lambdaContext } from '../../local/lambda-context.ts';
@@ -136,6 +136,11 @@ describe('the action executors behind Lambda Invoke', () => {
     const plan = { summary: '', change: 'none', resource: 'x', diff: '', preconditions: {}, data: {} } as TaskPlan;
     await expect(executor({ ...functions, write: 'throttled' }).execute(task('t', { operation: 'apply', plan }))).rejects.toBeInstanceOf(TransientError);
     await expect(executor({ ...functions, write: 'timed-out' }).execute(task('t', { operation: 'apply', plan }))).rejects.toMatchObject({ name: 'Sandbox.Timedout' });
+  });
+
+  it('carries what JSON has no form for (a DynamoDB item\'s binary attributes and sets) across the boundary unchanged', () => {
+    const previous = { id: 'item-0000', bin: new Uint8Array([1, 2, 0]), tags: new Set(['a', 'b']), nested: [{ blob: new Uint8Array([9]) }], empty: {} };
+    expect(fromWire(JSON.parse(JSON.stringify(toWire({ preconditions: { previous } }))))).toEqual({ preconditions: { previous } });
   });
 
   it('never looks error names up as inherited properties', () => {

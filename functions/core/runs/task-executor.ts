@@ -141,6 +141,34 @@ export function fromEnvelope(envelope: ExecutionEnvelope): unknown {
 }
 
 /**
+ * The wire form of what crosses to and from an executor (JSON): a plan's preconditions may hold what
+ * JSON has no form for (a DynamoDB item's binary attributes and sets), which would otherwise come back
+ * as something else and fail the apply's precondition as StalePlan.
+ */
+export function toWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { '@bytes': Buffer.from(value).toString('base64') };
+  if (value instanceof Set) return { '@set': [...value].map(toWire) };
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, toWire(entry)]));
+  }
+  return value;
+}
+
+/** The inverse of {@link toWire}. */
+export function fromWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromWire);
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    const record = value as Record<string, unknown>;
+    if (keys.length === 1 && keys[0] === '@bytes' && typeof record['@bytes'] === 'string') return new Uint8Array(Buffer.from(record['@bytes'], 'base64'));
+    if (keys.length === 1 && keys[0] === '@set' && Array.isArray(record['@set'])) return new Set(record['@set'].map(fromWire));
+    return Object.fromEntries(keys.map((key) => [key, fromWire(record[key])]));
+  }
+  return value;
+}
+
+/**
  * Runs `work` with an AbortSignal that fires when the time budget is spent; the task then fails with
  * BudgetExceeded whether or not the action honours the signal (the function's timeout is the backstop).
  */

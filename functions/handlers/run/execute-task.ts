@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { executeTask, toEnvelope } from '../../core/runs/task-executor.ts';
+import { executeTask, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecution } from '../../core/runs/task-executor.ts';
 import { loadConfig } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
@@ -15,11 +15,12 @@ import { createExecutorDeps } from './executor-deps.ts';
 export const createHandler = (deps: ExecutorDeps) =>
   middy<TaskExecution, ExecutionEnvelope, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (request) => {
+    .handler(async (wire) => {
+      const request = fromWire(wire) as TaskExecution;
       logger.appendKeys({ run_id: request.runId, task_index: request.taskIndex, operation: request.operation, action: request.action });
       const envelope = await toEnvelope(() => executeTask(deps, request));
       if (!envelope.ok) logger.warn('task operation failed', { error: envelope.error });
-      return envelope;
+      return toWire(envelope) as ExecutionEnvelope;
     });
 
 let memoized: ((event: TaskExecution, context: Context) => Promise<ExecutionEnvelope>) | undefined;

@@ -3,8 +3,8 @@ import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import type { Config } from '../../core/config/schema.ts';
-import { executeTask, fromEnvelope, toEnvelope } from '../../core/runs/task-executor.ts';
-import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
+import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
+import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import type { HostServices } from '../shared/deps.ts';
 import { createEgressRuntime } from '../shared/egress.ts';
 
@@ -38,9 +38,9 @@ export function createExecutorDeps(config: Config, host: HostServices = {}): Exe
 export function inProcessExecutor(deps: () => ExecutorDeps): TaskExecutor {
   return {
     async execute(request) {
-      const sent = JSON.parse(JSON.stringify(request)) as typeof request;
+      const sent = fromWire(JSON.parse(JSON.stringify(toWire(request)))) as typeof request;
       const envelope = await toEnvelope(() => executeTask(deps(), sent));
-      return fromEnvelope(JSON.parse(JSON.stringify(envelope)));
+      return fromEnvelope(fromWire(JSON.parse(JSON.stringify(toWire(envelope)))) as ExecutionEnvelope);
     },
   };
 }
