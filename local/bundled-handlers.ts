@@ -65,7 +65,11 @@ function bundleFile(assetDir: string, handler: string | undefined, logicalId: st
 export function handlerModuleResolver(source: HandlerSource, cdkOutDir: string) {
   const loaded = new Map<string, string>();
   if (source === 'sources') {
-    return { loaded, resolve: (module: string) => (loaded.set(module, module), module) };
+    const resolveSource = (module: string) => {
+      loaded.set(module, module);
+      return module;
+    };
+    return { loaded, resolve: resolveSource };
   }
   const bundles = readBundleIndex(cdkOutDir);
   return {

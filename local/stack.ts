@@ -106,6 +106,7 @@ export interface EmbeddedStack {
 }
 
 /** A handler module of the workflows or the API: `createHandler(deps)` gives the Lambda handler. */
+// biome-ignore lint/suspicious/noExplicitAny: each handler module types its own event; the stack passes payloads through.
 type HandlerFactory = (deps: HandlerDeps) => (event: any, context: Context) => Promise<unknown>;
 
 /**

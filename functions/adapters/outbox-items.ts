@@ -1,3 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { outboxMessageOf } from '../core/outbox/outbox-message.ts';
 import type { OutboxMessage } from '../core/outbox/model.ts';
 import type { RunEvent } from '../core/runs/model.ts';
@@ -26,3 +29,22 @@ export function messageOfOutboxItem(item: Record<string, unknown>): OutboxMessag
 }
 
 export const isOutboxPk = (pk: unknown) => typeof pk === 'string' && pk.startsWith(OUTBOX_PK_PREFIX);
+
+/**
+ * The outbox messages of a stream batch: new outbox rows only (TTL deletions and other items are not
+ * announcements), and the sequence numbers of outbox rows that could not be read.
+ */
+export function outboxMessagesOf(records: readonly DynamoDBRecord[]): { messages: OutboxMessage[]; unreadable: string[] } {
+  const messages: OutboxMessage[] = [];
+  const unreadable: string[] = [];
+  for (const record of records) {
+    if (record.eventName !== 'INSERT' || !isOutboxPk(record.dynamodb?.Keys?.pk?.S) || !record.dynamodb?.NewImage) continue;
+    try {
+      messages.push(messageOfOutboxItem(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)));
+    } catch {
+      // The handler logs these by sequence number; the rest of the batch is still relayed.
+      unreadable.push(record.dynamodb.SequenceNumber ?? '');
+    }
+  }
+  return { messages, unreadable };
+}

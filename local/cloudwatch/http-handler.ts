@@ -88,9 +88,9 @@ function unknownOperation(what: string, operations: ReadonlyMap<string, CloudWat
 }
 
 function sendOutput(response: ServerResponse, exchange: Exchange, output: object): void {
-  if (exchange.protocol === 'json') return sendJson(response, 200, JSON_CONTENT_TYPE, output);
-  if (exchange.protocol === 'cbor') return sendBytes(response, 200, CBOR_CONTENT_TYPE, encodeCborOutput(output), { 'smithy-protocol': SMITHY_PROTOCOL });
-  sendBytes(response, 200, 'text/xml', Buffer.from(xmlResponse(exchange.operationName!, output)));
+  if (exchange.protocol === 'json') sendJson(response, 200, JSON_CONTENT_TYPE, output);
+  else if (exchange.protocol === 'cbor') sendBytes(response, 200, CBOR_CONTENT_TYPE, encodeCborOutput(output), { 'smithy-protocol': SMITHY_PROTOCOL });
+  else sendBytes(response, 200, 'text/xml', Buffer.from(xmlResponse(exchange.operationName!, output)));
 }
 
 function sendError(response: ServerResponse, exchange: Exchange, error: ServiceError): void {
@@ -98,14 +98,16 @@ function sendError(response: ServerResponse, exchange: Exchange, error: ServiceE
   // Query-compatible JSON and CBOR clients read the query code from this header.
   const queryHeader = { 'x-amzn-query-error': `${queryCode};${error.fault}` };
   if (exchange.protocol === 'json') {
-    return sendJson(response, error.statusCode, JSON_CONTENT_TYPE, { __type: `com.amazonaws.cloudwatch#${error.code}`, message: error.message }, {
+    sendJson(response, error.statusCode, JSON_CONTENT_TYPE, { __type: `com.amazonaws.cloudwatch#${error.code}`, message: error.message }, {
       'x-amzn-errortype': error.code,
       ...queryHeader,
     });
+    return;
   }
   if (exchange.protocol === 'cbor') {
     const body = encodeCborOutput({ __type: `com.amazonaws.cloudwatch#${error.code}`, message: error.message });
-    return sendBytes(response, error.statusCode, CBOR_CONTENT_TYPE, body, { 'smithy-protocol': SMITHY_PROTOCOL, ...queryHeader });
+    sendBytes(response, error.statusCode, CBOR_CONTENT_TYPE, body, { 'smithy-protocol': SMITHY_PROTOCOL, ...queryHeader });
+    return;
   }
   sendBytes(response, error.statusCode, 'text/xml', Buffer.from(xmlErrorResponse(error.fault, queryCode, error.message)));
 }

@@ -130,9 +130,9 @@ async function answerPortCall(child: ReturnType<typeof fork>, ports: Record<stri
   let answer: PortReply;
   try {
     const port = Object.hasOwn(ports, call.port) ? ports[call.port] : undefined;
-    if (!port || !port.methods.includes(call.method)) throw new SandboxViolation(`sandbox violation (port): no port ${call.port}.${call.method} was given to this call`, { details: { breach: 'port' } });
-    const method = (port.target as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method];
-    answer = { type: 'port-reply', id: call.id, ok: true, result: await method.apply(port.target, call.args) };
+    if (!port?.methods.includes(call.method)) throw new SandboxViolation(`sandbox violation (port): no port ${call.port}.${call.method} was given to this call`, { details: { breach: 'port' } });
+    const method = (port!.target as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method];
+    answer = { type: 'port-reply', id: call.id, ok: true, result: await method.apply(port!.target, call.args) };
   } catch (error) {
     const described = describeError(error);
     const e = error as MaestroError;

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../functions/core/errors.ts';
-import { MaestroError } from '../../functions/core/errors.ts';
+import type { MaestroError } from '../../functions/core/errors.ts';
 import { STATUS_FOR_ERROR } from '../../functions/core/runs/finalize-run.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

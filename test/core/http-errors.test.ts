@@ -18,7 +18,7 @@ describe('the HTTP error table', () => {
     for (const [code, rule] of HTTP_ERRORS) {
       if (rule.status < 500) expect(rule.exposed, code).toBe(true);
     }
-    expect([...HTTP_ERRORS].filter(([, rule]) => rule.status >= 500 && rule.exposed).map(([code]) => code).sort()).toStrictEqual(['TransientError', 'WorkflowUnavailable']);
+    expect([...HTTP_ERRORS].filter(([, rule]) => rule.status >= 500 && rule.exposed).map(([code]) => code).sort()).toStrictEqual(['CircuitOpen', 'TransientError', 'WorkflowUnavailable']);
     expect(httpRuleOf(new Error('boom'))).toStrictEqual({ code: 'InternalError', status: 500, exposed: false });
   });
 
@@ -26,7 +26,7 @@ describe('the HTTP error table', () => {
     const refused = errorResponse(new errors.PolicyDenied('no', { field: 'tasks[0]' }), 'c-1');
     expect(refused.statusCode).toBe(403);
     expect(JSON.parse(refused.body).error).toMatchObject({ code: 'PolicyDenied', message: 'no', field: 'tasks[0]' });
-    const hidden = errorResponse(new errors.CircuitOpen('internal detail'), 'c-2');
+    const hidden = errorResponse(new errors.InternalError('internal detail'), 'c-2');
     expect(hidden.statusCode).toBe(500);
     expect(hidden.body).not.toContain('internal detail');
   });

@@ -10,27 +10,7 @@ import type { Rule } from './layout-rules.ts';
 const API_TYPES = 'OperationRequest moves into a leaf module that operations.ts and its parts import (composition-root helper)';
 const COMPOSITION_ROOT = 'SDK clients are built in functions/adapters (createAwsClients) and handed in through the deps (composition-root helper)';
 const ONE_CONFIG = 'DR targets are read from the one typed Config, not process.env (configuration helper)';
-const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
-  [
-    'cycle: functions/handlers/api/approval-operations.ts ↔ functions/handlers/api/audit-operations.ts ↔ functions/handlers/api/dr-operations.ts ↔ functions/handlers/api/egress-operations.ts ↔ functions/handlers/api/operations.ts ↔ functions/handlers/api/safety-operations.ts',
-    API_TYPES,
-  ],
-  ['aws-sdk: functions/handlers/dr/deps.ts imports @aws-sdk/client-dynamodb', COMPOSITION_ROOT],
-  ['aws-sdk: functions/handlers/outbox/deps.ts imports @aws-sdk/client-dynamodb', COMPOSITION_ROOT],
-  ['aws-sdk: functions/handlers/outbox/deps.ts imports @aws-sdk/client-eventbridge', COMPOSITION_ROOT],
-  ['aws-sdk: functions/handlers/outbox/deps.ts imports @aws-sdk/lib-dynamodb', COMPOSITION_ROOT],
-  [
-    'aws-sdk: functions/handlers/outbox/relay.ts imports @aws-sdk/client-dynamodb',
-    `${COMPOSITION_ROOT}; the stream record's unmarshall belongs in adapters/outbox-items.ts`,
-  ],
-  [
-    'aws-sdk: functions/handlers/outbox/relay.ts imports @aws-sdk/util-dynamodb',
-    `${COMPOSITION_ROOT}; the stream record's unmarshall belongs in adapters/outbox-items.ts`,
-  ],
-  ['aws-sdk: functions/handlers/shared/audit-sealing.ts imports @aws-sdk/client-kms', COMPOSITION_ROOT],
-  ['aws-sdk: functions/handlers/shared/audit-sealing.ts imports @aws-sdk/client-s3', COMPOSITION_ROOT],
-  ['process-env: functions/core/dr/targets.ts:61', ONE_CONFIG],
-]);
+const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([]);
 
 const layout = scanLayout(fileURLToPath(new URL('../..', import.meta.url)));
 

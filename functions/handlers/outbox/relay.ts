@@ -1,34 +1,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { isOutboxPk, messageOfOutboxItem } from '../../adapters/outbox-items.ts';
-import type { OutboxMessage } from '../../core/outbox/model.ts';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { outboxMessagesOf } from '../../adapters/outbox-items.ts';
 import { relayMessages } from '../../core/outbox/relay-messages.ts';
 import { logger } from '../shared/logger.ts';
 import type { OutboxDeps } from '../../core/outbox/ports.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-/**
- * The outbox messages of a stream batch: new outbox rows only (TTL deletions and other items are not
- * announcements), and the sequence numbers of outbox rows that could not be read.
- */
-export function outboxMessagesOf(records: readonly DynamoDBRecord[]): { messages: OutboxMessage[]; unreadable: string[] } {
-  const messages: OutboxMessage[] = [];
-  const unreadable: string[] = [];
-  for (const record of records) {
-    if (record.eventName !== 'INSERT' || !isOutboxPk(record.dynamodb?.Keys?.pk?.S) || !record.dynamodb?.NewImage) continue;
-    try {
-      messages.push(messageOfOutboxItem(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)));
-    } catch (error) {
-      logger.error('unreadable outbox row', { sequenceNumber: record.dynamodb.SequenceNumber, error: error as Error });
-      unreadable.push(record.dynamodb.SequenceNumber ?? '');
-    }
-  }
-  return { messages, unreadable };
-}
 
 /**
  * The outbox relay: DynamoDB Streams → EventBridge (the Lambda's event source in AWS; the local relay
@@ -37,6 +16,7 @@ export function outboxMessagesOf(records: readonly DynamoDBRecord[]): { messages
  */
 export async function relayStreamBatch(deps: OutboxDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const { messages, unreadable } = outboxMessagesOf(event.Records ?? []);
+  if (unreadable.length > 0) logger.error('unreadable outbox rows', { sequenceNumbers: unreadable });
   if (messages.length > 0) {
     const result = await relayMessages(deps, messages);
     if (result.deadLettered.length > 0) logger.warn('outbox messages dead-lettered', { deadLettered: result.deadLettered });

@@ -5,7 +5,8 @@ import { createAwsClients } from '../../adapters/aws-clients.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
-import type { HostServices } from '../shared/deps.ts';
+import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
+import type { IsolatedApply } from '../../core/runs/deps.ts';
 import { createEgressRuntime } from '../shared/egress.ts';
 
 /**
@@ -13,7 +14,15 @@ import { createEgressRuntime } from '../shared/egress.ts';
  * targets, the egress services. Nothing here can reach Maestro's state repository, locks, control
  * record, vault or keys (in AWS its role holds no grant on them either).
  */
-export function createExecutorDeps(config: Config, host: HostServices = {}): ExecutorDeps {
+/** What the host injects into an executor (the embedded stack's sandbox); unset, everything runs in-process. */
+export interface ExecutorHost {
+  /** How http.fetch sends each (already checked) request. @default in process (in Lambda the function is the sandbox) */
+  transport?: PinnedTransport;
+  /** Where network-reaching applies run. @default in process */
+  applyIsolated?: (request: IsolatedApply) => Promise<Record<string, unknown>>;
+}
+
+export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
   const clients = createAwsClients(config.aws);
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);

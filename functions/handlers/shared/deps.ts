@@ -39,6 +39,7 @@ import { executorClassOf } from '../../core/runs/task-executor.ts';
 import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import { LambdaTaskExecutor } from '../../adapters/lambda-task-executor.ts';
 import { createExecutorDeps, inProcessExecutor } from '../run/executor-deps.ts';
+import type { ExecutorHost } from '../run/executor-deps.ts';
 import { createEgressRuntime } from './egress.ts';
 import type { EgressRuntime } from './egress.ts';
 
@@ -55,12 +56,7 @@ export interface HandlerDeps extends RunDeps {
 }
 
 /** What the host injects besides configuration (the embedded stack's sandbox); unset, everything runs in-process. */
-export interface HostServices {
-  /** How http.fetch sends each (already checked) request. @default in process (in Lambda the function is the sandbox) */
-  transport?: PinnedTransport;
-  /** Where network-reaching applies run. @default in process */
-  applyIsolated?: (request: IsolatedApply) => Promise<Record<string, unknown>>;
-}
+export type HostServices = ExecutorHost;
 
 /** The Cedar schema (`*.cedarschema`) and every policy file (`*.cedar`) of `dir`. */
 export function loadPolicyEngine(dir: string): PolicyEngine {

@@ -6,7 +6,7 @@ import { defaultCatalog } from '../../../functions/actions/catalog.ts';
 import type { ResourceRef } from '../../../functions/core/actions/resources.ts';
 import { resolveGuardrails } from '../../../functions/core/config/guardrails.ts';
 import type { Guardrails } from '../../../functions/core/config/guardrails.ts';
-import { PolicyDenied, ResourceNotManaged, ValidationFailed } from '../../../functions/core/errors.ts';
+import { PolicyDenied, ResourceNotManaged, type ValidationFailed } from '../../../functions/core/errors.ts';
 import { PolicyEngine } from '../../../functions/core/policy/policy-engine.ts';
 import type { Run, Task } from '../../../functions/core/runs/model.ts';
 import { policyGate, resourceGate } from '../../../functions/core/safety/gates.ts';
