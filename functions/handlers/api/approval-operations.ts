@@ -2,7 +2,6 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { decideByLink, reviewByLink } from '../../core/approvals/link-decisions.ts';
 import type { LinkView } from '../../core/approvals/link-decisions.ts';
-import { SourceLimiter } from '../../core/approvals/source-limiter.ts';
 import { ValidationFailed } from '../../core/errors.ts';
 import { RunStatus } from '../../core/runs/model.ts';
 import { logger } from '../shared/logger.ts';
@@ -15,8 +14,6 @@ import { checkpointRun } from '../shared/audit-checkpoint.ts';
 const TokenPath = z.object({ token: z.string().min(1).max(4096) });
 const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
 
-/** Refused links that did not verify: one log line and one metric per source, at most 5 at once and 6 a minute. */
-const unverifiedLinks = new SourceLimiter({ burst: 5, perMinute: 6 });
 
 /**
  * A link whose MAC does not verify wrote nothing (see link-decisions.ts); it is only logged and
@@ -25,7 +22,7 @@ const unverifiedLinks = new SourceLimiter({ burst: 5, perMinute: 6 });
 function noted(view: LinkView, request: LinkRequest): LinkView {
   if (view.kind !== 'refused' || !view.unverified) return view;
   const sourceIp = request.event.requestContext?.identity?.sourceIp ?? 'unknown';
-  const { allowed, suppressed } = unverifiedLinks.take(sourceIp, request.deps.clock().getTime());
+  const { allowed, suppressed } = request.deps.unverifiedLinks.take(sourceIp, request.deps.clock().getTime());
   if (allowed) {
     (request.telemetry?.log ?? logger).warn('approval link refused without writing anything', { reason: view.reason, sourceIp, suppressed });
     request.telemetry?.addMetrics([{ name: 'ApprovalLinksForged', unit: 'Count', value: 1 + suppressed }]);

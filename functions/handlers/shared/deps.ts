@@ -27,6 +27,7 @@ import { SfnDrWorkflows } from '../../adapters/sfn-dr-workflows.ts';
 import { SfnWorkflowEngine } from '../../adapters/sfn-workflow-engine.ts';
 import type { Notifier } from '../../core/approvals/ports.ts';
 import type { AuditSealing } from '../../core/audit/ports.ts';
+import { SourceLimiter } from '../../core/approvals/source-limiter.ts';
 import type { Config } from '../../core/config/schema.ts';
 import type { DrDeps } from '../../core/dr/ports.ts';
 import { createRestoreGate } from '../../core/dr/restore-approval.ts';
@@ -52,6 +53,8 @@ export interface HandlerDeps extends RunDeps {
   outbox: OutboxDeps;
   /** The signer and store of audit heads; undefined without an artifact vault (verify then says so). */
   auditSealing: AuditSealing | undefined;
+  /** Refused links that did not verify: one log line and one metric per source, at most 5 at once and 6 a minute (per process). */
+  unverifiedLinks: SourceLimiter;
 }
 
 /** What the host injects besides configuration (the embedded stack's sandbox); unset, everything runs in-process. */
@@ -121,6 +124,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
       clock,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
+    unverifiedLinks: new SourceLimiter({ burst: 5, perMinute: 6 }),
     auditSealing: bucket
       ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
       : undefined,
