@@ -72,6 +72,11 @@ export class UnknownAction extends MaestroError {
   override readonly status = 400;
   override readonly category = ErrorCategory.validation;
 }
+export class ActionNotFound extends MaestroError {
+  override readonly name = 'ActionNotFound';
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
 export class RouteNotFound extends MaestroError {
   override readonly name = 'RouteNotFound';
   override readonly status = 404;

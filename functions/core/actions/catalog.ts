@@ -22,6 +22,11 @@ export class ActionCatalog {
     return action;
   }
 
+  /** The action by name, or undefined: only registered names match (never an inherited property). */
+  find(name: string): Action | undefined {
+    return this.#actions.get(name);
+  }
+
   list(): Action[] {
     return [...this.#actions.values()];
   }

@@ -18,6 +18,7 @@ import { listApprovals } from './approval-operations.ts';
 import { safetyOperations } from './safety-operations.ts';
 import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
+import { catalogOperations } from './catalog-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
 const EventsQuery = z.strictObject({
@@ -79,6 +80,7 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
   ...auditOperations,
   ...egressOperations,
   ...drOperations,
+  ...catalogOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

@@ -34,6 +34,8 @@ export const apiRoutes = [
   { method: 'GET', resource: '/dr/status/{id}', operation: 'drStatus' },
   { method: 'GET', resource: '/dr/status/{id}/events', operation: 'drStatusEvents' },
   { method: 'GET', resource: '/dr/targets/{target}', operation: 'drTarget' },
+  { method: 'GET', resource: '/actions', operation: 'listActions' },
+  { method: 'GET', resource: '/actions/{name}', operation: 'getAction' },
 ] as const;
 
 export type ApiRoute = (typeof apiRoutes)[number];
