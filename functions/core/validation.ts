@@ -13,7 +13,7 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
 
 /** One zod issue as `a.b.0.c: message` (the message alone at the root): the one format of configuration errors. */
 export function formatIssue(issue: Pick<z.core.$ZodIssue, 'path' | 'message'>): string {
-  return issue.path.length > 0 ? `${fieldPath(issue.path)}: ${issue.message}` : issue.message;
+  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
 }
 
 /** Every issue of a failed parse, `; `-separated. */

@@ -132,7 +132,7 @@ describe('start-up refuses a configuration that declares Maestro’s own resourc
     const previous = process.env.MAESTRO_CONFIG_FILE;
     process.env.MAESTRO_CONFIG_FILE = file;
     try {
-      await expect(startTestStack('managed-bad')).rejects.toThrow(/environments\.dev\.managedResources\.tables\[0\].*maestro-state/);
+      await expect(startTestStack('managed-bad')).rejects.toThrow(/environments\.dev\.managedResources\.tables\.0: .*maestro-state/);
     } finally {
       if (previous === undefined) delete process.env.MAESTRO_CONFIG_FILE;
       else process.env.MAESTRO_CONFIG_FILE = previous;
