@@ -56,7 +56,13 @@ try {
     const count = Math.ceil(total / OBJECT_BYTES);
     const prefix = `data-${total}/`;
     for (let i = 0; i < count; i += 1) {
-      await s3.send(new PutObjectCommand({ Bucket: 'bench-source', Key: `${prefix}${String(i).padStart(5, '0')}`, Body: bodyOf(i, Math.min(OBJECT_BYTES, total - i * OBJECT_BYTES)) }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'bench-source',
+          Key: `${prefix}${String(i).padStart(5, '0')}`,
+          Body: bodyOf(i, Math.min(OBJECT_BYTES, total - i * OBJECT_BYTES)),
+        }),
+      );
     }
     global.gc?.();
     const baseRss = process.memoryUsage().rss;
@@ -72,7 +78,9 @@ try {
       }
     }
     const stats = await writer.writeSource(`prefix:${prefix}`, records());
-    const digest = createHash('sha256').update(canonicalManifest({ parts: writer.parts, stats } as never)).digest();
+    const digest = createHash('sha256')
+      .update(canonicalManifest({ parts: writer.parts, stats } as never))
+      .digest();
     await signer.sign(digest);
     const snapshotMs = performance.now() - startA;
     const snapshotPeak = peakRss;

@@ -113,7 +113,10 @@ try {
   await finished((await post(runBody([s3Task()]))).runId);
 
   // 1. DynamoDB requests per task.
-  for (const [label, make] of [['noop', noopTask], ['s3.put-object', s3Task]] as const) {
+  for (const [label, make] of [
+    ['noop', noopTask],
+    ['s3.put-object', s3Task],
+  ] as const) {
     const one = await requestsFor(() => [make()]);
     const six = await requestsFor(() => Array.from({ length: 6 }, make));
     const marginal = (six.total - one.total) / 5;
@@ -147,7 +150,12 @@ try {
       withKey.push(await throughput(true));
     }
   }
-  rows.push([`golden path runs/s (concurrency ${CONCURRENCY}), with Idempotency-Key vs without`, `${median(withKey).toFixed(1)}/s`, `${median(withoutKey).toFixed(1)}/s`, (median(withKey) / median(withoutKey)).toFixed(2)]);
+  rows.push([
+    `golden path runs/s (concurrency ${CONCURRENCY}), with Idempotency-Key vs without`,
+    `${median(withKey).toFixed(1)}/s`,
+    `${median(withoutKey).toFixed(1)}/s`,
+    (median(withKey) / median(withoutKey)).toFixed(2),
+  ]);
 
   const body = runBody([s3Task()]);
   const key = randomUUID();
@@ -164,7 +172,12 @@ try {
     freshMs.push(performance.now() - t);
     await finished(fresh.runId);
   }
-  rows.push(['POST /runs: duplicate (Idempotency-Key memo answers) vs fresh, per request', `${median(duplicateMs).toFixed(1)} ms`, `${median(freshMs).toFixed(1)} ms`, (median(duplicateMs) / median(freshMs)).toFixed(2)]);
+  rows.push([
+    'POST /runs: duplicate (Idempotency-Key memo answers) vs fresh, per request',
+    `${median(duplicateMs).toFixed(1)} ms`,
+    `${median(freshMs).toFixed(1)} ms`,
+    (median(duplicateMs) / median(freshMs)).toFixed(2),
+  ]);
 
   // 3. A replayed ApplyTask on an applied task: the task memo answers without calling the action.
   const { handler: applyTaskHandler } = await import('../functions/handlers/run/apply-task.ts');
@@ -173,8 +186,12 @@ try {
   await finished(runId);
   const before = snapshot();
   const start = totalRequests();
-  const replay = (await applyTaskHandler({ runId, correlationId: 'bench', taskIndex: 0 }, lambdaContext('maestro-run-apply-task') as never)) as { status: string };
-  notes.push(`  a replayed ApplyTask on an applied task: status ${replay.status}, ${totalRequests() - start} DynamoDB request(s) ${JSON.stringify(diff(before))}, no S3 write`);
+  const replay = (await applyTaskHandler({ runId, correlationId: 'bench', taskIndex: 0 }, lambdaContext('maestro-run-apply-task') as never)) as {
+    status: string;
+  };
+  notes.push(
+    `  a replayed ApplyTask on an applied task: status ${replay.status}, ${totalRequests() - start} DynamoDB request(s) ${JSON.stringify(diff(before))}, no S3 write`,
+  );
 } finally {
   sfn.destroy();
   await stack.stop();

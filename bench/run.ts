@@ -31,9 +31,25 @@ async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, 
   const bTimes: number[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     const first = round % 2 === 0;
-    const runA = async () => aTimes.push((await timed(async () => { for (let i = 0; i < opsPerRound; i += 1) await a(); })) / opsPerRound);
-    const runB = async () => bTimes.push((await timed(async () => { for (let i = 0; i < opsPerRound; i += 1) await b(); })) / opsPerRound);
-    if (first) { await runA(); await runB(); } else { await runB(); await runA(); }
+    const runA = async () =>
+      aTimes.push(
+        (await timed(async () => {
+          for (let i = 0; i < opsPerRound; i += 1) await a();
+        })) / opsPerRound,
+      );
+    const runB = async () =>
+      bTimes.push(
+        (await timed(async () => {
+          for (let i = 0; i < opsPerRound; i += 1) await b();
+        })) / opsPerRound,
+      );
+    if (first) {
+      await runA();
+      await runB();
+    } else {
+      await runB();
+      await runA();
+    }
   }
   return { a: median(aTimes), b: median(bTimes) };
 }
@@ -51,8 +67,19 @@ try {
   const repository = new DynamoRunRepository({ client: documents, tableName: stack.stateTable });
   const now = new Date().toISOString();
   const run: Run = {
-    id: randomUUID(), goal: 'bench', mode: 'PLAN', environment: 'dev', status: 'PENDING', autonomy: 3, requestedBy: 'bench',
-    correlationId: 'bench', createdAt: now, updatedAt: now, taskCount: 0, eventSeq: 0, lastEventHash: '',
+    id: randomUUID(),
+    goal: 'bench',
+    mode: 'PLAN',
+    environment: 'dev',
+    status: 'PENDING',
+    autonomy: 3,
+    requestedBy: 'bench',
+    correlationId: 'bench',
+    createdAt: now,
+    updatedAt: now,
+    taskCount: 0,
+    eventSeq: 0,
+    lastEventHash: '',
   };
   await repository.create({ run, tasks: [], events: [] });
   let n = 0;
@@ -66,11 +93,18 @@ try {
     const response = await fetch(`${stack.endpoints.api}/runs`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ goal: 'bench', mode, reasonForAccess: 'benchmark of the run workflow', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: `bench/${randomUUID()}.txt`, body: 'bench\n' } }] }),
+      body: JSON.stringify({
+        goal: 'bench',
+        mode,
+        reasonForAccess: 'benchmark of the run workflow',
+        tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: `bench/${randomUUID()}.txt`, body: 'bench\n' } }],
+      }),
     });
     const { runId } = (await response.json()) as { runId: string };
     for (;;) {
-      const { run: current } = (await (await fetch(`${stack.endpoints.api}/runs/${runId}`, { headers })).json()) as { run: { status: string; finishedAt?: string } };
+      const { run: current } = (await (await fetch(`${stack.endpoints.api}/runs/${runId}`, { headers })).json()) as {
+        run: { status: string; finishedAt?: string };
+      };
       if (current.finishedAt) {
         if (current.status !== (mode === 'PLAN' ? 'PLANNED' : 'SUCCEEDED')) throw new Error(`bench run ended ${current.status}`);
         return;
@@ -78,7 +112,11 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
-  const runs = await sideBySide(() => runOnce('APPLY'), () => runOnce('PLAN'), 2);
+  const runs = await sideBySide(
+    () => runOnce('APPLY'),
+    () => runOnce('PLAN'),
+    2,
+  );
   rows.push(['run, APPLY (one S3 write) vs PLAN only, HTTP to finished', fmt(runs.a), fmt(runs.b), (runs.a / runs.b).toFixed(2)]);
 
   // 3. What the API Gateway stand-in costs: GET /runs/{id} over HTTP vs the same repository read in-process.

@@ -30,12 +30,35 @@ try {
   const deps = stack.deps;
   const now = new Date().toISOString();
   const run: Run = {
-    id: randomUUID(), goal: 'bench', mode: 'APPLY', environment: 'dev', status: 'APPLYING', autonomy: 3, requestedBy: 'bench',
-    requesterRoles: ['operator'], reasonForAccess: 'benchmark of the gates', correlationId: 'bench', createdAt: now, updatedAt: now,
-    taskCount: 1, eventSeq: 0, lastEventHash: '',
+    id: randomUUID(),
+    goal: 'bench',
+    mode: 'APPLY',
+    environment: 'dev',
+    status: 'APPLYING',
+    autonomy: 3,
+    requestedBy: 'bench',
+    requesterRoles: ['operator'],
+    reasonForAccess: 'benchmark of the gates',
+    correlationId: 'bench',
+    createdAt: now,
+    updatedAt: now,
+    taskCount: 1,
+    eventSeq: 0,
+    lastEventHash: '',
   };
   const plan: TaskPlan = { summary: '', change: 'update', resource: 's3://maestro-demo/bench/a.txt', diff: '', preconditions: {}, data: {} };
-  const task: Task = { runId: run.id, index: 0, action: 's3.put-object', actionVersion: '1.0.0', params: { bucket: 'maestro-demo', key: 'bench/a.txt', body: 'x' }, status: 'PLANNED', attempt: 0, idempotencyKey: 'k', plan, updatedAt: now };
+  const task: Task = {
+    runId: run.id,
+    index: 0,
+    action: 's3.put-object',
+    actionVersion: '1.0.0',
+    params: { bucket: 'maestro-demo', key: 'bench/a.txt', body: 'x' },
+    status: 'PLANNED',
+    attempt: 0,
+    idempotencyKey: 'k',
+    plan,
+    updatedAt: now,
+  };
   const action = deps.catalog.get('s3.put-object');
   const control = await readControl(deps);
 

@@ -92,8 +92,7 @@ export class ArtifactVault extends Construct {
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       objectLockEnabled: true,
-      objectLockDefaultRetention:
-        mode === 'COMPLIANCE' ? s3.ObjectLockRetention.compliance(retention) : s3.ObjectLockRetention.governance(retention),
+      objectLockDefaultRetention: mode === 'COMPLIANCE' ? s3.ObjectLockRetention.compliance(retention) : s3.ObjectLockRetention.governance(retention),
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,

@@ -92,9 +92,7 @@ export class AslStateMachine extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(this.definition),
-      definitionSubstitutions: Object.fromEntries(
-        Object.entries(props.functions).map(([name, fn]) => [name, fn.functionArn]),
-      ),
+      definitionSubstitutions: Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, fn.functionArn])),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
@@ -108,7 +106,8 @@ export class AslStateMachine extends Construct {
     }
     acknowledgeNag(this.stateMachine.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Logging level ALL to CloudWatch Logs needs the logs:*LogDelivery, DescribeLogGroups/ResourcePolicies and PutResourcePolicy actions, and tracing needs xray:PutTraceSegments/PutTelemetryRecords/GetSampling*: none of these supports resource-level permissions.',
+      reason:
+        'Logging level ALL to CloudWatch Logs needs the logs:*LogDelivery, DescribeLogGroups/ResourcePolicies and PutResourcePolicy actions, and tracing needs xray:PutTraceSegments/PutTelemetryRecords/GetSampling*: none of these supports resource-level permissions.',
     });
   }
 }

@@ -176,7 +176,10 @@ export class DrWorkflows extends Construct {
 
     const schedules: scheduler.Schedule[] = [];
     for (const target of props.targets) {
-      for (const [kind, expression] of [['backup', target.backupSchedule], ['restore-test', target.restoreTestSchedule]] as const) {
+      for (const [kind, expression] of [
+        ['backup', target.backupSchedule],
+        ['restore-test', target.restoreTestSchedule],
+      ] as const) {
         if (!expression) continue;
         schedules.push(
           new scheduler.Schedule(this, `${kind === 'backup' ? 'Backup' : 'RestoreTest'}-${target.name}`, {
@@ -220,21 +223,49 @@ export class DrWorkflows extends Construct {
       case 'readTargets':
         add(['dynamodb:DescribeTable', 'dynamodb:Scan'], tables.map(tableArn));
         add(['s3:ListBucket'], buckets.map(bucketArn));
-        add(['s3:GetObject'], prefixes.map((p) => `${bucketArn(p.bucket)}/${p.prefix}*`), `DR readTargets: a backup snapshots every object under each declared prefix, so the resource is "<bucket>/<prefix>*" (read-only, the declared prefixes only).`);
+        add(
+          ['s3:GetObject'],
+          prefixes.map((p) => `${bucketArn(p.bucket)}/${p.prefix}*`),
+          `DR readTargets: a backup snapshots every object under each declared prefix, so the resource is "<bucket>/<prefix>*" (read-only, the declared prefixes only).`,
+        );
         break;
       case 'writeCopies':
-        add(['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:BatchWriteItem'], tables.map((t) => tableArn(`${t}-r*`)), copyTables);
-        add(['s3:PutObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`), copyObjects);
+        add(
+          ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:BatchWriteItem'],
+          tables.map((t) => tableArn(`${t}-r*`)),
+          copyTables,
+        );
+        add(
+          ['s3:PutObject'],
+          buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`),
+          copyObjects,
+        );
         break;
       case 'readCopies':
-        add(['dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:GetItem'], tables.map((t) => tableArn(`${t}-r*`)), copyTables);
+        add(
+          ['dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:GetItem'],
+          tables.map((t) => tableArn(`${t}-r*`)),
+          copyTables,
+        );
         add(['s3:ListBucket'], buckets.map(bucketArn));
-        add(['s3:GetObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`), copyObjects);
+        add(
+          ['s3:GetObject'],
+          buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`),
+          copyObjects,
+        );
         break;
       case 'deleteCopies':
-        add(['dynamodb:DeleteTable', 'dynamodb:DescribeTable'], tables.map((t) => tableArn(`${t}-r*`)), copyTables);
+        add(
+          ['dynamodb:DeleteTable', 'dynamodb:DescribeTable'],
+          tables.map((t) => tableArn(`${t}-r*`)),
+          copyTables,
+        );
         add(['s3:ListBucket'], buckets.map(bucketArn));
-        add(['s3:DeleteObject'], buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`), copyObjects);
+        add(
+          ['s3:DeleteObject'],
+          buckets.map((b) => `${bucketArn(b)}/${COPIES_PREFIX}*`),
+          copyObjects,
+        );
         break;
       case 'readVault':
         props.artifactVault.grantReadArtifacts(fn);

@@ -41,12 +41,40 @@ export interface FunctionPlacement {
 
 /** The AWS services the functions reach through interface endpoints, and what each endpoint lets through. */
 const INTERFACE_ENDPOINTS = {
-  Kms: { service: ec2.InterfaceVpcEndpointAwsService.KMS, actions: ['kms:Sign', 'kms:Verify', 'kms:GetPublicKey', 'kms:GenerateMac', 'kms:VerifyMac', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'] },
-  StepFunctions: { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS, actions: ['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory', 'states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:ListExecutions'] },
+  Kms: {
+    service: ec2.InterfaceVpcEndpointAwsService.KMS,
+    actions: [
+      'kms:Sign',
+      'kms:Verify',
+      'kms:GetPublicKey',
+      'kms:GenerateMac',
+      'kms:VerifyMac',
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+      'kms:DescribeKey',
+    ],
+  },
+  StepFunctions: {
+    service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+    actions: [
+      'states:StartExecution',
+      'states:DescribeExecution',
+      'states:StopExecution',
+      'states:GetExecutionHistory',
+      'states:SendTaskSuccess',
+      'states:SendTaskFailure',
+      'states:SendTaskHeartbeat',
+      'states:ListExecutions',
+    ],
+  },
   EventBridge: { service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, actions: ['events:PutEvents'] },
   Ses: { service: ec2.InterfaceVpcEndpointAwsService.EMAIL, actions: ['ses:SendEmail', 'ses:SendRawEmail'] },
   Logs: { service: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:CreateLogGroup'] },
-  XRay: { service: ec2.InterfaceVpcEndpointAwsService.XRAY, actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'] },
+  XRay: {
+    service: ec2.InterfaceVpcEndpointAwsService.XRAY,
+    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+  },
   // The run steps invoke the action executors (lib/run-workflow.ts), which hold the managed targets only.
   Lambda: { service: ec2.InterfaceVpcEndpointAwsService.LAMBDA, actions: ['lambda:InvokeFunction'] },
 } as const;
@@ -81,7 +109,8 @@ export class IsolatedNetwork extends Construct {
     if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 6) throw new Error(`IsolatedNetwork ${id}: maxAzs must be 1-6, got ${maxAzs}`);
     const domains = [...(props.egressAllowedDomains ?? [])];
     for (const domain of domains) {
-      if (!/^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,63}$/.test(domain)) throw new Error(`IsolatedNetwork ${id}: egressAllowedDomains has ${JSON.stringify(domain)}, not a domain name (or *.domain)`);
+      if (!/^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,63}$/.test(domain))
+        throw new Error(`IsolatedNetwork ${id}: egressAllowedDomains has ${JSON.stringify(domain)}, not a domain name (or *.domain)`);
     }
     const account = Stack.of(this).account;
 
@@ -99,7 +128,9 @@ export class IsolatedNetwork extends Construct {
       gatewayEndpoints: {},
       flowLogs: {
         All: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH })),
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', { retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH }),
+          ),
           trafficType: ec2.FlowLogTrafficType.ALL,
         },
       },
@@ -107,10 +138,22 @@ export class IsolatedNetwork extends Construct {
     const nat = this.vpc.publicSubnets.flatMap((subnet) => subnet.node.children).find((child) => child.node.id === 'NATGateway');
     if (nat) nat.node.addMetadata('maestro:role', 'EgressNat');
 
-    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'Maestro VPC interface endpoints: HTTPS from Maestro functions only' });
-    this.isolatedSecurityGroup = new ec2.SecurityGroup(this, 'IsolatedSecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'Maestro functions in isolated subnets: HTTPS to VPC endpoints only' });
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      allowAllOutbound: false,
+      description: 'Maestro VPC interface endpoints: HTTPS from Maestro functions only',
+    });
+    this.isolatedSecurityGroup = new ec2.SecurityGroup(this, 'IsolatedSecurityGroup', {
+      vpc: this.vpc,
+      allowAllOutbound: false,
+      description: 'Maestro functions in isolated subnets: HTTPS to VPC endpoints only',
+    });
     this.isolatedSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (isolated subnets have no other route)');
-    this.egressSecurityGroup = new ec2.SecurityGroup(this, 'EgressSecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'Maestro fetch path: HTTPS/HTTP out through the NAT, DNS-filtered' });
+    this.egressSecurityGroup = new ec2.SecurityGroup(this, 'EgressSecurityGroup', {
+      vpc: this.vpc,
+      allowAllOutbound: false,
+      description: 'Maestro fetch path: HTTPS/HTTP out through the NAT, DNS-filtered',
+    });
     this.egressSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to allowlisted hosts (DNS Firewall + egress guard)');
     this.egressSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP to allowlisted hosts, where an environment allows it');
     for (const group of [this.isolatedSecurityGroup, this.egressSecurityGroup]) {
@@ -131,10 +174,16 @@ export class IsolatedNetwork extends Construct {
       );
       return endpoint;
     };
-    this.gatewayEndpoints = { dynamodb: dataEndpoint('dynamodb', ec2.GatewayVpcEndpointAwsService.DYNAMODB), s3: dataEndpoint('s3', ec2.GatewayVpcEndpointAwsService.S3) };
+    this.gatewayEndpoints = {
+      dynamodb: dataEndpoint('dynamodb', ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+      s3: dataEndpoint('s3', ec2.GatewayVpcEndpointAwsService.S3),
+    };
 
     const interfaceEndpoints = {} as Record<keyof typeof INTERFACE_ENDPOINTS, ec2.InterfaceVpcEndpoint>;
-    for (const [name, spec] of Object.entries(INTERFACE_ENDPOINTS) as [keyof typeof INTERFACE_ENDPOINTS, (typeof INTERFACE_ENDPOINTS)[keyof typeof INTERFACE_ENDPOINTS]][]) {
+    for (const [name, spec] of Object.entries(INTERFACE_ENDPOINTS) as [
+      keyof typeof INTERFACE_ENDPOINTS,
+      (typeof INTERFACE_ENDPOINTS)[keyof typeof INTERFACE_ENDPOINTS],
+    ][]) {
       const endpoint = this.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
         service: spec.service,
         privateDnsEnabled: true,
@@ -142,7 +191,15 @@ export class IsolatedNetwork extends Construct {
         securityGroups: [this.endpointSecurityGroup],
         subnets: { subnetGroupName: 'Isolated' },
       });
-      endpoint.addToPolicy(new iam.PolicyStatement({ sid: 'MaestroActionsOnly', principals: [new iam.AnyPrincipal()], actions: [...spec.actions], resources: ['*'], conditions: sameAccount }));
+      endpoint.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'MaestroActionsOnly',
+          principals: [new iam.AnyPrincipal()],
+          actions: [...spec.actions],
+          resources: ['*'],
+          conditions: sameAccount,
+        }),
+      );
       interfaceEndpoints[name] = endpoint;
     }
     this.interfaceEndpoints = interfaceEndpoints;

@@ -209,13 +209,15 @@ export class MaestroApi extends Construct {
 
     acknowledgeNag(this.api.deploymentStage, {
       id: 'AwsSolutions-APIG3',
-      reason: 'No WAFv2 web ACL yet: every route but the two approval-link routes needs a SigV4 signature, and the stage throttles (rate and burst limits). A web ACL (with its per-request cost) is left to deployments that expose the approval links widely.',
+      reason:
+        'No WAFv2 web ACL yet: every route but the two approval-link routes needs a SigV4 signature, and the stage throttles (rate and burst limits). A web ACL (with its per-request cost) is left to deployments that expose the approval links widely.',
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       acknowledgeNag(cloudWatchRole, {
         id: managedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
-        reason: 'The account-level role API Gateway writes access and execution logs with: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly that.',
+        reason:
+          'The account-level role API Gateway writes access and execution logs with: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly that.',
       });
     }
   }

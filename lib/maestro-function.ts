@@ -95,8 +95,7 @@ export const ENTRY_METADATA_KEY = 'maestro:entry';
  * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps.
  * The import is renamed so that it cannot clash with the bundle's own identifiers.
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);";
+const ESM_REQUIRE_BANNER = "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);";
 
 /**
  * A Maestro Lambda function: Node.js 24 on arm64, bundled by the local esbuild into one minified ESM
@@ -181,17 +180,20 @@ export class MaestroFunction extends nodejs.NodejsFunction {
       this.role!,
       {
         id: managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
-        reason: 'AWSLambdaBasicExecutionRole is the minimal AWS-maintained policy for a function to write its own log streams (logs:CreateLogStream/PutLogEvents).',
+        reason:
+          'AWSLambdaBasicExecutionRole is the minimal AWS-maintained policy for a function to write its own log streams (logs:CreateLogStream/PutLogEvents).',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Active X-Ray tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions: "*" is the only resource they accept.',
+        reason:
+          'Active X-Ray tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions: "*" is the only resource they accept.',
       },
     );
     if (props.network) {
       acknowledgeNag(this.role!, {
         id: managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
-        reason: 'AWSLambdaVPCAccessExecutionRole is the minimal AWS-maintained policy that lets Lambda create and delete the ENIs of a function in a VPC (ec2:*NetworkInterface*).',
+        reason:
+          'AWSLambdaVPCAccessExecutionRole is the minimal AWS-maintained policy that lets Lambda create and delete the ENIs of a function in a VPC (ec2:*NetworkInterface*).',
       });
     }
   }

@@ -164,7 +164,8 @@ export class MaestroStack extends Stack {
     this.artifactVault.grantReadArtifacts(this.api.handler);
     this.signingKeys.grantVerifyManifests(this.api.handler);
     for (const fn of [...sealers, this.api.handler]) fn.addEnvironment(envVar('audit.signingKey'), this.signingKeys.manifestSigningAlias);
-    for (const fn of [this.api.handler, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))]) fn.addEnvironment(envVar('audit.checkpoints'), 'off');
+    for (const fn of [this.api.handler, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))])
+      fn.addEnvironment(envVar('audit.checkpoints'), 'off');
     this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
     // Outbox: stream → relay → EventBridge; the API lists and re-drives dead letters.
     this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });
@@ -191,7 +192,9 @@ export class MaestroStack extends Stack {
     }).attachToRole(gate.role as iam.IRole);
     const answerers = [gate, this.runWorkflow.functions.ApplyTask, this.runWorkflow.functions.Finalize, this.api.handler];
     const answer = new iam.Policy(this, 'RestoreApprovalAnswerPolicy', {
-      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [dr.restoreStateMachine.stateMachineArn] })],
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [dr.restoreStateMachine.stateMachineArn] }),
+      ],
     });
     for (const fn of answerers) {
       answer.attachToRole(fn.role as iam.IRole);
@@ -199,5 +202,4 @@ export class MaestroStack extends Stack {
       fn.addEnvironment(envVar('dr.targets'), dr.environment[envVar('dr.targets')]);
     }
   }
-
 }

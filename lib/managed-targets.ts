@@ -130,14 +130,8 @@ export class ManagedTargets extends Construct {
       removalPolicy,
     });
 
-    this.buckets = [
-      this.bucket,
-      ...existingBucketNames.map((name, i) => s3.Bucket.fromBucketName(this, `ExistingBucket${i}`, name)),
-    ];
-    this.tables = [
-      this.table,
-      ...existingTableNames.map((name, i) => dynamodb.Table.fromTableName(this, `ExistingTable${i}`, name)),
-    ];
+    this.buckets = [this.bucket, ...existingBucketNames.map((name, i) => s3.Bucket.fromBucketName(this, `ExistingBucket${i}`, name))];
+    this.tables = [this.table, ...existingTableNames.map((name, i) => dynamodb.Table.fromTableName(this, `ExistingTable${i}`, name))];
   }
 
   /**

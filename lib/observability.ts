@@ -73,7 +73,13 @@ export class Observability extends Construct {
     const count = (metricName: string, period?: Duration) => metric(metricName, cloudwatch.Stats.SUM, period);
 
     // Every alarm: one period, and no data (no runs) is not a breach.
-    const alarm = (alarmId: string, alarmDescription: string, alarmMetric: cloudwatch.IMetric, alarmThreshold: number, comparisonOperator: cloudwatch.ComparisonOperator) =>
+    const alarm = (
+      alarmId: string,
+      alarmDescription: string,
+      alarmMetric: cloudwatch.IMetric,
+      alarmThreshold: number,
+      comparisonOperator: cloudwatch.ComparisonOperator,
+    ) =>
       new cloudwatch.Alarm(this, alarmId, {
         alarmDescription,
         metric: alarmMetric,
@@ -95,10 +101,34 @@ export class Observability extends Construct {
       period: hour,
     });
 
-    this.applySuccessRateAlarm = alarm('ApplySuccessRateAlarm', `Fewer than ${threshold * 100}% of the runs that finished in the last hour succeeded`, applySuccessRate, threshold, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
-    this.applyLatencyAlarm = alarm('ApplyLatencyAlarm', 'Applying a task takes too long (p95 over 15 minutes)', metric(RunMetric.ApplyLatency, 'p95', Duration.minutes(15)), (props.applyLatencyP95Threshold ?? Duration.minutes(2)).toMilliseconds(), cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
-    this.planLatencyAlarm = alarm('PlanLatencyAlarm', 'Planning a run takes too long (p95 over 15 minutes)', metric(RunMetric.PlanLatency, 'p95', Duration.minutes(15)), (props.planLatencyP95Threshold ?? Duration.minutes(1)).toMilliseconds(), cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
-    this.internalErrorsAlarm = alarm('InternalErrorsAlarm', 'A handler failed with an unexpected (internal) error', count(ERROR_CATEGORY_METRICS.internal), 1, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
+    this.applySuccessRateAlarm = alarm(
+      'ApplySuccessRateAlarm',
+      `Fewer than ${threshold * 100}% of the runs that finished in the last hour succeeded`,
+      applySuccessRate,
+      threshold,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
+    this.applyLatencyAlarm = alarm(
+      'ApplyLatencyAlarm',
+      'Applying a task takes too long (p95 over 15 minutes)',
+      metric(RunMetric.ApplyLatency, 'p95', Duration.minutes(15)),
+      (props.applyLatencyP95Threshold ?? Duration.minutes(2)).toMilliseconds(),
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    this.planLatencyAlarm = alarm(
+      'PlanLatencyAlarm',
+      'Planning a run takes too long (p95 over 15 minutes)',
+      metric(RunMetric.PlanLatency, 'p95', Duration.minutes(15)),
+      (props.planLatencyP95Threshold ?? Duration.minutes(1)).toMilliseconds(),
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    this.internalErrorsAlarm = alarm(
+      'InternalErrorsAlarm',
+      'A handler failed with an unexpected (internal) error',
+      count(ERROR_CATEGORY_METRICS.internal),
+      1,
+      cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
     const alarms = [this.applySuccessRateAlarm, this.applyLatencyAlarm, this.planLatencyAlarm, this.internalErrorsAlarm];
     if (props.alarmTopic) for (const each of alarms) each.addAlarmAction(new actions.SnsAction(props.alarmTopic));
 
@@ -108,15 +138,28 @@ export class Observability extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'Runs by outcome',
-            left: [RunMetric.RunsStarted, RunMetric.RunsSucceeded, RunMetric.RunsFailed, RunMetric.RunsRolledBack, RunMetric.RunsPlanned].map((name) => count(name)),
+            left: [RunMetric.RunsStarted, RunMetric.RunsSucceeded, RunMetric.RunsFailed, RunMetric.RunsRolledBack, RunMetric.RunsPlanned].map((name) =>
+              count(name),
+            ),
             width: 12,
           }),
-          new cloudwatch.GraphWidget({ title: 'Apply success rate (hourly)', left: [applySuccessRate], leftYAxis: { min: 0, max: 1 }, leftAnnotations: [{ value: threshold, label: 'alarm' }], width: 12 }),
+          new cloudwatch.GraphWidget({
+            title: 'Apply success rate (hourly)',
+            left: [applySuccessRate],
+            leftYAxis: { min: 0, max: 1 },
+            leftAnnotations: [{ value: threshold, label: 'alarm' }],
+            width: 12,
+          }),
         ],
         [
           new cloudwatch.GraphWidget({
             title: 'Plan and apply latency (ms)',
-            left: [metric(RunMetric.PlanLatency, 'p50'), metric(RunMetric.PlanLatency, 'p95'), metric(RunMetric.ApplyLatency, 'p50'), metric(RunMetric.ApplyLatency, 'p95')],
+            left: [
+              metric(RunMetric.PlanLatency, 'p50'),
+              metric(RunMetric.PlanLatency, 'p95'),
+              metric(RunMetric.ApplyLatency, 'p50'),
+              metric(RunMetric.ApplyLatency, 'p95'),
+            ],
             width: 12,
           }),
           new cloudwatch.GraphWidget({
@@ -134,7 +177,12 @@ export class Observability extends Construct {
           }),
           new cloudwatch.GraphWidget({
             title: 'Run workflow executions',
-            left: [props.runStateMachine.metricStarted(), props.runStateMachine.metricSucceeded(), props.runStateMachine.metricFailed(), props.runStateMachine.metricTimedOut()],
+            left: [
+              props.runStateMachine.metricStarted(),
+              props.runStateMachine.metricSucceeded(),
+              props.runStateMachine.metricFailed(),
+              props.runStateMachine.metricTimedOut(),
+            ],
             width: 12,
           }),
         ],

@@ -87,7 +87,8 @@ export class Outbox extends Construct {
     this.batchDeadLetterQueue.grantSendMessages(this.relay);
     acknowledgeNag(this.batchDeadLetterQueue, {
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself a dead-letter queue: the on-failure destination of the stream-to-relay event source mapping (batches that exhausted their retries). cdk-nag only recognises DLQs of other SQS queues; a DLQ behind it would only move the same messages, which the API lists and re-drives.',
+      reason:
+        'This queue is itself a dead-letter queue: the on-failure destination of the stream-to-relay event source mapping (batches that exhausted their retries). cdk-nag only recognises DLQs of other SQS queues; a DLQ behind it would only move the same messages, which the API lists and re-drives.',
     });
 
     // Stream read on this table's stream only (CDK's grantStreamRead adds ListStreams on "*").

@@ -95,9 +95,24 @@ export const TASK_EXECUTOR_ENTRY = 'functions/handlers/run/execute-task.ts';
  * action's params say, its role reaches the managed targets and nothing of Maestro's.
  */
 export const TASK_EXECUTORS = {
-  ExecuteRead: { executorClass: 'read', description: 'Maestro action executor: plan and verify (read-only on the managed targets)', targets: 'read', egress: false },
-  ExecuteWrite: { executorClass: 'write', description: 'Maestro action executor: apply and roll back (the managed targets only)', targets: 'write', egress: false },
-  ExecuteInternet: { executorClass: 'internet', description: 'Maestro action executor: apply of internet-reaching actions (the egress path, no managed target)', targets: 'none', egress: true },
+  ExecuteRead: {
+    executorClass: 'read',
+    description: 'Maestro action executor: plan and verify (read-only on the managed targets)',
+    targets: 'read',
+    egress: false,
+  },
+  ExecuteWrite: {
+    executorClass: 'write',
+    description: 'Maestro action executor: apply and roll back (the managed targets only)',
+    targets: 'write',
+    egress: false,
+  },
+  ExecuteInternet: {
+    executorClass: 'internet',
+    description: 'Maestro action executor: apply of internet-reaching actions (the egress path, no managed target)',
+    targets: 'none',
+    egress: true,
+  },
 } as const satisfies Record<string, TaskExecutorSpec>;
 
 /** The name of an action executor. */
@@ -142,7 +157,9 @@ export class RunWorkflow extends Construct {
     }
     this.executors = executors;
     const executorNames = JSON.stringify(
-      Object.fromEntries((Object.entries(TASK_EXECUTORS) as [TaskExecutorName, TaskExecutorSpec][]).map(([name, spec]) => [spec.executorClass, executors[name].functionName])),
+      Object.fromEntries(
+        (Object.entries(TASK_EXECUTORS) as [TaskExecutorName, TaskExecutorSpec][]).map(([name, spec]) => [spec.executorClass, executors[name].functionName]),
+      ),
     );
 
     const entries = Object.entries(RUN_STEPS) as [RunStepName, RunStep][];
@@ -161,7 +178,11 @@ export class RunWorkflow extends Construct {
       });
       // The function itself, not `<arn>:*` (grantInvoke's versions and aliases): executors are invoked unqualified.
       if (step.executors.length > 0) {
-        iam.Grant.addToPrincipal({ grantee: fn, actions: ['lambda:InvokeFunction'], resourceArns: step.executors.map((executor) => executors[executor].functionArn) });
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['lambda:InvokeFunction'],
+          resourceArns: step.executors.map((executor) => executors[executor].functionArn),
+        });
       }
       functions[name] = fn;
     }

@@ -91,9 +91,7 @@ export class SigningKeys extends Construct {
 
 function validateAlias(scope: Construct, name: string, alias: string): string {
   if (!ALIAS_PATTERN.test(alias) || alias.startsWith('alias/aws/')) {
-    throw new Error(
-      `SigningKeys ${scope.node.path}: ${name} must match ${ALIAS_PATTERN} and not start with 'alias/aws/', got ${JSON.stringify(alias)}`,
-    );
+    throw new Error(`SigningKeys ${scope.node.path}: ${name} must match ${ALIAS_PATTERN} and not start with 'alias/aws/', got ${JSON.stringify(alias)}`);
   }
   return alias;
 }

@@ -11,7 +11,7 @@ const INDEX_WILDCARD_REASON =
 
 /** cdk-nag IAM5: why the KMS action wildcards of encrypt/decrypt grants are inherent. */
 export const KMS_WILDCARD_REASON =
-  'grantEncryptDecrypt on one customer-managed key (the resource is that key\'s ARN only): DynamoDB and S3 server-side encryption use envelope encryption (kms:GenerateDataKey*, with and without plaintext); the CDK\'s encrypt/decrypt action set also lists kms:ReEncrypt* (ReEncryptFrom/To). Both patterns match only those KMS operations, on that one key.';
+  "grantEncryptDecrypt on one customer-managed key (the resource is that key's ARN only): DynamoDB and S3 server-side encryption use envelope encryption (kms:GenerateDataKey*, with and without plaintext); the CDK's encrypt/decrypt action set also lists kms:ReEncrypt* (ReEncryptFrom/To). Both patterns match only those KMS operations, on that one key.";
 
 /** Properties of a {@link StateTable}. */
 export interface StateTableProps {

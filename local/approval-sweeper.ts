@@ -3,7 +3,10 @@ export function startApprovalSweeper(options: { intervalMs: number; sweep: () =>
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = options.sweep().catch((error: unknown) => console.error(`maestro: approval sweep: ${(error as Error).message}`)).finally(() => (running = undefined));
+    running = options
+      .sweep()
+      .catch((error: unknown) => console.error(`maestro: approval sweep: ${(error as Error).message}`))
+      .finally(() => (running = undefined));
   }, options.intervalMs);
   timer.unref();
   return {

@@ -75,7 +75,9 @@ export function handlerModuleResolver(source: HandlerSource, cdkOutDir: string) 
   return {
     loaded,
     resolve(module: string): string {
-      const entry = relative(ROOT, resolve(ROOT, 'local', module)).split('\\').join('/');
+      const entry = relative(ROOT, resolve(ROOT, 'local', module))
+        .split('\\')
+        .join('/');
       const bundle = bundles.get(entry);
       const target = bundle ? pathToFileURL(bundle).href : module;
       loaded.set(module, bundle ?? module);

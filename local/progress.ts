@@ -38,7 +38,8 @@ export class RunProgress {
     }
     if (event.type.endsWith('StateEntered') && !QUIET_STATES.has(event.stateName)) this.#print(`  ▸ ${event.stateName}`);
     const ended = EXECUTION_END.has(event.type);
-    if (event.type.endsWith('StateExited') || event.type.endsWith('Failed') || ended) await this.#printEventsUntil(runId, ended ? Number.POSITIVE_INFINITY : event.ts);
+    if (event.type.endsWith('StateExited') || event.type.endsWith('Failed') || ended)
+      await this.#printEventsUntil(runId, ended ? Number.POSITIVE_INFINITY : event.ts);
     if (EXECUTION_END.has(event.type)) {
       const status = event.type.replace('Execution', '').toUpperCase();
       this.#waiters.get(runId)?.(status);

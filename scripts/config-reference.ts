@@ -110,10 +110,12 @@ export function renderConfigReference(config: z.ZodType = Config): string {
     `| \`${CONFIG_FILE_VARIABLE}\` | the file to read | path |`,
     `| \`${CONFIG_OVERRIDE_VARIABLE_PREFIX}*\` | any key (\`__\` between segments) | YAML value |`,
     '| `LAMBDA_TASK_ROOT` | where relative paths start (set by Lambda) | path |',
-    ...ENVIRONMENT_VARIABLES.map((variable) => `| \`${variable.name}\` | \`${variable.key}\` | ${{ string: 'text', json: 'JSON', flag: '`true` or `false`' }[variable.format]} |`),
+    ...ENVIRONMENT_VARIABLES.map(
+      (variable) => `| \`${variable.name}\` | \`${variable.key}\` | ${{ string: 'text', json: 'JSON', flag: '`true` or `false`' }[variable.format]} |`,
+    ),
     '',
-    'Read elsewhere, not part of `Config`: Powertools\' own `POWERTOOLS_*` variables and `MAESTRO_TRACING=off` (handlers/shared/telemetry.ts),',
-    'the SDK\'s own credentials and `AWS_REGION`, and the local commands\' `MAESTRO_DATA_DIR`, `MAESTRO_PORT`, `MAESTRO_DEMO` (`npm start`), `MAESTRO_API_URL`, `MAESTRO_TOKEN` (the CLIs).',
+    "Read elsewhere, not part of `Config`: Powertools' own `POWERTOOLS_*` variables and `MAESTRO_TRACING=off` (handlers/shared/telemetry.ts),",
+    "the SDK's own credentials and `AWS_REGION`, and the local commands' `MAESTRO_DATA_DIR`, `MAESTRO_PORT`, `MAESTRO_DEMO` (`npm start`), `MAESTRO_API_URL`, `MAESTRO_TOKEN` (the CLIs).",
     '',
   ];
   return lines.join('\n');

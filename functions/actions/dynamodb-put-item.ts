@@ -37,7 +37,12 @@ export const dynamodbPutItem: Action<DynamoDbPutItemParams> = {
   schema: DynamoDbPutItemParams,
   // The item's key needs the table's key schema (I/O), so the declared resource is the table itself.
   resources: (params) => [{ uri: dynamodbTableUri(params.table), access: 'write' }],
-  examples: [{ description: 'Create or replace one item (rollback puts the previous item back)', params: { table: 'maestro-demo', item: { id: 'greeting', text: 'hello' } } }],
+  examples: [
+    {
+      description: 'Create or replace one item (rollback puts the previous item back)',
+      params: { table: 'maestro-demo', item: { id: 'greeting', text: 'hello' } },
+    },
+  ],
 
   async plan(params, ctx) {
     const key = await ctx.items.keyOf(params.table, params.item);

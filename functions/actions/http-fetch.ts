@@ -55,7 +55,10 @@ export const httpFetch: Action<HttpFetchParams> = {
   // Anything but an http(s) URL names no resource: the egress guard refuses it in plan (SsrfBlocked).
   resources: (params) => (/^https?:\/\//i.test(params.url) ? [{ uri: params.url, access: 'read' }] : []),
   examples: [
-    { description: 'Fetch a licensed JSON document and check its shape', params: { url: 'https://api.example.com/status.json', expect: { format: 'json', schema: { type: 'object' } } } },
+    {
+      description: 'Fetch a licensed JSON document and check its shape',
+      params: { url: 'https://api.example.com/status.json', expect: { format: 'json', schema: { type: 'object' } } },
+    },
     { description: 'Fetch text and refuse instruction-like content', params: { url: 'https://api.example.com/notes.txt', onInjection: 'fail' } },
   ],
 
@@ -79,7 +82,15 @@ export const httpFetch: Action<HttpFetchParams> = {
       resource: decision.url!,
       diff: '',
       preconditions: {},
-      data: { url: decision.url, source: source.id, maxBytes, timeoutMs, expect: params.expect ?? {}, onInjection: params.onInjection ?? 'flag', resolvedAddresses: decision.resolvedAddresses },
+      data: {
+        url: decision.url,
+        source: source.id,
+        maxBytes,
+        timeoutMs,
+        expect: params.expect ?? {},
+        onInjection: params.onInjection ?? 'flag',
+        resolvedAddresses: decision.resolvedAddresses,
+      },
     };
   },
 
@@ -123,7 +134,10 @@ export const httpFetch: Action<HttpFetchParams> = {
     egress.breaker.succeeded(host);
 
     const accepted = expect.status ? expect.status.includes(response.status) : response.status >= 200 && response.status < 300;
-    if (!accepted) throw new ActionFailed(`${url} answered ${response.status}, expected ${expect.status?.join(' or ') ?? 'a 2xx status'}`, { details: { status: response.status } });
+    if (!accepted)
+      throw new ActionFailed(`${url} answered ${response.status}, expected ${expect.status?.join(' or ') ?? 'a 2xx status'}`, {
+        details: { status: response.status },
+      });
 
     const text = response.body.toString('utf8');
     if (expect.format === 'json' || expect.schema) {

@@ -15,7 +15,10 @@ export function renderDiff(resource: string, before: string | undefined, after: 
     { context: 3 },
   );
   // Drop the "Index:"/"====" preamble: reviewers want the hunks.
-  const body = patch.split('\n').filter((line) => !line.startsWith('====')).join('\n');
+  const body = patch
+    .split('\n')
+    .filter((line) => !line.startsWith('===='))
+    .join('\n');
   return body.length > MAX_DIFF_CHARS ? `${body.slice(0, MAX_DIFF_CHARS)}\n… diff truncated at ${MAX_DIFF_CHARS} characters` : body;
 }
 

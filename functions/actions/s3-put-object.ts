@@ -14,9 +14,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const MAX_DIFFED_OBJECT_BYTES = 1024 * 1024;
 
 const S3PutObjectParams = z.strictObject({
-  bucket: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
   key: z
     .string()
     .min(1)
@@ -47,8 +45,14 @@ export const s3PutObject: Action<S3PutObjectParams> = {
   schema: S3PutObjectParams,
   resources: (params) => [{ uri: s3ObjectUri(params.bucket, params.key), access: 'write' }],
   examples: [
-    { description: 'Write a text object (versioning on, so rollback restores the previous version)', params: { bucket: 'maestro-demo', key: 'notes/hello.txt', body: 'hello\n' } },
-    { description: 'Write JSON with its content type', params: { bucket: 'maestro-demo', key: 'config/flags.json', body: '{"beta":true}\n', contentType: 'application/json' } },
+    {
+      description: 'Write a text object (versioning on, so rollback restores the previous version)',
+      params: { bucket: 'maestro-demo', key: 'notes/hello.txt', body: 'hello\n' },
+    },
+    {
+      description: 'Write JSON with its content type',
+      params: { bucket: 'maestro-demo', key: 'config/flags.json', body: '{"beta":true}\n', contentType: 'application/json' },
+    },
   ],
 
   async plan(params, ctx) {

@@ -65,7 +65,9 @@ export class AuditVault implements AuditHeadStore {
 
   async #write(key: string, head: SignedAuditHead): Promise<void> {
     try {
-      await this.#s3.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: `${JSON.stringify(head, null, 2)}\n`, ContentType: 'application/json' }));
+      await this.#s3.send(
+        new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: `${JSON.stringify(head, null, 2)}\n`, ContentType: 'application/json' }),
+      );
     } catch (error) {
       rethrowAwsError(error, `writing the audit head ${key} of run ${head.runId}`);
     }

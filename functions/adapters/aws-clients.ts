@@ -59,7 +59,8 @@ export function createAwsClients(aws: Config['aws']): AwsClients {
   return {
     ...clients,
     destroy: () => {
-      for (const client of [dynamodbRaw, clients.dynamodbStreams, clients.s3, clients.sfn, clients.kms, clients.eventbridge, clients.sesv2, clients.lambda]) client.destroy();
+      for (const client of [dynamodbRaw, clients.dynamodbStreams, clients.s3, clients.sfn, clients.kms, clients.eventbridge, clients.sesv2, clients.lambda])
+        client.destroy();
     },
   };
 }

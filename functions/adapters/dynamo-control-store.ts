@@ -94,12 +94,19 @@ export class DynamoControlStore implements ControlStore {
                 ExpressionAttributeValues: head ? { ':seq': eventSeq } : undefined,
               },
             },
-            { Put: { TableName: this.#table, Item: { pk: 'CONTROL', sk: `EVENT#${String(event.seq).padStart(10, '0')}`, entity: 'Event', ...event }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: 'CONTROL', sk: `EVENT#${String(event.seq).padStart(10, '0')}`, entity: 'Event', ...event },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
           ],
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw new ConcurrentModification('the control record changed at the same time; try again', { cause: error });
+      if (error instanceof TransactionCanceledException)
+        throw new ConcurrentModification('the control record changed at the same time; try again', { cause: error });
       rethrowAwsError(error, 'changing the control record');
     }
     return next;

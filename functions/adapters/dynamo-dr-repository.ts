@@ -44,8 +44,20 @@ export class DynamoDrRepository implements DrRepository {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: this.#table, Item: { pk: jobPk(job.id), sk: 'JOB', entity: 'DrJob', gsi1pk: 'DR#JOBS', gsi1sk: `${job.createdAt}#${job.id}`, ...job, eventSeq: 1 }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: this.#table, Item: { pk: jobPk(job.id), sk: eventSk(1), entity: 'DrEvent', ...first }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: jobPk(job.id), sk: 'JOB', entity: 'DrJob', gsi1pk: 'DR#JOBS', gsi1sk: `${job.createdAt}#${job.id}`, ...job, eventSeq: 1 },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: jobPk(job.id), sk: eventSk(1), entity: 'DrEvent', ...first },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
           ],
         }),
       );
@@ -55,7 +67,9 @@ export class DynamoDrRepository implements DrRepository {
   }
 
   async getJob(id: string): Promise<DrJob | undefined> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: jobPk(id), sk: 'JOB' }, ConsistentRead: true })).catch((e) => rethrowAwsError(e, 'reading the DR job'));
+    const out = await this.#db
+      .send(new GetCommand({ TableName: this.#table, Key: { pk: jobPk(id), sk: 'JOB' }, ConsistentRead: true }))
+      .catch((e) => rethrowAwsError(e, 'reading the DR job'));
     return out.Item ? strip<DrJob>(out.Item) : undefined;
   }
 
@@ -80,7 +94,13 @@ export class DynamoDrRepository implements DrRepository {
         ...events.map((event, index) => {
           const seq = job.eventSeq + index + 1;
           const item: DrEvent = { jobId: id, seq, state: updated.state, progress, ts: now, ...event };
-          return { Put: { TableName: this.#table, Item: { pk: jobPk(id), sk: eventSk(seq), entity: 'DrEvent', ...item }, ConditionExpression: 'attribute_not_exists(pk)' } };
+          return {
+            Put: {
+              TableName: this.#table,
+              Item: { pk: jobPk(id), sk: eventSk(seq), entity: 'DrEvent', ...item },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          };
         }),
       ];
       try {
@@ -175,13 +195,22 @@ export class DynamoDrRepository implements DrRepository {
 
   async listQuiesceFlags(): Promise<QuiesceFlag[]> {
     const out = await this.#db
-      .send(new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': QUIESCE_PK }, ConsistentRead: true }))
+      .send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': QUIESCE_PK },
+          ConsistentRead: true,
+        }),
+      )
       .catch((e) => rethrowAwsError(e, 'reading quiesce flags'));
     return (out.Items ?? []).map((item) => strip<QuiesceFlag>(item));
   }
 
   async getPointer(target: string): Promise<TrafficPointer | undefined> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: pointerKey(target), ConsistentRead: true })).catch((e) => rethrowAwsError(e, 'reading the traffic pointer'));
+    const out = await this.#db
+      .send(new GetCommand({ TableName: this.#table, Key: pointerKey(target), ConsistentRead: true }))
+      .catch((e) => rethrowAwsError(e, 'reading the traffic pointer'));
     return out.Item ? strip<TrafficPointer>(out.Item) : undefined;
   }
 
@@ -196,7 +225,8 @@ export class DynamoDrRepository implements DrRepository {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new DrTargetBusy(`the traffic pointer of ${pointer.target} changed meanwhile (expected version ${expectedVersion})`);
+      if (error instanceof ConditionalCheckFailedException)
+        throw new DrTargetBusy(`the traffic pointer of ${pointer.target} changed meanwhile (expected version ${expectedVersion})`);
       rethrowAwsError(error, 'flipping the traffic pointer');
     }
   }

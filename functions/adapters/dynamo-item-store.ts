@@ -102,5 +102,9 @@ function matches(expected: Item, next: Item) {
     clauses.push(`attribute_not_exists(#e${i})`);
     i += 1;
   }
-  return { ConditionExpression: clauses.join(' AND '), ExpressionAttributeNames: names, ...(i > 0 && Object.keys(values).length ? { ExpressionAttributeValues: values } : {}) };
+  return {
+    ConditionExpression: clauses.join(' AND '),
+    ExpressionAttributeNames: names,
+    ...(i > 0 && Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+  };
 }

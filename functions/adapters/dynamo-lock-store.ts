@@ -72,8 +72,17 @@ export class DynamoLockStore implements LockStore {
               Put: {
                 TableName: this.#table,
                 Item: {
-                  pk: lockPk(resource), sk: LOCK_SK, entity: 'Lock', gsi1pk: 'LOCKS', gsi1sk: `${resource}#LOCK`,
-                  resource, runId, taskIndex: input.taskIndex, leaseExpiresAt, fencingToken, acquiredAt: now.toISOString(),
+                  pk: lockPk(resource),
+                  sk: LOCK_SK,
+                  entity: 'Lock',
+                  gsi1pk: 'LOCKS',
+                  gsi1sk: `${resource}#LOCK`,
+                  resource,
+                  runId,
+                  taskIndex: input.taskIndex,
+                  leaseExpiresAt,
+                  fencingToken,
+                  acquiredAt: now.toISOString(),
                 },
                 ConditionExpression: lock ? 'fencingToken = :previous' : 'attribute_not_exists(pk)',
                 ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken } : undefined,
@@ -97,7 +106,9 @@ export class DynamoLockStore implements LockStore {
   async assertHeld(input: { resource: string; runId: string; fencingToken: number; now: Date }): Promise<void> {
     const { lock } = await this.#read(input.resource);
     if (!lock || lock.runId !== input.runId || lock.fencingToken !== input.fencingToken || (lock.leaseExpiresAt ?? 0) <= input.now.getTime()) {
-      throw new LeaseLost(`run ${input.runId} no longer holds ${input.resource} (fencing token ${input.fencingToken}, current ${lock?.fencingToken ?? 'none'})`);
+      throw new LeaseLost(
+        `run ${input.runId} no longer holds ${input.resource} (fencing token ${input.fencingToken}, current ${lock?.fencingToken ?? 'none'})`,
+      );
     }
   }
 
@@ -118,7 +129,9 @@ export class DynamoLockStore implements LockStore {
         if (!(error instanceof ConditionalCheckFailedException)) rethrowAwsError(error, `releasing ${resource}`);
       }
       for (const waiter of waiters.filter((candidate) => candidate.runId === runId)) {
-        await this.#write(() => this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: lockPk(resource), sk: waiterSk(waiter.enqueuedAt, runId) } })));
+        await this.#write(() =>
+          this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: lockPk(resource), sk: waiterSk(waiter.enqueuedAt, runId) } })),
+        );
       }
     }
   }
@@ -129,7 +142,13 @@ export class DynamoLockStore implements LockStore {
     try {
       do {
         const page = await this.#db.send(
-          new QueryCommand({ TableName: this.#table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :locks', ExpressionAttributeValues: { ':locks': 'LOCKS' }, ExclusiveStartKey: startKey }),
+          new QueryCommand({
+            TableName: this.#table,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :locks',
+            ExpressionAttributeValues: { ':locks': 'LOCKS' },
+            ExclusiveStartKey: startKey,
+          }),
         );
         items.push(...(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
@@ -145,8 +164,11 @@ export class DynamoLockStore implements LockStore {
       if (item.sk === LOCK_SK) {
         if (item.runId && Number(item.leaseExpiresAt) > now) {
           view.holder = {
-            runId: String(item.runId), taskIndex: Number(item.taskIndex), leaseExpiresAt: Number(item.leaseExpiresAt),
-            fencingToken: Number(item.fencingToken), acquiredAt: String(item.acquiredAt),
+            runId: String(item.runId),
+            taskIndex: Number(item.taskIndex),
+            leaseExpiresAt: Number(item.leaseExpiresAt),
+            fencingToken: Number(item.fencingToken),
+            acquiredAt: String(item.acquiredAt),
           };
         }
       } else if (now - Number(item.refreshedAt) < WAITER_STALE_MS) {
@@ -160,7 +182,12 @@ export class DynamoLockStore implements LockStore {
   async #read(resource: string) {
     try {
       const page = await this.#db.send(
-        new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': lockPk(resource) }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': lockPk(resource) },
+          ConsistentRead: true,
+        }),
       );
       const items = page.Items ?? [];
       const lock = items.find((item) => item.sk === LOCK_SK) as StoredLock | undefined;
@@ -180,8 +207,16 @@ export class DynamoLockStore implements LockStore {
         new PutCommand({
           TableName: this.#table,
           Item: {
-            pk: lockPk(resource), sk: waiterSk(enqueuedAt, runId), entity: 'LockWaiter', gsi1pk: 'LOCKS', gsi1sk: `${resource}#WAIT#${String(enqueuedAt).padStart(15, '0')}`,
-            resource, runId, enqueuedAt, refreshedAt: now, expiresAt: Math.floor(now / 1000) + 86_400,
+            pk: lockPk(resource),
+            sk: waiterSk(enqueuedAt, runId),
+            entity: 'LockWaiter',
+            gsi1pk: 'LOCKS',
+            gsi1sk: `${resource}#WAIT#${String(enqueuedAt).padStart(15, '0')}`,
+            resource,
+            runId,
+            enqueuedAt,
+            refreshedAt: now,
+            expiresAt: Math.floor(now / 1000) + 86_400,
           },
         }),
       ),

@@ -30,7 +30,14 @@ export class DynamoRateLimiter implements RateLimiter {
         await this.#db.send(
           new PutCommand({
             TableName: this.#table,
-            Item: { ...itemKey, entity: 'RateBucket', tokens: next.tokens, refilledAt: at, version: Number(stored?.version ?? 0) + 1, expiresAt: Math.floor(at / 1000) + 86_400 },
+            Item: {
+              ...itemKey,
+              entity: 'RateBucket',
+              tokens: next.tokens,
+              refilledAt: at,
+              version: Number(stored?.version ?? 0) + 1,
+              expiresAt: Math.floor(at / 1000) + 86_400,
+            },
             // The version, not the time: two takes in the same millisecond must not both succeed.
             ConditionExpression: stored ? 'version = :version' : 'attribute_not_exists(pk)',
             ExpressionAttributeValues: stored ? { ':version': Number(stored.version ?? 0) } : undefined,

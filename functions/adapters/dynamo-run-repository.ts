@@ -247,7 +247,13 @@ export class DynamoRunRepository implements RunRepository {
     try {
       do {
         const page = await this.#db.send(
-          new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :active', ExpressionAttributeValues: { ':active': 'ACTIVE' }, Select: 'COUNT', ExclusiveStartKey: startKey }),
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: 'pk = :active',
+            ExpressionAttributeValues: { ':active': 'ACTIVE' },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
         );
         count += page.Count ?? 0;
         startKey = page.LastEvaluatedKey;

@@ -44,14 +44,21 @@ export class DynamoTableData implements TableData {
   }
 
   async getItem(table: string, key: DynamoItem): Promise<DynamoItem | undefined> {
-    const out = await this.#db.send(new GetItemCommand({ TableName: table, Key: key as unknown as Raw, ConsistentRead: true })).catch((e) => rethrowAwsError(e, `reading from ${table}`));
+    const out = await this.#db
+      .send(new GetItemCommand({ TableName: table, Key: key as unknown as Raw, ConsistentRead: true }))
+      .catch((e) => rethrowAwsError(e, `reading from ${table}`));
     return out.Item as unknown as DynamoItem | undefined;
   }
 
   async createTable(table: string, schema: TableSchema): Promise<void> {
     try {
       await this.#db.send(
-        new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', KeySchema: schema.keySchema, AttributeDefinitions: schema.attributeDefinitions }),
+        new CreateTableCommand({
+          TableName: table,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: schema.keySchema,
+          AttributeDefinitions: schema.attributeDefinitions,
+        }),
       );
     } catch (error) {
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) rethrowAwsError(error, `creating table ${table}`);
@@ -64,7 +71,9 @@ export class DynamoTableData implements TableData {
     for (let attempt = 0; requests.length > 0; attempt += 1) {
       if (attempt > 8) throw new TransientError(`${requests.length} item(s) stayed unprocessed writing to ${table}`);
       if (attempt > 0) await sleep(Math.min(2000, 50 * 2 ** attempt));
-      const out = await this.#db.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } })).catch((e) => rethrowAwsError(e, `writing to ${table}`));
+      const out = await this.#db
+        .send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }))
+        .catch((e) => rethrowAwsError(e, `writing to ${table}`));
       requests = out.UnprocessedItems?.[table] ?? [];
     }
   }

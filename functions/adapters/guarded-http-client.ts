@@ -63,10 +63,12 @@ export class GuardedHttpClient {
       options.beforeRequest?.(decision);
       const remainingMs = Math.floor(deadline - performance.now());
       if (remainingMs <= 0) throw timeBudgetExceeded(options.timeoutMs);
-      const response = await this.#transport(decision, { maxBytes: options.maxBytes, timeoutMs: remainingMs, headers: options.headers }, options.signal).catch((error: unknown) => {
-        // A hop that ran out of the time left is the whole fetch running out of its budget.
-        throw error instanceof BudgetExceeded && error.details?.budget === 'timeMs' ? timeBudgetExceeded(options.timeoutMs) : error;
-      });
+      const response = await this.#transport(decision, { maxBytes: options.maxBytes, timeoutMs: remainingMs, headers: options.headers }, options.signal).catch(
+        (error: unknown) => {
+          // A hop that ran out of the time left is the whole fetch running out of its budget.
+          throw error instanceof BudgetExceeded && error.details?.budget === 'timeMs' ? timeBudgetExceeded(options.timeoutMs) : error;
+        },
+      );
       hops.push({ url: decision.url!, address: decision.connectTo!.address, status: response.status });
       const location = response.headers.location;
       if (REDIRECTS.has(response.status) && typeof location === 'string') {

@@ -35,6 +35,8 @@ export class KmsManifestSigner implements ManifestSigner {
 
   async publicKeyPem(): Promise<string> {
     const out = await this.#kms.send(new GetPublicKeyCommand({ KeyId: this.keyId })).catch((e) => rethrowAwsError(e, 'reading the public key'));
-    return createPublicKey({ key: Buffer.from(out.PublicKey!), format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
+    return createPublicKey({ key: Buffer.from(out.PublicKey!), format: 'der', type: 'spki' })
+      .export({ format: 'pem', type: 'spki' })
+      .toString();
   }
 }

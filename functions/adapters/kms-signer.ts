@@ -25,7 +25,13 @@ export class KmsSigner implements HeadSigner {
   async verify(message: Uint8Array, signature: string): Promise<boolean> {
     try {
       const result = await this.#kms.send(
-        new VerifyCommand({ KeyId: this.keyId, Message: message, MessageType: 'RAW', Signature: Buffer.from(signature, 'base64'), SigningAlgorithm: 'ECDSA_SHA_256' }),
+        new VerifyCommand({
+          KeyId: this.keyId,
+          Message: message,
+          MessageType: 'RAW',
+          Signature: Buffer.from(signature, 'base64'),
+          SigningAlgorithm: 'ECDSA_SHA_256',
+        }),
       );
       return result.SignatureValid === true;
     } catch (error) {

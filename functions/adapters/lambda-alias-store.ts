@@ -45,14 +45,16 @@ export class LambdaAliasStore implements AliasStore {
   async setRouting(request: SetAliasRoutingRequest): Promise<AliasRouting> {
     const where = `${request.functionName}:${request.aliasName}`;
     try {
-      const alias = await this.#lambda.send(new UpdateAliasCommand({
-        FunctionName: request.functionName,
-        Name: request.aliasName,
-        FunctionVersion: request.primaryVersion,
-        // An empty RoutingConfig clears a split; omitting it would keep the old one.
-        RoutingConfig: { AdditionalVersionWeights: request.additional ? { [request.additional.version]: request.additional.weight } : {} },
-        RevisionId: request.expectedRevisionId,
-      }));
+      const alias = await this.#lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: request.functionName,
+          Name: request.aliasName,
+          FunctionVersion: request.primaryVersion,
+          // An empty RoutingConfig clears a split; omitting it would keep the old one.
+          RoutingConfig: { AdditionalVersionWeights: request.additional ? { [request.additional.version]: request.additional.weight } : {} },
+          RevisionId: request.expectedRevisionId,
+        }),
+      );
       return toRouting(request.functionName, alias);
     } catch (error) {
       switch (nameOf(error)) {

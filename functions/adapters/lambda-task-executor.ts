@@ -4,7 +4,14 @@ import { fromEnvelope, fromWire, toWire } from '../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorClass, TaskExecution, TaskExecutor } from '../core/runs/task-executor.ts';
 
 /** Lambda's own failures before or around the function (throttling, service errors): the claim retries them. */
-const TRANSIENT_INVOKE_ERRORS = new Set(['TooManyRequestsException', 'ServiceException', 'EC2ThrottledException', 'ResourceNotReadyException', 'ResourceConflictException', 'SubnetIPAddressLimitReachedException']);
+const TRANSIENT_INVOKE_ERRORS = new Set([
+  'TooManyRequestsException',
+  'ServiceException',
+  'EC2ThrottledException',
+  'ResourceNotReadyException',
+  'ResourceConflictException',
+  'SubnetIPAddressLimitReachedException',
+]);
 
 /**
  * The executors in AWS: one Lambda function per class (read-only on the targets; write; the egress
@@ -26,7 +33,13 @@ export class LambdaTaskExecutor implements TaskExecutor {
     const functionName = this.#functions[this.#classOf(request)];
     let response;
     try {
-      response = await this.#client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(toWire(request))) }));
+      response = await this.#client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(toWire(request))),
+        }),
+      );
     } catch (error) {
       const name = (error as { name?: string }).name ?? 'Error';
       if (TRANSIENT_INVOKE_ERRORS.has(name)) throw new TransientError(`invoking the ${this.#classOf(request)} executor failed: ${name}`, { cause: error });

@@ -58,7 +58,14 @@ export class EventBridgeSlackNotifier implements Notifier {
     try {
       const result = await this.#events.send(
         new PutEventsCommand({
-          Entries: [{ EventBusName: this.#bus, Source: EventBridgeSlackNotifier.SOURCE, DetailType: EventBridgeSlackNotifier.DETAIL_TYPE, Detail: JSON.stringify(notification.payload) }],
+          Entries: [
+            {
+              EventBusName: this.#bus,
+              Source: EventBridgeSlackNotifier.SOURCE,
+              DetailType: EventBridgeSlackNotifier.DETAIL_TYPE,
+              Detail: JSON.stringify(notification.payload),
+            },
+          ],
         }),
       );
       if (result.FailedEntryCount) throw new TransientError(`EventBridge refused the Slack message: ${result.Entries?.[0]?.ErrorMessage ?? 'unknown'}`);

@@ -40,7 +40,9 @@ export class S3Vault implements Vault {
   }
 
   async putSmall(key: string, body: Buffer, contentType: string) {
-    const out = await this.#s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType })).catch((e) => rethrowAwsError(e, `storing s3://${this.bucket}/${key}`));
+    const out = await this.#s3
+      .send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }))
+      .catch((e) => rethrowAwsError(e, `storing s3://${this.bucket}/${key}`));
     return { versionId: out.VersionId };
   }
 

@@ -1,4 +1,11 @@
-import { DescribeExecutionCommand, RedriveExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidRunTransition, TaskTokenInvalid, WorkflowUnavailable } from '../core/errors.ts';
 import type { ResumeOutcome, WorkflowEngine } from '../core/runs/ports.ts';

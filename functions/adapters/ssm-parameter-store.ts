@@ -24,12 +24,14 @@ export class SsmParameterStore implements ParameterStore {
 
   async put(request: PutParameterRequest): Promise<{ version: number }> {
     try {
-      const written = await this.#ssm.send(new PutParameterCommand({
-        Name: request.name,
-        Value: request.value,
-        Type: request.type,
-        Overwrite: request.overwrite,
-      }));
+      const written = await this.#ssm.send(
+        new PutParameterCommand({
+          Name: request.name,
+          Value: request.value,
+          Type: request.type,
+          Overwrite: request.overwrite,
+        }),
+      );
       return { version: written.Version ?? 0 };
     } catch (error) {
       switch (nameOf(error)) {

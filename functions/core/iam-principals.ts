@@ -61,4 +61,3 @@ export function roleArnHint(arn: string): string {
   const session = ASSUMED_ROLE_ARN.exec(arn);
   return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : arn;
 }
-

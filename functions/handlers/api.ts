@@ -20,7 +20,11 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function handleApiEvent(deps: HandlerDeps, event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const offered = headerValue(event, 'x-correlation-id');
   const correlationId = offered && CORRELATION_ID.test(offered) ? offered : randomUUID();
-  const telemetry = new Invocation(context, { step: 'Api', correlation_id: correlationId, run_id: event.resource?.startsWith('/runs/{id}') ? event.pathParameters?.id : undefined });
+  const telemetry = new Invocation(context, {
+    step: 'Api',
+    correlation_id: correlationId,
+    run_id: event.resource?.startsWith('/runs/{id}') ? event.pathParameters?.id : undefined,
+  });
   let response: APIGatewayProxyResult;
   try {
     response = await route(deps, event, correlationId, telemetry);

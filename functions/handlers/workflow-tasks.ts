@@ -55,7 +55,14 @@ export interface WorkflowTask {
 
 type Task<Family extends WorkflowTask['family'], Id extends string> = WorkflowTask & { readonly family: Family; readonly id: Id };
 
-const run = <Id extends string>(id: Id, slug: string, description: string, timeoutSeconds: number, rights: readonly TaskRight[], entry = slug): Task<'run', Id> => ({
+const run = <Id extends string>(
+  id: Id,
+  slug: string,
+  description: string,
+  timeoutSeconds: number,
+  rights: readonly TaskRight[],
+  entry = slug,
+): Task<'run', Id> => ({
   id,
   family: 'run',
   workflows: ['run'],
@@ -102,7 +109,14 @@ export const WORKFLOW_TASKS = [
   run('RequestApproval', 'request-approval', 'request a human approval (task token)', 30, ['answerTaskTokens']),
   run('ApplyTask', 'apply-task', 'apply one task idempotently', 360, ['executeWrite']),
   // The same handler as ApplyTask, in its own function: it sends internet-reaching applies to the egress executor.
-  run('ApplyInternetTask', 'apply-internet-task', 'apply one task that reaches the internet (through the egress executor)', 360, ['executeInternet'], 'apply-task'),
+  run(
+    'ApplyInternetTask',
+    'apply-internet-task',
+    'apply one task that reaches the internet (through the egress executor)',
+    360,
+    ['executeInternet'],
+    'apply-task',
+  ),
   run('Verify', 'verify', 'verify applied tasks', 360, ['executeRead']),
   run('RollBack', 'roll-back', 'roll back applied tasks in reverse order', 360, ['executeWrite']),
   run('Finalize', 'finalize', 'record the outcome', 30, []),

@@ -29,7 +29,8 @@ export interface RunningApiGatewayServer {
 export async function startApiGatewayServer(options: ApiGatewayServerOptions): Promise<RunningApiGatewayServer> {
   const server = createServer((request, response) => {
     serve(request, response, options).catch((error: unknown) => {
-      if (!response.headersSent) send(response, { statusCode: 502, headers: {}, body: JSON.stringify({ error: { code: 'BadGateway', message: String(error) } }) });
+      if (!response.headersSent)
+        send(response, { statusCode: 502, headers: {}, body: JSON.stringify({ error: { code: 'BadGateway', message: String(error) } }) });
       else response.destroy();
     });
   });
@@ -55,7 +56,11 @@ export async function startApiGatewayServer(options: ApiGatewayServerOptions): P
 async function serve(request: IncomingMessage, response: ServerResponse, options: ApiGatewayServerOptions): Promise<void> {
   const body = await readBody(request);
   if (body === 'too-large') {
-    send(response, { statusCode: 413, headers: {}, body: JSON.stringify({ error: { code: 'PayloadTooLarge', message: `request bodies are limited to ${MAX_PAYLOAD_BYTES} bytes`, field: 'body' } }) });
+    send(response, {
+      statusCode: 413,
+      headers: {},
+      body: JSON.stringify({ error: { code: 'PayloadTooLarge', message: `request bodies are limited to ${MAX_PAYLOAD_BYTES} bytes`, field: 'body' } }),
+    });
     return;
   }
   const event = toProxyEvent(request, body);

@@ -44,7 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (options.json) console.log(JSON.stringify(body, null, 2));
   else {
     if (body.ok) {
-      const signed = body.signedHeadMatches === true ? `final head signed by ${body.signedHead.keyId} at ${body.signedHead.signedAt}` : (body.note ?? 'no final head');
+      const signed =
+        body.signedHeadMatches === true ? `final head signed by ${body.signedHead.keyId} at ${body.signedHead.signedAt}` : (body.note ?? 'no final head');
       console.log(`run ${id}: audit chain intact and anchored, ${body.eventCount} event(s), head ${body.headHash}; ${signed}`);
     } else if (body.firstBrokenSeq !== undefined) {
       const signed = body.signedHeadMatches === false ? '; the signed head does not match the table' : '';

@@ -77,7 +77,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       // Symbolic links count too: the file itself must be inside the parts folder.
       const inside = relativePath(partsDir, file);
-      if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || resolve(partsDir, inside) !== file) throw new Error(`refused: ${relative} leads outside ${partsDir}`);
+      if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || resolve(partsDir, inside) !== file)
+        throw new Error(`refused: ${relative} leads outside ${partsDir}`);
       const { fd } = openRegular(file, 'the part');
       // One byte more than the manifest says at most, so a longer file fails its size check without being read to its end.
       return createReadStream('', { fd, start: 0, end: part.bytes });

@@ -31,7 +31,11 @@ const program = new Command()
       return;
     }
     const env = parsed.data;
-    const decision = await checkEgress(url, egressPolicyFor(env.MAESTRO_EGRESS_ALLOWLIST, options.environment), systemResolver(env.MAESTRO_EGRESS_STATIC_HOSTS));
+    const decision = await checkEgress(
+      url,
+      egressPolicyFor(env.MAESTRO_EGRESS_ALLOWLIST, options.environment),
+      systemResolver(env.MAESTRO_EGRESS_STATIC_HOSTS),
+    );
     const source = decision.url ? new LicenseRegistry(env.MAESTRO_EGRESS_SOURCES).sourceOf(decision.url) : undefined;
     const answer = {
       allowed: decision.allowed,

@@ -28,7 +28,7 @@ const program = new Command('policy:test')
   .option('--reason <text>', 'reason-for-access', '')
   .option('--kill-switch', 'the kill switch is engaged', false)
   .option('--approved', 'a human approved the plan', false)
-  .option('--input-flagged', 'screening flagged the run\'s inputs', false)
+  .option('--input-flagged', "screening flagged the run's inputs", false)
   .option('--policies <dir>', 'policy directory', process.env.MAESTRO_POLICY_DIR ?? resolve(import.meta.dirname, '../../policies'))
   .action((options) => {
     if (options.action !== 'plan' && options.action !== 'apply') program.error('--action must be plan or apply');

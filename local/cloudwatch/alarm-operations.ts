@@ -12,7 +12,10 @@ const alarmNameMember = z.string().min(1).max(255);
 
 const putMetricAlarmRequest = alarmConfigurationSchema.extend({
   AlarmName: alarmNameMember,
-  Tags: z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) })).max(50).optional(),
+  Tags: z
+    .array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) }))
+    .max(50)
+    .optional(),
 });
 
 const deleteAlarmsRequest = z.object({ AlarmNames: z.array(alarmNameMember).min(1).max(100) });

@@ -34,8 +34,11 @@ const describeAlarms: CloudWatchOperation = async (context, input) => {
   }
   const wantsMetricAlarms = request.AlarmTypes === undefined || request.AlarmTypes.includes('MetricAlarm');
   const matching = wantsMetricAlarms ? context.store.list().filter((alarm) => matches(alarm, request)) : [];
-  const page = paginate(matching, request.MaxRecords ?? DEFAULT_MAX_RECORDS, request.NextToken, () =>
-    new CloudWatchError('InvalidNextToken', 'The service returned an error indicating that the next token is not valid.'),
+  const page = paginate(
+    matching,
+    request.MaxRecords ?? DEFAULT_MAX_RECORDS,
+    request.NextToken,
+    () => new CloudWatchError('InvalidNextToken', 'The service returned an error indicating that the next token is not valid.'),
   );
   return {
     MetricAlarms: page.items.map((alarm) => metricAlarmView(context.scope, alarm)),

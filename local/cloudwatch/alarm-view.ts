@@ -22,7 +22,18 @@ export function metricAlarmView(scope: CloudWatchScope, alarm: AlarmDocument): R
     StateUpdatedTimestamp: new Date(state.updatedAt),
     ...pick(configuration, ['MetricName', 'Namespace', 'Statistic', 'ExtendedStatistic']),
     Dimensions: configuration.Dimensions ?? [],
-    ...pick(configuration, ['Period', 'Unit', 'EvaluationPeriods', 'DatapointsToAlarm', 'Threshold', 'ComparisonOperator', 'TreatMissingData', 'EvaluateLowSampleCountPercentile', 'Metrics', 'ThresholdMetricId']),
+    ...pick(configuration, [
+      'Period',
+      'Unit',
+      'EvaluationPeriods',
+      'DatapointsToAlarm',
+      'Threshold',
+      'ComparisonOperator',
+      'TreatMissingData',
+      'EvaluateLowSampleCountPercentile',
+      'Metrics',
+      'ThresholdMetricId',
+    ]),
     StateTransitionedTimestamp: new Date(state.transitionedAt),
   };
 }

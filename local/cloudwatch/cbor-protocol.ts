@@ -37,7 +37,11 @@ function withTaggedDates(value: unknown): unknown {
   if (value instanceof Date) return dateToTag(value);
   if (Array.isArray(value)) return value.map(withTaggedDates);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined).map(([key, member]) => [key, withTaggedDates(member)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, member]) => member !== undefined)
+        .map(([key, member]) => [key, withTaggedDates(member)]),
+    );
   }
   return value;
 }

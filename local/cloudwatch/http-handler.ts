@@ -98,10 +98,16 @@ function sendError(response: ServerResponse, exchange: Exchange, error: ServiceE
   // Query-compatible JSON and CBOR clients read the query code from this header.
   const queryHeader = { 'x-amzn-query-error': `${queryCode};${error.fault}` };
   if (exchange.protocol === 'json') {
-    sendJson(response, error.statusCode, JSON_CONTENT_TYPE, { __type: `com.amazonaws.cloudwatch#${error.code}`, message: error.message }, {
-      'x-amzn-errortype': error.code,
-      ...queryHeader,
-    });
+    sendJson(
+      response,
+      error.statusCode,
+      JSON_CONTENT_TYPE,
+      { __type: `com.amazonaws.cloudwatch#${error.code}`, message: error.message },
+      {
+        'x-amzn-errortype': error.code,
+        ...queryHeader,
+      },
+    );
     return;
   }
   if (exchange.protocol === 'cbor') {

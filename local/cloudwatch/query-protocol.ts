@@ -65,7 +65,8 @@ function typed(member: string, value: string): unknown {
     return number;
   }
   if (BOOLEAN_MEMBERS.has(member)) {
-    if (value !== 'true' && value !== 'false') throw new CloudWatchError('InvalidParameterValueException', `Value ${value} for parameter ${member} must be true or false.`);
+    if (value !== 'true' && value !== 'false')
+      throw new CloudWatchError('InvalidParameterValueException', `Value ${value} for parameter ${member} must be true or false.`);
     return value === 'true';
   }
   return value;
@@ -81,7 +82,10 @@ function listsToArrays(node: unknown): unknown {
     if (positions.some((position) => !/^[1-9]\d{0,3}$/.test(position))) {
       throw new CloudWatchError('InvalidParameterValueException', 'List members are numbered from 1: Name.member.1, Name.member.2, ...');
     }
-    return positions.map(Number).sort((a, b) => a - b).map((position) => listsToArrays(members[String(position)]));
+    return positions
+      .map(Number)
+      .sort((a, b) => a - b)
+      .map((position) => listsToArrays(members[String(position)]));
   }
   const converted: Record<string, unknown> = {};
   for (const key of keys) converted[key] = listsToArrays(record[key]);

@@ -82,11 +82,15 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
   const { jar, lib } = dynamoDbLocalJar();
   const launcher = loopbackLauncher(jar, lib);
-  if (!launcher) process.emitWarning('no javac: DynamoDB Local runs with its stock launcher and listens on every interface', { code: 'MAESTRO_DYNAMODB_ALL_INTERFACES' });
+  if (!launcher)
+    process.emitWarning('no javac: DynamoDB Local runs with its stock launcher and listens on every interface', { code: 'MAESTRO_DYNAMODB_ALL_INTERFACES' });
   // The jar's own flags: one shared database, no telemetry, CORS only for its own origin (which serves no page).
   const flags = [...(dbPath ? ['-dbPath', dbPath] : ['-inMemory']), '-port', String(port), '-sharedDb', '-disableTelemetry', '-cors', `http://${host}:${port}`];
   const classPath = launcher ? ['-cp', `${launcher}:${jar}:${join(lib, '*')}`, LAUNCHER_CLASS] : ['-jar', jar];
-  const child: ChildProcess = spawn('java', [`-Djava.library.path=${lib}`, ...classPath, ...flags], { cwd: dbPath ?? dirname(jar), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('java', [`-Djava.library.path=${lib}`, ...classPath, ...flags], {
+    cwd: dbPath ?? dirname(jar),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

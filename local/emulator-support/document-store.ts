@@ -24,10 +24,7 @@ export interface DocumentStoreOptions<Document> {
 }
 
 /** What an update decides: write this document, delete it, or leave it as it is. */
-export type UpdateDecision<Document, Result> =
-  | { write: Document; result: Result }
-  | { remove: true; result: Result }
-  | { result: Result };
+export type UpdateDecision<Document, Result> = { write: Document; result: Result } | { remove: true; result: Result } | { result: Result };
 
 export class DocumentStore<Document> {
   readonly #options: DocumentStoreOptions<Document>;

@@ -80,8 +80,14 @@ export function sendJson(response: ServerResponse, statusCode: number, contentTy
 }
 
 export function sendJsonError<Context>(service: JsonRpcService<Context>, response: ServerResponse, error: ServiceError): void {
-  sendJson(response, error.statusCode, service.contentType, { __type: error.code, message: error.message }, {
-    'x-amzn-errortype': error.code,
-    ...service.errorHeaders?.(error),
-  });
+  sendJson(
+    response,
+    error.statusCode,
+    service.contentType,
+    { __type: error.code, message: error.message },
+    {
+      'x-amzn-errortype': error.code,
+      ...service.errorHeaders?.(error),
+    },
+  );
 }

@@ -83,7 +83,10 @@ export async function startEventBridgeEmulator(options: { dataDir: string; host?
       if (Buffer.byteLength(JSON.stringify(raw)) > MAX_ENTRY_BYTES) {
         return { ErrorCode: 'InvalidArgument', ErrorMessage: `Entry is larger than ${MAX_ENTRY_BYTES} bytes.` };
       }
-      const failure = failures.find((candidate) => candidate.count > 0 && (candidate.match?.({ Source: raw.Source as string, DetailType: raw.DetailType as string, Detail: detail }) ?? true));
+      const failure = failures.find(
+        (candidate) =>
+          candidate.count > 0 && (candidate.match?.({ Source: raw.Source as string, DetailType: raw.DetailType as string, Detail: detail }) ?? true),
+      );
       if (failure) {
         failure.count -= 1;
         if (failure.count === 0) failures.splice(failures.indexOf(failure), 1);
@@ -113,14 +116,16 @@ export async function startEventBridgeEmulator(options: { dataDir: string; host?
       .then((body) => {
         if (request.method !== 'POST') throw new ApiError('UnsupportedOperation', `HTTP method ${request.method} is not supported; EventBridge takes POST /`);
         const target = request.headers['x-amz-target'];
-        if (target !== TARGET) throw new ApiError('UnsupportedOperation', `Operation ${String(target)} is not supported by the local EventBridge endpoint; only ${TARGET}`);
+        if (target !== TARGET)
+          throw new ApiError('UnsupportedOperation', `Operation ${String(target)} is not supported by the local EventBridge endpoint; only ${TARGET}`);
         let parsed: unknown;
         try {
           parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
         } catch {
           throw new ApiError('SerializationException', 'The request body is not valid JSON');
         }
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError('SerializationException', 'The request body must be a JSON object');
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+          throw new ApiError('SerializationException', 'The request body must be a JSON object');
         send(response, 200, putEvents(parsed as Record<string, unknown>));
       })
       .catch((error: unknown) => {
@@ -181,7 +186,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    request.on('end', () => (size > MAX_BODY_BYTES ? reject(new ApiError('ValidationException', `Request body exceeds ${MAX_BODY_BYTES} bytes`)) : resolveBody(Buffer.concat(chunks))));
+    request.on('end', () =>
+      size > MAX_BODY_BYTES ? reject(new ApiError('ValidationException', `Request body exceeds ${MAX_BODY_BYTES} bytes`)) : resolveBody(Buffer.concat(chunks)),
+    );
     request.on('error', reject);
   });
 }

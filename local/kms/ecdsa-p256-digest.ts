@@ -138,10 +138,7 @@ export function verifyDigest(digest: Uint8Array, { r, s }: EcdsaSignatureValues,
   if (!isOnCurve(publicPoint)) return false;
   const e = digestToScalar(digest);
   const w = invert(s, N);
-  const sum = add(
-    multiply(GENERATOR, mod(e * w, N)),
-    multiply({ x: publicPoint.x, y: publicPoint.y, z: 1n }, mod(r * w, N)),
-  );
+  const sum = add(multiply(GENERATOR, mod(e * w, N)), multiply({ x: publicPoint.x, y: publicPoint.y, z: 1n }, mod(r * w, N)));
   const point = toAffine(sum);
   return point !== undefined && mod(point.x, N) === r;
 }

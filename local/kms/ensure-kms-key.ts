@@ -2,13 +2,7 @@
 // key of the expected spec. Works through the KMS API only, so the same call
 // provisions the local emulator, LocalStack or a real account.
 
-import {
-  AlreadyExistsException,
-  CreateAliasCommand,
-  CreateKeyCommand,
-  DescribeKeyCommand,
-  NotFoundException,
-} from '@aws-sdk/client-kms';
+import { AlreadyExistsException, CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
 import type { KMSClient, KeyMetadata } from '@aws-sdk/client-kms';
 import { KEY_SPEC_PROFILES } from './key-specs.ts';
 import type { SupportedKeySpec } from './key-specs.ts';
@@ -38,11 +32,13 @@ export async function ensureKmsKey(client: KMSClient, requirement: KmsKeyRequire
   const existing = await describe(client, requirement.alias);
   if (existing) return checked(requirement, existing, false);
 
-  const { KeyMetadata: created } = await client.send(new CreateKeyCommand({
-    KeySpec: requirement.keySpec,
-    KeyUsage: KEY_SPEC_PROFILES[requirement.keySpec].keyUsage,
-    Description: requirement.description,
-  }));
+  const { KeyMetadata: created } = await client.send(
+    new CreateKeyCommand({
+      KeySpec: requirement.keySpec,
+      KeyUsage: KEY_SPEC_PROFILES[requirement.keySpec].keyUsage,
+      Description: requirement.description,
+    }),
+  );
   if (!created?.KeyId) throw new Error(`CreateKey for ${requirement.alias} returned no key id`);
   try {
     await client.send(new CreateAliasCommand({ AliasName: requirement.alias, TargetKeyId: created.KeyId }));

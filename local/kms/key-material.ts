@@ -9,9 +9,7 @@ import type { AffinePoint } from './ecdsa-p256-digest.ts';
 const HMAC_256_KEY_BYTES = 32;
 
 /** What goes into the key file. */
-export type StoredKeyMaterial =
-  | { keySpec: 'ECC_NIST_P256'; privateKeyJwk: JsonWebKey }
-  | { keySpec: 'HMAC_256'; secretBase64: string };
+export type StoredKeyMaterial = { keySpec: 'ECC_NIST_P256'; privateKeyJwk: JsonWebKey } | { keySpec: 'HMAC_256'; secretBase64: string };
 
 export interface EcP256KeyMaterial {
   keySpec: 'ECC_NIST_P256';

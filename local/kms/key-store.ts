@@ -51,12 +51,14 @@ const keyFileSchema = z.object({
 
 const aliasesFileSchema = z.object({
   formatVersion: z.literal(FORMAT_VERSION),
-  aliases: z.array(z.object({
-    aliasName: z.string(),
-    targetKeyId: z.string(),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-  })),
+  aliases: z.array(
+    z.object({
+      aliasName: z.string(),
+      targetKeyId: z.string(),
+      createdAt: z.iso.datetime(),
+      updatedAt: z.iso.datetime(),
+    }),
+  ),
 });
 
 export class KeyStore {
@@ -147,18 +149,20 @@ export class KeyStore {
   }
 
   #writeAliases(): Promise<void> {
-    const write = this.#aliasWrites.catch(() => undefined).then(() => {
-      const file = {
-        formatVersion: FORMAT_VERSION,
-        aliases: this.listAliases().map((alias) => ({
-          aliasName: alias.aliasName,
-          targetKeyId: alias.targetKeyId,
-          createdAt: alias.createdAt.toISOString(),
-          updatedAt: alias.updatedAt.toISOString(),
-        })),
-      };
-      return writePrivateFileAtomic(join(this.#dataDir, ALIASES_FILE), JSON.stringify(file, null, 2));
-    });
+    const write = this.#aliasWrites
+      .catch(() => undefined)
+      .then(() => {
+        const file = {
+          formatVersion: FORMAT_VERSION,
+          aliases: this.listAliases().map((alias) => ({
+            aliasName: alias.aliasName,
+            targetKeyId: alias.targetKeyId,
+            createdAt: alias.createdAt.toISOString(),
+            updatedAt: alias.updatedAt.toISOString(),
+          })),
+        };
+        return writePrivateFileAtomic(join(this.#dataDir, ALIASES_FILE), JSON.stringify(file, null, 2));
+      });
     this.#aliasWrites = write;
     return this.#track(write);
   }

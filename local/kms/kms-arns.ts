@@ -5,9 +5,7 @@ export interface KmsScope {
   accountId: string;
 }
 
-export type KeyIdentifier =
-  | { kind: 'key'; keyId: string }
-  | { kind: 'alias'; aliasName: string };
+export type KeyIdentifier = { kind: 'key'; keyId: string } | { kind: 'alias'; aliasName: string };
 
 const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ALIAS_NAME_PATTERN = /^alias\/[a-zA-Z0-9/_-]+$/;

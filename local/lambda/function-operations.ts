@@ -28,7 +28,10 @@ const createFunctionRequest = z.object({
   Publish: z.boolean().optional(),
   Environment: z.object({ Variables: z.record(z.string(), z.string()).optional() }).optional(),
   PackageType: z.enum(['Zip', 'Image']).optional(),
-  Architectures: z.array(z.enum(['x86_64', 'arm64'])).length(1).optional(),
+  Architectures: z
+    .array(z.enum(['x86_64', 'arm64']))
+    .length(1)
+    .optional(),
 });
 
 const updateFunctionCodeRequest = z.object({
@@ -36,7 +39,10 @@ const updateFunctionCodeRequest = z.object({
   Publish: z.boolean().optional(),
   DryRun: z.boolean().optional(),
   RevisionId: z.string().optional(),
-  Architectures: z.array(z.enum(['x86_64', 'arm64'])).length(1).optional(),
+  Architectures: z
+    .array(z.enum(['x86_64', 'arm64']))
+    .length(1)
+    .optional(),
 });
 
 const createFunction: LambdaOperation = async (context, request) => {

@@ -78,9 +78,7 @@ export function aliasView(scope: LambdaScope, functionName: string, alias: Funct
     Name: alias.name,
     FunctionVersion: alias.functionVersion,
     Description: alias.description,
-    ...(Object.keys(alias.additionalVersionWeights).length > 0
-      ? { RoutingConfig: { AdditionalVersionWeights: alias.additionalVersionWeights } }
-      : {}),
+    ...(Object.keys(alias.additionalVersionWeights).length > 0 ? { RoutingConfig: { AdditionalVersionWeights: alias.additionalVersionWeights } } : {}),
     RevisionId: alias.revisionId,
   };
 }

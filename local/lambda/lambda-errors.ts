@@ -22,5 +22,8 @@ export function lambdaError(code: LambdaErrorCode, message: string): ServiceErro
 
 export function staleRevision(what: 'function' | 'alias'): ServiceError {
   const read = what === 'alias' ? 'GetAlias' : 'GetFunction';
-  return lambdaError('PreconditionFailedException', `The Revision Id provided does not match the latest Revision Id. Call the ${read} API to retrieve the latest Revision Id`);
+  return lambdaError(
+    'PreconditionFailedException',
+    `The Revision Id provided does not match the latest Revision Id. Call the ${read} API to retrieve the latest Revision Id`,
+  );
 }

@@ -26,14 +26,20 @@ export function checkAliasTarget(scope: LambdaScope, document: FunctionDocument,
   const additional = Object.keys(weights);
   if (additional.length === 0) return;
   if (additional.length > MAX_ADDITIONAL_VERSIONS) {
-    throw lambdaError('InvalidParameterValueException', `An alias can point to at most ${MAX_ADDITIONAL_VERSIONS + 1} versions: RoutingConfig names ${additional.length} additional versions.`);
+    throw lambdaError(
+      'InvalidParameterValueException',
+      `An alias can point to at most ${MAX_ADDITIONAL_VERSIONS + 1} versions: RoutingConfig names ${additional.length} additional versions.`,
+    );
   }
   if (primary === LATEST) {
     throw lambdaError('InvalidParameterValueException', '$LATEST is not supported for an alias pointing to more than 1 version');
   }
   for (const version of additional) {
     if (version === primary) {
-      throw lambdaError('InvalidParameterValueException', `Invalid function version ${version}. Function version ${version} is already included in routing configuration.`);
+      throw lambdaError(
+        'InvalidParameterValueException',
+        `Invalid function version ${version}. Function version ${version} is already included in routing configuration.`,
+      );
     }
     if (!findVersion(document, version)) throw lambdaError('ResourceNotFoundException', `Function not found: ${functionArn(scope, document.name, version)}`);
   }

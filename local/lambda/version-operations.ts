@@ -53,7 +53,10 @@ const publishVersion: LambdaOperation = async (context, request) => {
     const document = current;
     if (input.RevisionId !== undefined && input.RevisionId !== document.latest.revisionId) throw staleRevision('function');
     if (input.CodeSha256 !== undefined && input.CodeSha256 !== document.latest.codeSha256) {
-      throw lambdaError('InvalidParameterValueException', `CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${document.latest.codeSha256}). Please try publishing again with the CodeSHA256 in $LATEST.`);
+      throw lambdaError(
+        'InvalidParameterValueException',
+        `CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${document.latest.codeSha256}). Please try publishing again with the CodeSHA256 in $LATEST.`,
+      );
     }
     const result = publishNewVersion(document, input.Description ?? '');
     return result.document === document ? { result } : { write: result.document, result };
@@ -81,7 +84,10 @@ export function maxItems(text: string | null): number {
   if (text === null) return DEFAULT_MAX_ITEMS;
   const value = Number(text);
   if (!/^\d{1,5}$/.test(text) || value < 1 || value > 10000) {
-    throw lambdaError('ValidationException', `1 validation error detected: Value '${text}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`);
+    throw lambdaError(
+      'ValidationException',
+      `1 validation error detected: Value '${text}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`,
+    );
   }
   return value;
 }

@@ -121,7 +121,9 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
         // AWS retries from a reported failure and, after its retries, sends the batch to the on-failure
         // destination. Locally the relay reports nothing but undecodable records: they are logged, not retried.
         if (response && response.batchItemFailures.length > 0) {
-          options.onError?.(new Error(`the relay could not read stream record(s) ${response.batchItemFailures.map((failure) => failure.itemIdentifier).join(', ')}`));
+          options.onError?.(
+            new Error(`the relay could not read stream record(s) ${response.batchItemFailures.map((failure) => failure.itemIdentifier).join(', ')}`),
+          );
         }
       } catch (error) {
         // Read the batch again from the last checkpoint on the next poll.

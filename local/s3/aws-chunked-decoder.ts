@@ -104,7 +104,9 @@ export class AwsChunkedDecoder extends Transform {
   }
 
   #takeLine(): string {
-    const line = Buffer.concat(this.#line, this.#lineBytes).toString('latin1').replace(/\r?\n$/, '');
+    const line = Buffer.concat(this.#line, this.#lineBytes)
+      .toString('latin1')
+      .replace(/\r?\n$/, '');
     this.#line = [];
     this.#lineBytes = 0;
     return line;

@@ -9,8 +9,7 @@ const REGION = 'us-east-1';
 
 /** S3's bucket naming rules: 3–63 of [a-z0-9.-], starting and ending alphanumeric, no IP addresses. */
 function assertValidBucketName(name: string): void {
-  const valid =
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+  const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
   if (!valid) throw S3Errors.invalidBucketName(name);
 }
 
@@ -51,9 +50,7 @@ export async function listBuckets(request: S3Request): Promise<void> {
   const prefix = query.get('prefix') ?? '';
   const maxBuckets = Math.min(Math.max(Number(query.get('max-buckets') ?? 10000) || 10000, 1), 10000);
   const after = query.get('continuation-token');
-  const matching = request.store
-    .listBuckets()
-    .filter((b) => b.name.startsWith(prefix) && (after === null || b.name > after));
+  const matching = request.store.listBuckets().filter((b) => b.name.startsWith(prefix) && (after === null || b.name > after));
   const page = matching.slice(0, maxBuckets);
   const truncated = matching.length > page.length;
   const buckets = page.map((b) =>

@@ -17,10 +17,16 @@ function modifiedSince(version: ObjectVersion, httpDate: string): boolean | unde
 }
 
 function notModified(version: ObjectVersion): S3Error {
-  return new S3Error('NotModified', 304, 'Not Modified', {}, {
-    etag: version.etag,
-    'last-modified': new Date(version.lastModified).toUTCString(),
-  });
+  return new S3Error(
+    'NotModified',
+    304,
+    'Not Modified',
+    {},
+    {
+      etag: version.etag,
+      'last-modified': new Date(version.lastModified).toUTCString(),
+    },
+  );
 }
 
 /**

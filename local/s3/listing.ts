@@ -40,7 +40,10 @@ export function listCurrentObjects(
   const listing: ObjectListing = { contents: [], commonPrefixes: [], isTruncated: false };
   if (maxKeys <= 0) return listing;
 
-  const after = [startAfter, marker].filter((m) => m !== undefined).sort(compareUtf8).at(-1);
+  const after = [startAfter, marker]
+    .filter((m) => m !== undefined)
+    .sort(compareUtf8)
+    .at(-1);
   let last: string | undefined;
   let count = 0;
   for (let i = startIndex(index.keys, prefix, after, false); i < index.keys.length; i++) {

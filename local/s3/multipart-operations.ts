@@ -33,12 +33,7 @@ export async function createMultipartUpload(request: S3Request): Promise<void> {
   sendXml(
     request.res,
     200,
-    xmlDocument(
-      'InitiateMultipartUploadResult',
-      textElement('Bucket', bucket),
-      textElement('Key', key),
-      textElement('UploadId', upload.uploadId),
-    ),
+    xmlDocument('InitiateMultipartUploadResult', textElement('Bucket', bucket), textElement('Key', key), textElement('UploadId', upload.uploadId)),
   );
 }
 

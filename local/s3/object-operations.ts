@@ -96,8 +96,7 @@ async function readObject(request: S3Request, withBody: boolean): Promise<void> 
   const { version, file } = await store.withKey(bucket, key, async () => {
     const found = resolveVersion(store, bucket, key, versionId);
     checkReadConditions(req, found);
-    const handle: FileHandle | undefined =
-      withBody && found.size > 0 ? await open(store.blobPath(bucket, found.blobId!), 'r') : undefined;
+    const handle: FileHandle | undefined = withBody && found.size > 0 ? await open(store.blobPath(bucket, found.blobId!), 'r') : undefined;
     return { version: found, file: handle };
   });
 
@@ -200,8 +199,7 @@ export async function deleteObjects(request: S3Request): Promise<void> {
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, the bucket/key part URL-encoded. */
 function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
-  const bad = () =>
-    S3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', value);
+  const bad = () => S3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', value);
   const [pathPart, queryPart] = value.split('?', 2);
   let path: string;
   try {
@@ -211,7 +209,7 @@ function parseCopySource(value: string): { bucket: string; key: string; versionI
   }
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw bad();
-  const versionId = queryPart === undefined ? undefined : new URLSearchParams(queryPart).get('versionId') ?? undefined;
+  const versionId = queryPart === undefined ? undefined : (new URLSearchParams(queryPart).get('versionId') ?? undefined);
   return {
     bucket: path.slice(0, slash),
     key: path.slice(slash + 1),

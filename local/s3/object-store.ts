@@ -138,12 +138,7 @@ export class ObjectStore {
    * Makes `input.tempFile` the new latest version of `key`. `check` sees the current object (inside the
    * key lock) and may throw to refuse the write, which is how conditional writes stay race-free.
    */
-  async putObject(
-    bucketName: string,
-    key: string,
-    input: NewObject,
-    check?: (current: ObjectVersion | undefined) => void,
-  ): Promise<ObjectVersion> {
+  async putObject(bucketName: string, key: string, input: NewObject, check?: (current: ObjectVersion | undefined) => void): Promise<ObjectVersion> {
     return this.withKey(bucketName, key, () => this.#commitLocked(bucketName, key, input, check));
   }
 
@@ -169,7 +164,12 @@ export class ObjectStore {
         const removed = versions.find((v) => v.versionId === versionId);
         // Deleting a version that is not there succeeds, as on S3.
         if (!removed) return { versionId, deleteMarker: false };
-        await this.#replaceVersions(bucket, key, versions.filter((v) => v !== removed), [removed]);
+        await this.#replaceVersions(
+          bucket,
+          key,
+          versions.filter((v) => v !== removed),
+          [removed],
+        );
         return { versionId, deleteMarker: removed.isDeleteMarker };
       }
 
@@ -195,12 +195,7 @@ export class ObjectStore {
 
   // ---------- multipart uploads ----------
 
-  async createUpload(
-    bucketName: string,
-    key: string,
-    headers: Record<string, string>,
-    metadata: Record<string, string>,
-  ): Promise<UploadRecord> {
+  async createUpload(bucketName: string, key: string, headers: Record<string, string>, metadata: Record<string, string>): Promise<UploadRecord> {
     const bucket = this.#requireBucket(bucketName);
     const upload: UploadRecord = {
       uploadId: randomId(),
@@ -230,9 +225,7 @@ export class ObjectStore {
       const upload = this.upload(bucketName, uploadId, key);
       const dir = join(bucket.dir, 'uploads', uploadId);
       await rename(tempFile, join(dir, partFileName(part.partNumber)));
-      const parts = [...upload.parts.filter((p) => p.partNumber !== part.partNumber), part].sort(
-        (a, b) => a.partNumber - b.partNumber,
-      );
+      const parts = [...upload.parts.filter((p) => p.partNumber !== part.partNumber), part].sort((a, b) => a.partNumber - b.partNumber);
       const next = { ...upload, parts };
       await writeJsonAtomically(this.tempDir, join(dir, 'upload.json'), next);
       bucket.uploads.set(uploadId, next);
@@ -314,12 +307,7 @@ export class ObjectStore {
     return bucket;
   }
 
-  async #commitLocked(
-    bucketName: string,
-    key: string,
-    input: NewObject,
-    check?: (current: ObjectVersion | undefined) => void,
-  ): Promise<ObjectVersion> {
+  async #commitLocked(bucketName: string, key: string, input: NewObject, check?: (current: ObjectVersion | undefined) => void): Promise<ObjectVersion> {
     const bucket = this.#requireBucket(bucketName);
     const versions = bucket.keys.get(key)?.versions ?? [];
     check?.(currentObject(bucket.keys.get(key)));
@@ -353,12 +341,7 @@ export class ObjectStore {
   }
 
   /** Persists the key's new version stack, then publishes it in memory, then removes dropped bodies. */
-  async #replaceVersions(
-    bucket: BucketState,
-    key: string,
-    versions: ObjectVersion[],
-    dropped: ObjectVersion[],
-  ): Promise<void> {
+  async #replaceVersions(bucket: BucketState, key: string, versions: ObjectVersion[], dropped: ObjectVersion[]): Promise<void> {
     const file = join(bucket.dir, 'objects', `${keyFileName(key)}.json`);
     const existed = bucket.keys.has(key);
     if (versions.length === 0) {
@@ -432,7 +415,10 @@ function partFileName(partNumber: number): string {
 }
 
 export function unquote(etag: string): string {
-  return etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  return etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {

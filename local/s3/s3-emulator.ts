@@ -1,25 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createBucket,
-  deleteBucket,
-  getBucketLocation,
-  getBucketVersioning,
-  headBucket,
-  listBuckets,
-  putBucketVersioning,
-} from './bucket-operations.ts';
+import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets, putBucketVersioning } from './bucket-operations.ts';
 import { S3Error, S3Errors } from './errors.ts';
 import { header, sendError, type OperationHandler, type S3Request } from './http.ts';
 import { listObjects, listObjectsV2, listObjectVersions } from './list-operations.ts';
-import {
-  abortMultipartUpload,
-  completeMultipartUpload,
-  createMultipartUpload,
-  listParts,
-  uploadPart,
-} from './multipart-operations.ts';
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart } from './multipart-operations.ts';
 import { copyObject, deleteObject, deleteObjects, getObject, headObject, putObject } from './object-operations.ts';
 import { ObjectStore } from './object-store.ts';
 import { operationName } from './routing.ts';

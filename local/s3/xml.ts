@@ -6,9 +6,7 @@ export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f]/g, (c) =>
-    ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
-  );
+  return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 }
 
 type XmlValue = string | number | boolean | undefined | null;

@@ -18,7 +18,10 @@ export async function applyInSandbox(input: IsolatedApply): Promise<Record<strin
   const objects = new S3ObjectStore(new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }));
   const items = new DynamoItemStore(dynamodb);
   const targets = { objects, items, runId: input.runId, taskIndex: input.taskIndex, idempotencyKey: input.idempotencyKey, attempt: input.attempt };
-  const outcome = (await executeTask({ catalog: defaultCatalog(), targets: () => targets, clock: () => new Date() }, { ...input, operation: 'apply' })) as Record<string, unknown>;
+  const outcome = (await executeTask(
+    { catalog: defaultCatalog(), targets: () => targets, clock: () => new Date() },
+    { ...input, operation: 'apply' },
+  )) as Record<string, unknown>;
   // Evidence, kept with the outcome, that this apply ran confined: its own process, under the permission model.
   return { ...outcome, isolation: { pid: process.pid, permissionModel: process.permission?.has('fs.write', '/') === false } };
 }

@@ -15,7 +15,11 @@ type Lookup = (hostname: string, options: unknown, callback: (error: Error | nul
 
 /** The error Node's permission model throws, so the runner reports it the same way (SandboxViolation, breach named). */
 function refusal(permission: 'Signal' | 'Net', resource: string): Error {
-  return Object.assign(new Error(`Access to this API has been restricted by the sandbox (${permission}: ${resource})`), { code: 'ERR_ACCESS_DENIED', permission, resource });
+  return Object.assign(new Error(`Access to this API has been restricted by the sandbox (${permission}: ${resource})`), {
+    code: 'ERR_ACCESS_DENIED',
+    permission,
+    resource,
+  });
 }
 
 /**
@@ -35,7 +39,13 @@ export function confineProcess(allowConnect: readonly AllowedConnect[]): void {
     return rawKill(pid, signal);
   };
   Object.defineProperty(process, 'kill', { value: kill, writable: false, configurable: false });
-  Object.defineProperty(process, '_kill', { value: () => { throw refusal('Signal', 'process._kill'); }, writable: false, configurable: false });
+  Object.defineProperty(process, '_kill', {
+    value: () => {
+      throw refusal('Signal', 'process._kill');
+    },
+    writable: false,
+    configurable: false,
+  });
 
   const connect = net.Socket.prototype.connect;
   function confinedConnect(this: net.Socket, ...args: unknown[]): net.Socket {
@@ -48,7 +58,8 @@ export function confineProcess(allowConnect: readonly AllowedConnect[]): void {
     else if (typeof first === 'string' && !/^\d+$/.test(first)) options = { path: first } as typeof options;
     else options = { port: Number(first), host: typeof normalised[1] === 'string' ? normalised[1] : undefined };
     const host = options.host ?? 'localhost';
-    const entry = typeof options.path !== 'string' ? allowConnect.find((candidate) => candidate.host === host && candidate.port === Number(options.port)) : undefined;
+    const entry =
+      typeof options.path !== 'string' ? allowConnect.find((candidate) => candidate.host === host && candidate.port === Number(options.port)) : undefined;
     const refuse = (resource: string) => {
       const error = refusal('Net', resource);
       process.nextTick(() => this.destroy(error));
@@ -69,9 +80,16 @@ export function confineProcess(allowConnect: readonly AllowedConnect[]): void {
   }
   Object.defineProperty(net.Socket.prototype, 'connect', { value: confinedConnect, writable: false, configurable: false });
 
-  Object.defineProperty(net.Server.prototype, 'listen', { value: () => { throw refusal('Net', 'listen'); }, writable: false, configurable: false });
+  Object.defineProperty(net.Server.prototype, 'listen', {
+    value: () => {
+      throw refusal('Net', 'listen');
+    },
+    writable: false,
+    configurable: false,
+  });
   const refuseUdp = () => {
     throw refusal('Net', 'udp');
   };
-  for (const method of ['send', 'connect', 'bind'] as const) Object.defineProperty(dgram.Socket.prototype, method, { value: refuseUdp, writable: false, configurable: false });
+  for (const method of ['send', 'connect', 'bind'] as const)
+    Object.defineProperty(dgram.Socket.prototype, method, { value: refuseUdp, writable: false, configurable: false });
 }

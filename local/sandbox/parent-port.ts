@@ -25,7 +25,10 @@ let listening = false;
 export function rebuildError(error: { name: string; message: string; field?: string; details?: Record<string, unknown> }): Error {
   const known = Object.hasOwn(errors, error.name) ? (errors as Record<string, unknown>)[error.name] : undefined;
   if (typeof known === 'function' && known.prototype instanceof MaestroError) {
-    return new (known as new (message: string, options?: errors.MaestroErrorOptions) => MaestroError)(error.message, { field: error.field, details: error.details });
+    return new (known as new (message: string, options?: errors.MaestroErrorOptions) => MaestroError)(error.message, {
+      field: error.field,
+      details: error.details,
+    });
   }
   return Object.assign(new Error(error.message), { name: error.name });
 }

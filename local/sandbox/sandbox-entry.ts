@@ -28,12 +28,26 @@ process.on('message', async (call: SandboxCall) => {
     confineProcess(call.allowConnect);
     const module = (await import(call.modulePath)) as Record<string, unknown>;
     const target = module[call.exportName] as Record<string, unknown> | ((...args: unknown[]) => unknown);
-    const fn = call.method ? (target as Record<string, (...args: unknown[]) => unknown>)[call.method].bind(target) : (target as (...args: unknown[]) => unknown);
+    const fn = call.method
+      ? (target as Record<string, (...args: unknown[]) => unknown>)[call.method].bind(target)
+      : (target as (...args: unknown[]) => unknown);
     const result = await fn(...call.args);
     await reply({ type: 'result', ok: true, result });
   } catch (error) {
     const e = error as { name?: string; message?: string; code?: string; permission?: string; resource?: string; details?: unknown; field?: string };
-    await reply({ type: 'result', ok: false, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error), code: e?.code, permission: e?.permission, resource: e?.resource, details: e?.details, field: e?.field } });
+    await reply({
+      type: 'result',
+      ok: false,
+      error: {
+        name: e?.name ?? 'Error',
+        message: e?.message ?? String(error),
+        code: e?.code,
+        permission: e?.permission,
+        resource: e?.resource,
+        details: e?.details,
+        field: e?.field,
+      },
+    });
   }
   process.disconnect();
 });

@@ -118,7 +118,14 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
           }
         });
       });
-      child.send({ type: 'call', modulePath: options.modulePath, exportName: options.exportName, method: options.method, args: options.args, allowConnect: options.allowConnect ?? [] });
+      child.send({
+        type: 'call',
+        modulePath: options.modulePath,
+        exportName: options.exportName,
+        method: options.method,
+        args: options.args,
+        allowConnect: options.allowConnect ?? [],
+      });
     });
   } finally {
     if (ownScratch) rmSync(scratchDir, { recursive: true, force: true });
@@ -130,13 +137,19 @@ async function answerPortCall(child: ReturnType<typeof fork>, ports: Record<stri
   let answer: PortReply;
   try {
     const port = Object.hasOwn(ports, call.port) ? ports[call.port] : undefined;
-    if (!port?.methods.includes(call.method)) throw new SandboxViolation(`sandbox violation (port): no port ${call.port}.${call.method} was given to this call`, { details: { breach: 'port' } });
+    if (!port?.methods.includes(call.method))
+      throw new SandboxViolation(`sandbox violation (port): no port ${call.port}.${call.method} was given to this call`, { details: { breach: 'port' } });
     const method = (port!.target as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method];
     answer = { type: 'port-reply', id: call.id, ok: true, result: await method.apply(port!.target, call.args) };
   } catch (error) {
     const described = describeError(error);
     const e = error as MaestroError;
-    answer = { type: 'port-reply', id: call.id, ok: false, error: { name: described.name, message: error instanceof MaestroError ? described.message : 'the port call failed', field: e.field, details: e.details } };
+    answer = {
+      type: 'port-reply',
+      id: call.id,
+      ok: false,
+      error: { name: described.name, message: error instanceof MaestroError ? described.message : 'the port call failed', field: e.field, details: e.details },
+    };
   }
   if (child.connected) child.send(answer, (error) => void error);
 }
@@ -158,9 +171,13 @@ function violation(breach: string, message: string, details: Record<string, unkn
 function fromSandboxedError(error: SandboxedError): Error {
   if (error.code === 'ERR_ACCESS_DENIED') {
     const breach = permissionBreach(error.permission);
-    return violation(breach, `the action tried ${describeBreach(breach)}${error.resource ? ` (${error.resource})` : ''}`, { permission: error.permission, resource: error.resource });
+    return violation(breach, `the action tried ${describeBreach(breach)}${error.resource ? ` (${error.resource})` : ''}`, {
+      permission: error.permission,
+      resource: error.resource,
+    });
   }
-  if (error.code === 'ERR_DLOPEN_FAILED' || /addons? (are|is) not allowed|--allow-addons/i.test(error.message)) return violation('addon', 'the action tried to load a native add-on');
+  if (error.code === 'ERR_DLOPEN_FAILED' || /addons? (are|is) not allowed|--allow-addons/i.test(error.message))
+    return violation('addon', 'the action tried to load a native add-on');
   const known = (errors as Record<string, unknown>)[error.name];
   if (typeof known === 'function' && known.prototype instanceof MaestroError) {
     return new (known as new (message: string, options?: errors.MaestroErrorOptions) => MaestroError)(error.message, { details: error.details });
@@ -193,13 +210,15 @@ function permissionBreach(permission: string | undefined): string {
 
 function describeBreach(breach: string): string {
   return (
-    {
-      'fs.read': 'to read outside its code',
-      'fs.write': 'to write outside its scratch directory',
-      'child-process': 'to start a process',
-      worker: 'to start a worker thread',
-      signal: 'to signal another process',
-      net: 'to open a connection it was not given',
-    } as Record<string, string>
-  )[breach] ?? `something the sandbox does not allow (${breach})`;
+    (
+      {
+        'fs.read': 'to read outside its code',
+        'fs.write': 'to write outside its scratch directory',
+        'child-process': 'to start a process',
+        worker: 'to start a worker thread',
+        signal: 'to signal another process',
+        net: 'to open a connection it was not given',
+      } as Record<string, string>
+    )[breach] ?? `something the sandbox does not allow (${breach})`
+  );
 }

@@ -23,7 +23,8 @@ export const sandboxedTransport: PinnedTransport = async (decision, request, sig
     args: [decision, request],
     allowRead: READS,
     // The one destination the guard checked: its host and port, landing on its pinned address only.
-    allowConnect: decision.connectTo && decision.host && decision.port ? [{ host: decision.host, port: decision.port, addresses: [decision.connectTo.address] }] : [],
+    allowConnect:
+      decision.connectTo && decision.host && decision.port ? [{ host: decision.host, port: decision.port, addresses: [decision.connectTo.address] }] : [],
     timeMs: request.timeoutMs + START_MARGIN_MS,
     memoryMb: 96,
     signal,

@@ -41,7 +41,11 @@ export interface RunningDrScheduler {
  * invokes the scheduled handler (functions/handlers/dr/scheduled.ts) at its period. `cron()` and
  * `at()` expressions run in AWS only; they are reported, not run.
  */
-export function startDrScheduler(options: { targets: readonly DrTarget[]; invoke: (request: ScheduledDrRequest) => Promise<unknown>; onError?: (error: unknown) => void }): RunningDrScheduler {
+export function startDrScheduler(options: {
+  targets: readonly DrTarget[];
+  invoke: (request: ScheduledDrRequest) => Promise<unknown>;
+  onError?: (error: unknown) => void;
+}): RunningDrScheduler {
   const timers: NodeJS.Timeout[] = [];
   const skipped: string[] = [];
   for (const schedule of drSchedules(options.targets)) {

@@ -57,7 +57,10 @@ export function executionAborted(error: string | undefined, cause: string | unde
 }
 
 export function executionTimedOut(): HistoryEventBody {
-  return withDetails('ExecutionTimedOut', 'executionTimedOutEventDetails', { error: 'States.Timeout', cause: 'The execution timed out (definition TimeoutSeconds)' });
+  return withDetails('ExecutionTimedOut', 'executionTimedOutEventDetails', {
+    error: 'States.Timeout',
+    cause: 'The execution timed out (definition TimeoutSeconds)',
+  });
 }
 
 /** `arn:aws:states:::lambda:invoke.waitForTaskToken` → resourceType `lambda`, resource `invoke.waitForTaskToken`. */
@@ -111,12 +114,20 @@ export function fromLibraryEvent(event: EventLog, machine: PreparedStateMachine)
     case 'StateEntered':
       return {
         stateName: event.state.name,
-        body: withDetails(`${event.state.type}StateEntered`, 'stateEnteredEventDetails', { name: event.state.name, input: json(event.state.input), inputDetails: { truncated: false } }),
+        body: withDetails(`${event.state.type}StateEntered`, 'stateEnteredEventDetails', {
+          name: event.state.name,
+          input: json(event.state.input),
+          inputDetails: { truncated: false },
+        }),
       };
     case 'StateExited':
       return {
         stateName: event.state.name,
-        body: withDetails(`${event.state.type}StateExited`, 'stateExitedEventDetails', { name: event.state.name, output: json(event.state.output), outputDetails: { truncated: false } }),
+        body: withDetails(`${event.state.type}StateExited`, 'stateExitedEventDetails', {
+          name: event.state.name,
+          output: json(event.state.output),
+          outputDetails: { truncated: false },
+        }),
       };
     case 'StateFailed': {
       const cause = causeText(event.Cause);
@@ -128,7 +139,13 @@ export function fromLibraryEvent(event: EventLog, machine: PreparedStateMachine)
         return { stateName: event.state.name, body };
       }
       if (event.state.type === 'Map' || event.state.type === 'Parallel') {
-        return { stateName: event.state.name, body: withDetails(`${event.state.type}StateFailed`, `${event.state.type === 'Map' ? 'map' : 'parallel'}StateFailedEventDetails`, { error: event.Error, cause }) };
+        return {
+          stateName: event.state.name,
+          body: withDetails(`${event.state.type}StateFailed`, `${event.state.type === 'Map' ? 'map' : 'parallel'}StateFailedEventDetails`, {
+            error: event.Error,
+            cause,
+          }),
+        };
       }
       return undefined;
     }

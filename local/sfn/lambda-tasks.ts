@@ -53,7 +53,10 @@ export function createTaskHandler(task: TaskStateInfo, run: TaskRunContext): Tas
       case 'function':
         return functionTask(task, run, input, timeoutSeconds);
       default:
-        throw stateError('States.Runtime', `Resource ${task.resource} of state ${task.stateName} is not supported by the local Step Functions endpoint (only Lambda)`);
+        throw stateError(
+          'States.Runtime',
+          `Resource ${task.resource} of state ${task.stateName} is not supported by the local Step Functions endpoint (only Lambda)`,
+        );
     }
   };
 }
@@ -201,7 +204,10 @@ function withTimeout<T>(promise: Promise<T>, timeoutSeconds: number | undefined,
   if (timeoutSeconds === undefined) return raceAbort(promise, signal);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(stateError('States.Timeout', `Task ${task.stateName} timed out after ${timeoutSeconds} s`)), Math.min(timeoutSeconds, MAX_TIMER_SECONDS) * 1000);
+    timer = setTimeout(
+      () => reject(stateError('States.Timeout', `Task ${task.stateName} timed out after ${timeoutSeconds} s`)),
+      Math.min(timeoutSeconds, MAX_TIMER_SECONDS) * 1000,
+    );
   });
   return raceAbort(Promise.race([promise, timedOut]), signal).finally(() => clearTimeout(timer));
 }

@@ -61,7 +61,10 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const machines = new Map<string, PreparedStateMachine>();
   for (const { name, definition, roleArn } of options.stateMachines) {
     if (machines.has(name)) throw new Error(`State machine ${name} is defined twice`);
-    machines.set(name, prepareStateMachine({ name, definition, arn: stateMachineArn(name), roleArn: roleArn ?? `arn:aws:iam::${accountId}:role/${name}-role` }));
+    machines.set(
+      name,
+      prepareStateMachine({ name, definition, arn: stateMachineArn(name), roleArn: roleArn ?? `arn:aws:iam::${accountId}:role/${name}-role` }),
+    );
   }
   const machinesByArn = new Map([...machines.values()].map((machine) => [machine.arn, machine] as const));
 

@@ -48,7 +48,10 @@ export class TaskTokens {
     const wait: PendingWait = { executionArn: options.executionArn, heartbeatSeconds: options.heartbeatSeconds, resolve, reject };
     this.#pending.set(token, wait);
     if (options.timeoutSeconds !== undefined) {
-      wait.timeoutTimer = setTimeout(() => this.#timeOut(token, 'States.Timeout', `Task ${options.stateName} timed out after ${options.timeoutSeconds} s`), seconds(options.timeoutSeconds));
+      wait.timeoutTimer = setTimeout(
+        () => this.#timeOut(token, 'States.Timeout', `Task ${options.stateName} timed out after ${options.timeoutSeconds} s`),
+        seconds(options.timeoutSeconds),
+      );
     }
     this.#armHeartbeat(token, wait);
     return { token, result: promise };
@@ -97,7 +100,10 @@ export class TaskTokens {
     if (wait.heartbeatSeconds === undefined) return;
     clearTimeout(wait.heartbeatTimer);
     const heartbeatSeconds = wait.heartbeatSeconds;
-    wait.heartbeatTimer = setTimeout(() => this.#timeOut(token, 'States.HeartbeatTimeout', `No heartbeat for ${heartbeatSeconds} s`), seconds(heartbeatSeconds));
+    wait.heartbeatTimer = setTimeout(
+      () => this.#timeOut(token, 'States.HeartbeatTimeout', `No heartbeat for ${heartbeatSeconds} s`),
+      seconds(heartbeatSeconds),
+    );
   }
 
   #timeOut(token: string, error: string, cause: string): void {

@@ -26,16 +26,20 @@ const labelParameterVersion: SsmOperation = async (context, input) => {
     const targetVersion = request.ParameterVersion ?? currentVersion(current).version;
     const target = current.versions.find((candidate) => candidate.version === targetVersion);
     if (!target) {
-      throw ssmError('ParameterVersionNotFound', `Systems Manager could not find version ${targetVersion} of ${request.Name}. Verify the version and try again.`);
+      throw ssmError(
+        'ParameterVersionNotFound',
+        `Systems Manager could not find version ${targetVersion} of ${request.Name}. Verify the version and try again.`,
+      );
     }
     const labels = [...new Set([...target.labels, ...valid])];
     if (labels.length > MAX_LABELS_PER_VERSION) {
-      throw ssmError('ParameterVersionLabelLimitExceeded', `A parameter version can have maximum ${MAX_LABELS_PER_VERSION} labels. Move one or more labels to another version and try again.`);
+      throw ssmError(
+        'ParameterVersionLabelLimitExceeded',
+        `A parameter version can have maximum ${MAX_LABELS_PER_VERSION} labels. Move one or more labels to another version and try again.`,
+      );
     }
     const versions = current.versions.map((candidate) =>
-      candidate.version === targetVersion
-        ? { ...candidate, labels }
-        : { ...candidate, labels: candidate.labels.filter((label) => !valid.includes(label)) },
+      candidate.version === targetVersion ? { ...candidate, labels } : { ...candidate, labels: candidate.labels.filter((label) => !valid.includes(label)) },
     );
     return { write: { ...current, versions }, result: targetVersion };
   });

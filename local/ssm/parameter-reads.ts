@@ -45,9 +45,10 @@ const getParameter: SsmOperation = async (context, input) => {
 
 function select(document: ParameterDocument, selector: ParameterSelector): ParameterVersion {
   if (selector.kind === 'latest') return currentVersion(document);
-  const found = selector.kind === 'version'
-    ? document.versions.find((candidate) => candidate.version === selector.version)
-    : document.versions.find((candidate) => candidate.labels.includes(selector.label));
+  const found =
+    selector.kind === 'version'
+      ? document.versions.find((candidate) => candidate.version === selector.version)
+      : document.versions.find((candidate) => candidate.labels.includes(selector.label));
   if (!found) {
     const what = selector.kind === 'version' ? `version ${selector.version}` : `label ${selector.label}`;
     throw ssmError('ParameterVersionNotFound', `Systems Manager could not find ${what} of ${document.name}. Verify the version and try again.`);

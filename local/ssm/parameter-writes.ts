@@ -35,7 +35,10 @@ const putParameter: SsmOperation = async (context, input) => {
   const request = parseInput(putParameterRequest, input);
   checkParameterName(request.Name);
   if (request.Tags !== undefined && request.Overwrite) {
-    throw ssmError('ValidationException', "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.");
+    throw ssmError(
+      'ValidationException',
+      "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
+    );
   }
   const version = await context.store.update(request.Name, (current) => {
     const next = nextVersion(request, current);
@@ -67,7 +70,7 @@ function nextVersion(request: PutRequest, current: ParameterDocument | undefined
     version: (previous?.version ?? 0) + 1,
     type,
     value: request.Value,
-    ...(request.Description ?? previous?.description) !== undefined ? { description: request.Description ?? previous?.description } : {},
+    ...((request.Description ?? previous?.description) !== undefined ? { description: request.Description ?? previous?.description } : {}),
     ...(type === 'SecureString' ? { keyId: request.KeyId ?? previous?.keyId ?? DEFAULT_KEY_ID } : {}),
     ...(allowedPattern !== undefined ? { allowedPattern } : {}),
     tier,
@@ -89,7 +92,10 @@ function keepNewest(versions: ParameterVersion[]): ParameterVersion[] {
   if (versions.length <= MAX_VERSIONS) return versions;
   const oldest = versions[0];
   if (oldest.labels.length > 0) {
-    throw ssmError('ParameterMaxVersionLimitExceeded', `You attempted to create a new version by calling the PutParameter API with the overwrite flag. Version ${oldest.version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`);
+    throw ssmError(
+      'ParameterMaxVersionLimitExceeded',
+      `You attempted to create a new version by calling the PutParameter API with the overwrite flag. Version ${oldest.version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
+    );
   }
   return versions.slice(1);
 }

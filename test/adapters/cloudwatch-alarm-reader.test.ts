@@ -8,10 +8,17 @@ import { TransientError } from '../../functions/core/errors.ts';
 import { startCloudWatchEmulator } from '../../local/cloudwatch/cloudwatch-emulator.ts';
 import type { RunningCloudWatchEmulator } from '../../local/cloudwatch/cloudwatch-emulator.ts';
 
-const alarm = (name: string) => new PutMetricAlarmCommand({
-  AlarmName: name, MetricName: 'Errors', Namespace: 'AWS/Lambda', Statistic: 'Sum', Period: 60,
-  EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-});
+const alarm = (name: string) =>
+  new PutMetricAlarmCommand({
+    AlarmName: name,
+    MetricName: 'Errors',
+    Namespace: 'AWS/Lambda',
+    Statistic: 'Sum',
+    Period: 60,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  });
 
 describe('CloudWatchAlarmReader on the CloudWatch stand-in', () => {
   let dataDir: string;
@@ -21,7 +28,12 @@ describe('CloudWatchAlarmReader on the CloudWatch stand-in', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'maestro-alarm-reader-'));
     emulator = await startCloudWatchEmulator({ dataDir });
-    client = new CloudWatchClient({ endpoint: emulator.url, region: emulator.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    client = new CloudWatchClient({
+      endpoint: emulator.url,
+      region: emulator.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
   });
 
   afterAll(async () => {
@@ -52,7 +64,12 @@ describe('CloudWatchAlarmReader on the CloudWatch stand-in', () => {
   });
 
   it('turns an unreachable endpoint into TransientError', async () => {
-    const down = new CloudWatchClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+    const down = new CloudWatchClient({
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 1,
+    });
     try {
       await expect(new CloudWatchAlarmReader(down).read(['x'])).rejects.toBeInstanceOf(TransientError);
     } finally {

@@ -34,7 +34,10 @@ describe('DynamoLockStore', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await locks.acquire({ resource: r, runId: 'second', taskIndex: 0, leaseMs: 60_000, now: new Date() });
     await locks.release([r], 'holder');
-    expect(await locks.acquire({ resource: r, runId: 'second', taskIndex: 0, leaseMs: 60_000, now: new Date() })).toMatchObject({ acquired: false, position: 2 });
+    expect(await locks.acquire({ resource: r, runId: 'second', taskIndex: 0, leaseMs: 60_000, now: new Date() })).toMatchObject({
+      acquired: false,
+      position: 2,
+    });
     expect(await locks.acquire({ resource: r, runId: 'first', taskIndex: 0, leaseMs: 60_000, now: new Date() })).toEqual({ acquired: true, fencingToken: 2 });
     const [view] = (await locks.list()).filter((candidate) => candidate.resource === r);
     expect(view.holder?.runId).toBe('first');

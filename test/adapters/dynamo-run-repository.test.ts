@@ -17,11 +17,30 @@ function newRun(): { run: Run; tasks: Task[] } {
   const id = randomUUID();
   const now = new Date().toISOString();
   const run: Run = {
-    id, goal: 'test', mode: 'APPLY', environment: 'dev', status: 'PENDING', autonomy: 3, requestedBy: 'tester',
-    correlationId: 'corr', createdAt: now, updatedAt: now, taskCount: 2, eventSeq: 0, lastEventHash: '',
+    id,
+    goal: 'test',
+    mode: 'APPLY',
+    environment: 'dev',
+    status: 'PENDING',
+    autonomy: 3,
+    requestedBy: 'tester',
+    correlationId: 'corr',
+    createdAt: now,
+    updatedAt: now,
+    taskCount: 2,
+    eventSeq: 0,
+    lastEventHash: '',
   };
   const tasks: Task[] = [0, 1].map((index) => ({
-    runId: id, index, action: 'noop', actionVersion: '1.0.0', params: {}, status: 'PENDING', attempt: 0, idempotencyKey: `k${index}`, updatedAt: now,
+    runId: id,
+    index,
+    action: 'noop',
+    actionVersion: '1.0.0',
+    params: {},
+    status: 'PENDING',
+    attempt: 0,
+    idempotencyKey: `k${index}`,
+    updatedAt: now,
   }));
   return { run, tasks };
 }
@@ -67,9 +86,9 @@ describe('DynamoRunRepository', () => {
   it('refuses a status change from an unexpected status, and writes nothing', async () => {
     const { run, tasks } = newRun();
     await repository.create({ run, tasks, events: [] });
-    await expect(repository.commit(run.id, { expectStatus: ['PLANNED'], run: { status: 'APPLYING' }, events: [{ type: 'X', message: 'x' }] })).rejects.toBeInstanceOf(
-      InvalidRunTransition,
-    );
+    await expect(
+      repository.commit(run.id, { expectStatus: ['PLANNED'], run: { status: 'APPLYING' }, events: [{ type: 'X', message: 'x' }] }),
+    ).rejects.toBeInstanceOf(InvalidRunTransition);
     const stored = await repository.get(run.id);
     expect(stored?.status).toBe('PENDING');
     expect((await repository.listEvents(run.id)).items).toHaveLength(0);
@@ -102,7 +121,12 @@ describe('DynamoRunRepository', () => {
     const { run, tasks } = newRun();
     await repository.create({ run, tasks, events: ['A', 'B', 'C'].map((type) => ({ type, message: type })) });
     await documents.send(
-      new UpdateCommand({ TableName: tableName, Key: { pk: `RUN#${run.id}`, sk: 'EVENT#0000000002' }, UpdateExpression: 'SET message = :m', ExpressionAttributeValues: { ':m': 'forged' } }),
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: `RUN#${run.id}`, sk: 'EVENT#0000000002' },
+        UpdateExpression: 'SET message = :m',
+        ExpressionAttributeValues: { ':m': 'forged' },
+      }),
     );
     expect(verifyChain((await repository.listEvents(run.id)).items)).toEqual({ ok: false, firstBrokenSeq: 2 });
   });

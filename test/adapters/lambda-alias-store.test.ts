@@ -24,9 +24,23 @@ describe('LambdaAliasStore on the Lambda stand-in', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'maestro-alias-store-'));
     emulator = await startLambdaEmulator({ dataDir });
-    client = new LambdaClient({ endpoint: emulator.url, region: emulator.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    client = new LambdaClient({
+      endpoint: emulator.url,
+      region: emulator.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
     store = new LambdaAliasStore(client);
-    await client.send(new CreateFunctionCommand({ FunctionName: 'checkout', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/r', Code: { ZipFile: zip('1') }, Publish: true }));
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'checkout',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: 'arn:aws:iam::000000000000:role/r',
+        Code: { ZipFile: zip('1') },
+        Publish: true,
+      }),
+    );
     await client.send(new UpdateFunctionCodeCommand({ FunctionName: 'checkout', ZipFile: zip('2') }));
     await client.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
     await client.send(new CreateAliasCommand({ FunctionName: 'checkout', Name: 'live', FunctionVersion: '1' }));
@@ -50,7 +64,13 @@ describe('LambdaAliasStore on the Lambda stand-in', () => {
   it('shifts in steps, each step conditioned on the revision read, then promotes', async () => {
     let alias = (await store.getAlias('checkout', 'live'))!;
     for (const weight of [0.1, 0.5]) {
-      alias = await store.setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '1', additional: { version: '2', weight }, expectedRevisionId: alias.revisionId });
+      alias = await store.setRouting({
+        functionName: 'checkout',
+        aliasName: 'live',
+        primaryVersion: '1',
+        additional: { version: '2', weight },
+        expectedRevisionId: alias.revisionId,
+      });
       expect(alias).toMatchObject({ primaryVersion: '1', additional: { version: '2', weight } });
     }
     alias = await store.setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '2', expectedRevisionId: alias.revisionId });
@@ -62,7 +82,9 @@ describe('LambdaAliasStore on the Lambda stand-in', () => {
   it('turns a stale revision into StalePlan and leaves the alias where the other writer put it', async () => {
     const read = (await store.getAlias('checkout', 'live'))!;
     const moved = await store.setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '1', expectedRevisionId: read.revisionId });
-    const stale = await store.setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '2', expectedRevisionId: read.revisionId }).catch((e: unknown) => e);
+    const stale = await store
+      .setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '2', expectedRevisionId: read.revisionId })
+      .catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(StalePlan);
     expect((stale as StalePlan).name).toBe('StalePlan');
     expect(await store.getAlias('checkout', 'live')).toEqual(moved);
@@ -70,15 +92,30 @@ describe('LambdaAliasStore on the Lambda stand-in', () => {
 
   it('turns refused routing and a missing version into ActionFailed, never an SDK exception', async () => {
     const read = (await store.getAlias('checkout', 'live'))!;
-    const self = await store.setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '1', additional: { version: '1', weight: 0.5 }, expectedRevisionId: read.revisionId }).catch((e: unknown) => e);
+    const self = await store
+      .setRouting({
+        functionName: 'checkout',
+        aliasName: 'live',
+        primaryVersion: '1',
+        additional: { version: '1', weight: 0.5 },
+        expectedRevisionId: read.revisionId,
+      })
+      .catch((e: unknown) => e);
     expect(self).toBeInstanceOf(ActionFailed);
-    const missing = await store.setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '9', expectedRevisionId: read.revisionId }).catch((e: unknown) => e);
+    const missing = await store
+      .setRouting({ functionName: 'checkout', aliasName: 'live', primaryVersion: '9', expectedRevisionId: read.revisionId })
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ActionFailed);
     expect(await store.getAlias('checkout', 'live')).toEqual(read);
   });
 
   it('turns an unreachable endpoint into TransientError', async () => {
-    const down = new LambdaClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+    const down = new LambdaClient({
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 1,
+    });
     try {
       await expect(new LambdaAliasStore(down).getAlias('checkout', 'live')).rejects.toBeInstanceOf(TransientError);
     } finally {

@@ -17,7 +17,12 @@ describe('SsmParameterStore on the SSM stand-in', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'maestro-parameter-store-'));
     emulator = await startSsmEmulator({ dataDir });
-    client = new SSMClient({ endpoint: emulator.url, region: emulator.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    client = new SSMClient({
+      endpoint: emulator.url,
+      region: emulator.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
     store = new SsmParameterStore(client);
   });
 

@@ -14,13 +14,40 @@ const repository = new DynamoRunRepository({ client: DynamoDBDocumentClient.from
 async function plannedRun(): Promise<string> {
   const id = randomUUID();
   const now = new Date().toISOString();
-  const run: Run = { id, goal: 'claims', mode: 'APPLY', environment: 'dev', status: 'APPLYING', autonomy: 3, requestedBy: 't', correlationId: 'c', createdAt: now, updatedAt: now, taskCount: 1, eventSeq: 0, lastEventHash: '' };
-  const task: Task = { runId: id, index: 0, action: 'noop', actionVersion: '1.0.0', params: {}, status: 'PLANNED', attempt: 0, idempotencyKey: 'k', updatedAt: now };
+  const run: Run = {
+    id,
+    goal: 'claims',
+    mode: 'APPLY',
+    environment: 'dev',
+    status: 'APPLYING',
+    autonomy: 3,
+    requestedBy: 't',
+    correlationId: 'c',
+    createdAt: now,
+    updatedAt: now,
+    taskCount: 1,
+    eventSeq: 0,
+    lastEventHash: '',
+  };
+  const task: Task = {
+    runId: id,
+    index: 0,
+    action: 'noop',
+    actionVersion: '1.0.0',
+    params: {},
+    status: 'PLANNED',
+    attempt: 0,
+    idempotencyKey: 'k',
+    updatedAt: now,
+  };
   await repository.create({ run, tasks: [task], events: [] });
   return id;
 }
 const claim = (runId: string, now: number, attempt: number) =>
-  repository.commit(runId, { tasks: [{ index: 0, claim: { now }, patch: { status: 'APPLYING', attempt, leaseExpiresAt: now + 10_000 } }], events: [{ type: 'TaskApplying', message: `attempt ${attempt}` }] });
+  repository.commit(runId, {
+    tasks: [{ index: 0, claim: { now }, patch: { status: 'APPLYING', attempt, leaseExpiresAt: now + 10_000 } }],
+    events: [{ type: 'TaskApplying', message: `attempt ${attempt}` }],
+  });
 
 beforeAll(async () => {
   await ensureStateTable(client, tableName);

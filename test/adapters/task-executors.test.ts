@@ -57,7 +57,12 @@ beforeAll(async () => {
     response.end(JSON.stringify(result));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  lambda = new LambdaClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
 });
 afterAll(async () => {
   lambda?.destroy();
@@ -68,7 +73,12 @@ afterAll(async () => {
 
 const catalog = defaultCatalog();
 const functions = { read: 'maestro-execute-read', write: 'maestro-execute-write', internet: 'maestro-execute-internet' };
-const executor = (names = functions) => new LambdaTaskExecutor({ client: lambda, functions: names, classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)) });
+const executor = (names = functions) =>
+  new LambdaTaskExecutor({
+    client: lambda,
+    functions: names,
+    classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)),
+  });
 const task = (key: string, overrides: Partial<TaskExecution> = {}): TaskExecution => ({
   operation: 'plan',
   action: 's3.put-object',
@@ -104,7 +114,14 @@ describe('the action executors behind Lambda Invoke', () => {
 
   it('sends the apply of an internet-reaching action to the egress executor', async () => {
     invoked.length = 0;
-    const plan: TaskPlan = { summary: 'GET', change: 'read', resource: 'https://example.invalid/', diff: '', preconditions: {}, data: { url: 'https://example.invalid/' } };
+    const plan: TaskPlan = {
+      summary: 'GET',
+      change: 'read',
+      resource: 'https://example.invalid/',
+      diff: '',
+      preconditions: {},
+      data: { url: 'https://example.invalid/' },
+    };
     await expect(executor().execute(task('fetch', { action: 'http.fetch', operation: 'apply', plan, timeMs: 1000 }))).rejects.toThrow();
     expect(invoked).toEqual(['maestro-execute-internet']);
   });
@@ -112,7 +129,15 @@ describe('the action executors behind Lambda Invoke', () => {
   it('refuses a write the quiesce flags hold (TargetQuiesced, class kept across Invoke), and writes nothing', async () => {
     const key = 'executors/quiesced.txt';
     const plan = (await executor().execute(task(key, { params: { bucket: stack.demoBucket, key, body: 'held\n' } }))) as TaskPlan;
-    const flags = [{ target: 'demo', jobId: 'job-1', tables: [], prefixes: [{ bucket: stack.demoBucket, prefix: 'executors/' }], until: new Date(Date.now() + 60_000).toISOString() }];
+    const flags = [
+      {
+        target: 'demo',
+        jobId: 'job-1',
+        tables: [],
+        prefixes: [{ bucket: stack.demoBucket, prefix: 'executors/' }],
+        until: new Date(Date.now() + 60_000).toISOString(),
+      },
+    ];
     const refused = executor().execute(task(key, { operation: 'apply', plan, timeMs: 30_000, quiesceFlags: flags }));
     await expect(refused).rejects.toBeInstanceOf(TargetQuiesced);
     await expect(refused).rejects.toMatchObject({ details: { jobId: 'job-1' } });
@@ -135,10 +160,12 @@ describe('the action executors behind Lambda Invoke', () => {
     behaviour.set('timed-out', 'timeout');
     const plan = { summary: '', change: 'none', resource: 'x', diff: '', preconditions: {}, data: {} } as TaskPlan;
     await expect(executor({ ...functions, write: 'throttled' }).execute(task('t', { operation: 'apply', plan }))).rejects.toBeInstanceOf(TransientError);
-    await expect(executor({ ...functions, write: 'timed-out' }).execute(task('t', { operation: 'apply', plan }))).rejects.toMatchObject({ name: 'Sandbox.Timedout' });
+    await expect(executor({ ...functions, write: 'timed-out' }).execute(task('t', { operation: 'apply', plan }))).rejects.toMatchObject({
+      name: 'Sandbox.Timedout',
+    });
   });
 
-  it('carries what JSON has no form for (a DynamoDB item\'s binary attributes and sets) across the boundary unchanged', () => {
+  it("carries what JSON has no form for (a DynamoDB item's binary attributes and sets) across the boundary unchanged", () => {
     const previous = { id: 'item-0000', bin: new Uint8Array([1, 2, 0]), tags: new Set(['a', 'b']), nested: [{ blob: new Uint8Array([9]) }], empty: {} };
     expect(fromWire(JSON.parse(JSON.stringify(toWire({ preconditions: { previous } }))))).toEqual({ preconditions: { previous } });
   });

@@ -36,7 +36,12 @@ beforeAll(async () => {
   });
   info = JSON.parse(readFileSync(join(dataDir, 'bundle-stack.json'), 'utf8'));
   console.log(`test:bundles: the embedded stack served the bundles after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  s3 = new S3Client({ endpoint: stack.endpoints.s3, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  s3 = new S3Client({
+    endpoint: stack.endpoints.s3,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 });
 afterAll(async () => {
   s3?.destroy();
@@ -66,8 +71,16 @@ describe('the embedded stack on the synthesized bundles', () => {
   it('loads every deployed handler from its bundle in cdk.out', () => {
     const cdkOut = inject('cdkOutDir');
     const deployed = [
-      'run/admit.ts', 'run/plan.ts', 'run/request-approval.ts', 'run/apply-task.ts', 'run/verify.ts', 'run/roll-back.ts', 'run/finalize.ts',
-      'api.ts', 'approvals/sweep.ts', 'outbox/relay.ts',
+      'run/admit.ts',
+      'run/plan.ts',
+      'run/request-approval.ts',
+      'run/apply-task.ts',
+      'run/verify.ts',
+      'run/roll-back.ts',
+      'run/finalize.ts',
+      'api.ts',
+      'approvals/sweep.ts',
+      'outbox/relay.ts',
     ].map((file) => `../functions/handlers/${file}`);
     for (const module of deployed) {
       const loaded = info.handlerModules[module];
@@ -100,7 +113,9 @@ describe('the embedded stack on the synthesized bundles', () => {
     expect([noRoute.status, noRoute.body.error.code]).toEqual([404, 'RouteNotFound']);
     const anonymous = await api(stack, 'GET', '/runs', { token: null });
     expect([anonymous.status, anonymous.body.error.code]).toEqual([401, 'Unauthenticated']);
-    const invalid = await api(stack, 'POST', '/runs', { body: { goal: 'x', mode: 'APPLY', reasonForAccess: REASON, tasks: [{ action: 'noop', params: { sleepMs: -1 } }] } });
+    const invalid = await api(stack, 'POST', '/runs', {
+      body: { goal: 'x', mode: 'APPLY', reasonForAccess: REASON, tasks: [{ action: 'noop', params: { sleepMs: -1 } }] },
+    });
     expect([invalid.status, invalid.body.error.code]).toEqual([400, 'ValidationFailed']);
     expect(invalid.body.error.field).toMatch(/^tasks\[0\]\.params/);
   });

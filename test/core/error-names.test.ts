@@ -13,7 +13,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** Every MaestroError class errors.ts exports, by its export name. */
 const errorClasses = (module: Record<string, unknown>) =>
   Object.entries(module).filter(
-    (entry): entry is [string, new (message: string) => MaestroError] => typeof entry[1] === 'function' && entry[1].prototype instanceof (module.MaestroError as typeof MaestroError),
+    (entry): entry is [string, new (message: string) => MaestroError] =>
+      typeof entry[1] === 'function' && entry[1].prototype instanceof (module.MaestroError as typeof MaestroError),
   );
 const CLASS_NAMES = new Set(errorClasses(errors).map(([name]) => name));
 
@@ -58,7 +59,16 @@ describe('error names are literals, and every name the system matches on is one 
 
   it('keeps every name through a minified bundle, even without keepNames', async () => {
     const out = mkdtempSync(join(tmpdir(), 'maestro-error-names-'));
-    const result = await build({ entryPoints: [join(ROOT, 'functions/core/errors.ts')], bundle: true, minify: true, keepNames: false, format: 'esm', target: 'node24', platform: 'node', write: false });
+    const result = await build({
+      entryPoints: [join(ROOT, 'functions/core/errors.ts')],
+      bundle: true,
+      minify: true,
+      keepNames: false,
+      format: 'esm',
+      target: 'node24',
+      platform: 'node',
+      write: false,
+    });
     const file = join(out, 'errors.mjs');
     writeFileSync(file, result.outputFiles[0].text);
     const bundled = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

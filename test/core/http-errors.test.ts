@@ -6,7 +6,9 @@ import { errorResponse } from '../../functions/handlers/api/http.ts';
 
 describe('the HTTP error table', () => {
   it('has a row for every error class, with the status the class declares', () => {
-    const classes = (Object.values(errors) as unknown[]).filter((value): value is new (message: string) => errors.MaestroError => typeof value === 'function' && value.prototype instanceof errors.MaestroError);
+    const classes = (Object.values(errors) as unknown[]).filter(
+      (value): value is new (message: string) => errors.MaestroError => typeof value === 'function' && value.prototype instanceof errors.MaestroError,
+    );
     expect(HTTP_ERRORS.size).toBe(classes.length);
     for (const ErrorType of classes) {
       const error = new ErrorType('x');
@@ -18,7 +20,12 @@ describe('the HTTP error table', () => {
     for (const [code, rule] of HTTP_ERRORS) {
       if (rule.status < 500) expect(rule.exposed, code).toBe(true);
     }
-    expect([...HTTP_ERRORS].filter(([, rule]) => rule.status >= 500 && rule.exposed).map(([code]) => code).sort()).toStrictEqual(['CircuitOpen', 'TransientError', 'WorkflowUnavailable']);
+    expect(
+      [...HTTP_ERRORS]
+        .filter(([, rule]) => rule.status >= 500 && rule.exposed)
+        .map(([code]) => code)
+        .sort(),
+    ).toStrictEqual(['CircuitOpen', 'TransientError', 'WorkflowUnavailable']);
     expect(httpRuleOf(new Error('boom'))).toStrictEqual({ code: 'InternalError', status: 500, exposed: false });
   });
 

@@ -15,7 +15,14 @@ describe('canonicalJson', () => {
 
 describe('the run journal', () => {
   it('numbers events after the head and links each to the previous hash', () => {
-    const events = sealEvents(head, [{ type: 'A', message: 'a' }, { type: 'B', message: 'b' }], at);
+    const events = sealEvents(
+      head,
+      [
+        { type: 'A', message: 'a' },
+        { type: 'B', message: 'b' },
+      ],
+      at,
+    );
     expect(events.map((event) => event.seq)).toEqual([1, 2]);
     expect(events[0].prevHash).toBe(GENESIS_HASH);
     expect(events[1].prevHash).toBe(events[0].hash);
@@ -26,7 +33,11 @@ describe('the run journal', () => {
   });
 
   it('names the first broken link when an event is altered, removed or reordered', () => {
-    const events = sealEvents(head, ['A', 'B', 'C', 'D'].map((type) => ({ type, message: type })), at);
+    const events = sealEvents(
+      head,
+      ['A', 'B', 'C', 'D'].map((type) => ({ type, message: type })),
+      at,
+    );
     expect(verifyChain(events.map((event) => (event.seq === 3 ? { ...event, message: 'rewritten' } : event)))).toEqual({ ok: false, firstBrokenSeq: 3 });
     expect(verifyChain(events.filter((event) => event.seq !== 2))).toEqual({ ok: false, firstBrokenSeq: 2 });
     expect(verifyChain([events[1], events[0], events[2], events[3]])).toEqual({ ok: false, firstBrokenSeq: 1 });

@@ -15,8 +15,10 @@ let s3: S3Client;
 beforeAll(async () => {
   Object.assign(process.env, {
     // qa: two approvals of three listed approvers; sandbox: a deadline of two seconds.
-    MAESTRO_CONFIG__environments__qa: '{autonomyCeiling: 1, approvers: [dev-approver, dev-admin, dev-operator], quorum: 2, approvalDeadlineSeconds: 600, managedResources: {buckets: [maestro-demo]}}',
-    MAESTRO_CONFIG__environments__sandbox: '{autonomyCeiling: 0, approvers: [dev-approver], approvalDeadlineSeconds: 2, managedResources: {buckets: [maestro-demo]}}',
+    MAESTRO_CONFIG__environments__qa:
+      '{autonomyCeiling: 1, approvers: [dev-approver, dev-admin, dev-operator], quorum: 2, approvalDeadlineSeconds: 600, managedResources: {buckets: [maestro-demo]}}',
+    MAESTRO_CONFIG__environments__sandbox:
+      '{autonomyCeiling: 0, approvers: [dev-approver], approvalDeadlineSeconds: 2, managedResources: {buckets: [maestro-demo]}}',
   });
   stack = await startTestStack('approvals', { approvalSweepMs: 200 });
   s3 = new S3Client({ forcePathStyle: true });
@@ -25,14 +27,31 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Recorded { channel: string; kind: string; runId: string; to?: string; payload?: any; links?: { approver: string; url: string }[] }
+interface Recorded {
+  channel: string;
+  kind: string;
+  runId: string;
+  to?: string;
+  payload?: any;
+  links?: { approver: string; url: string }[];
+}
 const notifications = (runId: string): Recorded[] => {
   const file = join(stack.dataDir, 'notifications.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Recorded).filter((entry) => entry.runId === runId);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Recorded)
+    .filter((entry) => entry.runId === runId);
 };
-const linkFor = (runId: string, approver: string) => notifications(runId).find((entry) => entry.channel === 'email' && entry.kind === 'approval-request' && entry.links?.[0].approver === approver)!.links![0].url;
-const exists = (key: string) => s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: key })).then(() => true, () => false);
+const linkFor = (runId: string, approver: string) =>
+  notifications(runId).find((entry) => entry.channel === 'email' && entry.kind === 'approval-request' && entry.links?.[0].approver === approver)!.links![0].url;
+const exists = (key: string) =>
+  s3.send(new HeadObjectCommand({ Bucket: stack.demoBucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
 /** Where a refused link's effects would live: the run's events (and the run record's seq), and its outbox rows. */
 async function trailSize(runId: string) {
   const items = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -47,14 +66,24 @@ async function trailSize(runId: string) {
         }),
       )
     ).Count;
-  return { events: await count(`RUN#${runId}`, 'EVENT#'), outbox: await count(`OUTBOX#${runId}`), eventSeq: (await api(stack, 'GET', `/runs/${runId}`)).body.run.eventSeq };
+  return {
+    events: await count(`RUN#${runId}`, 'EVENT#'),
+    outbox: await count(`OUTBOX#${runId}`),
+    eventSeq: (await api(stack, 'GET', `/runs/${runId}`)).body.run.eventSeq,
+  };
 }
 const eventTypes = async (runId: string) => ((await api(stack, 'GET', `/runs/${runId}/events`)).body.events as { type: string }[]).map((event) => event.type);
 
 async function parkedRun(environment: string, key: string, goal = 'approval test', token = 'dev-operator') {
   const created = await api(stack, 'POST', '/runs', {
     token,
-    body: { goal, mode: 'APPLY', environment, reasonForAccess: REASON, tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: `${key}\n` } }] },
+    body: {
+      goal,
+      mode: 'APPLY',
+      environment,
+      reasonForAccess: REASON,
+      tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: `${key}\n` } }],
+    },
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const runId = created.body.runId as string;
@@ -63,7 +92,9 @@ async function parkedRun(environment: string, key: string, goal = 'approval test
 }
 
 const post = (url: string, form: Record<string, string>) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() }).then(async (response) => ({ status: response.status, html: await response.text() }));
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() }).then(
+    async (response) => ({ status: response.status, html: await response.text() }),
+  );
 
 describe('human approvals by signed links', () => {
   it('notifies approvers (Block Kit to Slack, a link each by email), shows the plan on GET without deciding, approves on POST, and the run applies', async () => {
@@ -152,7 +183,12 @@ describe('human approvals by signed links', () => {
     const own = await api(stack, 'POST', `/runs/${runId}/approve`, { token: 'dev-admin', body: {} });
     expect(own.status).toBe(403);
     expect(own.body.error.message).toContain('requester');
-    expect(notifications(runId).filter((entry) => entry.channel === 'email').map((entry) => entry.links![0].approver).sort()).toEqual(['dev-approver', 'dev-operator']);
+    expect(
+      notifications(runId)
+        .filter((entry) => entry.channel === 'email')
+        .map((entry) => entry.links![0].approver)
+        .sort(),
+    ).toEqual(['dev-approver', 'dev-operator']);
     const first = await api(stack, 'POST', `/runs/${runId}/approve`, { token: 'dev-approver', body: { comment: 'one' } });
     expect(first.status).toBe(200);
     expect(first.body.approval.state).toBe('PENDING');
@@ -191,17 +227,26 @@ describe('human approvals by signed links', () => {
 });
 
 describe('forged and non-canonical approval links', () => {
-  const forge = (payload: Record<string, unknown>) => `${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${Buffer.alloc(32, 7).toString('base64url')}`;
+  const forge = (payload: Record<string, unknown>) =>
+    `${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${Buffer.alloc(32, 7).toString('base64url')}`;
 
   it('writes nothing for a flood of forged links naming a parked run or a finished one', async () => {
     const parked = await parkedRun('prod', 'approvals/flood.txt');
-    const finished = (await api(stack, 'POST', '/runs', { body: { goal: 'finished', mode: 'PLAN', reasonForAccess: REASON, tasks: [{ action: 'noop', params: {} }] } })).body.runId as string;
+    const finished = (
+      await api(stack, 'POST', '/runs', { body: { goal: 'finished', mode: 'PLAN', reasonForAccess: REASON, tasks: [{ action: 'noop', params: {} }] } })
+    ).body.runId as string;
     expect((await waitForRun(stack, finished)).status).toBe('PLANNED');
     const before = { parked: await trailSize(parked), finished: await trailSize(finished) };
     const statuses: number[] = [];
     for (let i = 0; i < 25; i += 1) {
       for (const runId of [parked, finished]) {
-        const token = forge({ runId, approver: `<b>attacker ${i}</b>`, planDigest: 'a'.repeat(64), expiresAt: Date.now() + 60_000, nonce: `nonce-nonce-nonce-${i}` });
+        const token = forge({
+          runId,
+          approver: `<b>attacker ${i}</b>`,
+          planDigest: 'a'.repeat(64),
+          expiresAt: Date.now() + 60_000,
+          nonce: `nonce-nonce-nonce-${i}`,
+        });
         statuses.push((await post(`${stack.endpoints.api}/approvals/${token}`, { decision: 'approve' })).status);
         statuses.push((await fetch(`${stack.endpoints.api}/approvals/${token}`)).status);
       }

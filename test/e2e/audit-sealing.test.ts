@@ -58,7 +58,21 @@ describe('sealRunHead', () => {
     const id = randomUUID();
     const now = new Date().toISOString();
     await repository.create({
-      run: { id, goal: 'seal', mode: 'APPLY', environment: 'dev', status: 'PENDING', autonomy: 1, requestedBy: 'test', correlationId: 'seal', createdAt: now, updatedAt: now, taskCount: 0, eventSeq: 0, lastEventHash: GENESIS_HASH },
+      run: {
+        id,
+        goal: 'seal',
+        mode: 'APPLY',
+        environment: 'dev',
+        status: 'PENDING',
+        autonomy: 1,
+        requestedBy: 'test',
+        correlationId: 'seal',
+        createdAt: now,
+        updatedAt: now,
+        taskCount: 0,
+        eventSeq: 0,
+        lastEventHash: GENESIS_HASH,
+      },
       tasks: [],
       events: [{ type: 'RunRequested', message: 'requested' }],
     });
@@ -90,7 +104,12 @@ describe('sealRunHead', () => {
     kms = await startKmsEmulator({ dataDir: kmsDir }); // the key survives the restart
     const sealing = sealingAt(kms.url);
     expect(await sealRunHead({ runs: repository, sealing, clock }, id)).toBe('signed');
-    expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: true, eventCount: 3, signedHeadMatches: true, signedHead: { eventCount: 3 } });
+    expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({
+      ok: true,
+      eventCount: 3,
+      signedHeadMatches: true,
+      signedHead: { eventCount: 3 },
+    });
   });
 
   it('records a permanent failure (no such key) and carries on without a signed head', async () => {
@@ -111,18 +130,35 @@ describe('sealRunHead', () => {
     const sealing = sealingAt(kms!.url);
     expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('signed');
     expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('already-signed');
-    await repository.commit(id, { run: { status: 'AWAITING_APPROVAL' }, events: [{ type: 'ApprovalRequested', message: 'approval requested from dev-approver' }] });
+    await repository.commit(id, {
+      run: { status: 'AWAITING_APPROVAL' },
+      events: [{ type: 'ApprovalRequested', message: 'approval requested from dev-approver' }],
+    });
     expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: false, unanchored: { fromSeq: 2, toSeq: 2 } });
     expect(await checkpointRunHead({ runs: repository, sealing, clock }, id)).toBe('signed');
     const parked = await verifyRunAudit({ runs: repository, sealing }, id);
-    expect(parked).toMatchObject({ ok: true, statusMatches: true, anchors: [{ kind: 'checkpoint', fromSeq: 1, toSeq: 1, status: 'PENDING' }, { kind: 'checkpoint', fromSeq: 2, toSeq: 2, status: 'AWAITING_APPROVAL' }] });
+    expect(parked).toMatchObject({
+      ok: true,
+      statusMatches: true,
+      anchors: [
+        { kind: 'checkpoint', fromSeq: 1, toSeq: 1, status: 'PENDING' },
+        { kind: 'checkpoint', fromSeq: 2, toSeq: 2, status: 'AWAITING_APPROVAL' },
+      ],
+    });
 
     // Rewrite the approval event consistently (its hash and the run's head recomputed).
     const [first, second] = (await repository.listEvents(id)).items;
     const { hash: _old, ...rest } = { ...second, message: 'approval requested from mallory', prevHash: first.hash };
     const hash = hashEvent(rest);
     await documents.send(new PutCommand({ TableName: table, Item: { pk: `RUN#${id}`, sk: 'EVENT#0000000002', entity: 'Event', ...rest, hash } }));
-    await documents.send(new UpdateCommand({ TableName: table, Key: { pk: `RUN#${id}`, sk: 'RUN' }, UpdateExpression: 'SET lastEventHash = :h', ExpressionAttributeValues: { ':h': hash } }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: `RUN#${id}`, sk: 'RUN' },
+        UpdateExpression: 'SET lastEventHash = :h',
+        ExpressionAttributeValues: { ':h': hash },
+      }),
+    );
     expect(await verifyRunAudit({ runs: repository, sealing }, id)).toMatchObject({ ok: false, firstBrokenSeq: 2 });
     await repository.commit(id, { run: { status: 'SUCCEEDED', finishedAt: new Date().toISOString() }, events: [{ type: 'RunSucceeded', message: 'done' }] });
     // Neither a checkpoint nor the final seal anchors the forgery.

@@ -27,7 +27,15 @@ const eventKey = (runId: string, seq: number) => ({ pk: `RUN#${runId}`, sk: `EVE
 async function finishedRun(goal: string, headers: Record<string, string> = {}) {
   const created = await api(stack, 'POST', '/runs', {
     headers,
-    body: { goal, mode: 'APPLY', reasonForAccess: 'audit test', tasks: [{ action: 'noop', params: {} }, { action: 's3.put-object', params: { bucket: stack.demoBucket, key: `audit/${goal}.txt`, body: goal } }] },
+    body: {
+      goal,
+      mode: 'APPLY',
+      reasonForAccess: 'audit test',
+      tasks: [
+        { action: 'noop', params: {} },
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: `audit/${goal}.txt`, body: goal } },
+      ],
+    },
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const runId = created.body.runId as string;
@@ -104,7 +112,14 @@ describe('GET /runs/{id}/audit/verify', () => {
       );
       prevHash = hash;
     }
-    await items.send(new UpdateCommand({ TableName: stack.stateTable, Key: { pk: `RUN#${runId}`, sk: 'RUN' }, UpdateExpression: 'SET lastEventHash = :h', ExpressionAttributeValues: { ':h': prevHash } }));
+    await items.send(
+      new UpdateCommand({
+        TableName: stack.stateTable,
+        Key: { pk: `RUN#${runId}`, sk: 'RUN' },
+        UpdateExpression: 'SET lastEventHash = :h',
+        ExpressionAttributeValues: { ':h': prevHash },
+      }),
+    );
 
     const { body } = await api(stack, 'GET', `/runs/${runId}/audit/verify`);
     expect(body.headHash).toBe(prevHash);
@@ -126,7 +141,14 @@ async function rewriteChain(runId: string, fromSeq: number, change: (event: RunE
     await items.send(new PutCommand({ TableName: stack.stateTable, Item: { ...eventKey(runId, event.seq), entity: 'Event', ...rest, hash } }));
     prevHash = hash;
   }
-  await items.send(new UpdateCommand({ TableName: stack.stateTable, Key: { pk: `RUN#${runId}`, sk: 'RUN' }, UpdateExpression: 'SET lastEventHash = :h', ExpressionAttributeValues: { ':h': prevHash } }));
+  await items.send(
+    new UpdateCommand({
+      TableName: stack.stateTable,
+      Key: { pk: `RUN#${runId}`, sk: 'RUN' },
+      UpdateExpression: 'SET lastEventHash = :h',
+      ExpressionAttributeValues: { ':h': prevHash },
+    }),
+  );
 }
 
 const verify = async (runId: string) => (await api(stack, 'GET', `/runs/${runId}/audit/verify`)).body;
@@ -143,12 +165,22 @@ async function until<T>(what: string, read: () => Promise<T>, done: (value: T) =
 describe('audit anchoring: every event under a signed head, the signed status the record status', () => {
   it('anchors a parked run, so a rewritten approval event fails verify, and Finalize does not sign the forgery', async () => {
     const created = await api(stack, 'POST', '/runs', {
-      body: { goal: 'parked', mode: 'APPLY', environment: 'prod', reasonForAccess: 'audit test', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'audit/parked.txt', body: 'parked' } }] },
+      body: {
+        goal: 'parked',
+        mode: 'APPLY',
+        environment: 'prod',
+        reasonForAccess: 'audit test',
+        tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'audit/parked.txt', body: 'parked' } }],
+      },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const runId = created.body.runId as string;
     // Parked: checkpoints signed at each status change so far cover the whole trail.
-    const parked = await until('parked and anchored', () => verify(runId), (body) => body.ok && body.anchors.at(-1)?.status === 'AWAITING_APPROVAL');
+    const parked = await until(
+      'parked and anchored',
+      () => verify(runId),
+      (body) => body.ok && body.anchors.at(-1)?.status === 'AWAITING_APPROVAL',
+    );
     expect(parked.unanchored).toBeUndefined();
     expect(parked.anchors.map((anchor: { status: string }) => anchor.status)).toEqual(expect.arrayContaining(['PLANNING', 'PLANNED', 'AWAITING_APPROVAL']));
     expect(parked.anchors[0].fromSeq).toBe(1);
@@ -156,7 +188,9 @@ describe('audit anchoring: every event under a signed head, the signed status th
 
     // The attack: rewrite who may approve in the ApprovalRequested event, consistently (hashes and run head).
     const requested = (await storedEvents(runId)).find((event) => event.type === 'ApprovalRequested')!;
-    await rewriteChain(runId, requested.seq, (event) => (event.seq === requested.seq ? { ...event, message: 'approval requested from mallory', payload: { ...event.payload, approvers: ['mallory'] } } : event));
+    await rewriteChain(runId, requested.seq, (event) =>
+      event.seq === requested.seq ? { ...event, message: 'approval requested from mallory', payload: { ...event.payload, approvers: ['mallory'] } } : event,
+    );
     const forged = await verify(runId);
     expect(forged.ok).toBe(false);
     expect(forged.firstBrokenSeq).toBeGreaterThanOrEqual(requested.seq);
@@ -165,7 +199,11 @@ describe('audit anchoring: every event under a signed head, the signed status th
     // The run goes on (signing never changes how a run ends), but no head is signed over the forgery.
     expect((await api(stack, 'POST', `/runs/${runId}/approve`, { token: 'dev-approver', body: {} })).status).toBe(200);
     expect((await waitForRun(stack, runId)).status).toBe('SUCCEEDED');
-    await until('the workflow ended', () => api(stack, 'GET', `/runs/${runId}/events`), (response) => response.body.events.some((event: { type: string }) => event.type === 'RunSucceeded'));
+    await until(
+      'the workflow ended',
+      () => api(stack, 'GET', `/runs/${runId}/events`),
+      (response) => response.body.events.some((event: { type: string }) => event.type === 'RunSucceeded'),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await verify(runId);
     expect(after).toMatchObject({ ok: false, signedHeadMatches: null });
@@ -179,10 +217,28 @@ describe('audit anchoring: every event under a signed head, the signed status th
     expect(await verify(runId)).toMatchObject({ ok: true, statusMatches: true });
     const events = await storedEvents(runId);
     const last = events.at(-1)!;
-    const { hash: _hash, ...rest } = { ...last, seq: last.seq + 1, type: 'RunNote', level: 'INFO' as const, message: 'appended after the end', payload: undefined, prevHash: last.hash, ts: new Date().toISOString() };
+    const { hash: _hash, ...rest } = {
+      ...last,
+      seq: last.seq + 1,
+      type: 'RunNote',
+      level: 'INFO' as const,
+      message: 'appended after the end',
+      payload: undefined,
+      prevHash: last.hash,
+      ts: new Date().toISOString(),
+    };
     const hash = hashEvent(rest);
-    await items.send(new PutCommand({ TableName: stack.stateTable, Item: { ...eventKey(runId, rest.seq), entity: 'Event', ...JSON.parse(JSON.stringify(rest)), hash } }));
-    await items.send(new UpdateCommand({ TableName: stack.stateTable, Key: { pk: `RUN#${runId}`, sk: 'RUN' }, UpdateExpression: 'SET lastEventHash = :h, eventSeq = :n', ExpressionAttributeValues: { ':h': hash, ':n': rest.seq } }));
+    await items.send(
+      new PutCommand({ TableName: stack.stateTable, Item: { ...eventKey(runId, rest.seq), entity: 'Event', ...JSON.parse(JSON.stringify(rest)), hash } }),
+    );
+    await items.send(
+      new UpdateCommand({
+        TableName: stack.stateTable,
+        Key: { pk: `RUN#${runId}`, sk: 'RUN' },
+        UpdateExpression: 'SET lastEventHash = :h, eventSeq = :n',
+        ExpressionAttributeValues: { ':h': hash, ':n': rest.seq },
+      }),
+    );
     const body = await verify(runId);
     expect(body).toMatchObject({ ok: false, signedHeadMatches: true, unanchored: { fromSeq: rest.seq, toSeq: rest.seq } });
     expect(body.firstBrokenSeq).toBeUndefined(); // every link holds: the event is simply not anchored
@@ -191,7 +247,15 @@ describe('audit anchoring: every event under a signed head, the signed status th
 
   it('fails when the run record says another status than the signed head', async () => {
     const { runId } = await finishedRun('restatused');
-    await items.send(new UpdateCommand({ TableName: stack.stateTable, Key: { pk: `RUN#${runId}`, sk: 'RUN' }, UpdateExpression: 'SET #status = :s', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':s': 'ROLLED_BACK' } }));
+    await items.send(
+      new UpdateCommand({
+        TableName: stack.stateTable,
+        Key: { pk: `RUN#${runId}`, sk: 'RUN' },
+        UpdateExpression: 'SET #status = :s',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':s': 'ROLLED_BACK' },
+      }),
+    );
     const body = await verify(runId);
     expect(body).toMatchObject({ ok: false, signedHeadMatches: true, statusMatches: false });
     expect(body.note).toContain('the run record says ROLLED_BACK');
@@ -224,7 +288,10 @@ describe('GET /audit/export', () => {
     const response = await fetch(`${stack.endpoints.api}/audit/export?since=${encodeURIComponent(before)}`, { headers: { authorization: 'Bearer dev-admin' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = (await response.text()).trimEnd().split('\n').map((line) => JSON.parse(line) as RunEvent);
+    const lines = (await response.text())
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RunEvent);
     const ofRun = lines.filter((line) => line.runId === runId);
     expect(ofRun.length).toBeGreaterThan(5);
     expect(ofRun.map((line) => line.seq)).toEqual(ofRun.map((_, i) => i + 1));

@@ -14,7 +14,16 @@ const children: ChildProcess[] = [];
 function startMaestro(dataDir: string, port = 0): Promise<ChildStack> {
   return spawnStack({
     args: [join(ROOT, 'local/main.ts')],
-    env: { ...process.env, MAESTRO_DATA_DIR: dataDir, MAESTRO_PORT: String(port), MAESTRO_DEMO: '0', AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL_KMS: '' },
+    env: {
+      ...process.env,
+      MAESTRO_DATA_DIR: dataDir,
+      MAESTRO_PORT: String(port),
+      MAESTRO_DEMO: '0',
+      AWS_ENDPOINT_URL_DYNAMODB: '',
+      AWS_ENDPOINT_URL_S3: '',
+      AWS_ENDPOINT_URL_SFN: '',
+      AWS_ENDPOINT_URL_KMS: '',
+    },
     dataDir,
     children,
   });
@@ -92,7 +101,11 @@ describe('a restart never loses a run', () => {
       await sleep(50);
     }
     const requests = () =>
-      readFileSync(join(dataDir, 'notifications.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((entry) => entry.runId === runId && entry.kind === 'approval-request');
+      readFileSync(join(dataDir, 'notifications.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.runId === runId && entry.kind === 'approval-request');
     const sent = requests();
     expect(sent).toHaveLength(3); // Slack, and one email per approver
     const link = sent.find((entry) => entry.channel === 'email' && entry.links[0].approver === 'dev-approver').links[0].url;

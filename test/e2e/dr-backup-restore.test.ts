@@ -43,7 +43,12 @@ describe('DR backup', () => {
   it('quiesces, snapshots into hashed parts, signs the manifest with KMS and stores it in the versioned vault', async () => {
     snapshot = await backup(stack);
     expect(snapshot).toMatchObject({ kind: 'BACKUP', target: 'demo', state: 'COMPLETE', progress: 1, verified: true });
-    expect(snapshot.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Quiesce:SUCCEEDED', 'Snapshot:SUCCEEDED', 'Unquiesce:SUCCEEDED', 'SignManifest:SUCCEEDED']);
+    expect(snapshot.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual([
+      'Quiesce:SUCCEEDED',
+      'Snapshot:SUCCEEDED',
+      'Unquiesce:SUCCEEDED',
+      'SignManifest:SUCCEEDED',
+    ]);
     expect(snapshot.result).toMatchObject({ snapshotId: snapshot.id, records: 63, location: `s3://maestro-artifacts/dr/demo/${snapshot.id}/manifest.json` });
     expect(snapshot.result.manifestVersionId).toEqual(expect.any(String));
     expect(await repo.listQuiesceFlags()).toEqual([]);
@@ -56,7 +61,10 @@ describe('DR backup', () => {
     expect(await verifiesWithPublicKey(clients.kms, signed)).toBe(true);
     // A changed manifest no longer verifies.
     expect(await verifiesWithPublicKey(clients.kms, { ...signed, manifest: { ...signed.manifest, target: 'other' } }).catch(() => false)).toBe(false);
-    expect(signed.manifest.sources.map((s) => [s.kind, s.records])).toEqual([['table', 60], ['prefix', 3]]);
+    expect(signed.manifest.sources.map((s) => [s.kind, s.records])).toEqual([
+      ['table', 60],
+      ['prefix', 3],
+    ]);
     for (const part of signed.manifest.parts) {
       const bytes = await readVault(clients.s3, part.key);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(part.sha256);
@@ -69,7 +77,8 @@ describe('DR backup', () => {
     const signed = await readManifest(clients.s3, snapshot.result.location);
     writeFileSync(join(dir, 'manifest.json'), await readVault(clients.s3, keyOfLocation(snapshot.result.location)));
     mkdirSync(join(dir, 'parts'));
-    for (const part of signed.manifest.parts) writeFileSync(join(dir, part.key.slice(signed.manifest.vault.prefix.length)), await readVault(clients.s3, part.key));
+    for (const part of signed.manifest.parts)
+      writeFileSync(join(dir, part.key.slice(signed.manifest.vault.prefix.length)), await readVault(clients.s3, part.key));
     const publicKey = await clients.kms.send(new GetPublicKeyCommand({ KeyId: 'alias/maestro-manifest-signing' }));
     writeFileSync(join(dir, 'key.der'), Buffer.from(publicKey.PublicKey!));
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -91,12 +100,22 @@ describe('DR backup', () => {
     const text = await response.text();
     const types = [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
     expect(types).toEqual([
-      'BackupRequested', 'QuiesceStarted', 'QuiesceSucceeded', 'SnapshotStarted', 'SnapshotSucceeded', 'UnquiesceSucceeded',
-      'SignManifestStarted', 'SignManifestSucceeded', 'JobComplete', 'end',
+      'BackupRequested',
+      'QuiesceStarted',
+      'QuiesceSucceeded',
+      'SnapshotStarted',
+      'SnapshotSucceeded',
+      'UnquiesceSucceeded',
+      'SignManifestStarted',
+      'SignManifestSucceeded',
+      'JobComplete',
+      'end',
     ]);
     expect(text).toMatch(/^id: 1$/m);
     // Resuming after an event id returns only what followed.
-    const resumed = await fetch(`${stack.endpoints.api}/dr/status/${snapshot.id}/events`, { headers: { authorization: 'Bearer dev-approver', 'last-event-id': '8' } });
+    const resumed = await fetch(`${stack.endpoints.api}/dr/status/${snapshot.id}/events`, {
+      headers: { authorization: 'Bearer dev-approver', 'last-event-id': '8' },
+    });
     expect([...(await resumed.text()).matchAll(/^event: (.+)$/gm)].map((m) => m[1])).toEqual(['JobComplete', 'end']);
   });
 
@@ -115,14 +134,25 @@ describe('DR backup', () => {
   it('restores into a new copy, passes the smoke tests, flips the pointer; readers see the restored data; rollback flips back', async () => {
     // Change live data after the backup: the restore must bring back the backed-up state.
     const run = await api(stack, 'POST', '/runs', {
-      body: { goal: 'change after backup', mode: 'APPLY', reasonForAccess: 'INC-42 disaster recovery rehearsal', tasks: [{ action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'item-0000', tag: 'changed' } } }] },
+      body: {
+        goal: 'change after backup',
+        mode: 'APPLY',
+        reasonForAccess: 'INC-42 disaster recovery rehearsal',
+        tasks: [{ action: 'dynamodb.put-item', params: { table: stack.demoTable, item: { id: 'item-0000', tag: 'changed' } } }],
+      },
     });
     expect(run.status, JSON.stringify(run.body)).toBe(201);
     expect((await waitForRun(stack, run.body.runId)).status).toBe('SUCCEEDED');
 
     const job = await restore(stack, { manifestVersionId: snapshot.result.manifestVersionId });
     expect(job.state, JSON.stringify(job.error)).toBe('COMPLETE');
-    expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:SUCCEEDED', 'Apply:SUCCEEDED', 'Validate:SUCCEEDED', 'AwaitApproval:SUCCEEDED', 'FlipPointer:SUCCEEDED']);
+    expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual([
+      'Stage:SUCCEEDED',
+      'Apply:SUCCEEDED',
+      'Validate:SUCCEEDED',
+      'AwaitApproval:SUCCEEDED',
+      'FlipPointer:SUCCEEDED',
+    ]);
     expect(job.smokeTests.length).toBeGreaterThanOrEqual(4);
     expect(job.smokeTests.every((t: any) => t.passed)).toBe(true);
 
@@ -181,9 +211,20 @@ describe('schedules', () => {
 
 describe('quiesce', () => {
   it('refuses writers with TargetQuiesced while the flag is set, and the flag lifts after the backup', async () => {
-    await repo.quiesce({ target: 'demo', jobId: 'manual', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }], until: new Date(Date.now() + 60_000).toISOString() });
+    await repo.quiesce({
+      target: 'demo',
+      jobId: 'manual',
+      tables: [stack.demoTable],
+      prefixes: [{ bucket: stack.demoBucket, prefix: '' }],
+      until: new Date(Date.now() + 60_000).toISOString(),
+    });
     const blocked = await api(stack, 'POST', '/runs', {
-      body: { goal: 'write while quiesced', mode: 'APPLY', reasonForAccess: 'INC-42 disaster recovery rehearsal', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'notes/blocked.txt', body: 'x' } }] },
+      body: {
+        goal: 'write while quiesced',
+        mode: 'APPLY',
+        reasonForAccess: 'INC-42 disaster recovery rehearsal',
+        tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'notes/blocked.txt', body: 'x' } }],
+      },
     });
     expect(blocked.status, JSON.stringify(blocked.body)).toBe(201);
     const run = await waitForRun(stack, blocked.body.runId);
@@ -202,7 +243,12 @@ describe('quiesce', () => {
     expect(dynamoBlocked.state).toBe('COMPLETE');
     expect(await repo.listQuiesceFlags()).toEqual([]);
     const after = await api(stack, 'POST', '/runs', {
-      body: { goal: 'write after backup', mode: 'APPLY', reasonForAccess: 'INC-42 disaster recovery rehearsal', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'notes/after.txt', body: 'x' } }] },
+      body: {
+        goal: 'write after backup',
+        mode: 'APPLY',
+        reasonForAccess: 'INC-42 disaster recovery rehearsal',
+        tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'notes/after.txt', body: 'x' } }],
+      },
     });
     expect((await waitForRun(stack, after.body.runId)).status).toBe('SUCCEEDED');
   });

@@ -26,7 +26,13 @@ describe('a restore that fails mid-way ends FAILED with the live data untouched'
     const job = await restore(stack, { snapshotId: snapshot.id });
     expect(job.state).toBe('FAILED');
     expect(job.verified).toBe(true);
-    expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:SUCCEEDED', 'Apply:FAILED', 'Validate:SKIPPED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
+    expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual([
+      'Stage:SUCCEEDED',
+      'Apply:FAILED',
+      'Validate:SKIPPED',
+      'AwaitApproval:SKIPPED',
+      'FlipPointer:SKIPPED',
+    ]);
     expect(await repo.getPointer('demo')).toEqual(before);
     expect(await tableExists(Object.values(job.copy.tables)[0] as string)).toBe(false);
     expect((await clients.docs.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'item-0001' } }))).Item).toEqual(live.Item);
@@ -46,7 +52,12 @@ describe('a backup that fails', () => {
     try {
       const job = await backup(stack, 'broken');
       expect(job.state).toBe('FAILED');
-      expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Quiesce:SUCCEEDED', 'Snapshot:FAILED', 'Unquiesce:SUCCEEDED', 'SignManifest:SKIPPED']);
+      expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual([
+        'Quiesce:SUCCEEDED',
+        'Snapshot:FAILED',
+        'Unquiesce:SUCCEEDED',
+        'SignManifest:SKIPPED',
+      ]);
       expect(await repo.listQuiesceFlags()).toEqual([]);
     } finally {
       stack.reconfigure();
@@ -56,21 +67,33 @@ describe('a backup that fails', () => {
 
 describe('user-declared checks', () => {
   it('run on the restored copy; one failing ends the restore FAILED, the pointer unchanged', async () => {
-    const demo = (checks: unknown[]) => ({ dr: { targets: [{ name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }], checks }] } }) as Parameters<typeof stack.reconfigure>[0];
+    const demo = (checks: unknown[]) =>
+      ({ dr: { targets: [{ name: 'demo', tables: [stack.demoTable], prefixes: [{ bucket: stack.demoBucket, prefix: '' }], checks }] } }) as Parameters<
+        typeof stack.reconfigure
+      >[0];
     const itemCheck = { kind: 'item', name: 'first item', table: stack.demoTable, key: { id: 'item-0001' }, expect: { tag: 'v1', n: 1, tags: ['a', 'b'] } };
     try {
       stack.reconfigure(demo([itemCheck, { kind: 'object', name: 'note', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'note 0' }]));
       const snapshot = await backup(stack);
       const test = await restore(stack, { snapshotId: snapshot.id, mode: 'TEST' });
       expect(test.state, JSON.stringify(test.error)).toBe('COMPLETE');
-      expect(test.smokeTests.filter((t: any) => t.name.startsWith('check:')).map((t: any) => [t.name, t.passed])).toEqual([['check:first item', true], ['check:note', true]]);
+      expect(test.smokeTests.filter((t: any) => t.name.startsWith('check:')).map((t: any) => [t.name, t.passed])).toEqual([
+        ['check:first item', true],
+        ['check:note', true],
+      ]);
 
       stack.reconfigure(demo([itemCheck, { kind: 'object', name: 'release notes', bucket: stack.demoBucket, key: 'notes/0.txt', contains: 'Release 2.0' }]));
       const before = await repo.getPointer('demo');
       const job = await restore(stack, { snapshotId: snapshot.id });
       expect(job.state).toBe('FAILED');
       expect(job.error).toMatchObject({ name: 'SmokeTestFailed', message: expect.stringContaining('check:release notes') });
-      expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:SUCCEEDED', 'Apply:SUCCEEDED', 'Validate:FAILED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
+      expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual([
+        'Stage:SUCCEEDED',
+        'Apply:SUCCEEDED',
+        'Validate:FAILED',
+        'AwaitApproval:SKIPPED',
+        'FlipPointer:SKIPPED',
+      ]);
       expect(await repo.getPointer('demo')).toEqual(before);
       expect(await tableExists(Object.values(job.copy.tables)[0] as string)).toBe(false);
     } finally {

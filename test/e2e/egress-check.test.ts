@@ -14,12 +14,18 @@ describe('POST /egress/check', () => {
 
   it('allows the allowlisted origin with its resolved address, without connecting to it', async () => {
     const before = origin.connections;
-    const { status, body } = await api(stack, 'POST', '/egress/check', { token: 'dev-admin', body: { url: `http://origin.test:${O()}/open/data.json`, environment: 'dev' } });
+    const { status, body } = await api(stack, 'POST', '/egress/check', {
+      token: 'dev-admin',
+      body: { url: `http://origin.test:${O()}/open/data.json`, environment: 'dev' },
+    });
     expect(status).toBe(200);
     expect(body).toMatchObject({ allowed: true, resolvedAddresses: ['127.0.0.1'], license: { source: 'origin-open' } });
     expect(origin.connections).toBe(before);
     // Another environment has no allowlist: nothing is allowed there.
-    const prod = await api(stack, 'POST', '/egress/check', { token: 'dev-admin', body: { url: `https://origin.test:${O()}/open/data.json`, environment: 'prod' } });
+    const prod = await api(stack, 'POST', '/egress/check', {
+      token: 'dev-admin',
+      body: { url: `https://origin.test:${O()}/open/data.json`, environment: 'prod' },
+    });
     expect(prod.body).toMatchObject({ allowed: false, rule: 'not-allowlisted' });
   });
 

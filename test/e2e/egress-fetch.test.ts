@@ -9,11 +9,22 @@ useEgressStack('egress-fetch');
 
 describe('the http.fetch action in runs', () => {
   it('fetches a licensed source and records provenance (URL, time, SHA-256, license)', async () => {
-    const run = await runFetches({ url: `http://origin.test:${O()}/open/data.json`, expect: { format: 'json', schema: { type: 'object', required: ['temperature'], properties: { temperature: { type: 'number' } } } } });
+    const run = await runFetches({
+      url: `http://origin.test:${O()}/open/data.json`,
+      expect: { format: 'json', schema: { type: 'object', required: ['temperature'], properties: { temperature: { type: 'number' } } } },
+    });
     expect(run.status, JSON.stringify(run.tasks[0].error)).toBe('SUCCEEDED');
     const outcome = run.tasks[0].outcome;
     expect(outcome.body).toBe(DATA);
-    expect(outcome.provenance).toMatchObject({ url: `http://origin.test:${O()}/open/data.json`, sha256: sha256(DATA), bytes: DATA.length, source: 'origin-open', license: 'CC-BY-4.0', attribution: 'Origin Test Data', address: '127.0.0.1' });
+    expect(outcome.provenance).toMatchObject({
+      url: `http://origin.test:${O()}/open/data.json`,
+      sha256: sha256(DATA),
+      bytes: DATA.length,
+      source: 'origin-open',
+      license: 'CC-BY-4.0',
+      attribution: 'Origin Test Data',
+      address: '127.0.0.1',
+    });
     expect(Date.parse(outcome.provenance.fetchedAt)).not.toBeNaN();
     // The task went to the function of its action class (in AWS the one on the egress path).
     const history = await new SFNClient({}).send(new GetExecutionHistoryCommand({ executionArn: run.executionArn, maxResults: 1000 }));
@@ -34,7 +45,9 @@ describe('the http.fetch action in runs', () => {
     expect(errorOf(direct)).toBe('SsrfBlocked');
     const redirected = await runFetches({ url: `http://origin.test:${O()}/open/redirect?to=${encodeURIComponent(`http://127.0.0.1:${C()}/`)}` });
     expect(errorOf(redirected)).toBe('SsrfBlocked');
-    const toMetadata = await runFetches({ url: `http://origin.test:${O()}/open/redirect?to=${encodeURIComponent('http://169.254.169.254/latest/meta-data/')}` });
+    const toMetadata = await runFetches({
+      url: `http://origin.test:${O()}/open/redirect?to=${encodeURIComponent('http://169.254.169.254/latest/meta-data/')}`,
+    });
     expect(errorOf(toMetadata)).toBe('SsrfBlocked');
     expect(canary.connections).toBe(0);
     expect(canary.requests).toEqual([]);
@@ -78,11 +91,12 @@ describe('the http.fetch action in runs', () => {
     const flagged = await runFetches({ url: `http://origin.test:${O()}/open/inject` });
     expect(flagged.status).toBe('SUCCEEDED');
     expect(flagged.tasks[0].outcome.screening.flagged).toBe(true);
-    expect(flagged.tasks[0].outcome.screening.findings.map((f: { rule: string }) => f.rule)).toEqual(expect.arrayContaining(['override-instructions', 'tool-call-syntax']));
+    expect(flagged.tasks[0].outcome.screening.findings.map((f: { rule: string }) => f.rule)).toEqual(
+      expect.arrayContaining(['override-instructions', 'tool-call-syntax']),
+    );
     const refused = await runFetches({ url: `http://origin.test:${O()}/open/inject`, onInjection: 'fail' });
     expect(errorOf(refused)).toBe('InjectionSuspected');
     await sleep(0);
     expect(canary.connections).toBe(0);
   });
 });
-

@@ -93,13 +93,17 @@ describe('duplicates never repeat a side effect', () => {
     // The token the approval wait was given, as the Lambda received it (from the execution's history).
     const executionArn = `${stack.runStateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-    const scheduled = history.events!.filter((event) => event.type === 'TaskScheduled' && event.taskScheduledEventDetails?.resource === 'invoke.waitForTaskToken');
+    const scheduled = history.events!.filter(
+      (event) => event.type === 'TaskScheduled' && event.taskScheduledEventDetails?.resource === 'invoke.waitForTaskToken',
+    );
     expect(scheduled).toHaveLength(1);
     const token: string = JSON.parse(scheduled[0].taskScheduledEventDetails!.parameters!).Payload.taskToken;
     expect(token.length).toBeGreaterThan(20);
 
     // Mid-apply, the approval arrives again: refused, as AWS refuses a used token.
-    await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, approvedBy: 'replay' }) }))).rejects.toMatchObject({
+    await expect(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, approvedBy: 'replay' }) })),
+    ).rejects.toMatchObject({
       name: 'TaskDoesNotExist',
     });
 
@@ -114,7 +118,9 @@ describe('duplicates never repeat a side effect', () => {
     expect(count(events, 'TaskApplied', 0)).toBe(1);
     expect(count(events, 'RunApplying')).toBe(1);
     const after = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-    expect(after.events!.filter((event) => event.type === 'TaskSucceeded' && event.taskSucceededEventDetails?.resource === 'invoke.waitForTaskToken')).toHaveLength(1);
+    expect(
+      after.events!.filter((event) => event.type === 'TaskSucceeded' && event.taskSucceededEventDetails?.resource === 'invoke.waitForTaskToken'),
+    ).toHaveLength(1);
     expect((await api(stack, 'GET', `/runs/${runId}`)).body.run.status).toBe('SUCCEEDED');
   });
 
@@ -149,7 +155,7 @@ describe('duplicates never repeat a side effect', () => {
     await sleep(800);
     const stranded = (await api(stack, 'GET', `/runs/${runId}`)).body.run;
     expect(stranded.finishedAt).toBeUndefined();
-    expect((await versionsOf('exactly-once/resume-b.txt'))).toHaveLength(0);
+    expect(await versionsOf('exactly-once/resume-b.txt')).toHaveLength(0);
 
     expect((await api(stack, 'POST', `/runs/${runId}/resume`, { token: 'dev-approver' })).status).toBe(403);
     const resumed = await api(stack, 'POST', `/runs/${runId}/resume`);

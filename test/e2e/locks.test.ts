@@ -23,7 +23,10 @@ async function start(tasks: unknown[]) {
   return response.body.runId as string;
 }
 const events = async (runId: string) => (await api(stack, 'GET', `/runs/${runId}/events`)).body.events as { type: string; ts: string; taskIndex?: number }[];
-const lockOf = async (resource: string) => ((await api(stack, 'GET', '/locks')).body.locks as { resource: string; holder?: { runId: string }; waiters: { runId: string }[] }[]).find((lock) => lock.resource === resource);
+const lockOf = async (resource: string) =>
+  ((await api(stack, 'GET', '/locks')).body.locks as { resource: string; holder?: { runId: string }; waiters: { runId: string }[] }[]).find(
+    (lock) => lock.resource === resource,
+  );
 
 describe('advisory locks per resource', () => {
   it('applies two runs on one resource one after the other, the second waiting in line', async () => {

@@ -38,10 +38,15 @@ async function startRun(body: Record<string, unknown>, token = 'dev-operator') {
 }
 
 const putItem = (table: string, item: Record<string, unknown>) => ({ action: 'dynamodb.put-item', params: { table, item } });
-const stateItem = async (key: { pk: string; sk: string }) => (await items.send(new GetCommand({ TableName: stack.stateTable, Key: key, ConsistentRead: true }))).Item;
+const stateItem = async (key: { pk: string; sk: string }) =>
+  (await items.send(new GetCommand({ TableName: stack.stateTable, Key: key, ConsistentRead: true }))).Item;
 /** Every item of one partition of the state table (a run: its head, tasks and events). */
 const partition = async (pk: string) =>
-  (await items.send(new QueryCommand({ TableName: stack.stateTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }))).Items ?? [];
+  (
+    await items.send(
+      new QueryCommand({ TableName: stack.stateTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }),
+    )
+  ).Items ?? [];
 const vaultVersions = async (prefix: string) => {
   const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: VAULT, Prefix: prefix }));
   return [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].length;
@@ -65,7 +70,12 @@ async function expectRefused(runId: string, resource: string) {
 describe('managed resources: actions touch only what the environment declares', () => {
   it('refuses a forged kill switch put into the state table: DENIED, the control item unchanged, GET /control not engaged', async () => {
     const before = await stateItem({ pk: 'CONTROL', sk: 'CONTROL' });
-    const forged = { pk: 'CONTROL', sk: 'CONTROL', entity: 'Control', killSwitch: { engaged: true, reason: 'forged', changedBy: 'dev-admin', changedAt: new Date().toISOString() } };
+    const forged = {
+      pk: 'CONTROL',
+      sk: 'CONTROL',
+      entity: 'Control',
+      killSwitch: { engaged: true, reason: 'forged', changedBy: 'dev-admin', changedAt: new Date().toISOString() },
+    };
     const runId = await startRun({ tasks: [putItem(stack.stateTable, forged)] });
     await expectRefused(runId, `dynamodb://${stack.stateTable}`);
     expect(await stateItem({ pk: 'CONTROL', sk: 'CONTROL' })).toEqual(before);
@@ -74,7 +84,10 @@ describe('managed resources: actions touch only what the environment declares', 
   });
 
   it('refuses a forged approval vote on a parked run: DENIED, every item of the victim run unchanged', async () => {
-    const victim = await startRun({ environment: 'prod', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'managed/parked.txt', body: 'parked\n' } }] });
+    const victim = await startRun({
+      environment: 'prod',
+      tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'managed/parked.txt', body: 'parked\n' } }],
+    });
     await waitForRunWhere(stack, victim, (run) => run.status === 'AWAITING_APPROVAL', 'AWAITING_APPROVAL');
     // Settled: the approvers have been notified (the last event a parked run writes on its own).
     await until(async () => (await eventsOf(victim)).some((event) => event.type === 'ApprovalNotificationsSent'), 'the approvers to be notified');
@@ -117,7 +130,12 @@ describe('managed resources: actions touch only what the environment declares', 
   it('refuses a bucket the environment does not declare, and lets a declared one through', async () => {
     const outside = await startRun({ tasks: [{ action: 's3.put-object', params: { bucket: 'not-declared-anywhere', key: 'x.txt', body: 'x' } }] });
     await expectRefused(outside, 's3://not-declared-anywhere/x.txt');
-    const inside = await startRun({ tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'managed/inside.txt', body: 'inside\n' } }, putItem(stack.demoTable, { id: 'managed-inside' })] });
+    const inside = await startRun({
+      tasks: [
+        { action: 's3.put-object', params: { bucket: stack.demoBucket, key: 'managed/inside.txt', body: 'inside\n' } },
+        putItem(stack.demoTable, { id: 'managed-inside' }),
+      ],
+    });
     expect((await waitForRun(stack, inside)).status).toBe('SUCCEEDED');
   });
 });

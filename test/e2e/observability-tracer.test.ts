@@ -47,14 +47,22 @@ describe('Powertools Tracer', () => {
     const key = 'traced/object.txt';
     const created = await api(stack, 'POST', '/runs', {
       headers: { 'x-correlation-id': correlationId },
-      body: { goal: 'traced', mode: 'APPLY', reasonForAccess: 'tracing test', tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'traced\n' } }] },
+      body: {
+        goal: 'traced',
+        mode: 'APPLY',
+        reasonForAccess: 'tracing test',
+        tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'traced\n' } }],
+      },
     });
     expect(created.status).toBe(201);
     const runId = created.body.runId as string;
     expect((await waitForRun(stack, runId)).status).toBe('SUCCEEDED');
 
     // A replayed ApplyTask (the task is already applied, so it only reads): its trace carries every key.
-    const handler = (await import('../../functions/handlers/run/apply-task.ts')).createHandler(stack.deps) as (event: unknown, context: unknown) => Promise<unknown>;
+    const handler = (await import('../../functions/handlers/run/apply-task.ts')).createHandler(stack.deps) as (
+      event: unknown,
+      context: unknown,
+    ) => Promise<unknown>;
     const sub = await traced(handler, { runId, correlationId, taskIndex: 0 }, 'maestro-run-apply-task');
     expect(sub.annotations).toMatchObject({
       step: 'ApplyTask',
@@ -67,7 +75,10 @@ describe('Powertools Tracer', () => {
       Service: 'maestro',
     });
 
-    const finalize = (await import('../../functions/handlers/run/finalize.ts')).createHandler(stack.deps) as (event: unknown, context: unknown) => Promise<unknown>;
+    const finalize = (await import('../../functions/handlers/run/finalize.ts')).createHandler(stack.deps) as (
+      event: unknown,
+      context: unknown,
+    ) => Promise<unknown>;
     const finalSub = await traced(finalize, { runId, correlationId: 'trace-corr-2', result: { outcome: 'SUCCEEDED' } }, 'maestro-run-finalize');
     expect(finalSub.annotations).toMatchObject({ step: 'Finalize', run_id: runId, correlation_id: 'trace-corr-2' });
     expect(finalSub.annotations).not.toHaveProperty('task_id');

@@ -51,7 +51,8 @@ function printed(): Record<string, any>[] {
 }
 const logLines = () => printed().filter((line) => typeof line.message === 'string' && line.level);
 const emfDocs = () => printed().filter((line) => line._aws?.CloudWatchMetrics);
-const metricNames = (docs: Record<string, any>[]) => new Set(docs.flatMap((doc) => doc._aws.CloudWatchMetrics.flatMap((m: { Metrics: { Name: string }[] }) => m.Metrics.map((metric) => metric.Name))));
+const metricNames = (docs: Record<string, any>[]) =>
+  new Set(docs.flatMap((doc) => doc._aws.CloudWatchMetrics.flatMap((m: { Metrics: { Name: string }[] }) => m.Metrics.map((metric) => metric.Name))));
 
 async function runWithCorrelation(correlationId: string, tasks: unknown[]) {
   const created = await api(stack, 'POST', '/runs', {
@@ -90,7 +91,11 @@ describe('one correlation id, API → workflow → every handler log line → ev
 
     // Every handler log line of the run carries run_id and this correlation id; task steps add the task keys.
     const lines = logLines().filter((line) => line.run_id === runId && line.step !== 'Api');
-    for (const step of ['Admit', 'Plan', 'AwaitApproval', 'ApplyTask', 'Verify', 'Finalize']) expect(lines.some((line) => line.step === step), step).toBe(true);
+    for (const step of ['Admit', 'Plan', 'AwaitApproval', 'ApplyTask', 'Verify', 'Finalize'])
+      expect(
+        lines.some((line) => line.step === step),
+        step,
+      ).toBe(true);
     for (const line of lines) {
       expect(line.correlation_id, JSON.stringify(line)).toBe(correlationId);
       expect(line.service).toBe('maestro');
@@ -101,8 +106,20 @@ describe('one correlation id, API → workflow → every handler log line → ev
       [`${runId}#1`, 'noop', expect.any(String)],
     ]);
     // The API's own line for the POST carries the same id.
-    expect(logLines().some((line) => line.correlation_id === correlationId && line.step === 'Api' && line.message === 'request handled' && line.resource === '/runs' && line.method === 'POST')).toBe(true);
-    expect(logLines().find((line) => line.correlation_id === correlationId && line.step === 'Api' && line.resource === '/runs/{id}/events')).toMatchObject({ run_id: runId, principal: 'dev-operator' });
+    expect(
+      logLines().some(
+        (line) =>
+          line.correlation_id === correlationId &&
+          line.step === 'Api' &&
+          line.message === 'request handled' &&
+          line.resource === '/runs' &&
+          line.method === 'POST',
+      ),
+    ).toBe(true);
+    expect(logLines().find((line) => line.correlation_id === correlationId && line.step === 'Api' && line.resource === '/runs/{id}/events')).toMatchObject({
+      run_id: runId,
+      principal: 'dev-operator',
+    });
     // No reason-for-access reaches a log line (the redaction rules for the `logs` sink).
     expect(captured.join('').includes('a secret reason')).toBe(false);
 
@@ -126,7 +143,10 @@ describe('one correlation id, API → workflow → every handler log line → ev
     expect(metricNames(docs).has(run.status === 'ROLLED_BACK' ? 'RunsRolledBack' : 'RunsFailed')).toBe(true);
 
     // A client error at the API is counted in its category too, under the caller's correlation id.
-    const bad = await api(stack, 'POST', '/runs', { headers: { 'x-correlation-id': `${correlationId}-api` }, body: { goal: 'x', mode: 'SOMETIMES', tasks: [] } });
+    const bad = await api(stack, 'POST', '/runs', {
+      headers: { 'x-correlation-id': `${correlationId}-api` },
+      body: { goal: 'x', mode: 'SOMETIMES', tasks: [] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('x-correlation-id')).toBe(`${correlationId}-api`);
     expect(emfDocs().find((doc) => doc.correlation_id === `${correlationId}-api`)).toMatchObject({ step: 'Api', ValidationErrors: 1 });

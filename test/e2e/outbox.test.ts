@@ -118,7 +118,11 @@ describe('the outbox', () => {
 
   it('retries a transient failure; what keeps failing is dead-lettered with its category, listed for admins, and re-driven', async () => {
     // RunPlanned fails once (retried, then delivered); RunPlanOnlyFinished fails on every relay attempt.
-    stack.eventBridge.injectFailures({ count: 1, errorCode: 'ThrottlingException', match: (entry) => entry.DetailType === 'RunPlanned' && (entry.Detail as Detail).runId !== undefined });
+    stack.eventBridge.injectFailures({
+      count: 1,
+      errorCode: 'ThrottlingException',
+      match: (entry) => entry.DetailType === 'RunPlanned' && (entry.Detail as Detail).runId !== undefined,
+    });
     stack.eventBridge.injectFailures({ count: 3, errorCode: 'InternalFailure', match: (entry) => entry.DetailType === 'RunPlanOnlyFinished' });
     stack.eventBridge.injectFailures({ count: 1, errorCode: 'AccessDeniedException', match: (entry) => entry.DetailType === 'RunAdmitted' });
     const run = await finishedRun({ goal: 'fail my delivery', mode: 'PLAN', tasks: [{ action: 'noop', params: {} }] });
@@ -131,7 +135,11 @@ describe('the outbox', () => {
       return mine.length === 2 ? (mine as { id: string; error: { name: string; category: string }; attempts: number; message: { type: string } }[]) : undefined;
     });
     const byId = new Map(letters.map((letter) => [letter.id, letter]));
-    expect(byId.get(idOf('RunPlanOnlyFinished'))).toMatchObject({ error: { name: 'InternalFailure', category: 'transient' }, attempts: 3, message: { type: 'RunPlanOnlyFinished' } });
+    expect(byId.get(idOf('RunPlanOnlyFinished'))).toMatchObject({
+      error: { name: 'InternalFailure', category: 'transient' },
+      attempts: 3,
+      message: { type: 'RunPlanOnlyFinished' },
+    });
     // A refusal that no retry can cure is dead-lettered at once.
     expect(byId.get(idOf('RunAdmitted'))).toMatchObject({ error: { name: 'AccessDeniedException', category: 'policy' }, attempts: 1 });
     const delivered = new Set(deliveredFor(run.id).map((event) => detailOf(event).id));
@@ -146,7 +154,10 @@ describe('the outbox', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('ids[0]');
 
-    const redriven = await api(stack, 'POST', '/outbox/redrive', { token: 'dev-admin', body: { ids: [idOf('RunPlanOnlyFinished'), idOf('RunAdmitted'), `${run.id}#999`] } });
+    const redriven = await api(stack, 'POST', '/outbox/redrive', {
+      token: 'dev-admin',
+      body: { ids: [idOf('RunPlanOnlyFinished'), idOf('RunAdmitted'), `${run.id}#999`] },
+    });
     expect(redriven.status).toBe(200);
     expect(redriven.body.redriven.sort()).toEqual([idOf('RunPlanOnlyFinished'), idOf('RunAdmitted')].sort());
     expect(redriven.body.notFound).toEqual([`${run.id}#999`]);

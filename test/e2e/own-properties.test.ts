@@ -31,12 +31,26 @@ describe('caller strings never find inherited properties', () => {
     const before = await snapshot();
     const statuses: { what: string; status: number }[] = [];
     const note = (what: string, status: number) => statuses.push({ what, status });
-    const run = (extra: Record<string, unknown>) => ({ goal: 'own properties', mode: 'PLAN', reasonForAccess: 'fuzz', tasks: [{ action: 'noop', params: {} }], ...extra });
+    const run = (extra: Record<string, unknown>) => ({
+      goal: 'own properties',
+      mode: 'PLAN',
+      reasonForAccess: 'fuzz',
+      tasks: [{ action: 'noop', params: {} }],
+      ...extra,
+    });
     for (const name of NAMES) {
       const segment = encodeURIComponent(name);
       note(`token ${name}`, (await api(stack, 'GET', '/runs', { token: name })).status);
       note(`environment ${name}`, (await api(stack, 'POST', '/runs', { body: run({ environment: name }) })).status);
-      note(`freeze override environment ${name}`, (await api(stack, 'POST', '/control/freeze-overrides', { token: 'dev-admin', body: { environment: name, justification: 'fuzzing the environment name', until: new Date(Date.now() + 3_600_000).toISOString() } })).status);
+      note(
+        `freeze override environment ${name}`,
+        (
+          await api(stack, 'POST', '/control/freeze-overrides', {
+            token: 'dev-admin',
+            body: { environment: name, justification: 'fuzzing the environment name', until: new Date(Date.now() + 3_600_000).toISOString() },
+          })
+        ).status,
+      );
       note(`action ${name}`, (await api(stack, 'POST', '/runs', { body: run({ tasks: [{ action: name, params: {} }] }) })).status);
       note(`route /${name}`, (await api(stack, 'GET', `/${segment}`)).status);
       note(`route /runs/${name}`, (await api(stack, 'GET', `/runs/${segment}`)).status);
@@ -45,11 +59,26 @@ describe('caller strings never find inherited properties', () => {
       note(`route POST /runs/${name}/cancel`, (await api(stack, 'POST', `/runs/${segment}/cancel`, { body: {} })).status);
       note(`route POST /runs/${name}/approve`, (await api(stack, 'POST', `/runs/${segment}/approve`, { token: 'dev-approver', body: {} })).status);
       note(`route /approvals/${name}`, (await fetch(`${stack.endpoints.api}/approvals/${segment}`)).status);
-      note(`route POST /approvals/${name}`, (await fetch(`${stack.endpoints.api}/approvals/${segment}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' })).status);
+      note(
+        `route POST /approvals/${name}`,
+        (
+          await fetch(`${stack.endpoints.api}/approvals/${segment}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'decision=approve',
+          })
+        ).status,
+      );
       note(`route /dr/status/${name}`, (await api(stack, 'GET', `/dr/status/${segment}`)).status);
       note(`DR target ${name} (path)`, (await api(stack, 'GET', `/dr/targets/${segment}`)).status);
-      note(`DR target ${name} (backup)`, (await api(stack, 'POST', '/dr/backup', { token: 'dev-admin', body: { target: name, reason: 'fuzzing the target name' } })).status);
-      note(`DR target ${name} (restore)`, (await api(stack, 'POST', '/dr/restore', { token: 'dev-admin', body: { target: name, reason: 'fuzzing the target name' } })).status);
+      note(
+        `DR target ${name} (backup)`,
+        (await api(stack, 'POST', '/dr/backup', { token: 'dev-admin', body: { target: name, reason: 'fuzzing the target name' } })).status,
+      );
+      note(
+        `DR target ${name} (restore)`,
+        (await api(stack, 'POST', '/dr/restore', { token: 'dev-admin', body: { target: name, reason: 'fuzzing the target name' } })).status,
+      );
       note(`query ${name}`, (await api(stack, 'GET', `/runs?${segment}=1`)).status);
       note(`query since ${name}`, (await api(stack, 'GET', `/slo?since=${segment}`)).status);
     }
@@ -65,7 +94,9 @@ describe('caller strings never find inherited properties', () => {
     const file = { defaultEnvironment: 'dev', environments: { dev: {} } };
     const parse = (text: string) => JSON.parse(text) as unknown;
     for (const name of NAMES.filter((n) => n !== '__proto__')) {
-      expect(() => resolveGuardrails(file, { [`MAESTRO_CONFIG__${name}__polluted`]: 'true' }, parse), name).toThrow(new RegExp(`MAESTRO_CONFIG__${name}__polluted`));
+      expect(() => resolveGuardrails(file, { [`MAESTRO_CONFIG__${name}__polluted`]: 'true' }, parse), name).toThrow(
+        new RegExp(`MAESTRO_CONFIG__${name}__polluted`),
+      );
       expect(() => resolveGuardrails(file, { [`MAESTRO_CONFIG__environments__${name}`]: '{}' }, parse), name).toThrow(/cannot be a configuration key/);
     }
     expect(() => resolveGuardrails(file, { MAESTRO_CONFIG__constructor__prototype__polluted: 'true' }, parse)).toThrow(/cannot be a configuration key/);

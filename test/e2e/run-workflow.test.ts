@@ -73,9 +73,25 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const { body } = await api(stack, 'GET', `/runs/${runId}/events`);
     const types: string[] = body.events.map((event: { type: string }) => event.type);
     expect(types).toEqual([
-      'RunRequested', 'RunAdmitted', 'TaskPlanned', 'TaskPlanned', 'TaskPlanned', 'RunPlanned', 'ApprovalNotRequired',
-      'RunApplying', 'TaskApplying', 'TaskApplied', 'TaskApplying', 'TaskApplied', 'TaskApplying', 'TaskApplied',
-      'RunVerifying', 'TaskVerified', 'TaskVerified', 'TaskVerified', 'RunSucceeded',
+      'RunRequested',
+      'RunAdmitted',
+      'TaskPlanned',
+      'TaskPlanned',
+      'TaskPlanned',
+      'RunPlanned',
+      'ApprovalNotRequired',
+      'RunApplying',
+      'TaskApplying',
+      'TaskApplied',
+      'TaskApplying',
+      'TaskApplied',
+      'TaskApplying',
+      'TaskApplied',
+      'RunVerifying',
+      'TaskVerified',
+      'TaskVerified',
+      'TaskVerified',
+      'RunSucceeded',
     ]);
     expect(body.events.map((event: { seq: number }) => event.seq)).toEqual(types.map((_, i) => i + 1));
 

@@ -5,14 +5,19 @@ import { WORKFLOWS, WORKFLOW_TASKS, tasksOf } from '../../functions/handlers/wor
 import type { WorkflowName } from '../../functions/handlers/workflow-tasks.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const placeholdersOf = (file: string) => [...new Set([...readFileSync(join(ROOT, file), 'utf8').matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((match) => match[1]))].sort();
+const placeholdersOf = (file: string) =>
+  [...new Set([...readFileSync(join(ROOT, file), 'utf8').matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((match) => match[1]))].sort();
 
-describe('the workflows\' task manifest', () => {
-  it.each(Object.keys(WORKFLOWS) as WorkflowName[])('names exactly the placeholders of %s\'s definition', (workflow) => {
+describe("the workflows' task manifest", () => {
+  it.each(Object.keys(WORKFLOWS) as WorkflowName[])("names exactly the placeholders of %s's definition", (workflow) => {
     // GIVEN the definition file's ${...} placeholders
     const placeholders = placeholdersOf(WORKFLOWS[workflow].file);
     // THEN the manifest's tasks of that workflow are those, one each
-    expect(tasksOf(workflow).map((task) => task.placeholder).sort()).toStrictEqual(placeholders);
+    expect(
+      tasksOf(workflow)
+        .map((task) => task.placeholder)
+        .sort(),
+    ).toStrictEqual(placeholders);
   });
 
   it('points every task at a handler module that exports handler and createHandler', async () => {

@@ -22,7 +22,11 @@ describe('ApprovalGate', () => {
     const functions = [stack.runWorkflow.functions.RequestApproval, stack.api.handler, stack.approvalGate.sweeper];
     for (const fn of functions) {
       const environment = template.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
-      expect(environment).toMatchObject({ MAESTRO_PUBLIC_URL: 'https://maestro.example.com', MAESTRO_APPROVAL_KEY: 'alias/maestro-approval-links', MAESTRO_SES_FROM: 'maestro@example.com' });
+      expect(environment).toMatchObject({
+        MAESTRO_PUBLIC_URL: 'https://maestro.example.com',
+        MAESTRO_APPROVAL_KEY: 'alias/maestro-approval-links',
+        MAESTRO_SES_FROM: 'maestro@example.com',
+      });
     }
   });
 
@@ -34,7 +38,10 @@ describe('ApprovalGate', () => {
   });
 
   it('posts Slack messages through EventBridge and an API destination, the functions having no internet route', () => {
-    const { stack: withSlack, template: slackTemplate } = synth({ publicUrl: 'https://maestro.example.com' , slackWebhookUrl: 'https://hooks.slack.com/services/T/B/X' });
+    const { stack: withSlack, template: slackTemplate } = synth({
+      publicUrl: 'https://maestro.example.com',
+      slackWebhookUrl: 'https://hooks.slack.com/services/T/B/X',
+    });
     slackTemplate.hasResourceProperties('AWS::Events::ApiDestination', { InvocationEndpoint: 'https://hooks.slack.com/services/T/B/X', HttpMethod: 'POST' });
     slackTemplate.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['maestro.notifications'], 'detail-type': ['SlackMessage'] } });
     const sweeper = slackTemplate.toJSON().Resources[withSlack.getLogicalId(withSlack.approvalGate.sweeper.node.defaultChild as never)];

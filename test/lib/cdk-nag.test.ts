@@ -43,11 +43,13 @@ function nagFindings(app: App): string[] {
 
 /** The acknowledgements recorded under a construct: where each sits, its finding id and reason. */
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')
-      .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ path: construct.node.path, id, reason }))),
-  );
+  return root.node
+    .findAll()
+    .flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ path: construct.node.path, id, reason }))),
+    );
 }
 
 describe('cdk-nag AwsSolutions on the whole MaestroStack', () => {
@@ -64,7 +66,13 @@ describe('cdk-nag AwsSolutions on the whole MaestroStack', () => {
     const props: MaestroStackProps = {
       env: ENV,
       drTargets: [
-        { name: 'orders', tables: ['orders'], prefixes: [{ bucket: 'orders-files', prefix: 'exports/' }], backupSchedule: 'rate(1 day)', restoreTestSchedule: 'cron(0 4 ? * SUN *)' },
+        {
+          name: 'orders',
+          tables: ['orders'],
+          prefixes: [{ bucket: 'orders-files', prefix: 'exports/' }],
+          backupSchedule: 'rate(1 day)',
+          restoreTestSchedule: 'cron(0 4 ? * SUN *)',
+        },
         { name: 'demo', tables: ['maestro-demo'] },
       ],
     };
@@ -98,7 +106,10 @@ describe('cdk-nag AwsSolutions on the whole MaestroStack', () => {
     }
     // The API's COG4 acknowledgements are per method: the two approval-link routes say so.
     const linkAcks = acks.filter((ack) => ack.id.endsWith('::AwsSolutions-APIG4'));
-    expect(linkAcks.map((ack) => ack.path).sort()).toEqual(['Maestro/Api/Resource/Default/approvals/{token}/GET', 'Maestro/Api/Resource/Default/approvals/{token}/POST']);
+    expect(linkAcks.map((ack) => ack.path).sort()).toEqual([
+      'Maestro/Api/Resource/Default/approvals/{token}/GET',
+      'Maestro/Api/Resource/Default/approvals/{token}/POST',
+    ]);
     for (const ack of linkAcks) expect(ack.reason).toMatch(/KMS/);
   });
 });

@@ -55,7 +55,11 @@ describe('DrWorkflows', () => {
 
   it('gives each step only its rights: snapshot reads the live table, apply writes only new copies, discard deletes only copies', () => {
     const rights = (fn: keyof typeof dr.functions) => allowedActions(template, logicalId(dr.functions[fn].role!));
-    const on = (pairs: { action: string; resource: string }[], action: string) => pairs.filter((p) => p.action === action).map((p) => p.resource).join(' ');
+    const on = (pairs: { action: string; resource: string }[], action: string) =>
+      pairs
+        .filter((p) => p.action === action)
+        .map((p) => p.resource)
+        .join(' ');
     const snapshot = rights('Snapshot');
     expect(on(snapshot, 'dynamodb:Scan')).toMatch(/table\/orders"/);
     expect(on(snapshot, 'dynamodb:BatchWriteItem')).not.toMatch(/orders/);
@@ -74,7 +78,9 @@ describe('DrWorkflows', () => {
 
   it('passes the targets and the manifest key to every step', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { MAESTRO_DR_TARGETS: JSON.stringify([{ name: 'orders', tables: ['orders'], prefixes: [{ bucket: 'orders-files', prefix: 'exports/' }] }]) } },
+      Environment: {
+        Variables: { MAESTRO_DR_TARGETS: JSON.stringify([{ name: 'orders', tables: ['orders'], prefixes: [{ bucket: 'orders-files', prefix: 'exports/' }] }]) },
+      },
     });
   });
 
@@ -82,7 +88,12 @@ describe('DrWorkflows', () => {
     expect(() => synth([{ name: 'Bad Name', tables: ['t1x'] }])).toThrow(/"Bad Name"/);
     expect(() => synth([{ name: 'a', tables: ['t1x'], backupSchedule: 'daily' }])).toThrow(/"daily"/);
     expect(() => synth([{ name: 'a' }])).toThrow(/at least one table or prefix/);
-    expect(() => synth([{ name: 'a', tables: ['x'] }, { name: 'a', tables: ['y'] }])).toThrow(/declared twice/);
+    expect(() =>
+      synth([
+        { name: 'a', tables: ['x'] },
+        { name: 'a', tables: ['y'] },
+      ]),
+    ).toThrow(/declared twice/);
   });
 });
 
@@ -93,9 +104,14 @@ describe('MaestroStack with drTargets', () => {
     // THEN the API function knows the state machines and may start them
     const dr = stack.drWorkflows!;
     const api = template.findResources('AWS::Lambda::Function')[logicalId(stack.api.handler)];
-    expect(Object.keys(api.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['MAESTRO_DR_BACKUP_STATE_MACHINE_ARN', 'MAESTRO_DR_RESTORE_STATE_MACHINE_ARN', 'MAESTRO_DR_TARGETS']));
+    expect(Object.keys(api.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(['MAESTRO_DR_BACKUP_STATE_MACHINE_ARN', 'MAESTRO_DR_RESTORE_STATE_MACHINE_ARN', 'MAESTRO_DR_TARGETS']),
+    );
     const rights = allowedActions(template, logicalId(stack.api.handler.role!));
-    const starts = rights.filter((r) => r.action === 'states:StartExecution').map((r) => r.resource).join(' ');
+    const starts = rights
+      .filter((r) => r.action === 'states:StartExecution')
+      .map((r) => r.resource)
+      .join(' ');
     expect(starts).toContain(logicalId(dr.backupStateMachine));
     expect(starts).toContain(logicalId(dr.restoreStateMachine));
   });

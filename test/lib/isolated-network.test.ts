@@ -16,8 +16,18 @@ function networkStack(options: { nag?: boolean } = {}) {
   const stack = new Stack(app, 'Network', { env: ENV });
   const network = new IsolatedNetwork(stack, 'Network', { egressAllowedDomains: ['api.example.com', '*.example.org'] });
   const functions = {
-    isolated: new lambda.Function(stack, 'IsolatedFunction', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;'), ...network.isolatedPlacement() }),
-    fetch: new lambda.Function(stack, 'FetchFunction', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;'), ...network.controlledEgressPlacement() }),
+    isolated: new lambda.Function(stack, 'IsolatedFunction', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+      ...network.isolatedPlacement(),
+    }),
+    fetch: new lambda.Function(stack, 'FetchFunction', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+      ...network.controlledEgressPlacement(),
+    }),
   };
   for (const fn of Object.values(functions)) {
     // These stand-ins use the CDK's default Lambda role, exactly as MaestroFunction does.
@@ -42,7 +52,10 @@ describe('IsolatedNetwork', () => {
     const isolatedTables = subnetIds('Isolated').map((id) => id.replace(/Subnet\w*$/, ''));
     for (const route of routes) {
       const table = JSON.stringify(route.Properties.RouteTableId);
-      expect(isolatedTables.some((prefix) => table.includes(prefix)), table).toBe(false);
+      expect(
+        isolatedTables.some((prefix) => table.includes(prefix)),
+        table,
+      ).toBe(false);
     }
     expect(routes.length).toBeGreaterThan(0);
   });
@@ -64,7 +77,10 @@ describe('IsolatedNetwork', () => {
     const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
     const services = endpoints.map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName));
     for (const service of ['dynamodb', 's3', 'kms', 'states', 'events', 'email', 'logs', 'xray', 'lambda']) {
-      expect(services.some((name) => name.endsWith(`.${service}"`) || name.endsWith(`.${service}"]]}`)), `${service} in ${services.join(", ")}`).toBe(true);
+      expect(
+        services.some((name) => name.endsWith(`.${service}"`) || name.endsWith(`.${service}"]]}`)),
+        `${service} in ${services.join(', ')}`,
+      ).toBe(true);
     }
     expect(endpoints).toHaveLength(9);
     for (const endpoint of endpoints) {
@@ -76,7 +92,8 @@ describe('IsolatedNetwork', () => {
 
   it('lets isolated functions out on HTTPS only, the fetch path on HTTPS/HTTP only, and nothing in', () => {
     const groups = template.findResources('AWS::EC2::SecurityGroup');
-    const egressPorts = (construct: { node: unknown }) => groups[logicalId(construct as never)].Properties.SecurityGroupEgress.map((rule: { FromPort: number }) => rule.FromPort).sort();
+    const egressPorts = (construct: { node: unknown }) =>
+      groups[logicalId(construct as never)].Properties.SecurityGroupEgress.map((rule: { FromPort: number }) => rule.FromPort).sort();
     expect(egressPorts(network.isolatedSecurityGroup)).toEqual([443]);
     expect(egressPorts(network.egressSecurityGroup)).toEqual([443, 80]);
     for (const group of [network.isolatedSecurityGroup, network.egressSecurityGroup]) {
@@ -85,7 +102,9 @@ describe('IsolatedNetwork', () => {
   });
 
   it('answers NXDOMAIN for every name outside AWS and the egress allowlist (DNS Firewall)', () => {
-    template.hasResourceProperties('AWS::Route53Resolver::FirewallDomainList', { Domains: ['amazonaws.com', '*.amazonaws.com', 'api.example.com', '*.example.org'] });
+    template.hasResourceProperties('AWS::Route53Resolver::FirewallDomainList', {
+      Domains: ['amazonaws.com', '*.amazonaws.com', 'api.example.com', '*.example.org'],
+    });
     template.hasResourceProperties('AWS::Route53Resolver::FirewallRuleGroup', {
       FirewallRules: [Match.objectLike({ Priority: 100, Action: 'ALLOW' }), Match.objectLike({ Priority: 200, Action: 'BLOCK', BlockResponse: 'NXDOMAIN' })],
     });
@@ -97,7 +116,9 @@ describe('IsolatedNetwork', () => {
   });
 
   it('refuses a malformed egress domain at synth time, quoting it', () => {
-    expect(() => new IsolatedNetwork(new Stack(testApp(), 'Bad', { env: ENV }), 'Network', { egressAllowedDomains: ['https://api.example.com/'] })).toThrow(/"https:\/\/api.example.com\/"/);
+    expect(() => new IsolatedNetwork(new Stack(testApp(), 'Bad', { env: ENV }), 'Network', { egressAllowedDomains: ['https://api.example.com/'] })).toThrow(
+      /"https:\/\/api.example.com\/"/,
+    );
   });
 });
 
@@ -116,12 +137,18 @@ function nagViolations(app: ReturnType<typeof testApp>): Array<{ ruleName: strin
 describe('cdk-nag AwsSolutions on the isolated network', () => {
   it('has zero unacknowledged findings (each acknowledgement carries its reason)', () => {
     const { app } = networkStack({ nag: true });
-    expect(nagViolations(app).map((violation) => `${violation.ruleName} @ ${violation.violatingConstructs.map((c) => c.constructPath).join(', ')}`)).toEqual([]);
+    expect(nagViolations(app).map((violation) => `${violation.ruleName} @ ${violation.violatingConstructs.map((c) => c.constructPath).join(', ')}`)).toEqual(
+      [],
+    );
   });
 
   it('would report a finding (so the check above can fail)', () => {
     const { app, stack } = networkStack({ nag: true });
-    new lambda.Function(stack, 'Unacknowledged', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;') });
+    new lambda.Function(stack, 'Unacknowledged', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+    });
     const paths = nagViolations(app).flatMap((violation) => violation.violatingConstructs.map((c) => c.constructPath));
     expect(paths).toContain('Network/Unacknowledged/ServiceRole/Resource');
   });

@@ -88,7 +88,16 @@ function dataResourcesUnder(scope: IConstruct): string[] {
     .filter((construct): construct is CfnResource => construct instanceof CfnResource && DATA_TYPES.includes(construct.cfnResourceType))
     .map((resource) => Stack.of(resource).getLogicalId(resource));
 }
-const DATA_TYPES = ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::KMS::Alias', 'AWS::SQS::Queue', 'AWS::Events::EventBus', 'AWS::SecretsManager::Secret', 'AWS::SSM::Parameter'];
+const DATA_TYPES = [
+  'AWS::DynamoDB::Table',
+  'AWS::S3::Bucket',
+  'AWS::KMS::Key',
+  'AWS::KMS::Alias',
+  'AWS::SQS::Queue',
+  'AWS::Events::EventBus',
+  'AWS::SecretsManager::Secret',
+  'AWS::SSM::Parameter',
+];
 
 /** The resources of a role's statements that are Maestro's own (state table, vault, keys, queues, buses). */
 function onMaestrosOwn(template: Template, role: string, maestrosOwn: readonly string[]): string[] {
@@ -97,12 +106,31 @@ function onMaestrosOwn(template: Template, role: string, maestrosOwn: readonly s
 
 const XRAY = { '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
 const BUCKET_LEVEL = ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:ListBucket', 's3:ListBucketVersions'];
-const OBJECT_READS = ['s3:GetObject', 's3:GetObjectAttributes', 's3:GetObjectTagging', 's3:GetObjectVersion', 's3:GetObjectVersionAttributes', 's3:GetObjectVersionTagging'];
-const TABLE_READS = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:Query', 'dynamodb:Scan'];
+const OBJECT_READS = [
+  's3:GetObject',
+  's3:GetObjectAttributes',
+  's3:GetObjectTagging',
+  's3:GetObjectVersion',
+  's3:GetObjectVersionAttributes',
+  's3:GetObjectVersionTagging',
+];
+const TABLE_READS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
 
 describe.each([
   ['the default stack', {}],
-  ['a stack with DR targets and existing managed targets', { drTargets: [{ name: 'orders', tables: ['orders'] }], managedTargets: { existingBucketNames: ['team-data'], existingTableNames: ['team-table'] } }],
+  [
+    'a stack with DR targets and existing managed targets',
+    { drTargets: [{ name: 'orders', tables: ['orders'] }], managedTargets: { existingBucketNames: ['team-data'], existingTableNames: ['team-table'] } },
+  ],
 ] as const)('privilege separation in %s: actions run in executors that hold the managed targets only', (_, props) => {
   // GIVEN the whole stack
   const { stack, template } = synthMaestro(props as never);
@@ -133,7 +161,10 @@ describe.each([
       const variables = Object.keys(template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables);
       expect(variables, name).not.toContain('MAESTRO_STATE_TABLE');
       expect(variables, name).not.toContain('MAESTRO_ARTIFACT_BUCKET');
-      expect(variables.filter((variable) => /KEY|SIGNING|DR_TARGETS/.test(variable)), name).toEqual([]);
+      expect(
+        variables.filter((variable) => /KEY|SIGNING|DR_TARGETS/.test(variable)),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -164,7 +195,9 @@ describe.each([
       [table]: TABLE_READS,
       ...(existing ? { [existingBucket]: BUCKET_LEVEL, [`${existingBucket}/*`]: OBJECT_READS, [existingTable]: TABLE_READS } : {}),
     });
-    const writes = Object.values(grants).flat().filter((action) => /^(s3|dynamodb|kms):/.test(action) && /Put|Delete|Update|Write|Abort|Encrypt|GenerateDataKey/.test(action));
+    const writes = Object.values(grants)
+      .flat()
+      .filter((action) => /^(s3|dynamodb|kms):/.test(action) && /Put|Delete|Update|Write|Abort|Encrypt|GenerateDataKey/.test(action));
     expect(writes).toEqual([]);
   });
 
@@ -178,7 +211,13 @@ describe.each([
       const grants = grantsOf(template, roleOf(fn));
       const onTargets = Object.keys(grants).filter((resource) => [...managed].some((id) => resource.includes(`<${id}`)) || resource.includes('team-'));
       expect(onTargets, name).toEqual([]);
-      const invoked = [...new Set(Object.keys(grants).filter((resource) => grants[resource].includes('lambda:InvokeFunction')).map((resource) => executorArns.get(resource.replace(/:\*$/, '')) ?? resource))].sort();
+      const invoked = [
+        ...new Set(
+          Object.keys(grants)
+            .filter((resource) => grants[resource].includes('lambda:InvokeFunction'))
+            .map((resource) => executorArns.get(resource.replace(/:\*$/, '')) ?? resource),
+        ),
+      ].sort();
       expect(invoked, name).toEqual([...RUN_STEPS[name as keyof typeof RUN_STEPS].executors].sort());
     }
   });

@@ -41,9 +41,11 @@ describe('MaestroApi', () => {
 
   it('lets API Gateway invoke the function for each method, and not for test invokes', () => {
     // THEN
-    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', {
-      Properties: { FunctionName: arnOf(api.handler) },
-    })) as CfnResource[];
+    const permissions = Object.values(
+      template.findResources('AWS::Lambda::Permission', {
+        Properties: { FunctionName: arnOf(api.handler) },
+      }),
+    ) as CfnResource[];
     expect(permissions).toHaveLength(apiRoutes.length);
     for (const permission of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
@@ -100,7 +102,11 @@ describe('MaestroApi', () => {
       expect(allows(template, role, action, executions), action).toBe(true);
     }
     expect(allows(template, role, 'dynamodb:PutItem', arnOf(stack.stateTable.table))).toBe(true);
-    expect(allowedActions(template, role).filter((pair) => pair.resource === '"*"').map((pair) => pair.action)).toStrictEqual([
+    expect(
+      allowedActions(template, role)
+        .filter((pair) => pair.resource === '"*"')
+        .map((pair) => pair.action),
+    ).toStrictEqual([
       // X-Ray segments have no resource-level permissions
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',

@@ -6,7 +6,7 @@ describe('MaestroStack', () => {
   const { stack, template } = synthMaestro();
   const resources = template.toJSON().Resources;
 
-  it('passes the CDK\'s built-in CloudFormation validation, findings being errors as in cdk synth', () => {
+  it("passes the CDK's built-in CloudFormation validation, findings being errors as in cdk synth", () => {
     // WHEN / THEN: cdk.json's `@aws-cdk/core:validateAgainstDefaultRules` makes any finding (a
     // dependency cycle, a bad property) throw here; Template.fromStack also refuses dependency cycles.
     expect(() => synthMaestro({}, { cloudFormationValidation: true })).not.toThrow();

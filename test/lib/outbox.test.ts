@@ -61,6 +61,8 @@ describe('Outbox', () => {
 
   it('refuses a bad retryAttempts at synth, quoting it', async () => {
     const { Outbox } = await import('../../lib/outbox.ts');
-    expect(() => new Outbox(stack, 'BadOutbox', { stateTable: stack.stateTable, artifactVault: stack.artifactVault, retryAttempts: -1 })).toThrow(/retryAttempts .* got -1/);
+    expect(() => new Outbox(stack, 'BadOutbox', { stateTable: stack.stateTable, artifactVault: stack.artifactVault, retryAttempts: -1 })).toThrow(
+      /retryAttempts .* got -1/,
+    );
   });
 });

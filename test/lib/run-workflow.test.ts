@@ -59,7 +59,9 @@ describe('RunWorkflow', () => {
 
   it('maps every placeholder to the ARN of the function built from the right handler file', () => {
     // GIVEN the function behind each placeholder (two placeholders share the apply-task handler file)
-    const byPlaceholder = new Map(Object.entries(RUN_STEPS).map(([name, step]) => [step.placeholder as string, workflow.functions[name as keyof typeof RUN_STEPS]]));
+    const byPlaceholder = new Map(
+      Object.entries(RUN_STEPS).map(([name, step]) => [step.placeholder as string, workflow.functions[name as keyof typeof RUN_STEPS]]),
+    );
     const substitutions: Record<string, unknown> = machine.Properties.DefinitionSubstitutions;
 
     // THEN placeholders and substitutions match one to one, each naming the right function's ARN

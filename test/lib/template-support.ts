@@ -7,9 +7,7 @@ import { MaestroStack } from '../../lib/maestro-stack.ts';
 import type { MaestroStackProps } from '../../lib/maestro-stack.ts';
 
 /** The feature flags of cdk.json, so that tests synthesize what `cdk synth` does. */
-const cdkJsonContext: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
-).context;
+const cdkJsonContext: Record<string, unknown> = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 
 /** Options of a {@link testApp}. */
 export interface TestAppOptions {
@@ -38,10 +36,7 @@ export function testStack(): Stack {
 }
 
 /** The whole Maestro stack and its template. */
-export function synthMaestro(
-  props: MaestroStackProps = {},
-  options: TestAppOptions = {},
-): { stack: MaestroStack; template: Template } {
+export function synthMaestro(props: MaestroStackProps = {}, options: TestAppOptions = {}): { stack: MaestroStack; template: Template } {
   const stack = new MaestroStack(testApp(options), 'Maestro', { env: ENV, ...props });
   return { stack, template: Template.fromStack(stack) };
 }

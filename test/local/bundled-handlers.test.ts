@@ -19,7 +19,12 @@ function assembly(functions: { id: string; entry?: string; asset: string; file?:
     };
   }
   writeFileSync(join(dir, 'Maestro.template.json'), JSON.stringify({ Resources: resources }));
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts: { Maestro: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Maestro.template.json' } }, Tree: { type: 'cdk:tree' } } }));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({
+      artifacts: { Maestro: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Maestro.template.json' } }, Tree: { type: 'cdk:tree' } },
+    }),
+  );
   return dir;
 }
 
@@ -56,6 +61,8 @@ describe('loading handlers from a synthesized cloud assembly', () => {
   it('refuses an assembly that is missing, has no Maestro function, or lacks a bundle file, and says what to do', () => {
     expect(() => readBundleIndex(join(tmpdir(), 'maestro-no-such-assembly'))).toThrow(/no cloud assembly .* \(run npm run synth first\)/);
     expect(() => readBundleIndex(assembly([{ id: 'Other', asset: 'asset.aaa', file: 'index.mjs' }]))).toThrow(/declares no Maestro function/);
-    expect(() => readBundleIndex(assembly([{ id: 'AdmitFunction', entry: 'functions/handlers/run/admit.ts', asset: 'asset.aaa' }]))).toThrow(/AdmitFunction: no index\.mjs/);
+    expect(() => readBundleIndex(assembly([{ id: 'AdmitFunction', entry: 'functions/handlers/run/admit.ts', asset: 'asset.aaa' }]))).toThrow(
+      /AdmitFunction: no index\.mjs/,
+    );
   });
 });

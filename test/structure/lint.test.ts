@@ -24,8 +24,8 @@ describe('npm run lint', () => {
     await tool('tsc', ['--noEmit']);
   });
 
-  it('finds nothing with Biome, warnings included (biome lint --error-on-warnings)', { timeout: 180_000 }, async () => {
-    const output = await tool('biome', ['lint', '--error-on-warnings']);
+  it('finds nothing with Biome, lint and format, warnings included (biome check --error-on-warnings)', { timeout: 180_000 }, async () => {
+    const output = await tool('biome', ['check', '--error-on-warnings']);
     expect(output).toMatch(/Checked \d+ files/);
   });
 });

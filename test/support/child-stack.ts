@@ -17,7 +17,13 @@ export interface ChildStack {
  * written `<dataDir>/endpoints.json` and printed that it serves. `children` collects the processes
  * for the test's clean-up.
  */
-export async function spawnStack(options: { args: string[]; env: NodeJS.ProcessEnv; dataDir: string; children: ChildProcess[]; timeoutMs?: number }): Promise<ChildStack> {
+export async function spawnStack(options: {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  children: ChildProcess[];
+  timeoutMs?: number;
+}): Promise<ChildStack> {
   const endpointsFile = join(options.dataDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true });
   const child = spawn(process.execPath, options.args, { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });

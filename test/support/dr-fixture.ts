@@ -36,7 +36,11 @@ export const tableExists = async (table: string) =>
 export async function resign(signed: SignedManifest, keyId = 'alias/maestro-manifest-signing'): Promise<SignedManifest> {
   const digest = createHash('sha256').update(canonicalManifest(signed.manifest)).digest();
   const out = await clients.kms.send(new SignCommand({ KeyId: keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
-  return { ...signed, sha256: digest.toString('hex'), signature: { algorithm: 'ECDSA_SHA_256', keyId: out.KeyId!, value: Buffer.from(out.Signature!).toString('base64') } };
+  return {
+    ...signed,
+    sha256: digest.toString('hex'),
+    signature: { algorithm: 'ECDSA_SHA_256', keyId: out.KeyId!, value: Buffer.from(out.Signature!).toString('base64') },
+  };
 }
 
 /** Restores a tampered artifact: it must end REJECTED (naming the check), write nothing and leave the pointer alone. */
@@ -48,7 +52,13 @@ export async function expectRejected(snapshotId: string, check: RegExp) {
   expect(job.error.message).toMatch(check);
   expect(job.verified).toBe(false);
   expect(job.copy).toBeUndefined();
-  expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual(['Stage:FAILED', 'Apply:SKIPPED', 'Validate:SKIPPED', 'AwaitApproval:SKIPPED', 'FlipPointer:SKIPPED']);
+  expect(job.steps.map((s: any) => `${s.name}:${s.state}`)).toEqual([
+    'Stage:FAILED',
+    'Apply:SKIPPED',
+    'Validate:SKIPPED',
+    'AwaitApproval:SKIPPED',
+    'FlipPointer:SKIPPED',
+  ]);
   expect(await repo.getPointer('demo')).toEqual(before);
   return job;
 }

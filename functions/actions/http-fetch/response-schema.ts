@@ -20,7 +20,9 @@ function withRequiredProperties(node: unknown): unknown {
   const copy: Record<string, unknown> = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withRequiredProperties(value)]));
   if (Array.isArray(copy.required)) {
     const properties = { ...((copy.properties as Record<string, unknown> | undefined) ?? {}) };
-    for (const name of copy.required) if (typeof name === 'string' && !Object.hasOwn(properties, name)) Object.defineProperty(properties, name, { value: {}, enumerable: true, writable: true, configurable: true });
+    for (const name of copy.required)
+      if (typeof name === 'string' && !Object.hasOwn(properties, name))
+        Object.defineProperty(properties, name, { value: {}, enumerable: true, writable: true, configurable: true });
     copy.properties = properties;
   }
   return copy;

@@ -68,7 +68,12 @@ async function refuse(deps: RunDeps, reason: keyof typeof REASONS, payload?: Lin
   // (the API handler logs it, rate-limited per source), so unauthenticated requests cost no event.
   if (payload) await audit(deps, payload.runId, payload.approver, `link-${reason}`, REASONS[reason]);
   const message = REASONS[reason];
-  const error = reason === 'expired' ? new ApprovalExpired(message) : reason === 'malformed' ? new ValidationFailed(message, { field: 'token' }) : new ApprovalLinkRefused(message);
+  const error =
+    reason === 'expired'
+      ? new ApprovalExpired(message)
+      : reason === 'malformed'
+        ? new ValidationFailed(message, { field: 'token' })
+        : new ApprovalLinkRefused(message);
   return { kind: 'refused', error, reason, ...(payload ? {} : { unverified: true as const }) };
 }
 
@@ -81,7 +86,15 @@ async function audit(deps: RunDeps, runId: string, approver: string, reason: str
   try {
     await deps.runs.commit(runId, {
       expectStatus: OPEN_STATUSES,
-      events: [{ type: 'ApprovalLinkRefused', level: 'WARN', actor: `link:${approver}`, message: `approval link refused (${reason}): ${message}`, payload: { reason, approver } }],
+      events: [
+        {
+          type: 'ApprovalLinkRefused',
+          level: 'WARN',
+          actor: `link:${approver}`,
+          message: `approval link refused (${reason}): ${message}`,
+          payload: { reason, approver },
+        },
+      ],
     });
   } catch (error) {
     // The run finished meanwhile (nothing is appended to a finished run), or auditing failed: either

@@ -8,7 +8,10 @@ function planLines(tasks: readonly Task[]): string[] {
 }
 
 function diffExcerpt(tasks: readonly Task[]): string {
-  const diff = tasks.map((task) => task.plan?.diff ?? '').filter(Boolean).join('\n');
+  const diff = tasks
+    .map((task) => task.plan?.diff ?? '')
+    .filter(Boolean)
+    .join('\n');
   return diff.length > MAX_DIFF_IN_MESSAGE ? `${diff.slice(0, MAX_DIFF_IN_MESSAGE)}\n…` : diff;
 }
 
@@ -30,7 +33,12 @@ export function slackApprovalRequest(run: Run, tasks: readonly Task[], deadline:
       },
       { type: 'section', text: { type: 'mrkdwn', text: `*Plan*\n${slackEscape(planLines(tasks).join('\n'))}` } },
       ...(diff ? [{ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${slackEscape(diff)}\`\`\`` } }] : []),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Run ${run.id} · plan ${run.planDigest?.slice(0, 12)} · expires ${deadline} · approvers have their links by email` }] },
+      {
+        type: 'context',
+        elements: [
+          { type: 'mrkdwn', text: `Run ${run.id} · plan ${run.planDigest?.slice(0, 12)} · expires ${deadline} · approvers have their links by email` },
+        ],
+      },
     ],
   };
 }
@@ -38,11 +46,24 @@ export function slackApprovalRequest(run: Run, tasks: readonly Task[], deadline:
 export function slackOutcome(run: Run, outcome: string, detail: string): SlackMessage {
   return {
     text: `Run ${run.id}: ${outcome}`,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${slackEscape(outcome)}*: ${slackEscape(run.goal)} (${run.environment}, run ${run.id})\n${slackEscape(detail)}` } }],
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${slackEscape(outcome)}*: ${slackEscape(run.goal)} (${run.environment}, run ${run.id})\n${slackEscape(detail)}` },
+      },
+    ],
   };
 }
 
-export function approvalEmail(input: { run: Run; tasks: readonly Task[]; approver: string; to: string; url: string; deadline: string; reminder: boolean }): Notification {
+export function approvalEmail(input: {
+  run: Run;
+  tasks: readonly Task[];
+  approver: string;
+  to: string;
+  url: string;
+  deadline: string;
+  reminder: boolean;
+}): Notification {
   const { run, tasks, approver, url, deadline } = input;
   const subject = `${input.reminder ? 'Reminder: ' : ''}approval needed in ${run.environment}: ${run.goal}`.slice(0, 200);
   const lines = planLines(tasks);
@@ -59,7 +80,16 @@ export function approvalEmail(input: { run: Run; tasks: readonly Task[]; approve
 <p>Reason: ${html$(run.reasonForAccess ?? '—')}</p>
 <ol start="0">${lines.map((line) => `<li>${html$(line)}</li>`).join('')}</ol>
 <p><a href="${html$(url)}">Review and decide</a> — this link is yours alone, works once, and expires ${html$(deadline)}.</p>`;
-  return { channel: 'email', kind: input.reminder ? 'approval-reminder' : 'approval-request', runId: run.id, to: input.to, subject, text, html, links: [{ approver, url }] };
+  return {
+    channel: 'email',
+    kind: input.reminder ? 'approval-reminder' : 'approval-request',
+    runId: run.id,
+    to: input.to,
+    subject,
+    text,
+    html,
+    links: [{ approver, url }],
+  };
 }
 
 /** Slack mrkdwn control characters. */

@@ -32,7 +32,14 @@ export async function sweepApprovals(deps: RunDeps, now: Date): Promise<SweepRes
             ? undefined
             : {
                 approval: { ...current, state: 'EXPIRED', decidedAt: now.toISOString() },
-                events: [{ type: 'ApprovalExpired', level: 'WARN', message: `no quorum before the deadline ${current.deadline}; nothing will be applied`, payload: { decisions: current.decisions } }],
+                events: [
+                  {
+                    type: 'ApprovalExpired',
+                    level: 'WARN',
+                    message: `no quorum before the deadline ${current.deadline}; nothing will be applied`,
+                    payload: { decisions: current.decisions },
+                  },
+                ],
               },
         );
         if (expired.approval?.state === 'EXPIRED') {
@@ -44,11 +51,27 @@ export async function sweepApprovals(deps: RunDeps, now: Date): Promise<SweepRes
         const undecided = approval.approvers.filter((approver) => !approval.decisions.some((decision) => decision.by === approver));
         for (const approver of undecided) {
           const token = await signLink(deps.linkSigner, { runId: run.id, approver, planDigest: approval.planDigest, expiresAt: deadline, nonce: newNonce() });
-          await deps.notifier.send(approvalEmail({ run, tasks, approver, to: emailOf(approver), url: `${deps.publicUrl}/approvals/${token}`, deadline: approval.deadline, reminder: true }));
+          await deps.notifier.send(
+            approvalEmail({
+              run,
+              tasks,
+              approver,
+              to: emailOf(approver),
+              url: `${deps.publicUrl}/approvals/${token}`,
+              deadline: approval.deadline,
+              reminder: true,
+            }),
+          );
         }
         await updateApproval(deps, run.id, (_, current) => ({
           approval: { ...current, remindedAt: now.toISOString() },
-          events: [{ type: 'ApprovalReminderSent', message: `reminded ${undecided.join(', ') || 'nobody (all decided)'}: the approval expires at ${current.deadline}`, payload: { approvers: undecided } }],
+          events: [
+            {
+              type: 'ApprovalReminderSent',
+              message: `reminded ${undecided.join(', ') || 'nobody (all decided)'}: the approval expires at ${current.deadline}`,
+              payload: { approvers: undecided },
+            },
+          ],
         }));
         result.reminded.push(run.id);
       }

@@ -62,14 +62,25 @@ export async function verifyRunAudit(
     return { ...result, signedHeadMatches: null, anchors: [], statusMatches: null, note: 'no artifact vault configured: no signed head is checked' };
   }
   const stored = await deps.sealing.heads.list(runId);
-  const heads = distinct([...stored.checkpoints.map((head) => ({ head, kind: 'checkpoint' as const })), ...(stored.final ? [{ head: stored.final, kind: 'final' as const }] : [])]);
+  const heads = distinct([
+    ...stored.checkpoints.map((head) => ({ head, kind: 'checkpoint' as const })),
+    ...(stored.final ? [{ head: stored.final, kind: 'final' as const }] : []),
+  ]);
   const anchors: AuditAnchor[] = [];
   const checked = new Map<SignedAuditHead, { signatureValid: boolean; matches: boolean }>();
   for (const { head, kind } of heads) {
     const check = await checkSignedHead(deps.sealing, head, events);
     checked.set(head, check);
     const fromSeq = (anchors.at(-1)?.toSeq ?? 0) + 1;
-    anchors.push({ kind, fromSeq: Math.min(fromSeq, head.eventCount), toSeq: head.eventCount, status: head.status, keyId: head.keyId, signedAt: head.signedAt, ...check });
+    anchors.push({
+      kind,
+      fromSeq: Math.min(fromSeq, head.eventCount),
+      toSeq: head.eventCount,
+      status: head.status,
+      keyId: head.keyId,
+      signedAt: head.signedAt,
+      ...check,
+    });
   }
 
   const covered = anchors.at(-1)?.toSeq ?? 0;
@@ -79,13 +90,21 @@ export async function verifyRunAudit(
   const broken = anchors.find((anchor) => !anchor.matches);
   const firstBrokenSeq = result.firstBrokenSeq ?? (broken ? Math.min(broken.toSeq, events.length + 1) : undefined);
   const ok = result.ok && !broken && !unanchored && statusMatches !== false;
-  const final = stored.final ? checked.get(stored.final) ?? (await checkSignedHead(deps.sealing, stored.final, events)) : undefined;
+  const final = stored.final ? (checked.get(stored.final) ?? (await checkSignedHead(deps.sealing, stored.final, events))) : undefined;
 
   const notes = [
-    unanchored ? `events ${unanchored.fromSeq}–${unanchored.toSeq} are not covered by any signed head${run.finishedAt || !anchors.length ? '' : ' (yet: the next checkpoint of the run signs them)'}` : undefined,
+    unanchored
+      ? `events ${unanchored.fromSeq}–${unanchored.toSeq} are not covered by any signed head${run.finishedAt || !anchors.length ? '' : ' (yet: the next checkpoint of the run signs them)'}`
+      : undefined,
     statusMatches === false ? `the run record says ${run.status} but the head signed at seq ${last!.eventCount} says ${last!.status}` : undefined,
-    broken ? `the ${broken.kind} head signed at seq ${broken.toSeq} ${broken.signatureValid ? 'does not match the stored chain' : 'has an invalid signature'}` : undefined,
-    !stored.final ? (run.finishedAt ? 'the run finished but has no final signed head (yet)' : 'the run has not finished: its final head is signed when it does') : undefined,
+    broken
+      ? `the ${broken.kind} head signed at seq ${broken.toSeq} ${broken.signatureValid ? 'does not match the stored chain' : 'has an invalid signature'}`
+      : undefined,
+    !stored.final
+      ? run.finishedAt
+        ? 'the run finished but has no final signed head (yet)'
+        : 'the run has not finished: its final head is signed when it does'
+      : undefined,
   ].filter((line) => line !== undefined);
 
   return {

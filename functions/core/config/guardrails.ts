@@ -38,7 +38,12 @@ const EnvironmentGuardrails = z.strictObject({
   /** Which hosts `http.fetch` may reach from this environment (see core/egress/policy.ts). @default none */
   egress: EnvironmentEgress.optional(),
   /** How long an approval waits: a reminder at half time, then the run ends EXPIRED. */
-  approvalDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(24 * 3600),
+  approvalDeadlineSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
   /** Windows in which WRITE and DEPLOY applies are refused (ChangeFreeze) unless an admin override is on record. */
   changeFreezes: z.array(ChangeFreeze).default([]),
   /** What actions may touch here (buckets, tables); anything else is refused at the plan gate. @default nothing */
@@ -57,7 +62,9 @@ export const Guardrails = z
     tracing: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
     killSwitch: z.strictObject({ engaged: z.boolean().default(false) }).default({ engaged: false }),
     defaultEnvironment: EnvironmentName.default('dev'),
-    environments: z.record(EnvironmentName, EnvironmentGuardrails).refine((environments) => Object.keys(environments).length > 0, 'must declare at least one environment'),
+    environments: z
+      .record(EnvironmentName, EnvironmentGuardrails)
+      .refine((environments) => Object.keys(environments).length > 0, 'must declare at least one environment'),
     reasonForAccess: z.strictObject({ minLength: z.number().int().min(1).max(200).default(10) }).default({ minLength: 10 }),
     actions: z.record(z.string().min(1), ActionGuardrails).default({}),
     rateLimits: z
@@ -74,12 +81,21 @@ export const Guardrails = z
     for (const [name, environment] of Object.entries(config.environments)) {
       // No approvers at all is the safe default (nothing needing approval ever applies); too few is a mistake.
       if (environment.approvers.length > 0 && environment.quorum > environment.approvers.length) {
-        ctx.addIssue({ code: 'custom', path: ['environments', name, 'quorum'], message: `needs ${environment.quorum} approvers but only ${environment.approvers.length} are listed` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'quorum'],
+          message: `needs ${environment.quorum} approvers but only ${environment.approvers.length} are listed`,
+        });
       }
       // Maestro's own table, vault, keys, bus and queues can never be handed to actions.
       for (const declared of declaredNames(environment.managedResources)) {
         const own = ownResourceByPattern(declared.name);
-        if (own) ctx.addIssue({ code: 'custom', path: ['environments', name, 'managedResources', ...declared.path], message: `${declared.name} is ${own}; actions may never touch it` });
+        if (own)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', name, 'managedResources', ...declared.path],
+            message: `${declared.name} is ${own}; actions may never touch it`,
+          });
       }
       environment.changeFreezes.forEach((freeze, index) => {
         if ('from' in freeze && Date.parse(freeze.to) <= Date.parse(freeze.from)) {
@@ -91,7 +107,11 @@ export const Guardrails = z
       });
     }
     if (!Object.hasOwn(config.environments, config.defaultEnvironment)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultEnvironment'], message: `must be one of the environments (${Object.keys(config.environments).join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultEnvironment'],
+        message: `must be one of the environments (${Object.keys(config.environments).join(', ')})`,
+      });
     }
   });
 export type Guardrails = z.infer<typeof Guardrails>;
@@ -102,11 +122,7 @@ export const CONFIG_OVERRIDE_PREFIX = 'MAESTRO_CONFIG__';
  * The effective guardrails: the parsed file with `MAESTRO_CONFIG__a__b=value` overrides applied
  * (values are YAML scalars, parsed by `parseScalar`), then validated. Errors name the key.
  */
-export function resolveGuardrails(
-  fileContent: unknown,
-  env: Record<string, string | undefined>,
-  parseScalar: (text: string) => unknown,
-): Guardrails {
+export function resolveGuardrails(fileContent: unknown, env: Record<string, string | undefined>, parseScalar: (text: string) => unknown): Guardrails {
   const merged = structuredClone(fileContent ?? {}) as Record<string, unknown>;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(CONFIG_OVERRIDE_PREFIX) || value === undefined) continue;

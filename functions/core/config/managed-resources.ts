@@ -1,8 +1,6 @@
 import { z } from 'zod';
 
-const BucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
 const TableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, _ . -)');
 const KeyPrefix = z
   .string()
@@ -50,7 +48,14 @@ export const OWN_RESOURCE_PATTERNS: readonly { pattern: string; what: string }[]
   { pattern: 'maestro-dr-*', what: "Maestro's DR workflow functions" },
 ];
 
-const patternRegex = (pattern: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 's');
+const patternRegex = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
 const OWN_REGEXES = OWN_RESOURCE_PATTERNS.map((own) => ({ ...own, regex: patternRegex(own.pattern) }));
 
 /** What of Maestro's own a name is, if it is one by pattern; undefined otherwise. */
@@ -61,7 +66,10 @@ export function ownResourceByPattern(name: string): string | undefined {
 /** The declared names, with the path of each in the environment's `managedResources`. */
 export function declaredNames(managed: ManagedResources): { path: (string | number)[]; name: string }[] {
   return [
-    ...managed.buckets.map((bucket, index) => ({ path: ['buckets', index, ...(typeof bucket === 'string' ? [] : ['name'])], name: typeof bucket === 'string' ? bucket : bucket.name })),
+    ...managed.buckets.map((bucket, index) => ({
+      path: ['buckets', index, ...(typeof bucket === 'string' ? [] : ['name'])],
+      name: typeof bucket === 'string' ? bucket : bucket.name,
+    })),
     ...managed.tables.map((table, index) => ({ path: ['tables', index], name: table })),
   ];
 }

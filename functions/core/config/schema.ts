@@ -16,7 +16,9 @@ const Url = z.url();
 export const StateSection = z
   .strictObject({
     table: z.string().min(3, 'must name the state table').describe('The DynamoDB state table (runs, tasks, events, outbox, locks, control). Required.'),
-    artifactBucket: BucketName.optional().describe('The versioned artifact vault (signed audit heads, DR artifacts). Unset: no audit head is signed and DR cannot store artifacts.'),
+    artifactBucket: BucketName.optional().describe(
+      'The versioned artifact vault (signed audit heads, DR artifacts). Unset: no audit head is signed and DR cannot store artifacts.',
+    ),
   })
   .describe('Where Maestro keeps its state.');
 
@@ -29,14 +31,22 @@ export const WorkflowsSection = z
     taskExecutors: z
       .strictObject({ read: z.string().min(1), write: z.string().min(1), internet: z.string().min(1) })
       .optional()
-      .describe('In AWS: the action executor functions by class (`{"read":"…","write":"…","internet":"…"}`). Unset (the embedded stack): actions run in this process with target-only dependencies.'),
+      .describe(
+        'In AWS: the action executor functions by class (`{"read":"…","write":"…","internet":"…"}`). Unset (the embedded stack): actions run in this process with target-only dependencies.',
+      ),
   })
   .describe('The Step Functions state machines.');
 
 export const DrSection = z
   .strictObject({
-    manifestKeyId: z.string().min(1).default('alias/maestro-manifest-signing').describe('The KMS key (ECC_NIST_P256) backup manifests and restore evidence are signed with.'),
-    targets: DrTargets.optional().describe('What backups protect (functions/core/dr/targets.ts). Unset: the demo target over targets.demoTable and targets.demoBucket.'),
+    manifestKeyId: z
+      .string()
+      .min(1)
+      .default('alias/maestro-manifest-signing')
+      .describe('The KMS key (ECC_NIST_P256) backup manifests and restore evidence are signed with.'),
+    targets: DrTargets.optional().describe(
+      'What backups protect (functions/core/dr/targets.ts). Unset: the demo target over targets.demoTable and targets.demoBucket.',
+    ),
   })
   .describe('Disaster recovery.');
 
@@ -55,16 +65,31 @@ export const OutboxSection = z
 
 export const AuditSection = z
   .strictObject({
-    signingKey: z.string().min(1).default('alias/maestro-manifest-signing').describe('The KMS key audit heads are signed with (the manifest-signing key, by alias).'),
-    checkpoints: z.enum(['on', 'off']).default('on').describe('`off` where the function may not sign (in AWS: the API and the executing steps): no checkpoint is attempted at status changes there; the final head (Finalize) is not affected.'),
+    signingKey: z
+      .string()
+      .min(1)
+      .default('alias/maestro-manifest-signing')
+      .describe('The KMS key audit heads are signed with (the manifest-signing key, by alias).'),
+    checkpoints: z
+      .enum(['on', 'off'])
+      .default('on')
+      .describe(
+        '`off` where the function may not sign (in AWS: the API and the executing steps): no checkpoint is attempted at status changes there; the final head (Finalize) is not affected.',
+      ),
   })
   .describe('The hash-chained audit trail and its signed heads.');
 
 export const EgressSection = z
   .strictObject({
-    allowlists: EgressAllowlists.default({}).describe('Per-environment host allowlists (`{"dev":["api.example.com"]}`); an entry here replaces that environment\'s `egress` in the guardrails. Default: none (deny all).'),
-    staticHosts: StaticHosts.default({}).describe('Names answered before DNS, like /etc/hosts (`{"api.test":["127.0.0.1"]}`); the guard still judges the addresses.'),
-    sources: LicenseSources.default([]).describe('The license registry: `[{"id","urlPrefix","license","automatedAccess","attribution?"}]`. Default: nothing licensed.'),
+    allowlists: EgressAllowlists.default({}).describe(
+      'Per-environment host allowlists (`{"dev":["api.example.com"]}`); an entry here replaces that environment\'s `egress` in the guardrails. Default: none (deny all).',
+    ),
+    staticHosts: StaticHosts.default({}).describe(
+      'Names answered before DNS, like /etc/hosts (`{"api.test":["127.0.0.1"]}`); the guard still judges the addresses.',
+    ),
+    sources: LicenseSources.default([]).describe(
+      'The license registry: `[{"id","urlPrefix","license","automatedAccess","attribution?"}]`. Default: nothing licensed.',
+    ),
     limits: EgressLimits.prefault({}).describe('Egress budgets per run and circuit-breaker settings (functions/core/egress/run-budget-ledger.ts).'),
   })
   .describe('Egress of http.fetch and POST /egress/check.');
@@ -74,38 +99,58 @@ const IamRoles = z
   .unknown()
   .superRefine((roles, ctx) => {
     for (const arn of roles && typeof roles === 'object' ? Object.keys(roles) : []) {
-      if (!isMappableIamArn(arn)) ctx.addIssue({ code: 'custom', path: [arn], message: 'must be a role ARN (arn:aws:iam::<account>:role/<path/name>) or a user ARN, never an assumed-role session' });
+      if (!isMappableIamArn(arn))
+        ctx.addIssue({
+          code: 'custom',
+          path: [arn],
+          message: 'must be a role ARN (arn:aws:iam::<account>:role/<path/name>) or a user ARN, never an assumed-role session',
+        });
     }
   })
   .pipe(z.record(z.string(), z.array(z.enum(Object.values(Role))).min(1)));
 
 export const IdentitySection = z
   .strictObject({
-    authMode: z.enum(['iam', 'dev-tokens']).default('iam').describe('`iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack\'s bearer tokens.'),
-    iamRoles: IamRoles.default({}).describe('Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN (`{"arn:aws:iam::123456789012:role/ops":["operator"]}`); an unmapped caller is refused (403).'),
+    authMode: z
+      .enum(['iam', 'dev-tokens'])
+      .default('iam')
+      .describe("`iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack's bearer tokens."),
+    iamRoles: IamRoles.default({}).describe(
+      'Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN (`{"arn:aws:iam::123456789012:role/ops":["operator"]}`); an unmapped caller is refused (403).',
+    ),
   })
   .describe('Who callers are.');
 
 export const ApprovalsSection = z
   .strictObject({
-    publicUrl: Url.default('http://127.0.0.1:8080').describe('The API\'s public base URL, which approval links point at (a trailing / is dropped).'),
+    publicUrl: Url.default('http://127.0.0.1:8080').describe("The API's public base URL, which approval links point at (a trailing / is dropped)."),
     linkKey: z.string().min(1).default('alias/maestro-approval-links').describe('The KMS HMAC key that signs approval links.'),
-    notificationsFile: z.string().min(1).optional().describe('The embedded stack\'s notification sink (one JSON line per Slack or email message).'),
+    notificationsFile: z.string().min(1).optional().describe("The embedded stack's notification sink (one JSON line per Slack or email message)."),
     slackWebhookUrl: Url.optional().describe('A Slack incoming webhook approval requests are posted to.'),
-    slackEventBus: z.string().min(1).optional().describe('In AWS: the EventBridge bus whose rule posts Slack messages to the webhook (no internet route needed).'),
+    slackEventBus: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('In AWS: the EventBridge bus whose rule posts Slack messages to the webhook (no internet route needed).'),
     sesFrom: z.string().min(3).optional().describe('The verified SES identity approval emails come from; unset, no email is sent through SES.'),
   })
   .describe('Approval links and notifications.');
 
 export const PolicySection = z
   .strictObject({
-    dir: z.string().min(1).default('policies').describe('The directory of the Cedar schema (`*.cedarschema`) and policies (`*.cedar`); relative paths from the Lambda bundle or the working directory.'),
+    dir: z
+      .string()
+      .min(1)
+      .default('policies')
+      .describe(
+        'The directory of the Cedar schema (`*.cedarschema`) and policies (`*.cedar`); relative paths from the Lambda bundle or the working directory.',
+      ),
   })
   .describe('Cedar policies.');
 
 export const AwsSection = z
   .strictObject({
-    region: z.string().min(1).optional().describe('The region SDK clients use. Unset: the SDK\'s own (AWS_REGION in Lambda).'),
+    region: z.string().min(1).optional().describe("The region SDK clients use. Unset: the SDK's own (AWS_REGION in Lambda)."),
     endpoints: z
       .strictObject({
         default: Url.optional().describe('The endpoint of every service not named below.'),
@@ -120,11 +165,14 @@ export const AwsSection = z
       })
       .default({})
       .describe('Service endpoints (the embedded stack, LocalStack). Unset: AWS.'),
-    s3ForcePathStyle: z.boolean().optional().describe('Path-style S3 addressing. Default: on when an S3 endpoint is set (local endpoints have no per-bucket host names).'),
+    s3ForcePathStyle: z
+      .boolean()
+      .optional()
+      .describe('Path-style S3 addressing. Default: on when an S3 endpoint is set (local endpoints have no per-bucket host names).'),
     credentials: z
       .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
       .optional()
-      .describe('Static credentials, for local endpoints only (the embedded stack). Unset: the SDK\'s credential chain.'),
+      .describe("Static credentials, for local endpoints only (the embedded stack). Unset: the SDK's credential chain."),
   })
   .describe('How SDK clients reach AWS.');
 

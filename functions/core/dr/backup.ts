@@ -67,14 +67,21 @@ export async function snapshotTarget(deps: DrDeps, jobId: string): Promise<{ par
   const source = job.source ?? liveCopy(target, await deps.repo.getPointer(target.name));
   const until = Date.parse(job.quiescedUntil ?? deps.clock().toISOString());
   try {
-    await stepStarted(deps, jobId, 'Snapshot', DrJobState.SNAPSHOTTING, `streaming ${Object.keys(source.tables).length} table(s) and ${source.prefixes.length} prefix(es) into parts`);
+    await stepStarted(
+      deps,
+      jobId,
+      'Snapshot',
+      DrJobState.SNAPSHOTTING,
+      `streaming ${Object.keys(source.tables).length} table(s) and ${source.prefixes.length} prefix(es) into parts`,
+    );
     const writer = new PartWriter({
       partBytes: target.partBytes,
       compression: target.compression,
       keyOf: (index) => partKey(target.name, job.id, index, target.compression),
       open: (key) => deps.vault.openUpload(key),
       checkpoint: () => {
-        if (deps.clock().getTime() > until) throw new QuiesceExpired(`the snapshot of ${target.name} outlived its quiesce window (${target.maxQuiesceSeconds} s)`);
+        if (deps.clock().getTime() > until)
+          throw new QuiesceExpired(`the snapshot of ${target.name} outlived its quiesce window (${target.maxQuiesceSeconds} s)`);
       },
     });
     const sources: ManifestSource[] = [];
@@ -82,7 +89,10 @@ export async function snapshotTarget(deps: DrDeps, jobId: string): Promise<{ par
       const schema = await deps.tables.describe(physical);
       const keyAttributes = schema.keySchema.map((k) => k.AttributeName);
       const id = `table:${logical}`;
-      const stats = await writer.writeSource(id, mapRecords(deps.tables.scan(physical), (item) => ({ line: tableRecordLine(item), key: itemKey(item, keyAttributes) })));
+      const stats = await writer.writeSource(
+        id,
+        mapRecords(deps.tables.scan(physical), (item) => ({ line: tableRecordLine(item), key: itemKey(item, keyAttributes) })),
+      );
       sources.push({ kind: 'table', id, name: logical, physical, keySchema: schema.keySchema, attributeDefinitions: schema.attributeDefinitions, ...stats });
     }
     for (const p of source.prefixes) {
@@ -92,7 +102,14 @@ export async function snapshotTarget(deps: DrDeps, jobId: string): Promise<{ par
     }
     const records = sources.reduce((sum, s) => sum + s.records, 0);
     const bytes = writer.parts.reduce((sum, p) => sum + p.bytes, 0);
-    await stepSucceeded(deps, jobId, 'Snapshot', `${records} record(s) in ${writer.parts.length} part(s), ${bytes} bytes stored`, { parts: writer.parts, sources }, { records, parts: writer.parts.length, bytes });
+    await stepSucceeded(
+      deps,
+      jobId,
+      'Snapshot',
+      `${records} record(s) in ${writer.parts.length} part(s), ${bytes} bytes stored`,
+      { parts: writer.parts, sources },
+      { records, parts: writer.parts.length, bytes },
+    );
     return { parts: writer.parts.length, records };
   } finally {
     await deps.repo.unquiesce(target.name, jobId);
@@ -136,10 +153,27 @@ export async function signManifest(deps: DrDeps, jobId: string): Promise<{ snaps
   };
   const digest = createHash('sha256').update(canonicalManifest(manifest)).digest();
   const { signature, keyId } = await deps.signer.sign(digest);
-  const signed: SignedManifest = { manifest, sha256: digest.toString('hex'), signature: { algorithm: SIGNING_ALGORITHM, keyId, value: signature.toString('base64') } };
+  const signed: SignedManifest = {
+    manifest,
+    sha256: digest.toString('hex'),
+    signature: { algorithm: SIGNING_ALGORITHM, keyId, value: signature.toString('base64') },
+  };
   const key = manifestKey(target.name, job.id);
   const stored = await deps.vault.putSmall(key, Buffer.from(`${JSON.stringify(signed, null, 2)}\n`), 'application/json');
-  const result = { snapshotId: job.id, sha256: signed.sha256, location: `s3://${deps.vault.bucket}/${key}`, manifestVersionId: stored.versionId, ...manifest.totals };
-  await stepSucceeded(deps, jobId, 'SignManifest', `manifest ${signed.sha256} signed with ${keyId} and stored at ${result.location}`, { verified: true, result, parts: undefined, sources: undefined }, result);
+  const result = {
+    snapshotId: job.id,
+    sha256: signed.sha256,
+    location: `s3://${deps.vault.bucket}/${key}`,
+    manifestVersionId: stored.versionId,
+    ...manifest.totals,
+  };
+  await stepSucceeded(
+    deps,
+    jobId,
+    'SignManifest',
+    `manifest ${signed.sha256} signed with ${keyId} and stored at ${result.location}`,
+    { verified: true, result, parts: undefined, sources: undefined },
+    result,
+  );
   return { snapshotId: result.snapshotId, sha256: result.sha256, location: result.location, manifestVersionId: result.manifestVersionId };
 }

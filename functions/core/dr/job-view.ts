@@ -14,7 +14,17 @@ export function drJobView(job: DrJob) {
     error: job.error,
     result: job.result,
     ...(job.kind === 'RESTORE'
-      ? { snapshotId: job.snapshotId, manifestVersionId: job.manifestVersionId, dryRun: job.dryRun ?? false, mode: job.mode, report: job.report, smokeTests: job.smokeTests, copy: job.copy, approvalRunId: job.approval?.runId, approvalOutcome: job.approval?.outcome }
+      ? {
+          snapshotId: job.snapshotId,
+          manifestVersionId: job.manifestVersionId,
+          dryRun: job.dryRun ?? false,
+          mode: job.mode,
+          report: job.report,
+          smokeTests: job.smokeTests,
+          copy: job.copy,
+          approvalRunId: job.approval?.runId,
+          approvalOutcome: job.approval?.outcome,
+        }
       : {}),
     reason: job.reason,
     requestedBy: job.requestedBy,

@@ -73,13 +73,19 @@ export async function requestRestore(deps: DrDeps, request: RestoreRequest): Pro
   };
   const what = request.snapshotId ? `snapshot ${request.snapshotId}` : `manifest version ${request.manifestVersionId}`;
   const kind = request.dryRun ? 'a restore dry-run' : request.mode === RestoreMode.test ? 'a restore test' : 'a restore';
-  await deps.repo.createJob(job, { type: 'RestoreRequested', message: `${request.requestedBy} requested ${kind} of ${what} into ${request.target}: ${request.reason}` });
+  await deps.repo.createJob(job, {
+    type: 'RestoreRequested',
+    message: `${request.requestedBy} requested ${kind} of ${what} into ${request.target}: ${request.reason}`,
+  });
   await startOrFail(deps, job.id, () => deps.workflows.startRestore(job.id, request.correlationId));
   return job;
 }
 
 /** What a schedule asks for: a backup, or a restore test of the target's newest complete backup. */
-export async function runScheduled(deps: DrDeps, request: { kind: 'backup' | 'restore-test'; target: string; correlationId: string }): Promise<DrJob | undefined> {
+export async function runScheduled(
+  deps: DrDeps,
+  request: { kind: 'backup' | 'restore-test'; target: string; correlationId: string },
+): Promise<DrJob | undefined> {
   const reason = `scheduled ${request.kind} of ${request.target}`;
   if (request.kind === 'backup') return requestBackup(deps, { target: request.target, reason, requestedBy: 'scheduler', correlationId: request.correlationId });
   const latest = await deps.repo.latestCompleteBackup(request.target);
@@ -118,7 +124,10 @@ export function stepStarted(deps: DrDeps, jobId: string, step: string, state: Dr
 export function stepSucceeded(deps: DrDeps, jobId: string, step: string, message: string, patch: Partial<DrJob> = {}, data?: Record<string, unknown>) {
   const at = deps.clock().toISOString();
   return deps.repo.updateJob(jobId, (job) => ({
-    job: { ...patch, steps: job.steps.map((s) => (s.name === step ? { ...s, state: 'SUCCEEDED', startedAt: s.startedAt ?? at, finishedAt: at, detail: message } : s)) },
+    job: {
+      ...patch,
+      steps: job.steps.map((s) => (s.name === step ? { ...s, state: 'SUCCEEDED', startedAt: s.startedAt ?? at, finishedAt: at, detail: message } : s)),
+    },
     events: [{ type: `${step}Succeeded`, message, data }],
   }));
 }
@@ -137,7 +146,17 @@ export async function finishJob(deps: DrDeps, jobId: string, outcome: { state: D
           s.state === 'RUNNING' ? { ...s, state: 'FAILED', finishedAt: at } : s.state === 'PENDING' ? { ...s, state: 'SKIPPED' } : s,
         ),
       },
-      events: [{ type: `Job${outcome.state[0]}${outcome.state.slice(1).toLowerCase().replace(/_(.)/g, (_m, c: string) => c.toUpperCase())}`, message: outcome.message ?? (error ? `${job.kind.toLowerCase()} ended ${outcome.state}: ${error.name}: ${error.message}` : `${job.kind.toLowerCase()} ended ${outcome.state}`) }],
+      events: [
+        {
+          type: `Job${outcome.state[0]}${outcome.state
+            .slice(1)
+            .toLowerCase()
+            .replace(/_(.)/g, (_m, c: string) => c.toUpperCase())}`,
+          message:
+            outcome.message ??
+            (error ? `${job.kind.toLowerCase()} ended ${outcome.state}: ${error.name}: ${error.message}` : `${job.kind.toLowerCase()} ended ${outcome.state}`),
+        },
+      ],
     };
   });
 }

@@ -57,7 +57,12 @@ export async function verifyOffline(input: {
   let valid = false;
   let detail = 'the signature does not verify with this public key';
   try {
-    valid = verify('sha256', Buffer.from(canonicalJson(raw.manifest)), { key: loadPublicKey(input.publicKey), dsaEncoding: 'der' }, Buffer.from(signed.signature.value, 'base64'));
+    valid = verify(
+      'sha256',
+      Buffer.from(canonicalJson(raw.manifest)),
+      { key: loadPublicKey(input.publicKey), dsaEncoding: 'der' },
+      Buffer.from(signed.signature.value, 'base64'),
+    );
   } catch (error) {
     detail = `the signature could not be checked: ${(error as Error).message}`;
   }

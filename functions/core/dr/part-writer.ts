@@ -104,7 +104,15 @@ export class PartWriter {
         this.#options.compression === 'gzip' ? pipeline(source, createGzip({ level: 6 }), hasher, sink.stream) : pipeline(source, hasher, sink.stream);
       await Promise.all([stored, sink.done]);
       rawBytes += part.rawBytes;
-      const entry: ManifestPart = { index, key, source: sourceId, records: part.records, bytes: storedBytes, rawBytes: part.rawBytes, sha256: hash.digest('hex') };
+      const entry: ManifestPart = {
+        index,
+        key,
+        source: sourceId,
+        records: part.records,
+        bytes: storedBytes,
+        rawBytes: part.rawBytes,
+        sha256: hash.digest('hex'),
+      };
       this.parts.push(entry);
       await this.#options.onPart?.(entry);
     }

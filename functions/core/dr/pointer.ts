@@ -50,9 +50,7 @@ export function resolveTable(target: DrTarget, pointer: TrafficPointer | undefin
 /** The bucket and key that readers of a logical object use now. */
 export function resolveObjectKey(target: DrTarget, pointer: TrafficPointer | undefined, bucket: string, key: string): { bucket: string; key: string } {
   const copy = liveCopy(target, pointer);
-  const match = copy.prefixes
-    .filter((p) => p.bucket === bucket && key.startsWith(p.prefix))
-    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  const match = copy.prefixes.filter((p) => p.bucket === bucket && key.startsWith(p.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
   return match ? { bucket, key: match.physicalPrefix + key.slice(match.prefix.length) } : { bucket, key };
 }
 
@@ -68,7 +66,12 @@ export function restoredCopy(target: DrTarget, jobId: string): DataCopy {
 }
 
 /** The pointer after flipping to `copy`. */
-export function flipTo(target: DrTarget, current: TrafficPointer | undefined, copy: DataCopy, by: { jobId: string; principal: string; at: Date }): TrafficPointer {
+export function flipTo(
+  target: DrTarget,
+  current: TrafficPointer | undefined,
+  copy: DataCopy,
+  by: { jobId: string; principal: string; at: Date },
+): TrafficPointer {
   return {
     target: target.name,
     live: copy,
@@ -84,7 +87,9 @@ export function flipTo(target: DrTarget, current: TrafficPointer | undefined, co
 export function sharesResources(a: DataCopy, b: DataCopy): boolean {
   const tables = new Set(Object.values(a.tables));
   if (Object.values(b.tables).some((t) => tables.has(t))) return true;
-  return a.prefixes.some((p) => b.prefixes.some((q) => p.bucket === q.bucket && (contains(p.physicalPrefix, q.physicalPrefix) || contains(q.physicalPrefix, p.physicalPrefix))));
+  return a.prefixes.some((p) =>
+    b.prefixes.some((q) => p.bucket === q.bucket && (contains(p.physicalPrefix, q.physicalPrefix) || contains(q.physicalPrefix, p.physicalPrefix))),
+  );
 }
 
 /** Whether keys under `inner` belong to the copy at `outer`; a copy outside `.maestro-dr/` never holds restored copies. */

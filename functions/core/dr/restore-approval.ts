@@ -18,7 +18,11 @@ export const RESTORE_APPROVAL_ACTION = 'dr.approve-restore';
  * run with one `dr.approve-restore` task, so policy, autonomy, approvers, quorum, signed links and
  * deadlines all apply; the run's apply resumes the restore, and a run that ends any other way fails it.
  */
-export async function requestRestoreApproval(runDeps: RunDeps, drDeps: DrDeps, input: { jobId: string; correlationId: string; taskToken: string }): Promise<{ approvalRunId?: string }> {
+export async function requestRestoreApproval(
+  runDeps: RunDeps,
+  drDeps: DrDeps,
+  input: { jobId: string; correlationId: string; taskToken: string },
+): Promise<{ approvalRunId?: string }> {
   const job = await drDeps.repo.getJob(input.jobId);
   if (!job) throw new DrJobNotFound(`restore job ${input.jobId} does not exist`);
   const target = drDeps.targets.find((candidate) => candidate.name === job.target);
@@ -56,13 +60,24 @@ export async function requestRestoreApproval(runDeps: RunDeps, drDeps: DrDeps, i
   });
   await drDeps.repo.updateJob(job.id, (current) => ({
     job: { approval: { ...current.approval!, runId: created.runId } },
-    events: [{ type: 'ApprovalRequested', message: `approval run ${created.runId} asks ${environment}'s approvers to let the restore flip traffic`, data: { runId: created.runId } }],
+    events: [
+      {
+        type: 'ApprovalRequested',
+        message: `approval run ${created.runId} asks ${environment}'s approvers to let the restore flip traffic`,
+        data: { runId: created.runId },
+      },
+    ],
   }));
   return { approvalRunId: created.runId };
 }
 
 /** The restore gate over the DR job store and the workflow engine (the wait token is unsealed with KMS). */
-export function createRestoreGate(deps: { repo: DrRepository; engine: Pick<WorkflowEngine, 'completeWait' | 'failWait'>; linkSigner: LinkSigner; targets: DrDeps['targets'] }): RestoreGate {
+export function createRestoreGate(deps: {
+  repo: DrRepository;
+  engine: Pick<WorkflowEngine, 'completeWait' | 'failWait'>;
+  linkSigner: LinkSigner;
+  targets: DrDeps['targets'];
+}): RestoreGate {
   const waiting = async (jobId: string) => {
     const job = await deps.repo.getJob(jobId);
     if (!job) throw new DrJobNotFound(`restore job ${jobId} does not exist`);
@@ -86,12 +101,18 @@ export function createRestoreGate(deps: { repo: DrRepository; engine: Pick<Workf
     async resume(jobId) {
       const { job, token } = await waiting(jobId);
       await deps.engine.completeWait(token, { approved: true, approvalRunId: job.approval?.runId });
-      await deps.repo.updateJob(jobId, (current) => ({ job: { approval: { ...current.approval!, outcome: 'APPROVED' } }, events: [{ type: 'AwaitApprovalSucceeded', message: `approved in run ${current.approval?.runId}` }] }));
+      await deps.repo.updateJob(jobId, (current) => ({
+        job: { approval: { ...current.approval!, outcome: 'APPROVED' } },
+        events: [{ type: 'AwaitApprovalSucceeded', message: `approved in run ${current.approval?.runId}` }],
+      }));
     },
     async abandon(jobId, runStatus) {
       const { token } = await waiting(jobId);
       await deps.engine.failWait(token, runStatus === 'EXPIRED' ? 'ApprovalExpired' : 'ApprovalRejected', `the approval run ended ${runStatus}`);
-      await deps.repo.updateJob(jobId, (current) => ({ job: { approval: { ...current.approval!, outcome: runStatus } }, events: [{ type: 'AwaitApprovalFailed', message: `the approval run ended ${runStatus}; the restore will not flip` }] }));
+      await deps.repo.updateJob(jobId, (current) => ({
+        job: { approval: { ...current.approval!, outcome: runStatus } },
+        events: [{ type: 'AwaitApprovalFailed', message: `the approval run ended ${runStatus}; the restore will not flip` }],
+      }));
     },
   };
 }

@@ -23,7 +23,8 @@ const BATCH = 25;
 async function locateManifest(deps: DrDeps, job: DrJob): Promise<{ key: string; versionId?: string }> {
   if (job.manifestVersionId) {
     const key = await deps.vault.findVersion(`dr/${job.target}/`, job.manifestVersionId);
-    if (!key) throw new ArtifactRejected(`no manifest version ${job.manifestVersionId} in the vault for ${job.target}`, { details: { check: 'manifest-missing' } });
+    if (!key)
+      throw new ArtifactRejected(`no manifest version ${job.manifestVersionId} in the vault for ${job.target}`, { details: { check: 'manifest-missing' } });
     return { key, versionId: job.manifestVersionId };
   }
   return { key: manifestKey(job.target, job.snapshotId!) };
@@ -39,7 +40,8 @@ async function readManifest(deps: DrDeps, key: string, versionId?: string): Prom
 async function stagedManifest(deps: DrDeps, job: DrJob): Promise<SignedManifest> {
   const report = job.report as { manifestKey: string; manifestVersionId?: string; manifestSha256: string };
   const { signed } = await readManifest(deps, report.manifestKey, report.manifestVersionId);
-  if (signed.sha256 !== report.manifestSha256) throw new ArtifactRejected('the manifest changed after it was staged', { details: { check: 'manifest-sha256' } });
+  if (signed.sha256 !== report.manifestSha256)
+    throw new ArtifactRejected('the manifest changed after it was staged', { details: { check: 'manifest-sha256' } });
   return signed;
 }
 
@@ -222,7 +224,11 @@ export async function flipPointer(deps: DrDeps, jobId: string): Promise<{ versio
   await deps.repo.updateJob(jobId, (current) => ({
     job: {
       state: DrJobState.FLIPPING,
-      steps: current.steps.map((s) => (s.name === 'AwaitApproval' && s.state === 'PENDING' ? { ...s, state: 'SUCCEEDED', detail: 'no approval required (placeholder until the approvals issue)' } : s)),
+      steps: current.steps.map((s) =>
+        s.name === 'AwaitApproval' && s.state === 'PENDING'
+          ? { ...s, state: 'SUCCEEDED', detail: 'no approval required (placeholder until the approvals issue)' }
+          : s,
+      ),
     },
     events: [{ type: 'ApprovalNotRequired', message: 'no approval rule applies to this restore (placeholder gate)' }],
   }));
@@ -234,7 +240,14 @@ export async function flipPointer(deps: DrDeps, jobId: string): Promise<{ versio
   }
   const next = flipTo(target, pointer, copy, { jobId, principal: job.requestedBy, at: deps.clock() });
   await deps.repo.putPointer(next, pointer?.version ?? 0);
-  await stepSucceeded(deps, jobId, 'FlipPointer', `${target.name} now reads copy ${copy.copyId} (pointer version ${next.version}); copy ${next.previous?.copyId} kept for rollback`, {}, { version: next.version, live: copy.copyId, previous: next.previous?.copyId });
+  await stepSucceeded(
+    deps,
+    jobId,
+    'FlipPointer',
+    `${target.name} now reads copy ${copy.copyId} (pointer version ${next.version}); copy ${next.previous?.copyId} kept for rollback`,
+    {},
+    { version: next.version, live: copy.copyId, previous: next.previous?.copyId },
+  );
   return { version: next.version };
 }
 
@@ -291,7 +304,8 @@ export async function rollBackRestore(deps: DrDeps, jobId: string, principal: st
   if (job.kind !== DrJobKind.restore || job.dryRun || job.mode === RestoreMode.test) {
     throw new DrInvalidTransition(`job ${jobId} is not a restore that flips the pointer`, { field: 'jobId' });
   }
-  if (job.state !== DrJobState.COMPLETE || !job.copy) throw new DrInvalidTransition(`restore ${jobId} is ${job.state}; only a COMPLETE restore can be rolled back`, { field: 'jobId' });
+  if (job.state !== DrJobState.COMPLETE || !job.copy)
+    throw new DrInvalidTransition(`restore ${jobId} is ${job.state}; only a COMPLETE restore can be rolled back`, { field: 'jobId' });
   const target = findTarget(deps.targets, job.target);
   const pointer = await deps.repo.getPointer(target.name);
   if (!pointer || pointer.live.copyId !== job.copy.copyId || !pointer.previous) {
@@ -299,11 +313,21 @@ export async function rollBackRestore(deps: DrDeps, jobId: string, principal: st
   }
   const now = deps.clock();
   await deps.repo.putPointer(
-    { target: target.name, live: pointer.previous, previous: pointer.live, version: pointer.version + 1, flippedAt: now.toISOString(), flippedBy: principal, jobId },
+    {
+      target: target.name,
+      live: pointer.previous,
+      previous: pointer.live,
+      version: pointer.version + 1,
+      flippedAt: now.toISOString(),
+      flippedBy: principal,
+      jobId,
+    },
     pointer.version,
   );
   return deps.repo.updateJob(jobId, () => ({
     job: { state: DrJobState.ROLLED_BACK },
-    events: [{ type: 'RestoreRolledBack', message: `${principal} flipped ${target.name} back to copy ${pointer.previous!.copyId}; copy ${job.copy!.copyId} is kept` }],
+    events: [
+      { type: 'RestoreRolledBack', message: `${principal} flipped ${target.name} back to copy ${pointer.previous!.copyId}; copy ${job.copy!.copyId} is kept` },
+    ],
   }));
 }

@@ -15,7 +15,13 @@ export interface ObservedSource {
 export function evaluateSmokeTests(source: ManifestSource, observed: ObservedSource): SmokeTestResult[] {
   const results: SmokeTestResult[] = [
     { name: 'count', source: source.id, passed: observed.records === source.records, expected: source.records, actual: observed.records },
-    { name: 'content-sha256', source: source.id, passed: observed.contentDigest === source.contentDigest, expected: source.contentDigest, actual: observed.contentDigest },
+    {
+      name: 'content-sha256',
+      source: source.id,
+      passed: observed.contentDigest === source.contentDigest,
+      expected: source.contentDigest,
+      actual: observed.contentDigest,
+    },
   ];
   source.samples.forEach((sample, index) => {
     const actual = observed.samples[index] ?? null;
@@ -39,5 +45,11 @@ export function evaluateCheck(check: DrCheck, found: Record<string, unknown> | s
   }
   const body = found as string | undefined;
   const passed = body !== undefined && (check.contains === undefined || body.includes(check.contains));
-  return { name, source: `s3://${check.bucket}/${check.key}`, passed, expected: check.contains ?? 'present', actual: body === undefined ? null : `${body.length} bytes` };
+  return {
+    name,
+    source: `s3://${check.bucket}/${check.key}`,
+    passed,
+    expected: check.contains ?? 'present',
+    actual: body === undefined ? null : `${body.length} bytes`,
+  };
 }

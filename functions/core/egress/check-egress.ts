@@ -106,12 +106,21 @@ export async function checkEgress(rawUrl: string, policy: EgressPolicy, resolve:
     if (!found) return block(EgressRule.dns, `${host} resolved to ${address}, which is not an IP address`, located);
     resolvedAddresses.push(found.address);
     if (!found.isPublic && !addressInRanges(found.address, exceptions)) {
-      const what = literal ? `${host} is ${found.range === 'cloudMetadata' ? 'a cloud metadata address' : `a ${found.range} address`}` : `${host} resolves to ${found.address} (${found.range})`;
+      const what = literal
+        ? `${host} is ${found.range === 'cloudMetadata' ? 'a cloud metadata address' : `a ${found.range} address`}`
+        : `${host} resolves to ${found.address} (${found.range})`;
       return block(EgressRule.address, `${what}, not a public one`, located);
     }
     connectTo ??= { address: found.address, family: found.family };
   }
-  return { allowed: true, rule: EgressRule.allowed, reason: `${host}:${port} is allowed for environment ${policy.environment}`, ...located, resolvedAddresses, connectTo };
+  return {
+    allowed: true,
+    rule: EgressRule.allowed,
+    reason: `${host}:${port} is allowed for environment ${policy.environment}`,
+    ...located,
+    resolvedAddresses,
+    connectTo,
+  };
 }
 
 /** The same decision, as an SsrfBlocked error when refused. */

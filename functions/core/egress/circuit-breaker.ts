@@ -55,7 +55,13 @@ export class CircuitBreaker {
       const waited = this.#clock() - circuit.openedAt;
       if (waited < this.#openMs) {
         throw new CircuitOpen(`the circuit for ${host} is open after ${circuit.failures} failure(s); next probe in ${this.#openMs - waited} ms`, {
-          details: { host, state: circuit.state, failures: circuit.failures, retryInMs: this.#openMs - waited, retryAfterSeconds: Math.ceil((this.#openMs - waited) / 1000) },
+          details: {
+            host,
+            state: circuit.state,
+            failures: circuit.failures,
+            retryInMs: this.#openMs - waited,
+            retryAfterSeconds: Math.ceil((this.#openMs - waited) / 1000),
+          },
         });
       }
       circuit.state = BreakerState.halfOpen;
@@ -64,7 +70,9 @@ export class CircuitBreaker {
     }
     if (circuit.state === BreakerState.halfOpen) {
       if (circuit.probeInFlight) {
-        throw new CircuitOpen(`the circuit for ${host} is half-open and its probe is in flight`, { details: { host, state: circuit.state, failures: circuit.failures } });
+        throw new CircuitOpen(`the circuit for ${host} is half-open and its probe is in flight`, {
+          details: { host, state: circuit.state, failures: circuit.failures },
+        });
       }
       circuit.probeInFlight = true;
     }

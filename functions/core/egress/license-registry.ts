@@ -10,7 +10,10 @@ export const LicenseSource = z.strictObject({
    * port, as the URL parser reads them), and a path equal to the prefix's or under it on a `/` boundary
    * (`/v1` covers `/v1` and `/v1/x`, not `/v1x`). Query and fragment of the prefix are ignored.
    */
-  urlPrefix: z.string().url().refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL prefix'),
+  urlPrefix: z
+    .string()
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL prefix'),
   /** The license of the content (SPDX id or `proprietary`). */
   license: z.string().min(1).max(100),
   /** Whether the terms allow automated retrieval by a machine. */
@@ -58,9 +61,13 @@ export class LicenseRegistry {
   /** The licensed source for the URL; LicenseDenied when there is none or its terms refuse automation. */
   require(url: string, field = 'url'): LicenseSource {
     const source = this.sourceOf(url);
-    if (!source) throw new LicenseDenied(`${url} belongs to no registered source; add it with its license terms before fetching it`, { field, details: { url } });
+    if (!source)
+      throw new LicenseDenied(`${url} belongs to no registered source; add it with its license terms before fetching it`, { field, details: { url } });
     if (!source.automatedAccess) {
-      throw new LicenseDenied(`source ${source.id} (${source.license}) does not allow automated access`, { field, details: { url, source: source.id, license: source.license } });
+      throw new LicenseDenied(`source ${source.id} (${source.license}) does not allow automated access`, {
+        field,
+        details: { url, source: source.id, license: source.license },
+      });
     }
     return source;
   }

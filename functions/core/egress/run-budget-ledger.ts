@@ -6,11 +6,21 @@ export const EgressLimits = z.strictObject({
   /** Requests per run, redirects included. @default 20 */
   requestsPerRun: z.number().int().min(1).max(10_000).default(20),
   /** Response bytes per run. @default 5 MiB */
-  bytesPerRun: z.number().int().min(1).max(1 << 30).default(5 * 1024 * 1024),
+  bytesPerRun: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 30)
+    .default(5 * 1024 * 1024),
   /** Time spent fetching per run. @default 60_000 */
   timeMsPerRun: z.number().int().min(1).max(3_600_000).default(60_000),
   /** Ceiling of one fetch's `maxBytes`. @default 1 MiB */
-  maxBytesPerFetch: z.number().int().min(1).max(1 << 30).default(1024 * 1024),
+  maxBytesPerFetch: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 30)
+    .default(1024 * 1024),
   /** Ceiling of one fetch's `timeoutMs`. @default 10_000 */
   maxTimeMsPerFetch: z.number().int().min(1).max(900_000).default(10_000),
   /** Consecutive failures that open a host's circuit. @default 3 */
@@ -56,7 +66,9 @@ export class RunBudgetLedger {
   chargeRequest(runId: string): void {
     const spent = this.spent(runId);
     if (spent.requests + 1 > this.#limits.requestsPerRun) {
-      throw new BudgetExceeded(`run ${runId} has used its ${this.#limits.requestsPerRun} request(s)`, { details: { budget: 'requestsPerRun', limit: this.#limits.requestsPerRun } });
+      throw new BudgetExceeded(`run ${runId} has used its ${this.#limits.requestsPerRun} request(s)`, {
+        details: { budget: 'requestsPerRun', limit: this.#limits.requestsPerRun },
+      });
     }
     this.#spent.set(runId, { ...spent, requests: spent.requests + 1 });
   }
@@ -70,10 +82,14 @@ export class RunBudgetLedger {
   /** Refuses a fetch before it starts when the run has no bytes or time left. */
   assertHeadroom(runId: string): void {
     if (this.remainingBytes(runId) === 0) {
-      throw new BudgetExceeded(`run ${runId} has received its ${this.#limits.bytesPerRun} bytes`, { details: { budget: 'bytesPerRun', limit: this.#limits.bytesPerRun } });
+      throw new BudgetExceeded(`run ${runId} has received its ${this.#limits.bytesPerRun} bytes`, {
+        details: { budget: 'bytesPerRun', limit: this.#limits.bytesPerRun },
+      });
     }
     if (this.remainingTimeMs(runId) === 0) {
-      throw new BudgetExceeded(`run ${runId} has spent its ${this.#limits.timeMsPerRun} ms of fetching`, { details: { budget: 'timeMsPerRun', limit: this.#limits.timeMsPerRun } });
+      throw new BudgetExceeded(`run ${runId} has spent its ${this.#limits.timeMsPerRun} ms of fetching`, {
+        details: { budget: 'timeMsPerRun', limit: this.#limits.timeMsPerRun },
+      });
     }
   }
 }

@@ -19,12 +19,31 @@ export interface ScreeningResult {
  * test/core/egress/screen-text.test.ts checks this structure.
  */
 export const SCREENING_RULES: readonly { rule: string; pattern: RegExp }[] = [
-  { rule: 'override-instructions', pattern: /\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|your|the|any)\b[^.\n]{0,20}\b(instructions?|prompts?|rules|directions|guardrails|policies)\b/i },
-  { rule: 'role-reassignment', pattern: /\b(you are now|from now on,? you|act as (a |an )?(admin|root|system|developer)|pretend (to be|you are)|new instructions\s{0,32}:)/i },
+  {
+    rule: 'override-instructions',
+    pattern:
+      /\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|your|the|any)\b[^.\n]{0,20}\b(instructions?|prompts?|rules|directions|guardrails|policies)\b/i,
+  },
+  {
+    rule: 'role-reassignment',
+    pattern: /\b(you are now|from now on,? you|act as (a |an )?(admin|root|system|developer)|pretend (to be|you are)|new instructions\s{0,32}:)/i,
+  },
   { rule: 'system-prompt', pattern: /\b(system prompt|developer message|jailbreak|DAN mode)\b/i },
-  { rule: 'chat-role-marker', pattern: /(^|\n)[^\S\n]{0,64}(system|assistant|developer)[^\S\n]{0,32}:\s|<\|im_start\|>|<\|im_end\|>|\[\/?INST\]|<<\/?SYS>>|<\|(system|assistant|user)\|>/i },
-  { rule: 'tool-call-syntax', pattern: /<\/?(tool_call|tool_use|function_calls?|invoke|antml:[a-z_]{1,64})\b|"tool_calls"\s{0,32}:|"function_call"\s{0,32}:|```\s{0,32}(tool|tool_code|function)\b/i },
-  { rule: 'exfiltration', pattern: /\b(send|post|upload|exfiltrate|leak|reveal|print)\b[^.\n]{0,30}\b(credentials?|secrets?|api[ _-]?keys?|passwords?|tokens?|environment variables)\b/i },
+  {
+    rule: 'chat-role-marker',
+    pattern:
+      /(^|\n)[^\S\n]{0,64}(system|assistant|developer)[^\S\n]{0,32}:\s|<\|im_start\|>|<\|im_end\|>|\[\/?INST\]|<<\/?SYS>>|<\|(system|assistant|user)\|>/i,
+  },
+  {
+    rule: 'tool-call-syntax',
+    pattern:
+      /<\/?(tool_call|tool_use|function_calls?|invoke|antml:[a-z_]{1,64})\b|"tool_calls"\s{0,32}:|"function_call"\s{0,32}:|```\s{0,32}(tool|tool_code|function)\b/i,
+  },
+  {
+    rule: 'exfiltration',
+    pattern:
+      /\b(send|post|upload|exfiltrate|leak|reveal|print)\b[^.\n]{0,30}\b(credentials?|secrets?|api[ _-]?keys?|passwords?|tokens?|environment variables)\b/i,
+  },
   { rule: 'hidden-unicode', pattern: /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/u },
 ];
 
@@ -52,7 +71,11 @@ export function screenText(text: string): ScreeningResult {
   for (const { rule, pattern } of SCREENING_RULES) {
     const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
     for (const match of text.matchAll(global)) {
-      findings.push({ rule, index: match.index ?? 0, excerpt: visible(text.slice(Math.max(0, (match.index ?? 0) - 20), (match.index ?? 0) + match[0].length + 20)) });
+      findings.push({
+        rule,
+        index: match.index ?? 0,
+        excerpt: visible(text.slice(Math.max(0, (match.index ?? 0) - 20), (match.index ?? 0) + match[0].length + 20)),
+      });
       if (findings.length >= MAX_FINDINGS) return { flagged: true, findings };
     }
   }
@@ -62,5 +85,8 @@ export function screenText(text: string): ScreeningResult {
 
 /** Hidden and control characters made visible, for events and reviewers. */
 function visible(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu,
+    (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`,
+  );
 }

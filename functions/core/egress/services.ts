@@ -17,7 +17,14 @@ export interface GuardedGetter {
       signal?: AbortSignal;
       beforeRequest?(decision: EgressDecision): void;
     },
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; url: string; address: string; hops: { url: string; address: string; status: number }[] }>;
+  ): Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+    url: string;
+    address: string;
+    hops: { url: string; address: string; status: number }[];
+  }>;
 }
 
 /** What an action that reaches the network by URL gets, for the run's environment. */

@@ -4,7 +4,10 @@ import { isAddressRange } from './classify-address.ts';
 /** `MAESTRO_EGRESS_STATIC_HOSTS`: names answered before DNS, like /etc/hosts (`{"canary.test": ["127.0.0.1"]}`). */
 export const StaticHosts = z.record(
   z.string().regex(/^[a-z0-9.-]{1,253}$/, 'must be a lowercase host name'),
-  z.array(z.string().refine((value) => isAddressRange(value) && !value.includes('/'), 'must be an IP address')).min(1).max(16),
+  z
+    .array(z.string().refine((value) => isAddressRange(value) && !value.includes('/'), 'must be an IP address'))
+    .min(1)
+    .max(16),
 );
 export type StaticHosts = z.infer<typeof StaticHosts>;
 

@@ -6,7 +6,11 @@ import type { OutboxDeps } from './ports.ts';
 export const RedriveRequest = z
   .strictObject({
     /** The dead letters to re-drive (message ids, `<runId>#<seq>`); omitted: the oldest `limit` ones. */
-    ids: z.array(z.string().regex(/^[A-Za-z0-9-]{1,64}#\d{1,10}$/, 'must be a message id (<runId>#<seq>)')).min(1).max(100).optional(),
+    ids: z
+      .array(z.string().regex(/^[A-Za-z0-9-]{1,64}#\d{1,10}$/, 'must be a message id (<runId>#<seq>)'))
+      .min(1)
+      .max(100)
+      .optional(),
     limit: z.number().int().min(1).max(100).default(25),
   })
   .default({ limit: 25 });

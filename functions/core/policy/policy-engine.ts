@@ -70,7 +70,12 @@ export class PolicyEngine {
 
   authorize(request: PolicyRequest): PolicyDecision {
     const { resource, context } = request;
-    const resourceAttrs: Record<string, string> = { kind: resource.kind, uri: resource.uri, id: resource.id ?? parseResource(resource.uri).id, access: resource.access ?? 'write' };
+    const resourceAttrs: Record<string, string> = {
+      kind: resource.kind,
+      uri: resource.uri,
+      id: resource.id ?? parseResource(resource.uri).id,
+      access: resource.access ?? 'write',
+    };
     for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) resourceAttrs[name] = resource[name]!;
     const answer = cedar.statefulIsAuthorized({
       principal: { type: 'Maestro::User', id: request.principal.id },
@@ -90,7 +95,11 @@ export class PolicyEngine {
         hourUtc: context.now.getUTCHours(),
       },
       entities: [
-        { uid: { type: 'Maestro::User', id: request.principal.id }, attrs: {}, parents: request.principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })) },
+        {
+          uid: { type: 'Maestro::User', id: request.principal.id },
+          attrs: {},
+          parents: request.principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })),
+        },
         ...request.principal.roles.map((role) => ({ uid: { type: 'Maestro::Role', id: role }, attrs: {}, parents: [] })),
         { uid: { type: 'Maestro::Resource', id: resource.uri }, attrs: resourceAttrs, parents: [] },
       ],

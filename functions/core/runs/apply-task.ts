@@ -58,7 +58,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   } catch (error) {
     if (error instanceof RateLimited) {
       await deps.runs.commit(run.id, {
-        events: [{ type: 'ApplyRateLimited', level: 'WARN', taskIndex: task.index, message: `${task.action}: ${error.message}; the workflow retries`, payload: { retryAfterSeconds: error.details?.retryAfterSeconds } }],
+        events: [
+          {
+            type: 'ApplyRateLimited',
+            level: 'WARN',
+            taskIndex: task.index,
+            message: `${task.action}: ${error.message}; the workflow retries`,
+            payload: { retryAfterSeconds: error.details?.retryAfterSeconds },
+          },
+        ],
       });
     }
     throw error;
@@ -78,7 +86,12 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     ],
     events: [
       ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
-      { type: 'TaskApplying', taskIndex: task.index, message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`, payload: { idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged } },
+      {
+        type: 'TaskApplying',
+        taskIndex: task.index,
+        message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`,
+        payload: { idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged },
+      },
     ],
   });
 
@@ -89,14 +102,21 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
     const timeMs = own(deps.guardrails.actions, task.action)?.timeMs ?? action.safety.budgets.timeMs;
     // The action runs in an executor that holds the targets' clients only; the lease is renewed here.
-    outcome = (await holdingLease(deps, run.id, task.index, attempt, () => onTargets(deps, run, task, action, 'apply', { plan: task.plan, timeMs, attempt }))) as Record<string, unknown>;
+    outcome = (await holdingLease(deps, run.id, task.index, attempt, () =>
+      onTargets(deps, run, task, action, 'apply', { plan: task.plan, timeMs, attempt }),
+    )) as Record<string, unknown>;
   } catch (error) {
     const described = describeError(error);
     // A transient failure leaves the task APPLYING: the workflow retries it under the same key.
     const retryable = error instanceof TransientError;
     await deps.runs.commit(run.id, {
       // A retryable failure gives up the claim at once, so the workflow's retry need not wait out the lease.
-      tasks: [{ index: task.index, patch: retryable ? { leaseExpiresAt: 0 } : { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
+      tasks: [
+        {
+          index: task.index,
+          patch: retryable ? { leaseExpiresAt: 0 } : { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() },
+        },
+      ],
       events: [
         {
           type: retryable ? 'TaskAttemptFailed' : 'TaskFailed',
@@ -107,7 +127,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
         },
         // An approval is bound to what the plan read: a resource changed since voids it.
         ...(error instanceof StalePlan && isApproved(run)
-          ? [{ type: 'ApprovalVoided', level: 'WARN' as const, taskIndex: task.index, message: `the approval no longer holds: ${described.message}`, payload: { planDigest: run.planDigest } }]
+          ? [
+              {
+                type: 'ApprovalVoided',
+                level: 'WARN' as const,
+                taskIndex: task.index,
+                message: `the approval no longer holds: ${described.message}`,
+                payload: { planDigest: run.planDigest },
+              },
+            ]
           : []),
       ],
     });

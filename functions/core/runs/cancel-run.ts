@@ -29,7 +29,15 @@ export async function cancelRun(deps: RunDeps, input: { runId: string; principal
     return deps.runs.commit(run.id, {
       expectStatus: [...APPLYING],
       run: { cancelRequested: { by, reason: input.reason, at } },
-      events: [{ type: 'CancelRequested', level: 'WARN', actor: by, message: `cancel requested by ${by}${because}; stopping after the current task and rolling back`, payload: { reason: input.reason } }],
+      events: [
+        {
+          type: 'CancelRequested',
+          level: 'WARN',
+          actor: by,
+          message: `cancel requested by ${by}${because}; stopping after the current task and rolling back`,
+          payload: { reason: input.reason },
+        },
+      ],
     });
   }
 

@@ -67,7 +67,9 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
 
   const environment = request.environment ?? deps.guardrails.defaultEnvironment;
   if (!Object.hasOwn(deps.guardrails.environments, environment)) {
-    throw new ValidationFailed(`unknown environment "${environment}"; known: ${Object.keys(deps.guardrails.environments).join(', ')}`, { field: 'environment' });
+    throw new ValidationFailed(`unknown environment "${environment}"; known: ${Object.keys(deps.guardrails.environments).join(', ')}`, {
+      field: 'environment',
+    });
   }
   const privileged = resolved.some(({ action }) => action.safety.category !== ActionCategory.READ);
   const reasonForAccess = privileged ? checkReasonForAccess(request.reasonForAccess, deps.guardrails.reasonForAccess.minLength) : request.reasonForAccess;
@@ -130,7 +132,14 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
         type: 'RunRequested',
         message: `${command.principal.id} requested a run (${request.mode}): ${request.goal}`,
         actor: command.principal.id,
-        payload: { mode: request.mode, environment, autonomy, executionArn: run.executionArn, tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })), reasonForAccess: request.reasonForAccess },
+        payload: {
+          mode: request.mode,
+          environment,
+          autonomy,
+          executionArn: run.executionArn,
+          tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })),
+          reasonForAccess: request.reasonForAccess,
+        },
       },
       ...goalScreening,
     ],

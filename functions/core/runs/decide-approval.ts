@@ -74,13 +74,20 @@ export async function answerWait(deps: RunDeps, run: Run, outcome: 'APPROVED' | 
   if (approval.taskTokenHash && approval.taskTokenSealed) {
     const token = await unsealTaskToken(deps.linkSigner, run.id, { hash: approval.taskTokenHash, sealed: approval.taskTokenSealed });
     try {
-      if (outcome === 'APPROVED') await deps.engine.completeWait(token, { approved: true, approvedBy: approval.decisions.map((decision) => decision.by), planDigest: approval.planDigest });
+      if (outcome === 'APPROVED')
+        await deps.engine.completeWait(token, {
+          approved: true,
+          approvedBy: approval.decisions.map((decision) => decision.by),
+          planDigest: approval.planDigest,
+        });
       else await deps.engine.failWait(token, outcome === 'REJECTED' ? 'ApprovalRejected' : 'ApprovalExpired', `the approval was ${outcome.toLowerCase()}`);
     } catch (error) {
       // The wait is being restarted (a crash): the resumed gate reads the recorded decision.
       if (!(error instanceof TaskTokenInvalid)) throw error;
     }
   }
-  const detail = approval.decisions.map((decision) => `${decision.by} ${decision.decision}d${decision.comment ? `: ${decision.comment}` : ''}`).join('; ') || `no decision before ${approval.deadline}`;
+  const detail =
+    approval.decisions.map((decision) => `${decision.by} ${decision.decision}d${decision.comment ? `: ${decision.comment}` : ''}`).join('; ') ||
+    `no decision before ${approval.deadline}`;
   await deps.notifier.send({ channel: 'slack', kind: 'approval-outcome', runId: run.id, payload: slackOutcome(run, outcome, detail) });
 }

@@ -79,7 +79,14 @@ export async function tellActionsTheRunEnded(deps: RunDeps, run: Run, tasks: rea
       await action.onRunEnded(status, task.plan, task.params, deps.actionContext(run, task));
     } catch (error) {
       await deps.runs.commit(run.id, {
-        events: [{ type: 'RunEndNoticeFailed', level: 'WARN', taskIndex: task.index, message: `${task.action} could not act on the run's end: ${describeError(error).message}` }],
+        events: [
+          {
+            type: 'RunEndNoticeFailed',
+            level: 'WARN',
+            taskIndex: task.index,
+            message: `${task.action} could not act on the run's end: ${describeError(error).message}`,
+          },
+        ],
       });
     }
   }

@@ -9,11 +9,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  * Gives drafts their place in the run's tamper-evident chain: consecutive sequence numbers after
  * the run's head, each event hashing its canonical form together with the previous event's hash.
  */
-export function sealEvents(
-  head: Pick<Run, 'id' | 'eventSeq' | 'lastEventHash' | 'correlationId'>,
-  drafts: readonly EventDraft[],
-  now: Date,
-): RunEvent[] {
+export function sealEvents(head: Pick<Run, 'id' | 'eventSeq' | 'lastEventHash' | 'correlationId'>, drafts: readonly EventDraft[], now: Date): RunEvent[] {
   let prevHash = head.lastEventHash;
   return drafts.map((draft, offset) => {
     const unsealed: Omit<RunEvent, 'hash'> = {

@@ -29,7 +29,12 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
   // Decided while the workflow was down (a restart): answer the new wait with that decision.
   if (run.approval && run.approval.planDigest === run.planDigest && run.approval.state !== 'PENDING') {
     if (run.approval.state === 'APPROVED') await deps.engine.completeWait(input.taskToken, { approved: true, planDigest: run.planDigest });
-    else await deps.engine.failWait(input.taskToken, run.approval.state === 'REJECTED' ? 'ApprovalRejected' : 'ApprovalExpired', `the approval was ${run.approval.state.toLowerCase()}`);
+    else
+      await deps.engine.failWait(
+        input.taskToken,
+        run.approval.state === 'REJECTED' ? 'ApprovalRejected' : 'ApprovalExpired',
+        `the approval was ${run.approval.state.toLowerCase()}`,
+      );
     return;
   }
 
@@ -39,7 +44,14 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
     if (run.status === RunStatus.PLANNED) {
       await deps.runs.commit(run.id, {
         expectStatus: [RunStatus.PLANNED],
-        events: [{ type: 'ApprovalNotRequired', message: `approved by policy: every task may apply unattended at autonomy ${run.autonomy}`, actor: 'policy', payload: { planDigest: run.planDigest } }],
+        events: [
+          {
+            type: 'ApprovalNotRequired',
+            message: `approved by policy: every task may apply unattended at autonomy ${run.autonomy}`,
+            actor: 'policy',
+            payload: { planDigest: run.planDigest },
+          },
+        ],
       });
     }
     await deps.engine.completeWait(input.taskToken, { approved: true, approvedBy: 'policy', planDigest: run.planDigest });
@@ -65,8 +77,15 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
       run: {
         status: RunStatus.AWAITING_APPROVAL,
         approval: {
-          state: 'PENDING', planDigest: input.planDigest, requestedAt: now.toISOString(), deadline, approvers, quorum, decisions: [],
-          taskTokenHash: token.hash, taskTokenSealed: token.sealed,
+          state: 'PENDING',
+          planDigest: input.planDigest,
+          requestedAt: now.toISOString(),
+          deadline,
+          approvers,
+          quorum,
+          decisions: [],
+          taskTokenHash: token.hash,
+          taskTokenSealed: token.sealed,
         },
       },
       events: [
@@ -87,18 +106,50 @@ async function notifyApprovers(deps: RunDeps, run: Run, tasks: readonly Task[]):
   const approval = run.approval!;
   const sent: string[] = [];
   try {
-    await deps.notifier.send({ channel: 'slack', kind: 'approval-request', runId: run.id, payload: slackApprovalRequest(run, tasks, approval.deadline, approval.quorum, approval.approvers) });
+    await deps.notifier.send({
+      channel: 'slack',
+      kind: 'approval-request',
+      runId: run.id,
+      payload: slackApprovalRequest(run, tasks, approval.deadline, approval.quorum, approval.approvers),
+    });
     for (const approver of approval.approvers) {
-      const token = await signLink(deps.linkSigner, { runId: run.id, approver, planDigest: approval.planDigest, expiresAt: Date.parse(approval.deadline), nonce: newNonce() });
-      await deps.notifier.send(approvalEmail({ run, tasks, approver, to: emailOf(approver), url: `${deps.publicUrl}/approvals/${token}`, deadline: approval.deadline, reminder: false }));
+      const token = await signLink(deps.linkSigner, {
+        runId: run.id,
+        approver,
+        planDigest: approval.planDigest,
+        expiresAt: Date.parse(approval.deadline),
+        nonce: newNonce(),
+      });
+      await deps.notifier.send(
+        approvalEmail({
+          run,
+          tasks,
+          approver,
+          to: emailOf(approver),
+          url: `${deps.publicUrl}/approvals/${token}`,
+          deadline: approval.deadline,
+          reminder: false,
+        }),
+      );
       sent.push(approver);
     }
   } catch (error) {
-    await deps.runs.commit(run.id, { events: [{ type: 'ApprovalNotificationFailed', level: 'ERROR', message: `notifying approvers failed: ${describeError(error).message}`, payload: { sentTo: sent } }] });
+    await deps.runs.commit(run.id, {
+      events: [
+        {
+          type: 'ApprovalNotificationFailed',
+          level: 'ERROR',
+          message: `notifying approvers failed: ${describeError(error).message}`,
+          payload: { sentTo: sent },
+        },
+      ],
+    });
     throw error;
   }
   await updateApproval(deps, run.id, (_, current) => ({
     approval: { ...current, notifiedAt: deps.clock().toISOString() },
-    events: [{ type: 'ApprovalNotificationsSent', message: `approval links sent to ${sent.join(', ')}; summary posted to Slack`, payload: { approvers: sent } }],
+    events: [
+      { type: 'ApprovalNotificationsSent', message: `approval links sent to ${sent.join(', ')}; summary posted to Slack`, payload: { approvers: sent } },
+    ],
   }));
 }

@@ -17,10 +17,16 @@ export async function resumeRun(
   const run = await deps.runs.get(input.runId);
   if (!run) throw new RunNotFound(`run ${input.runId} does not exist`, { field: 'id' });
   if (isFinished(run)) throw new RunAlreadyFinished(`run ${run.id} already ended ${run.status}; there is nothing to resume`);
-  const workflow = await deps.engine.resumeRun({ runId: run.id, correlationId: run.correlationId, executionArn: run.executionArn ?? deps.engine.executionArnOf(run.id) });
+  const workflow = await deps.engine.resumeRun({
+    runId: run.id,
+    correlationId: run.correlationId,
+    executionArn: run.executionArn ?? deps.engine.executionArnOf(run.id),
+  });
   if (workflow === 'running') throw new InvalidRunTransition(`the workflow of run ${run.id} is still running; there is nothing to resume`);
   await deps.runs.commit(run.id, {
-    events: [{ type: 'RunResumed', actor: input.principal.id, message: `${input.principal.id} resumed the run's workflow (${workflow})`, payload: { workflow } }],
+    events: [
+      { type: 'RunResumed', actor: input.principal.id, message: `${input.principal.id} resumed the run's workflow (${workflow})`, payload: { workflow } },
+    ],
   });
   return { runId: run.id, status: run.status, workflow };
 }

@@ -28,7 +28,9 @@ export async function rollBackRun(deps: RunDeps, input: { runId: string; error: 
   if (run.status !== RunStatus.ROLLING_BACK) {
     await deps.runs.commit(run.id, {
       run: cancelled ? undefined : { status: RunStatus.ROLLING_BACK },
-      events: [{ type: 'RollbackStarted', level: 'WARN', message: `rolling back ${toUndo.length} task(s) after ${error.name}: ${error.message}`, payload: { error } }],
+      events: [
+        { type: 'RollbackStarted', level: 'WARN', message: `rolling back ${toUndo.length} task(s) after ${error.name}: ${error.message}`, payload: { error } },
+      ],
     });
   }
   for (const task of toUndo) {
@@ -38,7 +40,15 @@ export async function rollBackRun(deps: RunDeps, input: { runId: string; error: 
     } catch (rollbackError) {
       const described = describeError(rollbackError);
       await deps.runs.commit(run.id, {
-        events: [{ type: 'TaskRollbackFailed', level: 'ERROR', taskIndex: task.index, message: `${task.action}: rollback failed: ${described.message}`, payload: { error: described } }],
+        events: [
+          {
+            type: 'TaskRollbackFailed',
+            level: 'ERROR',
+            taskIndex: task.index,
+            message: `${task.action}: rollback failed: ${described.message}`,
+            payload: { error: described },
+          },
+        ],
       });
       throw rollbackError;
     }

@@ -37,7 +37,13 @@ export function runView(run: Run, tasks?: readonly Task[]) {
             attempt: task.attempt,
             idempotencyKey: task.idempotencyKey,
             plan: task.plan
-              ? { summary: task.plan.summary, change: task.plan.change, resource: task.plan.resource, diff: task.plan.diff, preconditions: task.plan.preconditions }
+              ? {
+                  summary: task.plan.summary,
+                  change: task.plan.change,
+                  resource: task.plan.resource,
+                  diff: task.plan.diff,
+                  preconditions: task.plan.preconditions,
+                }
               : undefined,
             outcome: task.outcome,
             error: task.error,

@@ -31,7 +31,15 @@ export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verifie
     } catch (error) {
       const described = describeError(error);
       await deps.runs.commit(runId, {
-        events: [{ type: 'TaskVerificationFailed', level: 'ERROR', taskIndex: task.index, message: `${task.action}: ${described.message}`, payload: { error: described } }],
+        events: [
+          {
+            type: 'TaskVerificationFailed',
+            level: 'ERROR',
+            taskIndex: task.index,
+            message: `${task.action}: ${described.message}`,
+            payload: { error: described },
+          },
+        ],
       });
       throw error;
     }

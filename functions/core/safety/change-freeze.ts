@@ -30,14 +30,21 @@ export async function grantFreezeOverride(
   request: { environment: string; justification: string; until: string; grantedBy: string },
   correlationId: string,
 ): Promise<ControlState> {
-  if (!Object.hasOwn(deps.guardrails.environments, request.environment)) throw new ValidationFailed(`unknown environment "${request.environment}"`, { field: 'environment' });
+  if (!Object.hasOwn(deps.guardrails.environments, request.environment))
+    throw new ValidationFailed(`unknown environment "${request.environment}"`, { field: 'environment' });
   const now = deps.clock();
   const until = Date.parse(request.until);
   if (until <= now.getTime() || until > now.getTime() + MAX_FREEZE_OVERRIDE_MS) {
     throw new ValidationFailed('until must be in the future and at most 7 days away', { field: 'until' });
   }
   return deps.control.addFreezeOverride(
-    { environment: request.environment, justification: request.justification, until: new Date(until).toISOString(), grantedBy: request.grantedBy, grantedAt: now.toISOString() },
+    {
+      environment: request.environment,
+      justification: request.justification,
+      until: new Date(until).toISOString(),
+      grantedBy: request.grantedBy,
+      grantedAt: now.toISOString(),
+    },
     correlationId,
   );
 }

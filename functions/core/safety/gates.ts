@@ -35,7 +35,15 @@ export function environmentCeiling(deps: SafetyDeps, environment: string): numbe
 /** A resource (a plan's, or one an action declares) in the shape the Cedar schema gives `Maestro::Resource`. */
 export function policyResource(plan: Pick<TaskPlan, 'resource'>, access: ResourceAccess = 'write'): PolicyRequest['resource'] {
   const { uri, kind, id, bucket, key, table } = parseResource(plan.resource);
-  return { uri, kind, id, access, ...(bucket !== undefined ? { bucket } : {}), ...(key !== undefined ? { key } : {}), ...(table !== undefined ? { table } : {}) };
+  return {
+    uri,
+    kind,
+    id,
+    access,
+    ...(bucket !== undefined ? { bucket } : {}),
+    ...(key !== undefined ? { key } : {}),
+    ...(table !== undefined ? { table } : {}),
+  };
 }
 
 export function isApproved(run: Run): boolean {
@@ -105,7 +113,9 @@ export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Act
   }
   const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), false);
   if (!isApproved(run) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval)) {
-    throw new AutonomyExceeded(`${action.name} (${action.safety.category}) needs approval at autonomy ${autonomy} in ${run.environment}, and the plan is not approved`);
+    throw new AutonomyExceeded(
+      `${action.name} (${action.safety.category}) needs approval at autonomy ${autonomy} in ${run.environment}, and the plan is not approved`,
+    );
   }
   if (action.safety.category === 'WRITE' || action.safety.category === 'DEPLOY') {
     const freeze = activeFreeze(own(deps.guardrails.environments, run.environment)?.changeFreezes ?? [], now);
@@ -124,7 +134,9 @@ export async function actionRateGate(deps: SafetyDeps, action: Action, now: Date
   if (!bucket) return;
   const decision = await deps.rateLimiter.take(`action:${action.name}`, bucket, now);
   if (!decision.allowed) {
-    throw new RateLimited(`${action.name} is rate limited; a token is free in ${decision.retryAfterSeconds.toFixed(1)} s`, { details: { retryAfterSeconds: decision.retryAfterSeconds } });
+    throw new RateLimited(`${action.name} is rate limited; a token is free in ${decision.retryAfterSeconds.toFixed(1)} s`, {
+      details: { retryAfterSeconds: decision.retryAfterSeconds },
+    });
   }
 }
 
@@ -143,7 +155,8 @@ export function blastRadiusGate(deps: SafetyDeps, plans: readonly TaskPlan[]): v
   const caps = deps.guardrails.blastRadius;
   const changing = plans.filter((plan) => plan.change !== 'none' && plan.change !== 'read').length;
   const deletes = plans.filter((plan) => plan.change === 'delete').length;
-  if (changing > caps.maxChangingTasks) throw new BlastRadiusExceeded(`the plan changes ${changing} resources; at most ${caps.maxChangingTasks} are allowed per run`);
+  if (changing > caps.maxChangingTasks)
+    throw new BlastRadiusExceeded(`the plan changes ${changing} resources; at most ${caps.maxChangingTasks} are allowed per run`);
   if (deletes > caps.maxDeletes) throw new BlastRadiusExceeded(`the plan deletes ${deletes} resources; at most ${caps.maxDeletes} are allowed per run`);
 }
 

@@ -95,7 +95,9 @@ export function assertManagedResources(input: { guardrails: Guardrails; own?: Ow
     const isOwn = ownResource(resource, own);
     if (isOwn) refuse(`${ref.uri} is ${isOwn}: no action may ${ref.access} it`);
     if (!managed || !kind!.covers(managed, resource, own)) {
-      refuse(`${ref.uri} is not a managed resource of ${input.environment}: declare ${kind!.nameOf(resource)} under environments.${input.environment}.managedResources.${kind!.configKey}`);
+      refuse(
+        `${ref.uri} is not a managed resource of ${input.environment}: declare ${kind!.nameOf(resource)} under environments.${input.environment}.managedResources.${kind!.configKey}`,
+      );
     }
   }
 }

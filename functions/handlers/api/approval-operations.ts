@@ -14,7 +14,6 @@ import { checkpointRun } from '../shared/audit-checkpoint.ts';
 const TokenPath = z.object({ token: z.string().min(1).max(4096) });
 const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
 
-
 /**
  * A link whose MAC does not verify wrote nothing (see link-decisions.ts); it is only logged and
  * counted (`ApprovalLinksForged`), rate-limited per source IP so a flood costs a bounded number of lines.
@@ -45,7 +44,10 @@ export const linkOperations: Record<'reviewApproval' | 'decideByLink', (request:
     if (!token.success) return approvalPage({ kind: 'refused', error: new ValidationFailed('This is not an approval link.', { field: 'token' }) });
     const body = Decision.safeParse(formOrJson(event));
     if (!body.success) {
-      return approvalPage({ kind: 'refused', error: new ValidationFailed('Choose approve or reject (decision), with an optional comment.', { field: 'decision' }) });
+      return approvalPage({
+        kind: 'refused',
+        error: new ValidationFailed('Choose approve or reject (decision), with an optional comment.', { field: 'decision' }),
+      });
     }
     const view = await decideByLink(deps, token.data.token, body.data.decision, body.data.comment || undefined);
     if (view.kind === 'decided') await checkpointRun(deps, view.run.id); // each decision is anchored

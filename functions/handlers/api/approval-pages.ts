@@ -11,12 +11,21 @@ export function approvalPage(view: LinkView): APIGatewayProxyResult {
   }
   if (view.kind === 'decided') {
     const state = view.run.approval?.state ?? 'PENDING';
-    const tally = view.run.approval ? `${view.run.approval.decisions.filter((d) => d.decision === 'approve').length} of ${view.run.approval.quorum} approvals` : '';
-    return page(200, 'Decision recorded', `<p>Thank you, ${html$(view.payload.approver)}: you chose to <strong>${view.decision}</strong> run ${html$(view.run.id)}.</p><p>The approval is now <strong>${html$(state)}</strong> (${html$(tally)}).</p>`);
+    const tally = view.run.approval
+      ? `${view.run.approval.decisions.filter((d) => d.decision === 'approve').length} of ${view.run.approval.quorum} approvals`
+      : '';
+    return page(
+      200,
+      'Decision recorded',
+      `<p>Thank you, ${html$(view.payload.approver)}: you chose to <strong>${view.decision}</strong> run ${html$(view.run.id)}.</p><p>The approval is now <strong>${html$(state)}</strong> (${html$(tally)}).</p>`,
+    );
   }
   const { run, tasks, payload } = view;
   const plan = tasks
-    .map((task) => `<li><code>${html$(task.action)}</code>: ${html$(task.plan?.summary ?? '')}${task.plan?.diff ? `<pre>${html$(task.plan.diff)}</pre>` : ''}</li>`)
+    .map(
+      (task) =>
+        `<li><code>${html$(task.action)}</code>: ${html$(task.plan?.summary ?? '')}${task.plan?.diff ? `<pre>${html$(task.plan.diff)}</pre>` : ''}</li>`,
+    )
     .join('');
   const body = `
 <p><strong>${html$(run.requestedBy)}</strong> asks to <strong>${html$(run.goal)}</strong> in <strong>${html$(run.environment)}</strong>.</p>

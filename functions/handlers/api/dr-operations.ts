@@ -19,14 +19,20 @@ const BackupBody = z.strictObject({ target: TargetName, reason: Reason });
 const RestoreBody = z
   .strictObject({
     target: TargetName,
-    snapshotId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a snapshot id').optional(),
+    snapshotId: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a snapshot id')
+      .optional(),
     manifestVersionId: z.string().min(1).max(1024).optional(),
     reason: Reason,
     dryRun: z.boolean().default(false),
     /** TEST: restore into an isolated copy, smoke-test, record signed evidence, clean up; never flips. */
     mode: z.enum(['RESTORE', 'TEST']).default('RESTORE'),
   })
-  .refine((body) => Boolean(body.snapshotId) !== Boolean(body.manifestVersionId), { message: 'give exactly one of snapshotId or manifestVersionId', path: ['snapshotId'] });
+  .refine((body) => Boolean(body.snapshotId) !== Boolean(body.manifestVersionId), {
+    message: 'give exactly one of snapshotId or manifestVersionId',
+    path: ['snapshotId'],
+  });
 const IdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a DR job id') });
 const JobIdPath = z.object({ jobId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a DR job id') });
 const TargetPath = z.object({ target: TargetName });
@@ -106,6 +112,12 @@ export const drOperations = {
     const { target: name } = parseOrThrow(TargetPath, event.pathParameters ?? {});
     const target = findTarget(dr.targets, name);
     const pointer = await dr.repo.getPointer(name);
-    return json(200, { target, live: liveCopy(target, pointer), previous: pointer?.previous, pointerVersion: pointer?.version ?? 0, flippedAt: pointer?.flippedAt });
+    return json(200, {
+      target,
+      live: liveCopy(target, pointer),
+      previous: pointer?.previous,
+      pointerVersion: pointer?.version ?? 0,
+      flippedAt: pointer?.flippedAt,
+    });
   },
 };

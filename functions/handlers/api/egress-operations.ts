@@ -8,7 +8,10 @@ import type { OperationRequest } from './operation-request.ts';
 const EgressCheckBody = z.strictObject({
   url: z.string().min(1, 'must be a URL').max(4096),
   /** @default the configuration's defaultEnvironment */
-  environment: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be an environment name').optional(),
+  environment: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be an environment name')
+    .optional(),
 });
 
 /** Egress: decisions without connections, for policy authors testing allowlists. */

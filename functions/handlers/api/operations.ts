@@ -30,7 +30,10 @@ const RunsQuery = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
-const IdempotencyKeyHeader = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters').optional();
+const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
+  .optional();
 
 const runIdOf = (event: APIGatewayProxyEvent) => parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
 
@@ -40,7 +43,11 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
     requireRole(principal, Role.operator, Role.admin);
     const idempotencyKey = parseOrThrow(IdempotencyKeyHeader, headerValue(event, 'idempotency-key'), 'Idempotency-Key');
     const result = await createRun(deps, { body: readJsonBody(event), principal, correlationId, idempotencyKey });
-    return json(result.created ? 201 : 200, { runId: result.runId, created: result.created, links: links(result.runId) }, { location: `/runs/${result.runId}` });
+    return json(
+      result.created ? 201 : 200,
+      { runId: result.runId, created: result.created, links: links(result.runId) },
+      { location: `/runs/${result.runId}` },
+    );
   },
 
   async listRuns({ event, deps }) {

@@ -5,7 +5,6 @@ import { RunIdPath } from './operation-request.ts';
 import type { Operation } from './operation-request.ts';
 import { json } from './http.ts';
 
-
 /** `POST /runs/{id}/resume`: an operator gets a run's stopped workflow going again. */
 export const recoveryOperations = {
   resumeRun: (async ({ event, deps, principal }) => {

@@ -46,7 +46,10 @@ export const safetyOperations = {
   async setKillSwitch({ event, deps, principal, correlationId }: OperationRequest) {
     requireRole(principal, Role.admin);
     const body = parseOrThrow(KillSwitchBody, readJsonBody(event));
-    const control = await deps.control.setKillSwitch({ engaged: body.engaged, reason: body.reason, changedBy: principal.id, changedAt: deps.clock().toISOString() }, correlationId);
+    const control = await deps.control.setKillSwitch(
+      { engaged: body.engaged, reason: body.reason, changedBy: principal.id, changedAt: deps.clock().toISOString() },
+      correlationId,
+    );
     return json(200, control);
   },
 
@@ -69,5 +72,9 @@ async function decide({ event, deps, principal }: OperationRequest, decision: 'a
   const body = parseOrThrow(DecisionBody, readJsonBody(event));
   const run = await decideApproval(deps, { runId, principal, decision, comment: body.comment, via: 'api' });
   await checkpointRun(deps, runId); // each decision is anchored, quorum reached or not
-  return json(200, { runId, status: run.status, approval: { state: run.approval?.state, decidedBy: run.approval?.decidedBy, decidedAt: run.approval?.decidedAt } });
+  return json(200, {
+    runId,
+    status: run.status,
+    approval: { state: run.approval?.state, decidedBy: run.approval?.decidedBy, decidedAt: run.approval?.decidedAt },
+  });
 }

@@ -8,7 +8,6 @@ import type { OutboxDeps } from '../../core/outbox/ports.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
 
-
 /**
  * The outbox relay: DynamoDB Streams → EventBridge (the Lambda's event source in AWS; the local relay
  * loop on DynamoDB Local's stream in the embedded stack). Delivers at least once; what keeps failing

@@ -33,7 +33,15 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
   const { applyIsolated } = host;
   return {
     catalog: defaultCatalog(),
-    targets: (request) => ({ objects, items, runId: request.runId, taskIndex: request.taskIndex, idempotencyKey: request.idempotencyKey, attempt: request.attempt, egress: egress.forEnvironment(request.environment) }),
+    targets: (request) => ({
+      objects,
+      items,
+      runId: request.runId,
+      taskIndex: request.taskIndex,
+      idempotencyKey: request.idempotencyKey,
+      attempt: request.attempt,
+      egress: egress.forEnvironment(request.environment),
+    }),
     applyIsolated: applyIsolated && ((request, timeMs) => applyIsolated({ ...request, timeMs })),
     clock: () => new Date(),
   };

@@ -8,7 +8,11 @@ import type { HandlerDeps } from './deps.ts';
  * decision or cancel through the API. Off where the function may not sign (`audit.checkpoints`; in
  * AWS the API and the executing steps). Never throws: a failed checkpoint is covered by the next head.
  */
-export async function checkpointRun(deps: Pick<HandlerDeps, 'runs' | 'clock' | 'auditSealing' | 'config'>, runId: string, options: { unlessStatus?: string } = {}): Promise<SealOutcome> {
+export async function checkpointRun(
+  deps: Pick<HandlerDeps, 'runs' | 'clock' | 'auditSealing' | 'config'>,
+  runId: string,
+  options: { unlessStatus?: string } = {},
+): Promise<SealOutcome> {
   if (deps.config.audit.checkpoints === 'off') return 'not-configured';
   try {
     return await checkpointRunHead({ runs: deps.runs, sealing: deps.auditSealing, clock: deps.clock }, runId, { unlessStatus: options.unlessStatus });

@@ -108,7 +108,11 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     objects: new S3ObjectData({ client: clients.s3 }),
     vault: bucket ? new S3Vault({ client: clients.s3, bucket }) : unconfigured('state.artifactBucket (MAESTRO_ARTIFACT_BUCKET)'),
     signer: new KmsManifestSigner({ client: clients.kms, keyId: config.dr.manifestKeyId }),
-    workflows: new SfnDrWorkflows({ client: clients.sfn, backupStateMachineArn: config.workflows.drBackupStateMachineArn, restoreStateMachineArn: config.workflows.drRestoreStateMachineArn }),
+    workflows: new SfnDrWorkflows({
+      client: clients.sfn,
+      backupStateMachineArn: config.workflows.drBackupStateMachineArn,
+      restoreStateMachineArn: config.workflows.drRestoreStateMachineArn,
+    }),
     targets,
     clock,
     newId,
@@ -146,7 +150,16 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: table }),
     notifier: createNotifier(config, clients),
     publicUrl: config.approvals.publicUrl,
-    actionContext: (run, task) => ({ objects, items, runId: run.id, taskIndex: task.index, idempotencyKey: task.idempotencyKey, egress: egress.forEnvironment(run.environment), writeGuard, restoreGate }),
+    actionContext: (run, task) => ({
+      objects,
+      items,
+      runId: run.id,
+      taskIndex: task.index,
+      idempotencyKey: task.idempotencyKey,
+      egress: egress.forEnvironment(run.environment),
+      writeGuard,
+      restoreGate,
+    }),
     executor: createTaskExecutor(config, clients, catalog, host),
     quiesceFlags: () => drRepository.listQuiesceFlags(),
     clock,
@@ -161,7 +174,11 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
 function createTaskExecutor(config: Config, clients: AwsClients, catalog: RunDeps['catalog'], host: HostServices): TaskExecutor {
   const functions = config.workflows.taskExecutors;
   if (functions) {
-    return new LambdaTaskExecutor({ client: clients.lambda, functions, classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)) });
+    return new LambdaTaskExecutor({
+      client: clients.lambda,
+      functions,
+      classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)),
+    });
   }
   let executorDeps: ExecutorDeps | undefined;
   return inProcessExecutor(() => (executorDeps ??= createExecutorDeps(config, host)));

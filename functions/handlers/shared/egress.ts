@@ -25,6 +25,14 @@ export function createEgressRuntime(config: Config['egress'], transport?: Pinned
   const breaker = new CircuitBreaker({ failureThreshold: config.limits.breakerFailures, openMs: config.limits.breakerOpenMs });
   const budgets = new RunBudgetLedger(config.limits);
   return {
-    forEnvironment: (environment) => ({ policy: egressPolicyFor(config.allowlists, environment), resolve, http, licenses, breaker, budgets, limits: config.limits }),
+    forEnvironment: (environment) => ({
+      policy: egressPolicyFor(config.allowlists, environment),
+      resolve,
+      http,
+      licenses,
+      breaker,
+      budgets,
+      limits: config.limits,
+    }),
   };
 }

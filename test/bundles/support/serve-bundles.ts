@@ -21,7 +21,12 @@ const stack = await startEmbeddedStack({
 });
 writeFileSync(
   join(dataDir, 'bundle-stack.json'),
-  JSON.stringify({ demoBucket: stack.demoBucket, demoTable: stack.demoTable, stateTable: stack.stateTable, handlerModules: Object.fromEntries(stack.handlerModules) }),
+  JSON.stringify({
+    demoBucket: stack.demoBucket,
+    demoTable: stack.demoTable,
+    stateTable: stack.stateTable,
+    handlerModules: Object.fromEntries(stack.handlerModules),
+  }),
 );
 process.on('SIGTERM', () => void stack.stop().then(() => process.exit(0)));
 console.log('serving the bundles; Ctrl-C to stop');

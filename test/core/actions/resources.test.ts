@@ -4,7 +4,13 @@ import { parseResource } from '../../../functions/core/actions/resources.ts';
 
 describe('the resource URI scheme', () => {
   it('takes every kind apart into kind, id and the parts policy may name', () => {
-    expect(parseResource('s3://maestro-demo/notes/a b.txt')).toEqual({ uri: 's3://maestro-demo/notes/a b.txt', kind: 's3', id: 'maestro-demo/notes/a b.txt', bucket: 'maestro-demo', key: 'notes/a b.txt' });
+    expect(parseResource('s3://maestro-demo/notes/a b.txt')).toEqual({
+      uri: 's3://maestro-demo/notes/a b.txt',
+      kind: 's3',
+      id: 'maestro-demo/notes/a b.txt',
+      bucket: 'maestro-demo',
+      key: 'notes/a b.txt',
+    });
     expect(parseResource('dynamodb://maestro-demo')).toMatchObject({ kind: 'dynamodb', id: 'maestro-demo', table: 'maestro-demo' });
     expect(parseResource('dynamodb://maestro-demo/{"id":"x/y"}')).toMatchObject({ kind: 'dynamodb', id: 'maestro-demo/{"id":"x/y"}', table: 'maestro-demo' });
     expect(parseResource('https://api.example.com/a?b=1')).toMatchObject({ kind: 'url', id: 'https://api.example.com/a?b=1' });
@@ -40,7 +46,9 @@ describe('every built-in action declares its resources and examples', () => {
       return action.resources(action.schema.parse(params));
     };
     expect(resourcesOf('s3.put-object', { bucket: 'maestro-demo', key: 'k/1', body: 'x' })).toEqual([{ uri: 's3://maestro-demo/k/1', access: 'write' }]);
-    expect(resourcesOf('dynamodb.put-item', { table: 'maestro-state', item: { pk: 'CONTROL', sk: 'CONTROL' } })).toEqual([{ uri: 'dynamodb://maestro-state', access: 'write' }]);
+    expect(resourcesOf('dynamodb.put-item', { table: 'maestro-state', item: { pk: 'CONTROL', sk: 'CONTROL' } })).toEqual([
+      { uri: 'dynamodb://maestro-state', access: 'write' },
+    ]);
     expect(resourcesOf('http.fetch', { url: 'https://api.example.com/x' })).toEqual([{ uri: 'https://api.example.com/x', access: 'read' }]);
     expect(resourcesOf('http.fetch', { url: 'file:///etc/passwd' })).toEqual([]);
     expect(resourcesOf('noop', {})).toEqual([]);

@@ -9,10 +9,20 @@ const T0 = Date.parse('2026-11-25T10:00:00Z');
 /** A run and its events at scripted offsets (ms after T0). */
 function scripted(id: string, mode: 'PLAN' | 'APPLY', status: RunStatus, steps: [number, string, Record<string, unknown>?][], finished = true): RunWithEvents {
   const run: Run = {
-    id, goal: id, mode, environment: 'dev', status, autonomy: 1, requestedBy: 'test', correlationId: `c-${id}`,
-    createdAt: new Date(T0 + steps[0][0]).toISOString(), updatedAt: new Date(T0).toISOString(),
+    id,
+    goal: id,
+    mode,
+    environment: 'dev',
+    status,
+    autonomy: 1,
+    requestedBy: 'test',
+    correlationId: `c-${id}`,
+    createdAt: new Date(T0 + steps[0][0]).toISOString(),
+    updatedAt: new Date(T0).toISOString(),
     finishedAt: finished ? new Date(T0 + steps.at(-1)![0]).toISOString() : undefined,
-    taskCount: 1, eventSeq: 0, lastEventHash: GENESIS_HASH,
+    taskCount: 1,
+    eventSeq: 0,
+    lastEventHash: GENESIS_HASH,
   };
   let head = { id, eventSeq: 0, lastEventHash: GENESIS_HASH, correlationId: run.correlationId };
   const events = steps.flatMap(([offset, type, payload]) => {
@@ -29,19 +39,65 @@ describe('percentile (nearest rank)', () => {
     expect(percentile([7], 95)).toBe(7);
     expect(percentile([1, 2, 3, 4], 50)).toBe(2);
     expect(percentile([1, 2, 3, 4], 95)).toBe(4);
-    expect(percentile(Array.from({ length: 20 }, (_, i) => i + 1), 95)).toBe(19);
+    expect(
+      percentile(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        95,
+      ),
+    ).toBe(19);
   });
 });
 
 describe('computeSlo', () => {
   const runs = [
-    scripted('a', 'APPLY', 'SUCCEEDED', [[0, 'RunRequested'], [100, 'RunAdmitted'], [400, 'RunPlanned'], [500, 'RunApplying'], [900, 'RunSucceeded']]),
-    scripted('b', 'APPLY', 'ROLLED_BACK', [[1000, 'RunRequested'], [1000, 'RunAdmitted'], [1100, 'RunPlanned'], [1200, 'RunApplying'], [1300, 'RunRolledBack']]),
-    scripted('c', 'APPLY', 'SUCCEEDED', [[2000, 'RunRequested'], [2050, 'RunAdmitted'], [2250, 'RunPlanned'], [2300, 'RunApplying'], [5300, 'ExecutionResumed'], [5400, 'RunSucceeded']]),
-    scripted('d', 'PLAN', 'PLANNED', [[3000, 'RunRequested'], [3000, 'RunAdmitted'], [3900, 'RunPlanned'], [3950, 'RunPlanOnlyFinished']]),
+    scripted('a', 'APPLY', 'SUCCEEDED', [
+      [0, 'RunRequested'],
+      [100, 'RunAdmitted'],
+      [400, 'RunPlanned'],
+      [500, 'RunApplying'],
+      [900, 'RunSucceeded'],
+    ]),
+    scripted('b', 'APPLY', 'ROLLED_BACK', [
+      [1000, 'RunRequested'],
+      [1000, 'RunAdmitted'],
+      [1100, 'RunPlanned'],
+      [1200, 'RunApplying'],
+      [1300, 'RunRolledBack'],
+    ]),
+    scripted('c', 'APPLY', 'SUCCEEDED', [
+      [2000, 'RunRequested'],
+      [2050, 'RunAdmitted'],
+      [2250, 'RunPlanned'],
+      [2300, 'RunApplying'],
+      [5300, 'ExecutionResumed'],
+      [5400, 'RunSucceeded'],
+    ]),
+    scripted('d', 'PLAN', 'PLANNED', [
+      [3000, 'RunRequested'],
+      [3000, 'RunAdmitted'],
+      [3900, 'RunPlanned'],
+      [3950, 'RunPlanOnlyFinished'],
+    ]),
     // Denied before applying: not an apply attempt. Still running: not counted either.
-    scripted('e', 'APPLY', 'DENIED', [[4000, 'RunRequested'], [4010, 'RunAdmitted'], [4060, 'RunPlanned'], [4100, 'RunDenied']]),
-    scripted('f', 'APPLY', 'APPLYING', [[6000, 'RunRequested'], [6000, 'RunAdmitted'], [6500, 'RunPlanned'], [6600, 'RunApplying'], [7000, 'RunResumed', { downtimeMs: 2500 }]], false),
+    scripted('e', 'APPLY', 'DENIED', [
+      [4000, 'RunRequested'],
+      [4010, 'RunAdmitted'],
+      [4060, 'RunPlanned'],
+      [4100, 'RunDenied'],
+    ]),
+    scripted(
+      'f',
+      'APPLY',
+      'APPLYING',
+      [
+        [6000, 'RunRequested'],
+        [6000, 'RunAdmitted'],
+        [6500, 'RunPlanned'],
+        [6600, 'RunApplying'],
+        [7000, 'RunResumed', { downtimeMs: 2500 }],
+      ],
+      false,
+    ),
   ];
 
   it('computes plan latency percentiles, apply success rate and mean time to resume from the events alone', () => {

@@ -7,7 +7,9 @@ import { metricsForStep } from '../../../functions/core/telemetry/step-metrics.t
 
 describe('error categories', () => {
   it('gives every error class one of the documented categories, each with its own metric', () => {
-    const classes = Object.values(errors).filter((value): value is typeof MaestroError => typeof value === 'function' && value.prototype instanceof MaestroError);
+    const classes = Object.values(errors).filter(
+      (value): value is typeof MaestroError => typeof value === 'function' && value.prototype instanceof MaestroError,
+    );
     expect(classes.length).toBeGreaterThan(15);
     for (const ErrorClass of classes) {
       const error = new ErrorClass('x');
@@ -21,10 +23,20 @@ describe('error categories', () => {
 });
 
 describe('redaction rules', () => {
-  const value = { reasonForAccess: 'incident 42', nested: { apiKey: 'k', Authorization: 'Bearer x', list: [{ password: 'p', ok: 1 }] }, token: undefined, keep: 'yes' };
+  const value = {
+    reasonForAccess: 'incident 42',
+    nested: { apiKey: 'k', Authorization: 'Bearer x', list: [{ password: 'p', ok: 1 }] },
+    token: undefined,
+    keep: 'yes',
+  };
 
   it('redacts secrets and reasons from logs', () => {
-    expect(redact(value, 'logs')).toEqual({ reasonForAccess: REDACTED, nested: { apiKey: REDACTED, Authorization: REDACTED, list: [{ password: REDACTED, ok: 1 }] }, token: undefined, keep: 'yes' });
+    expect(redact(value, 'logs')).toEqual({
+      reasonForAccess: REDACTED,
+      nested: { apiKey: REDACTED, Authorization: REDACTED, list: [{ password: REDACTED, ok: 1 }] },
+      token: undefined,
+      keep: 'yes',
+    });
   });
 
   it('keeps reasons in the audit export (they are the evidence) but not secrets, and says so', () => {
@@ -46,6 +58,10 @@ describe('metricsForStep', () => {
     expect(names('Finalize', { status: 'SUCCEEDED' })).toEqual(['StepLatency', 'RunsSucceeded']);
     expect(names('Finalize', { status: 'ROLLED_BACK' })).toEqual(['StepLatency', 'RunsRolledBack']);
     expect(names('Finalize', { status: 'DENIED' })).toEqual(['StepLatency', 'RunsFailed', 'PolicyDenials']);
-    expect(metricsForStep('ApplyTask', {}, 12).find((point) => point.name === 'ApplyLatency')).toEqual({ name: 'ApplyLatency', unit: 'Milliseconds', value: 12 });
+    expect(metricsForStep('ApplyTask', {}, 12).find((point) => point.name === 'ApplyLatency')).toEqual({
+      name: 'ApplyLatency',
+      unit: 'Milliseconds',
+      value: 12,
+    });
   });
 });

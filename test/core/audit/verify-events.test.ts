@@ -3,7 +3,11 @@ import { verifyEvents } from '../../../functions/core/audit/verify-run-audit.ts'
 import { GENESIS_HASH, hashEvent, sealEvents } from '../../../functions/core/runs/journal.ts';
 import type { RunEvent } from '../../../functions/core/runs/model.ts';
 
-const events = sealEvents({ id: 'r', eventSeq: 0, lastEventHash: GENESIS_HASH, correlationId: 'c' }, ['A', 'B', 'C', 'D'].map((type) => ({ type, message: type })), new Date('2026-11-25T10:00:00Z'));
+const events = sealEvents(
+  { id: 'r', eventSeq: 0, lastEventHash: GENESIS_HASH, correlationId: 'c' },
+  ['A', 'B', 'C', 'D'].map((type) => ({ type, message: type })),
+  new Date('2026-11-25T10:00:00Z'),
+);
 const head = { eventSeq: 4, lastEventHash: events[3].hash };
 
 /** Rewrites one event and re-hashes it and every later one, as someone covering their tracks would. */

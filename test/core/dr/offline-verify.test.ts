@@ -25,11 +25,22 @@ function backup(dir: string, parts: [key: string, bytes: Buffer][], privateKey =
     vault: { bucket: 'vault', prefix: PREFIX },
     compression: 'none',
     sources: [],
-    parts: parts.map(([key, bytes], index) => ({ index, key, source: 'table:t', records: 1, bytes: bytes.length, rawBytes: bytes.length, sha256: sha256(bytes) })),
+    parts: parts.map(([key, bytes], index) => ({
+      index,
+      key,
+      source: 'table:t',
+      records: 1,
+      bytes: bytes.length,
+      rawBytes: bytes.length,
+      sha256: sha256(bytes),
+    })),
     totals: { parts: parts.length, records: parts.length, bytes: 0, rawBytes: 0 },
   };
   const signature = sign('sha256', canonicalManifest(manifest), { key: privateKey, dsaEncoding: 'der' }).toString('base64');
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ manifest, sha256: manifestSha256(manifest), signature: { algorithm: 'ECDSA_SHA_256', keyId: 'alias/test', value: signature } }));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({ manifest, sha256: manifestSha256(manifest), signature: { algorithm: 'ECDSA_SHA_256', keyId: 'alias/test', value: signature } }),
+  );
   writeFileSync(join(dir, 'key.pem'), signer.publicKey.export({ type: 'spki', format: 'pem' }));
   return join(dir, 'manifest.json');
 }
@@ -61,12 +72,15 @@ describe('dr:verify (offline)', () => {
     writeFileSync(join(dir, 'backup', 'parts', '000000.jsonl'), PART);
     const opened: string[] = [];
     const result = await verifyOffline({
-      manifest: readFileSync((backup(join(dir, 'backup'), [[`${PREFIX}parts/000000.jsonl`, PART]], stranger.privateKey))),
+      manifest: readFileSync(backup(join(dir, 'backup'), [[`${PREFIX}parts/000000.jsonl`, PART]], stranger.privateKey)),
       publicKey: Buffer.from(signer.publicKey.export({ type: 'spki', format: 'pem' })),
       openPart: (_part, relative) => void opened.push(relative) as undefined,
     });
     expect(result.ok).toBe(false);
-    expect(result.checks.map((check) => [check.check, check.ok])).toEqual([['manifest-sha256', true], ['signature', false]]);
+    expect(result.checks.map((check) => [check.check, check.ok])).toEqual([
+      ['manifest-sha256', true],
+      ['signature', false],
+    ]);
     expect(opened).toEqual([]);
     expect(await cli(join(dir, 'backup', 'manifest.json'))).toBe(1);
     expect(output.filter((line) => line.startsWith('ok   part'))).toEqual([]);
@@ -85,7 +99,7 @@ describe('dr:verify (offline)', () => {
     ]);
     const opened: string[] = [];
     const result = await verifyOffline({
-      manifest: readFileSync((manifest)),
+      manifest: readFileSync(manifest),
       publicKey: Buffer.from(signer.publicKey.export({ type: 'spki', format: 'pem' })),
       openPart: (_part, relative) => void opened.push(relative) as undefined,
     });

@@ -68,7 +68,10 @@ describe('parts', () => {
     const sink = memorySink();
     let n = 0;
     const writer = new PartWriter({
-      partBytes: 1 << 20, compression: 'gzip', keyOf: (i) => `p/${i}`, open: (k) => sink.open(k),
+      partBytes: 1 << 20,
+      compression: 'gzip',
+      keyOf: (i) => `p/${i}`,
+      open: (k) => sink.open(k),
       checkpoint: () => {
         if (++n > 10) throw Object.assign(new Error('expired'), { name: 'QuiesceExpired' });
       },
@@ -87,7 +90,12 @@ describe('parts', () => {
   });
 
   it('DynamoDB JSON keeps binaries, sets and nesting exactly', () => {
-    const item = { id: { S: 'a' }, b: { B: new Uint8Array([0, 255]) }, bs: { BS: [new Uint8Array([1])] }, m: { M: { n: { N: '1.50' }, l: { L: [{ B: new Uint8Array([7]) }] } } } };
+    const item = {
+      id: { S: 'a' },
+      b: { B: new Uint8Array([0, 255]) },
+      bs: { BS: [new Uint8Array([1])] },
+      m: { M: { n: { N: '1.50' }, l: { L: [{ B: new Uint8Array([7]) }] } } },
+    };
     const back = itemFromJson(itemToJson(item));
     expect(tableRecordLine(back)).toBe(tableRecordLine(item));
     expect(parseTableRecord(tableRecordLine(item))).toEqual(itemFromJson(itemToJson(item)));
@@ -96,11 +104,19 @@ describe('parts', () => {
 
 describe('manifest', () => {
   const manifest: Manifest = {
-    format: 'maestro-dr-manifest/1', snapshotId: 's', target: 'demo', startedAt: 't0', completedAt: 't1',
-    vault: { bucket: 'v', prefix: 'dr/demo/s/' }, compression: 'gzip', sources: [], parts: [],
+    format: 'maestro-dr-manifest/1',
+    snapshotId: 's',
+    target: 'demo',
+    startedAt: 't0',
+    completedAt: 't1',
+    vault: { bucket: 'v', prefix: 'dr/demo/s/' },
+    compression: 'gzip',
+    sources: [],
+    parts: [],
     totals: { parts: 0, records: 0, bytes: 0, rawBytes: 0 },
   };
-  const stored = (m: unknown, sha = manifestSha256(manifest)) => Buffer.from(JSON.stringify({ manifest: m, sha256: sha, signature: { algorithm: 'ECDSA_SHA_256', keyId: 'k', value: 'c2ln' } }));
+  const stored = (m: unknown, sha = manifestSha256(manifest)) =>
+    Buffer.from(JSON.stringify({ manifest: m, sha256: sha, signature: { algorithm: 'ECDSA_SHA_256', keyId: 'k', value: 'c2ln' } }));
 
   it('hashes a canonical form: key order does not matter, content does', () => {
     const reordered = Object.fromEntries(Object.entries(manifest).reverse()) as Manifest;
@@ -117,7 +133,18 @@ describe('manifest', () => {
 
 describe('smoke tests and quiesce', () => {
   it('compare count, content digest and samples with the manifest', () => {
-    const source = { kind: 'table' as const, id: 'table:t', name: 't', physical: 't', keySchema: [], attributeDefinitions: [], records: 2, rawBytes: 10, contentDigest: 'a'.repeat(64), samples: [{ key: {}, sha256: 'b'.repeat(64) }] };
+    const source = {
+      kind: 'table' as const,
+      id: 'table:t',
+      name: 't',
+      physical: 't',
+      keySchema: [],
+      attributeDefinitions: [],
+      records: 2,
+      rawBytes: 10,
+      contentDigest: 'a'.repeat(64),
+      samples: [{ key: {}, sha256: 'b'.repeat(64) }],
+    };
     expect(evaluateSmokeTests(source, { records: 2, contentDigest: 'a'.repeat(64), samples: ['b'.repeat(64)] }).every((r) => r.passed)).toBe(true);
     const failed = evaluateSmokeTests(source, { records: 1, contentDigest: 'c'.repeat(64), samples: [null] }).filter((r) => !r.passed);
     expect(failed.map((r) => r.name)).toEqual(['count', 'content-sha256', 'sample-read[0]']);

@@ -43,6 +43,11 @@ describe('DR targets', () => {
     expect(() => loadDrTargets({ MAESTRO_DR_TARGETS: '[{"name":"Bad Name","tables":["t1x"]}]' })).toThrow(/0\.name/);
     expect(() => loadDrTargets({ MAESTRO_DR_TARGETS: '[{"name":"empty"}]' })).toThrow(/at least one table or prefix/);
     expect(() => findTarget(targets, 'nope')).toThrow(expect.objectContaining({ name: 'DrTargetNotFound', field: 'target' }));
-    expect(DrTargets.safeParse([{ name: 'a', tables: ['abc'] }, { name: 'a', tables: ['abc'] }]).success).toBe(false);
+    expect(
+      DrTargets.safeParse([
+        { name: 'a', tables: ['abc'] },
+        { name: 'a', tables: ['abc'] },
+      ]).success,
+    ).toBe(false);
   });
 });

@@ -7,7 +7,14 @@ import { loadConfig } from '../../../functions/handlers/shared/config.ts';
 import { createDeps } from '../../../functions/handlers/shared/deps.ts';
 
 const getRun = (id: string) =>
-  ({ httpMethod: 'GET', resource: '/runs/{id}', path: `/runs/${id}`, pathParameters: { id }, headers: { authorization: 'Bearer dev-operator' }, body: null }) as unknown as APIGatewayProxyEvent;
+  ({
+    httpMethod: 'GET',
+    resource: '/runs/{id}',
+    path: `/runs/${id}`,
+    pathParameters: { id },
+    headers: { authorization: 'Bearer dev-operator' },
+    body: null,
+  }) as unknown as APIGatewayProxyEvent;
 
 const deps = createDeps(loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state-unused', MAESTRO_AUTH_MODE: 'dev-tokens' }));
 

@@ -61,7 +61,9 @@ describe('egress configuration', () => {
     const config = loadHandlerConfig(env({ MAESTRO_EGRESS_ALLOWLIST: '{"dev":["api.example.com"]}' }));
     expect(egressPolicyFor(config.egress.allowlists, 'dev')).toMatchObject({ allowHttp: false, hosts: [{ pattern: 'api.example.com' }] });
     expect(() => loadHandlerConfig(env({ MAESTRO_EGRESS_ALLOWLIST: 'not json' }))).toThrow(/MAESTRO_EGRESS_ALLOWLIST: must be JSON/);
-    expect(() => loadHandlerConfig(env({ MAESTRO_EGRESS_ALLOWLIST: '{"dev":[{"host":"x","allowAddresses":["nope"]}]}' }))).toThrow(/MAESTRO_EGRESS_ALLOWLIST: dev.*must be an IP address or CIDR range/);
+    expect(() => loadHandlerConfig(env({ MAESTRO_EGRESS_ALLOWLIST: '{"dev":[{"host":"x","allowAddresses":["nope"]}]}' }))).toThrow(
+      /MAESTRO_EGRESS_ALLOWLIST: dev.*must be an IP address or CIDR range/,
+    );
     expect(() => loadHandlerConfig(env({ MAESTRO_EGRESS_LIMITS: '{"requestsPerRun":0}' }))).toThrow(/MAESTRO_EGRESS_LIMITS/);
   });
 

@@ -247,7 +247,8 @@ describe('the egress guard against a corpus of malicious URLs', () => {
       const url = `http://origin.test:${originPort}/redirect?to=${encodeURIComponent(target)}`;
       const outcome = await client.get(url, { policy: policy(), resolve: stubResolver, maxBytes: 1024, timeoutMs: 5_000 }).then(
         () => 'fetched',
-        (error: unknown) => (error instanceof SsrfBlocked && error.field === 'redirect[1]' ? 'blocked' : `other: ${(error as Error).name} ${(error as Error).message}`),
+        (error: unknown) =>
+          error instanceof SsrfBlocked && error.field === 'redirect[1]' ? 'blocked' : `other: ${(error as Error).name} ${(error as Error).message}`,
       );
       if (outcome !== 'blocked') notBlocked.push(`${target} → ${outcome}`);
     }
@@ -319,8 +320,16 @@ describe('the canary itself', () => {
   it('is reachable when an explicit allowlist entry names it, so its zero count above means something', async () => {
     const before = canaryConnections;
     const client = new GuardedHttpClient();
-    const canaryPolicy = egressPolicyFor({ test: { allowHttp: true, hosts: [{ host: 'canary.test', ports: [canaryPort], allowAddresses: ['127.0.0.1'] }] } }, 'test');
-    const response = await client.get(`http://canary.test:${canaryPort}/`, { policy: canaryPolicy, resolve: async () => ['127.0.0.1'], maxBytes: 1024, timeoutMs: 5_000 });
+    const canaryPolicy = egressPolicyFor(
+      { test: { allowHttp: true, hosts: [{ host: 'canary.test', ports: [canaryPort], allowAddresses: ['127.0.0.1'] }] } },
+      'test',
+    );
+    const response = await client.get(`http://canary.test:${canaryPort}/`, {
+      policy: canaryPolicy,
+      resolve: async () => ['127.0.0.1'],
+      maxBytes: 1024,
+      timeoutMs: 5_000,
+    });
     expect(response.body.toString()).toBe('canary reached');
     expect(canaryConnections).toBe(before + 1);
   });

@@ -23,9 +23,15 @@ describe('maestro.config.yaml', () => {
   });
 
   it('takes per-environment egress allowlists, refusing a malformed one by its key', () => {
-    const guardrails = resolveGuardrails(shipped, { MAESTRO_CONFIG__environments__dev__egress: '[api.example.com, {host: localhost, ports: [8443], allowAddresses: [127.0.0.1/32]}]' }, parseYaml);
+    const guardrails = resolveGuardrails(
+      shipped,
+      { MAESTRO_CONFIG__environments__dev__egress: '[api.example.com, {host: localhost, ports: [8443], allowAddresses: [127.0.0.1/32]}]' },
+      parseYaml,
+    );
     expect(guardrails.environments.dev.egress).toEqual(['api.example.com', { host: 'localhost', ports: [8443], allowAddresses: ['127.0.0.1/32'] }]);
-    expect(() => resolveGuardrails(shipped, { MAESTRO_CONFIG__environments__dev__egress: '[{host: x, allowAddresses: [not-an-ip]}]' }, parseYaml)).toThrow(/environments\.dev\.egress/);
+    expect(() => resolveGuardrails(shipped, { MAESTRO_CONFIG__environments__dev__egress: '[{host: x, allowAddresses: [not-an-ip]}]' }, parseYaml)).toThrow(
+      /environments\.dev\.egress/,
+    );
   });
 
   it('defaults an environment without a ceiling to autonomy 0', () => {
@@ -33,7 +39,11 @@ describe('maestro.config.yaml', () => {
   });
 
   it('lets MAESTRO_CONFIG__ variables override single keys', () => {
-    const guardrails = resolveGuardrails(shipped, { MAESTRO_CONFIG__environments__prod__autonomyCeiling: '1', MAESTRO_CONFIG__tracing__enabled: 'false' }, parseYaml);
+    const guardrails = resolveGuardrails(
+      shipped,
+      { MAESTRO_CONFIG__environments__prod__autonomyCeiling: '1', MAESTRO_CONFIG__tracing__enabled: 'false' },
+      parseYaml,
+    );
     expect(guardrails.environments.prod.autonomyCeiling).toBe(1);
     expect(guardrails.tracing.enabled).toBe(false);
   });
@@ -58,7 +68,9 @@ describe('maestro.config.yaml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'maestro-config-'));
     const file = join(dir, 'maestro.config.yaml');
     writeFileSync(file, 'environments:\n  prod:\n    autonomyCeiling: high\n');
-    expect(() => loadConfig({ MAESTRO_CONFIG_FILE: file, MAESTRO_STATE_TABLE: 'maestro-state' })).toThrow(/maestro\.config\.yaml.*environments\.prod\.autonomyCeiling/);
+    expect(() => loadConfig({ MAESTRO_CONFIG_FILE: file, MAESTRO_STATE_TABLE: 'maestro-state' })).toThrow(
+      /maestro\.config\.yaml.*environments\.prod\.autonomyCeiling/,
+    );
   });
 });
 
@@ -92,7 +104,18 @@ describe('the shipped Cedar policies', () => {
     principal: { id: 'someone', roles: overrides.roles ?? ['operator'] },
     action: overrides.action ?? ('apply' as const),
     resource: { uri: `s3://maestro-demo/${overrides.key ?? 'notes/a.txt'}`, kind: 's3', bucket: 'maestro-demo', key: overrides.key ?? 'notes/a.txt' },
-    context: { catalogAction: 's3.put-object', category: 'WRITE', mode: 'APPLY', environment: 'dev', autonomy: 3, reason: 'a real reason', killSwitch: false, approved: false, now: new Date(), ...overrides.context },
+    context: {
+      catalogAction: 's3.put-object',
+      category: 'WRITE',
+      mode: 'APPLY',
+      environment: 'dev',
+      autonomy: 3,
+      reason: 'a real reason',
+      killSwitch: false,
+      approved: false,
+      now: new Date(),
+      ...overrides.context,
+    },
   });
 
   it('allows operators to write with a reason, and names the permitting policy', () => {
@@ -112,7 +135,10 @@ describe('the shipped Cedar policies', () => {
     expect(engine.authorize(request({ action: 'plan', context: prod })).allowed).toBe(true);
   });
   it('forbids every apply under the kill switch, even for admins', () => {
-    expect(engine.authorize(request({ roles: ['admin'], context: { killSwitch: true } }))).toMatchObject({ allowed: false, policyIds: ['kill-switch-stops-applies'] });
+    expect(engine.authorize(request({ roles: ['admin'], context: { killSwitch: true } }))).toMatchObject({
+      allowed: false,
+      policyIds: ['kill-switch-stops-applies'],
+    });
   });
   it('forbids applying a run whose inputs were flagged until a human approves it', () => {
     expect(engine.authorize(request({ context: { inputFlagged: true } }))).toMatchObject({ allowed: false, policyIds: ['flagged-input-needs-approval'] });

@@ -17,8 +17,7 @@ import { loadPolicyEngine } from '../../../functions/handlers/shared/deps.ts';
 const ROOT = resolve(import.meta.dirname, '../../..');
 const shipped = parseYaml(readFileSync(join(ROOT, 'maestro.config.yaml'), 'utf8'));
 
-const withManaged = (managedResources: unknown): Guardrails =>
-  resolveGuardrails({ environments: { dev: { managedResources }, prod: {} } }, {}, parseYaml);
+const withManaged = (managedResources: unknown): Guardrails => resolveGuardrails({ environments: { dev: { managedResources }, prod: {} } }, {}, parseYaml);
 
 function refusal(check: () => void) {
   try {
@@ -117,7 +116,15 @@ describe('the managed-resources check', () => {
 describe('the plan gate on declared resources', () => {
   const catalog = defaultCatalog();
   const now = new Date('2026-12-01T12:00:00Z');
-  const run = { id: 'r1', environment: 'dev', mode: 'APPLY', autonomy: 3, requestedBy: 'alice', requesterRoles: ['operator'], reasonForAccess: 'a reason long enough' } as Run;
+  const run = {
+    id: 'r1',
+    environment: 'dev',
+    mode: 'APPLY',
+    autonomy: 3,
+    requestedBy: 'alice',
+    requesterRoles: ['operator'],
+    reasonForAccess: 'a reason long enough',
+  } as Run;
   const control = { killSwitch: { engaged: false } };
   const depsWith = (policy: PolicyEngine): SafetyDeps => ({
     guardrails: withManaged({ buckets: ['maestro-demo'], tables: ['maestro-demo', 'audit-log'] }),
@@ -130,7 +137,9 @@ describe('the plan gate on declared resources', () => {
 
   it('refuses the state table before any plan, and passes a managed resource', () => {
     const deps = depsWith(loadPolicyEngine(join(ROOT, 'policies')));
-    expect(refusal(() => gate(deps, 'dynamodb.put-item', { table: 'maestro-state', item: { pk: 'CONTROL', sk: 'CONTROL' } }))).toBeInstanceOf(ResourceNotManaged);
+    expect(refusal(() => gate(deps, 'dynamodb.put-item', { table: 'maestro-state', item: { pk: 'CONTROL', sk: 'CONTROL' } }))).toBeInstanceOf(
+      ResourceNotManaged,
+    );
     expect(gate(deps, 'dynamodb.put-item', { table: 'maestro-demo', item: { id: 'x' } })).toEqual([{ uri: 'dynamodb://maestro-demo', access: 'write' }]);
   });
 
@@ -140,16 +149,33 @@ describe('the plan gate on declared resources', () => {
     const task = { index: 0, action: 's3.put-object', params, plan: { resource: 's3://maestro-artifacts/audit/heads/r.json' } } as unknown as Task;
     const error = refusal(() => policyGate(deps, { gate: 'apply', run, task, action: catalog.get('s3.put-object'), plan: task.plan!, control, now }));
     expect(error).toBeInstanceOf(ResourceNotManaged);
-    expect((error as ResourceNotManaged).details).toMatchObject({ resource: 's3://maestro-artifacts/audit/heads/r.json', access: 'write', kind: 's3', environment: 'dev' });
+    expect((error as ResourceNotManaged).details).toMatchObject({
+      resource: 's3://maestro-artifacts/audit/heads/r.json',
+      access: 'write',
+      kind: 's3',
+      environment: 'dev',
+    });
   });
 
-  it("holds the planned resource to the managed set too (an action that declares too little)", () => {
+  it('holds the planned resource to the managed set too (an action that declares too little)', () => {
     const deps = depsWith(loadPolicyEngine(join(ROOT, 'policies')));
     const params = { bucket: 'maestro-demo', key: 'a.txt', body: 'x' };
     const task = { index: 0, action: 's3.put-object', params } as unknown as Task;
     const plan = { resource: 'dynamodb://maestro-state/{"pk":"CONTROL","sk":"CONTROL"}' } as never;
-    expect(refusal(() => policyGate(deps, { gate: 'plan', run, task, action: catalog.get('s3.put-object'), plan, control, now }))).toBeInstanceOf(ResourceNotManaged);
-    expect(() => policyGate(deps, { gate: 'plan', run, task, action: catalog.get('s3.put-object'), plan: { resource: 'dynamodb://maestro-demo/{"id":"x"}' } as never, control, now })).not.toThrow();
+    expect(refusal(() => policyGate(deps, { gate: 'plan', run, task, action: catalog.get('s3.put-object'), plan, control, now }))).toBeInstanceOf(
+      ResourceNotManaged,
+    );
+    expect(() =>
+      policyGate(deps, {
+        gate: 'plan',
+        run,
+        task,
+        action: catalog.get('s3.put-object'),
+        plan: { resource: 'dynamodb://maestro-demo/{"id":"x"}' } as never,
+        control,
+        now,
+      }),
+    ).not.toThrow();
   });
 
   it('lets Cedar narrow further on the kind, id and access of each declared resource', () => {

@@ -10,7 +10,8 @@ const iamEvent = (userArn: string | undefined, caller?: string) =>
   ({ headers: {}, requestContext: { identity: { userArn, caller, sourceIp: '10.0.0.1' } } }) as unknown as APIGatewayProxyEvent;
 const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` }, requestContext: { identity: {} } }) as unknown as APIGatewayProxyEvent;
 
-const config = (roles: Record<string, string[]>) => loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'iam', MAESTRO_IAM_ROLES: JSON.stringify(roles) }).identity;
+const config = (roles: Record<string, string[]>) =>
+  loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'iam', MAESTRO_IAM_ROLES: JSON.stringify(roles) }).identity;
 const devConfig = loadConfig({ MAESTRO_STATE_TABLE: 'maestro-state', MAESTRO_AUTH_MODE: 'dev-tokens' }).identity;
 
 /** What the API answers when authentication throws: status, code, message. */
@@ -37,7 +38,12 @@ describe('IAM mode fails closed', () => {
     expect(refused).toMatchObject({ status: 403, code: 'Forbidden' });
     expect(refused.message).toContain('MAESTRO_IAM_ROLES');
     expect(refused.message).toContain(`arn:aws:iam::${ACCOUNT}:role/intern`);
-    for (const arn of [`arn:aws:iam::${ACCOUNT}:user/bob`, `arn:aws:iam::${ACCOUNT}:root`, `arn:aws:sts::${ACCOUNT}:federated-user/alice`, `arn:aws:sts::999999999999:assumed-role/ops/s1`]) {
+    for (const arn of [
+      `arn:aws:iam::${ACCOUNT}:user/bob`,
+      `arn:aws:iam::${ACCOUNT}:root`,
+      `arn:aws:sts::${ACCOUNT}:federated-user/alice`,
+      `arn:aws:sts::999999999999:assumed-role/ops/s1`,
+    ]) {
       expect(answer(() => authenticate(iamEvent(arn), mapped)).status, arn).toBe(403);
     }
     expect(answer(() => authenticate(iamEvent(`arn:aws:iam::${ACCOUNT}:user/bob`), config({}))).status).toBe(403);
@@ -49,8 +55,14 @@ describe('IAM mode fails closed', () => {
     const b = authenticate(iamEvent(`arn:aws:sts::${ACCOUNT}:assumed-role/ops/anything-else`), mapped);
     expect(a).toEqual({ id: `arn:aws:iam::${ACCOUNT}:role/ops`, roles: ['operator'] });
     expect(b).toEqual(a); // one principal: a second session cannot approve its own run or vote twice
-    expect(authenticate(iamEvent(`arn:aws:sts::${ACCOUNT}:assumed-role/approvers/x`), mapped)).toEqual({ id: `arn:aws:iam::${ACCOUNT}:role/teams/payments/approvers`, roles: ['approver'] });
-    expect(authenticate(iamEvent(`arn:aws:iam::${ACCOUNT}:user/alice`), mapped)).toEqual({ id: `arn:aws:iam::${ACCOUNT}:user/alice`, roles: ['admin', 'operator'] });
+    expect(authenticate(iamEvent(`arn:aws:sts::${ACCOUNT}:assumed-role/approvers/x`), mapped)).toEqual({
+      id: `arn:aws:iam::${ACCOUNT}:role/teams/payments/approvers`,
+      roles: ['approver'],
+    });
+    expect(authenticate(iamEvent(`arn:aws:iam::${ACCOUNT}:user/alice`), mapped)).toEqual({
+      id: `arn:aws:iam::${ACCOUNT}:user/alice`,
+      roles: ['admin', 'operator'],
+    });
   });
 
   it('refuses, at start-up, a mapping keyed on a session ARN or naming an unknown role', () => {
@@ -63,7 +75,10 @@ describe('IAM mode fails closed', () => {
 describe('dev tokens are own entries only', () => {
   it('answers 401 (never 500) to inherited property names as tokens', () => {
     for (const token of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
-      expect(answer(() => authenticate(bearer(token), devConfig)), token).toMatchObject({ status: 401, code: 'Unauthenticated' });
+      expect(
+        answer(() => authenticate(bearer(token), devConfig)),
+        token,
+      ).toMatchObject({ status: 401, code: 'Unauthenticated' });
     }
     expect(authenticate(bearer('dev-operator'), devConfig).id).toBe('dev-operator');
   });

@@ -30,7 +30,10 @@ function errorsAlarm(name: string, extra: Partial<PutMetricAlarmCommandInput> = 
     MetricName: 'Errors',
     Namespace: 'AWS/Lambda',
     Statistic: 'Sum',
-    Dimensions: [{ Name: 'FunctionName', Value: 'checkout' }, { Name: 'Resource', Value: 'checkout:live' }],
+    Dimensions: [
+      { Name: 'FunctionName', Value: 'checkout' },
+      { Name: 'Resource', Value: 'checkout:live' },
+    ],
     Period: 60,
     EvaluationPeriods: 1,
     Threshold: 1,
@@ -70,7 +73,10 @@ describe('CloudWatch stand-in', () => {
       MetricName: 'Errors',
       Namespace: 'AWS/Lambda',
       Statistic: 'Sum',
-      Dimensions: [{ Name: 'FunctionName', Value: 'checkout' }, { Name: 'Resource', Value: 'checkout:live' }],
+      Dimensions: [
+        { Name: 'FunctionName', Value: 'checkout' },
+        { Name: 'Resource', Value: 'checkout:live' },
+      ],
       Period: 60,
       Threshold: 1,
       ActionsEnabled: true,
@@ -82,7 +88,9 @@ describe('CloudWatch stand-in', () => {
   it('fires an alarm with SetAlarmState and filters DescribeAlarms by StateValue', async () => {
     await client.send(new PutMetricAlarmCommand(errorsAlarm('fire-me')));
     await client.send(new PutMetricAlarmCommand(errorsAlarm('stay-quiet')));
-    await client.send(new SetAlarmStateCommand({ AlarmName: 'fire-me', StateValue: 'ALARM', StateReason: 'Testing the rollback', StateReasonData: '{"by":"test"}' }));
+    await client.send(
+      new SetAlarmStateCommand({ AlarmName: 'fire-me', StateValue: 'ALARM', StateReason: 'Testing the rollback', StateReasonData: '{"by":"test"}' }),
+    );
 
     const inAlarm = await client.send(new DescribeAlarmsCommand({ StateValue: 'ALARM' }));
     expect(inAlarm.MetricAlarms!.map((alarm) => alarm.AlarmName)).toEqual(['fire-me']);
@@ -105,7 +113,9 @@ describe('CloudWatch stand-in', () => {
     expect(second.MetricAlarms!.map((alarm) => alarm.AlarmName)).toEqual(['prefixed-c']);
     expect(second.NextToken).toBeUndefined();
 
-    await expect(client.send(new DescribeAlarmsCommand({ AlarmNames: ['x'], AlarmNamePrefix: 'x' }))).rejects.toBeInstanceOf(InvalidParameterCombinationException);
+    await expect(client.send(new DescribeAlarmsCommand({ AlarmNames: ['x'], AlarmNamePrefix: 'x' }))).rejects.toBeInstanceOf(
+      InvalidParameterCombinationException,
+    );
     await expect(client.send(new DescribeAlarmsCommand({ NextToken: 'forged' }))).rejects.toBeInstanceOf(InvalidNextToken);
   });
 
@@ -115,14 +125,18 @@ describe('CloudWatch stand-in', () => {
     expect(missing).toMatchObject({ Code: 'ResourceNotFound', $metadata: { httpStatusCode: 404 } });
 
     await client.send(new PutMetricAlarmCommand(errorsAlarm('reasoned')));
-    const badJson = await client.send(new SetAlarmStateCommand({ AlarmName: 'reasoned', StateValue: 'ALARM', StateReason: 'x', StateReasonData: 'not json' })).catch((e: unknown) => e);
+    const badJson = await client
+      .send(new SetAlarmStateCommand({ AlarmName: 'reasoned', StateValue: 'ALARM', StateReason: 'x', StateReasonData: 'not json' }))
+      .catch((e: unknown) => e);
     expect(badJson).toBeInstanceOf(InvalidFormatFault);
     expect(badJson).toMatchObject({ Code: 'InvalidFormat' });
     expect((await client.send(new DescribeAlarmsCommand({ AlarmNames: ['reasoned'] }))).MetricAlarms![0].StateValue).toBe('INSUFFICIENT_DATA');
   });
 
   it('refuses an alarm CloudWatch would refuse, naming what is wrong', async () => {
-    const noMetric = await client.send(new PutMetricAlarmCommand({ AlarmName: 'bad', EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' })).catch((e: unknown) => e);
+    const noMetric = await client
+      .send(new PutMetricAlarmCommand({ AlarmName: 'bad', EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }))
+      .catch((e: unknown) => e);
     expect(noMetric).toBeInstanceOf(MissingRequiredParameterException);
     const badPeriod = await client.send(new PutMetricAlarmCommand(errorsAlarm('bad', { Period: 45 }))).catch((e: unknown) => e);
     expect(badPeriod).toBeInstanceOf(InvalidParameterValueException);
@@ -145,7 +159,10 @@ describe('CloudWatch stand-in', () => {
   });
 
   it('speaks the query protocol (XML) and Smithy RPC v2 CBOR to the SDK configured for them', async () => {
-    for (const [protocol, name] of [[AwsQueryProtocol, 'via-query'], [AwsSmithyRpcV2CborProtocol, 'via-cbor']] as const) {
+    for (const [protocol, name] of [
+      [AwsQueryProtocol, 'via-query'],
+      [AwsSmithyRpcV2CborProtocol, 'via-cbor'],
+    ] as const) {
       const other = clientFor(emulator, protocol);
       try {
         await other.send(new PutMetricAlarmCommand(errorsAlarm(name)));
@@ -155,7 +172,10 @@ describe('CloudWatch stand-in', () => {
           AlarmName: name,
           StateValue: 'ALARM',
           StateReason: `fired over ${name}`,
-          Dimensions: [{ Name: 'FunctionName', Value: 'checkout' }, { Name: 'Resource', Value: 'checkout:live' }],
+          Dimensions: [
+            { Name: 'FunctionName', Value: 'checkout' },
+            { Name: 'Resource', Value: 'checkout:live' },
+          ],
           Period: 60,
           Threshold: 1,
           ActionsEnabled: true,

@@ -19,7 +19,12 @@ function listeningAddresses(port: number): string[] {
 const LOOPBACK = new Set(['0100007F', '0000000000000000FFFF00000100007F', '00000000000000000000000001000000']);
 
 /** A raw HTTP exchange, with the headers a browser (or a rebinding page) would send. */
-function send(url: URL, method: string, headers: Record<string, string>, body = ''): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path: '/', headers, setHost: false }, (res) => {
       let text = '';
@@ -31,7 +36,11 @@ function send(url: URL, method: string, headers: Record<string, string>, body = 
   });
 }
 
-const listTables = { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', authorization: 'AWS4-HMAC-SHA256 Credential=local/20261201/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00' };
+const listTables = {
+  'x-amz-target': 'DynamoDB_20120810.ListTables',
+  'content-type': 'application/x-amz-json-1.0',
+  authorization: 'AWS4-HMAC-SHA256 Credential=local/20261201/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+};
 
 describe('DynamoDB Local (the tests’ instance, started like the stack’s)', () => {
   const url = new URL(inject('dynamodbUrl'));
@@ -53,7 +62,12 @@ describe('DynamoDB Local (the tests’ instance, started like the stack’s)', (
   });
 
   it('gives a browser preflight from another origin no Access-Control-Allow-Origin', async () => {
-    const preflight = await send(url, 'OPTIONS', { host: url.host, origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-amz-target,content-type,authorization' });
+    const preflight = await send(url, 'OPTIONS', {
+      host: url.host,
+      origin: 'http://evil.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'x-amz-target,content-type,authorization',
+    });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
     expect(preflight.status).toBe(403);
   });

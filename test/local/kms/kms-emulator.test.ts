@@ -167,12 +167,15 @@ describe('KMS emulator', () => {
 
     const wrongMac = Buffer.from(Mac!);
     wrongMac[0] ^= 1;
-    await expect(client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: message, Mac: wrongMac, MacAlgorithm: 'HMAC_SHA_256' })))
-      .rejects.toBeInstanceOf(KMSInvalidMacException);
-    await expect(client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: Buffer.from('other'), Mac: Mac!, MacAlgorithm: 'HMAC_SHA_256' })))
-      .rejects.toBeInstanceOf(KMSInvalidMacException);
-    await expect(client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: message, Mac: Buffer.from(Mac!).subarray(0, 16), MacAlgorithm: 'HMAC_SHA_256' })))
-      .rejects.toBeInstanceOf(KMSInvalidMacException);
+    await expect(client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: message, Mac: wrongMac, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(
+      KMSInvalidMacException,
+    );
+    await expect(
+      client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: Buffer.from('other'), Mac: Mac!, MacAlgorithm: 'HMAC_SHA_256' })),
+    ).rejects.toBeInstanceOf(KMSInvalidMacException);
+    await expect(
+      client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: message, Mac: Buffer.from(Mac!).subarray(0, 16), MacAlgorithm: 'HMAC_SHA_256' })),
+    ).rejects.toBeInstanceOf(KMSInvalidMacException);
   });
 
   it('resolves key ids, key ARNs, alias names and alias ARNs everywhere', async () => {
@@ -193,23 +196,31 @@ describe('KMS emulator', () => {
     expect((await client.send(new VerifyMacCommand({ KeyId: hmacKeyId, Message: message, Mac: Mac!, MacAlgorithm: 'HMAC_SHA_256' }))).MacValid).toBe(true);
 
     const { Aliases } = await client.send(new ListAliasesCommand({ KeyId: eccKeyId }));
-    expect(Aliases).toEqual([expect.objectContaining({
-      AliasName: 'alias/test-signing',
-      AliasArn: 'arn:aws:kms:us-east-1:000000000000:alias/test-signing',
-      TargetKeyId: eccKeyId,
-    })]);
+    expect(Aliases).toEqual([
+      expect.objectContaining({
+        AliasName: 'alias/test-signing',
+        AliasArn: 'arn:aws:kms:us-east-1:000000000000:alias/test-signing',
+        TargetKeyId: eccKeyId,
+      }),
+    ]);
 
-    await expect(client.send(new CreateAliasCommand({ AliasName: 'alias/test-signing', TargetKeyId: hmacKeyId }))).rejects.toBeInstanceOf(AlreadyExistsException);
-    await expect(client.send(new CreateAliasCommand({ AliasName: 'alias/aws/reserved', TargetKeyId: hmacKeyId }))).rejects.toBeInstanceOf(InvalidAliasNameException);
+    await expect(client.send(new CreateAliasCommand({ AliasName: 'alias/test-signing', TargetKeyId: hmacKeyId }))).rejects.toBeInstanceOf(
+      AlreadyExistsException,
+    );
+    await expect(client.send(new CreateAliasCommand({ AliasName: 'alias/aws/reserved', TargetKeyId: hmacKeyId }))).rejects.toBeInstanceOf(
+      InvalidAliasNameException,
+    );
     await expect(client.send(new CreateAliasCommand({ AliasName: 'no-prefix', TargetKeyId: hmacKeyId }))).rejects.toBeInstanceOf(InvalidAliasNameException);
   });
 
   it('refuses an operation that does not match the key usage', async () => {
     await expect(sign(client, hmacKeyId, message)).rejects.toBeInstanceOf(InvalidKeyUsageException);
-    await expect(client.send(new GenerateMacCommand({ KeyId: eccKeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' })))
-      .rejects.toBeInstanceOf(InvalidKeyUsageException);
-    await expect(client.send(new SignCommand({ KeyId: eccKeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_384' })))
-      .rejects.toBeInstanceOf(InvalidKeyUsageException);
+    await expect(client.send(new GenerateMacCommand({ KeyId: eccKeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(
+      InvalidKeyUsageException,
+    );
+    await expect(client.send(new SignCommand({ KeyId: eccKeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_384' }))).rejects.toBeInstanceOf(
+      InvalidKeyUsageException,
+    );
     await expect(client.send(new GetPublicKeyCommand({ KeyId: hmacKeyId }))).rejects.toBeInstanceOf(UnsupportedOperationException);
   });
 

@@ -25,8 +25,7 @@ import type { RunningLambdaEmulator } from '../../../local/lambda/lambda-emulato
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const role = 'arn:aws:iam::000000000000:role/checkout-role';
-const clientFor = (emulator: RunningLambdaEmulator) =>
-  new LambdaClient({ endpoint: emulator.url, region: emulator.region, credentials, maxAttempts: 1 });
+const clientFor = (emulator: RunningLambdaEmulator) => new LambdaClient({ endpoint: emulator.url, region: emulator.region, credentials, maxAttempts: 1 });
 
 /** An empty zip archive whose comment makes each build distinct. */
 function zipArchive(comment: string): Uint8Array {
@@ -40,9 +39,15 @@ function zipArchive(comment: string): Uint8Array {
 const sha256Base64 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('base64');
 
 async function createFunction(client: LambdaClient, name: string, build = 'build-1') {
-  return client.send(new CreateFunctionCommand({
-    FunctionName: name, Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: zipArchive(build) },
-  }));
+  return client.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Role: role,
+      Code: { ZipFile: zipArchive(build) },
+    }),
+  );
 }
 
 /** A function with versions 1 and 2 (two different builds). */
@@ -73,9 +78,16 @@ describe('Lambda stand-in', () => {
 
   it('creates a function as metadata, recording the SHA-256 and size of its zip', async () => {
     const zip = zipArchive('checkout v1');
-    const created = await client.send(new CreateFunctionCommand({
-      FunctionName: 'checkout', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: zip }, Description: 'cart',
-    }));
+    const created = await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'checkout',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: role,
+        Code: { ZipFile: zip },
+        Description: 'cart',
+      }),
+    );
     expect(created).toMatchObject({
       FunctionName: 'checkout',
       FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:checkout',
@@ -97,9 +109,15 @@ describe('Lambda stand-in', () => {
   });
 
   it('accepts an S3 code location without reading it', async () => {
-    const created = await client.send(new CreateFunctionCommand({
-      FunctionName: 'from-s3', Runtime: 'python3.13', Handler: 'app.handler', Role: role, Code: { S3Bucket: 'artifacts', S3Key: 'from-s3/v1.zip' },
-    }));
+    const created = await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'from-s3',
+        Runtime: 'python3.13',
+        Handler: 'app.handler',
+        Role: role,
+        Code: { S3Bucket: 'artifacts', S3Key: 'from-s3/v1.zip' },
+      }),
+    );
     expect(created.CodeSha256).toBe(sha256Base64(Buffer.from('s3://artifacts/from-s3/v1.zip')));
     expect(created.CodeSize).toBe(0);
   });
@@ -115,14 +133,30 @@ describe('Lambda stand-in', () => {
     expect((missing as Error).message).toBe('Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody');
     expect((missing as ResourceNotFoundException).$metadata.httpStatusCode).toBe(404);
 
-    const notZip = await client.send(new CreateFunctionCommand({
-      FunctionName: 'not-zip', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: Buffer.from('hello') },
-    })).catch((e: unknown) => e);
+    const notZip = await client
+      .send(
+        new CreateFunctionCommand({
+          FunctionName: 'not-zip',
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: role,
+          Code: { ZipFile: Buffer.from('hello') },
+        }),
+      )
+      .catch((e: unknown) => e);
     expect(notZip).toBeInstanceOf(InvalidParameterValueException);
 
-    const badName = await client.send(new CreateFunctionCommand({
-      FunctionName: 'has space', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: zipArchive('x') },
-    })).catch((e: unknown) => e);
+    const badName = await client
+      .send(
+        new CreateFunctionCommand({
+          FunctionName: 'has space',
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: role,
+          Code: { ZipFile: zipArchive('x') },
+        }),
+      )
+      .catch((e: unknown) => e);
     expect(badName).toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
     expect((badName as Error).message).toContain("at 'functionName'");
   });
@@ -150,7 +184,9 @@ describe('Lambda stand-in', () => {
     const stale = await client.send(new PublishVersionCommand({ FunctionName: 'guarded-publish', RevisionId: created.RevisionId })).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(PreconditionFailedException);
     expect((stale as PreconditionFailedException).$metadata.httpStatusCode).toBe(412);
-    const wrongCode = await client.send(new PublishVersionCommand({ FunctionName: 'guarded-publish', CodeSha256: created.CodeSha256 })).catch((e: unknown) => e);
+    const wrongCode = await client
+      .send(new PublishVersionCommand({ FunctionName: 'guarded-publish', CodeSha256: created.CodeSha256 }))
+      .catch((e: unknown) => e);
     expect(wrongCode).toBeInstanceOf(InvalidParameterValueException);
     const { Versions } = await client.send(new ListVersionsByFunctionCommand({ FunctionName: 'guarded-publish' }));
     expect(Versions!.map((v) => v.Version)).toEqual(['$LATEST']);
@@ -159,19 +195,30 @@ describe('Lambda stand-in', () => {
   it('creates an alias, shifts weight to the new version in steps, then promotes it', async () => {
     const [v1, v2] = await functionWithTwoVersions(client, 'shift');
     const alias = await client.send(new CreateAliasCommand({ FunctionName: 'shift', Name: 'live', FunctionVersion: v1 }));
-    expect(alias).toMatchObject({ AliasArn: 'arn:aws:lambda:us-east-1:000000000000:function:shift:live', FunctionVersion: '1', $metadata: { httpStatusCode: 201 } });
+    expect(alias).toMatchObject({
+      AliasArn: 'arn:aws:lambda:us-east-1:000000000000:function:shift:live',
+      FunctionVersion: '1',
+      $metadata: { httpStatusCode: 201 },
+    });
     expect(alias.RoutingConfig).toBeUndefined();
 
     let revision = alias.RevisionId;
     for (const weight of [0.1, 0.5]) {
-      const shifted = await client.send(new UpdateAliasCommand({
-        FunctionName: 'shift', Name: 'live', RevisionId: revision, RoutingConfig: { AdditionalVersionWeights: { [v2]: weight } },
-      }));
+      const shifted = await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'shift',
+          Name: 'live',
+          RevisionId: revision,
+          RoutingConfig: { AdditionalVersionWeights: { [v2]: weight } },
+        }),
+      );
       expect(shifted).toMatchObject({ FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': weight } } });
       expect(shifted.RevisionId).not.toBe(revision);
       revision = shifted.RevisionId;
     }
-    const promoted = await client.send(new UpdateAliasCommand({ FunctionName: 'shift', Name: 'live', RevisionId: revision, FunctionVersion: v2, RoutingConfig: {} }));
+    const promoted = await client.send(
+      new UpdateAliasCommand({ FunctionName: 'shift', Name: 'live', RevisionId: revision, FunctionVersion: v2, RoutingConfig: {} }),
+    );
     expect(promoted.FunctionVersion).toBe('2');
     expect(promoted.RoutingConfig).toBeUndefined();
 
@@ -185,8 +232,17 @@ describe('Lambda stand-in', () => {
     const [v1, v2] = await functionWithTwoVersions(client, 'race');
     const created = await client.send(new CreateAliasCommand({ FunctionName: 'race', Name: 'live', FunctionVersion: v1 }));
     // The first deployer moves the alias; the second still holds the old revision.
-    const moved = await client.send(new UpdateAliasCommand({ FunctionName: 'race', Name: 'live', RevisionId: created.RevisionId, RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.1 } } }));
-    const loser = await client.send(new UpdateAliasCommand({ FunctionName: 'race', Name: 'live', RevisionId: created.RevisionId, FunctionVersion: v2, RoutingConfig: {} })).catch((e: unknown) => e);
+    const moved = await client.send(
+      new UpdateAliasCommand({
+        FunctionName: 'race',
+        Name: 'live',
+        RevisionId: created.RevisionId,
+        RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.1 } },
+      }),
+    );
+    const loser = await client
+      .send(new UpdateAliasCommand({ FunctionName: 'race', Name: 'live', RevisionId: created.RevisionId, FunctionVersion: v2, RoutingConfig: {} }))
+      .catch((e: unknown) => e);
     expect(loser).toBeInstanceOf(PreconditionFailedException);
     expect((loser as PreconditionFailedException).$metadata.httpStatusCode).toBe(412);
     const read = await client.send(new GetAliasCommand({ FunctionName: 'race', Name: 'live' }));
@@ -197,9 +253,18 @@ describe('Lambda stand-in', () => {
     const [v1, v2] = await functionWithTwoVersions(client, 'contended');
     const created = await client.send(new CreateAliasCommand({ FunctionName: 'contended', Name: 'live', FunctionVersion: v1 }));
     const weights = [0.1, 0.2, 0.3, 0.4, 0.5];
-    const results = await Promise.allSettled(weights.map((weight) => client.send(new UpdateAliasCommand({
-      FunctionName: 'contended', Name: 'live', RevisionId: created.RevisionId, RoutingConfig: { AdditionalVersionWeights: { [v2]: weight } },
-    }))));
+    const results = await Promise.allSettled(
+      weights.map((weight) =>
+        client.send(
+          new UpdateAliasCommand({
+            FunctionName: 'contended',
+            Name: 'live',
+            RevisionId: created.RevisionId,
+            RoutingConfig: { AdditionalVersionWeights: { [v2]: weight } },
+          }),
+        ),
+      ),
+    );
     const winners = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const losers = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     expect(winners).toHaveLength(1);
@@ -211,13 +276,21 @@ describe('Lambda stand-in', () => {
 
   it('refuses routing Lambda does not allow: $LATEST, the primary itself, a missing version, a weight above 1', async () => {
     const [v1, v2] = await functionWithTwoVersions(client, 'rules');
-    const onLatest = await client.send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: '$LATEST', RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.5 } } })).catch((e: unknown) => e);
+    const onLatest = await client
+      .send(
+        new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: '$LATEST', RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.5 } } }),
+      )
+      .catch((e: unknown) => e);
     expect(onLatest).toBeInstanceOf(InvalidParameterValueException);
-    const self = await client.send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: v1, RoutingConfig: { AdditionalVersionWeights: { [v1]: 0.5 } } })).catch((e: unknown) => e);
+    const self = await client
+      .send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: v1, RoutingConfig: { AdditionalVersionWeights: { [v1]: 0.5 } } }))
+      .catch((e: unknown) => e);
     expect(self).toBeInstanceOf(InvalidParameterValueException);
     const missing = await client.send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: '9' })).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
-    const heavy = await client.send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: v1, RoutingConfig: { AdditionalVersionWeights: { [v2]: 1.5 } } })).catch((e: unknown) => e);
+    const heavy = await client
+      .send(new CreateAliasCommand({ FunctionName: 'rules', Name: 'a', FunctionVersion: v1, RoutingConfig: { AdditionalVersionWeights: { [v2]: 1.5 } } }))
+      .catch((e: unknown) => e);
     expect(heavy).toMatchObject({ name: 'ValidationException' });
     const numeric = await client.send(new CreateAliasCommand({ FunctionName: 'rules', Name: '42', FunctionVersion: v1 })).catch((e: unknown) => e);
     expect(numeric).toMatchObject({ name: 'ValidationException' });
@@ -255,7 +328,9 @@ describe('Lambda stand-in', () => {
 
   it('keeps functions, versions and aliases (with their revisions) across a restart, in 0600 files', async () => {
     const [v1, v2] = await functionWithTwoVersions(client, 'durable');
-    const alias = await client.send(new CreateAliasCommand({ FunctionName: 'durable', Name: 'live', FunctionVersion: v1, RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.25 } } }));
+    const alias = await client.send(
+      new CreateAliasCommand({ FunctionName: 'durable', Name: 'live', FunctionVersion: v1, RoutingConfig: { AdditionalVersionWeights: { [v2]: 0.25 } } }),
+    );
     client.destroy();
     await emulator.stop();
 

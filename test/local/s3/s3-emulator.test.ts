@@ -218,18 +218,17 @@ describe('objects in an unversioned bucket', () => {
 
   it('rejects a body whose Content-MD5 does not match', async () => {
     const wrongMd5 = createHash('md5').update('something else').digest('base64');
-    expect(
-      await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'digest', Body: 'payload', ContentMD5: wrongMd5 }))),
-    ).toEqual({ name: 'BadDigest', status: 400 });
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'digest', Body: 'payload', ContentMD5: wrongMd5 })))).toEqual({
+      name: 'BadDigest',
+      status: 400,
+    });
     expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'digest' })))).toMatchObject({ status: 404 });
   });
 
   it('stores a streaming (aws-chunked) body byte-exact and serves it with a verifiable CRC32', async () => {
     const payload = randomBytes(3 * 1024 * 1024 + 17);
     const chunks = [payload.subarray(0, 1000), payload.subarray(1000, 2_000_000), payload.subarray(2_000_000)];
-    const put = await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'streamed.bin', Body: Readable.from(chunks), ContentLength: payload.length }),
-    );
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'streamed.bin', Body: Readable.from(chunks), ContentLength: payload.length }));
     expect(put.ETag).toBe(`"${md5Hex(payload)}"`);
 
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'streamed.bin', ChecksumMode: 'ENABLED' }));
@@ -256,9 +255,7 @@ describe('objects in an unversioned bucket', () => {
     const pages: string[][] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/', Delimiter: '/', MaxKeys: 2, ContinuationToken: token }),
-      );
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/', Delimiter: '/', MaxKeys: 2, ContinuationToken: token }));
       pages.push([...(page.Contents ?? []).map((c) => c.Key!), ...(page.CommonPrefixes ?? []).map((p) => p.Prefix!)].sort());
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -323,9 +320,7 @@ describe('objects in a versioned bucket', () => {
     expect(await raw.text()).toContain('<Code>NoSuchKey</Code>');
 
     expect(await getText(bucket, 'marked', put.VersionId)).toBe('still here');
-    expect(
-      await failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'marked', VersionId: deleted.VersionId }))),
-    ).toMatchObject({ status: 405 });
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'marked', VersionId: deleted.VersionId })))).toMatchObject({ status: 405 });
 
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'marked' }));
     expect(listed.Contents ?? []).toEqual([]);
@@ -353,9 +348,7 @@ describe('objects in a versioned bucket', () => {
   it('copies an old version back as the new latest version', async () => {
     const v1 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'config.json', Body: '{"v":1}', ContentType: 'application/json' }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'config.json', Body: '{"v":2}' }));
-    const copied = await s3.send(
-      new CopyObjectCommand({ Bucket: bucket, Key: 'config.json', CopySource: `${bucket}/config.json?versionId=${v1.VersionId}` }),
-    );
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'config.json', CopySource: `${bucket}/config.json?versionId=${v1.VersionId}` }));
     expect(copied.CopySourceVersionId).toBe(v1.VersionId);
     expect(copied.VersionId).toBeTruthy();
     expect(copied.VersionId).not.toBe(v1.VersionId);
@@ -371,9 +364,10 @@ describe('objects in a versioned bucket', () => {
     // A key with characters that need URL-encoding in x-amz-copy-source.
     await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copies/ä b+c.json', CopySource: encodeURI(`${bucket}/config.json`) }));
     expect(await getText(bucket, 'copies/ä b+c.json')).toBe('{"v":1}');
-    expect(
-      await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/missing-source` }))),
-    ).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/missing-source` })))).toEqual({
+      name: 'NoSuchKey',
+      status: 404,
+    });
   });
 
   it('deletes many objects at once, creating markers or removing versions', async () => {
@@ -472,7 +466,12 @@ describe('multipart upload', () => {
             Bucket: bucket,
             Key: 'big.bin',
             UploadId: uploadId,
-            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: up1.ETag }, { PartNumber: 2, ETag: '"0123"' }] },
+            MultipartUpload: {
+              Parts: [
+                { PartNumber: 1, ETag: up1.ETag },
+                { PartNumber: 2, ETag: '"0123"' },
+              ],
+            },
           }),
         ),
       ),
@@ -483,7 +482,12 @@ describe('multipart upload', () => {
         Bucket: bucket,
         Key: 'big.bin',
         UploadId: uploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: up1.ETag }, { PartNumber: 2, ETag: up2.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: up1.ETag },
+            { PartNumber: 2, ETag: up2.ETag },
+          ],
+        },
       }),
     );
     const expectedEtag = createHash('md5')
@@ -518,16 +522,22 @@ describe('multipart upload', () => {
             Bucket: bucket,
             Key: 'small',
             UploadId,
-            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: a.ETag }, { PartNumber: 2, ETag: b.ETag }] },
+            MultipartUpload: {
+              Parts: [
+                { PartNumber: 1, ETag: a.ETag },
+                { PartNumber: 2, ETag: b.ETag },
+              ],
+            },
           }),
         ),
       ),
     ).toEqual({ name: 'EntityTooSmall', status: 400 });
 
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'small', UploadId }));
-    expect(
-      await failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'small', UploadId, PartNumber: 3, Body: 'late' }))),
-    ).toEqual({ name: 'NoSuchUpload', status: 404 });
+    expect(await failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'small', UploadId, PartNumber: 3, Body: 'late' })))).toEqual({
+      name: 'NoSuchUpload',
+      status: 404,
+    });
     expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'small' })))).toMatchObject({ status: 404 });
   });
 });

@@ -53,7 +53,11 @@ describe('Node 24’s permission model alone (the sandbox before its own confine
   it('lets a child signal another process and open a socket to the KMS stand-in', async () => {
     const victim = bystander();
     const script = resolve(FIXTURES, 'bare-permission.mjs');
-    const out = execFileSync(process.execPath, ['--permission', `--allow-fs-read=${script}`, script, String(victim.pid), '127.0.0.1', String(portOf(stack.endpoints.kms))], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      ['--permission', `--allow-fs-read=${script}`, script, String(victim.pid), '127.0.0.1', String(portOf(stack.endpoints.kms))],
+      { encoding: 'utf8' },
+    );
     await settle();
     expect(JSON.parse(out)).toEqual({ signal: 'sent', connect: 'connected' });
     expect(alive(victim)).toBe(false);
@@ -64,7 +68,15 @@ describe('the action sandbox', () => {
   it('gives an S3 action the S3 endpoint and the credentials, and nothing of Maestro’s own', async () => {
     const sandbox = sandboxEnvironment('s3.put-object');
     const env = (await leaky('dumpEnv', [], sandbox)) as Record<string, string>;
-    expect(Object.keys(env).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'MAESTRO_SANDBOX_SCRATCH', 'NODE_ENV']);
+    expect(Object.keys(env).sort()).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_ENDPOINT_URL_S3',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'MAESTRO_SANDBOX_SCRATCH',
+      'NODE_ENV',
+    ]);
     expect(env.AWS_ENDPOINT_URL_S3).toBe(stack.endpoints.s3);
     expect(JSON.stringify(env)).not.toContain(WEBHOOK);
     expect(sandbox.allowConnect).toEqual([{ host: '127.0.0.1', port: portOf(stack.endpoints.s3), addresses: ['127.0.0.1'] }]);
@@ -78,7 +90,9 @@ describe('the action sandbox', () => {
       expect(Object.keys(await leaky('dumpEnv', [], sandbox)).sort()).toEqual(['MAESTRO_SANDBOX_SCRATCH', 'NODE_ENV']);
     }
     // Every action whose apply is isolated is listed, so none falls back to nothing by accident.
-    const isolated = defaultCatalog().list().filter((action) => action.safety.budgets.network !== 'none' && !action.confinesOwnRequests);
+    const isolated = defaultCatalog()
+      .list()
+      .filter((action) => action.safety.budgets.network !== 'none' && !action.confinesOwnRequests);
     expect([...SERVICES_OF_ACTION.keys()].sort()).toEqual(isolated.map((action) => action.name).sort());
   });
 

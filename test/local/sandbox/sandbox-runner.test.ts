@@ -8,7 +8,14 @@ import { api, startTestStack, waitForRun } from '../../support/test-stack.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const misbehave = (method: string, extra: { timeMs?: number; memoryMb?: number } = {}) =>
-  runInSandbox({ modulePath: resolve(FIXTURES, 'misbehaving.ts'), exportName: 'misbehaving', method, args: [], timeMs: extra.timeMs ?? 10_000, memoryMb: extra.memoryMb });
+  runInSandbox({
+    modulePath: resolve(FIXTURES, 'misbehaving.ts'),
+    exportName: 'misbehaving',
+    method,
+    args: [],
+    timeMs: extra.timeMs ?? 10_000,
+    memoryMb: extra.memoryMb,
+  });
 
 const breachOf = async (promise: Promise<unknown>) => {
   const error = await promise.then(

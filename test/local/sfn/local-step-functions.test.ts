@@ -94,14 +94,25 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs = 3000):
 }
 
 const stateNames = (events: HistoryEvent[], suffix: 'StateEntered' | 'StateExited') =>
-  events.filter((event) => event.type?.endsWith(suffix)).map((event) => (suffix === 'StateEntered' ? event.stateEnteredEventDetails?.name : event.stateExitedEventDetails?.name));
+  events
+    .filter((event) => event.type?.endsWith(suffix))
+    .map((event) => (suffix === 'StateEntered' ? event.stateEnteredEventDetails?.name : event.stateExitedEventDetails?.name));
 
 describe('Lambda tasks', () => {
   it('gives lambda:invoke the Lambda integration output shape, so ResultSelector on $.Payload works', async () => {
     const payloads: unknown[] = [];
     const m = await machine(
-      { StartAt: 'Add', States: { Add: task(fn('add'), { End: true }, { ResultSelector: { 'sum.$': '$.Payload.sum', 'status.$': '$.StatusCode', 'raw.$': '$' } }) } },
-      { [fn('add')]: async (payload) => { payloads.push(payload); const { a, b } = payload as { a: number; b: number }; return { sum: a + b }; } },
+      {
+        StartAt: 'Add',
+        States: { Add: task(fn('add'), { End: true }, { ResultSelector: { 'sum.$': '$.Payload.sum', 'status.$': '$.StatusCode', 'raw.$': '$' } }) },
+      },
+      {
+        [fn('add')]: async (payload) => {
+          payloads.push(payload);
+          const { a, b } = payload as { a: number; b: number };
+          return { sum: a + b };
+        },
+      },
     );
     const execution = await m.finish(await m.start({ a: 2, b: 3 }));
     expect(execution.status).toBe('SUCCEEDED');
@@ -109,23 +120,55 @@ describe('Lambda tasks', () => {
     const output = JSON.parse(execution.output!);
     expect(output.sum).toBe(5);
     expect(output.status).toBe(200);
-    expect(output.raw).toMatchObject({ ExecutedVersion: '$LATEST', Payload: { sum: 5 }, StatusCode: 200, SdkHttpMetadata: { HttpStatusCode: 200 }, SdkResponseMetadata: { RequestId: expect.any(String) } });
+    expect(output.raw).toMatchObject({
+      ExecutedVersion: '$LATEST',
+      Payload: { sum: 5 },
+      StatusCode: 200,
+      SdkHttpMetadata: { HttpStatusCode: 200 },
+      SdkResponseMetadata: { RequestId: expect.any(String) },
+    });
   });
 
   it('runs a plain function ARN resource with the state input and its result as is', async () => {
-    const m = await machine({ StartAt: 'Double', States: { Double: { Type: 'Task', Resource: fn('double'), End: true } } }, { [fn('double')]: async (payload) => ({ n: (payload as { n: number }).n * 2 }) });
+    const m = await machine(
+      { StartAt: 'Double', States: { Double: { Type: 'Task', Resource: fn('double'), End: true } } },
+      { [fn('double')]: async (payload) => ({ n: (payload as { n: number }).n * 2 }) },
+    );
     const arn = await m.start({ n: 21 });
     const execution = await m.finish(arn);
     expect(JSON.parse(execution.output!)).toEqual({ n: 42 });
     const types = (await m.history(arn)).map((event) => event.type);
-    expect(types).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
   });
 
   it('retries on a named error, then succeeds', async () => {
     let calls = 0;
     const m = await machine(
-      { StartAt: 'Flaky', States: { Flaky: task(fn('flaky'), { End: true }, { Retry: [{ ErrorEquals: ['TransientError'], IntervalSeconds: 1, MaxAttempts: 3, JitterStrategy: 'FULL' }], OutputPath: '$.Payload' }) } },
-      { [fn('flaky')]: async () => { calls++; if (calls < 2) throw namedError('TransientError', 'try again'); return { attempt: calls }; } },
+      {
+        StartAt: 'Flaky',
+        States: {
+          Flaky: task(
+            fn('flaky'),
+            { End: true },
+            { Retry: [{ ErrorEquals: ['TransientError'], IntervalSeconds: 1, MaxAttempts: 3, JitterStrategy: 'FULL' }], OutputPath: '$.Payload' },
+          ),
+        },
+      },
+      {
+        [fn('flaky')]: async () => {
+          calls++;
+          if (calls < 2) throw namedError('TransientError', 'try again');
+          return { attempt: calls };
+        },
+      },
     );
     const arn = await m.start();
     const execution = await m.finish(arn);
@@ -141,13 +184,26 @@ describe('Lambda tasks', () => {
       {
         StartAt: 'Charge',
         States: {
-          Charge: task(fn('charge'), { Next: 'Charged' }, { Catch: [{ ErrorEquals: ['Other'], Next: 'Wrong' }, { ErrorEquals: ['PaymentDeclined'], ResultPath: '$.error', Next: 'Declined' }] }),
+          Charge: task(
+            fn('charge'),
+            { Next: 'Charged' },
+            {
+              Catch: [
+                { ErrorEquals: ['Other'], Next: 'Wrong' },
+                { ErrorEquals: ['PaymentDeclined'], ResultPath: '$.error', Next: 'Declined' },
+              ],
+            },
+          ),
           Charged: { Type: 'Succeed' },
           Wrong: { Type: 'Fail', Error: 'Wrong' },
           Declined: { Type: 'Pass', End: true },
         },
       },
-      { [fn('charge')]: async () => { throw namedError('PaymentDeclined', 'card expired'); } },
+      {
+        [fn('charge')]: async () => {
+          throw namedError('PaymentDeclined', 'card expired');
+        },
+      },
     );
     const arn = await m.start({ order: 1 });
     const execution = await m.finish(arn);
@@ -207,7 +263,12 @@ describe('waitForTaskToken', () => {
           },
         },
       },
-      { [fn('ask')]: async (payload) => { const { token, input } = payload as { token: string; input: number }; tokens.set(input, token); } },
+      {
+        [fn('ask')]: async (payload) => {
+          const { token, input } = payload as { token: string; input: number };
+          tokens.set(input, token);
+        },
+      },
     );
     const arn = await m.start({ items: [1, 2, 3] });
     await until(() => tokens.size === 3);
@@ -243,7 +304,10 @@ describe('waitForTaskToken', () => {
 
   it('times out after TimeoutSeconds with States.Timeout; the token then reports TaskTimedOut', async () => {
     const token = signal<string>();
-    const m = await machine({ StartAt: 'Ask', States: { Ask: callbackTask(fn('ask'), { End: true }, { TimeoutSeconds: 1 }) } }, { [fn('ask')]: async (payload) => token.resolve((payload as { token: string }).token) });
+    const m = await machine(
+      { StartAt: 'Ask', States: { Ask: callbackTask(fn('ask'), { End: true }, { TimeoutSeconds: 1 }) } },
+      { [fn('ask')]: async (payload) => token.resolve((payload as { token: string }).token) },
+    );
     const arn = await m.start();
     const started = Date.now();
     const execution = await m.finish(arn);
@@ -304,12 +368,17 @@ describe('waitForTaskToken', () => {
 describe('execution timeout', () => {
   it('ends TIMED_OUT when the definition TimeoutSeconds passes, and cancels the pending wait', async () => {
     const token = signal<string>();
-    const m = await machine({ TimeoutSeconds: 1, StartAt: 'Ask', States: { Ask: callbackTask(fn('ask'), { End: true }) } }, { [fn('ask')]: async (payload) => token.resolve((payload as { token: string }).token) });
+    const m = await machine(
+      { TimeoutSeconds: 1, StartAt: 'Ask', States: { Ask: callbackTask(fn('ask'), { End: true }) } },
+      { [fn('ask')]: async (payload) => token.resolve((payload as { token: string }).token) },
+    );
     const arn = await m.start();
     const execution = await m.finish(arn);
     expect(execution).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect((await m.history(arn)).at(-1)?.type).toBe('ExecutionTimedOut');
-    await expect(m.client.send(new SendTaskSuccessCommand({ taskToken: await token.promise, output: '{}' }))).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+    await expect(m.client.send(new SendTaskSuccessCommand({ taskToken: await token.promise, output: '{}' }))).rejects.toMatchObject({
+      name: 'TaskDoesNotExist',
+    });
   });
 });
 
@@ -318,7 +387,13 @@ describe('StopExecution', () => {
     const token = signal<string>();
     let after = 0;
     const m = await machine(
-      { StartAt: 'Ask', States: { Ask: callbackTask(fn('ask'), { Next: 'After' }, { Catch: [{ ErrorEquals: ['States.ALL'], Next: 'After' }] }), After: task(fn('after'), { End: true }) } },
+      {
+        StartAt: 'Ask',
+        States: {
+          Ask: callbackTask(fn('ask'), { Next: 'After' }, { Catch: [{ ErrorEquals: ['States.ALL'], Next: 'After' }] }),
+          After: task(fn('after'), { End: true }),
+        },
+      },
       { [fn('ask')]: async (payload) => token.resolve((payload as { token: string }).token), [fn('after')]: async () => ++after },
     );
     const arn = await m.start();
@@ -339,7 +414,12 @@ describe('the API', () => {
 
   it('makes StartExecution idempotent by name while running; a different input or a closed execution is ExecutionAlreadyExists', async () => {
     const release = signal<void>();
-    const m = await machine(twoStates, { [fn('echo')]: async (payload) => { await release.promise; return payload; } });
+    const m = await machine(twoStates, {
+      [fn('echo')]: async (payload) => {
+        await release.promise;
+        return payload;
+      },
+    });
     const first = await m.start({ a: 1 }, 'order-1');
     expect(await m.start({ a: 1 }, 'order-1')).toBe(first);
     await expect(m.start({ a: 2 }, 'order-1')).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
@@ -357,13 +437,28 @@ describe('the API', () => {
     const arn = await m.start({ hello: 'world' }, 'shapes');
     expect(arn).toBe('arn:aws:states:us-east-1:000000000000:execution:M:shapes');
     const execution = await m.finish(arn);
-    expect(execution).toMatchObject({ executionArn: arn, stateMachineArn: m.sfn.stateMachineArn('M'), name: 'shapes', status: 'SUCCEEDED', input: '{"hello":"world"}', output: '{"hello":"world"}' });
+    expect(execution).toMatchObject({
+      executionArn: arn,
+      stateMachineArn: m.sfn.stateMachineArn('M'),
+      name: 'shapes',
+      status: 'SUCCEEDED',
+      input: '{"hello":"world"}',
+      output: '{"hello":"world"}',
+    });
     expect(execution.startDate!.getTime()).toBeGreaterThanOrEqual(before - 1);
     expect(execution.stopDate!.getTime()).toBeGreaterThanOrEqual(execution.startDate!.getTime());
 
     const all = await m.history(arn);
     expect(all.map((event) => event.type)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
     ]);
     expect(all.map((event) => event.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(all[0]).toMatchObject({ previousEventId: 0, executionStartedEventDetails: { input: '{"hello":"world"}' } });
@@ -386,14 +481,28 @@ describe('the API', () => {
 
   it('reports AWS errors for unknown executions, machines, bad input and unknown operations', async () => {
     const m = await machine(twoStates, { [fn('echo')]: async (payload) => payload });
-    await expect(m.describe('arn:aws:states:us-east-1:000000000000:execution:M:nope')).rejects.toMatchObject({ name: 'ExecutionDoesNotExist', $metadata: { httpStatusCode: 400 } });
-    await expect(m.client.send(new GetExecutionHistoryCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:M:nope' }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
-    await expect(m.client.send(new StartExecutionCommand({ stateMachineArn: m.sfn.stateMachineArn('Other') }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
-    await expect(m.client.send(new StartExecutionCommand({ stateMachineArn: m.sfn.stateMachineArn('M'), input: '{not json' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
-    await expect(m.client.send(new StartExecutionCommand({ stateMachineArn: m.sfn.stateMachineArn('M'), name: 'has space' }))).rejects.toMatchObject({ name: 'InvalidName' });
+    await expect(m.describe('arn:aws:states:us-east-1:000000000000:execution:M:nope')).rejects.toMatchObject({
+      name: 'ExecutionDoesNotExist',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(
+      m.client.send(new GetExecutionHistoryCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:M:nope' })),
+    ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+    await expect(m.client.send(new StartExecutionCommand({ stateMachineArn: m.sfn.stateMachineArn('Other') }))).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
+    await expect(m.client.send(new StartExecutionCommand({ stateMachineArn: m.sfn.stateMachineArn('M'), input: '{not json' }))).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+    });
+    await expect(m.client.send(new StartExecutionCommand({ stateMachineArn: m.sfn.stateMachineArn('M'), name: 'has space' }))).rejects.toMatchObject({
+      name: 'InvalidName',
+    });
 
     const post = (target: string, body: string) =>
-      fetch(m.sfn.url, { method: 'POST', headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': target }, body }).then(async (response) => ({ status: response.status, body: await response.json() }));
+      fetch(m.sfn.url, { method: 'POST', headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': target }, body }).then(async (response) => ({
+        status: response.status,
+        body: await response.json(),
+      }));
     expect(await post('AWSStepFunctions.CreateStateMachine', '{}')).toMatchObject({ status: 400, body: { __type: 'UnknownOperationException' } });
     expect(await post('AWSStepFunctions.DescribeExecution', '{"executionArn": ')).toMatchObject({ status: 400, body: { __type: 'SerializationException' } });
     expect(await post('AWSStepFunctions.DescribeExecution', '[]')).toMatchObject({ status: 400, body: { __type: 'SerializationException' } });
@@ -404,7 +513,11 @@ describe('the API', () => {
 
   it('reports every recorded event to onStateEvent, in order', async () => {
     const seen: { type: string; stateName: string; output?: unknown }[] = [];
-    const m = await machine(twoStates, { [fn('echo')]: async (payload) => payload }, { onStateEvent: ({ type, stateName, output }) => seen.push({ type, stateName, output }) });
+    const m = await machine(
+      twoStates,
+      { [fn('echo')]: async (payload) => payload },
+      { onStateEvent: ({ type, stateName, output }) => seen.push({ type, stateName, output }) },
+    );
     const arn = await m.start({ n: 1 });
     await m.finish(arn);
     expect(seen.map((event) => event.type)).toEqual((await m.history(arn)).map((event) => event.type));
@@ -429,7 +542,13 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
   const approvalTokens: string[] = [];
   let client: SFNClient | undefined;
   const handlers: Record<(typeof names)[number], LocalLambda> = {
-    Admit: async () => ({ mode: 'APPLY', tasks: [{ taskIndex: 0, actionClass: 'internal' }, { taskIndex: 1, actionClass: 'internal' }] }),
+    Admit: async () => ({
+      mode: 'APPLY',
+      tasks: [
+        { taskIndex: 0, actionClass: 'internal' },
+        { taskIndex: 1, actionClass: 'internal' },
+      ],
+    }),
     Plan: async () => ({ planDigest: 'sha256:abc', changes: 2 }),
     RequestApproval: async (payload) => {
       const { taskToken } = payload as { taskToken: string };
@@ -443,7 +562,13 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
     Finalize: async (payload) => ({ status: (payload as { result: { outcome: string } }).result.outcome }),
   };
   const lambdas = Object.fromEntries(
-    names.map((name) => [fn(name), async (payload: unknown) => { calls[name].push(payload); return handlers[name](payload); }]),
+    names.map((name) => [
+      fn(name),
+      async (payload: unknown) => {
+        calls[name].push(payload);
+        return handlers[name](payload);
+      },
+    ]),
   );
   const substitutions = Object.fromEntries(names.map((name) => [`${name}FunctionArn`, fn(name)]));
   const definition = loadDefinition(RUN_ASL, substitutions);
@@ -452,36 +577,78 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
     approvalTokens,
     lambdas,
     stateMachines: [{ name: 'run', definition }],
-    useClient: (c: SFNClient) => { client = c; },
-    replaceHandler: (name: (typeof names)[number], handler: LocalLambda) => { handlers[name] = handler; },
+    useClient: (c: SFNClient) => {
+      client = c;
+    },
+    replaceHandler: (name: (typeof names)[number], handler: LocalLambda) => {
+      handlers[name] = handler;
+    },
   };
 }
 
 const input = { runId: 'run-1', correlationId: 'corr-1' };
 
 describe('statemachines/run.asl.json', () => {
-
   it('runs APPLY end to end: admit, plan, approval by task token, apply each task, verify, finalize', async () => {
     const wf = runWorkflow();
     const ep = await endpoint({ stateMachines: wf.stateMachines, lambdas: wf.lambdas });
     wf.useClient(ep.client);
-    const { executionArn } = await ep.client.send(new StartExecutionCommand({ stateMachineArn: ep.sfn.stateMachineArn('run'), name: 'run-1', input: JSON.stringify(input) }));
+    const { executionArn } = await ep.client.send(
+      new StartExecutionCommand({ stateMachineArn: ep.sfn.stateMachineArn('run'), name: 'run-1', input: JSON.stringify(input) }),
+    );
     await ep.sfn.idle();
     const execution = await ep.client.send(new DescribeExecutionCommand({ executionArn }));
     expect(execution.status).toBe('SUCCEEDED');
-    expect(JSON.parse(execution.output!)).toMatchObject({ admitted: { mode: 'APPLY', tasks: [{ taskIndex: 0, actionClass: 'internal' }, { taskIndex: 1, actionClass: 'internal' }] }, planned: { planDigest: 'sha256:abc', changes: 2 }, approval: { approvedBy: 'ana' }, result: { outcome: 'SUCCEEDED' }, final: { status: 'SUCCEEDED' } });
+    expect(JSON.parse(execution.output!)).toMatchObject({
+      admitted: {
+        mode: 'APPLY',
+        tasks: [
+          { taskIndex: 0, actionClass: 'internal' },
+          { taskIndex: 1, actionClass: 'internal' },
+        ],
+      },
+      planned: { planDigest: 'sha256:abc', changes: 2 },
+      approval: { approvedBy: 'ana' },
+      result: { outcome: 'SUCCEEDED' },
+      final: { status: 'SUCCEEDED' },
+    });
     expect(wf.calls.Admit).toEqual([input]);
     expect(wf.calls.RequestApproval).toEqual([{ ...input, planDigest: 'sha256:abc', taskToken: wf.approvalTokens[0] }]);
-    expect(wf.calls.ApplyTask).toEqual([{ ...input, taskIndex: 0, actionClass: 'internal' }, { ...input, taskIndex: 1, actionClass: 'internal' }]);
+    expect(wf.calls.ApplyTask).toEqual([
+      { ...input, taskIndex: 0, actionClass: 'internal' },
+      { ...input, taskIndex: 1, actionClass: 'internal' },
+    ]);
     expect(wf.calls.RollBack).toEqual([]);
     expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED' } }]);
     const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
-    expect(stateNames(events, 'StateEntered')).toEqual(['Admit', 'Plan', 'IsPlanOnly', 'AwaitApproval', 'Apply', 'ByActionClass', 'ApplyTask', 'ByActionClass', 'ApplyTask', 'Verify', 'RecordSuccess', 'Finalize', 'DidRunSucceed', 'Done']);
-    expect(events.filter((event) => event.type === 'MapIterationSucceeded').map((event) => event.mapIterationSucceededEventDetails)).toEqual([{ name: 'Apply', index: 0 }, { name: 'Apply', index: 1 }]);
+    expect(stateNames(events, 'StateEntered')).toEqual([
+      'Admit',
+      'Plan',
+      'IsPlanOnly',
+      'AwaitApproval',
+      'Apply',
+      'ByActionClass',
+      'ApplyTask',
+      'ByActionClass',
+      'ApplyTask',
+      'Verify',
+      'RecordSuccess',
+      'Finalize',
+      'DidRunSucceed',
+      'Done',
+    ]);
+    expect(events.filter((event) => event.type === 'MapIterationSucceeded').map((event) => event.mapIterationSucceededEventDetails)).toEqual([
+      { name: 'Apply', index: 0 },
+      { name: 'Apply', index: 1 },
+    ]);
   });
 
   it('rolls back and finalizes when Verify fails, and ends FAILED with RunDidNotSucceed', async () => {
-    const wf = runWorkflow({ verify: async () => { throw namedError('VerificationFailed', 'smoke test failed'); } });
+    const wf = runWorkflow({
+      verify: async () => {
+        throw namedError('VerificationFailed', 'smoke test failed');
+      },
+    });
     const ep = await endpoint({ stateMachines: wf.stateMachines, lambdas: wf.lambdas });
     wf.useClient(ep.client);
     const { executionArn } = await ep.client.send(new StartExecutionCommand({ stateMachineArn: ep.sfn.stateMachineArn('run'), input: JSON.stringify(input) }));
@@ -502,11 +669,15 @@ describe('durability', () => {
     const wf = runWorkflow();
     const firstToken = signal<string>();
     // First process: the approval request is sent but never answered.
-    wf.replaceHandler('RequestApproval', async (payload) => { firstToken.resolve((payload as { taskToken: string }).taskToken); });
+    wf.replaceHandler('RequestApproval', async (payload) => {
+      firstToken.resolve((payload as { taskToken: string }).taskToken);
+    });
     const first = await startLocalStepFunctions({ dataDir, stateMachines: wf.stateMachines, lambdas: wf.lambdas });
     cleanups.push(() => first.stop());
     const firstClient = new SFNClient({ endpoint: first.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const { executionArn } = await firstClient.send(new StartExecutionCommand({ stateMachineArn: first.stateMachineArn('run'), name: 'resume-me', input: JSON.stringify(input) }));
+    const { executionArn } = await firstClient.send(
+      new StartExecutionCommand({ stateMachineArn: first.stateMachineArn('run'), name: 'resume-me', input: JSON.stringify(input) }),
+    );
     const staleToken = await firstToken.promise;
     await first.stop();
     firstClient.destroy();
@@ -539,7 +710,23 @@ describe('durability', () => {
     const types: string[] = events.map((event) => event.type ?? '');
     expect(types.filter((type) => type === 'ExecutionStarted')).toHaveLength(1);
     expect(types.indexOf('ExecutionResumed')).toBeGreaterThan(0);
-    expect(stateNames(events, 'StateEntered')).toEqual(['Admit', 'Plan', 'IsPlanOnly', 'AwaitApproval', 'AwaitApproval', 'Apply', 'ByActionClass', 'ApplyTask', 'ByActionClass', 'ApplyTask', 'Verify', 'RecordSuccess', 'Finalize', 'DidRunSucceed', 'Done']);
+    expect(stateNames(events, 'StateEntered')).toEqual([
+      'Admit',
+      'Plan',
+      'IsPlanOnly',
+      'AwaitApproval',
+      'AwaitApproval',
+      'Apply',
+      'ByActionClass',
+      'ApplyTask',
+      'ByActionClass',
+      'ApplyTask',
+      'Verify',
+      'RecordSuccess',
+      'Finalize',
+      'DidRunSucceed',
+      'Done',
+    ]);
     expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
   });
 
@@ -581,15 +768,28 @@ describe('durability', () => {
     const dataDir = tempDir();
     const calls = { first: 0, slow: 0, last: 0 };
     const slowEntered = signal<void>();
-    let slowBehaviour: () => Promise<unknown> = async () => { slowEntered.resolve(); await new Promise(() => undefined); };
+    let slowBehaviour: () => Promise<unknown> = async () => {
+      slowEntered.resolve();
+      await new Promise(() => undefined);
+    };
     const definition = JSON.stringify({
       StartAt: 'First',
-      States: { First: task(fn('first'), { Next: 'Slow' }, { ResultPath: '$.first', ResultSelector: { 'v.$': '$.Payload' } }), Slow: task(fn('slow'), { Next: 'Last' }, { ResultPath: null }), Last: task(fn('last'), { End: true }, { OutputPath: '$.Payload' }) },
+      States: {
+        First: task(fn('first'), { Next: 'Slow' }, { ResultPath: '$.first', ResultSelector: { 'v.$': '$.Payload' } }),
+        Slow: task(fn('slow'), { Next: 'Last' }, { ResultPath: null }),
+        Last: task(fn('last'), { End: true }, { OutputPath: '$.Payload' }),
+      },
     });
     const lambdas: Record<string, LocalLambda> = {
       [fn('first')]: async () => ++calls.first,
-      [fn('slow')]: async () => { calls.slow++; return slowBehaviour(); },
-      [fn('last')]: async (payload) => { calls.last++; return payload; },
+      [fn('slow')]: async () => {
+        calls.slow++;
+        return slowBehaviour();
+      },
+      [fn('last')]: async (payload) => {
+        calls.last++;
+        return payload;
+      },
     };
     const first = await startLocalStepFunctions({ dataDir, stateMachines: [{ name: 'M', definition }], lambdas });
     cleanups.push(() => first.stop());

@@ -20,8 +20,7 @@ import { startSsmEmulator } from '../../../local/ssm/ssm-emulator.ts';
 import type { RunningSsmEmulator } from '../../../local/ssm/ssm-emulator.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const clientFor = (emulator: RunningSsmEmulator) =>
-  new SSMClient({ endpoint: emulator.url, region: emulator.region, credentials, maxAttempts: 1 });
+const clientFor = (emulator: RunningSsmEmulator) => new SSMClient({ endpoint: emulator.url, region: emulator.region, credentials, maxAttempts: 1 });
 
 describe('SSM stand-in', () => {
   let dataDir: string;
@@ -162,7 +161,11 @@ describe('SSM stand-in', () => {
 
   it('names the bad field in a ValidationException (type missing, bad name, tags with overwrite)', async () => {
     const noType = await client.send(new PutParameterCommand({ Name: 'untyped', Value: 'x' })).catch((e: unknown) => e);
-    expect(noType).toMatchObject({ name: 'ValidationException', message: 'A parameter type is required when you create a parameter.', $metadata: { httpStatusCode: 400 } });
+    expect(noType).toMatchObject({
+      name: 'ValidationException',
+      message: 'A parameter type is required when you create a parameter.',
+      $metadata: { httpStatusCode: 400 },
+    });
 
     const badName = await client.send(new PutParameterCommand({ Name: 'no/leading/slash', Value: 'x', Type: 'String' })).catch((e: unknown) => e);
     expect(badName).toMatchObject({ name: 'ValidationException' });
@@ -172,10 +175,14 @@ describe('SSM stand-in', () => {
     const badType = await client.send(new PutParameterCommand({ Name: 'typed', Value: 'x', Type: 'Number' as never })).catch((e: unknown) => e);
     expect((badType as Error).message).toContain("Value at 'type'");
 
-    const tagsAndOverwrite = await client.send(new PutParameterCommand({ Name: 'tagged', Value: 'x', Type: 'String', Overwrite: true, Tags: [{ Key: 'k', Value: 'v' }] })).catch((e: unknown) => e);
+    const tagsAndOverwrite = await client
+      .send(new PutParameterCommand({ Name: 'tagged', Value: 'x', Type: 'String', Overwrite: true, Tags: [{ Key: 'k', Value: 'v' }] }))
+      .catch((e: unknown) => e);
     expect((tagsAndOverwrite as Error).message).toContain("tags and overwrite can't be used together");
 
-    const pattern = await client.send(new PutParameterCommand({ Name: 'digits', Value: 'abc', Type: 'String', AllowedPattern: '\\d+' })).catch((e: unknown) => e);
+    const pattern = await client
+      .send(new PutParameterCommand({ Name: 'digits', Value: 'abc', Type: 'String', AllowedPattern: '\\d+' }))
+      .catch((e: unknown) => e);
     expect(pattern).toBeInstanceOf(ParameterPatternMismatchException);
     await expect(client.send(new GetParameterCommand({ Name: 'digits' }))).rejects.toBeInstanceOf(ParameterNotFound);
   });
