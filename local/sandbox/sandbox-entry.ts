@@ -4,7 +4,7 @@ import type { AllowedConnect } from './confine-process.ts';
 /**
  * Runs inside the sandbox process: receives one call over IPC, closes signals and the network to all
  * but the call's allowed destinations, imports the module, calls the export, and sends back the result
- * or the error (name, message, code). Later messages are only the parent's answers to port calls.
+ * or the error (name, message, code).
  */
 interface SandboxCall {
   type: 'call';

@@ -3,17 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as errors from '../../functions/core/errors.ts';
-import { ActionFailed, MaestroError, SandboxViolation, describeError } from '../../functions/core/errors.ts';
+import { ActionFailed, MaestroError, SandboxViolation } from '../../functions/core/errors.ts';
 import type { AllowedConnect } from './confine-process.ts';
-import type { PortCall, PortReply } from './parent-port.ts';
 
 export type { AllowedConnect } from './confine-process.ts';
-
-/** An object of the calling process the sandboxed code may call through `parentPort(name, methods)`: only these methods. */
-export interface SandboxPort {
-  target: object;
-  methods: readonly string[];
-}
 
 const ENTRY = resolve(import.meta.dirname, 'sandbox-entry.ts');
 /** What the entry imports before the sandboxed module: the confinement of signals and the network. */
@@ -40,8 +33,6 @@ export interface SandboxCallOptions {
   env?: Record<string, string>;
   /** The TCP destinations the code may connect to; every other connection, listen, UDP socket and signal to another process is refused. @default [] */
   allowConnect?: readonly AllowedConnect[];
-  /** Services of the calling process the code may call by name (see parent-port.ts). @default {} */
-  ports?: Record<string, SandboxPort>;
   /** Aborting kills the process and rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -102,8 +93,7 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
       child.stderr!.on('data', (chunk: Buffer) => {
         if (stderr.length < 16_384) stderr += chunk.toString('utf8');
       });
-      child.on('message', (message: { type: 'result'; ok: boolean; result?: T; error?: SandboxedError } | PortCall) => {
-        if (message?.type === 'port-call') return void answerPortCall(child, options.ports ?? {}, message);
+      child.on('message', (message: { type: 'result'; ok: boolean; result?: T; error?: SandboxedError }) => {
         settle(() => (message.ok ? resolvePromise(message.result as T) : reject(fromSandboxedError(message.error!))));
       });
       child.on('error', (error) => settle(() => reject(new ActionFailed(`the sandbox could not start: ${error.message}`, { cause: error }))));
@@ -130,28 +120,6 @@ export async function runInSandbox<T = unknown>(options: SandboxCallOptions): Pr
   } finally {
     if (ownScratch) rmSync(scratchDir, { recursive: true, force: true });
   }
-}
-
-/** Runs one port call the sandboxed code asked for, if that port and method were given, and answers it. */
-async function answerPortCall(child: ReturnType<typeof fork>, ports: Record<string, SandboxPort>, call: PortCall): Promise<void> {
-  let answer: PortReply;
-  try {
-    const port = Object.hasOwn(ports, call.port) ? ports[call.port] : undefined;
-    if (!port?.methods.includes(call.method))
-      throw new SandboxViolation(`sandbox violation (port): no port ${call.port}.${call.method} was given to this call`, { details: { breach: 'port' } });
-    const method = (port!.target as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method];
-    answer = { type: 'port-reply', id: call.id, ok: true, result: await method.apply(port!.target, call.args) };
-  } catch (error) {
-    const described = describeError(error);
-    const e = error as MaestroError;
-    answer = {
-      type: 'port-reply',
-      id: call.id,
-      ok: false,
-      error: { name: described.name, message: error instanceof MaestroError ? described.message : 'the port call failed', field: e.field, details: e.details },
-    };
-  }
-  if (child.connected) child.send(answer, (error) => void error);
 }
 
 interface SandboxedError {

@@ -128,7 +128,7 @@ describe('the action sandbox', () => {
     expect(await breachOf(leaky('udp', [], sandbox))).toBe('net');
   });
 
-  it('still applies S3 and DynamoDB writes in the sandbox (through the DR write guard, a port of the parent)', async () => {
+  it('still applies S3 and DynamoDB writes in the sandbox (the DR quiesce flags arrive with the request, as data)', async () => {
     const created = await api(stack, 'POST', '/runs', {
       body: {
         goal: 'sandboxed writes',
