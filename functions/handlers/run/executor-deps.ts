@@ -7,7 +7,7 @@ import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../c
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
 import type { IsolatedApply } from '../../core/runs/deps.ts';
-import { createEgressRuntime } from '../shared/egress.ts';
+import { egressRuntimeOf } from '../shared/egress.ts';
 
 /**
  * An executor's composition root: the action catalog, an S3 and a DynamoDB client for the managed
@@ -26,10 +26,7 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
   const clients = createAwsClients(config.aws);
   const objects = new S3ObjectStore(clients.s3);
   const items = new DynamoItemStore(clients.dynamodb);
-  const fromGuardrails = Object.fromEntries(
-    Object.entries(config.guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
-  );
-  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromGuardrails, ...config.egress.allowlists } }, host.transport);
+  const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
   return {
     catalog: defaultCatalog(),

@@ -40,7 +40,7 @@ import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.t
 import { LambdaTaskExecutor } from '../../adapters/lambda-task-executor.ts';
 import { createExecutorDeps, inProcessExecutor } from '../run/executor-deps.ts';
 import type { ExecutorHost } from '../run/executor-deps.ts';
-import { createEgressRuntime } from './egress.ts';
+import { egressRuntimeOf } from './egress.ts';
 import type { EgressRuntime } from './egress.ts';
 
 /** What every handler and API operation gets: the run workflow's deps, and DR's, the outbox's and the audit's. */
@@ -94,11 +94,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
   const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets });
   const guardrails = config.guardrails;
   const catalog = defaultCatalog();
-  // Egress allowlists come from the guardrails; egress.allowlists (MAESTRO_EGRESS_ALLOWLIST) overrides an environment's.
-  const fromGuardrails = Object.fromEntries(
-    Object.entries(guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
-  );
-  const egress = createEgressRuntime({ ...config.egress, allowlists: { ...fromGuardrails, ...config.egress.allowlists } }, host.transport);
+  const egress = egressRuntimeOf(config, host.transport);
   const clock = () => new Date();
   const newId = () => randomUUID();
   const bucket = config.state.artifactBucket;

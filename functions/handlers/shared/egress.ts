@@ -36,3 +36,14 @@ export function createEgressRuntime(config: Config['egress'], transport?: Pinned
     }),
   };
 }
+
+/**
+ * The egress runtime of a process from the whole configuration: the guardrails' per-environment
+ * allowlists, each replaced by `egress.allowlists` (MAESTRO_EGRESS_ALLOWLIST) where that names it.
+ */
+export function egressRuntimeOf(config: Config, transport?: PinnedTransport): EgressRuntime {
+  const fromGuardrails = Object.fromEntries(
+    Object.entries(config.guardrails.environments).flatMap(([name, environment]) => (environment.egress ? [[name, environment.egress]] : [])),
+  );
+  return createEgressRuntime({ ...config.egress, allowlists: { ...fromGuardrails, ...config.egress.allowlists } }, transport);
+}
