@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { executeTask, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecution } from '../../core/runs/task-executor.ts';
 import { loadConfig } from '../shared/config.ts';
+import { lambdaHandler } from '../shared/lambda-deps.ts';
 import { logger } from '../shared/logger.ts';
 import { createExecutorDeps } from './executor-deps.ts';
 
@@ -23,10 +24,5 @@ export const createHandler = (deps: ExecutorDeps) =>
       return toWire(envelope) as ExecutionEnvelope;
     });
 
-let memoized: ((event: TaskExecution, context: Context) => Promise<ExecutionEnvelope>) | undefined;
-
 /** The Lambda entry: an executor has no state table, so none is required of its configuration. */
-export const handler = (event: TaskExecution, context: Context) => {
-  memoized ??= createHandler(createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));
-  return memoized(event, context);
-};
+export const handler = lambdaHandler(createHandler, () => createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));

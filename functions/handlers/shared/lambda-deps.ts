@@ -13,12 +13,16 @@ export function lambdaDeps(): HandlerDeps {
 
 /**
  * The `handler` a Lambda function exports: the module's factory applied to the container's deps on the
- * first invocation (so importing a handler module builds nothing).
+ * first invocation (so importing a handler module builds nothing). `deps` builds them; the default is
+ * the control plane's (an executor passes its own, target-only ones).
  */
-export function lambdaHandler<Event, Result>(create: (deps: HandlerDeps) => (event: Event, context: Context) => Promise<Result>) {
+export function lambdaHandler<Event, Result, Deps = HandlerDeps>(
+  create: (deps: Deps) => (event: Event, context: Context) => Promise<Result>,
+  deps: () => Deps = lambdaDeps as () => Deps,
+) {
   let handler: ((event: Event, context: Context) => Promise<Result>) | undefined;
   return (event: Event, context: Context): Promise<Result> => {
-    handler ??= create(lambdaDeps());
+    handler ??= create(deps());
     return handler(event, context);
   };
 }
