@@ -4,6 +4,11 @@ import { dynamodbPutItem } from './dynamodb-put-item.ts';
 import { httpFetch } from './http-fetch.ts';
 import { noop } from './noop.ts';
 import { s3PutObject } from './s3-put-object.ts';
+import { s3DeleteObject } from './s3-delete-object.ts';
+import { s3CopyObject } from './s3-copy-object.ts';
+import { dynamodbUpdateItem } from './dynamodb-update-item.ts';
+import { dynamodbDeleteItem } from './dynamodb-delete-item.ts';
 
 /** The built-in actions. */
-export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch, drApproveRestore]);
+export const defaultCatalog = () =>
+  new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch, drApproveRestore, s3DeleteObject, s3CopyObject, dynamodbUpdateItem, dynamodbDeleteItem]);

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Item, ItemStore } from '../core/actions/ports.ts';
+import type { Item, ItemStore, ItemUpdate } from '../core/actions/ports.ts';
 import { ActionFailed, StalePlan } from '../core/errors.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 
@@ -49,6 +49,51 @@ export class DynamoItemStore implements ItemStore {
       await this.#db.send(new DeleteCommand({ TableName: table, Key: key, ...matches(expected, {}) }));
     } catch (error) {
       return this.#fail(error, table, 'deleting');
+    }
+  }
+
+  async update(table: string, key: Item, update: ItemUpdate, expected: Item): Promise<void> {
+    // Caller strings only ever become placeholder values (#u0 → name, :u0 → value), never expression text.
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    const remove: string[] = [];
+    const add: string[] = [];
+    let i = 0;
+    for (const [name, value] of Object.entries(update.set ?? {})) {
+      names[`#u${i}`] = name;
+      values[`:u${i}`] = value;
+      set.push(`#u${i} = :u${i}`);
+      i += 1;
+    }
+    for (const name of update.remove ?? []) {
+      names[`#u${i}`] = name;
+      remove.push(`#u${i}`);
+      i += 1;
+    }
+    for (const [name, value] of Object.entries(update.add ?? {})) {
+      names[`#u${i}`] = name;
+      values[`:u${i}`] = value;
+      add.push(`#u${i} :u${i}`);
+      i += 1;
+    }
+    const clauses = [set.length ? `SET ${set.join(', ')}` : '', remove.length ? `REMOVE ${remove.join(', ')}` : '', add.length ? `ADD ${add.join(', ')}` : ''];
+    const condition = matches(expected, { ...update.set, ...update.add });
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key,
+          UpdateExpression: clauses.filter(Boolean).join(' '),
+          ConditionExpression: condition.ConditionExpression,
+          ExpressionAttributeNames: { ...names, ...condition.ExpressionAttributeNames },
+          ...(Object.keys(values).length || condition.ExpressionAttributeValues
+            ? { ExpressionAttributeValues: { ...values, ...condition.ExpressionAttributeValues } }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      return this.#fail(error, table, 'updating');
     }
   }
 

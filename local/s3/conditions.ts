@@ -92,6 +92,17 @@ export function writeConditions(req: IncomingMessage, key: string): (current: Ob
 }
 
 /**
+ * Conditional deletes (DeleteObject without a versionId): `If-Match: <etag>` or `If-Match: *` requires a
+ * current object (404 NoSuchKey when there is none, a delete marker included) with that ETag (412 if not).
+ */
+export function deleteConditions(ifMatch: string, key: string): (current: ObjectVersion | undefined) => void {
+  return (current) => {
+    if (!current) throw S3Errors.noSuchKey(key);
+    if (!etagListMatches(ifMatch, current.etag)) throw S3Errors.preconditionFailed('If-Match');
+  };
+}
+
+/**
  * A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range. Anything else (several ranges, bad syntax) is
  * ignored and the whole object served, as S3 does; a start past the end is 416.
  */

@@ -1,7 +1,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { readXmlBody } from './bucket-operations.ts';
-import { checkCopySourceConditions, checkReadConditions, parseRange, writeConditions } from './conditions.ts';
+import { checkCopySourceConditions, checkReadConditions, deleteConditions, parseRange, writeConditions } from './conditions.ts';
 import { S3Error, S3Errors } from './errors.ts';
 import { header, sendEmpty, sendXml, type S3Request } from './http.ts';
 import {
@@ -147,9 +147,13 @@ function deleteHeaders(outcome: DeleteOutcome): Record<string, string> {
 }
 
 export async function deleteObject(request: S3Request): Promise<void> {
-  const { store, bucket, key, query } = request;
+  const { req, store, bucket, key, query } = request;
   store.bucket(bucket);
-  const outcome = await store.deleteObject(bucket, key, versionIdParam(query));
+  const versionId = versionIdParam(query);
+  // If-Match (an ETag or *) is evaluated against the current version, inside the key lock.
+  const ifMatch = header(req, 'if-match');
+  const check = ifMatch === undefined || versionId !== undefined ? undefined : deleteConditions(ifMatch, key);
+  const outcome = await store.deleteObject(bucket, key, versionId, check);
   sendEmpty(request.res, 204, deleteHeaders(outcome));
 }
 
@@ -223,6 +227,9 @@ export async function copyObject(request: S3Request): Promise<void> {
   assertKeyLength(key);
   const source = parseCopySource(header(req, 'x-amz-copy-source') ?? '');
   store.bucket(source.bucket);
+  // If-Match / If-None-Match: * on the destination, as for PutObject; checked again, atomically, at commit.
+  const check = writeConditions(req, key);
+  check(currentObject(store.keyRecord(bucket, key)));
   const replaceMetadata = (header(req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase() === 'REPLACE';
   if (!replaceMetadata && source.bucket === bucket && source.key === key && source.versionId === undefined) {
     throw S3Errors.invalidRequest(
@@ -245,15 +252,20 @@ export async function copyObject(request: S3Request): Promise<void> {
   });
 
   try {
-    const version = await store.putObject(bucket, key, {
-      tempFile,
-      etag: sourceVersion.etag,
-      size: sourceVersion.size,
-      headers: replaceMetadata ? representationHeaders(req) : sourceVersion.headers,
-      metadata: replaceMetadata ? userMetadata(req) : sourceVersion.metadata,
-      ...(sourceVersion.crc32 === undefined ? {} : { crc32: sourceVersion.crc32 }),
-      ...(sourceVersion.partSizes === undefined ? {} : { partSizes: sourceVersion.partSizes }),
-    });
+    const version = await store.putObject(
+      bucket,
+      key,
+      {
+        tempFile,
+        etag: sourceVersion.etag,
+        size: sourceVersion.size,
+        headers: replaceMetadata ? representationHeaders(req) : sourceVersion.headers,
+        metadata: replaceMetadata ? userMetadata(req) : sourceVersion.metadata,
+        ...(sourceVersion.crc32 === undefined ? {} : { crc32: sourceVersion.crc32 }),
+        ...(sourceVersion.partSizes === undefined ? {} : { partSizes: sourceVersion.partSizes }),
+      },
+      check,
+    );
     const sourceVersionHeader = versionIdHeader(sourceVersion.versionId)['x-amz-version-id'];
     sendXml(
       res,

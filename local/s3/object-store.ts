@@ -155,10 +155,12 @@ export class ObjectStore {
     return target;
   }
 
-  async deleteObject(bucketName: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+  /** Deletes a version by id, or the current object; `check` sees the current object first and may refuse (a conditional delete). */
+  async deleteObject(bucketName: string, key: string, versionId?: string, check?: (current: ObjectVersion | undefined) => void): Promise<DeleteOutcome> {
     return this.withKey(bucketName, key, async () => {
       const bucket = this.#requireBucket(bucketName);
       const versions = bucket.keys.get(key)?.versions ?? [];
+      check?.(currentObject(bucket.keys.get(key)));
 
       if (versionId !== undefined) {
         const removed = versions.find((v) => v.versionId === versionId);

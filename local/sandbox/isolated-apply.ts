@@ -20,6 +20,10 @@ export const SERVICES_OF_ACTION: ReadonlyMap<string, readonly Service[]> = new M
   ['s3.put-object', ['s3']],
   ['dynamodb.put-item', ['dynamodb']],
   ['dr.approve-restore', []],
+  ['s3.delete-object', ['s3']],
+  ['s3.copy-object', ['s3']],
+  ['dynamodb.update-item', ['dynamodb']],
+  ['dynamodb.delete-item', ['dynamodb']],
 ]);
 
 /** The credentials and region the SDK reads, passed only to an action that calls at least one service. */
