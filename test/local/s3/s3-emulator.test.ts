@@ -437,6 +437,68 @@ describe('objects in a versioned bucket', () => {
   });
 });
 
+describe('conditional copies and deletes', () => {
+  const bucket = 'conditional';
+  beforeAll(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  });
+  const versionsOf = async (key: string) => {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    return (listed.Versions?.length ?? 0) + (listed.DeleteMarkers?.length ?? 0);
+  };
+
+  it('copies onto a destination only while If-Match / If-None-Match: * hold, and a pinned source version with its ETag', async () => {
+    const source = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: 'one' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: 'two' }));
+    const copySource = `${bucket}/src?versionId=${source.VersionId}`;
+
+    const created = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: copySource, IfNoneMatch: '*' }));
+    expect(await getText(bucket, 'dst')).toBe('one');
+    expect(created.CopySourceVersionId).toBe(source.VersionId);
+    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: copySource, IfNoneMatch: '*' })))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: copySource, IfMatch: '"0123"' })))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'absent', CopySource: copySource, IfMatch: source.ETag })))).toMatchObject({
+      status: 404,
+    });
+    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: `${bucket}/src`, CopySourceIfMatch: source.ETag })))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await versionsOf('dst')).toBe(1);
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: `${bucket}/src`, IfMatch: created.CopyObjectResult!.ETag }));
+    expect(await getText(bucket, 'dst')).toBe('two');
+
+    // If-None-Match: * holds over a delete marker: nothing is current.
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'dst' }));
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: copySource, IfNoneMatch: '*' }));
+    expect(await getText(bucket, 'dst')).toBe('one');
+  });
+
+  it('deletes only while If-Match holds (404 with no current object), and removes a delete marker by its version id', async () => {
+    const written = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'del', Body: 'x' }));
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del', IfMatch: '"0123"' })))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await versionsOf('del')).toBe(1);
+    const deleted = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del', IfMatch: written.ETag }));
+    expect(deleted.DeleteMarker).toBe(true);
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del', IfMatch: '*' })))).toMatchObject({ status: 404 });
+    expect(await versionsOf('del')).toBe(2);
+
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del', VersionId: deleted.VersionId }));
+    expect(await getText(bucket, 'del')).toBe('x');
+    expect(await versionsOf('del')).toBe(1);
+  });
+});
+
 describe('multipart upload', () => {
   const bucket = 'multipart';
   beforeAll(async () => {
