@@ -2,8 +2,10 @@ import { ActionCatalog } from '../core/actions/catalog.ts';
 import { drApproveRestore } from './dr-approve-restore.ts';
 import { dynamodbPutItem } from './dynamodb-put-item.ts';
 import { httpFetch } from './http-fetch.ts';
+import { lambdaShiftAlias } from './lambda-shift-alias.ts';
 import { noop } from './noop.ts';
 import { s3PutObject } from './s3-put-object.ts';
+import { ssmPutParameter } from './ssm-put-parameter.ts';
 
 /** The built-in actions. */
-export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch, drApproveRestore]);
+export const defaultCatalog = () => new ActionCatalog([noop, s3PutObject, dynamodbPutItem, httpFetch, drApproveRestore, lambdaShiftAlias, ssmPutParameter]);
