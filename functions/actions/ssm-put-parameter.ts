@@ -39,9 +39,11 @@ function parametersOf(ctx: ActionContext): ParameterStore {
   return ctx.parameters;
 }
 
-/** What a reviewer sees of a value: the text, or for a SecureString only that there is one (never its length or digest). */
-const shown = (value: Pick<ParameterValue, 'type' | 'value'>) =>
-  value.type === 'SecureString' ? 'type: SecureString\nvalue: <SecureString, not shown>\n' : `type: ${value.type}\nvalue: ${value.value}\n`;
+/** What a reviewer sees of a value: the text, or for a SecureString only which version holds it (never its length or digest). */
+const shown = (value: Pick<ParameterValue, 'type' | 'value'> & { version?: number }) =>
+  value.type === 'SecureString'
+    ? `type: SecureString\nvalue: <SecureString, ${value.version === undefined ? 'the new value' : `version ${value.version}`}, not shown>\n`
+    : `type: ${value.type}\nvalue: ${value.value}\n`;
 
 /** The version apply wrote, as far as the plan and the outcome tell: the one after the planned version. */
 const writtenVersion = (plan: TaskPlan, outcome: Record<string, unknown> | undefined) =>
