@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeGrant } from './nag.ts';
 import { KMS_WILDCARD_REASON } from './state-table.ts';
+import { ManagedResources, ownResourceByPattern } from '../functions/core/config/managed-resources.ts';
 
 /** Properties of {@link ManagedTargets}. */
 export interface ManagedTargetsProps {
@@ -24,6 +25,31 @@ export interface ManagedTargetsProps {
    * @default - none
    */
   readonly existingTableNames?: readonly string[];
+
+  /**
+   * Lambda functions (same account and region) whose aliases `lambda.shift-alias` may move: the
+   * environments' `managedResources.functions`. Maestro's own functions are refused.
+   *
+   * @default - none
+   */
+  readonly functionNames?: readonly string[];
+
+  /**
+   * SSM parameters `ssm.put-parameter` may write: names (`/app/flag`) or path prefixes ending in `/`
+   * (`/app/`), as in the environments' `managedResources.parameters`. SecureStrings under the
+   * account's default `aws/ssm` key need no further grant; a customer-managed key must be granted
+   * separately.
+   *
+   * @default - none
+   */
+  readonly parameterNames?: readonly string[];
+
+  /**
+   * CloudWatch alarms a deploy may watch (read their state): the environments' `managedResources.alarms`.
+   *
+   * @default - none
+   */
+  readonly alarmNames?: readonly string[];
 
   /**
    * What happens to the demo bucket, table and key when they leave the stack.
@@ -65,6 +91,14 @@ const OBJECT_ACTIONS = [
   's3:AbortMultipartUpload',
 ];
 
+/** What `lambda.shift-alias` calls on a managed function: read the alias and the versions, move the alias. */
+const ALIAS_READ_ACTIONS = ['lambda:GetAlias', 'lambda:ListVersionsByFunction'];
+const ALIAS_ACTIONS = [...ALIAS_READ_ACTIONS, 'lambda:UpdateAlias'];
+/** What `ssm.put-parameter` calls on a managed parameter (rollback reads the history and may delete a parameter it created). */
+const PARAMETER_READ_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameterHistory'];
+const PARAMETER_ACTIONS = [...PARAMETER_READ_ACTIONS, 'ssm:PutParameter', 'ssm:DeleteParameter'];
+const ALARM_READ_ACTIONS = ['cloudwatch:DescribeAlarms'];
+
 /** The read-only subset of {@link OBJECT_ACTIONS}: what plan and verify need. */
 const OBJECT_READ_ACTIONS = OBJECT_ACTIONS.filter((action) => action.startsWith('s3:Get'));
 
@@ -85,6 +119,10 @@ export class ManagedTargets extends Construct {
   readonly buckets: readonly s3.IBucket[];
   /** Every table runs may act on, the demo table first. */
   readonly tables: readonly dynamodb.ITable[];
+  /** The managed Lambda functions, SSM parameters (names or path prefixes) and CloudWatch alarms, by name. */
+  readonly functionNames: readonly string[];
+  readonly parameterNames: readonly string[];
+  readonly alarmNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: ManagedTargetsProps = {}) {
     super(scope, id);
@@ -101,6 +139,24 @@ export class ManagedTargets extends Construct {
         throw new Error(`ManagedTargets ${this.node.path}: existingTableNames holds an invalid table name ${JSON.stringify(name)}`);
       }
     }
+
+    // The same rules as an environment's managedResources (names, and never one of Maestro's own).
+    const declared = ManagedResources.safeParse({
+      functions: props.functionNames ?? [],
+      parameters: props.parameterNames ?? [],
+      alarms: props.alarmNames ?? [],
+    });
+    if (!declared.success) {
+      const issue = declared.error.issues[0];
+      throw new Error(`ManagedTargets ${this.node.path}: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    for (const name of declared.data.functions) {
+      const own = ownResourceByPattern(name);
+      if (own) throw new Error(`ManagedTargets ${this.node.path}: functionNames holds ${JSON.stringify(name)}, which is ${own}`);
+    }
+    this.functionNames = declared.data.functions;
+    this.parameterNames = declared.data.parameters;
+    this.alarmNames = declared.data.alarms;
 
     this.encryptionKey = new kms.Key(this, 'Key', {
       description: 'Maestro managed targets (demo bucket and table)',
@@ -134,12 +190,48 @@ export class ManagedTargets extends Construct {
     this.tables = [this.table, ...existingTableNames.map((name, i) => dynamodb.Table.fromTableName(this, `ExistingTable${i}`, name))];
   }
 
+  /** ARNs of the managed functions (and their aliases), parameters and alarms. */
+  #functionArns(): string[] {
+    const stack = Stack.of(this);
+    return this.functionNames.flatMap((name) =>
+      [name, `${name}:*`].map((resourceName) =>
+        stack.formatArn({ service: 'lambda', resource: 'function', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ),
+    );
+  }
+
+  #parameterArns(): string[] {
+    // `parameter/app/flag` for `/app/flag`; a path prefix `/app/` covers `parameter/app/*`.
+    return this.parameterNames.map((name) =>
+      Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${name.replace(/^\//, '')}${name.endsWith('/') ? '*' : ''}` }),
+    );
+  }
+
+  #alarmArns(): string[] {
+    return this.alarmNames.map((name) =>
+      Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
+  }
+
+  /** The grants on the managed functions, parameters and alarms, each kind only where some are declared. */
+  #grantDeployTargets(grantee: iam.IGrantable, access: 'read' | 'write'): iam.Grant[] {
+    const write = access === 'write';
+    const kinds: [string[], string[]][] = [
+      [this.#functionArns(), write ? ALIAS_ACTIONS : ALIAS_READ_ACTIONS],
+      [this.#parameterArns(), write ? PARAMETER_ACTIONS : PARAMETER_READ_ACTIONS],
+      [this.#alarmArns(), ALARM_READ_ACTIONS],
+    ];
+    return kinds.filter(([arns]) => arns.length > 0).map(([resourceArns, actions]) => iam.Grant.addToPrincipal({ grantee, actions, resourceArns }));
+  }
+
   /**
    * Lets an action function act on the managed targets, and nothing else: read, write and
-   * read old versions of objects in their buckets, read and write items of their tables.
+   * read old versions of objects in their buckets, read and write items of their tables, move the
+   * aliases of the managed functions, write the managed parameters, read the managed alarms.
    */
   grantActions(grantee: iam.IGrantable): iam.Grant {
     const grants = [
+      ...this.#grantDeployTargets(grantee, 'write'),
       iam.Grant.addToPrincipal({
         grantee,
         actions: BUCKET_ACTIONS,
@@ -168,10 +260,12 @@ export class ManagedTargets extends Construct {
 
   /**
    * Lets a plan or verify executor read the managed targets, and nothing else: list and read (old
-   * versions included) objects in their buckets, read items of their tables, decrypt with their key.
+   * versions included) objects in their buckets, read items of their tables, decrypt with their key,
+   * read the managed functions' aliases and versions, the managed parameters and alarms.
    */
   grantReadActions(grantee: iam.IGrantable): iam.Grant {
     const grants = [
+      ...this.#grantDeployTargets(grantee, 'read'),
       iam.Grant.addToPrincipal({
         grantee,
         actions: BUCKET_ACTIONS,

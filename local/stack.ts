@@ -31,6 +31,8 @@ import { configToEnvironment } from '../functions/core/config/environment-variab
 import { WORKFLOWS, tasksOf } from '../functions/handlers/workflow-tasks.ts';
 import type { WorkflowName } from '../functions/handlers/workflow-tasks.ts';
 import { startS3Emulator } from './s3/s3-emulator.ts';
+import { startTargetEmulators } from './targets/target-emulators.ts';
+import { ensureDemoTargets } from './targets/demo-targets.ts';
 import type { RunningS3Emulator } from './s3/s3-emulator.ts';
 import { loadDefinition, startLocalStepFunctions } from './sfn/local-step-functions.ts';
 import type { LocalLambda, LocalStepFunctionsOptions, RunningLocalStepFunctions } from './sfn/local-step-functions.ts';
@@ -76,6 +78,10 @@ export interface Endpoints {
   stepfunctions: string;
   kms: string;
   eventbridge: string;
+  /** The stand-ins of the services actions change: Lambda aliases, SSM parameters, CloudWatch alarms. */
+  lambda: string;
+  ssm: string;
+  cloudwatch: string;
 }
 
 export interface EmbeddedStack {
@@ -110,7 +116,8 @@ export interface EmbeddedStack {
 type HandlerFactory = (deps: HandlerDeps) => (event: any, context: Context) => Promise<unknown>;
 
 /**
- * Starts Maestro on one machine: DynamoDB Local, the S3 and KMS stand-ins, the local Step Functions
+ * Starts Maestro on one machine: DynamoDB Local, the S3 and KMS stand-ins, the Lambda, SSM and
+ * CloudWatch stand-ins (with the deploy actions' demo function and alarm), the local Step Functions
  * endpoint running statemachines/run.asl.json with the Lambda handlers in-process, and the HTTP API.
  * The hosted handlers get one `Config` (the user's environment and maestro.config.yaml, under this
  * stack's endpoints and names) and the deps built from it; nothing is written into process.env but
@@ -142,6 +149,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stoppers.push(() => kms.stop());
     const eventBridge = await startEventBridgeEmulator({ dataDir });
     stoppers.push(() => eventBridge.stop());
+    const targetServices = await startTargetEmulators({ dataDir, region: REGION, accountId: ACCOUNT });
+    stoppers.push(() => targetServices.stop());
     const sfnPort = await freePort();
     // The API's port is fixed before any handler runs: approval links (even a resumed run's) point at it.
     const apiPort = options.apiPort === 0 ? await freePort() : (options.apiPort ?? 8080);
@@ -155,7 +164,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     // EMF metric lines would interleave with the demo's progress; POWERTOOLS_METRICS_DISABLED=false shows them.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-    const endpoints = { dynamodb: dynamodbUrl, dynamodbStreams: dynamodbUrl, s3: s3.url, sfn: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
+    const endpoints = {
+      dynamodb: dynamodbUrl,
+      dynamodbStreams: dynamodbUrl,
+      s3: s3.url,
+      sfn: sfnUrl,
+      kms: kms.url,
+      eventbridge: eventBridge.url,
+      ...targetServices.endpoints,
+    };
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const stackValues: ConfigOverrides = {
       state: { table: stateTable, artifactBucket: ARTIFACT_BUCKET },
@@ -199,6 +216,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       previous.clients.destroy();
     };
     await provisionResources(deps.clients, { stateTable, demoBucket, demoTable });
+    await ensureDemoTargets(deps.clients);
     const credentialVariables = { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
     if (options.handlers === 'bundles') {
       // A bundle carries its own copy of every module, so it cannot take these deps: it reads its
@@ -284,7 +302,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       stoppers.push(() => relay.stop());
     }
 
-    const served: Endpoints = { api: api.url, dynamodb: dynamodbUrl, s3: s3.url, stepfunctions: sfnUrl, kms: kms.url, eventbridge: eventBridge.url };
+    const served: Endpoints = {
+      api: api.url,
+      dynamodb: dynamodbUrl,
+      s3: s3.url,
+      stepfunctions: sfnUrl,
+      kms: kms.url,
+      eventbridge: eventBridge.url,
+      ...targetServices.endpoints,
+    };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(served, null, 2)}\n`);
     const clientEnvironment = {
       ...credentialVariables,
@@ -294,6 +320,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       AWS_ENDPOINT_URL_SFN: sfnUrl,
       AWS_ENDPOINT_URL_KMS: kms.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+      AWS_ENDPOINT_URL_LAMBDA: targetServices.endpoints.lambda,
+      AWS_ENDPOINT_URL_SSM: targetServices.endpoints.ssm,
+      AWS_ENDPOINT_URL_CLOUDWATCH: targetServices.endpoints.cloudwatch,
     };
     return {
       endpoints: served,

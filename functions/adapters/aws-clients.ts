@@ -3,6 +3,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -21,6 +23,9 @@ export interface AwsClients {
   eventbridge: EventBridgeClient;
   sesv2: SESv2Client;
   lambda: LambdaClient;
+  /** SSM Parameter Store and CloudWatch: managed targets of the deploy and configuration actions. */
+  ssm: SSMClient;
+  cloudwatch: CloudWatchClient;
   /** Closes every client's connections (the embedded stack at stop). */
   destroy(): void;
 }
@@ -55,11 +60,24 @@ export function createAwsClients(aws: Config['aws']): AwsClients {
     eventbridge: new EventBridgeClient(clientOptions(aws, 'eventbridge')),
     sesv2: new SESv2Client(clientOptions(aws, 'sesv2')),
     lambda: new LambdaClient(clientOptions(aws, 'lambda')),
+    ssm: new SSMClient(clientOptions(aws, 'ssm')),
+    cloudwatch: new CloudWatchClient(clientOptions(aws, 'cloudwatch')),
   };
   return {
     ...clients,
     destroy: () => {
-      for (const client of [dynamodbRaw, clients.dynamodbStreams, clients.s3, clients.sfn, clients.kms, clients.eventbridge, clients.sesv2, clients.lambda])
+      for (const client of [
+        dynamodbRaw,
+        clients.dynamodbStreams,
+        clients.s3,
+        clients.sfn,
+        clients.kms,
+        clients.eventbridge,
+        clients.sesv2,
+        clients.lambda,
+        clients.ssm,
+        clients.cloudwatch,
+      ])
         client.destroy();
     },
   };

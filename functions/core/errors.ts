@@ -147,6 +147,12 @@ export class ActionFailed extends MaestroError {
   override readonly status = 422;
   override readonly category = ErrorCategory.dependency;
 }
+/** A progressive deploy saw a watched alarm in ALARM: it moved the traffic back and stopped (details: alarm, state, reason, step). */
+export class DeploymentAlarm extends MaestroError {
+  override readonly name = 'DeploymentAlarm';
+  override readonly status = 422;
+  override readonly category = ErrorCategory.safety;
+}
 /** A dependency was briefly unavailable (throttling, a 5xx, a network blip): the workflow retries it. */
 export class TransientError extends MaestroError {
   override readonly name = 'TransientError';

@@ -1,9 +1,11 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { defaultCatalog } from '../../functions/actions/catalog.ts';
-import { DynamoItemStore } from '../../functions/adapters/dynamo-item-store.ts';
-import { S3ObjectStore } from '../../functions/adapters/s3-object-store.ts';
+import { createTargetPorts } from '../../functions/adapters/target-ports.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
 import { executeTask } from '../../functions/core/runs/task-executor.ts';
 
@@ -15,9 +17,14 @@ import { executeTask } from '../../functions/core/runs/task-executor.ts';
  */
 export async function applyInSandbox(input: IsolatedApply): Promise<Record<string, unknown>> {
   const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
-  const objects = new S3ObjectStore(new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }));
-  const items = new DynamoItemStore(dynamodb);
-  const targets = { objects, items, runId: input.runId, taskIndex: input.taskIndex, idempotencyKey: input.idempotencyKey, attempt: input.attempt };
+  const ports = createTargetPorts({
+    s3: new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
+    dynamodb,
+    lambda: new LambdaClient({}),
+    ssm: new SSMClient({}),
+    cloudwatch: new CloudWatchClient({}),
+  });
+  const targets = { ...ports, runId: input.runId, taskIndex: input.taskIndex, idempotencyKey: input.idempotencyKey, attempt: input.attempt };
   const outcome = (await executeTask(
     { catalog: defaultCatalog(), targets: () => targets, clock: () => new Date() },
     { ...input, operation: 'apply' },

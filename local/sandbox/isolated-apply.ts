@@ -8,7 +8,13 @@ import type { AllowedConnect } from './sandbox-runner.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** An AWS service an isolated action's clients call, and the SDK variable that names its endpoint. */
-const ENDPOINT_VARIABLE = { s3: 'AWS_ENDPOINT_URL_S3', dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB' } as const;
+const ENDPOINT_VARIABLE = {
+  s3: 'AWS_ENDPOINT_URL_S3',
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  lambda: 'AWS_ENDPOINT_URL_LAMBDA',
+  ssm: 'AWS_ENDPOINT_URL_SSM',
+  cloudwatch: 'AWS_ENDPOINT_URL_CLOUDWATCH',
+} as const;
 type Service = keyof typeof ENDPOINT_VARIABLE;
 
 /**
@@ -19,6 +25,8 @@ type Service = keyof typeof ENDPOINT_VARIABLE;
 export const SERVICES_OF_ACTION: ReadonlyMap<string, readonly Service[]> = new Map<string, readonly Service[]>([
   ['s3.put-object', ['s3']],
   ['dynamodb.put-item', ['dynamodb']],
+  ['lambda.shift-alias', ['lambda', 'cloudwatch']],
+  ['ssm.put-parameter', ['ssm']],
   ['dr.approve-restore', []],
   ['s3.delete-object', ['s3']],
   ['s3.copy-object', ['s3']],

@@ -129,7 +129,16 @@ describe.each([
   ['the default stack', {}],
   [
     'a stack with DR targets and existing managed targets',
-    { drTargets: [{ name: 'orders', tables: ['orders'] }], managedTargets: { existingBucketNames: ['team-data'], existingTableNames: ['team-table'] } },
+    {
+      drTargets: [{ name: 'orders', tables: ['orders'] }],
+      managedTargets: {
+        existingBucketNames: ['team-data'],
+        existingTableNames: ['team-table'],
+        functionNames: ['team-fn'],
+        parameterNames: ['/team-app/', '/shared/team-flag'],
+        alarmNames: ['team-errors'],
+      },
+    },
   ],
 ] as const)('privilege separation in %s: actions run in executors that hold the managed targets only', (_, props) => {
   // GIVEN the whole stack
@@ -144,6 +153,24 @@ describe.each([
   const existing = 'managedTargets' in props;
   const existingBucket = 'arn:aws:s3:::team-data';
   const existingTable = 'arn:aws:dynamodb:eu-west-1:123456789012:table/team-table';
+  // The deploy actions' targets: the function and its aliases, parameters by name and by path prefix, the alarm.
+  const teamFunction = 'arn:aws:lambda:eu-west-1:123456789012:function:team-fn';
+  const teamParameters = ['arn:aws:ssm:eu-west-1:123456789012:parameter/team-app/*', 'arn:aws:ssm:eu-west-1:123456789012:parameter/shared/team-flag'];
+  const teamAlarm = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:team-errors';
+  const deployTargets = (access: 'read' | 'write') =>
+    existing
+      ? {
+          [teamFunction]: ['lambda:GetAlias', 'lambda:ListVersionsByFunction', ...(access === 'write' ? ['lambda:UpdateAlias'] : [])],
+          [`${teamFunction}:*`]: ['lambda:GetAlias', 'lambda:ListVersionsByFunction', ...(access === 'write' ? ['lambda:UpdateAlias'] : [])],
+          ...Object.fromEntries(
+            teamParameters.map((arn) => [
+              arn,
+              ['ssm:GetParameter', 'ssm:GetParameterHistory', ...(access === 'write' ? ['ssm:DeleteParameter', 'ssm:PutParameter'] : [])].sort(),
+            ]),
+          ),
+          [teamAlarm]: ['cloudwatch:DescribeAlarms'],
+        }
+      : {};
   const roleOf = (fn: { role?: IConstruct }) => logicalId(fn.role!);
 
   it('gives each executor a role of its own, and the steps none of theirs', () => {
@@ -182,6 +209,7 @@ describe.each([
             [existingTable]: [...TABLE_READS, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
           }
         : {}),
+      ...deployTargets('write'),
     });
   });
 
@@ -194,10 +222,11 @@ describe.each([
       [key]: ['kms:Decrypt', 'kms:DescribeKey'],
       [table]: TABLE_READS,
       ...(existing ? { [existingBucket]: BUCKET_LEVEL, [`${existingBucket}/*`]: OBJECT_READS, [existingTable]: TABLE_READS } : {}),
+      ...deployTargets('read'),
     });
     const writes = Object.values(grants)
       .flat()
-      .filter((action) => /^(s3|dynamodb|kms):/.test(action) && /Put|Delete|Update|Write|Abort|Encrypt|GenerateDataKey/.test(action));
+      .filter((action) => /^(s3|dynamodb|kms|lambda|ssm|cloudwatch):/.test(action) && /Put|Delete|Update|Write|Abort|Encrypt|GenerateDataKey/.test(action));
     expect(writes).toEqual([]);
   });
 
@@ -209,7 +238,9 @@ describe.each([
     const executorArns = new Map(Object.entries(workflow.executors).map(([name, fn]) => [`<${logicalId(fn)}.Arn>`, name]));
     for (const [name, fn] of Object.entries(workflow.functions)) {
       const grants = grantsOf(template, roleOf(fn));
-      const onTargets = Object.keys(grants).filter((resource) => [...managed].some((id) => resource.includes(`<${id}`)) || resource.includes('team-'));
+      const onTargets = Object.keys(grants).filter(
+        (resource) => [...managed].some((id) => resource.includes(`<${id}`)) || resource.includes('team-') || resource.includes('team-fn'),
+      );
       expect(onTargets, name).toEqual([]);
       const invoked = [
         ...new Set(

@@ -82,4 +82,13 @@ describe('ManagedTargets', () => {
     // WHEN / THEN
     expect(() => new ManagedTargets(testStack(), 'Targets', props)).toThrow(quoted);
   });
+
+  it("refuses a malformed function, parameter or alarm name, and Maestro's own functions, naming the prop", () => {
+    // WHEN / THEN
+    expect(() => new ManagedTargets(testStack(), 'Targets', { functionNames: ['not a function'] })).toThrow(/functions\.0: must be a Lambda function name/);
+    expect(() => new ManagedTargets(testStack(), 'Targets', { parameterNames: ['bad name!'] })).toThrow(/parameters\.0/);
+    expect(() => new ManagedTargets(testStack(), 'Targets', { functionNames: ['maestro-run-apply-task'] })).toThrow(
+      /functionNames holds "maestro-run-apply-task", which is Maestro's run workflow functions/,
+    );
+  });
 });

@@ -4,6 +4,7 @@ import type { EgressServices } from '../egress/services.ts';
 import type { TaskPlan } from '../runs/model.ts';
 import type { ItemStore, ObjectStore, WriteGuard } from './ports.ts';
 import type { ResourceRef } from './resources.ts';
+import type { AlarmReader, AliasStore, ParameterStore } from './target-ports.ts';
 
 export const ActionCategory = { READ: 'READ', WRITE: 'WRITE', DEPLOY: 'DEPLOY', ROLLBACK: 'ROLLBACK' } as const;
 export type ActionCategory = (typeof ActionCategory)[keyof typeof ActionCategory];
@@ -21,6 +22,10 @@ export interface ActionSafety {
 export interface ActionContext {
   objects: ObjectStore;
   items: ItemStore;
+  /** Lambda aliases and versions, SSM parameters, CloudWatch alarm states: in executors (the control plane's context has none). */
+  aliases?: AliasStore;
+  parameters?: ParameterStore;
+  alarms?: AlarmReader;
   runId: string;
   taskIndex: number;
   /** Stable across retries and replays of the same task: apply uses it to recognise its own write. */

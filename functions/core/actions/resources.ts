@@ -10,6 +10,9 @@ import { canonicalJson } from '../canonical-json.ts';
  * |              | `dynamodb://<table>/<canonical key JSON>`| `<table>/<canonical key JSON>`        |
  * | `url`        | `https://…` or `http://…`                | the URL                               |
  * | `dr-restore` | `dr-restore://<job id>`                  | `<job id>`                            |
+ * | `lambda`     | `lambda://<function>:<alias>`            | `<function>:<alias>`                  |
+ * | `ssm`        | `ssm://<parameter name>` (`ssm:///a/b`)  | `<parameter name>`                    |
+ * | `cloudwatch-alarm` | `cloudwatch-alarm://<alarm name>`  | `<alarm name>`                        |
  * | `none`       | `noop://`                                | `''`                                  |
  *
  * A later kind takes its scheme as its kind (`ssm://<name>` is kind `ssm`). Actions compute their
@@ -33,17 +36,34 @@ export interface ParsedResource {
   bucket?: string;
   key?: string;
   table?: string;
+  /** lambda: the function and its alias. */
+  function?: string;
+  alias?: string;
+  /** ssm: the parameter's name. */
+  parameter?: string;
+  /** cloudwatch-alarm: the alarm's name. */
+  alarm?: string;
 }
 
 export const s3ObjectUri = (bucket: string, key: string) => `s3://${bucket}/${key}`;
 export const dynamodbTableUri = (table: string) => `dynamodb://${table}`;
 export const dynamodbItemUri = (table: string, key: Record<string, unknown>) => `dynamodb://${table}/${canonicalJson(key)}`;
 
+export const lambdaAliasUri = (functionName: string, alias: string) => `lambda://${functionName}:${alias}`;
+export const ssmParameterUri = (name: string) => `ssm://${name}`;
+export const cloudwatchAlarmUri = (name: string) => `cloudwatch-alarm://${name}`;
+
 export function parseResource(uri: string): ParsedResource {
   const s3 = /^s3:\/\/([^/]+)\/(.*)$/s.exec(uri);
   if (s3) return { uri, kind: 's3', id: `${s3[1]}/${s3[2]}`, bucket: s3[1], key: s3[2] };
   const dynamodb = /^dynamodb:\/\/([^/]+)(?:\/(.*))?$/s.exec(uri);
   if (dynamodb) return { uri, kind: 'dynamodb', id: dynamodb[2] === undefined ? dynamodb[1] : `${dynamodb[1]}/${dynamodb[2]}`, table: dynamodb[1] };
+  const lambda = /^lambda:\/\/([^:/]+):([^:/]+)$/s.exec(uri);
+  if (lambda) return { uri, kind: 'lambda', id: `${lambda[1]}:${lambda[2]}`, function: lambda[1], alias: lambda[2] };
+  const ssm = /^ssm:\/\/(.+)$/s.exec(uri);
+  if (ssm) return { uri, kind: 'ssm', id: ssm[1], parameter: ssm[1] };
+  const alarm = /^cloudwatch-alarm:\/\/(.+)$/s.exec(uri);
+  if (alarm) return { uri, kind: 'cloudwatch-alarm', id: alarm[1], alarm: alarm[1] };
   if (/^https?:\/\//i.test(uri)) return { uri, kind: 'url', id: uri };
   if (uri === 'noop://') return { uri, kind: 'none', id: '' };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/s.exec(uri);

@@ -46,8 +46,8 @@ const EnvironmentGuardrails = z.strictObject({
     .default(24 * 3600),
   /** Windows in which WRITE and DEPLOY applies are refused (ChangeFreeze) unless an admin override is on record. */
   changeFreezes: z.array(ChangeFreeze).default([]),
-  /** What actions may touch here (buckets, tables); anything else is refused at the plan gate. @default nothing */
-  managedResources: ManagedResources.default({ buckets: [], tables: [] }),
+  /** What actions may touch here (buckets, tables, functions, parameters, alarms); anything else is refused at the plan gate. @default nothing */
+  managedResources: ManagedResources.prefault({}),
 });
 
 const ActionGuardrails = z.strictObject({

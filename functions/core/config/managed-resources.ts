@@ -7,6 +7,14 @@ const KeyPrefix = z
   .min(1)
   .refine((prefix) => Buffer.byteLength(prefix) <= 1024, 'must be at most 1024 bytes');
 
+const FunctionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a Lambda function name (1-64 letters, digits, - _)');
+const ParameterName = z.string().regex(/^[a-zA-Z0-9_.\-/]{1,1011}$/, 'must be an SSM parameter name, or a path prefix ending in / (letters, digits, _ . - /)');
+const AlarmName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\u0000-\u001f]+$/, 'must be a CloudWatch alarm name (1-255 printable characters)');
+
 /** A bucket runs may act on: the whole bucket, or only keys under the listed prefixes. */
 const ManagedBucket = z.union([
   BucketName,
@@ -19,8 +27,7 @@ const ManagedBucket = z.union([
 
 /**
  * What actions may touch in one environment, per resource kind. Anything not declared here is
- * refused at the plan gate (ResourceNotManaged) before the action reads it. A later kind (SSM
- * parameters, Lambda functions, CloudWatch alarms) adds one key here and one entry to
+ * refused at the plan gate (ResourceNotManaged) before the action reads it. A later kind adds one key here and one entry to
  * `MANAGED_KINDS` in core/safety/managed-resources.ts.
  */
 export const ManagedResources = z.strictObject({
@@ -28,6 +35,12 @@ export const ManagedResources = z.strictObject({
   buckets: z.array(ManagedBucket).default([]),
   /** DynamoDB tables, by name (on a stack whose state table is `<prefix>maestro-state`, read with that prefix). @default none */
   tables: z.array(TableName).default([]),
+  /** Lambda functions whose aliases runs may move (`lambda.shift-alias`), by name. @default none */
+  functions: z.array(FunctionName).default([]),
+  /** SSM parameters runs may write, by name (`/app/flag`) or path prefix ending in `/` (`/app/`). @default none */
+  parameters: z.array(ParameterName).default([]),
+  /** CloudWatch alarms runs may read (the alarms a deploy watches), by name. @default none */
+  alarms: z.array(AlarmName).default([]),
 });
 export type ManagedResources = z.infer<typeof ManagedResources>;
 
@@ -46,6 +59,9 @@ export const OWN_RESOURCE_PATTERNS: readonly { pattern: string; what: string }[]
   { pattern: 'maestro-outbox*', what: "Maestro's outbox queues" },
   { pattern: 'maestro-run-*', what: "Maestro's run workflow functions" },
   { pattern: 'maestro-dr-*', what: "Maestro's DR workflow functions" },
+  { pattern: 'maestro-api', what: "Maestro's API function" },
+  { pattern: 'maestro-approval-*', what: "Maestro's approval functions" },
+  { pattern: 'maestro-executor-*', what: "Maestro's action executors" },
 ];
 
 const patternRegex = (pattern: string) =>
@@ -71,5 +87,6 @@ export function declaredNames(managed: ManagedResources): { path: (string | numb
       name: typeof bucket === 'string' ? bucket : bucket.name,
     })),
     ...managed.tables.map((table, index) => ({ path: ['tables', index], name: table })),
+    ...managed.functions.map((name, index) => ({ path: ['functions', index], name })),
   ];
 }

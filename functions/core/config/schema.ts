@@ -161,7 +161,9 @@ export const AwsSection = z
         kms: Url.optional().describe('KMS.'),
         eventbridge: Url.optional().describe('EventBridge.'),
         sesv2: Url.optional().describe('SES v2.'),
-        lambda: Url.optional().describe('Lambda (the action executors in AWS).'),
+        lambda: Url.optional().describe('Lambda (the action executors in AWS; the aliases `lambda.shift-alias` moves).'),
+        ssm: Url.optional().describe('SSM Parameter Store (`ssm.put-parameter`).'),
+        cloudwatch: Url.optional().describe('CloudWatch (the alarms `lambda.shift-alias` watches).'),
       })
       .default({})
       .describe('Service endpoints (the embedded stack, LocalStack). Unset: AWS.'),

@@ -55,6 +55,33 @@ const MANAGED_KINDS = new Map<string, ManagedKind>([
       },
     },
   ],
+  [
+    'lambda',
+    {
+      configKey: 'functions',
+      nameOf: (resource) => resource.function ?? resource.id,
+      covers: (managed, resource) => resource.function !== undefined && managed.functions.includes(resource.function),
+    },
+  ],
+  [
+    'ssm',
+    {
+      configKey: 'parameters',
+      nameOf: (resource) => resource.parameter ?? resource.id,
+      // An entry ending in / is a path prefix (`/app/` covers `/app/flag`); any other names one parameter.
+      covers: (managed, resource) =>
+        resource.parameter !== undefined &&
+        managed.parameters.some((entry) => (entry.endsWith('/') ? resource.parameter!.startsWith(entry) : entry === resource.parameter)),
+    },
+  ],
+  [
+    'cloudwatch-alarm',
+    {
+      configKey: 'alarms',
+      nameOf: (resource) => resource.alarm ?? resource.id,
+      covers: (managed, resource) => resource.alarm !== undefined && managed.alarms.includes(resource.alarm),
+    },
+  ],
 ]);
 
 /**
@@ -65,7 +92,7 @@ const MANAGED_KINDS = new Map<string, ManagedKind>([
 const GOVERNED_ELSEWHERE: ReadonlySet<string> = new Set(['url', 'dr-restore', 'dr', 'none']);
 
 function ownResource(resource: ParsedResource, own: OwnResources): string | undefined {
-  const names = [resource.bucket, resource.table].filter((name): name is string => name !== undefined);
+  const names = [resource.bucket, resource.table, resource.function, resource.parameter, resource.alarm].filter((name): name is string => name !== undefined);
   for (const name of names) {
     if (name === own.stateTable) return "Maestro's state table";
     if (name === own.artifactBucket) return "Maestro's artifact vault";

@@ -1,7 +1,6 @@
 import { defaultCatalog } from '../../actions/catalog.ts';
-import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
-import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
+import { createTargetPorts } from '../../adapters/target-ports.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
@@ -10,9 +9,10 @@ import type { IsolatedApply } from '../../core/runs/deps.ts';
 import { egressRuntimeOf } from '../shared/egress.ts';
 
 /**
- * An executor's composition root: the action catalog, an S3 and a DynamoDB client for the managed
- * targets, the egress services. Nothing here can reach Maestro's state repository, locks, control
- * record, vault or keys (in AWS its role holds no grant on them either).
+ * An executor's composition root: the action catalog, the clients of the managed targets (S3,
+ * DynamoDB, Lambda aliases, SSM parameters, CloudWatch alarms), the egress services. Nothing here can
+ * reach Maestro's state repository, locks, control record, vault or keys (in AWS its role holds no
+ * grant on them either).
  */
 /** What the host injects into an executor (the embedded stack's sandbox); unset, everything runs in-process. */
 export interface ExecutorHost {
@@ -24,15 +24,13 @@ export interface ExecutorHost {
 
 export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
   const clients = createAwsClients(config.aws);
-  const objects = new S3ObjectStore(clients.s3);
-  const items = new DynamoItemStore(clients.dynamodb);
+  const ports = createTargetPorts(clients);
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
   return {
     catalog: defaultCatalog(),
     targets: (request) => ({
-      objects,
-      items,
+      ...ports,
       runId: request.runId,
       taskIndex: request.taskIndex,
       idempotencyKey: request.idempotencyKey,

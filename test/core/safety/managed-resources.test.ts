@@ -30,9 +30,16 @@ function refusal(check: () => void) {
 const write = (uri: string): ResourceRef => ({ uri, access: 'write' });
 
 describe('managedResources in maestro.config.yaml', () => {
-  it('ships the demo bucket and table for dev and prod', () => {
+  it('ships the demo bucket, table, function, parameters and alarm for dev and prod', () => {
     const guardrails = resolveGuardrails(shipped, {}, parseYaml);
-    for (const name of ['dev', 'prod']) expect(guardrails.environments[name].managedResources).toEqual({ buckets: ['maestro-demo'], tables: ['maestro-demo'] });
+    for (const name of ['dev', 'prod'])
+      expect(guardrails.environments[name].managedResources).toEqual({
+        buckets: ['maestro-demo'],
+        tables: ['maestro-demo'],
+        functions: ['maestro-demo-fn'],
+        parameters: ['/maestro-demo/'],
+        alarms: ['maestro-demo-errors'],
+      });
   });
 
   it("refuses at start-up a file that declares Maestro's own table, vault or queues, naming the key", () => {
@@ -49,7 +56,7 @@ describe('managedResources in maestro.config.yaml', () => {
   });
 
   it('defaults to nothing managed', () => {
-    expect(withManaged(undefined).environments.prod.managedResources).toEqual({ buckets: [], tables: [] });
+    expect(withManaged(undefined).environments.prod.managedResources).toEqual({ buckets: [], tables: [], functions: [], parameters: [], alarms: [] });
   });
 });
 
@@ -93,7 +100,11 @@ describe('the managed-resources check', () => {
   it("refuses Maestro's own resources even when an environment declares them", () => {
     // A configuration that bypassed the schema, and a deployment whose state table has a generated name.
     const declared = structuredClone(guardrails);
-    declared.environments.dev.managedResources = { buckets: ['vault-xyz', 'maestro-artifacts'], tables: ['MaestroStack-StateTable1A2B', 'maestro-state'] };
+    declared.environments.dev.managedResources = {
+      ...declared.environments.dev.managedResources,
+      buckets: ['vault-xyz', 'maestro-artifacts'],
+      tables: ['MaestroStack-StateTable1A2B', 'maestro-state'],
+    };
     const own = { stateTable: 'MaestroStack-StateTable1A2B', artifactBucket: 'vault-xyz' };
     for (const uri of ['dynamodb://MaestroStack-StateTable1A2B', 'dynamodb://maestro-state', 's3://vault-xyz/audit/heads/r.json', 's3://maestro-artifacts/x']) {
       const error = refusal(() => assertManagedResources({ guardrails: declared, own, environment: 'dev', resources: [write(uri)] }));
