@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, tempDataDir, waitForRun } from '../support/test-stack.ts';
 import { misbehavingRemoteAction, s3NoteRemoteAction } from '../fixtures/remote-actions/remote-actions.ts';
 
 /**
@@ -12,10 +14,17 @@ import { misbehavingRemoteAction, s3NoteRemoteAction } from '../fixtures/remote-
  */
 let stack: EmbeddedStack;
 let s3: S3Client;
+/** Where fixture.record leaves a line for every call that reached it. */
+const recordFile = join(tempDataDir('remote-record'), 'calls.txt');
 
 beforeAll(async () => {
   stack = await startTestStack('remote-actions', {
-    extraActions: [s3NoteRemoteAction(), misbehavingRemoteAction('garbage'), misbehavingRemoteAction('exit')],
+    extraActions: [
+      s3NoteRemoteAction(),
+      misbehavingRemoteAction('garbage'),
+      misbehavingRemoteAction('exit'),
+      misbehavingRemoteAction('record', { env: { RECORD_FILE: recordFile } }),
+    ],
   });
   s3 = new S3Client({ forcePathStyle: true });
 });
@@ -100,5 +109,25 @@ describe('a remote action that breaks the protocol', () => {
     expect(run.error.name).toBe('ActionProtocolError');
     expect(run.error.message).toContain('exited with status 3: something broke');
     expect(await versionsOf(key)).toHaveLength(0);
+  });
+});
+
+describe('the gates decide before the remote code runs', () => {
+  it('a resource outside the managed set: DENIED with ResourceNotManaged, and the command never ran', async () => {
+    const runId = await createRun([{ action: 'fixture.record', params: { bucket: 'not-managed-bucket', key: 'x.txt', text: 'x' } }], 'unmanaged');
+    const run = await waitForRun(stack, runId, 90_000);
+    expect(run.status).toBe('DENIED');
+    expect(run.error.name).toBe('ResourceNotManaged');
+    expect(existsSync(recordFile)).toBe(false);
+
+    // The same action on a managed resource does reach its command (the trace works).
+    const reached = await waitForRun(
+      stack,
+      await createRun([{ action: 'fixture.record', params: { bucket: stack.demoBucket, key: 'remote/recorded.txt', text: 'x' } }], 'managed'),
+      90_000,
+    );
+    expect(reached.status).toBe('FAILED');
+    expect(reached.error).toMatchObject({ name: 'ActionFailed' });
+    expect(readFileSync(recordFile, 'utf8')).toBe('plan\n');
   });
 });

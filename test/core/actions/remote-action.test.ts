@@ -5,6 +5,8 @@ import { REMOTE_LIMITS, RemoteActionRequest, remoteTransports } from '../../../f
 import type { RemoteActionTransport, RemotePhase } from '../../../functions/core/actions/remote-protocol.ts';
 import { ActionFailed, ActionProtocolError, StalePlan, TransientError, VerificationFailed } from '../../../functions/core/errors.ts';
 import type { TaskPlan } from '../../../functions/core/runs/model.ts';
+import { ActionCatalog } from '../../../functions/core/actions/catalog.ts';
+import { executeTask } from '../../../functions/core/runs/task-executor.ts';
 import { s3NoteRemoteAction } from '../../fixtures/remote-actions/remote-actions.ts';
 
 /**
@@ -93,9 +95,36 @@ describe('a remote action’s round trip', () => {
     expect('outcome' in sent[3]).toBe(false);
   });
 
-  it('is marked remote, so its apply is not isolated again in the sandbox', () => {
+  it('is marked remote, so the executor runs its apply itself and never in the sandbox', async () => {
     expect(action.remote).toBe(true);
     expect(action.endpoint).toMatchObject({ services: ['s3'] });
+    const { transport, sent } = scripted({ apply: { ok: true, outcome: { done: true } } });
+    const isolated: unknown[] = [];
+    const outcome = await executeTask(
+      {
+        catalog: new ActionCatalog([action]),
+        targets: () => contextWith(transport),
+        applyIsolated: async (request) => {
+          isolated.push(request);
+          return {};
+        },
+        clock: () => new Date(),
+      },
+      {
+        operation: 'apply',
+        action: action.name,
+        actionVersion: action.version,
+        runId: 'run-1',
+        environment: 'dev',
+        taskIndex: 0,
+        idempotencyKey: 'key-1',
+        attempt: 1,
+        plan: { ...goodPlan, data: { input: params, remote: goodPlan.data } },
+      },
+    );
+    expect(outcome).toEqual({ done: true });
+    expect(isolated).toHaveLength(0);
+    expect(sent.map((request) => request.phase)).toEqual(['apply']);
   });
 });
 
