@@ -9,6 +9,8 @@ import type { Config, ConfigOverrides } from '../functions/handlers/shared/confi
 import { createDeps } from '../functions/handlers/shared/deps.ts';
 import type { HandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { createIsolatedApply } from './sandbox/isolated-apply.ts';
+import { localRemoteTransport } from './remote-actions/local-transport.ts';
+import type { Action } from '../functions/core/actions/contract.ts';
 import { sandboxedTransport } from './sandbox/sandboxed-transport.ts';
 import { startDrScheduler } from './scheduler/dr-scheduler.ts';
 import { startApiGatewayServer } from './api/api-gateway-server.ts';
@@ -69,6 +71,8 @@ export interface EmbeddedStackOptions {
   handlers?: HandlerSource;
   /** The cloud assembly the bundles are read from, with `handlers: 'bundles'`. @default `cdk.out` of the repository */
   cdkOutDir?: string;
+  /** Actions besides the built-ins (a test's fixture actions, remote ones included). @default none */
+  extraActions?: readonly Action[];
 }
 
 export interface Endpoints {
@@ -198,7 +202,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       });
       // http.fetch sends each request from a sandbox process, and every apply that reaches the network
       // runs in a child process under Node's permission model.
-      return createDeps(config, { transport: sandboxedTransport, applyIsolated: createIsolatedApply(config) });
+      // Remote actions run as local commands or loopback HTTP endpoints (local/remote-actions/).
+      return createDeps(config, {
+        transport: sandboxedTransport,
+        applyIsolated: createIsolatedApply(config),
+        remote: localRemoteTransport(config),
+        extraActions: options.extraActions,
+      });
     };
     let deps = build();
     stoppers.push(async () => deps.clients.destroy());

@@ -1,4 +1,5 @@
 import { ActionCatalog } from '../core/actions/catalog.ts';
+import type { Action } from '../core/actions/contract.ts';
 import { drApproveRestore } from './dr-approve-restore.ts';
 import { dynamodbDeleteItem } from './dynamodb-delete-item.ts';
 import { dynamodbPutItem } from './dynamodb-put-item.ts';
@@ -11,8 +12,8 @@ import { s3DeleteObject } from './s3-delete-object.ts';
 import { s3PutObject } from './s3-put-object.ts';
 import { ssmPutParameter } from './ssm-put-parameter.ts';
 
-/** The built-in actions. */
-export const defaultCatalog = () =>
+/** The built-in actions, and any given besides them (a name may be registered once). */
+export const defaultCatalog = (extra: readonly Action[] = []) =>
   new ActionCatalog([
     noop,
     s3PutObject,
@@ -25,4 +26,5 @@ export const defaultCatalog = () =>
     lambdaShiftAlias,
     ssmPutParameter,
     drApproveRestore,
+    ...extra,
   ]);

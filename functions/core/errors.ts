@@ -153,6 +153,16 @@ export class DeploymentAlarm extends MaestroError {
   override readonly status = 422;
   override readonly category = ErrorCategory.safety;
 }
+/**
+ * A remote action (a team's command, HTTP endpoint or Lambda function speaking maestro.action/v1)
+ * answered something the protocol does not allow: not JSON, the wrong shape, too big, too late, a
+ * non-zero exit, an HTTP error or a function error. `details.reason` says which; nothing it said is trusted.
+ */
+export class ActionProtocolError extends MaestroError {
+  override readonly name = 'ActionProtocolError';
+  override readonly status = 502;
+  override readonly category = ErrorCategory.dependency;
+}
 /** A dependency was briefly unavailable (throttling, a 5xx, a network blip): the workflow retries it. */
 export class TransientError extends MaestroError {
   override readonly name = 'TransientError';

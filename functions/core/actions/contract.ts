@@ -3,6 +3,7 @@ import type { RestoreGate } from '../dr/ports.ts';
 import type { EgressServices } from '../egress/services.ts';
 import type { TaskPlan } from '../runs/model.ts';
 import type { ItemStore, ObjectStore, WriteGuard } from './ports.ts';
+import type { RemoteActionTransport } from './remote-protocol.ts';
 import type { ResourceRef } from './resources.ts';
 import type { AlarmReader, AliasStore, ParameterStore } from './target-ports.ts';
 
@@ -39,6 +40,10 @@ export interface ActionContext {
   writeGuard?: WriteGuard;
   /** Resumes or abandons a DR restore waiting for approval (the `dr.approve-restore` action). */
   restoreGate?: RestoreGate;
+  /** The run's environment (remote actions pass it on in their request's context). */
+  environment?: string;
+  /** How remote actions reach their code (a command, an HTTP endpoint, a Lambda function): core/actions/remote-protocol.ts. */
+  remote?: RemoteActionTransport;
 }
 
 export interface ActionExample<Params> {
@@ -81,6 +86,11 @@ export interface Action<Params = any> {
    * in the control plane's process, with its context, instead of in a target-only executor.
    */
   readonly runsInControlPlane?: boolean;
+  /**
+   * The action's code runs in a process of its own (a remote action: a command, an HTTP endpoint, a
+   * Lambda function), which gets nothing of Maestro's: its apply is not isolated again.
+   */
+  readonly remote?: boolean;
   /** Called once when the run ends (any status), for actions that must tell something outside the run. */
   onRunEnded?(status: string, plan: TaskPlan | undefined, params: Params, ctx: ActionContext): Promise<void>;
 }

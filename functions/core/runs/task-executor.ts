@@ -92,7 +92,7 @@ export async function executeTask(deps: ExecutorDeps, request: TaskExecution): P
       const plan = required(request.plan, 'plan');
       const timeMs = request.timeMs ?? action.safety.budgets.timeMs;
       return withTimeBudget(timeMs, action.name, (signal) =>
-        deps.applyIsolated && action.safety.budgets.network !== 'none' && !action.confinesOwnRequests
+        deps.applyIsolated && action.safety.budgets.network !== 'none' && !action.confinesOwnRequests && !action.remote
           ? deps.applyIsolated(request, timeMs)
           : action.apply(plan, { ...ctx, attempt: request.attempt, signal }),
       );

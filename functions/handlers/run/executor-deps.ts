@@ -1,6 +1,10 @@
 import { defaultCatalog } from '../../actions/catalog.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import { createTargetPorts } from '../../adapters/target-ports.ts';
+import { LambdaRemoteActionTransport } from '../../adapters/lambda-remote-action.ts';
+import type { Action } from '../../core/actions/contract.ts';
+import { remoteTransports } from '../../core/actions/remote-protocol.ts';
+import type { RemoteActionTransport } from '../../core/actions/remote-protocol.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
@@ -20,6 +24,13 @@ export interface ExecutorHost {
   transport?: PinnedTransport;
   /** Where network-reaching applies run. @default in process */
   applyIsolated?: (request: IsolatedApply) => Promise<Record<string, unknown>>;
+  /** How remote actions reach their code. @default Lambda Invoke for `lambdaArn` endpoints (AWS); other kinds are refused */
+  remote?: RemoteActionTransport;
+  /**
+   * Actions besides the built-ins (a test's fixtures, until packs load from the configuration).
+   * @default none
+   */
+  extraActions?: readonly Action[];
 }
 
 export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
@@ -27,8 +38,9 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
   const ports = createTargetPorts(clients);
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
+  const remote = host.remote ?? remoteTransports({ lambda: new LambdaRemoteActionTransport({ client: clients.lambda }) });
   return {
-    catalog: defaultCatalog(),
+    catalog: defaultCatalog(host.extraActions),
     targets: (request) => ({
       ...ports,
       runId: request.runId,
@@ -36,6 +48,8 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
       idempotencyKey: request.idempotencyKey,
       attempt: request.attempt,
       egress: egress.forEnvironment(request.environment),
+      environment: request.environment,
+      remote,
     }),
     applyIsolated: applyIsolated && ((request, timeMs) => applyIsolated({ ...request, timeMs })),
     clock: () => new Date(),

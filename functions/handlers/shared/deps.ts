@@ -93,7 +93,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
   const targets = configuredDrTargets(config);
   const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets });
   const guardrails = config.guardrails;
-  const catalog = defaultCatalog();
+  const catalog = defaultCatalog(host.extraActions);
   const egress = egressRuntimeOf(config, host.transport);
   const clock = () => new Date();
   const newId = () => randomUUID();
