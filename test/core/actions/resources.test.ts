@@ -53,5 +53,12 @@ describe('every built-in action declares its resources and examples', () => {
     expect(resourcesOf('http.fetch', { url: 'file:///etc/passwd' })).toEqual([]);
     expect(resourcesOf('noop', {})).toEqual([]);
     expect(resourcesOf('dr.approve-restore', { jobId: 'j1' })).toEqual([{ uri: 'dr-restore://j1', access: 'write' }]);
+    expect(resourcesOf('s3.delete-object', { bucket: 'maestro-demo', key: 'k/1' })).toEqual([{ uri: 's3://maestro-demo/k/1', access: 'write' }]);
+    expect(resourcesOf('s3.copy-object', { source: { bucket: 'other', key: 'a' }, destination: { bucket: 'maestro-demo', key: 'b' } })).toEqual([
+      { uri: 's3://other/a', access: 'read' },
+      { uri: 's3://maestro-demo/b', access: 'write' },
+    ]);
+    expect(resourcesOf('dynamodb.update-item', { table: 'orders', key: { id: 'x' }, set: { a: 1 } })).toEqual([{ uri: 'dynamodb://orders', access: 'write' }]);
+    expect(resourcesOf('dynamodb.delete-item', { table: 'orders', key: { id: 'x' } })).toEqual([{ uri: 'dynamodb://orders', access: 'write' }]);
   });
 });
