@@ -7,6 +7,7 @@ import { authenticate, headerValue } from './api/authenticate.ts';
 import { errorResponse, json } from './api/http.ts';
 import { linkOperations } from './api/approval-operations.ts';
 import { operations } from './api/operations.ts';
+import { openApiDocument } from './api/openapi.ts';
 import { apiRoutes, isLinkRoute } from './api/routes.ts';
 import type { AuthenticatedOperation } from './api/routes.ts';
 import type { HandlerDeps } from './shared/deps.ts';
@@ -45,6 +46,7 @@ async function route(deps: HandlerDeps, event: APIGatewayProxyEvent, correlation
   const found = candidates.find((candidate) => candidate.method === event.httpMethod);
   if (!found) throw new MethodNotAllowed(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((c) => c.method).join(', ')}`);
   if (found.operation === 'health') return json(200, { status: 'ok' });
+  if (found.operation === 'openApi') return json(200, openApiDocument());
   if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId, telemetry });
   const principal = authenticate(event, deps.config.identity);
   telemetry.annotate({ principal: principal.id });

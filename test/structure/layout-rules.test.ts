@@ -66,6 +66,18 @@ describe('layout rules', () => {
     ]);
   });
 
+  it('let cli/ use only the credentials chain, in the file that signs; any other SDK import there is refused', () => {
+    const found = violations({
+      'cli/sigv4.ts': "import { fromNodeProviderChain } from '@aws-sdk/credential-providers';\n",
+      'cli/client.ts': "import { fromNodeProviderChain } from '@aws-sdk/credential-providers';\n",
+      'cli/commands/runs.ts': "import { S3Client } from '@aws-sdk/client-s3';\n",
+    });
+    expect(found).toEqual([
+      'aws-sdk: cli/client.ts imports @aws-sdk/credential-providers',
+      'aws-sdk: cli/commands/runs.ts imports @aws-sdk/client-s3',
+    ]);
+  });
+
   it('refuse any package but the CDK and Node in lib/ and bin/', () => {
     expect(violations({ 'lib/api.ts': "import { z } from 'zod';\n", 'bin/app.ts': "import { App } from 'aws-cdk-lib';\n" })).toEqual([
       'cdk-only: lib/api.ts imports zod',

@@ -4,7 +4,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 /**
  * The layer rules of the codebase (docs/architecture.md), read from the files under a repository root:
  * - no import cycle between our modules (type-only imports count: a cycle of types is still a knot);
- * - the AWS SDK (`@aws-sdk/*`) only in functions/adapters/ and local/; lib/ and bin/ are CDK only;
+ * - the AWS SDK (`@aws-sdk/*`) only in functions/adapters/ and local/ (and, in cli/, only the credentials
+ *   chain, in the one file that signs requests); lib/ and bin/ are CDK only;
  * - functions/core is pure domain: no `process.env`, no import from actions/, handlers/ or adapters/;
  * - every file and folder name is kebab-case (as aws-cdk-lib: `state-machine.ts`).
  * Each violation is one line `rule: detail`, stable across runs, so that an allowlist can name it exactly.
@@ -26,7 +27,7 @@ type Graph = ReadonlyMap<string, readonly Import[]>;
 
 const posix = (root: string, path: string) => relative(root, path).split(sep).join('/');
 
-const SOURCE_ROOTS = ['functions', 'lib', 'local', 'bin'] as const;
+const SOURCE_ROOTS = ['functions', 'lib', 'local', 'bin', 'cli'] as const;
 /** Where names are checked: the source roots and everything else we write by hand. */
 const NAMED_ROOTS = [...SOURCE_ROOTS, 'test', 'bench', 'statemachines', 'policies', 'docs'] as const;
 const SKIPPED_FOLDERS = new Set(['node_modules', 'cdk.out', '.maestro']);
@@ -138,6 +139,8 @@ function importCycles(graph: Graph): { keys: string[]; hints: string[] } {
 }
 
 const AWS_SDK_ALLOWED = ['functions/adapters/', 'local/'];
+/** The CLI talks to Maestro's API only: it uses the SDK for the caller's credentials, to sign with SigV4, and nothing else. */
+const CLI_SDK_ALLOWED: ReadonlyMap<string, string> = new Map([['cli/sigv4.ts', '@aws-sdk/credential-providers']]);
 /** lib/ and bin/ are the CDK app: aws-cdk-lib, constructs, cdk-nag and Node's built-ins only (and relative imports). */
 const CDK_PACKAGES = /^(aws-cdk-lib|constructs|cdk-nag)(\/|$)|^node:/;
 
@@ -146,6 +149,7 @@ function packageViolations(graph: Graph): string[] {
   for (const [file, imports] of graph) {
     for (const { specifier } of imports) {
       if (specifier.startsWith('.')) continue;
+      if (specifier.startsWith('@aws-sdk/') && CLI_SDK_ALLOWED.get(file) === specifier) continue;
       if (specifier.startsWith('@aws-sdk/') && !AWS_SDK_ALLOWED.some((folder) => file.startsWith(folder))) found.push(`aws-sdk: ${file} imports ${specifier}`);
       else if ((file.startsWith('lib/') || file.startsWith('bin/')) && !CDK_PACKAGES.test(specifier)) found.push(`cdk-only: ${file} imports ${specifier}`);
     }

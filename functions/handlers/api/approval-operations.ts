@@ -11,8 +11,8 @@ import { json, readJsonBody } from './http.ts';
 import type { LinkRequest, OperationRequest } from './operation-request.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
-const TokenPath = z.object({ token: z.string().min(1).max(4096) });
-const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
+export const TokenPath = z.object({ token: z.string().min(1).max(4096) });
+export const Decision = z.strictObject({ decision: z.enum(['approve', 'reject']), comment: z.string().trim().max(1000).optional() });
 
 /**
  * A link whose MAC does not verify wrote nothing (see link-decisions.ts); it is only logged and

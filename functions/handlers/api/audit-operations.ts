@@ -12,7 +12,7 @@ const Since = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time (2026-11-25 or 2026-11-25T08:00:00Z)' })
   .transform((text) => new Date(text))
   .optional();
-const SinceQuery = z.strictObject({ since: Since });
+export const SinceQuery = z.strictObject({ since: Since });
 
 /** The audit trail's operations: verify one run's chain, export the trail, the SLOs computed from it. */
 export const auditOperations = {

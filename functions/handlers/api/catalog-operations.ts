@@ -5,7 +5,7 @@ import { parseOrThrow } from '../../core/validation.ts';
 import { json } from './http.ts';
 import type { OperationRequest } from './operation-request.ts';
 
-const ActionNamePath = z.object({ name: z.string().min(1).max(128) });
+export const ActionNamePath = z.object({ name: z.string().min(1).max(128) });
 
 /** The action catalog, readable by any authenticated role. */
 export const catalogOperations = {

@@ -15,8 +15,8 @@ import type { OperationRequest } from './operation-request.ts';
 
 const TargetName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DR target name');
 const Reason = z.string().trim().min(1, 'must say why').max(500);
-const BackupBody = z.strictObject({ target: TargetName, reason: Reason });
-const RestoreBody = z
+export const BackupBody = z.strictObject({ target: TargetName, reason: Reason });
+export const RestoreBody = z
   .strictObject({
     target: TargetName,
     snapshotId: z
@@ -33,15 +33,15 @@ const RestoreBody = z
     message: 'give exactly one of snapshotId or manifestVersionId',
     path: ['snapshotId'],
   });
-const IdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a DR job id') });
-const JobIdPath = z.object({ jobId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a DR job id') });
-const TargetPath = z.object({ target: TargetName });
-const EventsQuery = z.strictObject({
+export const IdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a DR job id') });
+export const JobIdPath = z.object({ jobId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a DR job id') });
+export const TargetPath = z.object({ target: TargetName });
+export const EventsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
   /** How long to hold the response open for a job still running (API Gateway buffers: this is long polling, not a live stream). */
   waitSeconds: z.coerce.number().int().min(0).max(25).default(20),
 });
-const LastEventId = z.coerce.number().int().min(0).optional();
+export const LastEventId = z.coerce.number().int().min(0).optional();
 
 const statusUrl = (id: string) => `/dr/status/${id}`;
 

@@ -5,7 +5,7 @@ import { parseOrThrow } from '../../core/validation.ts';
 import { json, readJsonBody } from './http.ts';
 import type { OperationRequest } from './operation-request.ts';
 
-const EgressCheckBody = z.strictObject({
+export const EgressCheckBody = z.strictObject({
   url: z.string().min(1, 'must be a URL').max(4096),
   /** @default the configuration's defaultEnvironment */
   environment: z

@@ -21,16 +21,16 @@ import { recoveryOperations } from './recovery-operations.ts';
 import { catalogOperations } from './catalog-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
-const EventsQuery = z.strictObject({
+export const EventsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
-const RunsQuery = z.strictObject({
+export const RunsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().max(2048).optional(),
 });
-const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
-const IdempotencyKeyHeader = z
+export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
+export const IdempotencyKeyHeader = z
   .string()
   .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
   .optional();

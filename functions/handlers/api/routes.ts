@@ -6,6 +6,8 @@
  */
 export const apiRoutes = [
   { method: 'GET', resource: '/health', operation: 'health' },
+  // The contract, generated from the handlers' schemas (openapi.ts); served without a token, as /health.
+  { method: 'GET', resource: '/openapi.json', operation: 'openApi' },
   { method: 'POST', resource: '/runs', operation: 'createRun' },
   { method: 'GET', resource: '/runs', operation: 'listRuns' },
   { method: 'GET', resource: '/runs/{id}', operation: 'getRun' },
@@ -42,8 +44,10 @@ export type ApiRoute = (typeof apiRoutes)[number];
 export type ApiOperation = ApiRoute['operation'];
 /** Operations whose credential is the signed link in their path. */
 export type LinkOperation = Extract<ApiRoute, { auth: 'link' }>['operation'];
+/** Operations the handler serves to anyone: in AWS, API Gateway still asks for SigV4 as on every route but the links. */
+export type PublicOperation = 'health' | 'openApi';
 /** Operations that need an authenticated caller (bearer token locally, IAM in AWS). */
-export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | 'health'>;
+export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | PublicOperation>;
 
 export function isLinkRoute(route: ApiRoute): route is Extract<ApiRoute, { auth: 'link' }> {
   return 'auth' in route && route.auth === 'link';

@@ -10,16 +10,16 @@ import { RunIdPath } from './operation-request.ts';
 import type { OperationRequest } from './operation-request.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
-const KillSwitchBody = z.strictObject({
+export const KillSwitchBody = z.strictObject({
   engaged: z.boolean(),
   reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(500),
 });
-const FreezeOverrideBody = z.strictObject({
+export const FreezeOverrideBody = z.strictObject({
   environment: z.string().min(1),
   justification: z.string().trim().min(20, 'write the justification out, in at least 20 characters').max(1000),
   until: z.iso.datetime({ offset: true }),
 });
-const DecisionBody = z.strictObject({ comment: z.string().trim().min(1).max(1000).optional() }).default({});
+export const DecisionBody = z.strictObject({ comment: z.string().trim().min(1).max(1000).optional() }).default({});
 
 /** The safety envelope's operations: the control record, the kill switch, approval decisions. */
 export const safetyOperations = {

@@ -5,7 +5,7 @@ import { parseOrThrow } from '../../core/validation.ts';
 import { json, readJsonBody } from '../api/http.ts';
 import type { Operation } from '../api/operation-request.ts';
 
-const DeadLettersQuery = z.strictObject({
+export const DeadLettersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().max(2048).optional(),
 });

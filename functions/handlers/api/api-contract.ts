@@ -1,0 +1,236 @@
+import type { z } from 'zod';
+import { CreateRunRequest } from '../../core/runs/create-run.ts';
+import { RedriveRequest } from '../../core/outbox/redrive-dead-letters.ts';
+import { Decision, TokenPath } from './approval-operations.ts';
+import { SinceQuery } from './audit-operations.ts';
+import { ActionNamePath } from './catalog-operations.ts';
+import { BackupBody, EventsQuery as DrEventsQuery, IdPath, JobIdPath, LastEventId, RestoreBody, TargetPath } from './dr-operations.ts';
+import { EgressCheckBody } from './egress-operations.ts';
+import { CancelBody, EventsQuery, IdempotencyKeyHeader, RunsQuery } from './operations.ts';
+import { DeadLettersQuery } from '../outbox/operations.ts';
+import { RunIdPath } from './operation-request.ts';
+import { responses } from './response-schemas.ts';
+import { DecisionBody, FreezeOverrideBody, KillSwitchBody } from './safety-operations.ts';
+import type { ApiOperation } from './routes.ts';
+
+/** What one operation takes and answers, for the OpenAPI document; the request schemas are the handlers' own. */
+export interface OperationContract {
+  readonly summary: string;
+  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'meta';
+  /** Roles allowed (the handler's `requireRole`); omitted: any authenticated role. */
+  readonly roles?: readonly string[];
+  readonly path?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly headers?: Readonly<Record<string, z.ZodType>>;
+  readonly body?: z.ZodType;
+  /** The body may also be a form (the approval page's own form). */
+  readonly formBody?: boolean;
+  readonly success: {
+    readonly status: number;
+    /** Another success status with the same body (a repeated Idempotency-Key answers 200). */
+    readonly alsoStatus?: number;
+    readonly schema?: z.ZodType;
+    readonly contentType?: string;
+    readonly headers?: readonly string[];
+  };
+  /** HTTP statuses of the error answers this operation can give, besides those every operation of its kind can. */
+  readonly errors?: readonly number[];
+}
+
+const OPERATOR = ['operator', 'admin'];
+const APPROVER = ['approver', 'admin'];
+const ADMIN = ['admin'];
+const HTML = 'text/html; charset=utf-8';
+
+/** Every operation of routes.ts: the type makes a route without a contract (or a contract without a route) a compile error. */
+export const operationContracts: Record<ApiOperation, OperationContract> = {
+  health: { summary: 'Liveness: the API answers', tag: 'meta', success: { status: 200, schema: responses.health } },
+  openApi: { summary: 'This OpenAPI 3.1 document', tag: 'meta', success: { status: 200, schema: responses.openApi } },
+  createRun: {
+    summary: 'Ask for a run (PLAN or APPLY) of one or more catalog actions',
+    tag: 'runs',
+    roles: OPERATOR,
+    headers: { 'Idempotency-Key': IdempotencyKeyHeader },
+    body: CreateRunRequest,
+    success: { status: 201, alsoStatus: 200, schema: responses.createRun, headers: ['location'] },
+    errors: [409, 413, 415, 423, 429, 503],
+  },
+  listRuns: { summary: 'List runs, newest first', tag: 'runs', query: RunsQuery, success: { status: 200, schema: responses.listRuns } },
+  getRun: { summary: 'One run with its tasks and plans', tag: 'runs', path: RunIdPath, success: { status: 200, schema: responses.getRun }, errors: [404] },
+  listRunEvents: {
+    summary: "A run's audit events, in order (hash-chained)",
+    tag: 'runs',
+    path: RunIdPath,
+    query: EventsQuery,
+    success: { status: 200, schema: responses.listRunEvents },
+    errors: [404],
+  },
+  cancelRun: {
+    summary: 'Cancel a run (one applying stops before its next task and rolls back)',
+    tag: 'runs',
+    roles: OPERATOR,
+    path: RunIdPath,
+    body: CancelBody,
+    success: { status: 202, schema: responses.cancelRun },
+    errors: [404, 409, 413, 415],
+  },
+  approveRun: {
+    summary: "Approve a run's plan (an approver other than the requester)",
+    tag: 'approvals',
+    roles: APPROVER,
+    path: RunIdPath,
+    body: DecisionBody,
+    success: { status: 200, schema: responses.decision },
+    errors: [404, 409, 410, 413, 415],
+  },
+  rejectRun: {
+    summary: "Reject a run's plan",
+    tag: 'approvals',
+    roles: APPROVER,
+    path: RunIdPath,
+    body: DecisionBody,
+    success: { status: 200, schema: responses.decision },
+    errors: [404, 409, 410, 413, 415],
+  },
+  listApprovals: { summary: 'Runs waiting for a decision', tag: 'approvals', success: { status: 200, schema: responses.listApprovals } },
+  reviewApproval: {
+    summary: 'The page behind an approval link: the plan and its diff, with approve and reject buttons',
+    tag: 'approvals',
+    path: TokenPath,
+    success: { status: 200, contentType: HTML },
+  },
+  decideByLink: {
+    summary: 'Decide through an approval link (single use); answers with a page',
+    tag: 'approvals',
+    path: TokenPath,
+    body: Decision,
+    formBody: true,
+    success: { status: 200, contentType: HTML },
+  },
+  listLocks: { summary: 'Resource locks held by running runs', tag: 'safety', success: { status: 200, schema: responses.listLocks } },
+  getControl: {
+    summary: 'The control record: kill switch, freeze overrides, guardrails, policies',
+    tag: 'safety',
+    success: { status: 200, schema: responses.getControl },
+  },
+  setKillSwitch: {
+    summary: 'Engage or release the kill switch',
+    tag: 'safety',
+    roles: ADMIN,
+    body: KillSwitchBody,
+    success: { status: 200, schema: responses.setKillSwitch },
+    errors: [409, 413, 415],
+  },
+  addFreezeOverride: {
+    summary: "Override an environment's change freeze until a time",
+    tag: 'safety',
+    roles: ADMIN,
+    body: FreezeOverrideBody,
+    success: { status: 200, schema: responses.addFreezeOverride },
+    errors: [409, 413, 415],
+  },
+  listDeadLetters: {
+    summary: "The outbox's dead letters",
+    tag: 'outbox',
+    roles: ADMIN,
+    query: DeadLettersQuery,
+    success: { status: 200, schema: responses.listDeadLetters },
+  },
+  redriveOutbox: {
+    summary: 'Publish dead letters again',
+    tag: 'outbox',
+    roles: ADMIN,
+    body: RedriveRequest,
+    success: { status: 200, schema: responses.redriveOutbox },
+    errors: [413, 415],
+  },
+  resumeRun: {
+    summary: "Get a run's stopped workflow going again",
+    tag: 'runs',
+    roles: OPERATOR,
+    path: RunIdPath,
+    success: { status: 202, schema: responses.resumeRun },
+    errors: [404, 409, 503],
+  },
+  auditVerify: {
+    summary: "Recompute a run's audit chain and check its KMS-signed heads",
+    tag: 'audit',
+    path: RunIdPath,
+    success: { status: 200, schema: responses.auditVerify },
+    errors: [404],
+  },
+  auditExport: {
+    summary: 'The audit trail as JSON Lines, run by run',
+    tag: 'audit',
+    roles: ADMIN,
+    query: SinceQuery,
+    success: { status: 200, contentType: 'application/x-ndjson; charset=utf-8', headers: ['x-record-count'] },
+  },
+  getSlo: {
+    summary: 'SLOs computed from the audit events',
+    tag: 'audit',
+    query: SinceQuery,
+    success: { status: 200, schema: responses.getSlo },
+  },
+  checkEgress: {
+    summary: 'The egress decision for a URL, without connecting',
+    tag: 'egress',
+    roles: ADMIN,
+    body: EgressCheckBody,
+    success: { status: 200, schema: responses.checkEgress },
+    errors: [413, 415],
+  },
+  drBackup: {
+    summary: 'Back up a DR target (quiesce, snapshot, sign)',
+    tag: 'dr',
+    roles: OPERATOR,
+    body: BackupBody,
+    success: { status: 202, schema: responses.drBackup, headers: ['location'] },
+    errors: [404, 409, 413, 415, 423],
+  },
+  drRestore: {
+    summary: 'Restore a DR target from a snapshot (or test-restore it)',
+    tag: 'dr',
+    roles: OPERATOR,
+    body: RestoreBody,
+    success: { status: 202, schema: responses.drRestore, headers: ['location'] },
+    errors: [404, 409, 413, 415, 423],
+  },
+  drRollback: {
+    summary: 'Flip a restored target back to the copy live before the restore',
+    tag: 'dr',
+    roles: OPERATOR,
+    path: JobIdPath,
+    success: { status: 200, schema: responses.drRollback },
+    errors: [404, 409],
+  },
+  drStatus: { summary: 'A DR job and its progress', tag: 'dr', path: IdPath, success: { status: 200, schema: responses.drStatus }, errors: [404] },
+  drStatusEvents: {
+    summary: "A DR job's events as server-sent events (long polling until the job ends or waitSeconds)",
+    tag: 'dr',
+    path: IdPath,
+    query: DrEventsQuery,
+    headers: { 'Last-Event-ID': LastEventId },
+    success: { status: 200, contentType: 'text/event-stream; charset=utf-8' },
+    errors: [404],
+  },
+  drTarget: {
+    summary: 'A DR target and which copy is live',
+    tag: 'dr',
+    path: TargetPath,
+    success: { status: 200, schema: responses.drTarget },
+    errors: [404],
+  },
+  listActions: {
+    summary: 'The action catalog, with input JSON Schemas',
+    tag: 'actions',
+    success: { status: 200, schema: responses.listActions },
+  },
+  getAction: {
+    summary: 'One catalog action',
+    tag: 'actions',
+    path: ActionNamePath,
+    success: { status: 200, schema: responses.getAction },
+    errors: [404],
+  },
+};

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { RunMode, RunStatus, TaskStatus } from '../../core/runs/model.ts';
+
+/**
+ * What the API answers, as zod schemas the OpenAPI document is generated from (openapi.ts). The
+ * handlers build their answers from views (run-view.ts, catalog-view.ts, ...); these schemas state
+ * the fields a client may rely on. Objects are loose: a field added to a view is not a breaking change,
+ * and the e2e tests check that recorded answers validate against the document.
+ */
+const Timestamp = z.string().describe('ISO 8601 date-time');
+const ErrorSummary = z.looseObject({ name: z.string(), message: z.string() });
+
+export const ApprovalView = z.looseObject({
+  state: z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']),
+  planDigest: z.string(),
+  requestedAt: Timestamp,
+  deadline: Timestamp,
+  approvers: z.array(z.string()),
+  quorum: z.number().int(),
+  decisions: z.array(z.looseObject({ by: z.string(), decision: z.enum(['approve', 'reject']), at: Timestamp, via: z.enum(['link', 'api']) })),
+});
+
+export const TaskView = z.looseObject({
+  index: z.number().int(),
+  action: z.string(),
+  actionVersion: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  status: z.enum(Object.values(TaskStatus) as [string, ...string[]]),
+  attempt: z.number().int(),
+  idempotencyKey: z.string(),
+  plan: z
+    .looseObject({
+      summary: z.string(),
+      change: z.enum(['create', 'update', 'delete', 'none', 'read']),
+      resource: z.string(),
+      diff: z.string(),
+      preconditions: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
+  outcome: z.record(z.string(), z.unknown()).optional(),
+  error: ErrorSummary.optional(),
+  updatedAt: Timestamp.optional(),
+});
+
+export const RunView = z.looseObject({
+  id: z.string(),
+  status: z.enum(Object.values(RunStatus) as [string, ...string[]]),
+  goal: z.string(),
+  mode: z.enum(Object.values(RunMode) as [string, ...string[]]),
+  environment: z.string(),
+  autonomy: z.number().int(),
+  reasonForAccess: z.string().optional(),
+  requestedBy: z.string(),
+  correlationId: z.string(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.optional(),
+  finishedAt: Timestamp.optional(),
+  updatedAt: Timestamp,
+  planDigest: z.string().optional(),
+  approval: ApprovalView.optional(),
+  inputFlags: z.array(z.string()).optional(),
+  error: ErrorSummary.optional(),
+  taskCount: z.number().int(),
+  eventCount: z.number().int(),
+  auditHead: z.string(),
+  tasks: z.array(TaskView).optional().describe('present on GET /runs/{id}'),
+});
+
+export const RunLinks = z.object({ self: z.string(), events: z.string(), cancel: z.string() });
+
+export const EventView = z.looseObject({
+  seq: z.number().int(),
+  ts: Timestamp,
+  type: z.string(),
+  level: z.string().optional(),
+  message: z.string(),
+  taskIndex: z.number().int().optional(),
+  actor: z.string().optional(),
+  payload: z.unknown().optional(),
+  correlationId: z.string().optional(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const ActionView = z.looseObject({
+  name: z.string(),
+  version: z.string(),
+  pack: z.string(),
+  description: z.string(),
+  category: z.string(),
+  requiresApproval: z.boolean(),
+  network: z.string(),
+  budgets: z.looseObject({ timeMs: z.number() }),
+  resourceKinds: z.array(z.string()),
+  inputSchema: z.record(z.string(), z.unknown()).describe('the params as JSON Schema (draft 2020-12)'),
+  examples: z.array(z.looseObject({ description: z.string(), params: z.unknown() })),
+});
+
+const KillSwitch = z.looseObject({ engaged: z.boolean(), reason: z.string().optional(), changedBy: z.string().optional(), changedAt: Timestamp.optional() });
+const FreezeOverride = z.looseObject({ environment: z.string(), justification: z.string(), until: Timestamp, grantedBy: z.string() });
+const AnyObject = z.looseObject({});
+
+/** One answer schema per operation (its success status and body). */
+export const responses = {
+  health: z.object({ status: z.literal('ok') }),
+  openApi: AnyObject.describe('this document'),
+  createRun: z.object({ runId: z.string(), created: z.boolean(), links: RunLinks }),
+  listRuns: z.object({ runs: z.array(RunView), nextCursor: z.string().optional() }),
+  getRun: z.object({ run: RunView, links: RunLinks }),
+  listRunEvents: z.object({ runId: z.string(), events: z.array(EventView), nextAfterSeq: z.number().int().optional() }),
+  cancelRun: z.object({ runId: z.string(), status: z.string(), cancelRequested: z.boolean() }),
+  decision: z.object({
+    runId: z.string(),
+    status: z.string(),
+    approval: z.object({ state: z.string().optional(), decidedBy: z.string().optional(), decidedAt: Timestamp.optional() }),
+  }),
+  listApprovals: z.object({
+    approvals: z.array(
+      z.looseObject({
+        runId: z.string(),
+        goal: z.string(),
+        environment: z.string(),
+        requestedBy: z.string(),
+        planDigest: z.string(),
+        requestedAt: Timestamp,
+        deadline: Timestamp,
+        quorum: z.number().int(),
+        approvers: z.array(z.string()),
+        approvals: z.array(z.string()),
+      }),
+    ),
+  }),
+  listLocks: z.object({ locks: z.array(AnyObject) }),
+  getControl: z.looseObject({
+    killSwitch: KillSwitch,
+    freezeOverrides: z.array(FreezeOverride),
+    guardrails: AnyObject,
+    policies: z.array(z.string()),
+    autonomyLevels: AnyObject,
+    journal: z.array(AnyObject),
+  }),
+  setKillSwitch: z.looseObject({ killSwitch: KillSwitch }),
+  addFreezeOverride: z.object({ freezeOverrides: z.array(FreezeOverride) }),
+  listDeadLetters: z.object({ deadLetters: z.array(AnyObject), nextCursor: z.string().optional() }),
+  redriveOutbox: z.object({ redriven: z.array(z.string()), stillFailing: z.array(AnyObject), notFound: z.array(z.string()) }),
+  resumeRun: z.looseObject({ runId: z.string(), status: z.string() }),
+  auditVerify: z.looseObject({ ok: z.boolean(), eventCount: z.number().int() }),
+  getSlo: AnyObject,
+  checkEgress: z.looseObject({ allowed: z.boolean(), reason: z.string().optional(), environment: z.string(), license: AnyObject }),
+  drBackup: z.object({ snapshotId: z.string(), statusUrl: z.string() }),
+  drRestore: z.object({ jobId: z.string(), statusUrl: z.string() }),
+  drRollback: z.looseObject({ jobId: z.string(), state: z.string() }),
+  drStatus: z.looseObject({ id: z.string(), kind: z.string(), state: z.string(), target: z.string() }),
+  drTarget: z.looseObject({ target: AnyObject, pointerVersion: z.number().int() }),
+  listActions: z.object({ actions: z.array(ActionView) }),
+  getAction: z.object({ action: ActionView }),
+} as const;

@@ -1,0 +1,340 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { apiRoutes } from '../../functions/handlers/api/routes.ts';
+import type { EmbeddedStack } from '../../local/stack.ts';
+import { openApiValidator } from '../support/openapi-validator.ts';
+import { startTestStack, waitForRunWhere } from '../support/test-stack.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The `maestro` of package.json's bin: what `npx maestro` runs. */
+const BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { maestro: string } }).bin.maestro);
+
+// Each test starts the binary several times, a process each (seconds apiece on a loaded machine).
+vi.setConfig({ testTimeout: 240_000 });
+
+let stack: EmbeddedStack;
+let dir: string;
+/** A run that SUCCEEDED (set by the runs tests, used by the later ones). */
+let succeeded: string;
+const check = openApiValidator();
+
+beforeAll(async () => {
+  stack = await startTestStack('cli');
+  dir = mkdtempSync(join(tmpdir(), 'maestro-cli-'));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real binary in a process of its own, against the test stack unless `env` says otherwise. */
+function maestro(args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
+  return new Promise((done) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, MAESTRO_API_URL: stack.endpoints.api, MAESTRO_TOKEN: undefined, NO_COLOR: undefined, ...env };
+    for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
+    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv }, (error, stdout, stderr) => {
+      done({ code: error ? ((error as { code?: number }).code ?? 99) : 0, stdout, stderr });
+    });
+  });
+}
+const json = (ran: Ran) => JSON.parse(ran.stdout);
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+const REASON = 'cli end-to-end test';
+const runYaml = (key: string, environment = 'dev') => `goal: CLI ${key}
+mode: APPLY
+environment: ${environment}
+reasonForAccess: ${REASON}
+tasks:
+  - action: s3.put-object
+    params: { bucket: ${stack.demoBucket}, key: cli/${key}.txt, body: "hello ${key}\\n" }
+`;
+
+describe('maestro: usage and connection errors exit 2', () => {
+  it('--help exits 0; no command, an unknown command, a bad option value or a bad id exit 2', async () => {
+    const help = await maestro(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of [
+      'runs',
+      'approve',
+      'reject',
+      'cancel',
+      'resume',
+      'rollback',
+      'actions',
+      'kill-switch',
+      'freeze',
+      'dr',
+      'audit',
+      'policy',
+      'egress',
+    ]) {
+      expect(help.stdout).toContain(command);
+    }
+    expect((await maestro([])).code).toBe(2);
+    expect((await maestro(['nope'])).code).toBe(2);
+    expect((await maestro(['runs', 'ls', '-o', 'yaml'])).code).toBe(2);
+    const badId = await maestro(['runs', 'get', 'not an id!']);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toContain('must be an id');
+    expect((await maestro(['runs', 'create'])).code).toBe(2); // -f is required
+  });
+
+  it('an unreadable or malformed run file exits 2, and so does a request the API finds malformed (400)', async () => {
+    expect((await maestro(['runs', 'create', '-f', join(dir, 'missing.yaml')])).code).toBe(2);
+    expect((await maestro(['runs', 'create', '-f', file('list.yaml', '- a\n- b\n')])).code).toBe(2);
+    const invalid = await maestro(['runs', 'create', '-f', file('invalid.json', '{"goal": "x", "mode": "SOMETIMES", "tasks": []}'), '-o', 'json']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/400 ValidationFailed/);
+    expect(json(invalid).error.code).toBe('ValidationFailed');
+    expect(check('createRun', 400, json(invalid))).toStrictEqual([]);
+  });
+
+  it('no API to talk to exits 2: nothing listening, no endpoints.json, an unknown token (401)', async () => {
+    const refused = await maestro(['runs', 'ls', '--api', 'http://127.0.0.1:9']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cannot reach the API at http://127.0.0.1:9');
+    const none = await maestro(['runs', 'ls', '--data-dir', join(dir, 'no-stack')], { MAESTRO_API_URL: undefined });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('endpoints.json');
+    expect((await maestro(['runs', 'ls', '--token', 'nobody'])).code).toBe(2);
+  });
+
+  it("finds the API in the embedded stack's endpoints.json when no address is given", async () => {
+    const found = await maestro(['actions', 'ls', '--data-dir', stack.dataDir], { MAESTRO_API_URL: undefined });
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain('s3.put-object');
+  });
+});
+
+describe('maestro runs', () => {
+  it('runs create -f (YAML) --watch follows the run state by state on stderr and exits 0 when it SUCCEEDED', async () => {
+    const ran = await maestro(['runs', 'create', '-f', file('ok.yaml', runYaml('ok')), '--watch']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toContain('▸ PLANNING');
+    expect(ran.stderr).toContain('▸ SUCCEEDED');
+    expect(ran.stderr).toMatch(/TaskApplied\s+task 0: s3.put-object: applied/);
+    expect(ran.stdout).toMatch(/status\s+SUCCEEDED/);
+    expect(ran.stdout).toContain(`+hello ok`);
+    expect(ran.stdout).not.toContain('\x1b['); // no colour without a terminal
+  });
+
+  it('runs create -f (JSON) -o json prints the answer, which conforms to the OpenAPI document; ls, get and watch too', async () => {
+    const request = { goal: 'CLI json', mode: 'APPLY', reasonForAccess: REASON, tasks: [{ action: 'noop', params: {} }] };
+    const created = await maestro(['runs', 'create', '-f', file('noop.json', JSON.stringify(request)), '-o', 'json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { runId } = json(created);
+    expect(check('createRun', 201, json(created))).toStrictEqual([]);
+    const watched = await maestro(['runs', 'watch', runId, '-o', 'json']);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(json(watched).run.status).toBe('SUCCEEDED');
+    succeeded = runId;
+    const got = await maestro(['runs', 'get', runId, '-o', 'json']);
+    expect(got.code).toBe(0);
+    expect(check('getRun', 200, json(got))).toStrictEqual([]);
+    const listed = await maestro(['runs', 'ls', '-o', 'json', '--limit', '50']);
+    expect(listed.code).toBe(0);
+    expect(check('listRuns', 200, json(listed))).toStrictEqual([]);
+    expect(json(listed).runs.map((run: { id: string }) => run.id)).toContain(runId);
+    const table = await maestro(['runs', 'ls']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+MODE\s+ENV\s+CREATED\s+GOAL$/);
+    expect((await maestro(['runs', 'get', 'no-such-run'])).code).toBe(1);
+  });
+
+  it('runs watch on a run that fails exits 1, with the failure on stdout', async () => {
+    const request = { goal: 'CLI failing', mode: 'APPLY', reasonForAccess: REASON, tasks: [{ action: 'noop', params: { failIn: 'apply' } }] };
+    const created = await maestro(['runs', 'create', '-f', file('fail.json', JSON.stringify(request)), '-o', 'json']);
+    const { runId } = json(created);
+    const watched = await maestro(['runs', 'watch', runId]);
+    expect(watched.code, watched.stderr).toBe(1);
+    expect(watched.stdout).toMatch(/status\s+(FAILED|ROLLED_BACK)/);
+    expect(watched.stdout).toMatch(/error\s+ActionFailed/);
+    expect(watched.stderr).toMatch(/▸ (FAILED|ROLLED_BACK)/);
+  });
+
+  it('runs plan -f plans without applying: prints the diff and exits 0 when PLANNED', async () => {
+    const ran = await maestro(['runs', 'plan', '-f', file('plan.yaml', runYaml('planned'))]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/status\s+PLANNED/);
+    expect(ran.stdout).toMatch(/mode\s+PLAN/);
+    expect(ran.stdout).toContain('+hello planned');
+    expect(ran.stdout).toContain(`task 0 diff (s3://${stack.demoBucket}/cli/planned.txt)`);
+  });
+});
+
+describe('maestro approve, reject, cancel, resume, rollback', () => {
+  async function parked(key: string): Promise<string> {
+    const created = await maestro(['runs', 'create', '-f', file(`${key}.yaml`, runYaml(key, 'prod')), '-o', 'json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { runId } = json(created);
+    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL', 'awaiting approval');
+    return runId;
+  }
+
+  it('approve: refused to an operator (exit 1), done by an approver (exit 0); the run then succeeds', async () => {
+    const runId = await parked('approved');
+    const refused = await maestro(['approve', runId]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('403 Forbidden');
+    const approved = await maestro(['approve', runId, '-m', 'looks right', '--token', 'dev-approver', '-o', 'json']);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(check('approveRun', 200, json(approved))).toStrictEqual([]);
+    expect(json(approved).approval.state).toBe('APPROVED');
+    expect((await maestro(['runs', 'watch', runId])).code).toBe(0);
+    expect((await maestro(['approve', runId], { MAESTRO_TOKEN: 'dev-approver' })).code).toBe(1); // already decided
+  });
+
+  it('reject: the watched run then exits 1 (REJECTED)', async () => {
+    const runId = await parked('rejected');
+    const rejected = await maestro(['reject', runId, '--token', 'dev-approver']);
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(rejected.stdout).toContain('approval REJECTED');
+    const watched = await maestro(['runs', 'watch', runId]);
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toMatch(/status\s+REJECTED/);
+  });
+
+  it('cancel: a parked run is cancelled (exit 0); a finished one is refused (exit 1)', async () => {
+    const runId = await parked('cancelled');
+    const cancelled = await maestro(['cancel', runId, '--reason', 'not today', '-o', 'json']);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(check('cancelRun', 202, json(cancelled))).toStrictEqual([]);
+    const watched = await maestro(['runs', 'watch', runId]);
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toMatch(/status\s+CANCELLED/);
+    const again = await maestro(['cancel', runId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/409 \w+/);
+  });
+
+  it('resume: a finished run has no workflow to resume (exit 1); rollback asks POST /runs/{id}/rollback', async () => {
+    const finished = { id: succeeded };
+    const resumed = await maestro(['resume', finished.id]);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(/POST \/runs\/.+\/resume → 409/);
+    const rollback = await maestro(['rollback', finished.id, '--reason', 'undo the CLI test write', '-o', 'json']);
+    if (apiRoutes.some((route) => (route.resource as string) === '/runs/{id}/rollback')) {
+      expect(rollback.code, rollback.stderr).toBe(0);
+      expect(json(rollback).runId ?? json(rollback).run?.id).toBeTruthy();
+    } else {
+      // The route is not served yet: the command says so and exits 1.
+      expect(rollback.code).toBe(1);
+      expect(rollback.stderr).toContain('404 RouteNotFound');
+    }
+    expect((await maestro(['rollback', finished.id])).code).toBe(2); // --reason is required
+  });
+});
+
+describe('maestro actions, kill-switch, freeze', () => {
+  it('actions ls and show, in both formats; an unknown action exits 1', async () => {
+    const listed = await maestro(['actions', 'ls', '-o', 'json']);
+    expect(listed.code).toBe(0);
+    expect(check('listActions', 200, json(listed))).toStrictEqual([]);
+    const table = await maestro(['actions', 'ls']);
+    expect(table.stdout).toMatch(/^NAME\s+VERSION\s+CATEGORY/);
+    const shown = await maestro(['actions', 'show', 's3.put-object']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/category\s+WRITE/);
+    expect(shown.stdout).toContain('"bucket"');
+    const unknown = await maestro(['actions', 'show', 'constructor']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('404 ActionNotFound');
+  });
+
+  it('kill-switch on and off (admin); an operator may not flip it (exit 1); the control record shows it', async () => {
+    expect((await maestro(['kill-switch', 'on', '--reason', 'CLI test: stop everything'])).code).toBe(1);
+    const on = await maestro(['kill-switch', 'on', '--reason', 'CLI test: stop everything', '--token', 'dev-admin']);
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toContain('kill switch ENGAGED by dev-admin');
+    const off = await maestro(['kill-switch', 'off', '--reason', 'CLI test: carry on', '--token', 'dev-admin', '-o', 'json']);
+    expect(off.code, off.stderr).toBe(0);
+    expect(check('setKillSwitch', 200, json(off))).toStrictEqual([]);
+    expect(json(off).killSwitch).toMatchObject({ engaged: false, changedBy: 'dev-admin', reason: 'CLI test: carry on' });
+    expect((await maestro(['kill-switch', 'on', '--token', 'dev-admin'])).code).toBe(2); // --reason is required
+    expect((await maestro(['kill-switch', 'on', '--reason', 'short', '--token', 'dev-admin'])).code).toBe(2); // 400: at least 10 characters
+  });
+
+  it('freeze override grants an override (admin)', async () => {
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const granted = await maestro(['freeze', 'override', '-e', 'prod', '--until', until, '-j', 'CLI test: the release must go out tonight', '-o', 'json'], {
+      MAESTRO_TOKEN: 'dev-admin',
+    });
+    expect(granted.code, granted.stderr).toBe(0);
+    expect(check('addFreezeOverride', 200, json(granted))).toStrictEqual([]);
+    expect((await maestro(['freeze', 'override', '-e', 'prod', '--until', until, '-j', 'too short'], { MAESTRO_TOKEN: 'dev-admin' })).code).toBe(2);
+  });
+});
+
+describe('maestro dr, audit, policy, egress', () => {
+  it('dr backup --wait, dr status, dr restore --test --wait; an unknown target or job exits 1; dr verify of no file exits 2', async () => {
+    const backup = await maestro(['dr', 'backup', '-t', 'demo', '-r', 'CLI test backup', '--wait', '-o', 'json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(json(backup).state).toBe('COMPLETE');
+    expect(check('drStatus', 200, json(backup))).toStrictEqual([]);
+    const status = await maestro(['dr', 'status', json(backup).id]);
+    expect(status.stdout).toMatch(/state\s+COMPLETE/);
+    const restore = await maestro(['dr', 'restore', '-t', 'demo', '-s', json(backup).id, '-r', 'CLI test restore', '--test', '--wait']);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stdout).toMatch(/kind\s+RESTORE/);
+    expect((await maestro(['dr', 'backup', '-t', 'nowhere', '-r', 'CLI test'])).code).toBe(1);
+    expect((await maestro(['dr', 'status', 'no-such-job'])).code).toBe(1);
+    expect((await maestro(['dr', 'verify', join(dir, 'missing.json'), '--public-key', join(dir, 'missing.pem')])).code).toBe(2);
+  });
+
+  it('audit verify exits 0 on an intact chain; audit export prints JSON Lines (admin) and is refused to an operator', async () => {
+    const verified = await maestro(['audit', 'verify', succeeded]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toContain('audit chain intact and anchored');
+    const exported = await maestro(['audit', 'export'], { MAESTRO_TOKEN: 'dev-admin' });
+    expect(exported.code).toBe(0);
+    const lines = exported.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(exported.stderr).toMatch(/\d+ record\(s\)/);
+    expect((await maestro(['audit', 'export'])).code).toBe(1);
+  });
+
+  it('policy test evaluates locally: allow exits 0, deny exits 1', async () => {
+    const allowed = await maestro(
+      ['policy', 'test', '--principal', 'alice', '--resource', 's3://maestro-demo/a.txt', '--reason', 'release 1.4 notes', '-o', 'json'],
+      {
+        MAESTRO_API_URL: undefined,
+      },
+    );
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(json(allowed).decision).toBe('allow');
+    const denied = await maestro([
+      'policy',
+      'test',
+      '--principal',
+      'alice',
+      '--resource',
+      's3://maestro-demo/a.txt',
+      '--reason',
+      'release 1.4 notes',
+      '--kill-switch',
+    ]);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toMatch(/^deny/);
+  });
+
+  it("egress check: the API's decision, exit 1 when refused", async () => {
+    const refused = await maestro(['egress', 'check', 'https://example.com/', '-o', 'json'], { MAESTRO_TOKEN: 'dev-admin' });
+    expect(refused.code).toBe(1);
+    expect(json(refused).allowed).toBe(false);
+    expect(check('checkEgress', 200, json(refused))).toStrictEqual([]);
+    expect((await maestro(['egress', 'check', 'https://example.com/'])).code).toBe(1); // an operator: 403
+  });
+});
