@@ -9,6 +9,7 @@ import type { Config, ConfigOverrides } from '../functions/handlers/shared/confi
 import { createDeps } from '../functions/handlers/shared/deps.ts';
 import type { HandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { createIsolatedApply } from './sandbox/isolated-apply.ts';
+import type { IsolatedApplyHost } from './sandbox/isolated-apply.ts';
 import { sandboxedTransport } from './sandbox/sandboxed-transport.ts';
 import { startDrScheduler } from './scheduler/dr-scheduler.ts';
 import { startApiGatewayServer } from './api/api-gateway-server.ts';
@@ -172,6 +173,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       approvals: { notificationsFile: join(dataDir, 'notifications.jsonl'), publicUrl: `http://127.0.0.1:${apiPort}` },
       aws: { region: REGION, endpoints, s3ForcePathStyle: true, credentials },
     };
+    // Every isolated apply ever built (reconfigure builds another): stop ends their warm sandbox processes.
+    const sandboxes: IsolatedApplyHost[] = [];
+    stoppers.push(async () => {
+      await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+    });
     const build = (patch: ConfigOverrides = {}) => {
       // A bad maestro.config.yaml, variable or policy refuses to start, naming the key or the policy.
       const config = loadConfig(process.env, {
@@ -181,7 +187,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       });
       // http.fetch sends each request from a sandbox process, and every apply that reaches the network
       // runs in a child process under Node's permission model.
-      return createDeps(config, { transport: sandboxedTransport, applyIsolated: createIsolatedApply(config) });
+      const applyIsolated = createIsolatedApply(config);
+      sandboxes.push(applyIsolated);
+      return createDeps(config, { transport: sandboxedTransport, applyIsolated });
     };
     let deps = build();
     stoppers.push(async () => deps.clients.destroy());
