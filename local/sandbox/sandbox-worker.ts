@@ -165,9 +165,13 @@ export class SandboxWorker {
     });
   }
 
-  /** Ends the process (SIGKILL: it holds nothing worth a graceful end) and resolves once it has exited. */
-  async kill(): Promise<void> {
+  /**
+   * Ends the process (SIGKILL: it holds nothing worth a graceful end) and resolves once it has exited;
+   * a call in flight is refused with `reason` (by default, as a crash).
+   */
+  async kill(reason?: Error): Promise<void> {
     this.tainted = true;
+    if (reason) this.settle((pending) => pending.reject(reason));
     if (this.alive) this.child.kill('SIGKILL');
     await this.exited;
   }

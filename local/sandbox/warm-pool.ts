@@ -69,7 +69,7 @@ export class WarmPool {
     }
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
-    await Promise.all([...this.workers].map((worker) => worker.kill()));
+    await Promise.all([...this.workers].map((worker) => worker.kill(closedError())));
     this.workers.clear();
   }
 
