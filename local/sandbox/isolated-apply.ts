@@ -87,14 +87,15 @@ function applySpec(action: string, known: NodeJS.ProcessEnv): SandboxSpec {
 export function createIsolatedApply(config: Config): IsolatedApplyHost {
   // What the stack's configuration says of the services and credentials, as the SDK reads them; each
   // sandbox gets only the part its action's clients need (sandboxEnvironment).
-  const known: NodeJS.ProcessEnv = {
-    ...process.env,
+  const known: Record<string, string> = {
     ...configToEnvironment(config),
     ...(config.aws.region ? { AWS_REGION: config.aws.region } : {}),
     ...(config.aws.credentials ? { AWS_ACCESS_KEY_ID: config.aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.aws.credentials.secretAccessKey } : {}),
   };
   const settings = config.sandbox;
-  const pools = settings.maxWorkers > 0 ? new WarmPools(settings, (action) => applySpec(action, known)) : undefined;
+  // A warm pool's spec is taken when its action first applies; a one-shot apply's at each call.
+  const specOf = (action: string) => applySpec(action, { ...process.env, ...known });
+  const pools = settings.maxWorkers > 0 ? new WarmPools(settings, specOf) : undefined;
   if (pools && settings.prewarm) for (const [action, services] of SERVICES_OF_ACTION) if (services.length > 0) pools.pool(action).prewarm();
   /** The one-shot applies in flight (maxWorkers 0): close aborts them, which kills their processes. */
   const inFlight = new Map<AbortController, Promise<unknown>>();
@@ -105,7 +106,7 @@ export function createIsolatedApply(config: Config): IsolatedApplyHost {
     if (pools) return pools.call<Record<string, unknown>>(input.action, call);
     if (closed) throw new ActionFailed('the sandbox is shut down (the stack is stopping)');
     const abort = new AbortController();
-    const running = runInSandbox<Record<string, unknown>>({ ...applySpec(input.action, known), ...call, signal: abort.signal });
+    const running = runInSandbox<Record<string, unknown>>({ ...specOf(input.action), ...call, signal: abort.signal });
     inFlight.set(abort, running);
     try {
       return await running;
