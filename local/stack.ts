@@ -11,6 +11,7 @@ import type { HandlerDeps } from '../functions/handlers/shared/deps.ts';
 import { createIsolatedApply } from './sandbox/isolated-apply.ts';
 import { localRemoteTransport } from './remote-actions/local-transport.ts';
 import type { Action } from '../functions/core/actions/contract.ts';
+import type { IsolatedApplyHost } from './sandbox/isolated-apply.ts';
 import { sandboxedTransport } from './sandbox/sandboxed-transport.ts';
 import { startDrScheduler } from './scheduler/dr-scheduler.ts';
 import { startApiGatewayServer } from './api/api-gateway-server.ts';
@@ -193,6 +194,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       approvals: { notificationsFile: join(dataDir, 'notifications.jsonl'), publicUrl: `http://127.0.0.1:${apiPort}` },
       aws: { region: REGION, endpoints, s3ForcePathStyle: true, credentials },
     };
+    // Every isolated apply ever built (reconfigure builds another): stop ends their warm sandbox processes.
+    const sandboxes: IsolatedApplyHost[] = [];
+    stoppers.push(async () => {
+      await Promise.all(sandboxes.map((sandbox) => sandbox.close()));
+    });
     const build = (patch: ConfigOverrides = {}) => {
       // A bad maestro.config.yaml, variable or policy refuses to start, naming the key or the policy.
       const config = loadConfig(process.env, {
@@ -203,9 +209,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       // http.fetch sends each request from a sandbox process, and every apply that reaches the network
       // runs in a child process under Node's permission model.
       // Remote actions run as local commands or loopback HTTP endpoints (local/remote-actions/).
+      const applyIsolated = createIsolatedApply(config);
+      sandboxes.push(applyIsolated);
       return createDeps(config, {
         transport: sandboxedTransport,
-        applyIsolated: createIsolatedApply(config),
+        applyIsolated,
         remote: localRemoteTransport(config),
         extraActions: options.extraActions,
       });

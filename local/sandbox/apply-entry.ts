@@ -8,14 +8,16 @@ import { defaultCatalog } from '../../functions/actions/catalog.ts';
 import { createTargetPorts } from '../../functions/adapters/target-ports.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
 import { executeTask } from '../../functions/core/runs/task-executor.ts';
+import type { ExecutorDeps } from '../../functions/core/runs/task-executor.ts';
 
 /**
- * Runs inside the sandbox process (SandboxRunner): an executor of one task's apply, with the clients of
- * the managed targets only, built from the few variables the sandbox was given (isolated-apply.ts: the
- * endpoints and credentials of the services this action uses, nothing of Maestro's own). The DR quiesce
- * flags arrive with the request, as data. Only the outcome (or the error) crosses back.
+ * The executor inside the sandbox: the action catalog and the clients of the managed targets only,
+ * built from the few variables the sandbox was given (isolated-apply.ts: the endpoints and credentials
+ * of the services this action uses, nothing of Maestro's own). Built once per sandbox process and kept
+ * for its later applies, as a Lambda execution environment keeps what its init built: a warm worker
+ * serves one action only, so every apply it answers has the same environment and grants.
  */
-export async function applyInSandbox(input: IsolatedApply): Promise<Record<string, unknown>> {
+function createSandboxExecutorDeps(): ExecutorDeps {
   const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   const ports = createTargetPorts({
     s3: new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
@@ -24,11 +26,28 @@ export async function applyInSandbox(input: IsolatedApply): Promise<Record<strin
     ssm: new SSMClient({}),
     cloudwatch: new CloudWatchClient({}),
   });
-  const targets = { ...ports, runId: input.runId, taskIndex: input.taskIndex, idempotencyKey: input.idempotencyKey, attempt: input.attempt };
-  const outcome = (await executeTask(
-    { catalog: defaultCatalog(), targets: () => targets, clock: () => new Date() },
-    { ...input, operation: 'apply' },
-  )) as Record<string, unknown>;
+  return {
+    catalog: defaultCatalog(),
+    targets: (request) => ({
+      ...ports,
+      runId: request.runId,
+      taskIndex: request.taskIndex,
+      idempotencyKey: request.idempotencyKey,
+      attempt: request.attempt,
+    }),
+    clock: () => new Date(),
+  };
+}
+
+let deps: ExecutorDeps | undefined;
+
+/**
+ * Runs inside the sandbox process (sandbox-worker.ts): one task's apply. The DR quiesce flags arrive
+ * with the request, as data. Only the outcome (or the error) crosses back.
+ */
+export async function applyInSandbox(input: IsolatedApply): Promise<Record<string, unknown>> {
+  deps ??= createSandboxExecutorDeps();
+  const outcome = (await executeTask(deps, { ...input, operation: 'apply' })) as Record<string, unknown>;
   // Evidence, kept with the outcome, that this apply ran confined: its own process, under the permission model.
   return { ...outcome, isolation: { pid: process.pid, permissionModel: process.permission?.has('fs.write', '/') === false } };
 }

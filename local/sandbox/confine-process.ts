@@ -13,8 +13,13 @@ export interface AllowedConnect {
 
 type Lookup = (hostname: string, options: unknown, callback: (error: Error | null, address?: string | { address: string }[], family?: number) => void) => void;
 
+let refusals = 0;
+/** How many times the confinement has refused something in this process (a caught refusal counts too: the worker is recycled). */
+export const refusalCount = (): number => refusals;
+
 /** The error Node's permission model throws, so the runner reports it the same way (SandboxViolation, breach named). */
 function refusal(permission: 'Signal' | 'Net', resource: string): Error {
+  refusals += 1;
   return Object.assign(new Error(`Access to this API has been restricted by the sandbox (${permission}: ${resource})`), {
     code: 'ERR_ACCESS_DENIED',
     permission,

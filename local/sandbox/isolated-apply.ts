@@ -2,8 +2,10 @@ import { join, resolve } from 'node:path';
 import { configToEnvironment } from '../../functions/core/config/environment-variables.ts';
 import type { Config } from '../../functions/core/config/schema.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
+import { ActionFailed } from '../../functions/core/errors.ts';
 import { runInSandbox } from './sandbox-runner.ts';
-import type { AllowedConnect } from './sandbox-runner.ts';
+import type { AllowedConnect, SandboxSpec } from './sandbox-runner.ts';
+import { WarmPools } from './warm-pool.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -60,6 +62,27 @@ export function sandboxEnvironment(action: string, env: NodeJS.ProcessEnv = proc
   return { env: granted, allowConnect };
 }
 
+/** The isolated apply of the embedded stack, and how to end its warm workers (the stack's stop). */
+export type IsolatedApplyHost = ((input: IsolatedApply) => Promise<Record<string, unknown>>) & {
+  /** Ends every warm worker; resolves once every process has exited. Later applies are refused. */
+  close(): Promise<void>;
+  /** The warm pools, one per action (tests, diagnostics); undefined when `sandbox.maxWorkers` is 0. */
+  readonly pools: WarmPools | undefined;
+};
+
+/** What a sandbox of `action`'s apply is started with: the same for every call of that action. */
+function applySpec(action: string, known: NodeJS.ProcessEnv): SandboxSpec {
+  const { env, allowConnect } = sandboxEnvironment(action, known);
+  return {
+    modulePath: join(ROOT, 'local/sandbox/apply-entry.ts'),
+    exportName: 'applyInSandbox',
+    allowRead: [join(ROOT, 'functions'), join(ROOT, 'node_modules')],
+    memoryMb: 256,
+    env,
+    allowConnect,
+  };
+}
+
 /**
  * The embedded stack's action sandbox: the apply of every action that reaches the network runs in a
  * child process under Node's permission model (reads: the code and its libraries; writes: a scratch
@@ -67,8 +90,13 @@ export function sandboxEnvironment(action: string, env: NodeJS.ProcessEnv = proc
  * managed-target services the action calls, connections to those endpoints only, no signals to other
  * processes, a heap cap and the action's time budget. The DR quiesce flags travel with the request, as
  * data; the child reaches nothing of Maestro's state. In AWS, the executor function is the sandbox.
+ *
+ * The children are warm (warm-pool.ts, settings in the configuration's `sandbox` section): a pool per
+ * action, never shared between actions, each worker confined once at its start for that action and
+ * answering one apply at a time, retired after `maxUsesPerWorker` applies, after any violation, timeout
+ * or crash, and after `idleMs` idle. `sandbox.maxWorkers: 0` starts a fresh process for every apply.
  */
-export function createIsolatedApply(config: Config): (input: IsolatedApply) => Promise<Record<string, unknown>> {
+export function createIsolatedApply(config: Config): IsolatedApplyHost {
   // What the stack's configuration says of the services and credentials, as the SDK reads them; each
   // sandbox gets only the part its action's clients need (sandboxEnvironment).
   const known: Record<string, string> = {
@@ -76,20 +104,34 @@ export function createIsolatedApply(config: Config): (input: IsolatedApply) => P
     ...(config.aws.region ? { AWS_REGION: config.aws.region } : {}),
     ...(config.aws.credentials ? { AWS_ACCESS_KEY_ID: config.aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.aws.credentials.secretAccessKey } : {}),
   };
-  return (input) => isolatedApply(input, { ...process.env, ...known });
-}
-
-function isolatedApply(input: IsolatedApply, known: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const { env, allowConnect } = sandboxEnvironment(input.action, known);
-  return runInSandbox<Record<string, unknown>>({
-    modulePath: join(ROOT, 'local/sandbox/apply-entry.ts'),
-    exportName: 'applyInSandbox',
-    args: [input],
-    allowRead: [join(ROOT, 'functions'), join(ROOT, 'node_modules')],
-    memoryMb: 256,
+  const settings = config.sandbox;
+  // A warm pool's spec is taken when its action first applies; a one-shot apply's at each call.
+  const specOf = (action: string) => applySpec(action, { ...process.env, ...known });
+  const pools = settings.maxWorkers > 0 ? new WarmPools(settings, specOf) : undefined;
+  if (pools && settings.prewarm) for (const [action, services] of SERVICES_OF_ACTION) if (services.length > 0) pools.pool(action).prewarm();
+  /** The one-shot applies in flight (maxWorkers 0): close aborts them, which kills their processes. */
+  const inFlight = new Map<AbortController, Promise<unknown>>();
+  let closed = false;
+  const apply = async (input: IsolatedApply) => {
     // The time budget itself is enforced by the caller (BudgetExceeded); this only stops a runaway process.
-    timeMs: input.timeMs + 5_000,
-    env,
-    allowConnect,
+    const call = { args: [input], timeMs: input.timeMs + 5_000 };
+    if (pools) return pools.call<Record<string, unknown>>(input.action, call);
+    if (closed) throw new ActionFailed('the sandbox is shut down (the stack is stopping)');
+    const abort = new AbortController();
+    const running = runInSandbox<Record<string, unknown>>({ ...specOf(input.action), ...call, signal: abort.signal });
+    inFlight.set(abort, running);
+    try {
+      return await running;
+    } finally {
+      inFlight.delete(abort);
+    }
+  };
+  return Object.assign(apply, {
+    pools,
+    close: async () => {
+      closed = true;
+      for (const abort of inFlight.keys()) abort.abort(new ActionFailed('the sandbox is shut down (the stack is stopping)'));
+      await Promise.allSettled([...inFlight.values(), pools?.close()]);
+    },
   });
 }

@@ -178,6 +178,27 @@ export const AwsSection = z
   })
   .describe('How SDK clients reach AWS.');
 
+/** The embedded stack's action sandbox: warm sandbox processes per action (local/sandbox/warm-pool.ts). */
+export const SandboxSection = z
+  .strictObject({
+    maxWorkers: z
+      .number()
+      .int()
+      .min(0)
+      .max(16)
+      .default(2)
+      .describe('Warm sandbox processes kept per action at most (never shared between actions). 0: a fresh process for every apply.'),
+    maxUsesPerWorker: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe('Applies one sandbox process answers before it is replaced; it is replaced at once after a violation, a timeout or a crash.'),
+    idleMs: z.number().int().min(0).default(60_000).describe('How long an idle sandbox process is kept before it is ended.'),
+    prewarm: z.boolean().default(false).describe('Start one sandbox process per action at start-up instead of at its first apply.'),
+  })
+  .describe('The embedded stack’s action sandbox (in AWS the executor functions play its part).');
+
 /**
  * Maestro's whole configuration, in sections. The guardrails section is `maestro.config.yaml`'s
  * historical top level (see functions/core/config/guardrails.ts).
@@ -194,6 +215,7 @@ export const Config = z.strictObject({
   approvals: ApprovalsSection.prefault({}),
   policy: PolicySection.prefault({}),
   aws: AwsSection.prefault({}),
+  sandbox: SandboxSection.prefault({}),
   guardrails: Guardrails.describe('How far automation may go: autonomy, approvers, freezes, budgets (the keys at the top of maestro.config.yaml).'),
 });
 export type ConfigInput = z.input<typeof Config>;
