@@ -2,6 +2,8 @@ import { join, resolve } from 'node:path';
 import { configToEnvironment } from '../../functions/core/config/environment-variables.ts';
 import type { Config } from '../../functions/core/config/schema.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
+import { resourceKindsOf } from '../../functions/core/actions/catalog-view.ts';
+import { loadCatalog, packDirs } from '../../functions/packs/loader.ts';
 import { runInSandbox } from './sandbox-runner.ts';
 import type { AllowedConnect } from './sandbox-runner.ts';
 
@@ -31,8 +33,13 @@ const CREDENTIAL_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KE
  * credentials. Never Maestro's own settings (MAESTRO_*: tables, keys, webhooks), the Powertools
  * settings, or the endpoints of KMS, Step Functions, SES, EventBridge.
  */
-export function sandboxEnvironment(action: string, env: NodeJS.ProcessEnv = process.env): { env: Record<string, string>; allowConnect: AllowedConnect[] } {
-  const services = SERVICES_OF_ACTION.get(action) ?? [];
+export function sandboxEnvironment(
+  action: string,
+  env: NodeJS.ProcessEnv = process.env,
+  declared: readonly string[] = [],
+): { env: Record<string, string>; allowConnect: AllowedConnect[] } {
+  // A pack's action: the services of the resource kinds it declares (its examples' resources).
+  const services = SERVICES_OF_ACTION.get(action) ?? declared.filter((kind): kind is Service => Object.hasOwn(ENDPOINT_VARIABLE, kind));
   const granted: Record<string, string> = {};
   const allowConnect: AllowedConnect[] = [];
   for (const service of services) {
@@ -64,16 +71,27 @@ export function createIsolatedApply(config: Config): (input: IsolatedApply) => P
     ...(config.aws.region ? { AWS_REGION: config.aws.region } : {}),
     ...(config.aws.credentials ? { AWS_ACCESS_KEY_ID: config.aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.aws.credentials.secretAccessKey } : {}),
   };
-  return (input) => isolatedApply(input, { ...process.env, ...known });
+  // The child builds the same catalog from the same pins (apply-entry.ts) and may read the packs' folders.
+  const catalog = loadCatalog(config);
+  const packs = { pins: config.packs, dirs: packDirs(config.packs) };
+  return (input) => {
+    const action = catalog.find(input.action);
+    return isolatedApply(input, { ...process.env, ...known }, packs, action ? resourceKindsOf(action) : []);
+  };
 }
 
-function isolatedApply(input: IsolatedApply, known: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const { env, allowConnect } = sandboxEnvironment(input.action, known);
+function isolatedApply(
+  input: IsolatedApply,
+  known: NodeJS.ProcessEnv,
+  packs: { pins: Config['packs']; dirs: readonly string[] },
+  kinds: readonly string[],
+): Promise<Record<string, unknown>> {
+  const { env, allowConnect } = sandboxEnvironment(input.action, known, kinds);
   return runInSandbox<Record<string, unknown>>({
     modulePath: join(ROOT, 'local/sandbox/apply-entry.ts'),
     exportName: 'applyInSandbox',
-    args: [input],
-    allowRead: [join(ROOT, 'functions'), join(ROOT, 'node_modules')],
+    args: [input, packs.pins],
+    allowRead: [join(ROOT, 'functions'), join(ROOT, 'node_modules'), ...packs.dirs],
     memoryMb: 256,
     // The time budget itself is enforced by the caller (BudgetExceeded); this only stops a runaway process.
     timeMs: input.timeMs + 5_000,

@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * The layer rules of the codebase (docs/architecture.md), read from the files under a repository root:
  * - no import cycle between our modules (type-only imports count: a cycle of types is still a knot);
  * - the AWS SDK (`@aws-sdk/*`) only in functions/adapters/ and local/; lib/ and bin/ are CDK only;
- * - functions/core is pure domain: no `process.env`, no import from actions/, handlers/ or adapters/;
+ * - functions/core is pure domain: no `process.env`, no import from actions/, handlers/, adapters/ or packs/;
  * - every file and folder name is kebab-case (as aws-cdk-lib: `state-machine.ts`).
  * Each violation is one line `rule: detail`, stable across runs, so that an allowlist can name it exactly.
  */
@@ -26,7 +26,7 @@ type Graph = ReadonlyMap<string, readonly Import[]>;
 
 const posix = (root: string, path: string) => relative(root, path).split(sep).join('/');
 
-const SOURCE_ROOTS = ['functions', 'lib', 'local', 'bin'] as const;
+const SOURCE_ROOTS = ['functions', 'lib', 'local', 'bin', 'packs'] as const;
 /** Where names are checked: the source roots and everything else we write by hand. */
 const NAMED_ROOTS = [...SOURCE_ROOTS, 'test', 'bench', 'statemachines', 'policies', 'docs'] as const;
 const SKIPPED_FOLDERS = new Set(['node_modules', 'cdk.out', '.maestro']);
@@ -154,7 +154,7 @@ function packageViolations(graph: Graph): string[] {
 }
 
 const CORE = 'functions/core/';
-const OUTER_LAYERS = ['functions/actions/', 'functions/handlers/', 'functions/adapters/'];
+const OUTER_LAYERS = ['functions/actions/', 'functions/handlers/', 'functions/adapters/', 'functions/packs/'];
 
 function coreViolations(graph: Graph, texts: ReadonlyMap<string, string>): string[] {
   const found: string[] = [];

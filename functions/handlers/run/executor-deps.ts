@@ -1,4 +1,3 @@
-import { defaultCatalog } from '../../actions/catalog.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
@@ -7,6 +6,7 @@ import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../c
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
 import type { IsolatedApply } from '../../core/runs/deps.ts';
+import { loadCatalog } from '../../packs/loader.ts';
 import { egressRuntimeOf } from '../shared/egress.ts';
 
 /**
@@ -29,7 +29,8 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
   return {
-    catalog: defaultCatalog(),
+    // The same catalog as the control plane's: built once per configuration, packs verified against their pins.
+    catalog: loadCatalog(config),
     targets: (request) => ({
       objects,
       items,
