@@ -63,7 +63,8 @@ export function validatePack(definition: unknown, pin: PackPin, registered: Read
     fail();
   }
   const pack = definition as Record<string, unknown>;
-  if (pack.name !== pin.name) problem(`${field}.name`, `the module's pack is named ${JSON.stringify(pack.name)}, the configuration says ${JSON.stringify(pin.name)}`);
+  if (pack.name !== pin.name)
+    problem(`${field}.name`, `the module's pack is named ${JSON.stringify(pack.name)}, the configuration says ${JSON.stringify(pin.name)}`);
   if (!isSemver(pack.version)) problem(`${field}.version`, `the module declares ${JSON.stringify(pack.version)}, which is not a semantic version`);
   else if (pack.version !== pin.version) problem(`${field}.version`, `the module declares ${pack.version}, the configuration pins ${pin.version}`);
   if (!Array.isArray(pack.actions) || pack.actions.length === 0) {
@@ -149,9 +150,9 @@ function validateAction(
       problem(exampleAt, 'must be { description, params }');
       return;
     }
-    const parsed = (schema.safeParse as (value: unknown) => { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } })(
-      example.params,
-    );
+    const parsed = (
+      schema.safeParse as (value: unknown) => { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } }
+    )(example.params);
     if (!parsed.success) {
       const issue = parsed.error?.issues[0];
       const path = issue?.path.length ? `.${issue.path.map(String).join('.')}` : '';

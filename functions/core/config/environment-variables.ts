@@ -55,6 +55,7 @@ export const ENVIRONMENT_VARIABLES = [
   v('AWS_ENDPOINT_URL_EVENTBRIDGE', 'aws.endpoints.eventbridge'),
   v('AWS_ENDPOINT_URL_SESV2', 'aws.endpoints.sesv2'),
   v('AWS_ENDPOINT_URL_LAMBDA', 'aws.endpoints.lambda'),
+  v('MAESTRO_PACKS', 'packs', 'json'),
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type ConfigKey = (typeof ENVIRONMENT_VARIABLES)[number]['key'];

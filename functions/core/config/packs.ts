@@ -24,9 +24,7 @@ const PackEntry = z.strictObject({
     .refine((name) => !RESERVED_PACK_NAMES.has(name), 'is reserved for Maestro'),
   module: z.string().min(1, 'must be a folder (relative to this file) or an npm package name'),
   version: z.string().refine(isSemver, 'must be a semantic version (1.2.3), the same the pack declares'),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, "must be the pack's SHA-256, 64 lowercase hex digits (npm run packs:hash -- <module> prints it)"),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the pack's SHA-256, 64 lowercase hex digits (npm run packs:hash -- <module> prints it)"),
 });
 
 /**

@@ -78,7 +78,8 @@ export const dynamodbCounter: Action<Params> = {
   async verify(plan, _outcome, ctx) {
     const data = dataOf(plan);
     const current = await ctx.items.get(data.table, data.key);
-    if (!same(current, data.next)) throw new VerificationFailed(`${data.attribute} of ${canonicalJson(data.key)} in ${data.table} does not read back as incremented`);
+    if (!same(current, data.next))
+      throw new VerificationFailed(`${data.attribute} of ${canonicalJson(data.key)} in ${data.table} does not read back as incremented`);
   },
 
   async rollback(plan, _outcome, ctx) {

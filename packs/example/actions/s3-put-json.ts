@@ -25,7 +25,11 @@ type Params = z.infer<typeof Params>;
 
 /** The body written: the document's keys sorted, two-space indented, one trailing newline (so diffs are line by line). */
 export function renderDocument(document: FlagDocument): string {
-  const sorted = { service: document.service, owner: document.owner, flags: Object.fromEntries(Object.entries(document.flags).sort(([a], [b]) => (a < b ? -1 : 1))) };
+  const sorted = {
+    service: document.service,
+    owner: document.owner,
+    flags: Object.fromEntries(Object.entries(document.flags).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }
 
@@ -52,7 +56,11 @@ export const s3PutJson: Action<Params> = {
   examples: [
     {
       description: "Turn on the checkout service's new-cart flag",
-      params: { bucket: 'maestro-demo', key: 'flags/checkout.json', document: { service: 'checkout', owner: 'payments@example.com', flags: { 'new-cart': true } } },
+      params: {
+        bucket: 'maestro-demo',
+        key: 'flags/checkout.json',
+        document: { service: 'checkout', owner: 'payments@example.com', flags: { 'new-cart': true } },
+      },
     },
   ],
 

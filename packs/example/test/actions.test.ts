@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('the example pack', () => {
-  it('passes the loader\'s checks (names, versions, budgets, examples)', () => {
+  it("passes the loader's checks (names, versions, budgets, examples)", () => {
     expect(validatePack(pack, { name: 'example', version: '1.0.0' }, new Map(), 'packs[0]').actions.map((action) => action.name)).toStrictEqual([
       'example.s3-put-json',
       'example.dynamodb-counter',
@@ -95,7 +95,7 @@ describe('example.dynamodb-counter', () => {
     expect(await ctx('c2').items.get(stack.demoTable, key)).toStrictEqual({ ...key, count: 1 });
   });
 
-  it('refuses a key that is not the table\'s primary key', async () => {
+  it("refuses a key that is not the table's primary key", async () => {
     const params = dynamodbCounter.schema.parse({ table: stack.demoTable, key: { id: 'x', extra: 'y' }, attribute: 'count' });
     await expect(dynamodbCounter.plan(params, ctx('c3'))).rejects.toMatchObject({ name: 'ActionFailed', field: 'key' });
   });
