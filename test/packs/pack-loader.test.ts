@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAESTRO_VERSION } from '../../functions/core/actions/catalog.ts';
 import { Packs } from '../../functions/core/config/packs.ts';
 import { loadConfig } from '../../functions/handlers/shared/config.ts';
 import { createDeps } from '../../functions/handlers/shared/deps.ts';
@@ -175,5 +176,11 @@ describe('validation: start-up refuses a pack that breaks the contract, naming t
     expect(parse([{ ...entry, name: 'builtin' }]).error?.issues[0]?.path).toStrictEqual([0, 'name']);
     expect(parse([{ ...entry, version: 'latest' }]).error?.issues[0]?.path).toStrictEqual([0, 'version']);
     expect(parse([entry, entry]).error?.issues[0]?.path).toStrictEqual([1, 'name']);
+  });
+});
+
+describe("the built-ins' provenance", () => {
+  it("is pack builtin at Maestro's version (package.json's), with no content hash", () => {
+    expect(MAESTRO_VERSION).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 });

@@ -9,7 +9,7 @@ import type { Action } from './contract.ts';
  */
 export type PackProvenance = TaskPack;
 
-/** Maestro's version (package.json's; test/core/actions/catalog-provenance.test.ts keeps them equal). */
+/** Maestro's version (package.json's; test/packs/pack-loader.test.ts keeps them equal). */
 export const MAESTRO_VERSION = '0.1.0';
 
 /** The built-in actions' pack. */

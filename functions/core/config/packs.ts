@@ -21,9 +21,16 @@ const PackEntry = z.strictObject({
   name: z
     .string()
     .regex(PACK_NAME, 'must be lowercase letters, digits and hyphens, starting with a letter (the namespace of its actions)')
-    .refine((name) => !RESERVED_PACK_NAMES.has(name), 'is reserved for Maestro'),
-  module: z.string().min(1, 'must be a folder (relative to this file) or an npm package name'),
-  version: z.string().refine(isSemver, 'must be a semantic version (1.2.3), the same the pack declares'),
+    .refine((name) => !RESERVED_PACK_NAMES.has(name), 'is reserved for Maestro')
+    .describe("The pack's name, which its module must declare; its actions are named `<name>.<verb>`."),
+  module: z
+    .string()
+    .min(1, 'must be a folder (relative to this file) or an npm package name')
+    .describe('A folder relative to the configuration file (`packs/example`; loaded with it made absolute), or an installed npm package name.'),
+  version: z
+    .string()
+    .refine(isSemver, 'must be a semantic version (1.2.3), the same the pack declares')
+    .describe('The semantic version the pack must declare.'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the pack's SHA-256, 64 lowercase hex digits (npm run packs:hash -- <module> prints it)"),
 });
 
