@@ -184,3 +184,12 @@ describe("the built-ins' provenance", () => {
     expect(MAESTRO_VERSION).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 });
+
+describe("the repository's own pin", () => {
+  it('maestro.config.yaml pins packs/example at its current content (after an edit: npm run packs:hash -- packs/example)', () => {
+    const config = loadConfig({ MAESTRO_CONFIG_FILE: join(ROOT, 'maestro.config.yaml'), MAESTRO_STATE_TABLE: 'maestro-state-unused' });
+    const example = config.packs.find((pack) => pack.name === 'example');
+    expect(example?.module).toBe(join(ROOT, 'packs/example'));
+    expect(example?.sha256).toBe(hashPack(join(ROOT, 'packs/example')));
+  });
+});
