@@ -2,9 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync, cpSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { hashPack } from '../../functions/packs/content-hash.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
 
 // The embedded stack loads the packs maestro.config.yaml pins: the example pack (packs/example).
 const EXAMPLE_SHA256 = hashPack(new URL('../../packs/example', import.meta.url).pathname);
@@ -80,5 +82,42 @@ describe('a pinned pack on the embedded stack', () => {
     const run = await waitForRun(stack, created.body.runId);
     expect(run.status).toBe('DENIED');
     expect(run.error.name).toBe('ResourceNotManaged');
+  });
+
+  it('a task runs with the pack content it was planned with: re-pinned between plan and apply, it is refused and writes nothing', async () => {
+    const created = await api(stack, 'POST', '/runs', {
+      body: {
+        goal: 'count, after approval',
+        mode: 'APPLY',
+        environment: 'prod',
+        reasonForAccess: 'the pack is re-pinned while the run waits',
+        tasks: [{ action: 'example.dynamodb-counter', params: { table: stack.demoTable, key: { id: 'releases#repinned' }, attribute: 'count' } }],
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const runId = created.body.runId as string;
+    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL', 'parked for approval');
+
+    // Another content of the same pack and version, pinned properly: what a redeploy would load.
+    const root = resolve(import.meta.dirname, '../..');
+    const copy = mkdtempSync(join(root, '.maestro', 'example-repinned-'));
+    cpSync(join(root, 'packs/example'), copy, { recursive: true });
+    appendFileSync(join(copy, 'actions/dynamodb-counter.ts'), '\n// changed after the run was planned\n');
+    const repinned = hashPack(copy);
+    stack.reconfigure({ packs: [{ name: 'example', module: copy, version: '1.0.0', sha256: repinned }] });
+    try {
+      expect((await api(stack, 'POST', `/runs/${runId}/approve`, { token: 'dev-approver', body: {} })).status).toBe(200);
+      const run = await waitForRun(stack, runId);
+      expect(['FAILED', 'ROLLED_BACK']).toContain(run.status);
+      const events = (await api(stack, 'GET', `/runs/${runId}/events`)).body.events as { type: string; payload?: any }[];
+      const failed = events.find((event) => event.type === 'TaskFailed');
+      expect(failed?.payload.error.name).toBe('PackIntegrityError');
+      expect(failed?.payload.error.message).toContain(EXAMPLE_SHA256);
+      expect(failed?.payload.error.message).toContain(repinned);
+      const items = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+      expect((await items.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'releases#repinned' } }))).Item).toBeUndefined();
+    } finally {
+      stack.reconfigure();
+    }
   });
 });
