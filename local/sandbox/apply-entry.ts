@@ -29,9 +29,9 @@ export async function applyInSandbox(input: IsolatedApply, packs: readonly PackE
 }
 
 /**
- * The catalog inside the sandbox: the same as the control plane's, from the same pins (the parent
- * passes the configuration's `packs`, modules already absolute). Each pack is hashed again here, so the
- * child runs only the content that was pinned.
+ * The catalog inside the sandbox: the built-ins and the pack of the action being applied, from the
+ * configuration's pin (the parent passes it, module already absolute), so the action is the one the
+ * control plane planned. The pack is hashed again here: the child runs only the content that was pinned.
  */
 export function sandboxCatalog(packs: readonly PackEntry[]): ActionCatalog {
   return loadCatalog({ packs });

@@ -71,12 +71,13 @@ export function createIsolatedApply(config: Config): (input: IsolatedApply) => P
     ...(config.aws.region ? { AWS_REGION: config.aws.region } : {}),
     ...(config.aws.credentials ? { AWS_ACCESS_KEY_ID: config.aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.aws.credentials.secretAccessKey } : {}),
   };
-  // The child builds the same catalog from the same pins (apply-entry.ts) and may read the packs' folders.
+  // The child builds its catalog from the same pins (apply-entry.ts): the built-ins, and the pack of the
+  // action it runs (only that pack's folder is readable to it; a built-in's apply loads no pack at all).
   const catalog = loadCatalog(config);
-  const packs = { pins: config.packs, dirs: packDirs(config.packs) };
   return (input) => {
     const action = catalog.find(input.action);
-    return isolatedApply(input, { ...process.env, ...known }, packs, action ? resourceKindsOf(action) : []);
+    const pins = action ? config.packs.filter((pin) => pin.name === catalog.packOf(input.action).name) : [];
+    return isolatedApply(input, { ...process.env, ...known }, { pins, dirs: packDirs(pins) }, action ? resourceKindsOf(action) : []);
   };
 }
 
