@@ -104,7 +104,9 @@ describe('a pinned pack on the embedded stack', () => {
     cpSync(join(root, 'packs/example'), copy, { recursive: true });
     appendFileSync(join(copy, 'actions/dynamodb-counter.ts'), '\n// changed after the run was planned\n');
     const repinned = hashPack(copy);
-    stack.reconfigure({ packs: [{ name: 'example', module: copy, version: '1.0.0', sha256: repinned }] });
+    // MAESTRO_PACKS wins over the file (the loader's precedence); the stack reloads its configuration.
+    process.env.MAESTRO_PACKS = JSON.stringify([{ name: 'example', module: copy, version: '1.0.0', sha256: repinned }]);
+    stack.reconfigure();
     try {
       expect((await api(stack, 'POST', `/runs/${runId}/approve`, { token: 'dev-approver', body: {} })).status).toBe(200);
       const run = await waitForRun(stack, runId);
@@ -117,6 +119,7 @@ describe('a pinned pack on the embedded stack', () => {
       const items = DynamoDBDocumentClient.from(new DynamoDBClient({}));
       expect((await items.send(new GetCommand({ TableName: stack.demoTable, Key: { id: 'releases#repinned' } }))).Item).toBeUndefined();
     } finally {
+      delete process.env.MAESTRO_PACKS;
       stack.reconfigure();
     }
   });
