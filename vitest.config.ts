@@ -2,7 +2,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packs/*/test/**/*.test.ts'],
     // The bundle tests synthesize first: `npm run test:bundles` (vitest.bundles.config.ts) runs them.
     exclude: [...configDefaults.exclude, 'test/bundles/**'],
     globalSetup: ['test/support/dynamodb-local.global.ts'],

@@ -138,6 +138,10 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         // The guardrails and Cedar policies travel inside the bundle (see commandHooks below).
         [CONFIG_FILE_VARIABLE]: 'maestro.config.yaml',
         [envVar('policy.dir')]: 'policies',
+        // Action packs are not deployed to Lambda yet (no per-pack executor functions): the functions load
+        // the built-ins only, so a run naming a pack's action is refused (UnknownAction) rather than run
+        // by an executor whose role was not made for it. docs/packs.md says what is missing.
+        [envVar('packs')]: '[]',
         ...props.environment,
       },
       bundling: {

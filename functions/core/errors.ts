@@ -72,6 +72,18 @@ export class UnknownAction extends MaestroError {
   override readonly status = 400;
   override readonly category = ErrorCategory.validation;
 }
+/** A configured pack whose module or actions break the contract (start-up refuses it, naming the field: `packs[0].actions[1].version`). */
+export class PackInvalid extends MaestroError {
+  override readonly name = 'PackInvalid';
+  override readonly status = 500;
+  override readonly category = ErrorCategory.validation;
+}
+/** A configured pack whose content does not hash to the SHA-256 the configuration pins (start-up refuses it, naming both hashes). */
+export class PackIntegrityError extends MaestroError {
+  override readonly name = 'PackIntegrityError';
+  override readonly status = 500;
+  override readonly category = ErrorCategory.safety;
+}
 export class ActionNotFound extends MaestroError {
   override readonly name = 'ActionNotFound';
   override readonly status = 404;

@@ -4,11 +4,13 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { defaultCatalog } from '../../functions/actions/catalog.ts';
 import { createTargetPorts } from '../../functions/adapters/target-ports.ts';
+import type { ActionCatalog } from '../../functions/core/actions/catalog.ts';
+import type { PackEntry } from '../../functions/core/config/packs.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
 import { executeTask } from '../../functions/core/runs/task-executor.ts';
 import type { ExecutorDeps } from '../../functions/core/runs/task-executor.ts';
+import { loadCatalog } from '../../functions/packs/loader.ts';
 
 /**
  * The executor inside the sandbox: the action catalog and the clients of the managed targets only,
@@ -17,7 +19,7 @@ import type { ExecutorDeps } from '../../functions/core/runs/task-executor.ts';
  * for its later applies, as a Lambda execution environment keeps what its init built: a warm worker
  * serves one action only, so every apply it answers has the same environment and grants.
  */
-function createSandboxExecutorDeps(): ExecutorDeps {
+function createSandboxExecutorDeps(packs: readonly PackEntry[]): ExecutorDeps {
   const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   const ports = createTargetPorts({
     s3: new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
@@ -27,7 +29,7 @@ function createSandboxExecutorDeps(): ExecutorDeps {
     cloudwatch: new CloudWatchClient({}),
   });
   return {
-    catalog: defaultCatalog(),
+    catalog: sandboxCatalog(packs),
     targets: (request) => ({
       ...ports,
       runId: request.runId,
@@ -45,9 +47,19 @@ let deps: ExecutorDeps | undefined;
  * Runs inside the sandbox process (sandbox-worker.ts): one task's apply. The DR quiesce flags arrive
  * with the request, as data. Only the outcome (or the error) crosses back.
  */
-export async function applyInSandbox(input: IsolatedApply): Promise<Record<string, unknown>> {
-  deps ??= createSandboxExecutorDeps();
+export async function applyInSandbox(input: IsolatedApply, packs: readonly PackEntry[] = []): Promise<Record<string, unknown>> {
+  // A warm worker serves one action, so its pins are the same at every call.
+  deps ??= createSandboxExecutorDeps(packs);
   const outcome = (await executeTask(deps, { ...input, operation: 'apply' })) as Record<string, unknown>;
   // Evidence, kept with the outcome, that this apply ran confined: its own process, under the permission model.
   return { ...outcome, isolation: { pid: process.pid, permissionModel: process.permission?.has('fs.write', '/') === false } };
+}
+
+/**
+ * The catalog inside the sandbox: the built-ins and the pack of the action being applied, from the
+ * configuration's pin (the parent passes it, module already absolute), so the action is the one the
+ * control plane planned. The pack is hashed again here: the child runs only the content that was pinned.
+ */
+export function sandboxCatalog(packs: readonly PackEntry[]): ActionCatalog {
+  return loadCatalog({ packs });
 }

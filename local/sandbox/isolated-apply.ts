@@ -3,6 +3,8 @@ import { configToEnvironment } from '../../functions/core/config/environment-var
 import type { Config } from '../../functions/core/config/schema.ts';
 import type { IsolatedApply } from '../../functions/core/runs/deps.ts';
 import { ActionFailed } from '../../functions/core/errors.ts';
+import { resourceKindsOf } from '../../functions/core/actions/catalog-view.ts';
+import { loadCatalog, packDirs } from '../../functions/packs/loader.ts';
 import { runInSandbox } from './sandbox-runner.ts';
 import type { AllowedConnect, SandboxSpec } from './sandbox-runner.ts';
 import { WarmPools } from './warm-pool.ts';
@@ -45,8 +47,13 @@ const CREDENTIAL_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KE
  * credentials. Never Maestro's own settings (MAESTRO_*: tables, keys, webhooks), the Powertools
  * settings, or the endpoints of KMS, Step Functions, SES, EventBridge.
  */
-export function sandboxEnvironment(action: string, env: NodeJS.ProcessEnv = process.env): { env: Record<string, string>; allowConnect: AllowedConnect[] } {
-  const services = SERVICES_OF_ACTION.get(action) ?? [];
+export function sandboxEnvironment(
+  action: string,
+  env: NodeJS.ProcessEnv = process.env,
+  declared: readonly string[] = [],
+): { env: Record<string, string>; allowConnect: AllowedConnect[] } {
+  // A pack's action: the services of the resource kinds it declares (its examples' resources).
+  const services = SERVICES_OF_ACTION.get(action) ?? declared.filter((kind): kind is Service => Object.hasOwn(ENDPOINT_VARIABLE, kind));
   const granted: Record<string, string> = {};
   const allowConnect: AllowedConnect[] = [];
   for (const service of services) {
@@ -71,12 +78,12 @@ export type IsolatedApplyHost = ((input: IsolatedApply) => Promise<Record<string
 };
 
 /** What a sandbox of `action`'s apply is started with: the same for every call of that action. */
-function applySpec(action: string, known: NodeJS.ProcessEnv): SandboxSpec {
-  const { env, allowConnect } = sandboxEnvironment(action, known);
+function applySpec(action: string, known: NodeJS.ProcessEnv, kinds: readonly string[], packDirectories: readonly string[]): SandboxSpec {
+  const { env, allowConnect } = sandboxEnvironment(action, known, kinds);
   return {
     modulePath: join(ROOT, 'local/sandbox/apply-entry.ts'),
     exportName: 'applyInSandbox',
-    allowRead: [join(ROOT, 'functions'), join(ROOT, 'node_modules')],
+    allowRead: [join(ROOT, 'functions'), join(ROOT, 'node_modules'), ...packDirectories],
     memoryMb: 256,
     env,
     allowConnect,
@@ -105,8 +112,15 @@ export function createIsolatedApply(config: Config): IsolatedApplyHost {
     ...(config.aws.credentials ? { AWS_ACCESS_KEY_ID: config.aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: config.aws.credentials.secretAccessKey } : {}),
   };
   const settings = config.sandbox;
+  // The child builds its catalog from the same pins (apply-entry.ts): the built-ins, and the pack of the
+  // action it runs (only that pack's folder is readable to it; a built-in's apply loads no pack at all).
+  const catalog = loadCatalog(config);
+  const pinsOf = (name: string) => (catalog.find(name) ? config.packs.filter((pin) => pin.name === catalog.packOf(name).name) : []);
   // A warm pool's spec is taken when its action first applies; a one-shot apply's at each call.
-  const specOf = (action: string) => applySpec(action, { ...process.env, ...known });
+  const specOf = (name: string) => {
+    const action = catalog.find(name);
+    return applySpec(name, { ...process.env, ...known }, action ? resourceKindsOf(action) : [], packDirs(pinsOf(name)));
+  };
   const pools = settings.maxWorkers > 0 ? new WarmPools(settings, specOf) : undefined;
   if (pools && settings.prewarm) for (const [action, services] of SERVICES_OF_ACTION) if (services.length > 0) pools.pool(action).prewarm();
   /** The one-shot applies in flight (maxWorkers 0): close aborts them, which kills their processes. */
@@ -114,7 +128,7 @@ export function createIsolatedApply(config: Config): IsolatedApplyHost {
   let closed = false;
   const apply = async (input: IsolatedApply) => {
     // The time budget itself is enforced by the caller (BudgetExceeded); this only stops a runaway process.
-    const call = { args: [input], timeMs: input.timeMs + 5_000 };
+    const call = { args: [input, pinsOf(input.action)], timeMs: input.timeMs + 5_000 };
     if (pools) return pools.call<Record<string, unknown>>(input.action, call);
     if (closed) throw new ActionFailed('the sandbox is shut down (the stack is stopping)');
     const abort = new AbortController();

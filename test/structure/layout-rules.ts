@@ -5,8 +5,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * The layer rules of the codebase (docs/architecture.md), read from the files under a repository root:
  * - no import cycle between our modules (type-only imports count: a cycle of types is still a knot);
  * - the AWS SDK (`@aws-sdk/*`) only in functions/adapters/ and local/ (and, in cli/, only the credentials
- *   chain, in the one file that signs requests); lib/ and bin/ are CDK only;
- * - functions/core is pure domain: no `process.env`, no import from actions/, handlers/ or adapters/;
+ *   chain, in the one file that signs requests; in a pack, only its tests); lib/ and bin/ are CDK only;
+ * - functions/core is pure domain: no `process.env`, no import from actions/, handlers/, adapters/ or packs/;
  * - every file and folder name is kebab-case (as aws-cdk-lib: `state-machine.ts`).
  * Each violation is one line `rule: detail`, stable across runs, so that an allowlist can name it exactly.
  */
@@ -27,7 +27,7 @@ type Graph = ReadonlyMap<string, readonly Import[]>;
 
 const posix = (root: string, path: string) => relative(root, path).split(sep).join('/');
 
-const SOURCE_ROOTS = ['functions', 'lib', 'local', 'bin', 'cli'] as const;
+const SOURCE_ROOTS = ['functions', 'lib', 'local', 'bin', 'cli', 'packs'] as const;
 /** Where names are checked: the source roots and everything else we write by hand. */
 const NAMED_ROOTS = [...SOURCE_ROOTS, 'test', 'bench', 'statemachines', 'policies', 'docs'] as const;
 const SKIPPED_FOLDERS = new Set(['node_modules', 'cdk.out', '.maestro']);
@@ -150,7 +150,10 @@ function packageViolations(graph: Graph): string[] {
     for (const { specifier } of imports) {
       if (specifier.startsWith('.')) continue;
       if (specifier.startsWith('@aws-sdk/') && CLI_SDK_ALLOWED.get(file) === specifier) continue;
-      if (specifier.startsWith('@aws-sdk/') && !AWS_SDK_ALLOWED.some((folder) => file.startsWith(folder))) found.push(`aws-sdk: ${file} imports ${specifier}`);
+      // A pack's tests read the embedded services back with the SDK, as test/ does; its actions use the ports only.
+      const packTest = /^packs\/[^/]+\/test\//.test(file);
+      if (specifier.startsWith('@aws-sdk/') && !packTest && !AWS_SDK_ALLOWED.some((folder) => file.startsWith(folder)))
+        found.push(`aws-sdk: ${file} imports ${specifier}`);
       else if ((file.startsWith('lib/') || file.startsWith('bin/')) && !CDK_PACKAGES.test(specifier)) found.push(`cdk-only: ${file} imports ${specifier}`);
     }
   }
@@ -158,7 +161,7 @@ function packageViolations(graph: Graph): string[] {
 }
 
 const CORE = 'functions/core/';
-const OUTER_LAYERS = ['functions/actions/', 'functions/handlers/', 'functions/adapters/'];
+const OUTER_LAYERS = ['functions/actions/', 'functions/handlers/', 'functions/adapters/', 'functions/packs/'];
 
 function coreViolations(graph: Graph, texts: ReadonlyMap<string, string>): string[] {
   const found: string[] = [];

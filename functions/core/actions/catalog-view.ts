@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { BUILTIN_PROVENANCE } from './catalog.ts';
+import type { PackProvenance } from './catalog.ts';
 import type { Action } from './contract.ts';
 import { parseResource } from './resources.ts';
 
@@ -6,7 +8,10 @@ import { parseResource } from './resources.ts';
 export interface ActionView {
   name: string;
   version: string;
+  /** The pack it comes from (`builtin` for Maestro's own), the pack's version and pinned content hash (`null` for the built-ins). */
   pack: string;
+  packVersion: string;
+  packSha256: string | null;
   description: string;
   category: string;
   requiresApproval: boolean;
@@ -19,14 +24,15 @@ export interface ActionView {
   examples: { description: string; params: unknown }[];
 }
 
-/** The built-in actions' pack; loaded packs will name their own. */
-export const BUILTIN_PACK = 'builtin';
+export { BUILTIN_PACK } from './catalog.ts';
 
-export function actionView(action: Action, pack = BUILTIN_PACK): ActionView {
+export function actionView(action: Action, pack: PackProvenance = BUILTIN_PROVENANCE): ActionView {
   return {
     name: action.name,
     version: action.version,
-    pack,
+    pack: pack.name,
+    packVersion: pack.version,
+    packSha256: pack.sha256,
     description: action.description,
     category: action.safety.category,
     requiresApproval: action.safety.requiresApproval,
@@ -50,7 +56,8 @@ export function inputSchemaOf(action: Action): Record<string, unknown> {
   }
 }
 
-function resourceKindsOf(action: Action): string[] {
+/** The kinds of resource an action touches (core/actions/resources.ts), from what its examples declare. */
+export function resourceKindsOf(action: Action): string[] {
   const kinds = new Set<string>();
   for (const example of action.examples) {
     const parsed = action.schema.safeParse(example.params);

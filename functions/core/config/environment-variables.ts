@@ -57,6 +57,7 @@ export const ENVIRONMENT_VARIABLES = [
   v('AWS_ENDPOINT_URL_LAMBDA', 'aws.endpoints.lambda'),
   v('AWS_ENDPOINT_URL_SSM', 'aws.endpoints.ssm'),
   v('AWS_ENDPOINT_URL_CLOUDWATCH', 'aws.endpoints.cloudwatch'),
+  v('MAESTRO_PACKS', 'packs', 'json'),
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type ConfigKey = (typeof ENVIRONMENT_VARIABLES)[number]['key'];

@@ -4,7 +4,7 @@ import { acquireRunLocks } from './run-locks.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
-import { RunStatus, TaskStatus } from './model.ts';
+import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import type { TaskStatus as TaskStatusType } from './model.ts';
 import { own } from '../own.ts';
 
@@ -46,7 +46,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
           level: 'ERROR',
           taskIndex: task.index,
           message: `${task.action}: not applied: ${described.message}`,
-          payload: { gate: 'apply', error: described, ...(error instanceof PolicyDenied ? { policyIds: error.details?.policyIds } : {}) },
+          payload: { ...packPayload(task), gate: 'apply', error: described, ...(error instanceof PolicyDenied ? { policyIds: error.details?.policyIds } : {}) },
         },
       ],
     });
@@ -64,7 +64,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
             level: 'WARN',
             taskIndex: task.index,
             message: `${task.action}: ${error.message}; the workflow retries`,
-            payload: { retryAfterSeconds: error.details?.retryAfterSeconds },
+            payload: { ...packPayload(task), retryAfterSeconds: error.details?.retryAfterSeconds },
           },
         ],
       });
@@ -90,7 +90,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
         type: 'TaskApplying',
         taskIndex: task.index,
         message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`,
-        payload: { idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged },
+        payload: { ...packPayload(task), idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged },
       },
     ],
   });
@@ -123,7 +123,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
           level: retryable ? 'WARN' : 'ERROR',
           taskIndex: task.index,
           message: `${task.action} failed${retryable ? ' (will retry)' : ''}: ${described.message}`,
-          payload: { error: described, attempt },
+          payload: { ...packPayload(task), error: described, attempt },
         },
         // An approval is bound to what the plan read: a resource changed since voids it.
         ...(error instanceof StalePlan && isApproved(run)
@@ -133,7 +133,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
                 level: 'WARN' as const,
                 taskIndex: task.index,
                 message: `the approval no longer holds: ${described.message}`,
-                payload: { planDigest: run.planDigest },
+                payload: { ...packPayload(task), planDigest: run.planDigest },
               },
             ]
           : []),
@@ -143,7 +143,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
   await deps.runs.commit(run.id, {
     tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
-    events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { outcome, ...privileged } }],
+    events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { ...packPayload(task), outcome, ...privileged } }],
   });
   return { status: TaskStatus.APPLIED };
 }

@@ -117,6 +117,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     index,
     action: action.name,
     actionVersion: action.version,
+    pack: deps.catalog.packOf(action.name),
     params,
     status: TaskStatus.PENDING,
     attempt: 0,

@@ -1,7 +1,7 @@
 import { describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
-import { RunStatus, isFinished } from './model.ts';
+import { RunStatus, isFinished, packPayload } from './model.ts';
 import type { Run, RunError, Task } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
 import { releaseRunLocks } from './run-locks.ts';
@@ -85,6 +85,7 @@ export async function tellActionsTheRunEnded(deps: RunDeps, run: Run, tasks: rea
             level: 'WARN',
             taskIndex: task.index,
             message: `${task.action} could not act on the run's end: ${describeError(error).message}`,
+            payload: packPayload(task),
           },
         ],
       });

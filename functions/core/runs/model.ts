@@ -120,11 +120,21 @@ export interface Run {
   lastEventHash: string;
 }
 
+/** The pack a task's action came from, as the catalog had it when the run was created (the built-ins: `builtin`, Maestro's version, `null`). */
+export interface TaskPack {
+  readonly name: string;
+  readonly version: string;
+  /** The SHA-256 of the pack's content the configuration pinned; `null` for the built-ins. */
+  readonly sha256: string | null;
+}
+
 export interface Task {
   runId: string;
   index: number;
   action: string;
   actionVersion: string;
+  /** Where the action came from (absent on tasks recorded before packs existed). */
+  pack?: TaskPack;
   params: Record<string, unknown>;
   status: TaskStatus;
   attempt: number;
@@ -178,4 +188,9 @@ export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
 /** PLANNED is final for a PLAN-mode run once it has been finalized (it then has `finishedAt`). */
 export function isFinished(run: Pick<Run, 'status' | 'finishedAt'>): boolean {
   return TERMINAL_STATUSES.has(run.status) || run.finishedAt !== undefined;
+}
+
+/** What every task event's payload records of the task's pack: the pack, its version and its pinned content hash. */
+export function packPayload(task: Pick<Task, 'pack'>): { pack?: string; packVersion?: string; packSha256?: string | null } {
+  return task.pack ? { pack: task.pack.name, packVersion: task.pack.version, packSha256: task.pack.sha256 } : {};
 }

@@ -1,4 +1,5 @@
 import type { Action } from '../actions/contract.ts';
+import { PackIntegrityError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import type { Run, Task, TaskPlan } from './model.ts';
 import { executeTask } from './task-executor.ts';
@@ -23,6 +24,7 @@ export async function onTargets(deps: RunDeps, run: Run, task: Task, action: Act
     idempotencyKey: task.idempotencyKey,
     ...operand,
   };
+  assertSamePack(deps, task, action, operation);
   if (action.runsInControlPlane) {
     const ctx = deps.actionContext(run, task);
     return executeTask({ catalog: deps.catalog, targets: () => ctx, clock: deps.clock }, request);
@@ -33,3 +35,18 @@ export async function onTargets(deps: RunDeps, run: Run, task: Task, action: Act
 
 export const planOnTargets = async (deps: RunDeps, run: Run, task: Task, action: Action, params: unknown) =>
   (await onTargets(deps, run, task, action, 'plan', { params })) as TaskPlan;
+
+/**
+ * A task runs with the pack content it was created with: a catalog whose pack for the action has
+ * another content hash (re-pinned between plan and apply) refuses with PackIntegrityError, naming both.
+ * Rollback is the exception: undoing a change that was made must stay possible whatever was re-pinned.
+ */
+function assertSamePack(deps: RunDeps, task: Task, action: Action, operation: TaskOperation): void {
+  if (!task.pack || operation === 'rollback') return;
+  const current = deps.catalog.packOf(action.name);
+  if (current.name === task.pack.name && current.sha256 === task.pack.sha256) return;
+  throw new PackIntegrityError(
+    `${action.name} was planned with pack ${task.pack.name} at sha256 ${task.pack.sha256}, but the catalog now has pack ${current.name} at sha256 ${current.sha256}: create a new run to use it`,
+    { field: `tasks[${task.index}].action`, details: { expected: task.pack, actual: current } },
+  );
+}

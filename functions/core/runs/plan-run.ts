@@ -3,7 +3,7 @@ import { PolicyDenied, ResourceNotManaged, describeError } from '../errors.ts';
 import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
-import { RunStatus, TaskStatus } from './model.ts';
+import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { planOnTargets } from './on-targets.ts';
 import type { TaskPlan } from './model.ts';
 
@@ -48,6 +48,7 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
             taskIndex: task.index,
             message: denied || notManaged ? described.message : `planning ${task.action} failed: ${described.message}`,
             payload: {
+              ...packPayload(task),
               error: described,
               ...(denied ? { gate: 'plan', policyIds: error.details?.policyIds } : {}),
               ...(notManaged ? { gate: 'plan', resource: error.details?.resource, environment: run.environment } : {}),
@@ -80,7 +81,7 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
         type: 'TaskPlanned',
         taskIndex: task.index,
         message: `${task.action}: ${plans[index].summary}`,
-        payload: { change: plans[index].change, resource: plans[index].resource },
+        payload: { ...packPayload(task), change: plans[index].change, resource: plans[index].resource },
       })),
       { type: 'RunPlanned', message: `plan ready: ${changes} change(s) in ${tasks.length} task(s)`, payload: { planDigest, changes } },
     ],

@@ -1,7 +1,7 @@
 import { describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
-import { RunStatus, TaskStatus } from './model.ts';
+import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunError, TaskStatus as TaskStatusType } from './model.ts';
 
@@ -46,7 +46,7 @@ export async function rollBackRun(deps: RunDeps, input: { runId: string; error: 
             level: 'ERROR',
             taskIndex: task.index,
             message: `${task.action}: rollback failed: ${described.message}`,
-            payload: { error: described },
+            payload: { ...packPayload(task), error: described },
           },
         ],
       });
@@ -54,7 +54,7 @@ export async function rollBackRun(deps: RunDeps, input: { runId: string; error: 
     }
     await deps.runs.commit(run.id, {
       tasks: [{ index: task.index, patch: { status: TaskStatus.ROLLED_BACK, updatedAt: deps.clock().toISOString() } }],
-      events: [{ type: 'TaskRolledBack', taskIndex: task.index, message: `${task.action}: rolled back` }],
+      events: [{ type: 'TaskRolledBack', taskIndex: task.index, message: `${task.action}: rolled back`, payload: packPayload(task) }],
     });
   }
   return { outcome: 'ROLLED_BACK', error };

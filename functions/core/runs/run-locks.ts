@@ -1,6 +1,7 @@
 import { ResourceLocked } from '../errors.ts';
 import { lockableResources } from '../locks/model.ts';
 import type { RunDeps } from './deps.ts';
+import { packPayload } from './model.ts';
 import type { Run, Task } from './model.ts';
 
 /** How long a lock outlives its last renewal; every apply of the run renews it. */
@@ -27,7 +28,7 @@ export async function acquireRunLocks(deps: RunDeps, run: Run, task: Task, tasks
               level: 'WARN',
               taskIndex: task.index,
               message: `waiting for ${resource}, held by ${holder}; number ${result.position} in line`,
-              payload: { resource, holder: result.holder, position: result.position },
+              payload: { ...packPayload(task), resource, holder: result.holder, position: result.position },
             },
           ],
         });

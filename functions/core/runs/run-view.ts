@@ -32,6 +32,7 @@ export function runView(run: Run, tasks?: readonly Task[]) {
             index: task.index,
             action: task.action,
             actionVersion: task.actionVersion,
+            pack: task.pack,
             params: task.params,
             status: task.status,
             attempt: task.attempt,

@@ -1,7 +1,7 @@
 import { VerificationFailed, describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
-import { RunStatus, TaskStatus } from './model.ts';
+import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { onTargets } from './on-targets.ts';
 
 /** Checks, task by task, that what was applied reads back as planned. */
@@ -37,7 +37,7 @@ export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verifie
             level: 'ERROR',
             taskIndex: task.index,
             message: `${task.action}: ${described.message}`,
-            payload: { error: described },
+            payload: { ...packPayload(task), error: described },
           },
         ],
       });
@@ -45,7 +45,7 @@ export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verifie
     }
     await deps.runs.commit(runId, {
       tasks: [{ index: task.index, expectStatus: [TaskStatus.APPLIED], patch: { status: TaskStatus.VERIFIED, updatedAt: deps.clock().toISOString() } }],
-      events: [{ type: 'TaskVerified', taskIndex: task.index, message: `${task.action}: verified` }],
+      events: [{ type: 'TaskVerified', taskIndex: task.index, message: `${task.action}: verified`, payload: packPayload(task) }],
     });
     verified += 1;
   }

@@ -84,6 +84,9 @@ const MANAGED_KINDS = new Map<string, ManagedKind>([
   ],
 ]);
 
+/** The kinds an environment's `managedResources` can declare (what a pack's action may touch besides URLs). */
+export const MANAGED_RESOURCE_KINDS: readonly string[] = [...MANAGED_KINDS.keys()];
+
 /**
  * Kinds another guard governs, each in its own terms: URLs by the egress guard and license registry
  * (http.fetch's plan), restore jobs and DR targets' traffic pointers (`dr://<target>`, what a restore

@@ -11,7 +11,7 @@ export const ActionNamePath = z.object({ name: z.string().min(1).max(128) });
 export const catalogOperations = {
   /** `GET /actions`: every action with its safety, resource kinds, input JSON Schema and examples. */
   async listActions({ deps }: OperationRequest) {
-    return json(200, { actions: deps.catalog.list().map((action) => actionView(action)) });
+    return json(200, { actions: deps.catalog.list().map((action) => actionView(action, deps.catalog.packOf(action.name))) });
   },
 
   /** `GET /actions/{name}`: one action; an unknown name is 404 ActionNotFound. */
@@ -19,6 +19,6 @@ export const catalogOperations = {
     const { name } = parseOrThrow(ActionNamePath, event.pathParameters ?? {});
     const action = deps.catalog.find(name);
     if (!action) throw new ActionNotFound(`unknown action "${name}"; GET /actions lists them`, { field: 'name' });
-    return json(200, { action: actionView(action) });
+    return json(200, { action: actionView(action, deps.catalog.packOf(action.name)) });
   },
 };

@@ -1,4 +1,3 @@
-import { defaultCatalog } from '../../actions/catalog.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import { createTargetPorts } from '../../adapters/target-ports.ts';
 import { LambdaRemoteActionTransport } from '../../adapters/lambda-remote-action.ts';
@@ -10,6 +9,7 @@ import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../c
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
 import type { IsolatedApply } from '../../core/runs/deps.ts';
+import { loadCatalog } from '../../packs/loader.ts';
 import { egressRuntimeOf } from '../shared/egress.ts';
 
 /**
@@ -40,7 +40,8 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
   const { applyIsolated } = host;
   const remote = host.remote ?? remoteTransports({ lambda: new LambdaRemoteActionTransport({ client: clients.lambda }) });
   return {
-    catalog: defaultCatalog(host.extraActions),
+    // The same catalog as the control plane's: built once per configuration, packs verified against their pins.
+    catalog: loadCatalog(config, undefined, host.extraActions),
     targets: (request) => ({
       ...ports,
       runId: request.runId,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_VARIABLE, CONFIG_OVERRIDE_VARIABLE_PREFIX, ENVIRONMENT_VARIABLES } from '../../core/config/environment-variables.ts';
+import { isPathModule } from '../../core/config/packs.ts';
 import { CONFIG_SECTIONS, Config } from '../../core/config/schema.ts';
 import type { ConfigInput } from '../../core/config/schema.ts';
 import { formatIssue } from '../../core/validation.ts';
@@ -66,7 +67,8 @@ function locate(path: string, env: Environment): string {
  * In the file and the overrides, the section names (state, workflows, dr, ...) lead to their
  * section; every other top-level key is a guardrail key (the file's historical layout). A bad value
  * refuses to start, naming the file, variable or key it came from. This is the only place that reads
- * the environment for Maestro's configuration. `policy.dir` comes out absolute.
+ * the environment for Maestro's configuration. `policy.dir` comes out absolute, and so does each
+ * `packs[].module` given as a folder (resolved from the configuration file's directory).
  */
 export function loadConfig(env: Environment = process.env, options: LoadConfigOptions = {}): Config {
   const explicitFile = env[CONFIG_FILE_VARIABLE];
@@ -156,5 +158,6 @@ export function loadConfig(env: Environment = process.env, options: LoadConfigOp
   const config = parsed.data;
   config.approvals.publicUrl = config.approvals.publicUrl.replace(/\/$/, '');
   config.policy.dir = locate(config.policy.dir, env);
+  for (const pack of config.packs) if (isPathModule(pack.module)) pack.module = resolve(dirname(file), pack.module);
   return deepFreeze(config);
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultCatalog } from '../../actions/catalog.ts';
 import { AuditVault } from '../../adapters/audit-vault.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
 import type { AwsClients } from '../../adapters/aws-clients.ts';
@@ -38,6 +37,7 @@ import type { RunDeps } from '../../core/runs/deps.ts';
 import { executorClassOf } from '../../core/runs/task-executor.ts';
 import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import { LambdaTaskExecutor } from '../../adapters/lambda-task-executor.ts';
+import { loadCatalog } from '../../packs/loader.ts';
 import { createExecutorDeps, inProcessExecutor } from '../run/executor-deps.ts';
 import type { ExecutorHost } from '../run/executor-deps.ts';
 import { egressRuntimeOf } from './egress.ts';
@@ -93,7 +93,8 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
   const targets = configuredDrTargets(config);
   const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets });
   const guardrails = config.guardrails;
-  const catalog = defaultCatalog(host.extraActions);
+  // The built-ins and the configured packs, verified against their pins (a bad pack refuses start-up).
+  const catalog = loadCatalog(config, undefined, host.extraActions);
   const egress = egressRuntimeOf(config, host.transport);
   const clock = () => new Date();
   const newId = () => randomUUID();
