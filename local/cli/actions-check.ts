@@ -1,15 +1,18 @@
 /**
- * `npm run actions:check [-- --pack NAME] [-- --action NAME] [-- --json]` runs the conformance kit
+ * `npm run actions:check [-- --pack NAME] [-- --action NAME] [-- --module PATH] [-- --json]` runs the conformance kit
  * (local/conformance/) on the catalog's actions: every example through the six checks, against the
  * S3 stand-in and DynamoDB Local started on loopback with a throwaway data directory. Exit 0 only if
  * no check fails.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import type { Action } from '../../functions/core/actions/contract.ts';
 import { defaultCatalog } from '../../functions/actions/catalog.ts';
 import { actionView } from '../../functions/core/actions/catalog-view.ts';
 import { RESOURCE_KINDS } from '../conformance/kinds.ts';
 import { startConformanceKit } from '../conformance/kit.ts';
-import { formatResult, runChecks, servicesFor, subjectsOf, summarize } from '../conformance/run-checks.ts';
+import { formatResults, runChecks, servicesFor, subjectsOf, summarize } from '../conformance/run-checks.ts';
 import type { PackedAction } from '../conformance/run-checks.ts';
 import { CHECK_NAMES } from '../conformance/types.ts';
 import type { CheckName } from '../conformance/types.ts';
@@ -20,17 +23,26 @@ const catalogActions = (): PackedAction[] =>
     .list()
     .map((action) => ({ action, pack: actionView(action).pack }));
 
+/** The actions a module exports as `actions` (and its `pack` name, else the path): a pack under development, or test fixtures. */
+async function moduleActions(path: string): Promise<PackedAction[]> {
+  const loaded = (await import(pathToFileURL(resolve(path)).href)) as { actions?: Action[]; pack?: string };
+  if (!Array.isArray(loaded.actions)) program.error(`--module ${path}: exports no \`actions\` array`);
+  return loaded.actions!.map((action) => ({ action, pack: loaded.pack ?? path }));
+}
+
 const program = new Command('actions:check')
   .description('Run the conformance checks on every action example')
   .option('--pack <name>', 'only the actions of this pack')
   .option('--action <name>', 'only this action')
+  .option('--module <path>', 'check the actions this module exports as `actions` instead of the built-in catalog')
   .option('--check <names>', `only these checks (comma-separated: ${CHECK_NAMES.join(', ')})`)
   .option('--json', 'print the results as JSON', false)
-  .action(async (options: { pack?: string; action?: string; check?: string; json: boolean }) => {
+  .action(async (options: { pack?: string; action?: string; module?: string; check?: string; json: boolean }) => {
     const checks = options.check ? (options.check.split(',') as CheckName[]) : [...CHECK_NAMES];
     const unknownCheck = checks.find((check) => !CHECK_NAMES.includes(check));
     if (unknownCheck) program.error(`--check: unknown check "${unknownCheck}" (known: ${CHECK_NAMES.join(', ')})`);
-    const subjects = subjectsOf(catalogActions(), { pack: options.pack, action: options.action });
+    const actions = options.module ? await moduleActions(options.module) : catalogActions();
+    const subjects = subjectsOf(actions, { pack: options.pack, action: options.action });
     if (subjects.length === 0)
       program.error(`no action example matches${options.pack ? ` --pack ${options.pack}` : ''}${options.action ? ` --action ${options.action}` : ''}`);
     const kit = await startConformanceKit({ services: servicesFor(subjects, RESOURCE_KINDS) });
@@ -39,7 +51,7 @@ const program = new Command('actions:check')
       const totals = summarize(results);
       if (options.json) console.log(JSON.stringify({ results, totals }, null, 2));
       else {
-        for (const result of results) console.log(formatResult(result));
+        for (const line of formatResults(results)) console.log(line);
         console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skip} skipped`);
       }
       process.exitCode = totals.fail === 0 ? 0 : 1;

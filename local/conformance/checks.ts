@@ -139,13 +139,19 @@ class Trial {
 
 const named = (commands: RecordedCommand[]) => commands.map((command) => `${command.command}${command.resource ? ` ${command.resource}` : ''}`).join(', ');
 
-/** The URIs whose facet (`state` or `history`) differs between two snapshots, with both values. */
-function differences(before: Map<string, ResourceSnapshot>, after: Map<string, ResourceSnapshot>, facet: keyof ResourceSnapshot): string[] {
+/** Long values cut for a one-line report. */
+const short = (text: string) => (text.length > 160 ? `${text.slice(0, 157)}...` : text);
+
+/** The URIs whose facet (`state` or `history`) differs between two snapshots; with `withValues`, both values too. */
+function differences(before: Map<string, ResourceSnapshot>, after: Map<string, ResourceSnapshot>, facet: keyof ResourceSnapshot, withValues = false): string[] {
   const changed: string[] = [];
   for (const [uri, snapshot] of before) {
     const a = canonicalJson(snapshot[facet] ?? null);
     const b = canonicalJson(after.get(uri)?.[facet] ?? null);
-    if (a !== b) changed.push(`${uri} (was ${a}, now ${b})`);
+    if (a !== b)
+      changed.push(
+        withValues ? `${uri} is ${short(b)}, before apply it was ${short(a)}` : `${uri} (its ${facet === 'history' ? 'versions' : 'state'} changed)`,
+      );
   }
   return changed;
 }
@@ -258,7 +264,7 @@ export const rollbackRestores: Check = (subject, kit) =>
     } catch (error) {
       return fail(`rollback threw ${describeError(error)}`);
     }
-    const left = differences(before, await trial.snapshot(targets), 'state');
+    const left = differences(before, await trial.snapshot(targets), 'state', true);
     if (left.length > 0) return fail(`after rollback ${left.join('; ')}`);
     return pass(
       targets.length === 0 ? 'rollback ran (nothing the kit can read back)' : `rollback restored ${targets.map((target) => target.resource.uri).join(', ')}`,

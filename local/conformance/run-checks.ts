@@ -66,8 +66,14 @@ export async function runChecks(subjects: readonly CheckSubject[], kit: Conforma
 }
 
 /** One line per action × example × check: `PASS  s3.put-object #0  stale-plan  apply refused with StalePlan …`. */
-export function formatResult(result: CheckResult): string {
-  return `${result.status.toUpperCase().padEnd(4)}  ${`${result.action} #${result.example}`.padEnd(28)}  ${result.check.padEnd(17)}  ${result.reason}`;
+export function formatResult(result: CheckResult, width = 28): string {
+  return `${result.status.toUpperCase().padEnd(4)}  ${`${result.action} #${result.example}`.padEnd(width)}  ${result.check.padEnd(17)}  ${result.reason}`;
+}
+
+/** Every result, one line each, aligned on the longest `action #example`. */
+export function formatResults(results: readonly CheckResult[]): string[] {
+  const width = Math.max(0, ...results.map((result) => `${result.action} #${result.example}`.length));
+  return results.map((result) => formatResult(result, width));
 }
 
 export function summarize(results: readonly CheckResult[]): { pass: number; fail: number; skip: number } {
