@@ -55,7 +55,15 @@ class Trial {
     this.declared = declared;
   }
 
-  static async start(subject: CheckSubject, kit: ConformanceKit, check: CheckName): Promise<Trial> {
+  /**
+   * `empty`: the resources' containers exist and hold nothing. `existing`: the planned and declared
+   * resources also hold a value written out of band first (learned from a probe plan, not recorded),
+   * so apply updates and rollback must restore, not delete; undefined where the kit can write none.
+   */
+  static async start(subject: CheckSubject, kit: ConformanceKit, check: CheckName, start: StartState = 'empty'): Promise<Trial | undefined> {
+    if (subject.action.runsInControlPlane) {
+      throw new Refused(skip("acts on Maestro's own state in the control plane (runsInControlPlane), not on a managed target the kit can stand up"));
+    }
     const parsed = subject.action.schema.safeParse(subject.example.params);
     if (!parsed.success) throw new Refused(fail(`the example's params do not parse: ${parsed.error.message}`));
     let declared: ParsedResource[];
@@ -77,8 +85,13 @@ class Trial {
       prepared.add(container);
       await kit.opened.get(resource.kind)!.prepare(resource);
     }
+    const trial = new Trial(kit, `conformance/${subject.action.name}/${subject.exampleIndex}/${check}`, parsed.data, declared);
+    if (start === 'existing') {
+      const probe = await trial.plan(subject);
+      if ((await trial.perturb(trial.targets(probe))).length === 0) return undefined;
+    }
     kit.clearJournal();
-    return new Trial(kit, `conformance/${subject.action.name}/${subject.exampleIndex}/${check}`, parsed.data, declared);
+    return trial;
   }
 
   plan(subject: CheckSubject): Promise<TaskPlan> {
@@ -156,13 +169,29 @@ function differences(before: Map<string, ResourceSnapshot>, after: Map<string, R
   return changed;
 }
 
+type StartState = 'empty' | 'existing';
+
+/**
+ * Runs a check from empty resources, then (if that did not fail) from existing ones; the first
+ * failure is the outcome, naming the start state when it is the second.
+ */
 async function guarded(subject: CheckSubject, kit: ConformanceKit, check: CheckName, body: (trial: Trial) => Promise<CheckOutcome>): Promise<CheckOutcome> {
-  try {
-    return await body(await Trial.start(subject, kit, check));
-  } catch (error) {
-    if (error instanceof Refused) return error.outcome;
-    return fail(`the check could not run: ${describeError(error)}`);
-  }
+  const once = async (start: StartState): Promise<CheckOutcome | undefined> => {
+    try {
+      const trial = await Trial.start(subject, kit, check, start);
+      return trial && (await body(trial));
+    } catch (error) {
+      if (error instanceof Refused) return error.outcome;
+      return fail(`the check could not run: ${describeError(error)}`);
+    }
+  };
+  const fromEmpty = (await once('empty'))!;
+  if (fromEmpty.status === 'fail') return fromEmpty;
+  const fromExisting = await once('existing');
+  if (!fromExisting) return fromEmpty;
+  if (fromExisting.status === 'fail') return fail(`with the resource existing before plan: ${fromExisting.reason}`);
+  if (fromEmpty.status === 'skip') return fromExisting;
+  return { status: fromEmpty.status, reason: `${fromEmpty.reason} (from empty and from existing)` };
 }
 
 /** 1. Plan only reads: any command outside its service's read allowlist fails, named. */
@@ -267,7 +296,9 @@ export const rollbackRestores: Check = (subject, kit) =>
     const left = differences(before, await trial.snapshot(targets), 'state', true);
     if (left.length > 0) return fail(`after rollback ${left.join('; ')}`);
     return pass(
-      targets.length === 0 ? 'rollback ran (nothing the kit can read back)' : `rollback restored ${targets.map((target) => target.resource.uri).join(', ')}`,
+      targets.length === 0
+        ? 'rollback ran (nothing the kit can read back)'
+        : `after rollback ${targets.map((target) => target.resource.uri).join(', ')} read back as before apply`,
     );
   });
 
@@ -293,8 +324,8 @@ function gate(subject: CheckSubject, params: unknown, environment: string, guard
 export const managedResources: Check = (subject, kit) =>
   guarded(subject, kit, 'managed-resources', async (trial) => {
     const managed = trial.declared.flatMap((resource) => {
-      const kind = kit.kinds.get(resource.kind);
-      return kind ? [{ resource, entry: kind.manage(resource) }] : [];
+      const entry = kit.kinds.get(resource.kind)?.manage(resource);
+      return entry ? [{ resource, entry }] : [];
     });
     const notes: string[] = [];
     if (managed.length > 0) {

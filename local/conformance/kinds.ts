@@ -25,6 +25,7 @@ import { canonicalJson } from '../../functions/core/canonical-json.ts';
 import { dynamodbItemUri, dynamodbTableUri, s3ObjectUri } from '../../functions/core/actions/resources.ts';
 import type { ParsedResource } from '../../functions/core/actions/resources.ts';
 import { recordCommands } from './recording.ts';
+import { openUrls } from './url-kind.ts';
 import type { CommandSink, OpenedKind, ResourceKind, RunningServices } from './types.ts';
 
 /**
@@ -78,6 +79,18 @@ export const RESOURCE_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string,
       open: openDynamoDb,
     },
   ],
+  [
+    'url',
+    {
+      kind: 'url',
+      readCommands: new Set(['GET']),
+      resourceOf: (input) => (typeof input.url === 'string' ? input.url : undefined),
+      covers: (declared, touched) => declared.uri === touched.uri,
+      // The egress guard and the license registry govern URLs (checked in http.fetch's plan), not managedResources.
+      manage: () => undefined,
+      open: openUrls,
+    },
+  ],
 ]);
 
 const clientOptions = (services: RunningServices, endpoint: string) => ({ endpoint, region: services.region, credentials: { ...services.credentials } });
@@ -87,6 +100,7 @@ function openS3(services: RunningServices, record: CommandSink): OpenedKind {
   const options = { ...clientOptions(services, endpoint), forcePathStyle: true };
   const recorded = recordCommands(new S3Client(options), 's3', record);
   const s3 = new S3Client(options);
+  const objects = new S3ObjectStore(recorded);
   const versionsOf = async (bucket: string, key: string) => {
     const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
     return [
@@ -95,7 +109,7 @@ function openS3(services: RunningServices, record: CommandSink): OpenedKind {
     ].filter((version) => version.key === key);
   };
   return {
-    context: { objects: new S3ObjectStore(recorded) },
+    context: () => ({ objects }),
     async prepare(resource) {
       const bucket = resource.bucket!;
       const exists = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
@@ -155,7 +169,8 @@ function openDynamoDb(services: RunningServices, record: CommandSink): OpenedKin
   const recordedRaw = recordCommands(new DynamoDBClient(clientOptions(services, endpoint)), 'dynamodb', record);
   const raw = new DynamoDBClient(clientOptions(services, endpoint));
   const docs = DynamoDBDocumentClient.from(raw, translate);
-  const items = async (resource: ParsedResource) => {
+  const items = new DynamoItemStore(DynamoDBDocumentClient.from(recordedRaw, translate));
+  const read = async (resource: ParsedResource) => {
     const table = resource.table!;
     if (resource.id !== table) {
       const key = JSON.parse(resource.id.slice(table.length + 1)) as Record<string, unknown>;
@@ -166,7 +181,7 @@ function openDynamoDb(services: RunningServices, record: CommandSink): OpenedKin
     return (scanned.Items ?? []).map((item) => canonicalJson(item)).sort();
   };
   return {
-    context: { items: new DynamoItemStore(DynamoDBDocumentClient.from(recordedRaw, translate)) },
+    context: () => ({ items }),
     async prepare(resource) {
       const table = resource.table!;
       await raw.send(new DeleteTableCommand({ TableName: table })).catch((error: Error) => {
@@ -185,7 +200,7 @@ function openDynamoDb(services: RunningServices, record: CommandSink): OpenedKin
       await raw.send(new DescribeTableCommand({ TableName: table }));
     },
     async snapshot(resource) {
-      const state = await items(resource);
+      const state = await read(resource);
       return { state, history: state };
     },
     async perturb(resource, nonce) {

@@ -86,7 +86,6 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
       stoppers.push(() => handle.destroy());
       opened.set(kind.kind, handle);
     }
-    const ports: Partial<ActionContext> = Object.assign({}, ...[...opened.values()].map((handle) => handle.context));
 
     return {
       kinds,
@@ -97,7 +96,7 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
       },
       call: (current, ids, body) => {
         const ctx = {
-          ...ports,
+          ...Object.assign({}, ...[...opened.values()].map((handle) => handle.context())),
           runId: 'conformance-run',
           taskIndex: 0,
           idempotencyKey: ids.idempotencyKey,

@@ -67,14 +67,14 @@ export interface ResourceKind {
   resourceOf(input: Record<string, unknown>): string | undefined;
   /** Whether a resource of this kind (as declared) covers one a recorded command touched. */
   covers(declared: ParsedResource, touched: ParsedResource): boolean;
-  /** The `managedResources` entry that manages the resource (for the gate check). */
-  manage(resource: ParsedResource): Partial<ManagedResources>;
+  /** The `managedResources` entry that manages the resource (for the gate check); undefined where another guard governs the kind (URLs: the egress guard). */
+  manage(resource: ParsedResource): Partial<ManagedResources> | undefined;
   open(services: RunningServices, record: CommandSink): OpenedKind;
 }
 
 export interface OpenedKind {
-  /** What this kind adds to the action's context (ports over the recording clients). */
-  readonly context: Partial<ActionContext>;
+  /** What this kind adds to the action's context (ports over the recording clients), for one call. */
+  context(): Partial<ActionContext>;
   /** Empties and recreates what the resource lives in (a versioned bucket; a table keyed by `id`). */
   prepare(resource: ParsedResource): Promise<void>;
   snapshot(resource: ParsedResource): Promise<ResourceSnapshot>;
