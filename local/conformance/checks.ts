@@ -56,7 +56,7 @@ class Trial {
   }
 
   /**
-   * `empty`: the resources' containers exist and hold nothing. `existing`: the planned and declared
+   * `empty`: the resources' containers exist and hold nothing but the example's `given` resources. `existing`: the planned and declared
    * resources also hold a value written out of band first (learned from a probe plan, not recorded),
    * so apply updates and rollback must restore, not delete; undefined where the kit can write none.
    */
@@ -78,14 +78,20 @@ class Trial {
         skip(`declares ${unknown.uri}, of kind "${unknown.kind}", which the kit has no entry for (local/conformance/kinds.ts) or whose service is not running`),
       );
     }
+    const given = (subject.example.given ?? []).map((uri) => parseResource(uri));
+    const unseedable = given.find((resource) => !kit.opened.has(resource.kind));
+    if (unseedable) throw new Refused(skip(`the example is given ${unseedable.uri}, of kind "${unseedable.kind}", which the kit has no entry for`));
     const prepared = new Set<string>();
-    for (const resource of declared) {
+    for (const resource of [...declared, ...given]) {
       const container = `${resource.kind}:${resource.bucket ?? resource.table ?? resource.id}`;
       if (prepared.has(container) || NOTHING_TO_STAND_UP.has(resource.kind)) continue;
       prepared.add(container);
       await kit.opened.get(resource.kind)!.prepare(resource);
     }
     const trial = new Trial(kit, `conformance/${subject.action.name}/${subject.exampleIndex}/${check}`, parsed.data, declared);
+    for (const resource of given) {
+      if (!(await kit.opened.get(resource.kind)!.perturb(resource, 'given'))) throw new Refused(fail(`the kit cannot write the given ${resource.uri}`));
+    }
     if (start === 'existing') {
       const probe = await trial.plan(subject);
       if ((await trial.perturb(trial.targets(probe))).length === 0) return undefined;
@@ -305,8 +311,11 @@ export const rollbackRestores: Check = (subject, kit) =>
 /** A policy engine that allows everything: the gate check is about the managed set, not Cedar. */
 const ALLOW_ALL = { authorize: () => ({ allowed: true, policyIds: [], errors: [] }) } as unknown as PolicyEngine;
 
+/** The kinds' entries merged, key by key (a kind added later brings its own key); the schema fills the rest. */
 function mergeManaged(parts: Partial<ManagedResources>[]): ManagedResources {
-  return { buckets: parts.flatMap((part) => part.buckets ?? []), tables: parts.flatMap((part) => part.tables ?? []) };
+  const merged = new Map<string, unknown[]>();
+  for (const part of parts) for (const [key, values] of Object.entries(part)) merged.set(key, [...(merged.get(key) ?? []), ...(values as unknown[])]);
+  return Object.fromEntries(merged) as ManagedResources;
 }
 
 function gate(subject: CheckSubject, params: unknown, environment: string, guardrails: Guardrails): void {

@@ -9,6 +9,7 @@ import { runChecks, subjectsOf } from '../../../local/conformance/run-checks.ts'
 import type { CheckResult } from '../../../local/conformance/types.ts';
 import { CHECK_NAMES } from '../../../local/conformance/types.ts';
 import { BROKEN_ACTIONS } from '../../fixtures/broken-actions/index.ts';
+import { replaceGiven, replaceNotGiven } from '../../fixtures/conformance-actions.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 let kit: ConformanceKit;
@@ -49,6 +50,19 @@ describe('the conformance kit on broken actions', () => {
       expect(failed[0].reason).toContain(broken.naming);
     });
   }
+});
+
+describe("an example's given resources", () => {
+  it('are written before plan, so an action that needs an existing resource passes every check', async () => {
+    const results = await runChecks(subjectsOf([{ action: replaceGiven, pack: 'fixtures' }]), kit);
+    expect(results.filter((result) => result.status !== 'pass').map(line)).toEqual([]);
+  });
+
+  it('are all the kit writes before plan: without them that action cannot plan', async () => {
+    const [result] = await runChecks(subjectsOf([{ action: replaceNotGiven, pack: 'fixtures' }]), kit, ['plan-read-only']);
+    expect(result.status).toBe('fail');
+    expect(result.reason).toBe('plan threw ActionFailed: s3://maestro-demo/notes/existing.txt does not exist');
+  });
 });
 
 describe('npm run actions:check', () => {
