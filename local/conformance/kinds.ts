@@ -24,7 +24,9 @@ import { S3ObjectStore } from '../../functions/adapters/s3-object-store.ts';
 import { canonicalJson } from '../../functions/core/canonical-json.ts';
 import { dynamodbItemUri, dynamodbTableUri, s3ObjectUri } from '../../functions/core/actions/resources.ts';
 import type { ParsedResource } from '../../functions/core/actions/resources.ts';
+import type { ManagedResources } from '../../functions/core/config/managed-resources.ts';
 import { recordCommands } from './recording.ts';
+import { openSsm, parameterOf } from './ssm-kind.ts';
 import { openUrls } from './url-kind.ts';
 import type { CommandSink, OpenedKind, ResourceKind, RunningServices } from './types.ts';
 
@@ -77,6 +79,20 @@ export const RESOURCE_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string,
       covers: (declared, touched) => declared.table === touched.table && (declared.id === declared.table || declared.id === touched.id),
       manage: (resource) => ({ tables: [resource.table!] }),
       open: openDynamoDb,
+    },
+  ],
+  [
+    'ssm',
+    {
+      kind: 'ssm',
+      service: 'ssm',
+      readCommands: new Set(['GetParameter', 'GetParameters', 'GetParameterHistory', 'GetParametersByPath', 'DescribeParameters']),
+      // `Name` may carry a version or label selector (`/app/flag:3`); parameter names have no `:` of their own.
+      resourceOf: (input) => (typeof input.Name === 'string' ? `ssm://${input.Name.replace(/:[^/]*$/, '')}` : undefined),
+      covers: (declared, touched) => parameterOf(declared) === parameterOf(touched),
+      // `parameters` is the managedResources key the SSM kind brings (with the deploy actions).
+      manage: (resource) => ({ parameters: [parameterOf(resource)] }) as Partial<ManagedResources>,
+      open: openSsm,
     },
   ],
   [

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ActionContext } from '../../functions/core/actions/contract.ts';
 import { startDynamoDbLocal } from '../dynamodb/dynamo-db-local.ts';
 import { startS3Emulator } from '../s3/s3-emulator.ts';
+import { startSsmEmulator } from '../ssm/ssm-emulator.ts';
 import { RESOURCE_KINDS } from './kinds.ts';
 import type { OpenedKind, Phase, RecordedCommand, ResourceKind, RunningServices, ServiceName } from './types.ts';
 
@@ -43,7 +44,7 @@ const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'conformance', secretAccessKey: 'conformance' };
 
 /**
- * Starts what the checks need of the embedded services (the S3 stand-in, DynamoDB Local) on loopback
+ * Starts what the checks need of the embedded services (the S3 and SSM stand-ins, DynamoDB Local) on loopback
  * with a throwaway data directory, removed at `stop`.
  */
 export async function startConformanceKit(options: ConformanceKitOptions = {}): Promise<ConformanceKit> {
@@ -68,6 +69,11 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
         stoppers.push(() => dynamodb.stop());
         endpoints.dynamodb = dynamodb.url;
       }
+    }
+    if (wanted.has('ssm')) {
+      const ssm = await startSsmEmulator({ dataDir: join(dataDir, 'ssm'), region: REGION });
+      stoppers.push(() => ssm.stop());
+      endpoints.ssm = ssm.url;
     }
     const services: RunningServices = { endpoints, region: REGION, credentials: CREDENTIALS };
 
