@@ -23,11 +23,18 @@ const catalogActions = (): PackedAction[] =>
     .list()
     .map((action) => ({ action, pack: actionView(action).pack }));
 
-/** The actions a module exports as `actions` (and its `pack` name, else the path): a pack under development, or test fixtures. */
+/**
+ * The actions a module exports: a pack (`export const pack = {name, actions}`, what definePack returns),
+ * or `actions` with an optional `pack` name (else the path). A pack under development, or test fixtures.
+ */
 async function moduleActions(path: string): Promise<PackedAction[]> {
-  const loaded = (await import(pathToFileURL(resolve(path)).href)) as { actions?: Action[]; pack?: string };
-  if (!Array.isArray(loaded.actions)) program.error(`--module ${path}: exports no \`actions\` array`);
-  return loaded.actions!.map((action) => ({ action, pack: loaded.pack ?? path }));
+  const loaded = (await import(pathToFileURL(resolve(path)).href)) as { actions?: Action[]; pack?: string | { name: string; actions: Action[] } };
+  if (typeof loaded.pack === 'object' && loaded.pack !== null && Array.isArray(loaded.pack.actions)) {
+    const { name, actions } = loaded.pack;
+    return actions.map((action) => ({ action, pack: name }));
+  }
+  if (!Array.isArray(loaded.actions)) program.error(`--module ${path}: exports neither a \`pack\` with actions nor an \`actions\` array`);
+  return loaded.actions!.map((action) => ({ action, pack: typeof loaded.pack === 'string' ? loaded.pack : path }));
 }
 
 const program = new Command('actions:check')

@@ -71,7 +71,11 @@ export const RESOURCE_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string,
       readCommands: new Set(['GetItem', 'BatchGetItem', 'TransactGetItems', 'Query', 'Scan', 'DescribeTable', 'ListTables', 'DescribeTimeToLive']),
       resourceOf: (input) => {
         if (typeof input.TableName !== 'string') return undefined;
-        const key = input.Key as Record<string, unknown> | undefined;
+        // A put names its item by the item itself: its key is `id`, as prepare creates every table.
+        const item = input.Item as Record<string, unknown> | undefined;
+        const key =
+          (input.Key as Record<string, unknown> | undefined) ??
+          (item && Object.hasOwn(item, KEY_ATTRIBUTE) ? { [KEY_ATTRIBUTE]: item[KEY_ATTRIBUTE] } : undefined);
         if (key && typeof key === 'object') return dynamodbItemUri(input.TableName, nativeKey(key));
         return dynamodbTableUri(input.TableName);
       },
@@ -208,8 +212,8 @@ function openDynamoDb(services: RunningServices, record: CommandSink): OpenedKin
         new CreateTableCommand({
           TableName: table,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: KEY_ATTRIBUTE, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: KEY_ATTRIBUTE, KeyType: 'HASH' }],
         }),
       );
       await waitUntilTableExists({ client: raw, maxWaitTime: 30 }, { TableName: table });
@@ -232,6 +236,9 @@ function openDynamoDb(services: RunningServices, record: CommandSink): OpenedKin
     },
   };
 }
+
+/** The key attribute of every table the kit prepares (the embedded stack's `maestro-demo` shape). */
+const KEY_ATTRIBUTE = 'id';
 
 const ATTRIBUTE_TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS']);
 
