@@ -49,6 +49,12 @@ export interface ActionContext {
 export interface ActionExample<Params> {
   readonly description: string;
   readonly params: Params;
+  /**
+   * Resources (URIs) that must exist before the example plans, such as a copy's source object or the
+   * item an update changes: the conformance kit writes a value of its own to each before plan.
+   * @default none: the example plans against empty resources
+   */
+  readonly given?: readonly string[];
 }
 
 /**

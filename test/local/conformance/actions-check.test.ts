@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { defaultCatalog } from '../../../functions/actions/catalog.ts';
+import { startConformanceKit } from '../../../local/conformance/kit.ts';
+import type { ConformanceKit } from '../../../local/conformance/kit.ts';
+import { runChecks, subjectsOf } from '../../../local/conformance/run-checks.ts';
+import type { CheckResult } from '../../../local/conformance/types.ts';
+import { CHECK_NAMES } from '../../../local/conformance/types.ts';
+import { BROKEN_ACTIONS } from '../../fixtures/broken-actions/index.ts';
+import { replaceGiven, replaceNotGiven } from '../../fixtures/conformance-actions.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+let kit: ConformanceKit;
+
+beforeAll(async () => {
+  kit = await startConformanceKit({ dynamodbUrl: inject('dynamodbUrl') });
+});
+afterAll(() => kit?.stop());
+
+const line = (result: CheckResult) => `${result.status} ${result.action} #${result.example} ${result.check}: ${result.reason}`;
+
+describe('the conformance kit on the built-in actions', () => {
+  it('passes every check of every example (the kinds it cannot stand up are skipped, never passed)', async () => {
+    const builtins = defaultCatalog()
+      .list()
+      .map((action) => ({ action, pack: 'builtin' }));
+    const results = await runChecks(subjectsOf(builtins), kit);
+    expect(results.filter((result) => result.status === 'fail').map(line)).toEqual([]);
+    // The actions on S3 and DynamoDB pass all six checks on every example, none skipped.
+    for (const name of ['s3.put-object', 'dynamodb.put-item']) {
+      const own = results.filter((result) => result.action === name);
+      expect(own.length).toBe(defaultCatalog().get(name).examples.length * CHECK_NAMES.length);
+      expect(own.filter((result) => result.status !== 'pass').map(line)).toEqual([]);
+    }
+    // A read has nothing to go stale; every other check of http.fetch runs against the fixture getter.
+    const fetches = results.filter((result) => result.action === 'http.fetch' && result.status !== 'pass');
+    expect(fetches.map((result) => `${result.status} ${result.check}`)).toEqual(['skip stale-plan', 'skip stale-plan']);
+  });
+});
+
+describe('the conformance kit on broken actions', () => {
+  for (const broken of BROKEN_ACTIONS) {
+    it(`fails ${broken.action.name} on ${broken.fails} only, naming the breach`, async () => {
+      const results = await runChecks(subjectsOf([{ action: broken.action, pack: 'broken-actions' }]), kit);
+      const failed = results.filter((result) => result.status !== 'pass');
+      expect(failed.map((result) => result.check)).toEqual([broken.fails]);
+      expect(failed[0].status).toBe('fail');
+      expect(failed[0].reason).toContain(broken.naming);
+    });
+  }
+});
+
+describe("an example's given resources", () => {
+  it('are written before plan, so an action that needs an existing resource passes every check', async () => {
+    const results = await runChecks(subjectsOf([{ action: replaceGiven, pack: 'fixtures' }]), kit);
+    expect(results.filter((result) => result.status !== 'pass').map(line)).toEqual([]);
+  });
+
+  it('are all the kit writes before plan: without them that action cannot plan', async () => {
+    const [result] = await runChecks(subjectsOf([{ action: replaceNotGiven, pack: 'fixtures' }]), kit, ['plan-read-only']);
+    expect(result.status).toBe('fail');
+    expect(result.reason).toBe('plan threw ActionFailed: s3://maestro-demo/notes/existing.txt does not exist');
+  });
+});
+
+describe('npm run actions:check', () => {
+  const run = promisify(execFile);
+  const cli = (...args: string[]) =>
+    run(process.execPath, [resolve(ROOT, 'local/cli/actions-check.ts'), ...args], { cwd: ROOT }).then(
+      (done) => ({ code: 0, stdout: done.stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+
+  it('prints one result per example and check as JSON and exits 0 when all pass', async () => {
+    const { code, stdout } = await cli('--action', 'noop', '--json');
+    expect(code).toBe(0);
+    const output = JSON.parse(stdout) as { results: CheckResult[]; totals: { fail: number } };
+    expect(output.results).toHaveLength(defaultCatalog().get('noop').examples.length * CHECK_NAMES.length);
+    expect(output.totals.fail).toBe(0);
+  });
+
+  it('exits 1 and names the command when a check fails', async () => {
+    const { code, stdout } = await cli('--module', 'test/fixtures/broken-actions/index.ts', '--action', 'broken.plan-writes', '--check', 'plan-read-only');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^FAIL {2}broken\.plan-writes #0 {2}plan-read-only +plan sent PutObject s3:\/\/maestro-demo\/notes\/hello\.txt/m);
+  });
+});
