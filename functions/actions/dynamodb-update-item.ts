@@ -79,6 +79,7 @@ export const dynamodbUpdateItem: Action<DynamoDbUpdateItemParams> = {
     {
       description: 'Set one attribute, remove another and count the change (rollback restores the item as it was)',
       params: { table: 'maestro-demo', key: { id: 'greeting' }, set: { text: 'hello again' }, remove: ['draft'], add: { revision: 1 } },
+      given: ['dynamodb://maestro-demo/{"id":"greeting"}'],
     },
   ],
 

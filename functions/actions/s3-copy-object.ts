@@ -55,6 +55,7 @@ export const s3CopyObject: Action<S3CopyObjectParams> = {
     {
       description: 'Promote a staged object to its live key (rollback restores the previous live version)',
       params: { source: { bucket: 'maestro-demo', key: 'staging/flags.json' }, destination: { bucket: 'maestro-demo', key: 'config/flags.json' } },
+      given: ['s3://maestro-demo/staging/flags.json'],
     },
   ],
 

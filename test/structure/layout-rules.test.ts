@@ -72,10 +72,7 @@ describe('layout rules', () => {
       'cli/client.ts': "import { fromNodeProviderChain } from '@aws-sdk/credential-providers';\n",
       'cli/commands/runs.ts': "import { S3Client } from '@aws-sdk/client-s3';\n",
     });
-    expect(found).toEqual([
-      'aws-sdk: cli/client.ts imports @aws-sdk/credential-providers',
-      'aws-sdk: cli/commands/runs.ts imports @aws-sdk/client-s3',
-    ]);
+    expect(found).toEqual(['aws-sdk: cli/client.ts imports @aws-sdk/credential-providers', 'aws-sdk: cli/commands/runs.ts imports @aws-sdk/client-s3']);
   });
 
   it('refuse any package but the CDK and Node in lib/ and bin/', () => {
