@@ -56,6 +56,12 @@ export interface RunError {
 export interface Principal {
   id: string;
   roles: readonly string[];
+  /** What kind of caller: a person through OIDC, a machine (client credentials), an IAM caller, or a development token. */
+  kind?: 'user' | 'machine' | 'iam' | 'dev';
+  /** An OIDC caller's email claim: approvers may be listed by subject or by email. */
+  email?: string;
+  /** Who vouched for the caller: the OIDC issuer URL, `aws-iam`, or `maestro-dev-tokens`. */
+  issuer?: string;
 }
 
 /** One approver's decision. */
@@ -66,6 +72,10 @@ export interface ApprovalDecision {
   comment?: string;
   /** How it was made: a signed link, or the authenticated API. */
   via: 'link' | 'api';
+  /** The identity provider that vouched for the decider (the OIDC issuer, `aws-iam`, `maestro-dev-tokens`, `approval-link`). */
+  identityProvider?: string;
+  /** The decider's email, when the identity provider gave one. */
+  email?: string;
 }
 
 /** The approval gate's record on a run: bound to one plan digest, with a quorum and a deadline. */
