@@ -104,7 +104,8 @@ function refused(message: string): Unauthenticated {
 /** jose's error, as a message a caller can act on. */
 function refusal(error: unknown, settings: OidcSettings, kid: string | undefined): Unauthenticated {
   if (error instanceof Unauthenticated) return error;
-  if (error instanceof errors.JWTExpired) return refused(`the token expired (exp ${String(error.payload.exp)}, clock skew allowed ${settings.clockSkewSeconds} s)`);
+  if (error instanceof errors.JWTExpired)
+    return refused(`the token expired (exp ${String(error.payload.exp)}, clock skew allowed ${settings.clockSkewSeconds} s)`);
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'aud') {
       const expected = Array.isArray(settings.audience) ? settings.audience.join(' or ') : settings.audience;

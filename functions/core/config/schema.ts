@@ -116,7 +116,7 @@ export const OidcSettings = z
     audience: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .describe("The `aud` a token must carry: the API's resource (access tokens) and/or the console's client id (ID tokens)."),
-    groupsClaim: z.string().min(1).default('groups').describe('The claim that carries the caller\'s groups (`cognito:groups` for Cognito).'),
+    groupsClaim: z.string().min(1).default('groups').describe("The claim that carries the caller's groups (`cognito:groups` for Cognito)."),
     groupRoles: z
       .record(z.string().min(1), z.union([z.enum(Object.values(Role)), z.array(z.enum(Object.values(Role))).min(1)]))
       .default({})

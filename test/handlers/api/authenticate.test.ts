@@ -79,10 +79,7 @@ describe('IAM mode fails closed', () => {
 describe('dev tokens are own entries only', () => {
   it('answers 401 (never 500) to inherited property names as tokens', async () => {
     for (const token of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
-      expect(
-        await answer(() => authenticate(bearer(token), devConfig)),
-        token,
-      ).toMatchObject({ status: 401, code: 'Unauthenticated' });
+      expect(await answer(() => authenticate(bearer(token), devConfig)), token).toMatchObject({ status: 401, code: 'Unauthenticated' });
     }
     expect((await authenticate(bearer('dev-operator'), devConfig)).id).toBe('dev-operator');
   });
