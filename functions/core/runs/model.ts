@@ -1,4 +1,5 @@
 /** The run, task and event records (docs/runs-and-actions.md). */
+import type { TaskVerdicts } from '../safety/simulate-apply.ts';
 
 export const RunStatus = {
   PENDING: 'PENDING',
@@ -142,6 +143,8 @@ export interface Task {
   /** While APPLYING: until when the applier holds the task (renewed while it works; epoch ms). */
   leaseExpiresAt?: number;
   plan?: TaskPlan;
+  /** What the task would meet at apply, simulated when it was planned (core/safety/simulate-apply.ts). */
+  verdicts?: TaskVerdicts;
   outcome?: Record<string, unknown>;
   error?: RunError;
   updatedAt: string;

@@ -45,6 +45,7 @@ export function runView(run: Run, tasks?: readonly Task[]) {
                   preconditions: task.plan.preconditions,
                 }
               : undefined,
+            verdicts: task.verdicts,
             outcome: task.outcome,
             error: task.error,
             updatedAt: task.updatedAt,
