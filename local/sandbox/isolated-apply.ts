@@ -19,6 +19,7 @@ type Service = keyof typeof ENDPOINT_VARIABLE;
 export const SERVICES_OF_ACTION: ReadonlyMap<string, readonly Service[]> = new Map<string, readonly Service[]>([
   ['s3.put-object', ['s3']],
   ['dynamodb.put-item', ['dynamodb']],
+  ['run.undo-task', ['s3', 'dynamodb']],
   ['dr.approve-restore', []],
 ]);
 

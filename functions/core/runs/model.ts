@@ -129,6 +129,10 @@ export interface Run {
   eventSeq: number;
   /** Hash of the last event: the head of the run's tamper-evident chain. */
   lastEventHash: string;
+  /** A rollback run: the finished run whose applied tasks it undoes. */
+  rollbackOf?: string;
+  /** The rollback run asked for to undo this run. */
+  rolledBackBy?: string;
 }
 
 export interface Task {

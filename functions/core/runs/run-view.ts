@@ -24,6 +24,8 @@ export function runView(run: Run, tasks?: readonly Task[]) {
     error: run.error,
     executionArn: run.executionArn,
     taskCount: run.taskCount,
+    rollbackOf: run.rollbackOf,
+    rolledBackBy: run.rolledBackBy,
     eventCount: run.eventSeq,
     auditHead: run.lastEventHash,
     ...(tasks
