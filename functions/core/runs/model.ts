@@ -1,5 +1,5 @@
 /** The run, task and event records (docs/runs-and-actions.md). */
-import type { TaskVerdicts } from '../safety/simulate-apply.ts';
+import type { TaskVerdicts } from '../safety/verdicts.ts';
 
 export const RunStatus = {
   PENDING: 'PENDING',
