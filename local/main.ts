@@ -44,6 +44,7 @@ print(`  DynamoDB        ${endpoints.dynamodb}`);
 print(`  S3              ${endpoints.s3}`);
 print(`  Step Functions  ${endpoints.stepfunctions}`);
 print(`  KMS             ${endpoints.kms}`);
+if (endpoints.oidc) print(`  OpenID provider ${endpoints.oidc} (users: dev-operator, dev-approver, dev-approver-2, dev-admin)`);
 print(`  (written to ${join(stack.dataDir, 'endpoints.json')})`);
 if (stack.stepFunctions.resumedExecutions.length > 0) {
   print(`Carrying on ${stack.stepFunctions.resumedExecutions.length} run(s) that were running when the stack last stopped.`);

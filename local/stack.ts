@@ -36,6 +36,8 @@ import type { WorkflowName } from '../functions/handlers/workflow-tasks.ts';
 import { startS3Emulator } from './s3/s3-emulator.ts';
 import { startTargetEmulators } from './targets/target-emulators.ts';
 import { ensureDemoTargets } from './targets/demo-targets.ts';
+import { startDevOidcProvider } from './oidc/dev-oidc-provider.ts';
+import type { RunningDevOidcProvider } from './oidc/dev-oidc-provider.ts';
 import type { RunningS3Emulator } from './s3/s3-emulator.ts';
 import { loadDefinition, startLocalStepFunctions } from './sfn/local-step-functions.ts';
 import type { LocalLambda, LocalStepFunctionsOptions, RunningLocalStepFunctions } from './sfn/local-step-functions.ts';
@@ -74,6 +76,8 @@ export interface EmbeddedStackOptions {
   cdkOutDir?: string;
   /** Actions besides the built-ins (a test's fixture actions, remote ones included). @default none */
   extraActions?: readonly Action[];
+  /** Start the development OpenID provider (local/oidc/) and trust its tokens. @default true */
+  oidc?: boolean;
 }
 
 export interface Endpoints {
@@ -87,6 +91,8 @@ export interface Endpoints {
   lambda: string;
   ssm: string;
   cloudwatch: string;
+  /** The development OpenID provider's issuer URL (discovery at `<oidc>/.well-known/openid-configuration`). */
+  oidc?: string;
 }
 
 export interface EmbeddedStack {
@@ -100,6 +106,8 @@ export interface EmbeddedStack {
   /** The local EventBridge endpoint the outbox relay publishes to (delivered events in `eventbridge.jsonl`). */
   eventBridge: RunningEventBridgeEmulator;
   outboxRelay?: RunningOutboxRelay;
+  /** The development OpenID provider, unless started with `oidc: false`. */
+  oidc?: RunningDevOidcProvider;
   /** The configuration the hosted handlers run with (built once at start, or by `reconfigure`). */
   readonly config: Config;
   /** The deps the hosted handlers get. */
@@ -160,6 +168,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     // The API's port is fixed before any handler runs: approval links (even a resumed run's) point at it.
     const apiPort = options.apiPort === 0 ? await freePort() : (options.apiPort ?? 8080);
     const sfnUrl = `http://127.0.0.1:${sfnPort}`;
+    // People sign in through a real OpenID provider; the console's sign-in returns to the API.
+    let oidc: RunningDevOidcProvider | undefined;
+    if (options.oidc ?? true) {
+      oidc = await startDevOidcProvider({ dataDir: join(dataDir, 'oidc'), consoleRedirectUri: `http://127.0.0.1:${apiPort}/console/callback` });
+      stoppers.push(() => oidc!.stop());
+    }
     const stateMachineArn = (workflow: WorkflowName) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${WORKFLOWS[workflow].stateMachineName}`;
     const runStateMachineArn = stateMachineArn('run');
 
@@ -190,7 +204,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       targets: { demoTable, demoBucket },
       dr: { manifestKeyId: MAESTRO_KMS_KEYS.manifestSigning.alias },
       outbox: { eventBusName: 'maestro' },
-      identity: { authMode: 'dev-tokens' },
+      identity: { authMode: 'dev-tokens', ...(oidc ? { oidc: oidc.settings } : {}) },
       approvals: { notificationsFile: join(dataDir, 'notifications.jsonl'), publicUrl: `http://127.0.0.1:${apiPort}` },
       aws: { region: REGION, endpoints, s3ForcePathStyle: true, credentials },
     };
@@ -328,6 +342,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       kms: kms.url,
       eventbridge: eventBridge.url,
       ...targetServices.endpoints,
+      ...(oidc ? { oidc: oidc.issuer } : {}),
     };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(served, null, 2)}\n`);
     const clientEnvironment = {
@@ -352,6 +367,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       stepFunctions,
       eventBridge,
       outboxRelay,
+      oidc,
       get config() {
         return deps.config;
       },

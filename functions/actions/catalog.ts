@@ -9,6 +9,7 @@ import { lambdaShiftAlias } from './lambda-shift-alias.ts';
 import { noop } from './noop.ts';
 import { s3CopyObject } from './s3-copy-object.ts';
 import { s3DeleteObject } from './s3-delete-object.ts';
+import { runUndoTask } from './run-undo-task.ts';
 import { s3PutObject } from './s3-put-object.ts';
 import { ssmPutParameter } from './ssm-put-parameter.ts';
 
@@ -26,5 +27,6 @@ export const defaultCatalog = (extra: readonly Action[] = []) =>
     lambdaShiftAlias,
     ssmPutParameter,
     drApproveRestore,
+    runUndoTask,
     ...extra,
   ]);

@@ -18,6 +18,17 @@ export class DynamoRateLimiter implements RateLimiter {
     this.#table = options.tableName;
   }
 
+  async peek(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision> {
+    try {
+      const stored = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `RATE#${key}`, sk: 'BUCKET' }, ConsistentRead: true }))).Item;
+      const state = stored ? { tokens: Number(stored.tokens), refilledAt: Number(stored.refilledAt) } : undefined;
+      const next = refill(state, bucket, Math.max(now.getTime(), state?.refilledAt ?? 0));
+      return { allowed: next.allowed, retryAfterSeconds: next.retryAfterSeconds };
+    } catch (error) {
+      rethrowAwsError(error, `reading the token bucket of ${key}`);
+    }
+  }
+
   async take(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision> {
     const itemKey = { pk: `RATE#${key}`, sk: 'BUCKET' };
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {

@@ -48,7 +48,7 @@ async function route(deps: HandlerDeps, event: APIGatewayProxyEvent, correlation
   if (found.operation === 'health') return json(200, { status: 'ok' });
   if (found.operation === 'openApi') return json(200, openApiDocument());
   if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId, telemetry });
-  const principal = authenticate(event, deps.config.identity);
+  const principal = await authenticate(event, deps.config.identity, deps.tokenVerifier);
   telemetry.annotate({ principal: principal.id });
   return operations[found.operation as AuthenticatedOperation]({ event, deps, principal, correlationId });
 }

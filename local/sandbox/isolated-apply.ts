@@ -31,6 +31,7 @@ export const SERVICES_OF_ACTION: ReadonlyMap<string, readonly Service[]> = new M
   ['dynamodb.put-item', ['dynamodb']],
   ['lambda.shift-alias', ['lambda', 'cloudwatch']],
   ['ssm.put-parameter', ['ssm']],
+  ['run.undo-task', ['s3', 'dynamodb']],
   ['dr.approve-restore', []],
   ['s3.delete-object', ['s3']],
   ['s3.copy-object', ['s3']],

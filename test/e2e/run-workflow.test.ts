@@ -78,6 +78,7 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
       'TaskPlanned',
       'TaskPlanned',
       'TaskPlanned',
+      'PlanSimulated',
       'RunPlanned',
       'ApprovalNotRequired',
       'RunApplying',

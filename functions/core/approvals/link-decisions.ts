@@ -49,7 +49,7 @@ export async function decideByLink(deps: RunDeps, token: string, decision: 'appr
   try {
     const run = await decideApproval(deps, {
       runId: payload.runId,
-      principal: { id: payload.approver, roles: ['approver'] },
+      principal: { id: payload.approver, roles: ['approver'], issuer: 'approval-link' },
       decision,
       comment,
       via: 'link',

@@ -37,6 +37,7 @@ export const ENVIRONMENT_VARIABLES = [
   v('MAESTRO_EGRESS_LIMITS', 'egress.limits', 'json'),
   v('MAESTRO_AUTH_MODE', 'identity.authMode'),
   v('MAESTRO_IAM_ROLES', 'identity.iamRoles', 'json'),
+  v('MAESTRO_OIDC', 'identity.oidc', 'json'),
   v('MAESTRO_TASK_EXECUTORS', 'workflows.taskExecutors', 'json'),
   v('MAESTRO_PUBLIC_URL', 'approvals.publicUrl'),
   v('MAESTRO_APPROVAL_KEY', 'approvals.linkKey'),

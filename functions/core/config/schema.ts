@@ -110,6 +110,35 @@ const IamRoles = z
   })
   .pipe(z.record(z.string(), z.array(z.enum(Object.values(Role))).min(1)));
 
+/** OpenID Connect for people (and client-credentials machines): tokens from one issuer, verified against its JWKS. */
+export const OidcSettings = z
+  .strictObject({
+    issuer: Url.describe("The issuer URL exactly as its tokens' `iss` says (its discovery document is at `<issuer>/.well-known/openid-configuration`)."),
+    audience: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe("The `aud` a token must carry: the API's resource (access tokens) and/or the console's client id (ID tokens)."),
+    groupsClaim: z.string().min(1).default('groups').describe("The claim that carries the caller's groups (`cognito:groups` for Cognito)."),
+    groupRoles: z
+      .record(z.string().min(1), z.union([z.enum(Object.values(Role)), z.array(z.enum(Object.values(Role))).min(1)]))
+      .default({})
+      .describe('Groups to Maestro roles (`{"ops":"operator","leads":["approver"]}`); a valid token with no mapped group is refused (403).'),
+    clockSkewSeconds: z.number().int().min(0).max(300).default(60).describe('How far `exp`/`nbf`/`iat` may be off (bounded to 5 minutes).'),
+    algorithms: z
+      .array(z.enum(['RS256', 'ES256', 'PS256', 'RS384', 'ES384', 'RS512', 'ES512', 'EdDSA']))
+      .min(1)
+      .default(['RS256', 'ES256'])
+      .describe('The signature algorithms accepted (`none` and HMAC never are).'),
+    jwksCooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(30)
+      .describe('After fetching the JWKS, how long a token with an unknown `kid` waits before the JWKS is fetched again (key rotation).'),
+  })
+  .describe('OpenID Connect settings.');
+export type OidcSettings = z.infer<typeof OidcSettings>;
+
 export const IdentitySection = z
   .strictObject({
     authMode: z
@@ -118,6 +147,9 @@ export const IdentitySection = z
       .describe("`iam`: API Gateway authenticated the caller (production). `dev-tokens`: the embedded stack's bearer tokens."),
     iamRoles: IamRoles.default({}).describe(
       'Role lists per IAM role ARN (an assumed-role session maps through its role) or user ARN (`{"arn:aws:iam::123456789012:role/ops":["operator"]}`); an unmapped caller is refused (403).',
+    ),
+    oidc: OidcSettings.optional().describe(
+      'OpenID Connect: `Authorization: Bearer <JWT>` from this issuer (people through the console, machines through client credentials). Unset: no token is accepted.',
     ),
   })
   .describe('Who callers are.');

@@ -44,6 +44,8 @@ export interface CreateRunCommand {
   principal: Principal;
   correlationId: string;
   idempotencyKey?: string;
+  /** A rollback run (create-rollback-run.ts): its id, chosen before, and the run it undoes. */
+  rollback?: { runId: string; of: string };
 }
 
 export interface CreateRunResult {
@@ -92,7 +94,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
   // Text that reads like instructions to a planner is flagged (never dropped): policy and the approval gate decide.
   const goalScreening = screeningEvents(request.goal, 'goal');
   const now = deps.clock().toISOString();
-  const runId = deps.newId();
+  const runId = command.rollback?.runId ?? deps.newId();
   const run: Run = {
     id: runId,
     goal: request.goal,
@@ -111,6 +113,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     executionArn: deps.engine.executionArnOf(runId),
     eventSeq: 0,
     lastEventHash: '',
+    ...(command.rollback ? { rollbackOf: command.rollback.of } : {}),
   };
   const tasks: Task[] = resolved.map(({ action, params }, index) => ({
     runId,
@@ -140,6 +143,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
           executionArn: run.executionArn,
           tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })),
           reasonForAccess: request.reasonForAccess,
+          ...(command.rollback ? { rollbackOf: command.rollback.of } : {}),
         },
       },
       ...goalScreening,

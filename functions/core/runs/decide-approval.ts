@@ -3,6 +3,7 @@ import { updateApproval } from '../approvals/update-approval.ts';
 import { slackOutcome } from '../approvals/messages.ts';
 import { ApprovalExpired, ApprovalVoid, Forbidden, InvalidRunTransition, AlreadyDecided, TaskTokenInvalid } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
+import { identitiesOf } from '../identity/oidc-principal.ts';
 import { RunStatus } from './model.ts';
 import type { ApprovalDecision, Principal, Run } from './model.ts';
 
@@ -34,13 +35,22 @@ export async function decideApproval(deps: RunDeps, input: DecisionInput): Promi
     }
     if (Date.parse(approval.deadline) <= now.getTime()) throw new ApprovalExpired(`the approval expired at ${approval.deadline}`);
     if (input.principal.id === run.requestedBy) throw new Forbidden('the requester cannot approve or reject their own run');
-    if (!approval.approvers.includes(input.principal.id)) {
+    // Approvers are listed by identity: an OIDC subject or email, an IAM role ARN, a development token's name.
+    if (!identitiesOf(input.principal).some((identity) => approval.approvers.includes(identity))) {
       throw new Forbidden(`${input.principal.id} is not an approver for ${run.environment} (approvers: ${approval.approvers.join(', ')})`);
     }
     if (approval.decisions.some((decision) => decision.by === input.principal.id)) {
       throw new AlreadyDecided(`${input.principal.id} already decided on this run`);
     }
-    const decision: ApprovalDecision = { by: input.principal.id, decision: input.decision, at: now.toISOString(), comment: input.comment, via: input.via };
+    const decision: ApprovalDecision = {
+      by: input.principal.id,
+      decision: input.decision,
+      at: now.toISOString(),
+      comment: input.comment,
+      via: input.via,
+      ...(input.principal.issuer ? { identityProvider: input.principal.issuer } : {}),
+      ...(input.principal.email ? { email: input.principal.email } : {}),
+    };
     const decisions = [...approval.decisions, decision];
     const approvals = decisions.filter((entry) => entry.decision === 'approve').length;
     outcome = input.decision === 'reject' ? 'REJECTED' : approvals >= approval.quorum ? 'APPROVED' : undefined;
@@ -58,7 +68,15 @@ export async function decideApproval(deps: RunDeps, input: DecisionInput): Promi
           level: input.decision === 'approve' ? 'INFO' : 'WARN',
           actor: input.principal.id,
           message: outcome === undefined ? `${said} (${approvals} of ${approval.quorum})` : said,
-          payload: { planDigest: approval.planDigest, comment: input.comment, via: input.via, approvals, quorum: approval.quorum },
+          payload: {
+            planDigest: approval.planDigest,
+            comment: input.comment,
+            via: input.via,
+            approvals,
+            quorum: approval.quorum,
+            // Who decided, and which identity provider vouched for them.
+            decidedBy: { id: input.principal.id, email: input.principal.email, kind: input.principal.kind, identityProvider: input.principal.issuer },
+          },
         },
       ],
     };

@@ -1,4 +1,5 @@
 /** The run, task and event records (docs/runs-and-actions.md). */
+import type { TaskVerdicts } from '../safety/verdicts.ts';
 
 export const RunStatus = {
   PENDING: 'PENDING',
@@ -56,6 +57,12 @@ export interface RunError {
 export interface Principal {
   id: string;
   roles: readonly string[];
+  /** What kind of caller: a person through OIDC, a machine (client credentials), an IAM caller, or a development token. */
+  kind?: 'user' | 'machine' | 'iam' | 'dev';
+  /** An OIDC caller's email claim: approvers may be listed by subject or by email. */
+  email?: string;
+  /** Who vouched for the caller: the OIDC issuer URL, `aws-iam`, or `maestro-dev-tokens`. */
+  issuer?: string;
 }
 
 /** One approver's decision. */
@@ -66,6 +73,10 @@ export interface ApprovalDecision {
   comment?: string;
   /** How it was made: a signed link, or the authenticated API. */
   via: 'link' | 'api';
+  /** The identity provider that vouched for the decider (the OIDC issuer, `aws-iam`, `maestro-dev-tokens`, `approval-link`). */
+  identityProvider?: string;
+  /** The decider's email, when the identity provider gave one. */
+  email?: string;
 }
 
 /** The approval gate's record on a run: bound to one plan digest, with a quorum and a deadline. */
@@ -118,6 +129,10 @@ export interface Run {
   eventSeq: number;
   /** Hash of the last event: the head of the run's tamper-evident chain. */
   lastEventHash: string;
+  /** A rollback run: the finished run whose applied tasks it undoes. */
+  rollbackOf?: string;
+  /** The rollback run asked for to undo this run. */
+  rolledBackBy?: string;
 }
 
 /** The pack a task's action came from, as the catalog had it when the run was created (the built-ins: `builtin`, Maestro's version, `null`). */
@@ -142,6 +157,8 @@ export interface Task {
   /** While APPLYING: until when the applier holds the task (renewed while it works; epoch ms). */
   leaseExpiresAt?: number;
   plan?: TaskPlan;
+  /** What the task would meet at apply, simulated when it was planned (core/safety/simulate-apply.ts). */
+  verdicts?: TaskVerdicts;
   outcome?: Record<string, unknown>;
   error?: RunError;
   updatedAt: string;

@@ -1,6 +1,7 @@
 import { digestOf } from '../canonical-json.ts';
 import { PolicyDenied, ResourceNotManaged, describeError } from '../errors.ts';
 import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safety/gates.ts';
+import { simulateApply } from '../safety/simulate-apply.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
@@ -71,11 +72,22 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
 
   const planDigest = digestOf(tasks.map((task, index) => ({ action: task.action, version: task.actionVersion, plan: plans[index] })));
   const changes = plans.filter((plan) => plan.change !== 'none').length;
+  // Every gate apply would meet, evaluated read-only (nothing is refused, no rate-limit token is taken).
+  const verdicts = await simulateApply(
+    deps,
+    { ...run, planDigest },
+    tasks.map((task, index) => ({ task, action: deps.catalog.get(task.action, task.actionVersion), plan: plans[index] })),
+    control,
+    deps.clock(),
+  );
   const now = deps.clock().toISOString();
   await deps.runs.commit(runId, {
     expectStatus: [RunStatus.PLANNING],
     run: { status: RunStatus.PLANNED, planDigest },
-    tasks: tasks.map((task, index) => ({ index: task.index, patch: { status: TaskStatus.PLANNED, plan: plans[index], updatedAt: now } })),
+    tasks: tasks.map((task, index) => ({
+      index: task.index,
+      patch: { status: TaskStatus.PLANNED, plan: plans[index], verdicts: verdicts[index], updatedAt: now },
+    })),
     events: [
       ...tasks.map((task, index) => ({
         type: 'TaskPlanned',
@@ -83,6 +95,11 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
         message: `${task.action}: ${plans[index].summary}`,
         payload: { ...packPayload(task), change: plans[index].change, resource: plans[index].resource },
       })),
+      {
+        type: 'PlanSimulated',
+        message: `at apply: ${verdicts.filter((verdict) => verdict.wouldApply).length} of ${tasks.length} task(s) would pass every gate${verdicts[0]?.approval.required ? `, after ${verdicts[0].approval.quorum} approval(s) from ${verdicts[0].approval.approvers.join(', ') || 'nobody configured'}` : ''}`,
+        payload: { tasks: verdicts.map((verdict, index) => ({ taskIndex: tasks[index].index, ...verdict })) },
+      },
       { type: 'RunPlanned', message: `plan ready: ${changes} change(s) in ${tasks.length} task(s)`, payload: { planDigest, changes } },
     ],
   });

@@ -24,6 +24,8 @@ export function runView(run: Run, tasks?: readonly Task[]) {
     error: run.error,
     executionArn: run.executionArn,
     taskCount: run.taskCount,
+    rollbackOf: run.rollbackOf,
+    rolledBackBy: run.rolledBackBy,
     eventCount: run.eventSeq,
     auditHead: run.lastEventHash,
     ...(tasks
@@ -46,6 +48,7 @@ export function runView(run: Run, tasks?: readonly Task[]) {
                   preconditions: task.plan.preconditions,
                 }
               : undefined,
+            verdicts: task.verdicts,
             outcome: task.outcome,
             error: task.error,
             updatedAt: task.updatedAt,

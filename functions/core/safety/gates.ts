@@ -79,8 +79,20 @@ export function policyGate(deps: SafetyDeps, input: GateInput & { plan: TaskPlan
 }
 
 function authorize(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['resource']): void {
+  const { task } = input;
+  const decision = policyDecision(deps, input, resource);
+  if (!decision.allowed) {
+    const by = decision.policyIds.length > 0 ? `policy ${decision.policyIds.join(', ')}` : 'no policy permits it';
+    throw new PolicyDenied(`${input.gate} of ${task.action} on ${resource.uri} denied: ${by}`, {
+      details: { policyIds: decision.policyIds, gate: input.gate, errors: decision.errors },
+    });
+  }
+}
+
+/** Cedar's decision at one gate on one resource, without acting on it (the gates throw on a deny; plan simulation records it). */
+export function policyDecision(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['resource']) {
   const { run, task, action, control } = input;
-  const decision = deps.policy.authorize({
+  return deps.policy.authorize({
     principal: { id: run.requestedBy, roles: run.requesterRoles ?? [] },
     action: input.gate,
     resource,
@@ -97,12 +109,6 @@ function authorize(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['
       now: input.now,
     },
   });
-  if (!decision.allowed) {
-    const by = decision.policyIds.length > 0 ? `policy ${decision.policyIds.join(', ')}` : 'no policy permits it';
-    throw new PolicyDenied(`${input.gate} of ${task.action} on ${resource.uri} denied: ${by}`, {
-      details: { policyIds: decision.policyIds, gate: input.gate, errors: decision.errors },
-    });
-  }
 }
 
 /** Kill switch, autonomy and change freeze, re-checked before every apply. */

@@ -9,6 +9,8 @@ export interface RateDecision {
 /** Token buckets shared by every process (DynamoDB in both AWS and the embedded stack). */
 export interface RateLimiter {
   take(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision>;
+  /** What `take` would answer now, taking nothing (plan simulation). */
+  peek(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision>;
 }
 
 /** The bucket after refilling from `refilledAt` to `now`, and whether a token can be taken. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CreateRunRequest } from '../../core/runs/create-run.ts';
+import { RollbackRequest } from '../../core/runs/create-rollback-run.ts';
 import { RedriveRequest } from '../../core/outbox/redrive-dead-letters.ts';
 import { Decision, TokenPath } from './approval-operations.ts';
 import { SinceQuery } from './audit-operations.ts';
@@ -72,6 +73,15 @@ export const operationContracts: Record<ApiOperation, OperationContract> = {
     path: RunIdPath,
     body: CancelBody,
     success: { status: 202, schema: responses.cancelRun },
+    errors: [404, 409, 413, 415],
+  },
+  rollbackRun: {
+    summary: "A new run that undoes a finished run's applied tasks, last first (planned, gated and approved like any run)",
+    tag: 'runs',
+    roles: OPERATOR,
+    path: RunIdPath,
+    body: RollbackRequest,
+    success: { status: 201, schema: responses.rollbackRun },
     errors: [404, 409, 413, 415],
   },
   approveRun: {

@@ -4,6 +4,7 @@ import { Role, requireRole } from '../../core/auth.ts';
 import { RunNotFound } from '../../core/errors.ts';
 import { cancelRun } from '../../core/runs/cancel-run.ts';
 import { createRun } from '../../core/runs/create-run.ts';
+import { createRollbackRun } from '../../core/runs/create-rollback-run.ts';
 import { eventView, runView } from '../../core/runs/run-view.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { RunIdPath } from './operation-request.ts';
@@ -78,6 +79,15 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
     const run = await cancelRun(deps, { runId, principal, reason: body.reason });
     await checkpointRun(deps, runId);
     return json(202, { runId, status: run.status, cancelRequested: run.cancelRequested !== undefined });
+  },
+
+  /** A new run that undoes a finished run's applied tasks (planned, gated and approved like any run). */
+  async rollbackRun({ event, deps, principal, correlationId }) {
+    requireRole(principal, Role.operator, Role.admin);
+    const runId = runIdOf(event);
+    const result = await createRollbackRun(deps, { runId, body: readJsonBody(event), principal, correlationId });
+    await checkpointRun(deps, runId); // the original's trail gained RollbackRequested after its final head
+    return json(201, { runId: result.runId, rollbackOf: runId, links: links(result.runId) }, { location: `/runs/${result.runId}` });
   },
 
   ...safetyOperations,

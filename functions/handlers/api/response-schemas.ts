@@ -109,6 +109,7 @@ export const responses = {
   getRun: z.object({ run: RunView, links: RunLinks }),
   listRunEvents: z.object({ runId: z.string(), events: z.array(EventView), nextAfterSeq: z.number().int().optional() }),
   cancelRun: z.object({ runId: z.string(), status: z.string(), cancelRequested: z.boolean() }),
+  rollbackRun: z.object({ runId: z.string(), rollbackOf: z.string(), links: RunLinks }),
   decision: z.object({
     runId: z.string(),
     status: z.string(),

@@ -15,6 +15,7 @@ export const apiRoutes = [
   { method: 'POST', resource: '/runs/{id}/cancel', operation: 'cancelRun' },
   { method: 'POST', resource: '/runs/{id}/approve', operation: 'approveRun' },
   { method: 'POST', resource: '/runs/{id}/reject', operation: 'rejectRun' },
+  { method: 'POST', resource: '/runs/{id}/rollback', operation: 'rollbackRun' },
   { method: 'GET', resource: '/approvals', operation: 'listApprovals' },
   // The link is the credential: an approver's email client carries nothing else (see approvals/links.ts).
   { method: 'GET', resource: '/approvals/{token}', operation: 'reviewApproval', auth: 'link' },

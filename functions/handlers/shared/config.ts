@@ -156,6 +156,12 @@ export function loadConfig(env: Environment = process.env, options: LoadConfigOp
     throw new Error(`invalid configuration: ${described.join('; ')}`);
   }
   const config = parsed.data;
+  // Development bearer tokens exist for the embedded stack only: a Lambda function refuses to start with them.
+  if (config.identity.authMode === 'dev-tokens' && env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new Error(
+      `invalid configuration: identity.authMode (MAESTRO_AUTH_MODE) is dev-tokens, which only the embedded stack may use; refused in Lambda (${env.AWS_LAMBDA_FUNCTION_NAME})`,
+    );
+  }
   config.approvals.publicUrl = config.approvals.publicUrl.replace(/\/$/, '');
   config.policy.dir = locate(config.policy.dir, env);
   for (const pack of config.packs) if (isPathModule(pack.module)) pack.module = resolve(dirname(file), pack.module);

@@ -24,6 +24,8 @@ import { S3ObjectStore } from '../../adapters/s3-object-store.ts';
 import { S3Vault } from '../../adapters/s3-vault.ts';
 import { SfnDrWorkflows } from '../../adapters/sfn-dr-workflows.ts';
 import { SfnWorkflowEngine } from '../../adapters/sfn-workflow-engine.ts';
+import { OidcTokenVerifier } from '../../adapters/oidc-token-verifier.ts';
+import type { TokenVerifier } from '../../core/identity/oidc-principal.ts';
 import type { Notifier } from '../../core/approvals/ports.ts';
 import type { AuditSealing } from '../../core/audit/ports.ts';
 import { SourceLimiter } from '../../core/approvals/source-limiter.ts';
@@ -55,6 +57,8 @@ export interface HandlerDeps extends RunDeps {
   auditSealing: AuditSealing | undefined;
   /** Refused links that did not verify: one log line and one metric per source, at most 5 at once and 6 a minute (per process). */
   unverifiedLinks: SourceLimiter;
+  /** Verifies OIDC bearer tokens; undefined when identity.oidc is not configured. */
+  tokenVerifier: TokenVerifier | undefined;
 }
 
 /** What the host injects besides configuration (the embedded stack's sandbox); unset, everything runs in-process. */
@@ -126,6 +130,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
     unverifiedLinks: new SourceLimiter({ burst: 5, perMinute: 6 }),
+    tokenVerifier: config.identity.oidc ? new OidcTokenVerifier(config.identity.oidc) : undefined,
     auditSealing: bucket
       ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
       : undefined,
