@@ -44,6 +44,9 @@ print(`  DynamoDB        ${endpoints.dynamodb}`);
 print(`  S3              ${endpoints.s3}`);
 print(`  Step Functions  ${endpoints.stepfunctions}`);
 print(`  KMS             ${endpoints.kms}`);
+print(`  Lambda          ${endpoints.lambda}   (stand-ins of the deploy actions' targets)`);
+print(`  SSM             ${endpoints.ssm}`);
+print(`  CloudWatch      ${endpoints.cloudwatch}`);
 print(`  (written to ${join(stack.dataDir, 'endpoints.json')})`);
 if (stack.stepFunctions.resumedExecutions.length > 0) {
   print(`Carrying on ${stack.stepFunctions.resumedExecutions.length} run(s) that were running when the stack last stopped.`);
