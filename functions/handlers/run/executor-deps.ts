@@ -1,6 +1,6 @@
 import { defaultCatalog } from '../../actions/catalog.ts';
 import { createAwsClients } from '../../adapters/aws-clients.ts';
-import { createTargetPorts } from '../../adapters/target-ports.ts';
+import { createTargetPorts, existingClients } from '../../adapters/target-ports.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
@@ -24,7 +24,7 @@ export interface ExecutorHost {
 
 export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
   const clients = createAwsClients(config.aws);
-  const ports = createTargetPorts(clients);
+  const ports = createTargetPorts(existingClients(clients));
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
   return {
