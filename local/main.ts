@@ -44,6 +44,9 @@ print(`  DynamoDB        ${endpoints.dynamodb}`);
 print(`  S3              ${endpoints.s3}`);
 print(`  Step Functions  ${endpoints.stepfunctions}`);
 print(`  KMS             ${endpoints.kms}`);
+print(`  Lambda          ${endpoints.lambda}   (stand-ins of the deploy actions' targets)`);
+print(`  SSM             ${endpoints.ssm}`);
+print(`  CloudWatch      ${endpoints.cloudwatch}`);
 if (endpoints.oidc) print(`  OpenID provider ${endpoints.oidc} (users: dev-operator, dev-approver, dev-approver-2, dev-admin)`);
 print(`  (written to ${join(stack.dataDir, 'endpoints.json')})`);
 if (stack.stepFunctions.resumedExecutions.length > 0) {

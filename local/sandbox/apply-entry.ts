@@ -1,9 +1,3 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTargetPorts } from '../../functions/adapters/target-ports.ts';
 import type { ActionCatalog } from '../../functions/core/actions/catalog.ts';
 import type { PackEntry } from '../../functions/core/config/packs.ts';
@@ -20,13 +14,16 @@ import { loadCatalog } from '../../functions/packs/loader.ts';
  * serves one action only, so every apply it answers has the same environment and grants.
  */
 function createSandboxExecutorDeps(packs: readonly PackEntry[]): ExecutorDeps {
-  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  // Each client package is loaded only when the action first calls its service (SDK v3 reads AWS_ENDPOINT_URL_<SERVICE>).
   const ports = createTargetPorts({
-    s3: new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
-    dynamodb,
-    lambda: new LambdaClient({}),
-    ssm: new SSMClient({}),
-    cloudwatch: new CloudWatchClient({}),
+    s3: async () => new (await import('@aws-sdk/client-s3')).S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
+    dynamodb: async () =>
+      (await import('@aws-sdk/lib-dynamodb')).DynamoDBDocumentClient.from(new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      }),
+    lambda: async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({}),
+    ssm: async () => new (await import('@aws-sdk/client-ssm')).SSMClient({}),
+    cloudwatch: async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}),
   });
   return {
     catalog: sandboxCatalog(packs),

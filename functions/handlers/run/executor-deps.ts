@@ -1,5 +1,5 @@
 import { createAwsClients } from '../../adapters/aws-clients.ts';
-import { createTargetPorts } from '../../adapters/target-ports.ts';
+import { createTargetPorts, existingClients } from '../../adapters/target-ports.ts';
 import { LambdaRemoteActionTransport } from '../../adapters/lambda-remote-action.ts';
 import type { Action } from '../../core/actions/contract.ts';
 import { remoteTransports } from '../../core/actions/remote-protocol.ts';
@@ -35,7 +35,7 @@ export interface ExecutorHost {
 
 export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
   const clients = createAwsClients(config.aws);
-  const ports = createTargetPorts(clients);
+  const ports = createTargetPorts(existingClients(clients));
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
   const remote = host.remote ?? remoteTransports({ lambda: new LambdaRemoteActionTransport({ client: clients.lambda }) });

@@ -16,7 +16,11 @@ describe('the resource URI scheme', () => {
     expect(parseResource('https://api.example.com/a?b=1')).toMatchObject({ kind: 'url', id: 'https://api.example.com/a?b=1' });
     expect(parseResource('dr-restore://job-1')).toMatchObject({ kind: 'dr-restore', id: 'job-1' });
     expect(parseResource('noop://')).toMatchObject({ kind: 'none', id: '' });
-    expect(parseResource('ssm:///app/dev/flag')).toMatchObject({ kind: 'ssm', id: '/app/dev/flag' });
+    expect(parseResource('ssm:///app/dev/flag')).toMatchObject({ kind: 'ssm', id: '/app/dev/flag', parameter: '/app/dev/flag' });
+    expect(parseResource('lambda://checkout:live')).toMatchObject({ kind: 'lambda', id: 'checkout:live', function: 'checkout', alias: 'live' });
+    expect(parseResource('lambda://checkout')).toMatchObject({ kind: 'lambda', id: 'checkout' });
+    expect(parseResource('lambda://checkout')).not.toHaveProperty('function');
+    expect(parseResource('cloudwatch-alarm://checkout errors')).toMatchObject({ kind: 'cloudwatch-alarm', id: 'checkout errors', alarm: 'checkout errors' });
     expect(parseResource('not a uri')).toMatchObject({ kind: 'invalid' });
   });
 });

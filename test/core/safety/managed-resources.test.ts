@@ -60,6 +60,41 @@ describe('managedResources in maestro.config.yaml', () => {
   });
 });
 
+describe('the managed-resources check on functions, parameters and alarms', () => {
+  const guardrails = withManaged({ functions: ['checkout'], parameters: ['/app/', '/shared/flag'], alarms: ['checkout-errors'] });
+  const check = (uri: string, access: 'read' | 'write' = 'write') => assertManagedResources({ guardrails, environment: 'dev', resources: [{ uri, access }] });
+
+  it('allows a declared function’s alias, a parameter by name or under a declared path, a declared alarm', () => {
+    for (const uri of ['lambda://checkout:live', 'ssm:///app/flags/beta', 'ssm:///shared/flag']) expect(() => check(uri), uri).not.toThrow();
+    expect(() => check('cloudwatch-alarm://checkout-errors', 'read')).not.toThrow();
+  });
+
+  it('refuses anything else, naming where to declare it', () => {
+    for (const uri of ['lambda://payments:live', 'lambda://checkout', 'ssm:///apps/x', 'ssm:///shared/flag2', 'ssm:///app', 'cloudwatch-alarm://other']) {
+      expect(
+        refusal(() => check(uri)),
+        uri,
+      ).toBeInstanceOf(ResourceNotManaged);
+    }
+    expect(refusal(() => check('lambda://payments:live')).message).toMatch(/declare payments under environments\.dev\.managedResources\.functions/);
+    expect(refusal(() => check('ssm:///x')).message).toMatch(/managedResources\.parameters/);
+    expect(refusal(() => check('cloudwatch-alarm://other', 'read')).message).toMatch(/managedResources\.alarms/);
+  });
+
+  it("refuses Maestro's own functions at start-up and at the gate, whatever the file says", () => {
+    expect((refusal(() => withManaged({ functions: ['maestro-run-apply-task'] })) as ValidationFailed).field).toBe(
+      'environments.dev.managedResources.functions[0]',
+    );
+    expect((refusal(() => withManaged({ functions: ['maestro-api'] })) as ValidationFailed).field).toBe('environments.dev.managedResources.functions[0]');
+    const declared = structuredClone(guardrails);
+    declared.environments.dev.managedResources.functions = ['maestro-run-apply-task', 'maestro-dr-apply'];
+    for (const uri of ['lambda://maestro-run-apply-task:live', 'lambda://maestro-dr-apply:x']) {
+      const error = refusal(() => assertManagedResources({ guardrails: declared, environment: 'dev', resources: [write(uri)] }));
+      expect(error.message, uri).toMatch(/Maestro's (run|DR) workflow functions/);
+    }
+  });
+});
+
 describe('the managed-resources check', () => {
   const guardrails = withManaged({ buckets: ['whole-bucket', { name: 'shared-bucket', prefixes: ['team-a/', 'public/'] }], tables: ['orders'] });
   const check = (uri: string, environment = 'dev', own = {}) => assertManagedResources({ guardrails, own, environment, resources: [write(uri)] });
@@ -91,7 +126,7 @@ describe('the managed-resources check', () => {
   });
 
   it('refuses kinds nobody can declare, and leaves URLs to the egress guard and restore jobs to the DR gate', () => {
-    expect(refusal(() => check('ssm:///app/flag'))).toBeInstanceOf(ResourceNotManaged);
+    expect(refusal(() => check('sqs://queue'))).toBeInstanceOf(ResourceNotManaged);
     expect(refusal(() => check('garbage'))).toBeInstanceOf(ResourceNotManaged);
     expect(() => check('https://api.example.com/x')).not.toThrow();
     expect(() => check('dr-restore://job-1')).not.toThrow();
