@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiRoutes } from '../../functions/handlers/api/routes.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { openApiValidator } from '../support/openapi-validator.ts';
 import { startTestStack, waitForRunWhere } from '../support/test-stack.ts';
@@ -219,20 +218,24 @@ describe('maestro approve, reject, cancel, resume, rollback', () => {
     expect(again.stderr).toMatch(/409 \w+/);
   });
 
-  it('resume: a finished run has no workflow to resume (exit 1); rollback asks POST /runs/{id}/rollback', async () => {
+  it('resume: a finished run has no workflow to resume (exit 1); rollback creates the run that undoes a write (exit 0)', async () => {
     const finished = { id: succeeded };
     const resumed = await maestro(['resume', finished.id]);
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toMatch(/POST \/runs\/.+\/resume → 409/);
-    const rollback = await maestro(['rollback', finished.id, '--reason', 'undo the CLI test write', '-o', 'json']);
-    if (apiRoutes.some((route) => (route.resource as string) === '/runs/{id}/rollback')) {
-      expect(rollback.code, rollback.stderr).toBe(0);
-      expect(json(rollback).runId ?? json(rollback).run?.id).toBeTruthy();
-    } else {
-      // The route is not served yet: the command says so and exits 1.
-      expect(rollback.code).toBe(1);
-      expect(rollback.stderr).toContain('404 RouteNotFound');
-    }
+    // The noop run changed nothing: there is nothing to undo, and the API says which field.
+    const nothing = await maestro(['rollback', finished.id, '--reason', 'undo the CLI test noop']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/400 ValidationFailed: .*changed nothing/);
+    const wrote = await maestro(['runs', 'create', '-f', file('undo.yaml', runYaml('undo')), '-o', 'json']);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    const writeRun = json(wrote).runId as string;
+    expect((await maestro(['runs', 'watch', writeRun])).code).toBe(0);
+    const rollback = await maestro(['rollback', writeRun, '--reason', 'undo the CLI test write', '-o', 'json']);
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(check('rollbackRun', 201, json(rollback))).toStrictEqual([]);
+    expect(json(rollback).rollbackOf).toBe(writeRun);
+    expect((await maestro(['runs', 'watch', json(rollback).runId])).code).toBe(0);
     expect((await maestro(['rollback', finished.id])).code).toBe(2); // --reason is required
   });
 });

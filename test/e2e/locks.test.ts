@@ -53,7 +53,8 @@ describe('advisory locks per resource', () => {
   it('releases a cancelled run’s locks and its place in line, so nothing stays stuck', async () => {
     const key = 'locks/cancel.txt';
     const resource = `s3://${stack.demoBucket}/${key}`;
-    const holder = await start([put(key, 'holder\n'), { action: 'noop', params: { sleepMs: 2000 } }]);
+    // The holder's second task outlasts the queueing and both cancels, however loaded the machine.
+    const holder = await start([put(key, 'holder\n'), { action: 'noop', params: { sleepMs: 15_000 } }]);
     await until(async () => (await api(stack, 'GET', `/runs/${holder}`)).body.run.tasks[0].status === 'APPLIED', 'the holder to write');
     const waiter = await start([put(key, 'waiter\n')]);
     await until(async () => (await lockOf(resource))?.waiters.some((entry) => entry.runId === waiter) ?? false, 'the waiter to queue');

@@ -33,10 +33,12 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
 
   const action = deps.catalog.get(task.action, task.actionVersion);
   // The safety envelope, re-checked before every apply: control record (no cache), autonomy, policy.
+  // A task whose plan changes nothing needed no approval (needsApproval): its apply only re-checks the
+  // preconditions and writes nothing, so autonomy and the apply policy do not hold it (the kill switch does).
   try {
     const control = await readControl(deps);
-    await applyGate(deps, { run, action, control, now: deps.clock() });
-    policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
+    await applyGate(deps, { run, action, control, now: deps.clock(), plan: task.plan });
+    if (task.plan.change !== 'none') policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
   } catch (error) {
     const described = describeError(error);
     await deps.runs.commit(run.id, {

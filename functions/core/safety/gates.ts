@@ -111,14 +111,19 @@ export function policyDecision(deps: SafetyDeps, input: GateInput, resource: Pol
   });
 }
 
-/** Kill switch, autonomy and change freeze, re-checked before every apply. */
-export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Action; control: ControlState; now: Date }): Promise<void> {
+/**
+ * Kill switch, autonomy and change freeze, re-checked before every apply. A task whose plan changes
+ * nothing needs no approval (as `needsApproval` decides at the approval gate), so autonomy does not
+ * refuse it either.
+ */
+export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Action; control: ControlState; now: Date; plan?: TaskPlan }): Promise<void> {
   const { run, action, control, now } = input;
+  const changes = input.plan?.change !== 'none';
   if (control.killSwitch.engaged) {
     throw new KillSwitchEngaged(`the kill switch is engaged (${control.killSwitch.reason ?? 'no reason given'}); nothing applies`);
   }
   const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), false);
-  if (!isApproved(run) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval)) {
+  if (changes && !isApproved(run) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval)) {
     throw new AutonomyExceeded(
       `${action.name} (${action.safety.category}) needs approval at autonomy ${autonomy} in ${run.environment}, and the plan is not approved`,
     );
