@@ -21,6 +21,19 @@ const skip = (reason: string): CheckOutcome => ({ status: 'skip', reason });
 /** Kinds that touch nothing the kit could stand up or read back. */
 const NOTHING_TO_STAND_UP: ReadonlySet<string> = new Set(['none']);
 
+/**
+ * Actions an example alone cannot exercise, by name, with why. `run.undo-task` undoes a task an earlier
+ * run applied: its params carry that task's plan and recorded outcome (the object version it wrote), which
+ * no fixed example can name in a freshly prepared bucket; its plan, StalePlan refusal, apply and verify
+ * are proven against real rollback runs (test/e2e/rollback-runs.test.ts).
+ */
+const WRAPS_ANOTHER_TASK: ReadonlyMap<string, string> = new Map([
+  [
+    'run.undo-task',
+    "undoes a task an earlier run applied (its params carry that task's plan and written version): no fixed example can name one; test/e2e/rollback-runs.test.ts proves it",
+  ],
+]);
+
 /** Ends a check early with its outcome (a trial that cannot start, a step that threw). */
 class Refused extends Error {
   readonly outcome: CheckOutcome;
@@ -64,6 +77,8 @@ class Trial {
     if (subject.action.runsInControlPlane) {
       throw new Refused(skip("acts on Maestro's own state in the control plane (runsInControlPlane), not on a managed target the kit can stand up"));
     }
+    const wraps = WRAPS_ANOTHER_TASK.get(subject.action.name);
+    if (wraps) throw new Refused(skip(wraps));
     const parsed = subject.action.schema.safeParse(subject.example.params);
     if (!parsed.success) throw new Refused(fail(`the example's params do not parse: ${parsed.error.message}`));
     let declared: ParsedResource[];

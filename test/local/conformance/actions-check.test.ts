@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultCatalog } from '../../../functions/actions/catalog.ts';
+import { loadConfig } from '../../../functions/handlers/shared/config.ts';
+import { loadCatalog } from '../../../functions/packs/loader.ts';
 import { startConformanceKit } from '../../../local/conformance/kit.ts';
 import type { ConformanceKit } from '../../../local/conformance/kit.ts';
 import { runChecks, subjectsOf } from '../../../local/conformance/run-checks.ts';
@@ -21,11 +23,21 @@ afterAll(() => kit?.stop());
 
 const line = (result: CheckResult) => `${result.status} ${result.action} #${result.example} ${result.check}: ${result.reason}`;
 
-describe('the conformance kit on the built-in actions', () => {
-  it('passes every check of every example (the kinds it cannot stand up are skipped, never passed)', async () => {
-    const builtins = defaultCatalog()
-      .list()
-      .map((action) => ({ action, pack: 'builtin' }));
+/** The catalog maestro.config.yaml gives (what `npm run actions:check` checks): the built-ins and the pinned packs. */
+const configured = () => {
+  const catalog = loadCatalog(loadConfig({}, { defaultFile: resolve(ROOT, 'maestro.config.yaml'), defaults: { state: { table: 'maestro-conformance' } } }));
+  return catalog.list().map((action) => ({ action, pack: catalog.packOf(action.name).name }));
+};
+
+describe('the conformance kit on the configured catalog', () => {
+  it('passes every check of every example of the built-ins (the kinds it cannot stand up are skipped, never passed)', async () => {
+    const builtins = configured().filter(({ pack }) => pack === 'builtin');
+    expect(builtins.map(({ action }) => action.name).sort()).toEqual(
+      defaultCatalog()
+        .list()
+        .map((action) => action.name)
+        .sort(),
+    );
     const results = await runChecks(subjectsOf(builtins), kit);
     expect(results.filter((result) => result.status === 'fail').map(line)).toEqual([]);
     // The actions on S3 and DynamoDB pass all six checks on every example, none skipped.
@@ -37,6 +49,14 @@ describe('the conformance kit on the built-in actions', () => {
     // A read has nothing to go stale; every other check of http.fetch runs against the fixture getter.
     const fetches = results.filter((result) => result.action === 'http.fetch' && result.status !== 'pass');
     expect(fetches.map((result) => `${result.status} ${result.check}`)).toEqual(['skip stale-plan', 'skip stale-plan']);
+  });
+
+  it('passes every check of every example of the pinned example pack, none skipped', async () => {
+    const example = configured().filter(({ pack }) => pack === 'example');
+    expect(example.length).toBeGreaterThan(0);
+    const results = await runChecks(subjectsOf(example), kit);
+    expect(results).toHaveLength(example.reduce((sum, { action }) => sum + action.examples.length, 0) * CHECK_NAMES.length);
+    expect(results.filter((result) => result.status !== 'pass').map(line)).toEqual([]);
   });
 });
 
@@ -79,6 +99,14 @@ describe('npm run actions:check', () => {
     const output = JSON.parse(stdout) as { results: CheckResult[]; totals: { fail: number } };
     expect(output.results).toHaveLength(defaultCatalog().get('noop').examples.length * CHECK_NAMES.length);
     expect(output.totals.fail).toBe(0);
+  });
+
+  it('checks the packs maestro.config.yaml pins: --pack example selects the example pack', async () => {
+    const { code, stdout } = await cli('--pack', 'example', '--check', 'plan-read-only', '--json');
+    expect(code).toBe(0);
+    const output = JSON.parse(stdout) as { results: CheckResult[] };
+    expect(output.results.length).toBeGreaterThan(0);
+    expect(new Set(output.results.map((result) => `${result.pack} ${result.status}`))).toEqual(new Set(['example pass']));
   });
 
   it('exits 1 and names the command when a check fails', async () => {
