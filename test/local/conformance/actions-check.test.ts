@@ -11,6 +11,7 @@ import { runChecks, subjectsOf } from '../../../local/conformance/run-checks.ts'
 import type { CheckResult } from '../../../local/conformance/types.ts';
 import { CHECK_NAMES } from '../../../local/conformance/types.ts';
 import { BROKEN_ACTIONS } from '../../fixtures/broken-actions/index.ts';
+import { misbehavingRemoteAction, s3NoteRemoteAction } from '../../fixtures/remote-actions/remote-actions.ts';
 import { replaceGiven, replaceNotGiven } from '../../fixtures/conformance-actions.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -70,6 +71,25 @@ describe('the conformance kit on broken actions', () => {
       expect(failed[0].reason).toContain(broken.naming);
     });
   }
+});
+
+describe('the conformance kit on remote actions (a local command speaking maestro.action/v1)', () => {
+  it('passes every check of every example of the S3 note command, none skipped', async () => {
+    const note = s3NoteRemoteAction();
+    const results = await runChecks(subjectsOf([{ action: note, pack: 'remote-fixtures' }]), kit);
+    expect(results).toHaveLength(note.examples.length * CHECK_NAMES.length);
+    expect(results.filter((result) => result.status !== 'pass').map(line)).toEqual([]);
+    // Each phase is a fresh Node process loading the AWS SDK: slow on a loaded machine, not a timed assertion.
+  }, 300_000);
+
+  it('fails every check of a command that answers garbage, naming ActionProtocolError', async () => {
+    const results = await runChecks(subjectsOf([{ action: misbehavingRemoteAction('garbage'), pack: 'remote-fixtures' }]), kit);
+    expect(results.length).toBeGreaterThan(0);
+    for (const result of results) {
+      expect(result.status).toBe('fail');
+      expect(result.reason).toMatch(/^plan threw ActionProtocolError: .*the reply is not JSON/);
+    }
+  }, 120_000);
 });
 
 describe("an example's given resources", () => {
