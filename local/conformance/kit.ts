@@ -8,6 +8,7 @@ import type { RemoteActionTransport } from '../../functions/core/actions/remote-
 import { startDynamoDbLocal } from '../dynamodb/dynamo-db-local.ts';
 import { commandTransport } from '../remote-actions/command-transport.ts';
 import { httpTransport } from '../remote-actions/http-transport.ts';
+import { startS3RecordingProxy } from './s3-recording-proxy.ts';
 import { startS3Emulator } from '../s3/s3-emulator.ts';
 import { startCloudWatchEmulator } from '../cloudwatch/cloudwatch-emulator.ts';
 import { startLambdaEmulator } from '../lambda/lambda-emulator.ts';
@@ -92,10 +93,24 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
       endpoints.cloudwatch = cloudwatch.url;
     }
     const services: RunningServices = { endpoints, region: REGION, credentials: CREDENTIALS };
-    const remote = kitRemoteTransport(services);
 
     const journal: RecordedCommand[] = [];
     const phase = new AsyncLocalStorage<Phase>();
+    // A remote action's command runs in a process of its own: its S3 requests reach the stand-in through a
+    // recording proxy, attributed to the phase of the one call the kit has in flight (checks run one at a time).
+    let inFlight: Phase | undefined;
+    const remoteEndpoints = { ...endpoints };
+    if (endpoints.s3) {
+      const s3Kind = kinds.get('s3');
+      const proxy = await startS3RecordingProxy(endpoints.s3, (call) => {
+        if (!inFlight || !s3Kind) return;
+        const resource = s3Kind.resourceOf({ Bucket: call.bucket, Key: call.key });
+        journal.push({ service: 's3', command: call.command, phase: inFlight, resource, read: s3Kind.readCommands.has(call.command) });
+      });
+      stoppers.push(() => proxy.stop());
+      remoteEndpoints.s3 = proxy.url;
+    }
+    const remote = kitRemoteTransport({ ...services, endpoints: remoteEndpoints });
     const opened = new Map<string, OpenedKind>();
     for (const kind of kinds.values()) {
       if (kind.service && !endpoints[kind.service]) continue;
@@ -127,7 +142,12 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
           idempotencyKey: ids.idempotencyKey,
           attempt: ids.attempt ?? 1,
         } as ActionContext;
-        return phase.run(current, () => body(ctx));
+        inFlight = current;
+        return phase
+          .run(current, () => body(ctx))
+          .finally(() => {
+            inFlight = undefined;
+          });
       },
       stop,
     };

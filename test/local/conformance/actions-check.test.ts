@@ -11,7 +11,7 @@ import { runChecks, subjectsOf } from '../../../local/conformance/run-checks.ts'
 import type { CheckResult } from '../../../local/conformance/types.ts';
 import { CHECK_NAMES } from '../../../local/conformance/types.ts';
 import { BROKEN_ACTIONS } from '../../fixtures/broken-actions/index.ts';
-import { misbehavingRemoteAction, s3NoteRemoteAction } from '../../fixtures/remote-actions/remote-actions.ts';
+import { FIXTURES, misbehavingRemoteAction, s3NoteRemoteAction } from '../../fixtures/remote-actions/remote-actions.ts';
 import { replaceGiven, replaceNotGiven } from '../../fixtures/conformance-actions.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -92,8 +92,20 @@ describe('the conformance kit on remote actions (a local command speaking maestr
     const results = await runChecks(subjectsOf([{ action: note, pack: 'remote-fixtures' }]), kit);
     expect(results).toHaveLength(note.examples.length * CHECK_NAMES.length);
     expect(results.filter((result) => result.status !== 'pass').map(line)).toEqual([]);
+    // The command's own S3 calls are recorded (through the kit's recording S3 endpoint), not just assumed.
+    expect(results.find((result) => result.check === 'plan-read-only')?.reason).toBe('plan sent only reads (HeadObject) (from empty and from existing)');
     // Each phase is a fresh Node process loading the AWS SDK: slow on a loaded machine, not a timed assertion.
   }, 300_000);
+
+  it('fails plan-read-only on a command whose plan writes in its own process, naming the write', async () => {
+    const planWrites = s3NoteRemoteAction({
+      name: 'fixture.remote-plan-writes',
+      endpoint: { command: [process.execPath, resolve(FIXTURES, 'plan-writes.mjs')], services: ['s3'] },
+    });
+    const [result] = await runChecks(subjectsOf([{ action: planWrites, pack: 'remote-fixtures' }]).slice(0, 1), kit, ['plan-read-only']);
+    expect(result.status).toBe('fail');
+    expect(result.reason).toBe('plan sent PutObject s3://maestro-demo/remote/note.txt, which is not a read');
+  }, 120_000);
 
   it('fails every check of a command that answers garbage, naming ActionProtocolError', async () => {
     const results = await runChecks(subjectsOf([{ action: misbehavingRemoteAction('garbage'), pack: 'remote-fixtures' }]), kit);
