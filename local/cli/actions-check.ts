@@ -1,6 +1,6 @@
 /**
  * `npm run actions:check [-- --pack NAME] [-- --action NAME] [-- --module PATH] [-- --json]` runs the conformance kit
- * (local/conformance/) on the catalog's actions: every example through the six checks, against the
+ * (local/conformance/) on the configured catalog's actions (built-ins and pinned packs): every example through the six checks, against the
  * S3 stand-in and DynamoDB Local started on loopback with a throwaway data directory. Exit 0 only if
  * no check fails.
  */
@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import type { Action } from '../../functions/core/actions/contract.ts';
-import { defaultCatalog } from '../../functions/actions/catalog.ts';
-import { actionView } from '../../functions/core/actions/catalog-view.ts';
+import { loadConfig } from '../../functions/handlers/shared/config.ts';
+import { loadCatalog } from '../../functions/packs/loader.ts';
 import { RESOURCE_KINDS } from '../conformance/kinds.ts';
 import { startConformanceKit } from '../conformance/kit.ts';
 import { formatResults, runChecks, servicesFor, subjectsOf, summarize } from '../conformance/run-checks.ts';
@@ -17,11 +17,15 @@ import type { PackedAction } from '../conformance/run-checks.ts';
 import { CHECK_NAMES } from '../conformance/types.ts';
 import type { CheckName } from '../conformance/types.ts';
 
-/** The actions to check: the built-in catalog, each with its pack as GET /actions shows it (loaded packs plug in here). */
-const catalogActions = (): PackedAction[] =>
-  defaultCatalog()
-    .list()
-    .map((action) => ({ action, pack: actionView(action).pack }));
+/**
+ * The actions to check: the catalog the configuration gives (maestro.config.yaml, or MAESTRO_CONFIG_FILE):
+ * the built-ins and every pinned pack, verified as start-up verifies them, each with its pack's name.
+ */
+function catalogActions(): PackedAction[] {
+  // The kit keeps no run state: the state table is named only because the schema requires one.
+  const catalog = loadCatalog(loadConfig(process.env, { defaults: { state: { table: 'maestro-conformance' } } }));
+  return catalog.list().map((action) => ({ action, pack: catalog.packOf(action.name).name }));
+}
 
 /**
  * The actions a module exports: a pack (`export const pack = {name, actions}`, what definePack returns),
@@ -41,7 +45,7 @@ const program = new Command('actions:check')
   .description('Run the conformance checks on every action example')
   .option('--pack <name>', 'only the actions of this pack')
   .option('--action <name>', 'only this action')
-  .option('--module <path>', 'check the actions this module exports as `actions` instead of the built-in catalog')
+  .option('--module <path>', 'check the actions this module exports (`pack` or `actions`) instead of the configured catalog')
   .option('--check <names>', `only these checks (comma-separated: ${CHECK_NAMES.join(', ')})`)
   .option('--json', 'print the results as JSON', false)
   .action(async (options: { pack?: string; action?: string; module?: string; check?: string; json: boolean }) => {

@@ -21,6 +21,28 @@ const skip = (reason: string): CheckOutcome => ({ status: 'skip', reason });
 /** Kinds that touch nothing the kit could stand up or read back. */
 const NOTHING_TO_STAND_UP: ReadonlySet<string> = new Set(['none']);
 
+/**
+ * Actions an example alone cannot exercise, by name, with why. `run.undo-task` undoes a task an earlier
+ * run applied: its params carry that task's plan and recorded outcome (the object version it wrote), which
+ * no fixed example can name in a freshly prepared bucket; its plan, StalePlan refusal, apply and verify
+ * are proven against real rollback runs (test/e2e/rollback-runs.test.ts).
+ */
+const WRAPS_ANOTHER_TASK: ReadonlyMap<string, string> = new Map([
+  [
+    'run.undo-task',
+    "undoes a task an earlier run applied (its params carry that task's plan and written version): no fixed example can name one; test/e2e/rollback-runs.test.ts proves it",
+  ],
+]);
+
+/**
+ * What the kit changes in an example's parsed params, by action, so a check runs in seconds: a shift's
+ * bake (60 s a step in its example) becomes 0, so each step reads its alarms once and moves on. Every
+ * call the action makes is still made; only the waiting between them goes.
+ */
+const FAST_PARAMS: ReadonlyMap<string, (params: Record<string, unknown>) => Record<string, unknown>> = new Map([
+  ['lambda.shift-alias', (params) => ({ ...params, bakeSeconds: 0 })],
+]);
+
 /** Ends a check early with its outcome (a trial that cannot start, a step that threw). */
 class Refused extends Error {
   readonly outcome: CheckOutcome;
@@ -64,6 +86,8 @@ class Trial {
     if (subject.action.runsInControlPlane) {
       throw new Refused(skip("acts on Maestro's own state in the control plane (runsInControlPlane), not on a managed target the kit can stand up"));
     }
+    const wraps = WRAPS_ANOTHER_TASK.get(subject.action.name);
+    if (wraps) throw new Refused(skip(wraps));
     const parsed = subject.action.schema.safeParse(subject.example.params);
     if (!parsed.success) throw new Refused(fail(`the example's params do not parse: ${parsed.error.message}`));
     let declared: ParsedResource[];
@@ -88,7 +112,9 @@ class Trial {
       prepared.add(container);
       await kit.opened.get(resource.kind)!.prepare(resource);
     }
-    const trial = new Trial(kit, `conformance/${subject.action.name}/${subject.exampleIndex}/${check}`, parsed.data, declared);
+    const fast = FAST_PARAMS.get(subject.action.name);
+    const params = fast ? fast(parsed.data as Record<string, unknown>) : parsed.data;
+    const trial = new Trial(kit, `conformance/${subject.action.name}/${subject.exampleIndex}/${check}`, params, declared);
     for (const resource of given) {
       if (!(await kit.opened.get(resource.kind)!.perturb(resource, 'given'))) throw new Refused(fail(`the kit cannot write the given ${resource.uri}`));
     }

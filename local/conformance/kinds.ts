@@ -22,10 +22,11 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoItemStore } from '../../functions/adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store.ts';
 import { canonicalJson } from '../../functions/core/canonical-json.ts';
-import { dynamodbItemUri, dynamodbTableUri, s3ObjectUri } from '../../functions/core/actions/resources.ts';
+import { cloudwatchAlarmUri, dynamodbItemUri, dynamodbTableUri, lambdaAliasUri, s3ObjectUri } from '../../functions/core/actions/resources.ts';
 import type { ParsedResource } from '../../functions/core/actions/resources.ts';
 import type { ManagedResources } from '../../functions/core/config/managed-resources.ts';
 import { recordCommands } from './recording.ts';
+import { openAlarms, openLambda } from './lambda-kind.ts';
 import { openSsm, parameterOf } from './ssm-kind.ts';
 import { openUrls } from './url-kind.ts';
 import type { CommandSink, OpenedKind, ResourceKind, RunningServices } from './types.ts';
@@ -97,6 +98,40 @@ export const RESOURCE_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string,
       // `parameters` is the managedResources key the SSM kind brings (with the deploy actions).
       manage: (resource) => ({ parameters: [parameterOf(resource)] }) as Partial<ManagedResources>,
       open: openSsm,
+    },
+  ],
+  [
+    'lambda',
+    {
+      kind: 'lambda',
+      service: 'lambda',
+      readCommands: new Set(['GetAlias', 'ListAliases', 'ListVersionsByFunction', 'GetFunction', 'GetFunctionConfiguration']),
+      // An alias call names the function and the alias; a version listing names the function alone (`lambda://fn`).
+      resourceOf: (input) => {
+        if (typeof input.FunctionName !== 'string') return undefined;
+        return typeof input.Name === 'string' ? lambdaAliasUri(input.FunctionName, input.Name) : `lambda://${input.FunctionName}`;
+      },
+      // An alias covers itself and the reads of its function's versions.
+      covers: (declared, touched) =>
+        declared.function === (touched.function ?? touched.uri.slice('lambda://'.length)) && (touched.alias === undefined || declared.alias === touched.alias),
+      manage: (resource) => ({ functions: [resource.function!] }) as Partial<ManagedResources>,
+      open: openLambda,
+    },
+  ],
+  [
+    'cloudwatch-alarm',
+    {
+      kind: 'cloudwatch-alarm',
+      service: 'cloudwatch',
+      readCommands: new Set(['DescribeAlarms', 'DescribeAlarmHistory', 'DescribeAlarmsForMetric']),
+      resourceOf: (input) => {
+        const names = input.AlarmNames ?? (typeof input.AlarmName === 'string' ? [input.AlarmName] : undefined);
+        // A batch read names several alarms: the first stands for the call (each is checked against the declared ones by the gate).
+        return Array.isArray(names) && typeof names[0] === 'string' ? cloudwatchAlarmUri(names[0]) : undefined;
+      },
+      covers: (declared, touched) => declared.alarm === touched.alarm,
+      manage: (resource) => ({ alarms: [resource.alarm!] }) as Partial<ManagedResources>,
+      open: openAlarms,
     },
   ],
   [

@@ -3,8 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionContext } from '../../functions/core/actions/contract.ts';
+import { remoteTransports } from '../../functions/core/actions/remote-protocol.ts';
+import type { RemoteActionTransport } from '../../functions/core/actions/remote-protocol.ts';
 import { startDynamoDbLocal } from '../dynamodb/dynamo-db-local.ts';
+import { commandTransport } from '../remote-actions/command-transport.ts';
+import { httpTransport } from '../remote-actions/http-transport.ts';
+import { startS3RecordingProxy } from './s3-recording-proxy.ts';
 import { startS3Emulator } from '../s3/s3-emulator.ts';
+import { startCloudWatchEmulator } from '../cloudwatch/cloudwatch-emulator.ts';
+import { startLambdaEmulator } from '../lambda/lambda-emulator.ts';
 import { startSsmEmulator } from '../ssm/ssm-emulator.ts';
 import { RESOURCE_KINDS } from './kinds.ts';
 import type { OpenedKind, Phase, RecordedCommand, ResourceKind, RunningServices, ServiceName } from './types.ts';
@@ -44,7 +51,7 @@ const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'conformance', secretAccessKey: 'conformance' };
 
 /**
- * Starts what the checks need of the embedded services (the S3 and SSM stand-ins, DynamoDB Local) on loopback
+ * Starts what the checks need of the embedded services (the S3, SSM, Lambda and CloudWatch stand-ins, DynamoDB Local) on loopback
  * with a throwaway data directory, removed at `stop`.
  */
 export async function startConformanceKit(options: ConformanceKitOptions = {}): Promise<ConformanceKit> {
@@ -75,10 +82,35 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
       stoppers.push(() => ssm.stop());
       endpoints.ssm = ssm.url;
     }
+    if (wanted.has('lambda')) {
+      const lambda = await startLambdaEmulator({ dataDir: join(dataDir, 'lambda'), region: REGION });
+      stoppers.push(() => lambda.stop());
+      endpoints.lambda = lambda.url;
+    }
+    if (wanted.has('cloudwatch')) {
+      const cloudwatch = await startCloudWatchEmulator({ dataDir: join(dataDir, 'cloudwatch'), region: REGION });
+      stoppers.push(() => cloudwatch.stop());
+      endpoints.cloudwatch = cloudwatch.url;
+    }
     const services: RunningServices = { endpoints, region: REGION, credentials: CREDENTIALS };
 
     const journal: RecordedCommand[] = [];
     const phase = new AsyncLocalStorage<Phase>();
+    // A remote action's command runs in a process of its own: its S3 requests reach the stand-in through a
+    // recording proxy, attributed to the phase of the one call the kit has in flight (checks run one at a time).
+    let inFlight: Phase | undefined;
+    const remoteEndpoints = { ...endpoints };
+    if (endpoints.s3) {
+      const s3Kind = kinds.get('s3');
+      const proxy = await startS3RecordingProxy(endpoints.s3, (call) => {
+        if (!inFlight || !s3Kind) return;
+        const resource = s3Kind.resourceOf({ Bucket: call.bucket, Key: call.key });
+        journal.push({ service: 's3', command: call.command, phase: inFlight, resource, read: s3Kind.readCommands.has(call.command) });
+      });
+      stoppers.push(() => proxy.stop());
+      remoteEndpoints.s3 = proxy.url;
+    }
+    const remote = kitRemoteTransport({ ...services, endpoints: remoteEndpoints });
     const opened = new Map<string, OpenedKind>();
     for (const kind of kinds.values()) {
       if (kind.service && !endpoints[kind.service]) continue;
@@ -103,12 +135,19 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
       call: (current, ids, body) => {
         const ctx = {
           ...Object.assign({}, ...[...opened.values()].map((handle) => handle.context())),
+          remote,
+          environment: 'conformance',
           runId: 'conformance-run',
           taskIndex: 0,
           idempotencyKey: ids.idempotencyKey,
           attempt: ids.attempt ?? 1,
         } as ActionContext;
-        return phase.run(current, () => body(ctx));
+        inFlight = current;
+        return phase
+          .run(current, () => body(ctx))
+          .finally(() => {
+            inFlight = undefined;
+          });
       },
       stop,
     };
@@ -116,4 +155,28 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
     await stop();
     throw error;
   }
+}
+
+/** The SDK variable that names each service's endpoint, for the remote actions' commands. */
+const ENDPOINT_VARIABLES = { s3: 'AWS_ENDPOINT_URL_S3', dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB' } as const;
+
+/**
+ * How remote actions reach their code in the kit: local commands and loopback HTTP endpoints, as on the
+ * embedded stack (local/remote-actions/). A command that declares services gets the kit's stand-ins'
+ * endpoints and credentials, so what it changes is what the checks read back.
+ */
+function kitRemoteTransport(services: RunningServices): RemoteActionTransport {
+  const serviceEnvironment = (wanted: readonly (keyof typeof ENDPOINT_VARIABLES)[]) => {
+    const granted: Record<string, string> = {
+      AWS_REGION: services.region,
+      AWS_ACCESS_KEY_ID: services.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: services.credentials.secretAccessKey,
+    };
+    for (const service of wanted) {
+      const endpoint = services.endpoints[service];
+      if (endpoint) granted[ENDPOINT_VARIABLES[service]] = endpoint;
+    }
+    return granted;
+  };
+  return remoteTransports({ command: commandTransport({ serviceEnvironment }), url: httpTransport() });
 }

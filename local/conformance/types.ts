@@ -86,7 +86,7 @@ export interface OpenedKind {
 /** Where the recording middleware reports each command: the service key, the command name and its input. */
 export type CommandSink = (service: string, command: string, input: Record<string, unknown>) => void;
 
-export type ServiceName = 's3' | 'dynamodb' | 'ssm';
+export type ServiceName = 's3' | 'dynamodb' | 'ssm' | 'lambda' | 'cloudwatch';
 
 export interface RunningServices {
   readonly endpoints: Partial<Record<ServiceName, string>>;
