@@ -25,24 +25,7 @@ export interface DecisionInput {
  */
 export async function decideApproval(deps: RunDeps, input: DecisionInput): Promise<Run> {
   const now = deps.clock();
-  if (input.principal.kind === 'agent') {
-    // An agent never approves: the refusal is in the run's trail, so a reviewer sees the attempt.
-    const message = `${input.principal.id} is an agent (acting for ${input.principal.onBehalfOf ?? 'nobody'}); agents cannot ${input.decision} runs: a human decides`;
-    if (await deps.runs.get(input.runId)) {
-      await deps.runs.commit(input.runId, {
-        events: [
-          {
-            type: 'AgentDecisionRefused',
-            level: 'WARN',
-            actor: input.principal.id,
-            message,
-            payload: { decision: input.decision, via: input.via, onBehalfOf: input.principal.onBehalfOf },
-          },
-        ],
-      });
-    }
-    throw new Forbidden(message, { field: 'Authorization' });
-  }
+  await refuseAgentDecision(deps, input);
   let outcome: 'APPROVED' | 'REJECTED' | undefined;
   const updated = await updateApproval(deps, input.runId, (run, approval) => {
     if (run.status !== RunStatus.AWAITING_APPROVAL || approval.state !== 'PENDING') {
@@ -127,4 +110,27 @@ export async function answerWait(deps: RunDeps, run: Run, outcome: 'APPROVED' | 
     approval.decisions.map((decision) => `${decision.by} ${decision.decision}d${decision.comment ? `: ${decision.comment}` : ''}`).join('; ') ||
     `no decision before ${approval.deadline}`;
   await deps.notifier.send({ channel: 'slack', kind: 'approval-outcome', runId: run.id, payload: slackOutcome(run, outcome, detail) });
+}
+
+/**
+ * An agent never approves or rejects: the refusal (403) is written to the run's trail, so a reviewer
+ * sees the attempt. Called before any role check, so an agent with no approver role is recorded too.
+ */
+export async function refuseAgentDecision(deps: RunDeps, input: Pick<DecisionInput, 'runId' | 'principal' | 'decision' | 'via'>): Promise<void> {
+  if (input.principal.kind !== 'agent') return;
+  const message = `${input.principal.id} is an agent (acting for ${input.principal.onBehalfOf ?? 'nobody'}); agents cannot ${input.decision} runs: a human decides`;
+  if (await deps.runs.get(input.runId)) {
+    await deps.runs.commit(input.runId, {
+      events: [
+        {
+          type: 'AgentDecisionRefused',
+          level: 'WARN',
+          actor: input.principal.id,
+          message,
+          payload: { decision: input.decision, via: input.via, onBehalfOf: input.principal.onBehalfOf },
+        },
+      ],
+    });
+  }
+  throw new Forbidden(message, { field: 'Authorization' });
 }
