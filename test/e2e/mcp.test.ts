@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createServer, request as httpRequest } from 'node:http';
-import type { Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { agentToken } from '../../local/oidc/sign-in.ts';
+import { tokenProxy } from '../../scripts/mcp-token-proxy.ts';
 import { api, startTestStack, waitForRunWhere } from '../support/test-stack.ts';
 
 let stack: EmbeddedStack;
@@ -193,38 +193,6 @@ describe('maestro mcp: the same tools over stdio', () => {
     expect(cancelled.isError, JSON.stringify(cancelled)).toBeFalsy();
   });
 });
-
-/** A loopback proxy that adds the dev-agent bearer token: the conformance suite sends no credentials. */
-async function tokenProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server: Server = createServer((incoming, outgoing) => {
-    const forwarded = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: incoming.url,
-        method: incoming.method,
-        headers: { ...incoming.headers, authorization: 'Bearer dev-agent' },
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forwarded.on('error', () => outgoing.destroy());
-    incoming.pipe(forwarded);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://localhost:${port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 const CONFORMANCE = join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json')), 'dist/index.js');
 /** The scenarios that apply to a tools-only server (docs/mcp.md says why the others are skipped). */
