@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,14 @@ let stack: EmbeddedStack;
 const clients: Client[] = [];
 
 beforeAll(async () => {
+  // The default policies plus one that forbids agents (not people) any key under no-agents/ (protected/ is admin-only already).
+  const policyDir = mkdtempSync(join(tmpdir(), 'maestro-mcp-policies-'));
+  cpSync(join(import.meta.dirname, '../../policies'), policyDir, { recursive: true });
+  writeFileSync(
+    join(policyDir, 'test-agents.cedar'),
+    '@id("test-agents-not-protected")\nforbid (principal is Maestro::Agent, action, resource)\nwhen { resource has key && resource.key like "no-agents/*" };\n',
+  );
+  process.env.MAESTRO_POLICY_DIR = policyDir;
   stack = await startTestStack('mcp');
 });
 afterAll(async () => {
@@ -115,6 +125,22 @@ describe('the MCP server at /mcp (Streamable HTTP, stateless JSON)', () => {
     const stale: any = await client.callTool({ name: 'apply_change', arguments: { planRunId: planned.runId, planDigest: planned.planDigest } });
     expect(stale.isError, JSON.stringify(stale)).toBe(true);
     expect(stale.structuredContent.error.code).toBe('PlanChanged');
+  });
+
+  it("judges an agent's run as a Cedar Agent: a forbid on agents for no-agents/ keys gives DENIED, while a person may write there", async () => {
+    const client = await mcpClient('dev-agent');
+    const denied: any = (await client.callTool({ name: 's3.put-object', arguments: write('dev', 'no-agents/agent.txt') })).structuredContent;
+    expect(denied.status).toBe('DENIED');
+    const person = await api(stack, 'POST', '/runs', {
+      body: {
+        goal: 'a person writes a key agents may not',
+        mode: 'APPLY',
+        environment: 'dev',
+        reasonForAccess: 'MCP test: people are not agents',
+        tasks: [{ action: 's3.put-object', params: write('dev', 'no-agents/person.txt').params }],
+      },
+    });
+    await waitForRunWhere(stack, person.body.runId, (run) => run.status === 'SUCCEEDED', "the person's run to succeed");
   });
 
   it('reports tool errors as isError results with the Maestro error code, never protocol errors', async () => {
