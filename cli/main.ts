@@ -9,6 +9,7 @@ import { ExitCode } from './client.ts';
 import { runDecisionCommands, safetyCommands } from './commands/control.ts';
 import { actionsCommand, auditCommand, drCommand, egressCommand, policyCommand } from './commands/operations.ts';
 import { runsCommand } from './commands/runs.ts';
+import { mcpCommand } from './commands/mcp.ts';
 
 export function program(): Command {
   const maestro = new Command('maestro')
@@ -26,7 +27,16 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   maestro.addCommand(runsCommand());
-  for (const command of [...runDecisionCommands(), ...safetyCommands(), actionsCommand(), drCommand(), auditCommand(), policyCommand(), egressCommand()]) {
+  for (const command of [
+    ...runDecisionCommands(),
+    ...safetyCommands(),
+    actionsCommand(),
+    drCommand(),
+    auditCommand(),
+    policyCommand(),
+    egressCommand(),
+    mcpCommand(),
+  ]) {
     maestro.addCommand(command);
   }
   // Every subcommand reports usage errors the same way (exit 2, not commander's 1).

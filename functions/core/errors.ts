@@ -136,6 +136,15 @@ export class RunCancelled extends MaestroError {
   override readonly status = 409;
   override readonly category = ErrorCategory.conflict;
 }
+/**
+ * A run asked to apply a plan already reviewed (`expectedPlanDigest`) planned something else: it
+ * stops before any gate or apply. `details` names both digests.
+ */
+export class PlanChanged extends MaestroError {
+  override readonly name = 'PlanChanged';
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
 /** What the plan read has changed since: applying would overwrite someone else's change. */
 export class StalePlan extends MaestroError {
   override readonly name = 'StalePlan';

@@ -172,6 +172,7 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
       audience: [API_RESOURCE, CONSOLE_CLIENT_ID],
       groupsClaim: 'groups',
       groupRoles: DEV_GROUP_ROLES as OidcSettings['groupRoles'],
+      agentClients: [AGENT_CLIENT_ID],
       clockSkewSeconds: 60,
       algorithms: ['RS256', 'ES256'],
       jwksCooldownSeconds: 30,

@@ -122,6 +122,10 @@ export const OidcSettings = z
       .record(z.string().min(1), z.union([z.enum(Object.values(Role)), z.array(z.enum(Object.values(Role))).min(1)]))
       .default({})
       .describe('Groups to Maestro roles (`{"ops":"operator","leads":["approver"]}`); a valid token with no mapped group is refused (403).'),
+    agentClients: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('OAuth clients (`client_id`) whose client-credentials tokens are AI agents: principal kind `agent`, acting for the client, never an approver.'),
     clockSkewSeconds: z.number().int().min(0).max(300).default(60).describe('How far `exp`/`nbf`/`iat` may be off (bounded to 5 minutes).'),
     algorithms: z
       .array(z.enum(['RS256', 'ES256', 'PS256', 'RS384', 'ES384', 'RS512', 'ES512', 'EdDSA']))

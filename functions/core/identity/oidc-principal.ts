@@ -28,7 +28,10 @@ export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\
  * lookup, so a group named `constructor` maps nothing). A token whose groups map to no role is a
  * valid caller Maestro does not know: Forbidden (403), naming the groups it had.
  */
-export function oidcPrincipal(token: VerifiedToken, settings: Pick<OidcSettings, 'groupRoles' | 'groupsClaim'>): Principal {
+export function oidcPrincipal(
+  token: VerifiedToken,
+  settings: Pick<OidcSettings, 'groupRoles' | 'groupsClaim'> & { agentClients?: readonly string[] },
+): Principal {
   const mapping = new Map(Object.entries(settings.groupRoles));
   const roles = new Set<Role>();
   for (const group of token.groups) {
@@ -42,10 +45,13 @@ export function oidcPrincipal(token: VerifiedToken, settings: Pick<OidcSettings,
     });
   }
   const machine = token.clientId !== undefined && token.clientId === token.subject;
+  // A client listed in agentClients is an AI agent: it acts for its own service identity and never approves.
+  const agent = machine && (settings.agentClients ?? []).includes(token.clientId as string);
   return {
     id: token.subject,
     roles: [...roles],
-    kind: machine ? 'machine' : 'user',
+    kind: agent ? 'agent' : machine ? 'machine' : 'user',
+    ...(agent ? { onBehalfOf: token.clientId } : {}),
     issuer: token.issuer,
     ...(token.email ? { email: token.email } : {}),
   };

@@ -6,7 +6,8 @@ import { parseResource } from '../actions/resources.ts';
 const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
 
 export interface PolicyRequest {
-  principal: { id: string; roles: readonly string[] };
+  /** `onBehalfOf` set: an AI agent (`Maestro::Agent`, with that attribute); otherwise a `Maestro::User`. */
+  principal: { id: string; roles: readonly string[]; onBehalfOf?: string };
   action: 'plan' | 'apply';
   /** `id` defaults to the URI's id within its kind (core/actions/resources.ts); `access` to `write`. */
   resource: { uri: string; kind: string; id?: string; access?: 'read' | 'write'; bucket?: string; key?: string; table?: string };
@@ -77,8 +78,9 @@ export class PolicyEngine {
       access: resource.access ?? 'write',
     };
     for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) resourceAttrs[name] = resource[name]!;
+    const principalType = request.principal.onBehalfOf === undefined ? 'Maestro::User' : 'Maestro::Agent';
     const answer = cedar.statefulIsAuthorized({
-      principal: { type: 'Maestro::User', id: request.principal.id },
+      principal: { type: principalType, id: request.principal.id },
       action: { type: 'Maestro::Action', id: request.action },
       resource: { type: 'Maestro::Resource', id: resource.uri },
       context: {
@@ -96,8 +98,8 @@ export class PolicyEngine {
       },
       entities: [
         {
-          uid: { type: 'Maestro::User', id: request.principal.id },
-          attrs: {},
+          uid: { type: principalType, id: request.principal.id },
+          attrs: request.principal.onBehalfOf === undefined ? {} : { onBehalfOf: request.principal.onBehalfOf },
           parents: request.principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })),
         },
         ...request.principal.roles.map((role) => ({ uid: { type: 'Maestro::Role', id: role }, attrs: {}, parents: [] })),

@@ -36,6 +36,11 @@ export const CreateRunRequest = z.strictObject({
   environment: z.string().min(1).max(32).optional(),
   /** The autonomy the run asks for (0-3); it never exceeds the environment's ceiling. @default the ceiling */
   autonomy: z.number().int().min(0).max(3).optional(),
+  /** The digest of a plan reviewed before (a PLAN run's `planDigest`): the run fails with PlanChanged, before any gate, if it plans anything else. */
+  expectedPlanDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a plan digest (64 hex characters)')
+    .optional(),
 });
 export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
 
@@ -114,6 +119,8 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     eventSeq: 0,
     lastEventHash: '',
     ...(command.rollback ? { rollbackOf: command.rollback.of } : {}),
+    ...(request.expectedPlanDigest ? { expectedPlanDigest: request.expectedPlanDigest } : {}),
+    ...(command.principal.onBehalfOf ? { onBehalfOf: command.principal.onBehalfOf } : {}),
   };
   const tasks: Task[] = resolved.map(({ action, params }, index) => ({
     runId,
@@ -144,6 +151,8 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
           tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })),
           reasonForAccess: request.reasonForAccess,
           ...(command.rollback ? { rollbackOf: command.rollback.of } : {}),
+          ...(request.expectedPlanDigest ? { expectedPlanDigest: request.expectedPlanDigest } : {}),
+          ...(command.principal.kind === 'agent' ? { principalKind: 'agent', onBehalfOf: command.principal.onBehalfOf } : {}),
         },
       },
       ...goalScreening,

@@ -25,6 +25,7 @@ export interface DecisionInput {
  */
 export async function decideApproval(deps: RunDeps, input: DecisionInput): Promise<Run> {
   const now = deps.clock();
+  await refuseAgentDecision(deps, input);
   let outcome: 'APPROVED' | 'REJECTED' | undefined;
   const updated = await updateApproval(deps, input.runId, (run, approval) => {
     if (run.status !== RunStatus.AWAITING_APPROVAL || approval.state !== 'PENDING') {
@@ -35,6 +36,7 @@ export async function decideApproval(deps: RunDeps, input: DecisionInput): Promi
     }
     if (Date.parse(approval.deadline) <= now.getTime()) throw new ApprovalExpired(`the approval expired at ${approval.deadline}`);
     if (input.principal.id === run.requestedBy) throw new Forbidden('the requester cannot approve or reject their own run');
+    if (run.onBehalfOf && input.principal.id === run.onBehalfOf) throw new Forbidden('an agent asked for this run on your behalf: someone else decides');
     // Approvers are listed by identity: an OIDC subject or email, an IAM role ARN, a development token's name.
     if (!identitiesOf(input.principal).some((identity) => approval.approvers.includes(identity))) {
       throw new Forbidden(`${input.principal.id} is not an approver for ${run.environment} (approvers: ${approval.approvers.join(', ')})`);
@@ -108,4 +110,27 @@ export async function answerWait(deps: RunDeps, run: Run, outcome: 'APPROVED' | 
     approval.decisions.map((decision) => `${decision.by} ${decision.decision}d${decision.comment ? `: ${decision.comment}` : ''}`).join('; ') ||
     `no decision before ${approval.deadline}`;
   await deps.notifier.send({ channel: 'slack', kind: 'approval-outcome', runId: run.id, payload: slackOutcome(run, outcome, detail) });
+}
+
+/**
+ * An agent never approves or rejects: the refusal (403) is written to the run's trail, so a reviewer
+ * sees the attempt. Called before any role check, so an agent with no approver role is recorded too.
+ */
+export async function refuseAgentDecision(deps: RunDeps, input: Pick<DecisionInput, 'runId' | 'principal' | 'decision' | 'via'>): Promise<void> {
+  if (input.principal.kind !== 'agent') return;
+  const message = `${input.principal.id} is an agent (acting for ${input.principal.onBehalfOf ?? 'nobody'}); agents cannot ${input.decision} runs: a human decides`;
+  if (await deps.runs.get(input.runId)) {
+    await deps.runs.commit(input.runId, {
+      events: [
+        {
+          type: 'AgentDecisionRefused',
+          level: 'WARN',
+          actor: input.principal.id,
+          message,
+          payload: { decision: input.decision, via: input.via, onBehalfOf: input.principal.onBehalfOf },
+        },
+      ],
+    });
+  }
+  throw new Forbidden(message, { field: 'Authorization' });
 }

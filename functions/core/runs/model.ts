@@ -58,7 +58,9 @@ export interface Principal {
   id: string;
   roles: readonly string[];
   /** What kind of caller: a person through OIDC, a machine (client credentials), an IAM caller, or a development token. */
-  kind?: 'user' | 'machine' | 'iam' | 'dev';
+  kind?: 'user' | 'machine' | 'iam' | 'dev' | 'agent';
+  /** An agent: the person or service it acts for (an agent never approves). */
+  onBehalfOf?: string;
   /** An OIDC caller's email claim: approvers may be listed by subject or by email. */
   email?: string;
   /** Who vouched for the caller: the OIDC issuer URL, `aws-iam`, or `maestro-dev-tokens`. */
@@ -123,6 +125,10 @@ export interface Run {
   finishedAt?: string;
   executionArn?: string;
   planDigest?: string;
+  /** The digest of a plan already reviewed (an agent's apply_change): planning anything else fails the run with PlanChanged. */
+  expectedPlanDigest?: string;
+  /** The run was asked for by an agent, acting for this person or service. */
+  onBehalfOf?: string;
   taskCount: number;
   error?: RunError;
   /** Sequence number of the last event; every change to the run appends at least one event. */

@@ -1,5 +1,5 @@
 import { digestOf } from '../canonical-json.ts';
-import { PolicyDenied, ResourceNotManaged, describeError } from '../errors.ts';
+import { PlanChanged, PolicyDenied, ResourceNotManaged, describeError } from '../errors.ts';
 import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safety/gates.ts';
 import { simulateApply } from '../safety/simulate-apply.ts';
 import type { RunDeps } from './deps.ts';
@@ -72,6 +72,16 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
 
   const planDigest = digestOf(tasks.map((task, index) => ({ action: task.action, version: task.actionVersion, plan: plans[index] })));
   const changes = plans.filter((plan) => plan.change !== 'none').length;
+  if (run.expectedPlanDigest && run.expectedPlanDigest !== planDigest) {
+    const error = new PlanChanged(`the plan changed since it was reviewed: expected digest ${run.expectedPlanDigest}, planned ${planDigest}; plan again`, {
+      field: 'expectedPlanDigest',
+      details: { expected: run.expectedPlanDigest, planned: planDigest },
+    });
+    await deps.runs.commit(runId, {
+      events: [{ type: 'PlanChanged', level: 'ERROR', message: error.message, payload: { expected: run.expectedPlanDigest, planned: planDigest } }],
+    });
+    throw error;
+  }
   // Every gate apply would meet, evaluated read-only (nothing is refused, no rate-limit token is taken).
   const verdicts = await simulateApply(
     deps,

@@ -17,6 +17,8 @@ export function runView(run: Run, tasks?: readonly Task[]) {
     finishedAt: run.finishedAt,
     updatedAt: run.updatedAt,
     planDigest: run.planDigest,
+    expectedPlanDigest: run.expectedPlanDigest,
+    onBehalfOf: run.onBehalfOf,
     // The wait token never leaves the server.
     approval: run.approval ? { ...run.approval, taskToken: undefined } : undefined,
     requesterRoles: run.requesterRoles,

@@ -93,7 +93,7 @@ function authorize(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['
 export function policyDecision(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['resource']) {
   const { run, task, action, control } = input;
   return deps.policy.authorize({
-    principal: { id: run.requestedBy, roles: run.requesterRoles ?? [] },
+    principal: { id: run.requestedBy, roles: run.requesterRoles ?? [], ...(run.onBehalfOf ? { onBehalfOf: run.onBehalfOf } : {}) },
     action: input.gate,
     resource,
     context: {

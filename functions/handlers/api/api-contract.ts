@@ -10,7 +10,7 @@ import { EgressCheckBody } from './egress-operations.ts';
 import { CancelBody, EventsQuery, IdempotencyKeyHeader, RunsQuery } from './operations.ts';
 import { DeadLettersQuery } from '../outbox/operations.ts';
 import { RunIdPath } from './operation-request.ts';
-import { responses } from './response-schemas.ts';
+import { McpMessage, responses } from './response-schemas.ts';
 import { DecisionBody, FreezeOverrideBody, KillSwitchBody } from './safety-operations.ts';
 import type { ApiOperation } from './routes.ts';
 
@@ -47,6 +47,13 @@ const HTML = 'text/html; charset=utf-8';
 export const operationContracts: Record<ApiOperation, OperationContract> = {
   health: { summary: 'Liveness: the API answers', tag: 'meta', success: { status: 200, schema: responses.health } },
   openApi: { summary: 'This OpenAPI 3.1 document', tag: 'meta', success: { status: 200, schema: responses.openApi } },
+  mcp: {
+    summary: 'The MCP server (Streamable HTTP, stateless, JSON answers): one JSON-RPC message per POST; Host and Origin must be loopback (docs/mcp.md)',
+    tag: 'meta',
+    body: McpMessage,
+    success: { status: 200, alsoStatus: 202, schema: responses.mcp },
+    errors: [406, 413, 415],
+  },
   createRun: {
     summary: 'Ask for a run (PLAN or APPLY) of one or more catalog actions',
     tag: 'runs',

@@ -18,6 +18,8 @@ export const DEV_TOKENS: ReadonlyMap<string, Principal> = new Map([
   ['dev-approver', { id: 'dev-approver', roles: [Role.approver], kind: 'dev', issuer: DEV_ISSUER }],
   ['dev-approver-2', { id: 'dev-approver-2', roles: [Role.approver], kind: 'dev', issuer: DEV_ISSUER }],
   ['dev-admin', { id: 'dev-admin', roles: [Role.operator, Role.approver, Role.admin], kind: 'dev', issuer: DEV_ISSUER }],
+  // An AI agent acting for dev-operator: an operator's roles, never an approver (an agent cannot approve).
+  ['dev-agent', { id: 'dev-agent', roles: [Role.operator], kind: 'agent', onBehalfOf: 'dev-operator', issuer: DEV_ISSUER }],
 ]);
 
 /**
@@ -34,7 +36,7 @@ export async function authenticate(event: APIGatewayProxyEvent, config: Config['
   }
   if (config.authMode === 'dev-tokens') {
     if (!header) {
-      throw new Unauthenticated('send Authorization: Bearer <token> (an OIDC token, or dev-operator, dev-approver, dev-approver-2 or dev-admin)', {
+      throw new Unauthenticated('send Authorization: Bearer <token> (an OIDC token, or dev-operator, dev-approver, dev-approver-2, dev-admin or dev-agent)', {
         field: 'Authorization',
       });
     }

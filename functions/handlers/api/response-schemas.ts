@@ -100,10 +100,14 @@ const KillSwitch = z.looseObject({ engaged: z.boolean(), reason: z.string().opti
 const FreezeOverride = z.looseObject({ environment: z.string(), justification: z.string(), until: Timestamp, grantedBy: z.string() });
 const AnyObject = z.looseObject({});
 
+/** A JSON-RPC 2.0 message of the MCP protocol (the SDK validates the rest). */
+export const McpMessage = z.looseObject({ jsonrpc: z.literal('2.0'), method: z.string().optional(), id: z.union([z.string(), z.number()]).optional() });
+
 /** One answer schema per operation (its success status and body). */
 export const responses = {
   health: z.object({ status: z.literal('ok') }),
   openApi: AnyObject.describe('this document'),
+  mcp: z.looseObject({ jsonrpc: z.literal('2.0') }).describe('the JSON-RPC answer (empty with 202 for a notification)'),
   createRun: z.object({ runId: z.string(), created: z.boolean(), links: RunLinks }),
   listRuns: z.object({ runs: z.array(RunView), nextCursor: z.string().optional() }),
   getRun: z.object({ run: RunView, links: RunLinks }),

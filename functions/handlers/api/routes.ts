@@ -39,6 +39,8 @@ export const apiRoutes = [
   { method: 'GET', resource: '/dr/targets/{target}', operation: 'drTarget' },
   { method: 'GET', resource: '/actions', operation: 'listActions' },
   { method: 'GET', resource: '/actions/{name}', operation: 'getAction' },
+  // MCP (Streamable HTTP, stateless JSON answers): checks Host/Origin, then authenticates like any route (mcp/mcp-endpoint.ts).
+  { method: 'POST', resource: '/mcp', operation: 'mcp' },
 ] as const;
 
 export type ApiRoute = (typeof apiRoutes)[number];
@@ -48,7 +50,7 @@ export type LinkOperation = Extract<ApiRoute, { auth: 'link' }>['operation'];
 /** Operations the handler serves to anyone: in AWS, API Gateway still asks for SigV4 as on every route but the links. */
 export type PublicOperation = 'health' | 'openApi';
 /** Operations that need an authenticated caller (bearer token locally, IAM in AWS). */
-export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | PublicOperation>;
+export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | PublicOperation | 'mcp'>;
 
 export function isLinkRoute(route: ApiRoute): route is Extract<ApiRoute, { auth: 'link' }> {
   return 'auth' in route && route.auth === 'link';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
-import { decideApproval } from '../../core/runs/decide-approval.ts';
+import { decideApproval, refuseAgentDecision } from '../../core/runs/decide-approval.ts';
 import { AUTONOMY_MEANING } from '../../core/safety/autonomy.ts';
 import { grantFreezeOverride } from '../../core/safety/change-freeze.ts';
 import { readControl } from '../../core/safety/gates.ts';
@@ -67,8 +67,9 @@ export const safetyOperations = {
 };
 
 async function decide({ event, deps, principal }: OperationRequest, decision: 'approve' | 'reject') {
-  requireRole(principal, Role.approver, Role.admin);
   const runId = parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
+  await refuseAgentDecision(deps, { runId, principal, decision, via: 'api' });
+  requireRole(principal, Role.approver, Role.admin);
   const body = parseOrThrow(DecisionBody, readJsonBody(event));
   const run = await decideApproval(deps, { runId, principal, decision, comment: body.comment, via: 'api' });
   await checkpointRun(deps, runId); // each decision is anchored, quorum reached or not
