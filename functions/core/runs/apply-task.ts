@@ -1,5 +1,5 @@
 import { InvalidRunTransition, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
-import { actionRateGate, applyGate, isApproved, policyGate, readControl } from '../safety/gates.ts';
+import { actionRateGate, applyGate, changesSomething, isApproved, policyGate, readControl } from '../safety/gates.ts';
 import { acquireRunLocks } from './run-locks.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunDeps } from './deps.ts';
@@ -32,13 +32,12 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
 
   const action = deps.catalog.get(task.action, task.actionVersion);
-  // The safety envelope, re-checked before every apply: control record (no cache), autonomy, policy.
-  // A task whose plan changes nothing needed no approval (needsApproval): its apply only re-checks the
-  // preconditions and writes nothing, so autonomy and the apply policy do not hold it (the kill switch does).
+  // The safety envelope, re-checked before every apply: control record (no cache), autonomy, policy
+  // (the last two only for a plan that changes something: changesSomething).
   try {
     const control = await readControl(deps);
     await applyGate(deps, { run, action, control, now: deps.clock(), plan: task.plan });
-    if (task.plan.change !== 'none') policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
+    if (changesSomething(task.plan)) policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
   } catch (error) {
     const described = describeError(error);
     await deps.runs.commit(run.id, {

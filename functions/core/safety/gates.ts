@@ -112,18 +112,22 @@ export function policyDecision(deps: SafetyDeps, input: GateInput, resource: Pol
 }
 
 /**
- * Kill switch, autonomy and change freeze, re-checked before every apply. A task whose plan changes
- * nothing needs no approval (as `needsApproval` decides at the approval gate), so autonomy does not
- * refuse it either.
+ * Whether a task's plan changes anything. One that changes nothing needs no approval: the approval gate
+ * does not ask for one, and at apply neither autonomy nor the apply policy holds it (the kill switch does).
+ */
+export const changesSomething = (plan: Pick<TaskPlan, 'change'> | undefined) => plan?.change !== 'none';
+
+/**
+ * Kill switch, autonomy and change freeze, re-checked before every apply; autonomy only for a
+ * plan that changes something (changesSomething).
  */
 export async function applyGate(deps: SafetyDeps, input: { run: Run; action: Action; control: ControlState; now: Date; plan?: TaskPlan }): Promise<void> {
   const { run, action, control, now } = input;
-  const changes = input.plan?.change !== 'none';
   if (control.killSwitch.engaged) {
     throw new KillSwitchEngaged(`the kill switch is engaged (${control.killSwitch.reason ?? 'no reason given'}); nothing applies`);
   }
   const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), false);
-  if (changes && !isApproved(run) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval)) {
+  if (changesSomething(input.plan) && !isApproved(run) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval)) {
     throw new AutonomyExceeded(
       `${action.name} (${action.safety.category}) needs approval at autonomy ${autonomy} in ${run.environment}, and the plan is not approved`,
     );
@@ -161,11 +165,18 @@ export async function admissionGate(deps: SafetyDeps, principalId: string, now: 
   }
 }
 
+/** What a plan changes, as the blast-radius caps count it: tasks that change a resource, and deletes among them. */
+export function blastRadiusOf(plans: readonly Pick<TaskPlan, 'change'>[]): { changing: number; deletes: number } {
+  return {
+    changing: plans.filter((plan) => plan.change !== 'none' && plan.change !== 'read').length,
+    deletes: plans.filter((plan) => plan.change === 'delete').length,
+  };
+}
+
 /** Per-run caps on what the plan changes. */
 export function blastRadiusGate(deps: SafetyDeps, plans: readonly TaskPlan[]): void {
   const caps = deps.guardrails.blastRadius;
-  const changing = plans.filter((plan) => plan.change !== 'none' && plan.change !== 'read').length;
-  const deletes = plans.filter((plan) => plan.change === 'delete').length;
+  const { changing, deletes } = blastRadiusOf(plans);
   if (changing > caps.maxChangingTasks)
     throw new BlastRadiusExceeded(`the plan changes ${changing} resources; at most ${caps.maxChangingTasks} are allowed per run`);
   if (deletes > caps.maxDeletes) throw new BlastRadiusExceeded(`the plan deletes ${deletes} resources; at most ${caps.maxDeletes} are allowed per run`);
@@ -175,5 +186,5 @@ export function blastRadiusGate(deps: SafetyDeps, plans: readonly TaskPlan[]): v
 export function needsApproval(deps: SafetyDeps, run: Run, steps: readonly { action: Action; plan?: TaskPlan }[], control: ControlState): boolean {
   if ((run.inputFlags ?? []).length > 0) return true;
   const autonomy = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), control.killSwitch.engaged);
-  return steps.some(({ action, plan }) => plan?.change !== 'none' && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval));
+  return steps.some(({ action, plan }) => changesSomething(plan) && !appliesUnattended(action.safety.category, autonomy, action.safety.requiresApproval));
 }

@@ -7,7 +7,7 @@ import type { TaskVerdicts } from './verdicts.ts';
 export type { TaskVerdicts } from './verdicts.ts';
 import { AUTONOMY_MEANING, appliesUnattended, effectiveAutonomy } from './autonomy.ts';
 import { activeFreeze, activeOverride } from './change-freeze.ts';
-import { environmentCeiling, needsApproval, policyDecision, policyResource } from './gates.ts';
+import { blastRadiusOf, changesSomething, environmentCeiling, needsApproval, policyDecision, policyResource } from './gates.ts';
 import type { SafetyDeps } from './gates.ts';
 
 export interface SimulatedTask {
@@ -22,8 +22,7 @@ export async function simulateApply(deps: SafetyDeps, run: Run, steps: readonly 
   const approvers = (environment?.approvers ?? []).filter((approver) => approver !== run.requestedBy);
   const quorum = environment?.quorum ?? 1;
   const caps = deps.guardrails.blastRadius;
-  const changing = steps.filter(({ plan }) => plan.change !== 'none' && plan.change !== 'read').length;
-  const deletes = steps.filter(({ plan }) => plan.change === 'delete').length;
+  const { changing, deletes } = blastRadiusOf(steps.map(({ plan }) => plan));
   const blastRadius = { changing, maxChangingTasks: caps.maxChangingTasks, deletes, maxDeletes: caps.maxDeletes };
   const withinLimits = changing <= caps.maxChangingTasks && deletes <= caps.maxDeletes;
   const level = effectiveAutonomy(run.autonomy, environmentCeiling(deps, run.environment), control.killSwitch.engaged);
@@ -66,7 +65,7 @@ export async function simulateApply(deps: SafetyDeps, run: Run, steps: readonly 
         level,
         meaning: AUTONOMY_MEANING[level as keyof typeof AUTONOMY_MEANING],
         category: action.safety.category,
-        unattended: plan.change === 'none' || appliesUnattended(action.safety.category, level, action.safety.requiresApproval),
+        unattended: !changesSomething(plan) || appliesUnattended(action.safety.category, level, action.safety.requiresApproval),
       },
       approval: { required: approvalRequired, approvers, quorum },
       killSwitch: { engaged: control.killSwitch.engaged },
