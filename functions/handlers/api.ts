@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { MethodNotAllowed, RouteNotFound } from '../core/errors.ts';
 import { authenticate, headerValue } from './api/authenticate.ts';
 import { errorResponse, json } from './api/http.ts';
+import { consoleResponse } from './api/console-assets.ts';
 import { linkOperations } from './api/approval-operations.ts';
 import { operations } from './api/operations.ts';
 import { openApiDocument } from './api/openapi.ts';
@@ -48,6 +49,7 @@ async function route(deps: HandlerDeps, event: APIGatewayProxyEvent, correlation
   if (!found) throw new MethodNotAllowed(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((c) => c.method).join(', ')}`);
   if (found.operation === 'health') return json(200, { status: 'ok' });
   if (found.operation === 'openApi') return json(200, openApiDocument());
+  if (found.operation === 'console' || found.operation === 'consoleAsset') return consoleResponse(event, deps.config.identity);
   if (found.operation === 'mcp') return handleMcpEvent(deps, event, correlationId, (inner) => handleApiEvent(deps, inner));
   if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId, telemetry });
   const principal = await authenticate(event, deps.config.identity, deps.tokenVerifier);

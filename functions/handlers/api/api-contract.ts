@@ -11,6 +11,7 @@ import { CancelBody, EventsQuery, IdempotencyKeyHeader, RunsQuery } from './oper
 import { DeadLettersQuery } from '../outbox/operations.ts';
 import { RunIdPath } from './operation-request.ts';
 import { McpMessage, responses } from './response-schemas.ts';
+import { ConsoleAssetPath } from './console-assets.ts';
 import { DecisionBody, FreezeOverrideBody, KillSwitchBody } from './safety-operations.ts';
 import type { ApiOperation } from './routes.ts';
 
@@ -242,6 +243,14 @@ export const operationContracts: Record<ApiOperation, OperationContract> = {
     summary: 'The action catalog, with input JSON Schemas',
     tag: 'actions',
     success: { status: 200, schema: responses.listActions },
+  },
+  console: { summary: 'The web console (signs in with the OpenID provider, then calls this API)', tag: 'meta', success: { status: 200, contentType: HTML } },
+  consoleAsset: {
+    summary: "The console's files: callback (the page again), app.js, app.css, config.json (where to sign in)",
+    tag: 'meta',
+    path: ConsoleAssetPath,
+    success: { status: 200, contentType: 'text/plain; charset=utf-8' },
+    errors: [404],
   },
   getAction: {
     summary: 'One catalog action',

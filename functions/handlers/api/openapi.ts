@@ -11,7 +11,7 @@ export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, 
 /** The version of the contract (bumped with a breaking change to a route). */
 export const API_VERSION = '1.0.0';
 
-const PUBLIC: ReadonlySet<string> = new Set<PublicOperation>(['health', 'openApi']);
+const PUBLIC: ReadonlySet<string> = new Set<PublicOperation>(['health', 'openApi', 'console', 'consoleAsset']);
 /** What any authenticated operation can answer: bad input, no or unknown credential, a refused role, an internal error. */
 const AUTHENTICATED_ERRORS = [400, 401, 403, 500];
 /** What the approval-link pages can answer (as pages): an invalid or spent link, a decision that no longer applies. */
@@ -26,7 +26,7 @@ const TAGS = [
   { name: 'dr', description: 'Disaster recovery: backups, restores and the traffic pointer' },
   { name: 'egress', description: 'Egress decisions for the internet-facing actions' },
   { name: 'outbox', description: "The event outbox's dead letters" },
-  { name: 'meta', description: 'Liveness and this document' },
+  { name: 'meta', description: 'Liveness, this document and the web console' },
 ];
 
 /** JSON Schema (draft 2020-12, OpenAPI 3.1's dialect) of what a client sends: the input side of the handler's zod schema. */

@@ -41,6 +41,9 @@ export const apiRoutes = [
   { method: 'GET', resource: '/actions/{name}', operation: 'getAction' },
   // MCP (Streamable HTTP, stateless JSON answers): checks Host/Origin, then authenticates like any route (mcp/mcp-endpoint.ts).
   { method: 'POST', resource: '/mcp', operation: 'mcp' },
+  // The web console's page and files (console-assets.ts): no credential; the page signs in and sends tokens itself.
+  { method: 'GET', resource: '/console', operation: 'console' },
+  { method: 'GET', resource: '/console/{asset}', operation: 'consoleAsset' },
 ] as const;
 
 export type ApiRoute = (typeof apiRoutes)[number];
@@ -48,7 +51,7 @@ export type ApiOperation = ApiRoute['operation'];
 /** Operations whose credential is the signed link in their path. */
 export type LinkOperation = Extract<ApiRoute, { auth: 'link' }>['operation'];
 /** Operations the handler serves to anyone: in AWS, API Gateway still asks for SigV4 as on every route but the links. */
-export type PublicOperation = 'health' | 'openApi';
+export type PublicOperation = 'health' | 'openApi' | 'console' | 'consoleAsset';
 /** Operations that need an authenticated caller (bearer token locally, IAM in AWS). */
 export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | PublicOperation | 'mcp'>;
 
