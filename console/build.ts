@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -10,11 +10,23 @@ import { build } from 'esbuild';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const CONSOLE_DIST = join(HERE, 'dist');
 
+/** Builds into a fresh folder, then renames each file into place: a reader (the API, a parallel test) never sees half a file. */
 export async function buildConsole(): Promise<string> {
   mkdirSync(CONSOLE_DIST, { recursive: true });
+  const staging = mkdtempSync(join(HERE, '.dist-'));
+  try {
+    await bundleInto(staging);
+    for (const file of ['app.js', 'app.css', 'index.html']) renameSync(join(staging, file), join(CONSOLE_DIST, file));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return CONSOLE_DIST;
+}
+
+async function bundleInto(dir: string): Promise<void> {
   await build({
     entryPoints: [join(HERE, 'src/main.ts')],
-    outfile: join(CONSOLE_DIST, 'app.js'),
+    outfile: join(dir, 'app.js'),
     bundle: true,
     format: 'esm',
     target: 'es2022',
@@ -24,9 +36,8 @@ export async function buildConsole(): Promise<string> {
     legalComments: 'none',
     logLevel: 'warning',
   });
-  copyFileSync(join(HERE, 'app.css'), join(CONSOLE_DIST, 'app.css'));
-  copyFileSync(join(HERE, 'index.html'), join(CONSOLE_DIST, 'index.html'));
-  return CONSOLE_DIST;
+  copyFileSync(join(HERE, 'app.css'), join(dir, 'app.css'));
+  copyFileSync(join(HERE, 'index.html'), join(dir, 'index.html'));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

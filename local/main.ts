@@ -40,6 +40,7 @@ const { endpoints } = stack;
 progress = new RunProgress({ apiUrl: endpoints.api, print });
 print('Maestro is up:');
 print(`  API             ${endpoints.api}`);
+print(`  Console         ${endpoints.api}/console   (sign in as a development user below)`);
 print(`  DynamoDB        ${endpoints.dynamodb}`);
 print(`  S3              ${endpoints.s3}`);
 print(`  Step Functions  ${endpoints.stepfunctions}`);

@@ -110,6 +110,8 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
     jwks: { keys: keys as never },
     cookies: { keys: cookieKeys },
     pkce: { required: () => true },
+    // The console redeems its code from the browser: its own origin (the API's) may call the token endpoint, no other.
+    clientBasedCORS: (_ctx, origin, client) => client.clientId === CONSOLE_CLIENT_ID && origin === new URL(options.consoleRedirectUri).origin,
     scopes: ['openid', 'email', 'groups'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
     conformIdTokenClaims: false,

@@ -165,12 +165,15 @@ export function verdictLines(verdicts: unknown): { gate: string; ok: boolean; te
         : 'not required',
     });
   if (v.killSwitch) lines.push({ gate: 'kill switch', ok: !v.killSwitch.engaged, text: v.killSwitch.engaged ? 'engaged' : 'released' });
-  if (v.freeze)
+  if (v.freeze) {
+    // `applies`: the task changes something, so a freeze would hold it; `active`: the freeze window in force now.
+    const frozen = Boolean(v.freeze.applies && v.freeze.active);
     lines.push({
       gate: 'freeze',
-      ok: !v.freeze.applies || v.freeze.overridden,
-      text: v.freeze.applies ? `frozen${v.freeze.active ? ` (${v.freeze.active})` : ''}${v.freeze.overridden ? ', overridden' : ''}` : 'no freeze',
+      ok: !frozen || Boolean(v.freeze.overridden),
+      text: frozen ? `frozen (${v.freeze.active})${v.freeze.overridden ? ', overridden' : ''}` : 'no freeze in force',
     });
+  }
   if (v.blastRadius)
     lines.push({
       gate: 'blast radius',

@@ -13,7 +13,7 @@ export function diffView(diff: string): HTMLElement {
     h(
       'pre',
       { class: 'diff-lines', tabindex: 0, 'aria-label': 'plan diff' },
-      lines.map((line) => h('span', { class: `line ${line.kind}` }, line.text, '\n')),
+      lines.map((line) => h('span', { class: `line ${line.kind}` }, line.text)),
     ),
   );
 }

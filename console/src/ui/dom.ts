@@ -27,6 +27,7 @@ const ATTRIBUTES: ReadonlySet<string> = new Set([
   'selected',
   'tabindex',
   'colspan',
+  'scope',
   'datetime',
   'autocomplete',
   'lang',

@@ -26,16 +26,11 @@ const FILES: ReadonlyMap<string, { file: string; type: string }> = new Map([
 
 export const ConsoleAssetPath = z.strictObject({ asset: z.enum(['callback', 'app.js', 'app.css', 'config.json']).describe('a file of the console') });
 
-const cache = new Map<string, string>();
-
+/** Read on each request (a few tens of kB): a rebuilt console shows without restarting the API. */
 function readAsset(file: string): string {
-  const cached = cache.get(file);
-  if (cached !== undefined) return cached;
   const path = join(resolve(CONSOLE_DIR), file);
   if (!existsSync(path)) throw new RouteNotFound(`the console is not built (${CONSOLE_DIR}/${file} is missing): run npm run console:build`);
-  const text = readFileSync(path, 'utf8');
-  cache.set(file, text);
-  return text;
+  return readFileSync(path, 'utf8');
 }
 
 /**

@@ -192,7 +192,6 @@ export function runPage(ctx: PageContext, runId: string): void {
   function renderTasks(current: RunView): void {
     const signature = JSON.stringify(current.tasks ?? []);
     if (signature === tasksSignature) return;
-    tasksSignature = signature;
     show(
       tasks,
       (current.tasks ?? []).map((task) =>
@@ -210,6 +209,7 @@ export function runPage(ctx: PageContext, runId: string): void {
         ),
       ),
     );
+    tasksSignature = signature;
   }
 
   async function refresh(): Promise<void> {
