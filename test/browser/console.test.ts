@@ -84,7 +84,7 @@ async function startRun(run: { goal: string; environment: string; mode?: 'APPLY'
   await page.getByRole('button', { name: 'Start run' }).click();
   await page.waitForURL(/#\/runs\/[^/]+$/).catch(async (error: unknown) => {
     await shot('failed-start-run');
-    throw new Error(`the run did not start: ${await page.locator('main').innerText()}`, { cause: error });
+    throw new Error(`the run did not start: ${await page.locator('main').textContent()}`, { cause: error });
   });
   return decodeURIComponent(new URL(page.url()).hash.replace('#/runs/', ''));
 }
