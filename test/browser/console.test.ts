@@ -89,8 +89,6 @@ async function startRun(run: { goal: string; environment: string; mode?: 'APPLY'
   return decodeURIComponent(new URL(page.url()).hash.replace('#/runs/', ''));
 }
 
-const statusBadge = () => page.locator('.facts .badge');
-
 /** The signed-in person's own token, from the page (to call the API exactly as the console would). */
 const callAsPage = (path: string, body: unknown) =>
   page.evaluate(
@@ -142,8 +140,9 @@ describe('the console in a browser', () => {
       reason: 'console acceptance test: publish the greeting',
       tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key: KEY, body: 'hello, version two\n' } }],
     });
-    await page.getByText('needs 1 approval from approvers').waitFor();
-    await expect(statusBadge().textContent()).resolves.toBe('AWAITING_APPROVAL');
+    // The plan simulation says so first (the verdicts), then the parked run's approval.
+    await page.locator('.facts .badge', { hasText: 'AWAITING_APPROVAL' }).waitFor();
+    await page.locator('.approval-summary', { hasText: 'needs 1 approval from approvers' }).waitFor();
     await page.locator('.diff-lines .add', { hasText: '+hello, version two' }).waitFor();
     await page.locator('.diff-lines .remove', { hasText: '-hello, version one' }).waitFor();
     // The gate verdicts of the plan simulation.
@@ -158,6 +157,8 @@ describe('the console in a browser', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('Forbidden');
     expect(refused.body.error.correlationId).toEqual(expect.any(String));
+    // The browser logs that deliberate 403; it is not an error of the console's.
+    pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((error) => !error.includes(`/runs/${runId}/approve`)));
     expect((await api(stack, 'GET', `/runs/${runId}`)).body.run.approval.decisions).toEqual([]);
   });
 
@@ -180,7 +181,7 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Roll back this run' }).click();
     await page.waitForURL((url) => url.hash.startsWith('#/runs/') && !url.hash.endsWith(runId));
     const rollbackId = decodeURIComponent(new URL(page.url()).hash.replace('#/runs/', ''));
-    await page.getByText('needs 1 approval from approvers').waitFor();
+    await page.locator('.approval-summary', { hasText: 'needs 1 approval from approvers' }).waitFor();
     // The rollback's diff shows what will be restored.
     await page.locator('.diff-lines .add', { hasText: '+hello, version one' }).waitFor();
     await page.locator('.facts', { hasText: `Rolls back${runId}` }).waitFor();
