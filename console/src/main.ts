@@ -1,6 +1,6 @@
 import type { SignInSettings } from './lib/pkce.ts';
 import { apiClient } from './ui/api-client.ts';
-import { beginSignIn, currentSession, finishSignIn, signOut } from './ui/auth.ts';
+import { beginSignIn, currentSession, finishSignIn, forgetSession, signOut } from './ui/auth.ts';
 import type { Session } from './ui/auth.ts';
 import { h, show } from './ui/dom.ts';
 import { errorBox, field } from './ui/page-kit.ts';
@@ -64,9 +64,14 @@ function signInPage(settings: SignInSettings, problem?: unknown): void {
 }
 
 function signedIn(settings: SignInSettings, session: Session): void {
+  // A 401 means the token is no longer good (expired, or the issuer rotated away from it): sign in again.
   const api = apiClient(
     () => currentSession()?.accessToken,
-    () => undefined,
+    () => {
+      stop();
+      forgetSession();
+      signInPage(settings, new Error('the API no longer accepts your sign-in (401): sign in again'));
+    },
   );
   const signOutButton = h('button', { type: 'button' }, 'Sign out');
   signOutButton.addEventListener('click', () => {

@@ -93,6 +93,11 @@ export async function finishSignIn(settings: SignInSettings): Promise<string> {
   return pending.returnTo;
 }
 
+/** Drops the tokens without asking the provider for a fresh login next time. */
+export function forgetSession(): void {
+  sessionStorage.removeItem(KEY.tokens);
+}
+
 export function signOut(): void {
   sessionStorage.removeItem(KEY.tokens);
   sessionStorage.setItem(KEY.signedOut, '1');
