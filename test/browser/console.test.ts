@@ -169,6 +169,8 @@ describe('the console in a browser', () => {
     await page.locator('.facts .badge', { hasText: 'SUCCEEDED' }).waitFor();
     await page.locator('.decisions', { hasText: 'looks right: the console test greeting' }).waitFor();
     await page.locator('.timeline', { hasText: 'RunSucceeded' }).waitFor();
+    await page.getByRole('button', { name: 'Verify the audit trail' }).click();
+    await page.getByText(/^The audit trail verifies: \d+ event\(s\)\.$/).waitFor();
     await shot('04-succeeded');
     const body = await (await s3.send(new GetObjectCommand({ Bucket: stack.demoBucket, Key: KEY }))).Body!.transformToString();
     expect(body).toBe('hello, version two\n');
