@@ -7,6 +7,8 @@ import { SinceQuery } from './audit-operations.ts';
 import { ActionNamePath } from './catalog-operations.ts';
 import { BackupBody, EventsQuery as DrEventsQuery, IdPath, JobIdPath, LastEventId, RestoreBody, TargetPath } from './dr-operations.ts';
 import { EgressCheckBody } from './egress-operations.ts';
+import { DriftIdPath, DriftQuery, SweepBody } from './drift-operations.ts';
+import { RemediateRequest } from '../../core/drift/remediate-drift.ts';
 import { CancelBody, EventsQuery, IdempotencyKeyHeader, RunsQuery } from './operations.ts';
 import { DeadLettersQuery } from '../outbox/operations.ts';
 import { RunIdPath } from './operation-request.ts';
@@ -17,7 +19,7 @@ import type { ApiOperation } from './routes.ts';
 /** What one operation takes and answers, for the OpenAPI document; the request schemas are the handlers' own. */
 export interface OperationContract {
   readonly summary: string;
-  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'meta';
+  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'meta' | 'drift' | 'subscriptions';
   /** Roles allowed (the handler's `requireRole`); omitted: any authenticated role. */
   readonly roles?: readonly string[];
   readonly path?: z.ZodType;
@@ -249,5 +251,35 @@ export const operationContracts: Record<ApiOperation, OperationContract> = {
     path: ActionNamePath,
     success: { status: 200, schema: responses.getAction },
     errors: [404],
+  },
+  listDrift: {
+    summary: 'Drift findings, newest first: resources that differ from what the SUCCEEDED run that last changed them applied',
+    tag: 'drift',
+    query: DriftQuery,
+    success: { status: 200, schema: responses.listDrift },
+  },
+  getDrift: {
+    summary: 'One drift finding, with its whole diff',
+    tag: 'drift',
+    path: DriftIdPath,
+    success: { status: 200, schema: responses.getDrift },
+    errors: [404],
+  },
+  remediateDrift: {
+    summary: "A gated run that applies again what the finding's run applied (parks for approval where the environment wants one)",
+    tag: 'drift',
+    roles: OPERATOR,
+    path: DriftIdPath,
+    body: RemediateRequest,
+    success: { status: 201, alsoStatus: 200, schema: responses.remediateDrift, headers: ['location'] },
+    errors: [404, 409, 413, 415, 423, 429, 503],
+  },
+  sweepDrift: {
+    summary: "Sweep an environment for drift now, as its schedule would (re-plans what each resource's last SUCCEEDED run applied)",
+    tag: 'drift',
+    roles: OPERATOR,
+    body: SweepBody,
+    success: { status: 200, schema: responses.sweepDrift },
+    errors: [413, 415],
   },
 };

@@ -20,6 +20,7 @@ import { safetyOperations } from './safety-operations.ts';
 import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
 import { catalogOperations } from './catalog-operations.ts';
+import { driftOperations } from './drift-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
 export const EventsQuery = z.strictObject({
@@ -98,6 +99,7 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
   ...egressOperations,
   ...drOperations,
   ...catalogOperations,
+  ...driftOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

@@ -7,6 +7,8 @@ import type { AwsClients } from '../../adapters/aws-clients.ts';
 import { DynamoControlStore } from '../../adapters/dynamo-control-store.ts';
 import { DynamoDeadLetterStore } from '../../adapters/dynamo-dead-letter-store.ts';
 import { DynamoDrRepository } from '../../adapters/dynamo-dr-repository.ts';
+import { DynamoDriftStore } from '../../adapters/dynamo-drift-store.ts';
+import type { DriftStore } from '../../core/drift/ports.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { DynamoLinkLedger } from '../../adapters/dynamo-link-ledger.ts';
 import { DynamoLockStore } from '../../adapters/dynamo-lock-store.ts';
@@ -59,6 +61,8 @@ export interface HandlerDeps extends RunDeps {
   unverifiedLinks: SourceLimiter;
   /** Verifies OIDC bearer tokens; undefined when identity.oidc is not configured. */
   tokenVerifier: TokenVerifier | undefined;
+  /** Drift findings (functions/core/drift/). */
+  drift: DriftStore;
 }
 
 /** What the host injects besides configuration (the embedded stack's sandbox); unset, everything runs in-process. */
@@ -130,6 +134,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
     unverifiedLinks: new SourceLimiter({ burst: 5, perMinute: 6 }),
+    drift: new DynamoDriftStore({ client: clients.dynamodb, tableName: table }),
     tokenVerifier: config.identity.oidc ? new OidcTokenVerifier(config.identity.oidc) : undefined,
     auditSealing: bucket
       ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
