@@ -9,6 +9,8 @@ import { BackupBody, EventsQuery as DrEventsQuery, IdPath, JobIdPath, LastEventI
 import { EgressCheckBody } from './egress-operations.ts';
 import { DriftIdPath, DriftQuery, SweepBody } from './drift-operations.ts';
 import { RemediateRequest } from '../../core/drift/remediate-drift.ts';
+import { CreateSubscriptionRequest } from '../../core/subscriptions/create-subscription.ts';
+import { SubscriptionIdPath } from './subscription-operations.ts';
 import { CancelBody, EventsQuery, IdempotencyKeyHeader, RunsQuery } from './operations.ts';
 import { DeadLettersQuery } from '../outbox/operations.ts';
 import { RunIdPath } from './operation-request.ts';
@@ -281,5 +283,36 @@ export const operationContracts: Record<ApiOperation, OperationContract> = {
     body: SweepBody,
     success: { status: 200, schema: responses.sweepDrift },
     errors: [413, 415],
+  },
+  createSubscription: {
+    summary:
+      'Subscribe a URL or a Slack webhook to outbox events (signed with the secret this answer alone carries; the destination must pass the egress guard)',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    body: CreateSubscriptionRequest,
+    success: { status: 201, schema: responses.createSubscription, headers: ['location'] },
+    errors: [403, 413, 415],
+  },
+  listSubscriptions: {
+    summary: 'Every subscription (never a secret)',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    success: { status: 200, schema: responses.listSubscriptions },
+  },
+  getSubscription: {
+    summary: 'One subscription and its dead letters',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    path: SubscriptionIdPath,
+    success: { status: 200, schema: responses.getSubscription },
+    errors: [404],
+  },
+  deleteSubscription: {
+    summary: 'Stop delivering to a subscription',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    path: SubscriptionIdPath,
+    success: { status: 200, schema: responses.deleteSubscription },
+    errors: [404],
   },
 };

@@ -118,6 +118,16 @@ export const DriftFindingView = z.looseObject({
   links: z.looseObject({ self: z.string(), remediate: z.string(), run: z.string() }),
 });
 
+export const SubscriptionView = z.looseObject({
+  id: z.string(),
+  kind: z.enum(['url', 'slack']),
+  url: z.string(),
+  eventTypes: z.array(z.string()),
+  environments: z.array(z.string()).describe('empty: every environment'),
+  createdBy: z.string(),
+  createdAt: Timestamp,
+});
+
 /** A JSON-RPC 2.0 message of the MCP protocol (the SDK validates the rest). */
 export const McpMessage = z.looseObject({ jsonrpc: z.literal('2.0'), method: z.string().optional(), id: z.union([z.string(), z.number()]).optional() });
 
@@ -180,6 +190,14 @@ export const responses = {
   listDrift: z.object({ findings: z.array(DriftFindingView), nextCursor: z.string().optional() }),
   getDrift: z.object({ finding: DriftFindingView }),
   remediateDrift: z.object({ runId: z.string(), created: z.boolean(), finding: DriftFindingView, links: z.object({ run: z.string() }) }),
+  createSubscription: z.object({
+    subscription: SubscriptionView,
+    secret: z.string().describe('the HMAC-SHA256 key of X-Maestro-Signature-256: shown here only'),
+    links: z.object({ self: z.string() }),
+  }),
+  listSubscriptions: z.object({ subscriptions: z.array(SubscriptionView) }),
+  getSubscription: z.object({ subscription: SubscriptionView, deadLetters: z.array(AnyObject), links: z.object({ self: z.string() }) }),
+  deleteSubscription: z.object({ id: z.string(), deleted: z.literal(true) }),
   sweepDrift: z.looseObject({
     environment: z.string(),
     sweptAt: Timestamp,

@@ -44,6 +44,10 @@ export const apiRoutes = [
   { method: 'POST', resource: '/drift/sweeps', operation: 'sweepDrift' },
   { method: 'GET', resource: '/drift/{id}', operation: 'getDrift' },
   { method: 'POST', resource: '/drift/{id}/remediate', operation: 'remediateDrift' },
+  { method: 'POST', resource: '/subscriptions', operation: 'createSubscription' },
+  { method: 'GET', resource: '/subscriptions', operation: 'listSubscriptions' },
+  { method: 'GET', resource: '/subscriptions/{id}', operation: 'getSubscription' },
+  { method: 'DELETE', resource: '/subscriptions/{id}', operation: 'deleteSubscription' },
   // MCP (Streamable HTTP, stateless JSON answers): checks Host/Origin, then authenticates like any route (mcp/mcp-endpoint.ts).
   { method: 'POST', resource: '/mcp', operation: 'mcp' },
 ] as const;
