@@ -9,6 +9,8 @@ import { IsolatedNetwork } from './isolated-network.ts';
 import type { IsolatedNetworkProps } from './isolated-network.ts';
 import { DrWorkflows } from './dr-workflows.ts';
 import type { DrTargetDeclaration } from './dr-workflows.ts';
+import { DriftSchedules } from './drift-schedules.ts';
+import type { DriftScheduleDeclaration } from './drift-schedules.ts';
 import { MaestroApi } from './maestro-api.ts';
 import { ManagedTargets } from './managed-targets.ts';
 import { Observability } from './observability.ts';
@@ -59,6 +61,14 @@ export interface MaestroStackProps extends StackProps {
   readonly drTargets?: readonly DrTargetDeclaration[];
 
   /**
+   * Drift sweeps, per environment (as `environments.<env>.drift.schedule` in maestro.config.yaml): an
+   * EventBridge Scheduler schedule each, invoking the sweep function; the API may sweep on demand.
+   *
+   * @default - no drift schedules (POST /drift/sweeps then plans without the executors' grants)
+   */
+  readonly driftSchedules?: readonly DriftScheduleDeclaration[];
+
+  /**
    * The base URL approval links point at: put the API behind a stable custom domain for production.
    *
    * @default - the API's execute-api URL
@@ -90,6 +100,7 @@ export class MaestroStack extends Stack {
   readonly runWorkflow: RunWorkflow;
   readonly api: MaestroApi;
   readonly drWorkflows?: DrWorkflows;
+  readonly driftSchedules?: DriftSchedules;
   readonly observability: Observability;
   readonly outbox: Outbox;
   readonly approvalGate: ApprovalGate;
@@ -147,6 +158,17 @@ export class MaestroStack extends Stack {
       });
       this.drWorkflows.grantStartJobs(this.api.handler);
       this.#wireRestoreApprovals(this.drWorkflows);
+    }
+
+    if (props.driftSchedules) {
+      this.driftSchedules = new DriftSchedules(this, 'Drift', {
+        stateTable: this.stateTable,
+        artifactVault: this.artifactVault,
+        planExecutor: this.runWorkflow.executors.ExecuteRead,
+        schedules: props.driftSchedules,
+        network: this.network,
+      });
+      this.driftSchedules.grantSweep(this.api.handler);
     }
 
     // Audit: the control-plane steps sign checkpoints of the run's head at the status

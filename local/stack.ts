@@ -14,6 +14,7 @@ import type { Action } from '../functions/core/actions/contract.ts';
 import type { IsolatedApplyHost } from './sandbox/isolated-apply.ts';
 import { sandboxedTransport } from './sandbox/sandboxed-transport.ts';
 import { startDrScheduler } from './scheduler/dr-scheduler.ts';
+import { startDriftScheduler } from './scheduler/drift-scheduler.ts';
 import { startApiGatewayServer } from './api/api-gateway-server.ts';
 import { startEventBridgeEmulator } from './eventbridge/event-bridge-emulator.ts';
 import type { RunningEventBridgeEmulator } from './eventbridge/event-bridge-emulator.ts';
@@ -305,6 +306,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       onError: (error) => console.error(`maestro: scheduled DR job: ${(error as Error).message}`),
     });
     stoppers.push(async () => drScheduler.stop());
+
+    // The environments' drift sweeps (environments.<env>.drift.schedule), as lib/drift-schedules.ts schedules them in AWS.
+    if (Object.values(deps.guardrails.environments).some((environment) => environment.drift)) {
+      const scheduledDrift = await hostModule('../functions/handlers/drift/scheduled.ts', 'maestro-drift-sweep');
+      const driftScheduler = startDriftScheduler({
+        environments: deps.guardrails.environments,
+        invoke: (request) => scheduledDrift(request),
+        onError: (error) => console.error(`maestro: scheduled drift sweep: ${(error as Error).message}`),
+      });
+      stoppers.push(async () => driftScheduler.stop());
+    }
 
     // The approval sweeper (reminders at half time, EXPIRED at the deadline): every minute in AWS.
     const sweepApprovals = await hostModule('../functions/handlers/approvals/sweep.ts', 'maestro-approval-sweeper');

@@ -7,7 +7,6 @@ import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 const DEAD_LETTERS_INDEX_PK = 'DEAD_LETTERS';
-const deadLetterKey = (id: string) => ({ pk: `DLQ#${id}`, sk: 'DLQ' });
 
 /**
  * Dead letters in the state table (`pk = DLQ#<runId>#<seq>`), listed oldest first through `gsi1`
@@ -16,10 +15,22 @@ const deadLetterKey = (id: string) => ({ pk: `DLQ#${id}`, sk: 'DLQ' });
 export class DynamoDeadLetterStore implements DeadLetterStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #keyPrefix: string;
+  readonly #indexPk: string;
 
-  constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
+  /**
+   * @param options.keyPrefix what `pk` starts with (a subscription's own letters: `SUBDLQ#<id>#`). @default 'DLQ#'
+   * @param options.indexPk the `gsi1pk` they are listed under. @default 'DEAD_LETTERS'
+   */
+  constructor(options: { client: DynamoDBDocumentClient; tableName: string; keyPrefix?: string; indexPk?: string }) {
     this.#db = options.client;
     this.#table = options.tableName;
+    this.#keyPrefix = options.keyPrefix ?? 'DLQ#';
+    this.#indexPk = options.indexPk ?? DEAD_LETTERS_INDEX_PK;
+  }
+
+  #key(id: string) {
+    return { pk: `${this.#keyPrefix}${id}`, sk: 'DLQ' };
   }
 
   async put(letter: DeadLetter): Promise<void> {
@@ -27,7 +38,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
       await this.#db.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { ...deadLetterKey(letter.id), entity: 'DeadLetter', gsi1pk: DEAD_LETTERS_INDEX_PK, gsi1sk: `${letter.firstFailedAt}#${letter.id}`, ...letter },
+          Item: { ...this.#key(letter.id), entity: 'DeadLetter', gsi1pk: this.#indexPk, gsi1sk: `${letter.firstFailedAt}#${letter.id}`, ...letter },
         }),
       );
     } catch (error) {
@@ -37,7 +48,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
 
   async get(id: string): Promise<DeadLetter | undefined> {
     try {
-      const result = await this.#db.send(new GetCommand({ TableName: this.#table, Key: deadLetterKey(id), ConsistentRead: true }));
+      const result = await this.#db.send(new GetCommand({ TableName: this.#table, Key: this.#key(id), ConsistentRead: true }));
       return result.Item ? toDeadLetter(result.Item) : undefined;
     } catch (error) {
       return rethrowAwsError(error, `reading dead letter ${id}`);
@@ -52,9 +63,9 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
           TableName: this.#table,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :dlq',
-          ExpressionAttributeValues: { ':dlq': DEAD_LETTERS_INDEX_PK },
+          ExpressionAttributeValues: { ':dlq': this.#indexPk },
           Limit: limit,
-          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, DEAD_LETTERS_INDEX_PK) : undefined,
+          ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, this.#indexPk) : undefined,
         }),
       );
       return {
@@ -68,7 +79,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
 
   async remove(id: string): Promise<void> {
     try {
-      await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: deadLetterKey(id) }));
+      await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: this.#key(id) }));
     } catch (error) {
       rethrowAwsError(error, `removing dead letter ${id}`);
     }

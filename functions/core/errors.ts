@@ -396,6 +396,25 @@ export class InternalError extends MaestroError {
   override readonly name = 'InternalError';
 }
 
+/** No drift finding has this id (GET /drift/{id}, POST /drift/{id}/remediate). */
+export class DriftFindingNotFound extends MaestroError {
+  override readonly name = 'DriftFindingNotFound';
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+/** The finding is not OPEN (resolved, or claimed by a remediation still being created). */
+export class DriftNotRemediable extends MaestroError {
+  override readonly name = 'DriftNotRemediable';
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** No subscription has this id (GET/DELETE /subscriptions/{id}). */
+export class SubscriptionNotFound extends MaestroError {
+  override readonly name = 'SubscriptionNotFound';
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+
 /** Errors whose message is safe to show a client. Anything else becomes a generic 500. */
 /** A plain, serializable summary of any error, for events and the workflow's Catch payloads. */
 export function describeError(error: unknown): { name: string; message: string; category: ErrorCategory } {

@@ -59,6 +59,7 @@ export const ENVIRONMENT_VARIABLES = [
   v('AWS_ENDPOINT_URL_SSM', 'aws.endpoints.ssm'),
   v('AWS_ENDPOINT_URL_CLOUDWATCH', 'aws.endpoints.cloudwatch'),
   v('MAESTRO_PACKS', 'packs', 'json'),
+  v('MAESTRO_SUBSCRIPTION_DESTINATIONS', 'subscriptions.destinations', 'json'),
 ] as const satisfies readonly EnvironmentVariable[];
 
 export type ConfigKey = (typeof ENVIRONMENT_VARIABLES)[number]['key'];

@@ -3,6 +3,7 @@ import { EnvironmentEgress } from '../egress/policy.ts';
 import { parseOrThrow } from '../validation.ts';
 import { ValidationFailed } from '../errors.ts';
 import { ManagedResources, declaredNames, ownResourceByPattern } from './managed-resources.ts';
+import { DriftSettings } from '../drift/settings.ts';
 
 const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name (letters, digits, -)');
 
@@ -48,6 +49,8 @@ const EnvironmentGuardrails = z.strictObject({
   changeFreezes: z.array(ChangeFreeze).default([]),
   /** What actions may touch here (buckets, tables, functions, parameters, alarms); anything else is refused at the plan gate. @default nothing */
   managedResources: ManagedResources.prefault({}),
+  /** Drift detection: a sweep on this schedule re-plans what SUCCEEDED runs last changed (functions/core/drift/). @default no scheduled sweep */
+  drift: DriftSettings.optional(),
 });
 
 const ActionGuardrails = z.strictObject({

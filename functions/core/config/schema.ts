@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DrTargets } from '../dr/targets.ts';
 import { LicenseSources } from '../egress/license-registry.ts';
-import { EgressAllowlists } from '../egress/policy.ts';
+import { EgressAllowlists, EnvironmentEgress } from '../egress/policy.ts';
 import { EgressLimits } from '../egress/run-budget-ledger.ts';
 import { StaticHosts } from '../egress/settings.ts';
 import { Guardrails } from './guardrails.ts';
@@ -94,6 +94,14 @@ export const EgressSection = z
     limits: EgressLimits.prefault({}).describe('Egress budgets per run and circuit-breaker settings (functions/core/egress/run-budget-ledger.ts).'),
   })
   .describe('Egress of http.fetch and POST /egress/check.');
+
+export const SubscriptionsSection = z
+  .strictObject({
+    destinations: EnvironmentEgress.default([]).describe(
+      'Where subscriptions may deliver (POST /subscriptions): egress allowlist entries, judged by the egress guard at creation and at every delivery (`["hooks.slack.com"]`, or `{"hosts":[{"host":"127.0.0.1","ports":[9000],"allowAddresses":["127.0.0.1/32"]}],"allowHttp":true}` for a loopback receiver in tests). Default: none (no subscription can be created).',
+    ),
+  })
+  .describe('Subscriptions: signed deliveries of outbox events to URLs and Slack webhooks.');
 
 /** Keys checked on the parsed JSON itself (a `__proto__` key is an own property there, and refused). */
 const IamRoles = z
@@ -253,6 +261,7 @@ export const Config = z.strictObject({
   policy: PolicySection.prefault({}),
   aws: AwsSection.prefault({}),
   sandbox: SandboxSection.prefault({}),
+  subscriptions: SubscriptionsSection.prefault({}),
   packs: Packs,
   guardrails: Guardrails.describe('How far automation may go: autonomy, approvers, freezes, budgets (the keys at the top of maestro.config.yaml).'),
 });

@@ -19,6 +19,8 @@ export interface OutboxMessage {
   correlationId: string;
   ts: string;
   taskIndex?: number;
+  /** The environment, for messages that are not a run's events (a drift finding); a run event's is its run's. */
+  environment?: string;
   message: string;
   payload?: Record<string, unknown>;
   /** True when the payload was too large to travel: read it from `GET /runs/{id}/events`. */

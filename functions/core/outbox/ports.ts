@@ -15,9 +15,16 @@ export interface DeadLetterStore {
   remove(id: string): Promise<void>;
 }
 
+/** Who else gets the outbox's messages (subscriptions: core/subscriptions/), after the bus. */
+export interface OutboxSubscribers {
+  deliver(messages: readonly OutboxMessage[]): Promise<unknown>;
+}
+
 export interface OutboxDeps {
   publisher: EventPublisher;
   deadLetters: DeadLetterStore;
+  /** @default none: the bus alone */
+  subscribers?: OutboxSubscribers;
   clock(): Date;
   sleep(ms: number): Promise<void>;
 }

@@ -7,6 +7,10 @@ import { SinceQuery } from './audit-operations.ts';
 import { ActionNamePath } from './catalog-operations.ts';
 import { BackupBody, EventsQuery as DrEventsQuery, IdPath, JobIdPath, LastEventId, RestoreBody, TargetPath } from './dr-operations.ts';
 import { EgressCheckBody } from './egress-operations.ts';
+import { DriftIdPath, DriftQuery, SweepBody } from './drift-operations.ts';
+import { RemediateRequest } from '../../core/drift/remediate-drift.ts';
+import { CreateSubscriptionRequest } from '../../core/subscriptions/create-subscription.ts';
+import { SubscriptionIdPath } from './subscription-operations.ts';
 import { CancelBody, EventsQuery, IdempotencyKeyHeader, RunsQuery } from './operations.ts';
 import { DeadLettersQuery } from '../outbox/operations.ts';
 import { RunIdPath } from './operation-request.ts';
@@ -18,7 +22,7 @@ import type { ApiOperation } from './routes.ts';
 /** What one operation takes and answers, for the OpenAPI document; the request schemas are the handlers' own. */
 export interface OperationContract {
   readonly summary: string;
-  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'meta';
+  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'meta' | 'drift' | 'subscriptions';
   /** Roles allowed (the handler's `requireRole`); omitted: any authenticated role. */
   readonly roles?: readonly string[];
   readonly path?: z.ZodType;
@@ -257,6 +261,67 @@ export const operationContracts: Record<ApiOperation, OperationContract> = {
     tag: 'actions',
     path: ActionNamePath,
     success: { status: 200, schema: responses.getAction },
+    errors: [404],
+  },
+  listDrift: {
+    summary: 'Drift findings, newest first: resources that differ from what the SUCCEEDED run that last changed them applied',
+    tag: 'drift',
+    query: DriftQuery,
+    success: { status: 200, schema: responses.listDrift },
+  },
+  getDrift: {
+    summary: 'One drift finding, with its whole diff',
+    tag: 'drift',
+    path: DriftIdPath,
+    success: { status: 200, schema: responses.getDrift },
+    errors: [404],
+  },
+  remediateDrift: {
+    summary: "A gated run that applies again what the finding's run applied (parks for approval where the environment wants one)",
+    tag: 'drift',
+    roles: OPERATOR,
+    path: DriftIdPath,
+    body: RemediateRequest,
+    success: { status: 201, alsoStatus: 200, schema: responses.remediateDrift, headers: ['location'] },
+    errors: [404, 409, 413, 415, 423, 429, 503],
+  },
+  sweepDrift: {
+    summary: "Sweep an environment for drift now, as its schedule would (re-plans what each resource's last SUCCEEDED run applied)",
+    tag: 'drift',
+    roles: OPERATOR,
+    body: SweepBody,
+    success: { status: 200, schema: responses.sweepDrift },
+    errors: [413, 415],
+  },
+  createSubscription: {
+    summary:
+      'Subscribe a URL or a Slack webhook to outbox events (signed with the secret this answer alone carries; the destination must pass the egress guard)',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    body: CreateSubscriptionRequest,
+    success: { status: 201, schema: responses.createSubscription, headers: ['location'] },
+    errors: [403, 413, 415],
+  },
+  listSubscriptions: {
+    summary: 'Every subscription (never a secret)',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    success: { status: 200, schema: responses.listSubscriptions },
+  },
+  getSubscription: {
+    summary: 'One subscription and its dead letters',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    path: SubscriptionIdPath,
+    success: { status: 200, schema: responses.getSubscription },
+    errors: [404],
+  },
+  deleteSubscription: {
+    summary: 'Stop delivering to a subscription',
+    tag: 'subscriptions',
+    roles: ADMIN,
+    path: SubscriptionIdPath,
+    success: { status: 200, schema: responses.deleteSubscription },
     errors: [404],
   },
 };

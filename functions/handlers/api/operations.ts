@@ -20,6 +20,8 @@ import { safetyOperations } from './safety-operations.ts';
 import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
 import { catalogOperations } from './catalog-operations.ts';
+import { driftOperations } from './drift-operations.ts';
+import { subscriptionOperations } from './subscription-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
 
 export const EventsQuery = z.strictObject({
@@ -98,6 +100,8 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
   ...egressOperations,
   ...drOperations,
   ...catalogOperations,
+  ...driftOperations,
+  ...subscriptionOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

@@ -100,6 +100,34 @@ const KillSwitch = z.looseObject({ engaged: z.boolean(), reason: z.string().opti
 const FreezeOverride = z.looseObject({ environment: z.string(), justification: z.string(), until: Timestamp, grantedBy: z.string() });
 const AnyObject = z.looseObject({});
 
+export const DriftFindingView = z.looseObject({
+  id: z.string(),
+  environment: z.string(),
+  resource: z.string(),
+  status: z.enum(['OPEN', 'REMEDIATING', 'RESOLVED']),
+  runId: z.string().describe('the SUCCEEDED run that last changed the resource'),
+  taskIndex: z.number().int(),
+  action: z.string(),
+  change: z.enum(['create', 'update', 'delete']),
+  summary: z.string(),
+  diff: z.string().describe('what re-planning that run now would change: from the observed state back to the applied one'),
+  detectedAt: Timestamp,
+  lastSeenAt: Timestamp,
+  resolvedAt: Timestamp.optional(),
+  remediation: z.looseObject({ runId: z.string().optional(), requestedBy: z.string(), reason: z.string(), at: Timestamp }).optional(),
+  links: z.looseObject({ self: z.string(), remediate: z.string(), run: z.string() }),
+});
+
+export const SubscriptionView = z.looseObject({
+  id: z.string(),
+  kind: z.enum(['url', 'slack']),
+  url: z.string(),
+  eventTypes: z.array(z.string()),
+  environments: z.array(z.string()).describe('empty: every environment'),
+  createdBy: z.string(),
+  createdAt: Timestamp,
+});
+
 /** A JSON-RPC 2.0 message of the MCP protocol (the SDK validates the rest). */
 export const McpMessage = z.looseObject({ jsonrpc: z.literal('2.0'), method: z.string().optional(), id: z.union([z.string(), z.number()]).optional() });
 
@@ -159,4 +187,25 @@ export const responses = {
   drTarget: z.looseObject({ target: AnyObject, pointerVersion: z.number().int() }),
   listActions: z.object({ actions: z.array(ActionView) }),
   getAction: z.object({ action: ActionView }),
+  listDrift: z.object({ findings: z.array(DriftFindingView), nextCursor: z.string().optional() }),
+  getDrift: z.object({ finding: DriftFindingView }),
+  remediateDrift: z.object({ runId: z.string(), created: z.boolean(), finding: DriftFindingView, links: z.object({ run: z.string() }) }),
+  createSubscription: z.object({
+    subscription: SubscriptionView,
+    secret: z.string().describe('the HMAC-SHA256 key of X-Maestro-Signature-256: shown here only'),
+    links: z.object({ self: z.string() }),
+  }),
+  listSubscriptions: z.object({ subscriptions: z.array(SubscriptionView) }),
+  getSubscription: z.object({ subscription: SubscriptionView, deadLetters: z.array(AnyObject), links: z.object({ self: z.string() }) }),
+  deleteSubscription: z.object({ id: z.string(), deleted: z.literal(true) }),
+  sweepDrift: z.looseObject({
+    environment: z.string(),
+    sweptAt: Timestamp,
+    checked: z.number().int(),
+    inSync: z.number().int(),
+    detected: z.array(DriftFindingView).describe('findings recorded (and announced as DriftDetected) for the first time'),
+    stillDrifted: z.array(z.string()),
+    resolved: z.array(z.string()),
+    skipped: z.array(z.object({ resource: z.string(), reason: z.string() })),
+  }),
 } as const;

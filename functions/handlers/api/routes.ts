@@ -39,6 +39,15 @@ export const apiRoutes = [
   { method: 'GET', resource: '/dr/targets/{target}', operation: 'drTarget' },
   { method: 'GET', resource: '/actions', operation: 'listActions' },
   { method: 'GET', resource: '/actions/{name}', operation: 'getAction' },
+  { method: 'GET', resource: '/drift', operation: 'listDrift' },
+  // Before /drift/{id}: the local server takes the first template that matches (API Gateway prefers the literal too).
+  { method: 'POST', resource: '/drift/sweeps', operation: 'sweepDrift' },
+  { method: 'GET', resource: '/drift/{id}', operation: 'getDrift' },
+  { method: 'POST', resource: '/drift/{id}/remediate', operation: 'remediateDrift' },
+  { method: 'POST', resource: '/subscriptions', operation: 'createSubscription' },
+  { method: 'GET', resource: '/subscriptions', operation: 'listSubscriptions' },
+  { method: 'GET', resource: '/subscriptions/{id}', operation: 'getSubscription' },
+  { method: 'DELETE', resource: '/subscriptions/{id}', operation: 'deleteSubscription' },
   // MCP (Streamable HTTP, stateless JSON answers): checks Host/Origin, then authenticates like any route (mcp/mcp-endpoint.ts).
   { method: 'POST', resource: '/mcp', operation: 'mcp' },
   // The web console's page and files (console-assets.ts): no credential; the page signs in and sends tokens itself.

@@ -19,6 +19,8 @@ export async function relayStreamBatch(deps: OutboxDeps, event: DynamoDBStreamEv
   if (messages.length > 0) {
     const result = await relayMessages(deps, messages);
     if (result.deadLettered.length > 0) logger.warn('outbox messages dead-lettered', { deadLettered: result.deadLettered });
+    // Then each matching subscription, with the same retries and dead letters of its own.
+    await deps.subscribers?.deliver(messages);
   }
   // Unreadable rows go back to the event source (its retries, then its on-failure queue).
   return { batchItemFailures: unreadable.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -7,6 +7,14 @@ import type { AwsClients } from '../../adapters/aws-clients.ts';
 import { DynamoControlStore } from '../../adapters/dynamo-control-store.ts';
 import { DynamoDeadLetterStore } from '../../adapters/dynamo-dead-letter-store.ts';
 import { DynamoDrRepository } from '../../adapters/dynamo-dr-repository.ts';
+import { DynamoDriftStore } from '../../adapters/dynamo-drift-store.ts';
+import type { DriftStore } from '../../core/drift/ports.ts';
+import { DynamoSubscriptionStore } from '../../adapters/dynamo-subscription-store.ts';
+import { WebhookSender } from '../../adapters/webhook-sender.ts';
+import { systemResolver } from '../../adapters/dns-resolver.ts';
+import { egressPolicyFor } from '../../core/egress/policy.ts';
+import { deliverToSubscriptions } from '../../core/subscriptions/deliver-to-subscriptions.ts';
+import type { SubscriptionDeps } from '../../core/subscriptions/ports.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { DynamoLinkLedger } from '../../adapters/dynamo-link-ledger.ts';
 import { DynamoLockStore } from '../../adapters/dynamo-lock-store.ts';
@@ -59,6 +67,10 @@ export interface HandlerDeps extends RunDeps {
   unverifiedLinks: SourceLimiter;
   /** Verifies OIDC bearer tokens; undefined when identity.oidc is not configured. */
   tokenVerifier: TokenVerifier | undefined;
+  /** Drift findings (functions/core/drift/). */
+  drift: DriftStore;
+  /** Subscriptions and their signed deliveries (functions/core/subscriptions/). */
+  subscriptions: SubscriptionDeps;
 }
 
 /** What the host injects besides configuration (the embedded stack's sandbox); unset, everything runs in-process. */
@@ -118,6 +130,9 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     clock,
     newId,
   };
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const runs = new DynamoRunRepository({ client: clients.dynamodb, tableName: table });
+  const subscriptions = createSubscriptionDeps(config, clients, runs, { clock, sleep, newId });
   return {
     config,
     clients,
@@ -126,15 +141,18 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     outbox: {
       publisher: new EventBridgePublisher({ client: clients.eventbridge, eventBusName: config.outbox.eventBusName }),
       deadLetters: new DynamoDeadLetterStore({ client: clients.dynamodb, tableName: table }),
+      subscribers: { deliver: (messages) => deliverToSubscriptions(subscriptions, messages) },
       clock,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sleep,
     },
+    subscriptions,
     unverifiedLinks: new SourceLimiter({ burst: 5, perMinute: 6 }),
+    drift: new DynamoDriftStore({ client: clients.dynamodb, tableName: table }),
     tokenVerifier: config.identity.oidc ? new OidcTokenVerifier(config.identity.oidc) : undefined,
     auditSealing: bucket
       ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
       : undefined,
-    runs: new DynamoRunRepository({ client: clients.dynamodb, tableName: table }),
+    runs,
     engine,
     catalog,
     guardrails,
@@ -166,6 +184,32 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     quiesceFlags: () => drRepository.listQuiesceFlags(),
     clock,
     newId,
+  };
+}
+
+/** Subscriptions: their store, the guarded sender, and one dead-letter store per subscription. */
+function createSubscriptionDeps(
+  config: Config,
+  clients: AwsClients,
+  runs: DynamoRunRepository,
+  base: Pick<SubscriptionDeps, 'clock' | 'sleep' | 'newId'>,
+): SubscriptionDeps {
+  const destinations = egressPolicyFor({ subscriptions: config.subscriptions.destinations }, 'subscriptions', { maxRedirects: 0 });
+  const resolve = systemResolver(config.egress.staticHosts);
+  return {
+    ...base,
+    subscriptions: new DynamoSubscriptionStore({ client: clients.dynamodb, tableName: config.state.table }),
+    sender: new WebhookSender({ policy: destinations, resolve }),
+    deadLettersFor: (id) =>
+      new DynamoDeadLetterStore({
+        client: clients.dynamodb,
+        tableName: config.state.table,
+        keyPrefix: `SUBDLQ#${id}#`,
+        indexPk: `SUBSCRIPTION_DEAD_LETTERS#${id}`,
+      }),
+    destinations,
+    resolve,
+    environmentOf: async (runId) => (await runs.get(runId))?.environment,
   };
 }
 
