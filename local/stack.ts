@@ -22,10 +22,8 @@ import { startOutboxRelayLoop } from './outbox/outbox-relay-loop.ts';
 import type { RunningOutboxRelay } from './outbox/outbox-relay-loop.ts';
 import type { RunningApiGatewayServer } from './api/api-gateway-server.ts';
 import { startDynamoDbLocal } from './dynamodb/dynamo-db-local.ts';
-import type { RunningDynamoDbLocal } from './dynamodb/dynamo-db-local.ts';
 import { ensureStateTable, ensureTargetTable } from './dynamodb/tables.ts';
 import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from './kms/kms-emulator.ts';
-import type { RunningKmsEmulator } from './kms/kms-emulator.ts';
 import { startApprovalSweeper } from './approval-sweeper.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { handlerModuleResolver } from './bundled-handlers.ts';
@@ -39,7 +37,6 @@ import { startTargetEmulators } from './targets/target-emulators.ts';
 import { ensureDemoTargets } from './targets/demo-targets.ts';
 import { startDevOidcProvider } from './oidc/dev-oidc-provider.ts';
 import type { RunningDevOidcProvider } from './oidc/dev-oidc-provider.ts';
-import type { RunningS3Emulator } from './s3/s3-emulator.ts';
 import { loadDefinition, startLocalStepFunctions } from './sfn/local-step-functions.ts';
 import type { LocalLambda, LocalStepFunctionsOptions, RunningLocalStepFunctions } from './sfn/local-step-functions.ts';
 
@@ -151,30 +148,23 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   try {
     // Sources, or the bundles of a synthesized assembly (read first: a missing one fails before anything starts).
     const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', options.cdkOutDir ?? join(ROOT, 'cdk.out'));
-    let dynamodb: RunningDynamoDbLocal | undefined;
-    if (!options.dynamodbUrl) {
-      dynamodb = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
-      stoppers.push(() => dynamodb!.stop());
-    }
-    const dynamodbUrl = options.dynamodbUrl ?? dynamodb!.url;
-    const s3: RunningS3Emulator = await startS3Emulator({ dataDir: join(dataDir, 's3') });
-    stoppers.push(() => s3.stop());
-    const kms: RunningKmsEmulator = await startKmsEmulator({ dataDir: join(dataDir, 'kms') });
-    stoppers.push(() => kms.stop());
-    const eventBridge = await startEventBridgeEmulator({ dataDir });
-    stoppers.push(() => eventBridge.stop());
-    const targetServices = await startTargetEmulators({ dataDir, region: REGION, accountId: ACCOUNT });
-    stoppers.push(() => targetServices.stop());
     const sfnPort = await freePort();
     // The API's port is fixed before any handler runs: approval links (even a resumed run's) point at it.
     const apiPort = options.apiPort === 0 ? await freePort() : (options.apiPort ?? 8080);
     const sfnUrl = `http://127.0.0.1:${sfnPort}`;
-    // People sign in through a real OpenID provider; the console's sign-in returns to the API.
-    let oidc: RunningDevOidcProvider | undefined;
-    if (options.oidc ?? true) {
-      oidc = await startDevOidcProvider({ dataDir: join(dataDir, 'oidc'), consoleRedirectUri: `http://127.0.0.1:${apiPort}/console/callback` });
-      stoppers.push(() => oidc!.stop());
-    }
+    // The stand-ins do not depend on each other, so they start together (each one started is stopped
+    // again if another fails). People sign in through a real OpenID provider; the console's sign-in
+    // returns to the API.
+    const oidcWanted = options.oidc ?? true;
+    const [dynamodb, s3, kms, eventBridge, targetServices, oidc] = await startTogether(stoppers, [
+      options.dynamodbUrl ? undefined : startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
+      startS3Emulator({ dataDir: join(dataDir, 's3') }),
+      startKmsEmulator({ dataDir: join(dataDir, 'kms') }),
+      startEventBridgeEmulator({ dataDir }),
+      startTargetEmulators({ dataDir, region: REGION, accountId: ACCOUNT }),
+      oidcWanted ? startDevOidcProvider({ dataDir: join(dataDir, 'oidc'), consoleRedirectUri: `http://127.0.0.1:${apiPort}/console/callback` }) : undefined,
+    ] as const);
+    const dynamodbUrl = options.dynamodbUrl ?? dynamodb!.url;
     const stateMachineArn = (workflow: WorkflowName) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${WORKFLOWS[workflow].stateMachineName}`;
     const runStateMachineArn = stateMachineArn('run');
 
@@ -248,8 +238,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       hosted.clear();
       previous.clients.destroy();
     };
-    await provisionResources(deps.clients, { stateTable, demoBucket, demoTable });
-    await ensureDemoTargets(deps.clients);
+    await Promise.all([provisionResources(deps.clients, { stateTable, demoBucket, demoTable }), ensureDemoTargets(deps.clients)]);
     const credentialVariables = { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
     if (options.handlers === 'bundles') {
       // A bundle carries its own copy of every module, so it cannot take these deps: it reads its
@@ -399,21 +388,41 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
 async function provisionResources(clients: AwsClients, input: { stateTable: string; demoBucket: string; demoTable: string }) {
   const { dynamodbRaw: dynamodb, s3, kms } = clients;
-  // The keys later workflows sign with: backup manifests (ECDSA P-256) and approval links (HMAC).
-  await ensureKmsKey(kms, MAESTRO_KMS_KEYS.manifestSigning);
-  await ensureKmsKey(kms, MAESTRO_KMS_KEYS.approvalLinks);
-  await ensureStateTable(dynamodb, input.stateTable);
-  await ensureTargetTable(dynamodb, input.demoTable);
-  try {
-    await s3.send(new HeadBucketCommand({ Bucket: input.demoBucket }));
-  } catch {
-    await s3.send(new CreateBucketCommand({ Bucket: input.demoBucket }));
-  }
-  await s3.send(new PutBucketVersioningCommand({ Bucket: input.demoBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  for (const bucket of [ARTIFACT_BUCKET]) {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  }
+  // One chain per service, the services side by side (nothing here depends on another service).
+  const keys = async () => {
+    // The keys later workflows sign with: backup manifests (ECDSA P-256) and approval links (HMAC).
+    await ensureKmsKey(kms, MAESTRO_KMS_KEYS.manifestSigning);
+    await ensureKmsKey(kms, MAESTRO_KMS_KEYS.approvalLinks);
+  };
+  const tables = () => Promise.all([ensureStateTable(dynamodb, input.stateTable), ensureTargetTable(dynamodb, input.demoTable)]);
+  const buckets = async () => {
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket: input.demoBucket }));
+    } catch {
+      await s3.send(new CreateBucketCommand({ Bucket: input.demoBucket }));
+    }
+    await s3.send(new PutBucketVersioningCommand({ Bucket: input.demoBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    for (const bucket of [ARTIFACT_BUCKET]) {
+      await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    }
+  };
+  await Promise.all([keys(), tables(), buckets()]);
+}
+
+/**
+ * Starts independent services side by side (an `undefined` entry is a service not wanted). Each one
+ * that started is registered in `stoppers` whatever the others did; the first failure is thrown.
+ */
+async function startTogether<T extends readonly ({ stop(): Promise<void> } | undefined)[]>(
+  stoppers: (() => Promise<void>)[],
+  starting: { readonly [K in keyof T]: Promise<T[K]> | T[K] },
+): Promise<T> {
+  const settled = await Promise.allSettled(starting);
+  for (const result of settled) if (result.status === 'fulfilled' && result.value) stoppers.push(() => result.value!.stop());
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** The stack's own values with a caller's patch on top, section by section. */

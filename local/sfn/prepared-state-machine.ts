@@ -38,6 +38,13 @@ export interface PreparedStateMachine {
 
 type JsonObject = Record<string, unknown>;
 
+/**
+ * Definitions asl-validator has accepted, by their text, as it left them (it sets each state's
+ * QueryLanguage). It compiles its JSON schemas anew on every call (about a second of CPU for the run
+ * workflow), and every embedded stack start validates the same three workflows: once per process is enough.
+ */
+const ACCEPTED_DEFINITIONS = new Map<string, string>();
+
 interface StatesBlock {
   StartAt: string;
   States: Record<string, JsonObject>;
@@ -77,11 +84,16 @@ export function prepareStateMachine(options: { name: string; arn: string; roleAr
   if (parsed.QueryLanguage === 'JSONata') {
     throw new Error(`State machine ${options.name}: JSONata is not supported locally (aws-local-stepfunctions runs JSONPath only)`);
   }
-  try {
-    // Constructing validates (asl-validator) and throws with the list of problems.
-    new StateMachine(parsed as unknown as StateMachineDefinition);
-  } catch (error) {
-    throw new Error(`State machine ${options.name}: ${(error as Error).message}`);
+  const accepted = ACCEPTED_DEFINITIONS.get(options.definition);
+  if (accepted) parsed = JSON.parse(accepted) as JsonObject;
+  else {
+    try {
+      // Constructing validates (asl-validator) and throws with the list of problems.
+      new StateMachine(parsed as unknown as StateMachineDefinition);
+    } catch (error) {
+      throw new Error(`State machine ${options.name}: ${(error as Error).message}`);
+    }
+    ACCEPTED_DEFINITIONS.set(options.definition, JSON.stringify(parsed));
   }
 
   const runtimeDefinition = structuredClone(parsed) as unknown as StatesBlock & JsonObject;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, until, waitForRun } from '../support/test-stack.ts';
 
 // This file's own worker logs at INFO and prints EMF metrics, both captured from stdout/stderr. Hoisted
 // above the imports: the Logger takes its level when first constructed (and resets to it per invocation).
@@ -64,9 +64,7 @@ async function runWithCorrelation(correlationId: string, tasks: unknown[]) {
   const runId = created.body.runId as string;
   const run = await waitForRun(stack, runId);
   // The execution is over once Finalize returns; its log line is the last one a run writes.
-  for (let i = 0; i < 200 && !logLines().some((line) => line.run_id === runId && line.step === 'Finalize'); i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await until(async () => logLines().some((line) => line.run_id === runId && line.step === 'Finalize'), `the Finalize log line of run ${runId}`);
   return { runId, run };
 }
 
