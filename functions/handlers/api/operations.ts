@@ -21,6 +21,8 @@ import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
 import { catalogOperations } from './catalog-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
+import { templateOperations } from './template-operations.ts';
+import { triggerOperations } from './trigger-operations.ts';
 
 export const EventsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
@@ -98,6 +100,8 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
   ...egressOperations,
   ...drOperations,
   ...catalogOperations,
+  ...templateOperations,
+  ...triggerOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });
