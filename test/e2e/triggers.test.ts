@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookSignature } from '../../functions/core/triggers/webhook-signature.ts';
 import { handleTriggerInvocation } from '../../functions/handlers/triggers/fire.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
+import type { FiringOutcome } from '../../functions/core/triggers/trigger-model.ts';
 import { api, startTestStack, until, waitForRun } from '../support/test-stack.ts';
 
 let stack: EmbeddedStack;
@@ -208,7 +209,8 @@ describe('event triggers', () => {
 });
 
 describe('schedule triggers under the kill switch, a pause and overlap skip', () => {
-  const fire = (triggerId: string, scheduledTime: string) => handleTriggerInvocation(stack.deps, { kind: 'schedule', triggerId, scheduledTime });
+  const fire = async (triggerId: string, scheduledTime: string) =>
+    (await handleTriggerInvocation(stack.deps, { kind: 'schedule', triggerId, scheduledTime })) as FiringOutcome;
 
   beforeAll(async () => {
     await api(stack, 'POST', '/templates', { ...admin, body: parkingTemplate('tpl-nightly') });
