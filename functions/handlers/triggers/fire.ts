@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { drainQueued, findTrigger, fireTrigger, listTriggers, scheduledKey } from '../../core/triggers/fire-trigger.ts';
 import type { FiringOutcome } from '../../core/triggers/trigger-model.ts';
 import { matchesEventPattern } from '../../core/triggers/event-pattern.ts';
+import { latestFireTime, parseScheduleExpression } from '../../core/triggers/schedule-expression.ts';
 import type { EventPattern } from '../../core/triggers/event-pattern.ts';
 import { TriggerNotFound } from '../../core/errors.ts';
 import { parseOrThrow } from '../../core/validation.ts';
@@ -26,13 +27,31 @@ export const TriggerInvocation = z.discriminatedUnion('kind', [
     event: z.looseObject({ id: z.string().min(1).max(200), source: z.string(), 'detail-type': z.string() }),
   }),
   z.strictObject({ kind: z.literal('drain') }),
+  z.strictObject({ kind: z.literal('tick') }),
 ]);
+
+/** How far back the tick looks for a scheduled time it has not fired (a missed minute is fired once). */
+const TICK_CATCH_UP_MS = 5 * 60_000;
 export type TriggerInvocation = z.infer<typeof TriggerInvocation>;
 
 /** Fires a trigger once per scheduled time or event id (a duplicate creates nothing), or starts queued firings whose turn has come. */
-export async function handleTriggerInvocation(deps: HandlerDeps, payload: unknown): Promise<FiringOutcome | { drained: number }> {
+export async function handleTriggerInvocation(deps: HandlerDeps, payload: unknown): Promise<FiringOutcome | { drained: number; fired?: number }> {
   const invocation = parseOrThrow(TriggerInvocation, payload);
   const correlationId = randomUUID();
+  if (invocation.kind === 'tick') {
+    // In AWS, the API's schedule triggers have no schedule of their own: the one-minute tick fires each due time once.
+    const now = deps.clock().getTime();
+    let fired = 0;
+    for (const trigger of await listTriggers(deps)) {
+      const { definition } = trigger;
+      if (trigger.source !== 'api' || trigger.paused || definition.kind !== 'schedule') continue;
+      const due = latestFireTime(parseScheduleExpression(definition.schedule), now, now - TICK_CATCH_UP_MS, Date.parse(trigger.createdAt));
+      if (due !== undefined && (await fireTrigger(deps, { triggerId: definition.id, key: scheduledKey(due), correlationId })).outcome !== 'duplicate')
+        fired += 1;
+    }
+    const drained = await handleTriggerInvocation(deps, { kind: 'drain' });
+    return { drained: (drained as { drained: number }).drained, fired };
+  }
   if (invocation.kind === 'drain') {
     let drained = 0;
     for (const trigger of await listTriggers(deps)) {
@@ -52,7 +71,7 @@ export async function handleTriggerInvocation(deps: HandlerDeps, payload: unknow
 }
 
 export const createHandler = (deps: HandlerDeps) =>
-  middy<unknown, FiringOutcome | { drained: number }, Error, Context>()
+  middy<unknown, FiringOutcome | { drained: number; fired?: number }, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const outcome = await handleTriggerInvocation(deps, event);
