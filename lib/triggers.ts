@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -8,7 +7,6 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { parse as parseYaml } from 'yaml';
 import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
@@ -18,6 +16,7 @@ import { envVar } from '../functions/core/config/environment-variables.ts';
 import { TriggersSection } from '../functions/core/triggers/trigger-model.ts';
 import type { TriggerDefinition } from '../functions/core/triggers/trigger-model.ts';
 import { formatIssues } from '../functions/core/validation.ts';
+import { declaredTriggers } from '../functions/handlers/triggers/templates-folder.ts';
 
 /** Properties of {@link MaestroTriggers}. */
 export interface MaestroTriggersProps {
@@ -42,11 +41,8 @@ export interface MaestroTriggersProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** The `triggers` of a maestro.config.yaml (none when it declares none). */
-export function configuredTriggers(file: string): unknown[] {
-  const content = parseYaml(readFileSync(file, 'utf8')) as { triggers?: unknown[] } | null;
-  return content?.triggers ?? [];
-}
+/** The `triggers` of a maestro.config.yaml (validated by MaestroTriggers). */
+export const configuredTriggers = declaredTriggers;
 
 /** EventBridge pattern keys of the event envelope, as the CDK's EventPattern names them. */
 const ENVELOPE_KEYS: ReadonlyMap<string, keyof events.EventPattern> = new Map([

@@ -7,7 +7,7 @@ import { createRun } from '../../core/runs/create-run.ts';
 import { createRollbackRun } from '../../core/runs/create-rollback-run.ts';
 import { eventView, runView } from '../../core/runs/run-view.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { RunIdPath } from './operation-request.ts';
+import { IdempotencyKeyHeader, RunIdPath } from './operation-request.ts';
 import type { Operation } from './operation-request.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
@@ -33,10 +33,7 @@ export const RunsQuery = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
-export const IdempotencyKeyHeader = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
-  .optional();
+export { IdempotencyKeyHeader } from './operation-request.ts';
 
 const runIdOf = (event: APIGatewayProxyEvent) => parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
 

@@ -6,8 +6,8 @@ import { getTemplate, putTemplate, runFromTemplate } from '../../core/templates/
 import { parseOrThrow } from '../../core/validation.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
+import { IdempotencyKeyHeader } from './operation-request.ts';
 import type { OperationRequest } from './operation-request.ts';
-import { IdempotencyKeyHeader } from './operations.ts';
 
 export const TemplateNamePath = z.object({ name: TemplateName });
 export const TemplateVersionQuery = z.strictObject({ version: z.coerce.number().int().min(1).optional() });

@@ -36,3 +36,9 @@ export async function syncTemplatesFolder(
   }
   return synced;
 }
+
+/** The `triggers` a maestro.config.yaml declares, as written (the CDK app turns them into schedules and rules; it validates them). */
+export function declaredTriggers(configFile: string): unknown[] {
+  const content = parseYaml(readFileSync(configFile, 'utf8')) as { triggers?: unknown } | null;
+  return Array.isArray(content?.triggers) ? content.triggers : [];
+}
