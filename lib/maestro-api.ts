@@ -18,11 +18,12 @@ export interface ApiRouteSpec {
   readonly operation: string;
   /**
    * `link`: the route's credential is a signed approval link in its path, so API Gateway lets it
-   * through unauthenticated and the handler verifies the link.
+   * through unauthenticated and the handler verifies the link. `signature`: a webhook, whose
+   * credential is an HMAC over its body, verified by the handler.
    *
    * @default - IAM
    */
-  readonly auth?: 'link';
+  readonly auth?: 'link' | 'signature';
 }
 
 /** Properties of a {@link MaestroApi}. */
@@ -182,7 +183,7 @@ export class MaestroApi extends Construct {
       const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
       const method = resource.addMethod(route.method, integration, {
         // Approval-link pages carry their own credential (a KMS-signed, single-use link); all else is IAM.
-        authorizationType: route.auth === 'link' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
+        authorizationType: route.auth ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
         operationName: route.operation,
         requestValidator,
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
@@ -197,6 +198,18 @@ export class MaestroApi extends Construct {
           {
             id: 'AwsSolutions-COG4',
             reason: `${route.operation} is an approval-link route: no Cognito user pool by design; the request carries a KMS-signed, expiring, single-use approval link that the handler verifies.`,
+          },
+        );
+      } else if (route.auth === 'signature') {
+        acknowledgeNag(
+          method,
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: `${route.operation} is a webhook: its credential is an HMAC-SHA-256 signature over the raw body (X-Hub-Signature-256) under a per-trigger secret derived with a KMS HMAC key, with a signed timestamp window and replays refused; senders such as GitHub have no AWS credentials.`,
+          },
+          {
+            id: 'AwsSolutions-COG4',
+            reason: `${route.operation} is a webhook: no Cognito user pool by design; the handler verifies the body's HMAC signature and timestamp before anything is written.`,
           },
         );
       } else {

@@ -19,6 +19,8 @@ import type { ManagedTargetsProps } from './managed-targets.ts';
 import { RunWorkflow } from './run-workflow.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { StateTable } from './state-table.ts';
+import { MaestroTriggers, configuredTriggers } from './triggers.ts';
+import { projectPath } from './project-paths.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
 
 /** Properties of a {@link MaestroStack}. */
@@ -88,6 +90,13 @@ export interface MaestroStackProps extends StackProps {
    * @default - no Slack messages
    */
   readonly slackWebhookUrl?: string;
+
+  /**
+   * Schedule and event triggers (EventBridge Scheduler schedules and rules invoking the trigger function).
+   *
+   * @default - the `triggers` of maestro.config.yaml
+   */
+  readonly triggers?: readonly unknown[];
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -104,6 +113,7 @@ export class MaestroStack extends Stack {
   readonly observability: Observability;
   readonly outbox: Outbox;
   readonly approvalGate: ApprovalGate;
+  readonly triggers: MaestroTriggers;
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
     super(scope, id, props);
@@ -192,6 +202,14 @@ export class MaestroStack extends Stack {
     // Outbox: stream → relay → EventBridge; the API lists and re-drives dead letters.
     this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });
     this.outbox.grantPublish(this.api.handler);
+
+    this.triggers = new MaestroTriggers(this, 'Triggers', {
+      stateTable: this.stateTable,
+      artifactVault: this.artifactVault,
+      runStateMachine: this.runWorkflow.stateMachine,
+      triggers: props.triggers ?? configuredTriggers(projectPath('maestro.config.yaml')),
+      network: this.network?.isolatedPlacement(),
+    });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the Maestro API (SigV4, execute-api)', value: this.api.url });
     new CfnOutput(this, 'RunStateMachineArn', { description: 'ARN of the run state machine', value: this.runWorkflow.stateMachine.stateMachineArn });

@@ -15,6 +15,8 @@ import type { IsolatedApplyHost } from './sandbox/isolated-apply.ts';
 import { sandboxedTransport } from './sandbox/sandboxed-transport.ts';
 import { startDrScheduler } from './scheduler/dr-scheduler.ts';
 import { startDriftScheduler } from './scheduler/drift-scheduler.ts';
+import { startTriggerScheduling } from './scheduler/trigger-scheduling.ts';
+import type { RunningTriggerScheduling } from './scheduler/trigger-scheduling.ts';
 import { startApiGatewayServer } from './api/api-gateway-server.ts';
 import { startEventBridgeEmulator } from './eventbridge/event-bridge-emulator.ts';
 import type { RunningEventBridgeEmulator } from './eventbridge/event-bridge-emulator.ts';
@@ -76,6 +78,10 @@ export interface EmbeddedStackOptions {
   extraActions?: readonly Action[];
   /** Start the development OpenID provider (local/oidc/) and trust its tokens. @default true */
   oidc?: boolean;
+  /** The run templates recorded at start (each file a template; a changed one a new version). @default `templates/` of the repository */
+  templatesDir?: string;
+  /** How often the local scheduler checks the schedule triggers. @default 1000 ms */
+  schedulerTickMs?: number;
 }
 
 export interface Endpoints {
@@ -104,6 +110,8 @@ export interface EmbeddedStack {
   /** The local EventBridge endpoint the outbox relay publishes to (delivered events in `eventbridge.jsonl`). */
   eventBridge: RunningEventBridgeEmulator;
   outboxRelay?: RunningOutboxRelay;
+  /** The schedule and event triggers' local scheduler and EventBridge rules. */
+  triggers: RunningTriggerScheduling;
   /** The development OpenID provider, unless started with `oidc: false`. */
   oidc?: RunningDevOidcProvider;
   /** The configuration the hosted handlers run with (built once at start, or by `reconfigure`). */
@@ -306,6 +314,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       });
       stoppers.push(async () => driftScheduler.stop());
     }
+    // Run templates from the folder; schedule triggers on the local scheduler, event triggers as local EventBridge rules.
+    const fireTrigger = await hostModule('../functions/handlers/triggers/fire.ts', 'maestro-triggers');
+    const triggers = await startTriggerScheduling({
+      deps: () => deps,
+      fire: fireTrigger,
+      eventBridge,
+      templatesDir: options.templatesDir ?? join(ROOT, 'templates'),
+      tickMs: options.schedulerTickMs,
+      onError: (error) => console.error(`maestro: trigger: ${(error as Error).message}`),
+    });
+    stoppers.push(async () => triggers.stop());
 
     // The approval sweeper (reminders at half time, EXPIRED at the deadline): every minute in AWS.
     const sweepApprovals = await hostModule('../functions/handlers/approvals/sweep.ts', 'maestro-approval-sweeper');
@@ -368,6 +387,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       stepFunctions,
       eventBridge,
       outboxRelay,
+      triggers,
       oidc,
       get config() {
         return deps.config;

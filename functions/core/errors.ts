@@ -391,6 +391,31 @@ export class DuplicateInFlight extends MaestroError {
   override readonly category = ErrorCategory.transient;
 }
 
+/** A template name (or version) that no template has. */
+export class TemplateNotFound extends MaestroError {
+  override readonly name = 'TemplateNotFound';
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+/** A trigger id that no trigger has. */
+export class TriggerNotFound extends MaestroError {
+  override readonly name = 'TriggerNotFound';
+  override readonly status = 404;
+  override readonly category = ErrorCategory.validation;
+}
+/** A trigger id already taken (by maestro.config.yaml or an earlier POST /triggers). */
+export class TriggerExists extends MaestroError {
+  override readonly name = 'TriggerExists';
+  override readonly status = 409;
+  override readonly category = ErrorCategory.conflict;
+}
+/** A webhook delivery whose signature or timestamp does not hold: nothing is written. */
+export class WebhookRefused extends MaestroError {
+  override readonly name = 'WebhookRefused';
+  override readonly status = 401;
+  override readonly category = ErrorCategory.policy;
+}
+
 /** What the API answers for anything unexpected (a 500): the code, never the message, reaches the caller. */
 export class InternalError extends MaestroError {
   override readonly name = 'InternalError';

@@ -15,6 +15,7 @@ import type { HandlerDeps } from './shared/deps.ts';
 import { lambdaHandler } from './shared/lambda-deps.ts';
 import { logger } from './shared/logger.ts';
 import { handleMcpEvent } from './mcp/mcp-endpoint.ts';
+import { receiveWebhook } from './api/trigger-operations.ts';
 import { Invocation, tracing } from './shared/telemetry.ts';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -51,6 +52,7 @@ async function route(deps: HandlerDeps, event: APIGatewayProxyEvent, correlation
   if (found.operation === 'openApi') return json(200, openApiDocument());
   if (found.operation === 'console' || found.operation === 'consoleAsset') return consoleResponse(event, deps.config.identity);
   if (found.operation === 'mcp') return handleMcpEvent(deps, event, correlationId, (inner) => handleApiEvent(deps, inner));
+  if (found.operation === 'receiveWebhook') return receiveWebhook({ event, deps, correlationId, telemetry });
   if (isLinkRoute(found)) return linkOperations[found.operation]({ event, deps, correlationId, telemetry });
   const principal = await authenticate(event, deps.config.identity, deps.tokenVerifier);
   telemetry.annotate({ principal: principal.id });

@@ -3,6 +3,8 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
+import { matchesEventPattern } from '../../functions/core/triggers/event-pattern.ts';
+import type { EventPattern } from '../../functions/core/triggers/event-pattern.ts';
 
 // The AWS JSON 1.1 protocol as EventBridge speaks it: POST /, X-Amz-Target: AWSEvents.<Operation>,
 // errors as {"__type", "message"}. Only PutEvents: the outbox relay's one call.
@@ -33,7 +35,33 @@ export interface InjectedFailure {
   match?: (entry: { Source?: string; DetailType?: string; Detail: unknown }) => boolean;
 }
 
+/** An event as a rule's target receives it (EventBridge's event envelope). */
+export interface RuleEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+}
+
+/** A rule: events on any bus matching `pattern` go to `target` (after PutEvents answers, as EventBridge delivers asynchronously). */
+export interface EventRule {
+  name: string;
+  pattern: EventPattern;
+  target(event: RuleEvent): Promise<unknown>;
+}
+
 export interface RunningEventBridgeEmulator {
+  /** Where rules come from (read at each event): the embedded stack's event triggers. */
+  setRules(rules: () => Promise<readonly EventRule[]> | readonly EventRule[]): void;
+  /** Delivers an already delivered event to its matching rules again, as EventBridge may (at-least-once); resolves when the targets have answered. */
+  redeliver(eventId: string): Promise<unknown[]>;
+  /** Resolves when every rule delivery started so far has finished. */
+  idle(): Promise<void>;
   url: string;
   /** Where delivered events are appended, one JSON object a line. */
   deliveredFile: string;
@@ -57,11 +85,51 @@ class ApiError extends Error {
  * (AWS_ENDPOINT_URL_EVENTBRIDGE): accepted entries get an EventId and are appended to
  * `dataDir/eventbridge.jsonl`; any bus name is accepted; tests can make entries fail.
  */
-export async function startEventBridgeEmulator(options: { dataDir: string; host?: string; port?: number }): Promise<RunningEventBridgeEmulator> {
+export async function startEventBridgeEmulator(options: {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  onRuleError?: (error: unknown, rule: string) => void;
+}): Promise<RunningEventBridgeEmulator> {
   const deliveredFile = join(resolve(options.dataDir), 'eventbridge.jsonl');
   mkdirSync(dirname(deliveredFile), { recursive: true });
   appendFileSync(deliveredFile, '');
   const failures: InjectedFailure[] = [];
+  let ruleSource: () => Promise<readonly EventRule[]> | readonly EventRule[] = () => [];
+  const pending = new Set<Promise<unknown>>();
+  const envelope = (event: DeliveredEvent): RuleEvent => ({
+    version: '0',
+    id: event.EventId,
+    'detail-type': event.DetailType,
+    source: event.Source,
+    account: '000000000000',
+    time: event.Time,
+    region: 'us-east-1',
+    resources: event.Resources,
+    detail: event.Detail,
+  });
+  /** Every rule whose pattern matches gets the event; a target's failure is reported, not retried. */
+  const route = async (event: DeliveredEvent): Promise<unknown[]> => {
+    const ruleEvent = envelope(event);
+    const rules = await ruleSource();
+    return Promise.all(
+      rules
+        .filter((rule) => matchesEventPattern(rule.pattern, ruleEvent))
+        .map((rule) =>
+          rule.target(ruleEvent).catch((error: unknown) => {
+            options.onRuleError?.(error, rule.name);
+            return undefined;
+          }),
+        ),
+    );
+  };
+  const dispatch = (events: readonly DeliveredEvent[]) => {
+    for (const event of events) {
+      const delivery = route(event).catch((error: unknown) => options.onRuleError?.(error, '(rules)'));
+      pending.add(delivery);
+      void delivery.finally(() => pending.delete(delivery));
+    }
+  };
 
   const putEvents = (request: Record<string, unknown>) => {
     const entries = request.Entries;
@@ -107,6 +175,7 @@ export async function startEventBridgeEmulator(options: { dataDir: string; host?
     });
     // One write per request, before answering: an entry reported delivered is on disk.
     if (lines.length > 0) appendFileSync(deliveredFile, `${lines.join('\n')}\n`);
+    dispatch(lines.map((line) => JSON.parse(line) as DeliveredEvent));
     return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
   };
 
@@ -146,6 +215,17 @@ export async function startEventBridgeEmulator(options: { dataDir: string; host?
     url: `http://${host}:${port}`,
     deliveredFile,
     delivered: () => readDelivered(deliveredFile),
+    setRules: (rules) => {
+      ruleSource = rules;
+    },
+    redeliver: async (eventId) => {
+      const event = readDelivered(deliveredFile).find((candidate) => candidate.EventId === eventId);
+      if (!event) throw new Error(`redeliver: no delivered event ${eventId}`);
+      return route(event);
+    },
+    idle: async () => {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
     injectFailures: (failure) => {
       if (!Number.isInteger(failure.count) || failure.count < 1) throw new Error(`injectFailures: count must be a positive integer, got ${failure.count}`);
       failures.push({ ...failure });

@@ -104,11 +104,12 @@ describe('cdk-nag AwsSolutions on the whole MaestroStack', () => {
       expect(ack.reason.length, `${ack.id} @ ${ack.path}`).toBeGreaterThanOrEqual(60);
       if (/IAM[45]/.test(ack.id)) expect(ack.id).toMatch(/::AwsSolutions-IAM[45]\[(Action|Resource|Policy)::.+\]$/);
     }
-    // The API's COG4 acknowledgements are per method: the two approval-link routes say so.
+    // The API's COG4 acknowledgements are per method: the two approval-link routes and the webhook say so.
     const linkAcks = acks.filter((ack) => ack.id.endsWith('::AwsSolutions-APIG4'));
     expect(linkAcks.map((ack) => ack.path).sort()).toEqual([
       'Maestro/Api/Resource/Default/approvals/{token}/GET',
       'Maestro/Api/Resource/Default/approvals/{token}/POST',
+      'Maestro/Api/Resource/Default/webhooks/{id}/POST',
     ]);
     for (const ack of linkAcks) expect(ack.reason).toMatch(/KMS/);
   });

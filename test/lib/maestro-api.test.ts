@@ -29,10 +29,10 @@ describe('MaestroApi', () => {
     expect(declared).toStrictEqual(apiRoutes.map((route) => `${route.method} ${route.resource}`).sort());
   });
 
-  it('authenticates every method with IAM, but the approval-link pages, and proxies it to the API function', () => {
+  it('authenticates every method with IAM, but the approval-link pages and the webhook, and proxies it to the API function', () => {
     for (const method of methods) {
       // THEN
-      const linkPage = method.Properties.OperationName === 'reviewApproval' || method.Properties.OperationName === 'decideByLink';
+      const linkPage = ['reviewApproval', 'decideByLink', 'receiveWebhook'].includes(method.Properties.OperationName);
       expect(method.Properties.AuthorizationType).toBe(linkPage ? 'NONE' : 'AWS_IAM');
       expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
       expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(JSON.stringify(arnOf(api.handler)));

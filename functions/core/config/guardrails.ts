@@ -127,8 +127,9 @@ export const CONFIG_OVERRIDE_PREFIX = 'MAESTRO_CONFIG__';
  */
 export function resolveGuardrails(fileContent: unknown, env: Record<string, string | undefined>, parseScalar: (text: string) => unknown): Guardrails {
   const merged = structuredClone(fileContent ?? {}) as Record<string, unknown>;
-  // The file's `packs` key is a section of its own (the loader routes it there), not a guardrail.
+  // The file's `packs` and `triggers` keys are sections of their own (the loader routes them there), not guardrails.
   delete merged.packs;
+  delete merged.triggers;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(CONFIG_OVERRIDE_PREFIX) || value === undefined) continue;
     const path = name.slice(CONFIG_OVERRIDE_PREFIX.length).split('__').filter(Boolean);

@@ -5,6 +5,7 @@ import { EgressAllowlists, EnvironmentEgress } from '../egress/policy.ts';
 import { EgressLimits } from '../egress/run-budget-ledger.ts';
 import { StaticHosts } from '../egress/settings.ts';
 import { Guardrails } from './guardrails.ts';
+import { TriggersSection } from '../triggers/trigger-model.ts';
 import { Packs } from './packs.ts';
 import { Role } from '../auth.ts';
 import { isMappableIamArn } from '../iam-principals.ts';
@@ -263,6 +264,7 @@ export const Config = z.strictObject({
   sandbox: SandboxSection.prefault({}),
   subscriptions: SubscriptionsSection.prefault({}),
   packs: Packs,
+  triggers: TriggersSection,
   guardrails: Guardrails.describe('How far automation may go: autonomy, approvers, freezes, budgets (the keys at the top of maestro.config.yaml).'),
 });
 export type ConfigInput = z.input<typeof Config>;

@@ -3,7 +3,7 @@ import { screeningEvents } from '../egress/screening-events.ts';
 import { digestOf } from '../canonical-json.ts';
 import { ActionCategory } from '../actions/contract.ts';
 import { IdempotencyKeyReused, RunsAtCapacity, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
-import { effectiveAutonomy } from '../safety/autonomy.ts';
+import { capCeiling, effectiveAutonomy } from '../safety/autonomy.ts';
 import { admissionGate, environmentCeiling, readControl } from '../safety/gates.ts';
 import { checkReasonForAccess } from '../safety/reason-for-access.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -51,6 +51,10 @@ export interface CreateRunCommand {
   idempotencyKey?: string;
   /** A rollback run (create-rollback-run.ts): its id, chosen before, and the run it undoes. */
   rollback?: { runId: string; of: string };
+  /** A ceiling of the caller's own (a trigger's): the run's autonomy is capped by it as by the environment's. */
+  autonomyCeiling?: number;
+  /** Where the request came from: a template version, a trigger's firing (recorded on the run and in RunRequested). */
+  origin?: { template?: { name: string; version: number }; trigger?: { id: string; firingKey: string } };
 }
 
 export interface CreateRunResult {
@@ -83,7 +87,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
 
   // A retried request is answered from its Idempotency-Key before admission: a retry of a request
   // that already succeeded must not be rate limited or refused for capacity.
-  const requestHash = digestOf({ principal: command.principal.id, request });
+  const requestHash = digestOf({ principal: command.principal.id, request, ...command.origin });
   const idempotency = command.idempotencyKey ? { key: `${command.principal.id}#${command.idempotencyKey}`, requestHash } : undefined;
   const earlier = idempotency ? await deps.runs.findByIdempotencyKey(idempotency.key) : undefined;
   if (earlier) return replay(deps, earlier, requestHash);
@@ -94,7 +98,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     throw new RunsAtCapacity(`${active} runs are active, the most this deployment admits; try again shortly`, { details: { retryAfterSeconds: 5 } });
   }
   const control = await readControl(deps);
-  const autonomy = effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged);
+  const autonomy = effectiveAutonomy(request.autonomy, capCeiling(environmentCeiling(deps, environment), command.autonomyCeiling), control.killSwitch.engaged);
 
   // Text that reads like instructions to a planner is flagged (never dropped): policy and the approval gate decide.
   const goalScreening = screeningEvents(request.goal, 'goal');
@@ -121,6 +125,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     ...(command.rollback ? { rollbackOf: command.rollback.of } : {}),
     ...(request.expectedPlanDigest ? { expectedPlanDigest: request.expectedPlanDigest } : {}),
     ...(command.principal.onBehalfOf ? { onBehalfOf: command.principal.onBehalfOf } : {}),
+    ...command.origin,
   };
   const tasks: Task[] = resolved.map(({ action, params }, index) => ({
     runId,
@@ -153,6 +158,7 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
           ...(command.rollback ? { rollbackOf: command.rollback.of } : {}),
           ...(request.expectedPlanDigest ? { expectedPlanDigest: request.expectedPlanDigest } : {}),
           ...(command.principal.kind === 'agent' ? { principalKind: 'agent', onBehalfOf: command.principal.onBehalfOf } : {}),
+          ...command.origin,
         },
       },
       ...goalScreening,

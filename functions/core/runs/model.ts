@@ -58,7 +58,7 @@ export interface Principal {
   id: string;
   roles: readonly string[];
   /** What kind of caller: a person through OIDC, a machine (client credentials), an IAM caller, or a development token. */
-  kind?: 'user' | 'machine' | 'iam' | 'dev' | 'agent';
+  kind?: 'user' | 'machine' | 'iam' | 'dev' | 'agent' | 'trigger';
   /** An agent: the person or service it acts for (an agent never approves). */
   onBehalfOf?: string;
   /** An OIDC caller's email claim: approvers may be listed by subject or by email. */
@@ -139,6 +139,10 @@ export interface Run {
   rollbackOf?: string;
   /** The rollback run asked for to undo this run. */
   rolledBackBy?: string;
+  /** The run was instantiated from this template version (functions/core/templates). */
+  template?: { name: string; version: number };
+  /** The run was created by this trigger's firing (functions/core/triggers). */
+  trigger?: { id: string; firingKey: string };
 }
 
 /** The pack a task's action came from, as the catalog had it when the run was created (the built-ins: `builtin`, Maestro's version, `null`). */

@@ -28,6 +28,8 @@ export function runView(run: Run, tasks?: readonly Task[]) {
     taskCount: run.taskCount,
     rollbackOf: run.rollbackOf,
     rolledBackBy: run.rolledBackBy,
+    template: run.template,
+    trigger: run.trigger,
     eventCount: run.eventSeq,
     auditHead: run.lastEventHash,
     ...(tasks

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CreateRunRequest } from '../../core/runs/create-run.ts';
 import { RollbackRequest } from '../../core/runs/create-rollback-run.ts';
 import { RedriveRequest } from '../../core/outbox/redrive-dead-letters.ts';
@@ -18,11 +18,15 @@ import { McpMessage, responses } from './response-schemas.ts';
 import { ConsoleAssetPath } from './console-assets.ts';
 import { DecisionBody, FreezeOverrideBody, KillSwitchBody } from './safety-operations.ts';
 import type { ApiOperation } from './routes.ts';
+import { TemplateDefinition } from '../../core/templates/template-model.ts';
+import { TriggerDefinition } from '../../core/triggers/trigger-model.ts';
+import { TemplateNamePath, TemplateRunBody, TemplateVersionQuery } from './template-operations.ts';
+import { PauseBody, TriggerIdPath } from './trigger-operations.ts';
 
 /** What one operation takes and answers, for the OpenAPI document; the request schemas are the handlers' own. */
 export interface OperationContract {
   readonly summary: string;
-  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'meta' | 'drift' | 'subscriptions';
+  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'drift' | 'subscriptions' | 'templates' | 'triggers' | 'meta';
   /** Roles allowed (the handler's `requireRole`); omitted: any authenticated role. */
   readonly roles?: readonly string[];
   readonly path?: z.ZodType;
@@ -323,5 +327,80 @@ export const operationContracts: Record<ApiOperation, OperationContract> = {
     path: SubscriptionIdPath,
     success: { status: 200, schema: responses.deleteSubscription },
     errors: [404],
+  },
+  listTemplates: { summary: 'Run templates (the latest version of each)', tag: 'templates', success: { status: 200, schema: responses.listTemplates } },
+  getTemplate: {
+    summary: 'One template version (the latest by default) with its audit journal',
+    tag: 'templates',
+    path: TemplateNamePath,
+    query: TemplateVersionQuery,
+    success: { status: 200, schema: responses.getTemplate },
+    errors: [404],
+  },
+  putTemplate: {
+    summary: 'Record a template as its next version (the same content again makes none); audited',
+    tag: 'templates',
+    roles: ADMIN,
+    body: TemplateDefinition,
+    success: { status: 201, alsoStatus: 200, schema: responses.putTemplate },
+    errors: [409, 413, 415],
+  },
+  runTemplate: {
+    summary: 'Create a run from a template and parameters (admitted exactly as POST /runs)',
+    tag: 'templates',
+    roles: OPERATOR,
+    path: TemplateNamePath,
+    headers: { 'Idempotency-Key': IdempotencyKeyHeader },
+    body: TemplateRunBody,
+    success: { status: 201, alsoStatus: 200, schema: responses.runTemplate, headers: ['location'] },
+    errors: [404, 409, 413, 415, 423, 429, 503],
+  },
+  listTriggers: {
+    summary: 'Triggers (declared in maestro.config.yaml and created through the API)',
+    tag: 'triggers',
+    success: { status: 200, schema: responses.listTriggers },
+  },
+  getTrigger: {
+    summary: 'One trigger with its journal (firings, skips, pauses)',
+    tag: 'triggers',
+    path: TriggerIdPath,
+    success: { status: 200, schema: responses.getTrigger },
+    errors: [404],
+  },
+  createTrigger: {
+    summary: 'Create a trigger (schedule, event pattern or webhook) of a template; a webhook answers its secret once',
+    tag: 'triggers',
+    roles: ADMIN,
+    body: TriggerDefinition,
+    success: { status: 201, schema: responses.createTrigger, headers: ['location'] },
+    errors: [409, 413, 415],
+  },
+  pauseTrigger: {
+    summary: 'Pause a trigger (its firings are skipped); audited',
+    tag: 'triggers',
+    roles: OPERATOR,
+    path: TriggerIdPath,
+    body: PauseBody,
+    success: { status: 200, schema: responses.pauseTrigger },
+    errors: [404, 409, 413, 415],
+  },
+  resumeTrigger: {
+    summary: 'Resume a paused trigger; audited',
+    tag: 'triggers',
+    roles: ADMIN,
+    path: TriggerIdPath,
+    body: PauseBody,
+    success: { status: 200, schema: responses.resumeTrigger },
+    errors: [404, 409, 413, 415],
+  },
+  receiveWebhook: {
+    summary:
+      'A webhook delivery: X-Hub-Signature-256 (HMAC-SHA-256 of the raw body) is the credential; the signed body carries its timestamp; a replay creates nothing',
+    tag: 'triggers',
+    path: TriggerIdPath,
+    headers: { 'X-Hub-Signature-256': z.string().describe('sha256=<hex HMAC-SHA-256 of the raw body under the trigger secret>') },
+    body: z.looseObject({}).describe('any JSON object carrying its timestamp at the trigger timestampField'),
+    success: { status: 202, alsoStatus: 200, schema: responses.receiveWebhook },
+    errors: [400, 401, 404, 413, 429, 503],
   },
 };

@@ -3,7 +3,7 @@ import { HTTP_ERRORS } from '../../core/http-errors.ts';
 import { operationContracts } from './api-contract.ts';
 import type { OperationContract } from './api-contract.ts';
 import { apiRoutes, isLinkRoute } from './routes.ts';
-import type { ApiRoute, PublicOperation } from './routes.ts';
+import type { ApiRoute, PublicOperation, SignedOperation } from './routes.ts';
 
 type JsonSchema = Record<string, unknown>;
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, JsonSchema>> };
@@ -11,7 +11,7 @@ export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, 
 /** The version of the contract (bumped with a breaking change to a route). */
 export const API_VERSION = '1.0.0';
 
-const PUBLIC: ReadonlySet<string> = new Set<PublicOperation>(['health', 'openApi', 'console', 'consoleAsset']);
+const PUBLIC: ReadonlySet<string> = new Set<PublicOperation | SignedOperation>(['health', 'openApi', 'console', 'consoleAsset', 'receiveWebhook']);
 /** What any authenticated operation can answer: bad input, no or unknown credential, a refused role, an internal error. */
 const AUTHENTICATED_ERRORS = [400, 401, 403, 500];
 /** What the approval-link pages can answer (as pages): an invalid or spent link, a decision that no longer applies. */
@@ -26,6 +26,8 @@ const TAGS = [
   { name: 'dr', description: 'Disaster recovery: backups, restores and the traffic pointer' },
   { name: 'egress', description: 'Egress decisions for the internet-facing actions' },
   { name: 'outbox', description: "The event outbox's dead letters" },
+  { name: 'templates', description: 'Run templates: versioned, parameterized run definitions' },
+  { name: 'triggers', description: 'Triggers that create runs from templates: schedules, event patterns, signed webhooks' },
   { name: 'meta', description: 'Liveness, this document and the web console' },
 ];
 

@@ -24,3 +24,9 @@ export interface LinkRequest {
 
 /** `{id}` in a `/runs/{id}...` route. */
 export const RunIdPath = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a run id') });
+
+/** The Idempotency-Key header of the operations that create runs. */
+export const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
+  .optional();

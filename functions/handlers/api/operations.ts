@@ -7,7 +7,7 @@ import { createRun } from '../../core/runs/create-run.ts';
 import { createRollbackRun } from '../../core/runs/create-rollback-run.ts';
 import { eventView, runView } from '../../core/runs/run-view.ts';
 import { parseOrThrow } from '../../core/validation.ts';
-import { RunIdPath } from './operation-request.ts';
+import { IdempotencyKeyHeader, RunIdPath } from './operation-request.ts';
 import type { Operation } from './operation-request.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
@@ -23,6 +23,8 @@ import { catalogOperations } from './catalog-operations.ts';
 import { driftOperations } from './drift-operations.ts';
 import { subscriptionOperations } from './subscription-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
+import { templateOperations } from './template-operations.ts';
+import { triggerOperations } from './trigger-operations.ts';
 
 export const EventsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
@@ -33,10 +35,7 @@ export const RunsQuery = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 export const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
-export const IdempotencyKeyHeader = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
-  .optional();
+export { IdempotencyKeyHeader } from './operation-request.ts';
 
 const runIdOf = (event: APIGatewayProxyEvent) => parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
 
@@ -102,6 +101,8 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
   ...catalogOperations,
   ...driftOperations,
   ...subscriptionOperations,
+  ...templateOperations,
+  ...triggerOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

@@ -127,6 +127,27 @@ export const SubscriptionView = z.looseObject({
   createdBy: z.string(),
   createdAt: Timestamp,
 });
+const TemplateView = z.looseObject({
+  name: z.string(),
+  version: z.number().int(),
+  digest: z.string(),
+  goal: z.string(),
+  mode: z.enum(['PLAN', 'APPLY']),
+  params: z.record(z.string(), AnyObject),
+  tasks: z.array(z.looseObject({ action: z.string(), params: z.record(z.string(), z.unknown()) })),
+  createdBy: z.string(),
+  createdAt: Timestamp,
+});
+const TriggerView = z.looseObject({
+  id: z.string(),
+  kind: z.enum(['schedule', 'event', 'webhook']),
+  template: z.looseObject({ name: z.string(), version: z.number().int().optional() }),
+  autonomyCeiling: z.number().int(),
+  overlap: z.enum(['skip', 'queue']),
+  source: z.enum(['config', 'api']),
+  paused: z.boolean(),
+  lastRunId: z.string().optional(),
+});
 
 /** A JSON-RPC 2.0 message of the MCP protocol (the SDK validates the rest). */
 export const McpMessage = z.looseObject({ jsonrpc: z.literal('2.0'), method: z.string().optional(), id: z.union([z.string(), z.number()]).optional() });
@@ -207,5 +228,21 @@ export const responses = {
     stillDrifted: z.array(z.string()),
     resolved: z.array(z.string()),
     skipped: z.array(z.object({ resource: z.string(), reason: z.string() })),
+  }),
+  listTemplates: z.object({ templates: z.array(TemplateView) }),
+  getTemplate: z.object({ template: TemplateView, journal: z.array(EventView) }),
+  putTemplate: z.object({ template: TemplateView, created: z.boolean() }),
+  runTemplate: z.object({ runId: z.string(), created: z.boolean(), template: z.object({ name: z.string(), version: z.number().int() }), links: RunLinks }),
+  listTriggers: z.object({ triggers: z.array(TriggerView) }),
+  getTrigger: z.object({ trigger: TriggerView, journal: z.array(EventView) }),
+  createTrigger: z.object({ trigger: TriggerView, webhookSecret: z.string().optional().describe('a webhook trigger: the HMAC secret, answered this once') }),
+  pauseTrigger: z.object({ trigger: TriggerView }),
+  resumeTrigger: z.object({ trigger: TriggerView }),
+  receiveWebhook: z.looseObject({
+    triggerId: z.string(),
+    key: z.string(),
+    outcome: z.enum(['created', 'duplicate', 'skipped', 'queued']),
+    runId: z.string().optional(),
+    reason: z.string().optional(),
   }),
 } as const;

@@ -2,7 +2,8 @@
  * The HTTP API's routes: the one list that the API handler dispatches on, the local server matches
  * requests against, and the CDK stack turns into API Gateway resources and methods.
  * `resource` uses API Gateway's template syntax (`{id}`), exactly as it arrives in a proxy event.
- * Routes with `auth: 'link'` carry their own credential (a signed approval link): no IAM, no token.
+ * Routes with `auth: 'link'` carry their own credential (a signed approval link), and `auth: 'signature'`
+ * theirs (a webhook's HMAC over the body): no IAM, no token.
  */
 export const apiRoutes = [
   { method: 'GET', resource: '/health', operation: 'health' },
@@ -48,6 +49,17 @@ export const apiRoutes = [
   { method: 'GET', resource: '/subscriptions', operation: 'listSubscriptions' },
   { method: 'GET', resource: '/subscriptions/{id}', operation: 'getSubscription' },
   { method: 'DELETE', resource: '/subscriptions/{id}', operation: 'deleteSubscription' },
+  { method: 'GET', resource: '/templates', operation: 'listTemplates' },
+  { method: 'POST', resource: '/templates', operation: 'putTemplate' },
+  { method: 'GET', resource: '/templates/{name}', operation: 'getTemplate' },
+  { method: 'POST', resource: '/templates/{name}/runs', operation: 'runTemplate' },
+  { method: 'GET', resource: '/triggers', operation: 'listTriggers' },
+  { method: 'POST', resource: '/triggers', operation: 'createTrigger' },
+  { method: 'GET', resource: '/triggers/{id}', operation: 'getTrigger' },
+  { method: 'POST', resource: '/triggers/{id}/pause', operation: 'pauseTrigger' },
+  { method: 'POST', resource: '/triggers/{id}/resume', operation: 'resumeTrigger' },
+  // A webhook's HMAC signature over its body is its credential: the sender (GitHub, a CI) holds no token (trigger-operations.ts).
+  { method: 'POST', resource: '/webhooks/{id}', operation: 'receiveWebhook', auth: 'signature' },
   // MCP (Streamable HTTP, stateless JSON answers): checks Host/Origin, then authenticates like any route (mcp/mcp-endpoint.ts).
   { method: 'POST', resource: '/mcp', operation: 'mcp' },
   // The web console's page and files (console-assets.ts): no credential; the page signs in and sends tokens itself.
@@ -62,7 +74,9 @@ export type LinkOperation = Extract<ApiRoute, { auth: 'link' }>['operation'];
 /** Operations the handler serves to anyone: in AWS, API Gateway still asks for SigV4 as on every route but the links. */
 export type PublicOperation = 'health' | 'openApi' | 'console' | 'consoleAsset';
 /** Operations that need an authenticated caller (bearer token locally, IAM in AWS). */
-export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | PublicOperation | 'mcp'>;
+export type AuthenticatedOperation = Exclude<ApiOperation, LinkOperation | PublicOperation | SignedOperation | 'mcp'>;
+/** Operations whose credential is a signature over the request body (webhooks). */
+export type SignedOperation = Extract<ApiRoute, { auth: 'signature' }>['operation'];
 
 export function isLinkRoute(route: ApiRoute): route is Extract<ApiRoute, { auth: 'link' }> {
   return 'auth' in route && route.auth === 'link';

@@ -20,6 +20,9 @@ import { DynamoLinkLedger } from '../../adapters/dynamo-link-ledger.ts';
 import { DynamoLockStore } from '../../adapters/dynamo-lock-store.ts';
 import { DynamoRateLimiter } from '../../adapters/dynamo-rate-limiter.ts';
 import { DynamoRunRepository } from '../../adapters/dynamo-run-repository.ts';
+import { DynamoTemplateStore } from '../../adapters/dynamo-template-store.ts';
+import { DynamoTriggerStore } from '../../adapters/dynamo-trigger-store.ts';
+import type { TriggerDeps } from '../../core/triggers/fire-trigger.ts';
 import { DynamoTableData } from '../../adapters/dynamo-table-data.ts';
 import { EventBridgePublisher } from '../../adapters/event-bridge-publisher.ts';
 import { KmsLinkSigner } from '../../adapters/kms-link-signer.ts';
@@ -54,7 +57,7 @@ import { egressRuntimeOf } from './egress.ts';
 import type { EgressRuntime } from './egress.ts';
 
 /** What every handler and API operation gets: the run workflow's deps, and DR's, the outbox's and the audit's. */
-export interface HandlerDeps extends RunDeps {
+export interface HandlerDeps extends RunDeps, TriggerDeps {
   config: Config;
   clients: AwsClients;
   /** Egress guard, licenses, budgets and breaker (http.fetch, POST /egress/check). */
@@ -153,6 +156,9 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
       ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
       : undefined,
     runs,
+    templates: new DynamoTemplateStore({ client: clients.dynamodb, tableName: table }),
+    triggers: new DynamoTriggerStore({ client: clients.dynamodb, tableName: table }),
+    configTriggers: config.triggers,
     engine,
     catalog,
     guardrails,
