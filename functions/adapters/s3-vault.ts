@@ -17,7 +17,7 @@ export class S3Vault implements Vault {
   constructor(options: { client: S3Client; bucket: string; uploadPartSize?: number }) {
     this.#s3 = options.client;
     this.bucket = options.bucket;
-    this.#partSize = options.uploadPartSize ?? 5 * 1024 * 1024;
+    this.#partSize = options.uploadPartSize ?? 16 * 1024 * 1024;
   }
 
   openUpload(key: string) {
@@ -25,6 +25,8 @@ export class S3Vault implements Vault {
     const upload = new Upload({
       client: this.#s3,
       params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: 'application/x-ndjson' },
+      // A part of up to 16 MiB as stored (the default 8 MiB parts, whatever their last record) is one
+      // PutObject; larger ones go up as 16 MiB parts, two at once: at most 32 MiB buffered per upload.
       queueSize: 2,
       partSize: this.#partSize,
       leavePartsOnError: false,
