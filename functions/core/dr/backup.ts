@@ -9,7 +9,7 @@ import { PartWriter } from './part-writer.ts';
 import type { SnapshotRecord } from './part-writer.ts';
 import { RESTORED_COPIES_PREFIX, liveCopy } from './pointer.ts';
 import type { DrDeps, ObjectData } from './ports.ts';
-import { itemKey, objectRecordLine, tableRecordLine } from './record-codec.ts';
+import { itemKey, objectRecordBytes, tableRecordLine } from './record-codec.ts';
 import { findTarget } from './targets.ts';
 import { stepStarted, stepSucceeded } from './jobs.ts';
 
@@ -50,7 +50,8 @@ async function* mapRecords<T>(items: AsyncIterable<T>, map: (item: T) => Snapsho
 /** Objects read ahead of the one being written: their requests (and small bodies) are under way meanwhile. */
 const OBJECTS_READ_AHEAD = 4;
 
-async function* objectRecords(objects: ObjectData, bucket: string, physicalPrefix: string): AsyncGenerator<SnapshotRecord> {
+/** The records of a prefix's objects, as the Snapshot step writes them (exported for bench/dr.ts). */
+export async function* objectRecords(objects: ObjectData, bucket: string, physicalPrefix: string): AsyncGenerator<SnapshotRecord> {
   const skipRestoredCopies = !physicalPrefix.startsWith(RESTORED_COPIES_PREFIX);
   async function* listed() {
     for await (const object of objects.list(bucket, physicalPrefix)) {
@@ -69,12 +70,12 @@ async function* objectRecords(objects: ObjectData, bucket: string, physicalPrefi
     const key = physicalKey.slice(physicalPrefix.length);
     const record = { key, contentType: open.contentType, metadata: open.metadata };
     if (whole) {
-      yield { line: objectRecordLine({ ...record, body: whole }), key };
+      yield { line: objectRecordBytes({ ...record, body: whole }), key };
       continue;
     }
     let offset = 0;
     for await (const body of fixedChunks(open.body, OBJECT_CHUNK_BYTES)) {
-      yield { line: objectRecordLine({ ...record, body, offset, size: open.size }), key: { key, offset } };
+      yield { line: objectRecordBytes({ ...record, body, offset, size: open.size }), key: { key, offset } };
       offset += body.length;
     }
     if (offset !== open.size) throw new TransientError(`s3://${bucket}/${physicalKey} ended after ${offset} of its ${open.size} bytes`);

@@ -6,11 +6,13 @@ import { createGzip, deflateRawSync } from 'node:zlib';
 import { ContentDigest } from './content-digest.ts';
 import type { ManifestPart } from './manifest.ts';
 
-/** One record of a snapshot: its canonical line and its primary key (for sample reads). */
+/** One record of a snapshot: its canonical line (text, or its UTF-8 bytes) and its primary key (for sample reads). */
 export interface SnapshotRecord {
-  line: string;
+  line: string | Buffer;
   key: unknown;
 }
+
+const NEWLINE = Buffer.from('\n');
 
 /** Where a part's bytes go (the vault, through a multipart upload): a writable stream and its completion. */
 export interface PartSink {
@@ -91,27 +93,34 @@ export class PartWriter {
         const index = this.parts.length;
         const part = { records: 0, rawBytes: 0 };
         async function* partChunks(): AsyncGenerator<Buffer> {
-          let chunk: string[] = [];
+          let chunk: Buffer[] = [];
           let chunkBytes = 0;
           while (!pending.done && part.rawBytes < options.partBytes) {
             options.checkpoint?.();
             const record = pending.value;
-            const line = `${record.line}\n`;
-            const sha = digest.add(record.line);
+            const line = typeof record.line === 'string' ? Buffer.from(record.line) : record.line;
+            const sha = digest.add(line);
             if (samples.length < maxSamples) samples.push({ key: record.key, sha256: sha });
-            const bytes = Buffer.byteLength(line);
             part.records += 1;
-            part.rawBytes += bytes;
-            chunk.push(line);
-            chunkBytes += bytes;
-            if (chunkBytes >= CHUNK_BYTES) {
-              yield Buffer.from(chunk.join(''));
-              chunk = [];
-              chunkBytes = 0;
+            part.rawBytes += line.length + 1;
+            if (line.length >= CHUNK_BYTES) {
+              // A large line (an object chunk) goes on as it is, without being copied into a chunk.
+              if (chunkBytes > 0) yield Buffer.concat(chunk, chunkBytes);
+              yield line;
+              chunk = [NEWLINE];
+              chunkBytes = 1;
+            } else {
+              chunk.push(line, NEWLINE);
+              chunkBytes += line.length + 1;
+              if (chunkBytes >= CHUNK_BYTES) {
+                yield Buffer.concat(chunk, chunkBytes);
+                chunk = [];
+                chunkBytes = 0;
+              }
             }
             pending = await iterator.next();
           }
-          if (chunk.length > 0) yield Buffer.from(chunk.join(''));
+          if (chunkBytes > 0) yield Buffer.concat(chunk, chunkBytes);
         }
         const chunks = partChunks();
         // The first chunk decides how the part is stored (auto), so the sink opens only once it is known.

@@ -56,13 +56,26 @@ export interface ObjectRecord {
 }
 
 /**
- * One line of an objects part: the canonical JSON of the record. The body comes first in key order
- * (`body` < `contentType` < `key` < …) and base64 needs no escaping, so the line is put together
- * around the encoded body instead of sorting and serializing a copy of it.
+ * One line of an objects part: the canonical JSON of the record, as its UTF-8 bytes. The body comes
+ * first in key order (`body` < `contentType` < `key` < …) and base64 needs no escaping, so the line
+ * is written around the encoded body instead of sorting and serializing a copy of it.
  */
-export function objectRecordLine(object: ObjectRecord): string {
+export function objectRecordBytes(object: ObjectRecord): Buffer {
   const rest = canonicalJson({ key: object.key, contentType: object.contentType, metadata: object.metadata, offset: object.offset, size: object.size });
-  return `{"body":"${object.body.toString('base64')}",${rest.slice(1)}`;
+  const tail = `",${rest.slice(1)}`;
+  const encodedBytes = 4 * Math.ceil(object.body.length / 3);
+  const line = Buffer.allocUnsafe(BODY_HEAD.length + encodedBytes + Buffer.byteLength(tail));
+  line.write(BODY_HEAD, 0, 'latin1');
+  line.write(object.body.toString('base64'), BODY_HEAD.length, 'latin1');
+  line.write(tail, BODY_HEAD.length + encodedBytes, 'utf8');
+  return line;
+}
+
+const BODY_HEAD = '{"body":"';
+
+/** One line of an objects part, as text (the same bytes as {@link objectRecordBytes}). */
+export function objectRecordLine(object: ObjectRecord): string {
+  return objectRecordBytes(object).toString('utf8');
 }
 
 export function parseObjectRecord(line: string): ObjectRecord {

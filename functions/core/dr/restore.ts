@@ -14,7 +14,7 @@ import { ChunkAssembler, fixedChunks, readAll } from './object-chunks.ts';
 import { flipTo, liveCopy, restoredCopy, sharesResources } from './pointer.ts';
 import type { DataCopy } from './pointer.ts';
 import type { DrDeps } from './ports.ts';
-import { itemFromJson, itemToPlain, keyFromPlain, objectRecordLine, parseObjectRecord, parseTableRecord, tableRecordLine } from './record-codec.ts';
+import { itemFromJson, itemToPlain, keyFromPlain, objectRecordBytes, parseObjectRecord, parseTableRecord, tableRecordLine } from './record-codec.ts';
 import type { DynamoItem } from './record-codec.ts';
 import { evaluateCheck, evaluateSmokeTests, failedTests } from './smoke-tests.ts';
 import { findTarget } from './targets.ts';
@@ -221,12 +221,12 @@ export async function validateRestore(deps: DrDeps, jobId: string): Promise<{ pa
         if (!open) continue;
         const record = { key: listed.key.slice(place.physicalPrefix.length), contentType: open.contentType, metadata: open.metadata };
         if (open.size <= chunkBytes) {
-          digest.add(objectRecordLine({ ...record, body: await readAll(open.body) }));
+          digest.add(objectRecordBytes({ ...record, body: await readAll(open.body) }));
           continue;
         }
         let offset = 0;
         for await (const body of fixedChunks(open.body, chunkBytes)) {
-          digest.add(objectRecordLine({ ...record, body, offset, size: open.size }));
+          digest.add(objectRecordBytes({ ...record, body, offset, size: open.size }));
           offset += body.length;
         }
       }
@@ -259,7 +259,7 @@ export async function validateRestore(deps: DrDeps, jobId: string): Promise<{ pa
   return { passed: results.length };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
 
 /** The SHA-256 of a sampled record read back from the copy: a whole object, or one chunk (`{key, offset}`) by a ranged read. */
 async function sampleObjectSha(
@@ -272,10 +272,10 @@ async function sampleObjectSha(
     const { key, offset } = sampleKey as { key: string; offset: number };
     const open = await deps.objects.open(place.bucket, place.physicalPrefix + key, { start: offset, end: offset + chunkBytes - 1 });
     if (!open) return null;
-    return sha256(objectRecordLine({ key, contentType: open.contentType, metadata: open.metadata, body: await readAll(open.body), offset, size: open.size }));
+    return sha256(objectRecordBytes({ key, contentType: open.contentType, metadata: open.metadata, body: await readAll(open.body), offset, size: open.size }));
   }
   const object = await deps.objects.read(place.bucket, place.physicalPrefix + String(sampleKey));
-  return object ? sha256(objectRecordLine({ ...object, key: String(sampleKey) })) : null;
+  return object ? sha256(objectRecordBytes({ ...object, key: String(sampleKey) })) : null;
 }
 
 /** Flip the traffic pointer to the new copy, atomically (conditioned on the pointer's version). */
