@@ -36,7 +36,7 @@ export interface DrTargetDeclaration {
   /** Bytes per part before compression. @default 8 MiB */
   readonly partBytes?: number;
   /** @default 'gzip' */
-  readonly compression?: 'gzip' | 'none';
+  readonly compression?: 'gzip' | 'none' | 'auto';
   /** User-declared smoke tests (`{kind: 'item', name, table, key, expect}` or `{kind: 'object', name, bucket, key, contains}`), as in MAESTRO_DR_TARGETS. @default - none */
   readonly checks?: readonly Record<string, unknown>[];
 }

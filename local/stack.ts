@@ -224,12 +224,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       // Remote actions run as local commands or loopback HTTP endpoints (local/remote-actions/).
       const applyIsolated = createIsolatedApply(config);
       sandboxes.push(applyIsolated);
-      return createDeps(config, {
+      const built = createDeps(config, {
         transport: sandboxedTransport,
         applyIsolated,
         remote: localRemoteTransport(config),
         extraActions: options.extraActions,
       });
+      // Ports are built on first use; the stack builds the policy engine now, so a bad policy refuses to start.
+      void built.policy;
+      return built;
     };
     let deps = build();
     stoppers.push(async () => deps.clients.destroy());

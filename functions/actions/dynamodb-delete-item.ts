@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { StalePlan, VerificationFailed } from '../core/errors.ts';
 import type { TaskPlan } from '../core/runs/model.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { ActionFailed } from '../core/errors.ts';
 import type { ActionContext } from '../core/actions/contract.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, BudgetExceeded, InjectionSuspected, MaestroError, VerificationFailed } from '../core/errors.ts';
 import { checkEgress, ssrfBlocked } from '../core/egress/check-egress.ts';
 import { screenText } from '../core/egress/screen-text.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Action, ActionContext } from '../core/actions/contract.ts';
 import { cloudwatchAlarmUri, lambdaAliasUri } from '../core/actions/resources.ts';
 import type { AlarmReader, AlarmStatus, AliasRouting, AliasStore } from '../core/actions/target-ports.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, TransientError, VerificationFailed } from '../core/errors.ts';
 import type { Action } from '../core/actions/contract.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson, sha256Hex } from '../core/canonical-json.ts';
 import { ActionFailed, StalePlan, VerificationFailed } from '../core/errors.ts';
 import type { Action, ActionContext } from '../core/actions/contract.ts';

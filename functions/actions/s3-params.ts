@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256Hex } from '../core/canonical-json.ts';
 import type { ActionContext } from '../core/actions/contract.ts';
 import type { ObjectHead } from '../core/actions/ports.ts';

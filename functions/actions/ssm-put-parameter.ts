@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Action, ActionContext } from '../core/actions/contract.ts';
 import { ssmParameterUri } from '../core/actions/resources.ts';
 import type { ParameterStore, ParameterType, ParameterValue } from '../core/actions/target-ports.ts';

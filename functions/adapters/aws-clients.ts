@@ -48,37 +48,38 @@ export function clientOptions(aws: Config['aws'], service: Exclude<Service, 'def
  * per-bucket host names).
  */
 export function createAwsClients(aws: Config['aws']): AwsClients {
-  const dynamodbRaw = new DynamoDBClient(clientOptions(aws, 'dynamodb'));
   const s3Endpoint = aws.endpoints.s3 ?? aws.endpoints.default;
+  // Each client is built on first use and kept: a function pays only for the clients its step touches.
+  const factories: { [Name in Exclude<keyof AwsClients, 'destroy'>]: () => AwsClients[Name] } = {
+    dynamodb: () => DynamoDBDocumentClient.from(clients.dynamodbRaw, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } }),
+    dynamodbRaw: () => new DynamoDBClient(clientOptions(aws, 'dynamodb')),
+    dynamodbStreams: () => new DynamoDBStreamsClient(clientOptions(aws, 'dynamodbStreams')),
+    s3: () => new S3Client({ ...clientOptions(aws, 's3'), forcePathStyle: aws.s3ForcePathStyle ?? Boolean(s3Endpoint) }),
+    sfn: () => new SFNClient(clientOptions(aws, 'sfn')),
+    kms: () => new KMSClient(clientOptions(aws, 'kms')),
+    eventbridge: () => new EventBridgeClient(clientOptions(aws, 'eventbridge')),
+    sesv2: () => new SESv2Client(clientOptions(aws, 'sesv2')),
+    lambda: () => new LambdaClient(clientOptions(aws, 'lambda')),
+    ssm: () => new SSMClient(clientOptions(aws, 'ssm')),
+    cloudwatch: () => new CloudWatchClient(clientOptions(aws, 'cloudwatch')),
+  };
+  const built = new Map<string, { destroy(): void }>();
   const clients = {
-    dynamodb: DynamoDBDocumentClient.from(dynamodbRaw, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } }),
-    dynamodbRaw,
-    dynamodbStreams: new DynamoDBStreamsClient(clientOptions(aws, 'dynamodbStreams')),
-    s3: new S3Client({ ...clientOptions(aws, 's3'), forcePathStyle: aws.s3ForcePathStyle ?? Boolean(s3Endpoint) }),
-    sfn: new SFNClient(clientOptions(aws, 'sfn')),
-    kms: new KMSClient(clientOptions(aws, 'kms')),
-    eventbridge: new EventBridgeClient(clientOptions(aws, 'eventbridge')),
-    sesv2: new SESv2Client(clientOptions(aws, 'sesv2')),
-    lambda: new LambdaClient(clientOptions(aws, 'lambda')),
-    ssm: new SSMClient(clientOptions(aws, 'ssm')),
-    cloudwatch: new CloudWatchClient(clientOptions(aws, 'cloudwatch')),
-  };
-  return {
-    ...clients,
+    // The document client shares the plain client's connections; destroying the plain one closes both.
     destroy: () => {
-      for (const client of [
-        dynamodbRaw,
-        clients.dynamodbStreams,
-        clients.s3,
-        clients.sfn,
-        clients.kms,
-        clients.eventbridge,
-        clients.sesv2,
-        clients.lambda,
-        clients.ssm,
-        clients.cloudwatch,
-      ])
-        client.destroy();
+      for (const [name, client] of built) if (name !== 'dynamodb') client.destroy();
+      built.clear();
     },
-  };
+  } as AwsClients;
+  for (const [name, create] of Object.entries(factories)) {
+    Object.defineProperty(clients, name, {
+      enumerable: true,
+      get: () => {
+        let client = built.get(name);
+        if (!client) built.set(name, (client = (create as () => { destroy(): void })()));
+        return client;
+      },
+    });
+  }
+  return clients;
 }

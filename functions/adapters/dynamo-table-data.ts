@@ -21,10 +21,12 @@ type Raw = Record<string, AttributeValue>;
 export class DynamoTableData implements TableData {
   readonly #db: DynamoDBClient;
   readonly #scanPageSize: number;
+  readonly #segments: number;
 
-  constructor(options: { client: DynamoDBClient; scanPageSize?: number }) {
+  constructor(options: { client: DynamoDBClient; scanPageSize?: number; scanSegments?: number }) {
     this.#db = options.client;
     this.#scanPageSize = options.scanPageSize ?? 500;
+    this.#segments = options.scanSegments ?? 4;
   }
 
   async describe(table: string): Promise<TableSchema> {
@@ -37,9 +39,36 @@ export class DynamoTableData implements TableData {
     return { keySchema, attributeDefinitions };
   }
 
+  /**
+   * A parallel Scan: `segments` segments paged at once, their pages handed on as they arrive. At most
+   * one page per segment waits here while the consumer is busy, so memory stays bounded by the segments.
+   */
   async *scan(table: string): AsyncIterable<DynamoItem> {
-    for await (const page of paginateScan({ client: this.#db }, { TableName: table, Limit: this.#scanPageSize, ConsistentRead: true })) {
-      for (const item of page.Items ?? []) yield item as unknown as DynamoItem;
+    const segments = this.#segments;
+    const pages = Array.from({ length: segments }, (_, segment) =>
+      paginateScan(
+        { client: this.#db },
+        { TableName: table, Limit: this.#scanPageSize, ConsistentRead: true, ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}) },
+      )[Symbol.asyncIterator](),
+    );
+    const next = (segment: number) =>
+      pages[segment].next().then(
+        (result) => ({ segment, result }),
+        (error: unknown) => rethrowAwsError(error, `scanning ${table}`),
+      );
+    const waiting = new Map(pages.map((_, segment) => [segment, next(segment)]));
+    try {
+      while (waiting.size > 0) {
+        const { segment, result } = await Promise.race(waiting.values());
+        if (result.done) {
+          waiting.delete(segment);
+          continue;
+        }
+        waiting.set(segment, next(segment));
+        for (const item of result.value.Items ?? []) yield item as unknown as DynamoItem;
+      }
+    } finally {
+      for (const pending of waiting.values()) pending.catch(() => undefined);
     }
   }
 

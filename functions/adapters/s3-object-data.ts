@@ -1,6 +1,8 @@
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ListedObject, ObjectData } from '../core/dr/ports.ts';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import type { ListedObject, ObjectData, OpenedObject } from '../core/dr/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 
 /** S3 prefixes for DR: list, read one object at a time, write, delete a restored copy. */
@@ -26,6 +28,34 @@ export class S3ObjectData implements ObjectData {
       if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
       return rethrowAwsError(error, `reading s3://${bucket}/${key}`);
     }
+  }
+
+  async open(bucket: string, key: string, range?: { start: number; end: number }): Promise<OpenedObject | undefined> {
+    try {
+      const out = await this.#s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+      // A ranged answer names the whole size after the slash: `bytes 0-99/1234`.
+      const total = out.ContentRange ? Number(out.ContentRange.split('/')[1]) : (out.ContentLength ?? 0);
+      return { body: out.Body as Readable, size: total, contentType: out.ContentType, metadata: out.Metadata ?? {} };
+    } catch (error) {
+      if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
+      return rethrowAwsError(error, `reading s3://${bucket}/${key}`);
+    }
+  }
+
+  async writeStream(
+    bucket: string,
+    key: string,
+    object: { body: Readable; size: number; contentType?: string; metadata: Record<string, string> },
+  ): Promise<void> {
+    // One PutObject up to 8 MiB, else 8 MiB parts, four at once: at most 32 MiB buffered.
+    const upload = new Upload({
+      client: this.#s3,
+      params: { Bucket: bucket, Key: key, Body: object.body, ContentType: object.contentType, Metadata: object.metadata },
+      queueSize: 4,
+      partSize: 8 * 1024 * 1024,
+      leavePartsOnError: false,
+    });
+    await upload.done().catch((e) => rethrowAwsError(e, `writing s3://${bucket}/${key}`));
   }
 
   async write(bucket: string, key: string, object: { body: Buffer; contentType?: string; metadata: Record<string, string> }): Promise<void> {

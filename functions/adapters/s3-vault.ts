@@ -1,8 +1,7 @@
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { PassThrough } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { Vault } from '../core/dr/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 
@@ -17,19 +16,43 @@ export class S3Vault implements Vault {
   constructor(options: { client: S3Client; bucket: string; uploadPartSize?: number }) {
     this.#s3 = options.client;
     this.bucket = options.bucket;
-    this.#partSize = options.uploadPartSize ?? 5 * 1024 * 1024;
+    this.#partSize = options.uploadPartSize ?? 16 * 1024 * 1024;
   }
 
+  /**
+   * A part's upload: what is written is held (as the chunks written, never joined) up to the upload
+   * part size; a part that ends within it goes up as one streamed PutObject of known length, a larger
+   * one as a multipart upload (lib-storage, two parts at once). At most about 32 MiB held per upload.
+   */
   openUpload(key: string) {
     const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const upload = new Upload({
-      client: this.#s3,
-      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: 'application/x-ndjson' },
-      queueSize: 2,
-      partSize: this.#partSize,
-      leavePartsOnError: false,
-    });
-    const done = upload.done().then(
+    const params = { Bucket: this.bucket, Key: key, ContentType: 'application/x-ndjson' };
+    const upload = async (): Promise<{ VersionId?: string }> => {
+      const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const held: Buffer[] = [];
+      let heldBytes = 0;
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) {
+          return this.#s3.send(new PutObjectCommand({ ...params, Body: Readable.from(held), ContentLength: heldBytes }));
+        }
+        held.push(next.value);
+        heldBytes += next.value.length;
+        if (heldBytes > this.#partSize) break;
+      }
+      const rest = async function* () {
+        yield* held.splice(0);
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+      };
+      return new Upload({
+        client: this.#s3,
+        params: { ...params, Body: Readable.from(rest()) },
+        queueSize: 2,
+        partSize: this.#partSize,
+        leavePartsOnError: false,
+      }).done();
+    };
+    const done = upload().then(
       (out) => ({ versionId: out.VersionId }),
       (error: unknown) => {
         stream.destroy();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationFailed } from '../../core/errors.ts';
 
 /** Compiles the JSON Schema a fetch's response must match (zod's JSON Schema reader); a bad schema is a 400. */

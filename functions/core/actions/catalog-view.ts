@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BUILTIN_PROVENANCE } from './catalog.ts';
 import type { PackProvenance } from './catalog.ts';
 import type { Action } from './contract.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, ActionProtocolError, StalePlan, TransientError, VerificationFailed } from '../errors.ts';
 import type { MaestroError } from '../errors.ts';
 import type { TaskPlan } from '../runs/model.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * An approval link's token: `base64url(payload).base64url(mac)`. The payload binds one approver to

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvironmentEgress } from '../egress/policy.ts';
 import { parseOrThrow } from '../validation.ts';
 import { ValidationFailed } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Semantic Versioning 2.0.0 (semver.org's own expression). */
 const SEMVER =

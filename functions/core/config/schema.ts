@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DrTargets } from '../dr/targets.ts';
 import { LicenseSources } from '../egress/license-registry.ts';
 import { EgressAllowlists, EnvironmentEgress } from '../egress/policy.ts';

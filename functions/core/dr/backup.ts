@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { DrJobNotFound, QuiesceExpired } from '../errors.ts';
+import { DrJobNotFound, QuiesceExpired, TransientError } from '../errors.ts';
 import { DrJobState } from './model.ts';
 import type { DrJob } from './model.ts';
 import { MANIFEST_FORMAT, SIGNING_ALGORITHM, canonicalManifest, manifestKey, partKey, vaultPrefix } from './manifest.ts';
 import type { Manifest, ManifestPart, ManifestSource, SignedManifest } from './manifest.ts';
+import { OBJECT_CHUNK_BYTES, fixedChunks, readAhead, readAll } from './object-chunks.ts';
 import { PartWriter } from './part-writer.ts';
 import type { SnapshotRecord } from './part-writer.ts';
 import { RESTORED_COPIES_PREFIX, liveCopy } from './pointer.ts';
 import type { DrDeps, ObjectData } from './ports.ts';
-import { itemKey, objectRecordLine, tableRecordLine } from './record-codec.ts';
+import { itemKey, objectRecordBytes, tableRecordLine } from './record-codec.ts';
 import { findTarget } from './targets.ts';
 import { stepStarted, stepSucceeded } from './jobs.ts';
 
@@ -46,14 +47,38 @@ async function* mapRecords<T>(items: AsyncIterable<T>, map: (item: T) => Snapsho
   for await (const item of items) yield map(item);
 }
 
-async function* objectRecords(objects: ObjectData, bucket: string, physicalPrefix: string): AsyncGenerator<SnapshotRecord> {
+/** Objects read ahead of the one being written: their requests (and small bodies) are under way meanwhile. */
+const OBJECTS_READ_AHEAD = 4;
+
+/** The records of a prefix's objects, as the Snapshot step writes them (exported for bench/dr.ts). */
+export async function* objectRecords(objects: ObjectData, bucket: string, physicalPrefix: string): AsyncGenerator<SnapshotRecord> {
   const skipRestoredCopies = !physicalPrefix.startsWith(RESTORED_COPIES_PREFIX);
-  for await (const listed of objects.list(bucket, physicalPrefix)) {
-    if (skipRestoredCopies && listed.key.startsWith(RESTORED_COPIES_PREFIX)) continue;
-    const object = await objects.read(bucket, listed.key);
-    if (!object) continue; // deleted since the listing (cannot happen while quiesced, but harmless)
-    const key = listed.key.slice(physicalPrefix.length);
-    yield { line: objectRecordLine({ key, contentType: object.contentType, metadata: object.metadata, body: object.body }), key };
+  async function* listed() {
+    for await (const object of objects.list(bucket, physicalPrefix)) {
+      if (!(skipRestoredCopies && object.key.startsWith(RESTORED_COPIES_PREFIX))) yield object;
+    }
+  }
+  // Small objects are read whole ahead of time (at most OBJECTS_READ_AHEAD × OBJECT_CHUNK_BYTES held);
+  // a large one is opened ahead and then streamed chunk by chunk.
+  const opened = readAhead(listed(), OBJECTS_READ_AHEAD, async (object) => {
+    const open = await objects.open(bucket, object.key);
+    if (!open || open.size <= OBJECT_CHUNK_BYTES) return { key: object.key, open, whole: open && (await readAll(open.body)) };
+    return { key: object.key, open, whole: undefined };
+  });
+  for await (const { key: physicalKey, open, whole } of opened) {
+    if (!open) continue; // deleted since the listing (cannot happen while quiesced, but harmless)
+    const key = physicalKey.slice(physicalPrefix.length);
+    const record = { key, contentType: open.contentType, metadata: open.metadata };
+    if (whole) {
+      yield { line: objectRecordBytes({ ...record, body: whole }), key };
+      continue;
+    }
+    let offset = 0;
+    for await (const body of fixedChunks(open.body, OBJECT_CHUNK_BYTES)) {
+      yield { line: objectRecordBytes({ ...record, body, offset, size: open.size }), key: { key, offset } };
+      offset += body.length;
+    }
+    if (offset !== open.size) throw new TransientError(`s3://${bucket}/${physicalKey} ended after ${offset} of its ${open.size} bytes`);
   }
 }
 
@@ -77,7 +102,7 @@ export async function snapshotTarget(deps: DrDeps, jobId: string): Promise<{ par
     const writer = new PartWriter({
       partBytes: target.partBytes,
       compression: target.compression,
-      keyOf: (index) => partKey(target.name, job.id, index, target.compression),
+      keyOf: (index, compression) => partKey(target.name, job.id, index, compression),
       open: (key) => deps.vault.openUpload(key),
       checkpoint: () => {
         if (deps.clock().getTime() > until)
@@ -98,7 +123,15 @@ export async function snapshotTarget(deps: DrDeps, jobId: string): Promise<{ par
     for (const p of source.prefixes) {
       const id = `prefix:${p.bucket}/${p.prefix}`;
       const stats = await writer.writeSource(id, objectRecords(deps.objects, p.bucket, p.physicalPrefix));
-      sources.push({ kind: 'prefix', id, bucket: p.bucket, prefix: p.prefix, physicalPrefix: p.physicalPrefix, ...stats });
+      sources.push({
+        kind: 'prefix',
+        id,
+        bucket: p.bucket,
+        prefix: p.prefix,
+        physicalPrefix: p.physicalPrefix,
+        objectChunkBytes: OBJECT_CHUNK_BYTES,
+        ...stats,
+      });
     }
     const records = sources.reduce((sum, s) => sum + s.records, 0);
     const bytes = writer.parts.reduce((sum, p) => sum + p.bytes, 0);

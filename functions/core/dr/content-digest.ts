@@ -11,8 +11,8 @@ export class ContentDigest {
   #sum = 0n;
   #count = 0;
 
-  /** Adds one record (its canonical line); returns the record's own SHA-256. */
-  add(line: string): string {
+  /** Adds one record (its canonical line, as text or as its UTF-8 bytes); returns the record's own SHA-256. */
+  add(line: string | Uint8Array): string {
     const hash = createHash('sha256').update(line).digest('hex');
     this.#sum = (this.#sum + BigInt(`0x${hash}`)) % MODULUS;
     this.#count += 1;

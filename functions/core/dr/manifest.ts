@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson, sha256Hex } from '../canonical-json.ts';
 import { ArtifactRejected } from '../errors.ts';
 
@@ -27,6 +27,8 @@ export const ManifestSource = z.discriminatedUnion('kind', [
     bucket: z.string(),
     prefix: z.string(),
     physicalPrefix: z.string(),
+    /** Objects larger than this were stored as chunk records of this many bytes (absent: every object whole). */
+    objectChunkBytes: z.number().int().min(1).optional(),
     records: z.number().int().min(0),
     rawBytes: z.number().int().min(0),
     contentDigest: Sha256,
@@ -44,6 +46,8 @@ export const ManifestPart = z.object({
   bytes: z.number().int().min(0),
   rawBytes: z.number().int().min(0),
   sha256: Sha256,
+  /** How this part is stored, when the target chose per part (`auto`); absent: the manifest's `compression`. */
+  compression: z.enum(['gzip', 'none']).optional(),
 });
 export type ManifestPart = z.infer<typeof ManifestPart>;
 
@@ -56,7 +60,7 @@ export const Manifest = z.object({
   startedAt: z.string(),
   completedAt: z.string(),
   vault: z.object({ bucket: z.string(), prefix: z.string() }),
-  compression: z.enum(['gzip', 'none']),
+  compression: z.enum(['gzip', 'none', 'auto']),
   sources: z.array(ManifestSource),
   parts: z.array(ManifestPart),
   totals: z.object({ parts: z.number().int(), records: z.number().int(), bytes: z.number().int(), rawBytes: z.number().int() }),
@@ -85,6 +89,15 @@ export const manifestKey = (target: string, snapshotId: string) => `${vaultPrefi
 export const partKey = (target: string, snapshotId: string, index: number, compression: 'gzip' | 'none') =>
   `${vaultPrefix(target, snapshotId)}parts/${String(index).padStart(6, '0')}.jsonl${compression === 'gzip' ? '.gz' : ''}`;
 export const evidenceKey = (target: string, snapshotId: string, jobId: string) => `${vaultPrefix(target, snapshotId)}restore-tests/${jobId}.json`;
+
+/** How a part is stored: its own choice (targets with `compression: auto`), else the manifest's. */
+export function partCompression(manifest: Pick<Manifest, 'compression'>, part: ManifestPart): 'gzip' | 'none' {
+  const compression = part.compression ?? manifest.compression;
+  if (compression === 'auto') {
+    throw new ArtifactRejected(`part ${part.key} does not say how it is stored`, { details: { check: 'part-list', part: part.key } });
+  }
+  return compression;
+}
 
 /**
  * Parses a stored manifest and checks that its recorded SHA-256 matches its canonical form. The

@@ -47,7 +47,7 @@ export interface TableSchema {
 /** DynamoDB tables as DR sees them: whole-table streams, creation of copies. */
 export interface TableData {
   describe(table: string): Promise<TableSchema>;
-  /** Every item, page by page (a Scan); never the whole table in memory. */
+  /** Every item, page by page (a Scan in parallel segments, in no particular order); never the whole table in memory. */
   scan(table: string): AsyncIterable<DynamoItem>;
   getItem(table: string, key: DynamoItem): Promise<DynamoItem | undefined>;
   /** Creates the table (idempotent) and waits until it is active. */
@@ -62,11 +62,24 @@ export interface ListedObject {
   size: number;
 }
 
+/** An object opened for reading: its body as a stream (a range of it, when one was asked for). */
+export interface OpenedObject {
+  body: Readable;
+  /** The whole object's size, whatever the range. */
+  size: number;
+  contentType?: string;
+  metadata: Record<string, string>;
+}
+
 /** S3 prefixes as DR sees them. */
 export interface ObjectData {
   list(bucket: string, prefix: string): AsyncIterable<ListedObject>;
   read(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string; metadata: Record<string, string> } | undefined>;
+  /** The object as a stream (bytes `range.start`..`range.end`, inclusive, when given), or undefined when it does not exist. */
+  open(bucket: string, key: string, range?: { start: number; end: number }): Promise<OpenedObject | undefined>;
   write(bucket: string, key: string, object: { body: Buffer; contentType?: string; metadata: Record<string, string> }): Promise<void>;
+  /** Writes an object from a stream of `size` bytes (a multipart upload when large), never holding it whole. */
+  writeStream(bucket: string, key: string, object: { body: Readable; size: number; contentType?: string; metadata: Record<string, string> }): Promise<void>;
   deletePrefix(bucket: string, prefix: string): Promise<void>;
 }
 

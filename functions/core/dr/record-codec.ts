@@ -47,17 +47,45 @@ export interface ObjectRecord {
   key: string;
   contentType?: string;
   metadata: Record<string, string>;
+  /** The whole body, or (a chunk record) the bytes from `offset` on of an object of `size` bytes. */
   body: Buffer;
+  /** Set on the chunk records of a large object: where this chunk starts. */
+  offset?: number;
+  /** Set on the chunk records of a large object: the whole object's size. */
+  size?: number;
 }
 
-/** One line of an objects part. */
+/**
+ * One line of an objects part: the canonical JSON of the record, as its UTF-8 bytes. The body comes
+ * first in key order (`body` < `contentType` < `key` < …) and base64 needs no escaping, so the line
+ * is written around the encoded body instead of sorting and serializing a copy of it.
+ */
+export function objectRecordBytes(object: ObjectRecord): Buffer {
+  const rest = canonicalJson({ key: object.key, contentType: object.contentType, metadata: object.metadata, offset: object.offset, size: object.size });
+  const tail = `",${rest.slice(1)}`;
+  const encodedBytes = 4 * Math.ceil(object.body.length / 3);
+  const line = Buffer.allocUnsafe(BODY_HEAD.length + encodedBytes + Buffer.byteLength(tail));
+  line.write(BODY_HEAD, 0, 'latin1');
+  line.write(object.body.toString('base64'), BODY_HEAD.length, 'latin1');
+  line.write(tail, BODY_HEAD.length + encodedBytes, 'utf8');
+  return line;
+}
+
+const BODY_HEAD = '{"body":"';
+
+/** One line of an objects part, as text (the same bytes as {@link objectRecordBytes}). */
 export function objectRecordLine(object: ObjectRecord): string {
-  return canonicalJson({ key: object.key, contentType: object.contentType, metadata: object.metadata, body: object.body.toString('base64') });
+  return objectRecordBytes(object).toString('utf8');
 }
 
 export function parseObjectRecord(line: string): ObjectRecord {
-  const json = JSON.parse(line) as { key: string; contentType?: string; metadata?: Record<string, string>; body: string };
-  return { key: json.key, contentType: json.contentType, metadata: json.metadata ?? {}, body: Buffer.from(json.body, 'base64') };
+  const json = JSON.parse(line) as { key: string; contentType?: string; metadata?: Record<string, string>; body: string; offset?: unknown; size?: unknown };
+  const record: ObjectRecord = { key: json.key, contentType: json.contentType, metadata: json.metadata ?? {}, body: Buffer.from(json.body, 'base64') };
+  if (json.offset !== undefined || json.size !== undefined) {
+    record.offset = json.offset as number;
+    record.size = json.size as number;
+  }
+  return record;
 }
 
 export function parseTableRecord(line: string): DynamoItem {

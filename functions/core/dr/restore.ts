@@ -4,20 +4,26 @@ import { canonicalJson } from '../canonical-json.ts';
 import { loadJob } from './backup.ts';
 import { ContentDigest } from './content-digest.ts';
 import { stepStarted, stepSucceeded } from './jobs.ts';
-import { evidenceKey, manifestKey, parseSignedManifest } from './manifest.ts';
+import { evidenceKey, manifestKey, parseSignedManifest, partCompression } from './manifest.ts';
 import type { ManifestPart, ManifestSource, SignedManifest } from './manifest.ts';
 import { DrJobKind, DrJobState, RestoreMode } from './model.ts';
 import type { DrJob, SmokeTestResult } from './model.ts';
 import { verifyPartBytes, readPartLines } from './part-reader.ts';
+import { Bounded, inParallel } from './concurrency.ts';
+import { ChunkAssembler, fixedChunks, readAll } from './object-chunks.ts';
 import { flipTo, liveCopy, restoredCopy, sharesResources } from './pointer.ts';
 import type { DataCopy } from './pointer.ts';
 import type { DrDeps } from './ports.ts';
-import { itemFromJson, itemToPlain, keyFromPlain, objectRecordLine, parseObjectRecord, parseTableRecord, tableRecordLine } from './record-codec.ts';
+import { itemFromJson, itemToPlain, keyFromPlain, objectRecordBytes, parseObjectRecord, parseTableRecord, tableRecordLine } from './record-codec.ts';
 import type { DynamoItem } from './record-codec.ts';
 import { evaluateCheck, evaluateSmokeTests, failedTests } from './smoke-tests.ts';
 import { findTarget } from './targets.ts';
 
 const BATCH = 25;
+/** Batches or objects written at once while a part is read. */
+const WRITES_AT_ONCE = 4;
+/** Parts whose size and SHA-256 are checked at once while staging. */
+const PARTS_VERIFIED_AT_ONCE = 4;
 
 /** The manifest a restore names: by snapshot id (its latest version) or by the version id of the manifest object. */
 async function locateManifest(deps: DrDeps, job: DrJob): Promise<{ key: string; versionId?: string }> {
@@ -70,11 +76,11 @@ export async function stageRestore(deps: DrDeps, jobId: string): Promise<{ dryRu
     });
   }
   checkPartList(manifest.parts, manifest.sources);
-  for (const part of manifest.parts) {
+  await inParallel(manifest.parts, PARTS_VERIFIED_AT_ONCE, async (part) => {
     const body = await deps.vault.openRead(part.key);
     if (!body) throw new ArtifactRejected(`part ${part.key} is missing from the vault`, { details: { check: 'part-missing', part: part.key } });
     await verifyPartBytes(part, body);
-  }
+  });
   const report = {
     manifestKey: location.key,
     manifestVersionId: versionId,
@@ -128,32 +134,60 @@ export async function applyRestore(deps: DrDeps, jobId: string): Promise<{ copyI
       const table = copy.tables[source.name];
       if (!table) throw new DrInvalidTransition(`target ${target.name} no longer declares table ${source.name}`);
       await deps.tables.createTable(table, { keySchema: source.keySchema, attributeDefinitions: source.attributeDefinitions });
-      for (const part of parts) {
-        const body = await deps.vault.openRead(part.key);
-        if (!body) throw new ArtifactRejected(`part ${part.key} disappeared from the vault`, { details: { check: 'part-missing', part: part.key } });
-        let batch: DynamoItem[] = [];
-        for await (const line of readPartLines(part, body, manifest.compression)) {
-          batch.push(parseTableRecord(line));
-          if (batch.length === BATCH) {
-            await deps.tables.putItems(table, batch);
-            written += batch.length;
-            batch = [];
+      const writes = new Bounded(WRITES_AT_ONCE);
+      try {
+        for (const part of parts) {
+          const body = await deps.vault.openRead(part.key);
+          if (!body) throw new ArtifactRejected(`part ${part.key} disappeared from the vault`, { details: { check: 'part-missing', part: part.key } });
+          let batch: DynamoItem[] = [];
+          for await (const line of readPartLines(part, body, partCompression(manifest, part))) {
+            batch.push(parseTableRecord(line));
+            if (batch.length === BATCH) {
+              const items = batch;
+              await writes.add(() => deps.tables.putItems(table, items));
+              written += batch.length;
+              batch = [];
+            }
           }
+          if (batch.length > 0) {
+            const items = batch;
+            await writes.add(() => deps.tables.putItems(table, items));
+          }
+          written += batch.length;
         }
-        if (batch.length > 0) await deps.tables.putItems(table, batch);
-        written += batch.length;
+        await writes.drain();
+      } finally {
+        await writes.settle();
       }
     } else {
       const place = copy.prefixes.find((p) => p.bucket === source.bucket && p.prefix === source.prefix);
       if (!place) throw new DrInvalidTransition(`target ${target.name} no longer declares s3://${source.bucket}/${source.prefix}`);
-      for (const part of parts) {
-        const body = await deps.vault.openRead(part.key);
-        if (!body) throw new ArtifactRejected(`part ${part.key} disappeared from the vault`, { details: { check: 'part-missing', part: part.key } });
-        for await (const line of readPartLines(part, body, manifest.compression)) {
-          const object = parseObjectRecord(line);
-          await deps.objects.write(place.bucket, place.physicalPrefix + object.key, object);
-          written += 1;
+      const writes = new Bounded(WRITES_AT_ONCE);
+      // Chunk records (large objects) stream into one upload each, in order, across part boundaries.
+      const chunked = new ChunkAssembler((record, body) =>
+        deps.objects.writeStream(place.bucket, place.physicalPrefix + record.key, {
+          body,
+          size: record.size ?? 0,
+          contentType: record.contentType,
+          metadata: record.metadata,
+        }),
+      );
+      try {
+        for (const part of parts) {
+          const body = await deps.vault.openRead(part.key);
+          if (!body) throw new ArtifactRejected(`part ${part.key} disappeared from the vault`, { details: { check: 'part-missing', part: part.key } });
+          for await (const line of readPartLines(part, body, partCompression(manifest, part))) {
+            const object = parseObjectRecord(line);
+            if (object.offset !== undefined) await chunked.add(object);
+            else await writes.add(() => deps.objects.write(place.bucket, place.physicalPrefix + object.key, object));
+            written += 1;
+          }
         }
+        chunked.finish();
+        await writes.drain();
+      } finally {
+        await writes.settle();
+        await chunked.settle();
       }
     }
   }
@@ -180,13 +214,24 @@ export async function validateRestore(deps: DrDeps, jobId: string): Promise<{ pa
       }
     } else {
       const place = copy.prefixes.find((p) => p.bucket === source.bucket && p.prefix === source.prefix)!;
+      // The same records as the snapshot wrote: whole objects, or chunk records past `objectChunkBytes`.
+      const chunkBytes = source.objectChunkBytes ?? Number.POSITIVE_INFINITY;
       for await (const listed of deps.objects.list(place.bucket, place.physicalPrefix)) {
-        const object = await deps.objects.read(place.bucket, listed.key);
-        if (object) digest.add(objectRecordLine({ ...object, key: listed.key.slice(place.physicalPrefix.length) }));
+        const open = await deps.objects.open(place.bucket, listed.key);
+        if (!open) continue;
+        const record = { key: listed.key.slice(place.physicalPrefix.length), contentType: open.contentType, metadata: open.metadata };
+        if (open.size <= chunkBytes) {
+          digest.add(objectRecordBytes({ ...record, body: await readAll(open.body) }));
+          continue;
+        }
+        let offset = 0;
+        for await (const body of fixedChunks(open.body, chunkBytes)) {
+          digest.add(objectRecordBytes({ ...record, body, offset, size: open.size }));
+          offset += body.length;
+        }
       }
       for (const sample of source.samples) {
-        const object = await deps.objects.read(place.bucket, place.physicalPrefix + String(sample.key));
-        samples.push(object ? sha256(objectRecordLine({ ...object, key: String(sample.key) })) : null);
+        samples.push(await sampleObjectSha(deps, place, sample.key, chunkBytes));
       }
     }
     results.push(...evaluateSmokeTests(source, { records: digest.count, contentDigest: digest.hex, samples }));
@@ -214,7 +259,24 @@ export async function validateRestore(deps: DrDeps, jobId: string): Promise<{ pa
   return { passed: results.length };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
+
+/** The SHA-256 of a sampled record read back from the copy: a whole object, or one chunk (`{key, offset}`) by a ranged read. */
+async function sampleObjectSha(
+  deps: DrDeps,
+  place: { bucket: string; physicalPrefix: string },
+  sampleKey: unknown,
+  chunkBytes: number,
+): Promise<string | null> {
+  if (sampleKey !== null && typeof sampleKey === 'object') {
+    const { key, offset } = sampleKey as { key: string; offset: number };
+    const open = await deps.objects.open(place.bucket, place.physicalPrefix + key, { start: offset, end: offset + chunkBytes - 1 });
+    if (!open) return null;
+    return sha256(objectRecordBytes({ key, contentType: open.contentType, metadata: open.metadata, body: await readAll(open.body), offset, size: open.size }));
+  }
+  const object = await deps.objects.read(place.bucket, place.physicalPrefix + String(sampleKey));
+  return object ? sha256(objectRecordBytes({ ...object, key: String(sampleKey) })) : null;
+}
 
 /** Flip the traffic pointer to the new copy, atomically (conditioned on the pointer's version). */
 export async function flipPointer(deps: DrDeps, jobId: string): Promise<{ version: number }> {

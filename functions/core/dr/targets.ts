@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DrTargetNotFound } from '../errors.ts';
 
 const TableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name');
@@ -49,7 +49,12 @@ export const DrTarget = z
       .max(512 * 1024 * 1024)
       .default(8 * 1024 * 1024)
       .describe('A part is closed once it holds this many bytes (before compression).'),
-    compression: z.enum(['gzip', 'none']).default('gzip').describe('How parts are compressed.'),
+    compression: z
+      .enum(['gzip', 'none', 'auto'])
+      .default('gzip')
+      .describe(
+        "How parts are stored: `gzip` (the default), `none`, or `auto`, chosen per part (each part's first 64 KiB is deflated at level 1: a part whose sample shrinks by less than 30 % is high-entropy data (already compressed or encrypted bodies, whose base64 is all gzip could save) and is stored as is; the rest is gzipped).",
+      ),
     /** Backups on this EventBridge Scheduler expression (`rate(1 day)`, `cron(...)`). */
     backupSchedule: z.string().min(1).optional().describe('Backups on this EventBridge Scheduler expression (`rate(1 day)`, `cron(...)`).'),
     /** Scheduled restore tests (isolated copy, smoke tests, signed evidence, never the pointer). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LicenseDenied } from '../errors.ts';
 
 /** A source Maestro may fetch from, with the license its content is under and the terms of use. */

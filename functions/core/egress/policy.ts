@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAddressRange } from './classify-address.ts';
 import { own } from '../own.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BudgetExceeded } from '../errors.ts';
 
 /** Egress budgets: per run (all fetches of one run together) and the per-fetch ceilings. */

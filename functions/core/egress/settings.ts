@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAddressRange } from './classify-address.ts';
 
 /** `MAESTRO_EGRESS_STATIC_HOSTS`: names answered before DNS, like /etc/hosts (`{"canary.test": ["127.0.0.1"]}`). */

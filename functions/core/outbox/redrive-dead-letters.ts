@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../validation.ts';
 import type { DeadLetter, DeliveryFailure } from './model.ts';
 import type { OutboxDeps } from './ports.ts';

@@ -3,7 +3,12 @@ import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { parseResource } from '../actions/resources.ts';
 
 // The CommonJS build loads its .wasm next to itself (the ESM root export prints a warning on Node).
-const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
+// Loaded on first use, so a function that imports this module but never decides never compiles the WebAssembly.
+let cedarModule: typeof CedarWasm | undefined;
+const cedar = new Proxy({} as typeof CedarWasm, {
+  get: (_target, name) =>
+    (cedarModule ??= createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm)[name as keyof typeof CedarWasm],
+});
 
 export interface PolicyRequest {
   /** `onBehalfOf` set: an AI agent (`Maestro::Agent`, with that attribute); otherwise a `Maestro::User`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionCategory } from '../actions/contract.ts';
 import { InvalidRunTransition, RunNotFound, ValidationFailed } from '../errors.ts';
 import { parseOrThrow } from '../validation.ts';

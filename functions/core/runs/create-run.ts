@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { screeningEvents } from '../egress/screening-events.ts';
 import { digestOf } from '../canonical-json.ts';
 import { ActionCategory } from '../actions/contract.ts';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decideByLink, reviewByLink } from '../../core/approvals/link-decisions.ts';
 import type { LinkView } from '../../core/approvals/link-decisions.ts';
 import { ValidationFailed } from '../../core/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { exportTrail } from '../../core/audit/export-trail.ts';
 import { loadSlo } from '../../core/audit/load-slo.ts';

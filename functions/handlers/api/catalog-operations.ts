@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { actionView } from '../../core/actions/catalog-view.ts';
 import { ActionNotFound } from '../../core/errors.ts';
 import { parseOrThrow } from '../../core/validation.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { drJobView, toServerSentEvents } from '../../core/dr/job-view.ts';
 import { requestBackup, requestRestore } from '../../core/dr/jobs.ts';

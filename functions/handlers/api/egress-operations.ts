@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { checkEgress } from '../../core/egress/check-egress.ts';
 import { parseOrThrow } from '../../core/validation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HTTP_ERRORS } from '../../core/http-errors.ts';
 import { operationContracts } from './api-contract.ts';
 import type { OperationContract } from './api-contract.ts';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../../core/runs/model.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import type { Invocation } from '../shared/telemetry.ts';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { RunNotFound } from '../../core/errors.ts';
 import { cancelRun } from '../../core/runs/cancel-run.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunMode, RunStatus, TaskStatus } from '../../core/runs/model.ts';
 
 /**

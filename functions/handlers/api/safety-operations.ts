@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { decideApproval, refuseAgentDecision } from '../../core/runs/decide-approval.ts';
 import { AUTONOMY_MEANING } from '../../core/safety/autonomy.ts';

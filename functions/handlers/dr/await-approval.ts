@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestRestoreApproval } from '../../core/dr/restore-approval.ts';
 import { drStepHandler } from './step.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';

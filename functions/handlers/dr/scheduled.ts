@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runScheduled } from '../../core/dr/jobs.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { logger } from '../shared/logger.ts';

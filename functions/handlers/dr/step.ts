@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DrDeps } from '../../core/dr/ports.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { parseOrThrow } from '../../core/validation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { redriveDeadLetters } from '../../core/outbox/redrive-dead-letters.ts';
 import { parseOrThrow } from '../../core/validation.ts';

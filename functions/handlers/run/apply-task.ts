@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { applyTask } from '../../core/runs/apply-task.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { executeTask, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecution } from '../../core/runs/task-executor.ts';
 import { loadConfig } from '../shared/config.ts';
-import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { lambdaHandlerWith } from '../shared/lambda-handler.ts';
 import { logger } from '../shared/logger.ts';
 import { createExecutorDeps } from './executor-deps.ts';
 
@@ -25,4 +25,4 @@ export const createHandler = (deps: ExecutorDeps) =>
     });
 
 /** The Lambda entry: an executor has no state table, so none is required of its configuration. */
-export const handler = lambdaHandler(createHandler, () => createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));
+export const handler = lambdaHandlerWith(createHandler, () => createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));

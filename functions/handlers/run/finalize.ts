@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sealRunHead } from '../../core/audit/seal-run-head.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestApproval } from '../../core/runs/request-approval.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';

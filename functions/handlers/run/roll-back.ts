@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { rollBackRun } from '../../core/runs/roll-back-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';

@@ -95,102 +95,153 @@ function unconfigured<T extends object>(key: string): T {
   });
 }
 
+/** The adapters several members of HandlerDeps share (built once, on first use). */
+interface SharedPorts {
+  objects: S3ObjectStore;
+  items: DynamoItemStore;
+  drRepository: DynamoDrRepository;
+  writeGuard: QuiesceWriteGuard;
+  engine: SfnWorkflowEngine;
+  linkSigner: KmsLinkSigner;
+  targets: ReturnType<typeof configuredDrTargets>;
+  restoreGate: ReturnType<typeof createRestoreGate>;
+  egress: EgressRuntime;
+}
+
 /**
- * The composition root: every SDK client (once) and every adapter, from the configuration and what
- * the host injects. Lambda handlers build it once per container (lambda-deps.ts); the embedded stack
- * builds it once per start and hands it to the handlers it hosts.
+ * An object whose members are built on first read and then kept (memoized getters, enumerable, so a
+ * spread or Object.keys still sees every member): a port that a step never touches is never built.
+ */
+function lazyMembers<T extends object>(factories: { [Key in keyof T]: () => T[Key] }): T {
+  const object = {} as T;
+  for (const key of Object.keys(factories) as (keyof T)[]) {
+    let built = false;
+    let value: T[keyof T];
+    Object.defineProperty(object, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        if (!built) {
+          value = factories[key]();
+          built = true;
+        }
+        return value;
+      },
+      // Tests and hosts replace single ports (`deps.notifier = …`): a write wins over the factory.
+      set: (next: T[keyof T]) => {
+        value = next;
+        built = true;
+      },
+    });
+  }
+  return object;
+}
+
+/**
+ * The composition root: every SDK client and every adapter, from the configuration and what the
+ * host injects, each built on first use and kept (so a function pays only for the ports its step
+ * touches: no Cedar in a function that never decides). Lambda handlers build it once per container
+ * (lambda-deps.ts); the embedded stack builds it once per start and hands it to the handlers it hosts.
  */
 export function createDeps(config: Config, host: HostServices = {}): HandlerDeps {
   const clients = createAwsClients(config.aws);
   const table = config.state.table;
-  const objects = new S3ObjectStore(clients.s3);
-  const items = new DynamoItemStore(clients.dynamodb);
-  const drRepository = new DynamoDrRepository({ client: clients.dynamodb, tableName: table });
-  const writeGuard = new QuiesceWriteGuard({ repo: drRepository });
-  const engine = new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.workflows.runStateMachineArn });
-  const linkSigner = new KmsLinkSigner({ client: clients.kms, keyId: config.approvals.linkKey });
-  const targets = configuredDrTargets(config);
-  const restoreGate = createRestoreGate({ repo: drRepository, engine, linkSigner, targets });
-  const guardrails = config.guardrails;
-  // The built-ins and the configured packs, verified against their pins (a bad pack refuses start-up).
-  const catalog = loadCatalog(config, undefined, host.extraActions);
-  const egress = egressRuntimeOf(config, host.transport);
+  const bucket = config.state.artifactBucket;
   const clock = () => new Date();
   const newId = () => randomUUID();
-  const bucket = config.state.artifactBucket;
-  const dr: DrDeps = {
-    repo: drRepository,
-    tables: new DynamoTableData({ client: clients.dynamodbRaw }),
-    objects: new S3ObjectData({ client: clients.s3 }),
-    vault: bucket ? new S3Vault({ client: clients.s3, bucket }) : unconfigured('state.artifactBucket (MAESTRO_ARTIFACT_BUCKET)'),
-    signer: new KmsManifestSigner({ client: clients.kms, keyId: config.dr.manifestKeyId }),
-    workflows: new SfnDrWorkflows({
-      client: clients.sfn,
-      backupStateMachineArn: config.workflows.drBackupStateMachineArn,
-      restoreStateMachineArn: config.workflows.drRestoreStateMachineArn,
-    }),
-    targets,
-    clock,
-    newId,
-  };
+  // The built-ins and the configured packs, verified against their pins: a bad pack refuses start-up.
+  const catalog = loadCatalog(config, undefined, host.extraActions);
+  const shared: SharedPorts = lazyMembers<SharedPorts>({
+    objects: () => new S3ObjectStore(clients.s3),
+    items: () => new DynamoItemStore(clients.dynamodb),
+    drRepository: () => new DynamoDrRepository({ client: clients.dynamodb, tableName: table }),
+    writeGuard: () => new QuiesceWriteGuard({ repo: shared.drRepository }),
+    engine: () => new SfnWorkflowEngine({ client: clients.sfn, runStateMachineArn: config.workflows.runStateMachineArn }),
+    linkSigner: () => new KmsLinkSigner({ client: clients.kms, keyId: config.approvals.linkKey }),
+    targets: () => configuredDrTargets(config),
+    restoreGate: () => createRestoreGate({ repo: shared.drRepository, engine: shared.engine, linkSigner: shared.linkSigner, targets: shared.targets }),
+    egress: () => egressRuntimeOf(config, host.transport),
+  });
+  const dr = lazyMembers<DrDeps>({
+    repo: () => shared.drRepository,
+    tables: () => new DynamoTableData({ client: clients.dynamodbRaw }),
+    objects: () => new S3ObjectData({ client: clients.s3 }),
+    vault: () => (bucket ? new S3Vault({ client: clients.s3, bucket }) : unconfigured('state.artifactBucket (MAESTRO_ARTIFACT_BUCKET)')),
+    signer: () => new KmsManifestSigner({ client: clients.kms, keyId: config.dr.manifestKeyId }),
+    workflows: () =>
+      new SfnDrWorkflows({
+        client: clients.sfn,
+        backupStateMachineArn: config.workflows.drBackupStateMachineArn,
+        restoreStateMachineArn: config.workflows.drRestoreStateMachineArn,
+      }),
+    targets: () => shared.targets,
+    clock: () => clock,
+    newId: () => newId,
+  });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  const runs = new DynamoRunRepository({ client: clients.dynamodb, tableName: table });
-  const subscriptions = createSubscriptionDeps(config, clients, runs, { clock, sleep, newId });
-  return {
-    config,
-    clients,
-    egress,
-    dr,
-    outbox: {
-      publisher: new EventBridgePublisher({ client: clients.eventbridge, eventBusName: config.outbox.eventBusName }),
-      deadLetters: new DynamoDeadLetterStore({ client: clients.dynamodb, tableName: table }),
-      subscribers: { deliver: (messages) => deliverToSubscriptions(subscriptions, messages) },
-      clock,
-      sleep,
-    },
-    subscriptions,
-    unverifiedLinks: new SourceLimiter({ burst: 5, perMinute: 6 }),
-    drift: new DynamoDriftStore({ client: clients.dynamodb, tableName: table }),
-    tokenVerifier: config.identity.oidc ? new OidcTokenVerifier(config.identity.oidc) : undefined,
-    auditSealing: bucket
-      ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
-      : undefined,
-    runs,
-    templates: new DynamoTemplateStore({ client: clients.dynamodb, tableName: table }),
-    triggers: new DynamoTriggerStore({ client: clients.dynamodb, tableName: table }),
-    configTriggers: config.triggers,
-    engine,
-    catalog,
-    guardrails,
-    policy: loadPolicyEngine(config.policy.dir),
-    control: new DynamoControlStore({ client: clients.dynamodb, tableName: table }),
-    locks: new DynamoLockStore({ client: clients.dynamodb, tableName: table }),
-    rateLimiter: new DynamoRateLimiter({ client: clients.dynamodb, tableName: table }),
+  const runs = lazyMembers<{ repository: DynamoRunRepository }>({
+    repository: () => new DynamoRunRepository({ client: clients.dynamodb, tableName: table }),
+  });
+  const subscriptions = lazyMembers<{ deps: SubscriptionDeps }>({
+    deps: () => createSubscriptionDeps(config, clients, runs.repository, { clock, sleep, newId }),
+  });
+  return lazyMembers<HandlerDeps>({
+    config: () => config,
+    clients: () => clients,
+    egress: () => shared.egress,
+    dr: () => dr,
+    outbox: () =>
+      lazyMembers<OutboxDeps>({
+        publisher: () => new EventBridgePublisher({ client: clients.eventbridge, eventBusName: config.outbox.eventBusName }),
+        deadLetters: () => new DynamoDeadLetterStore({ client: clients.dynamodb, tableName: table }),
+        subscribers: () => ({ deliver: (messages) => deliverToSubscriptions(subscriptions.deps, messages) }),
+        clock: () => clock,
+        sleep: () => sleep,
+      }),
+    subscriptions: () => subscriptions.deps,
+    drift: () => new DynamoDriftStore({ client: clients.dynamodb, tableName: table }),
+    unverifiedLinks: () => new SourceLimiter({ burst: 5, perMinute: 6 }),
+    tokenVerifier: () => (config.identity.oidc ? new OidcTokenVerifier(config.identity.oidc) : undefined),
+    auditSealing: () =>
+      bucket
+        ? { signer: new KmsSigner({ client: clients.kms, keyId: config.audit.signingKey }), heads: new AuditVault({ client: clients.s3, bucket }) }
+        : undefined,
+    runs: () => runs.repository,
+    templates: () => new DynamoTemplateStore({ client: clients.dynamodb, tableName: table }),
+    triggers: () => new DynamoTriggerStore({ client: clients.dynamodb, tableName: table }),
+    configTriggers: () => config.triggers,
+    engine: () => shared.engine,
+    catalog: () => catalog,
+    guardrails: () => config.guardrails,
+    policy: () => loadPolicyEngine(config.policy.dir),
+    control: () => new DynamoControlStore({ client: clients.dynamodb, tableName: table }),
+    locks: () => new DynamoLockStore({ client: clients.dynamodb, tableName: table }),
+    rateLimiter: () => new DynamoRateLimiter({ client: clients.dynamodb, tableName: table }),
     // Refused to every action whatever maestro.config.yaml declares (core/safety/managed-resources.ts).
-    ownResources: {
+    ownResources: () => ({
       stateTable: table,
       artifactBucket: config.state.artifactBucket,
       names: [config.approvals.linkKey, config.dr.manifestKeyId, config.audit.signingKey, config.outbox.eventBusName].filter((name) => name !== 'default'),
-    },
-    linkSigner,
-    linkLedger: new DynamoLinkLedger({ client: clients.dynamodb, tableName: table }),
-    notifier: createNotifier(config, clients),
-    publicUrl: config.approvals.publicUrl,
-    actionContext: (run, task) => ({
-      objects,
-      items,
+    }),
+    linkSigner: () => shared.linkSigner,
+    linkLedger: () => new DynamoLinkLedger({ client: clients.dynamodb, tableName: table }),
+    notifier: () => createNotifier(config, clients),
+    publicUrl: () => config.approvals.publicUrl,
+    actionContext: () => (run, task) => ({
+      objects: shared.objects,
+      items: shared.items,
       runId: run.id,
       taskIndex: task.index,
       idempotencyKey: task.idempotencyKey,
-      egress: egress.forEnvironment(run.environment),
-      writeGuard,
-      restoreGate,
+      egress: shared.egress.forEnvironment(run.environment),
+      writeGuard: shared.writeGuard,
+      restoreGate: shared.restoreGate,
     }),
-    executor: createTaskExecutor(config, clients, catalog, host),
-    quiesceFlags: () => drRepository.listQuiesceFlags(),
-    clock,
-    newId,
-  };
+    executor: () => createTaskExecutor(config, clients, catalog, host),
+    quiesceFlags: () => () => shared.drRepository.listQuiesceFlags(),
+    clock: () => clock,
+    newId: () => newId,
+  });
 }
 
 /** Subscriptions: their store, the guarded sender, and one dead-letter store per subscription. */

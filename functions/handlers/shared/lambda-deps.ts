@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import type { HandlerDeps } from './deps.ts';
+import { lambdaHandlerWith } from './lambda-handler.ts';
 
 let memoized: HandlerDeps | undefined;
 
@@ -14,15 +15,12 @@ export function lambdaDeps(): HandlerDeps {
 /**
  * The `handler` a Lambda function exports: the module's factory applied to the container's deps on the
  * first invocation (so importing a handler module builds nothing). `deps` builds them; the default is
- * the control plane's (an executor passes its own, target-only ones).
+ * the control plane's (an executor passes its own, target-only ones, through lambda-handler.ts, which
+ * does not bundle the control plane's composition root).
  */
 export function lambdaHandler<Event, Result, Deps = HandlerDeps>(
   create: (deps: Deps) => (event: Event, context: Context) => Promise<Result>,
   deps: () => Deps = lambdaDeps as () => Deps,
 ) {
-  let handler: ((event: Event, context: Context) => Promise<Result>) | undefined;
-  return (event: Event, context: Context): Promise<Result> => {
-    handler ??= create(deps());
-    return handler(event, context);
-  };
+  return lambdaHandlerWith(create, deps);
 }
