@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConcurrentModification, DriftFindingNotFound, DriftNotRemediable, ValidationFailed } from '../errors.ts';
 import { createRun } from '../runs/create-run.ts';
 import type { Principal } from '../runs/model.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An EventBridge Scheduler expression: `rate(n unit)`, `cron(...)` or `at(...)`. */
 const ScheduleExpression = z

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertEgress } from '../egress/check-egress.ts';
 import { ValidationFailed } from '../errors.ts';
 import type { Principal } from '../runs/model.ts';

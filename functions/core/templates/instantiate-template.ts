@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestOf } from '../canonical-json.ts';
 import { ValidationFailed } from '../errors.ts';
 import { own } from '../own.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_TASKS_PER_RUN } from '../runs/create-run.ts';
 
 /** A template's name: also a path segment (`/templates/{name}`) and a file name (`templates/<name>.yaml`). */

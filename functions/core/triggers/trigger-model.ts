@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TemplateName } from '../templates/template-model.ts';
 import { validateEventPattern } from './event-pattern.ts';
 import type { EventPattern } from './event-pattern.ts';

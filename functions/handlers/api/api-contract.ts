@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateRunRequest } from '../../core/runs/create-run.ts';
 import { RollbackRequest } from '../../core/runs/create-rollback-run.ts';
 import { RedriveRequest } from '../../core/outbox/redrive-dead-letters.ts';

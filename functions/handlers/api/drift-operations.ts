@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { driftMetrics } from '../../core/drift/drift-metrics.ts';
 import { findingView } from '../../core/drift/finding-view.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { SubscriptionNotFound } from '../../core/errors.ts';
 import { subscriptionView } from '../../core/subscriptions/model.ts';

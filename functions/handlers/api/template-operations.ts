@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { TemplateName } from '../../core/templates/template-model.ts';
 import type { TemplateVersion } from '../../core/templates/template-model.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, requireRole } from '../../core/auth.ts';
 import { PayloadTooLarge, TriggerExists, TriggerNotFound } from '../../core/errors.ts';
 import { findTrigger, fireTrigger, listTriggers } from '../../core/triggers/fire-trigger.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { driftMetrics } from '../../core/drift/drift-metrics.ts';
 import { sweepDrift } from '../../core/drift/sweep-drift.ts';
 import { parseOrThrow } from '../../core/validation.ts';

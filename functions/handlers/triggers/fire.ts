@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { drainQueued, findTrigger, fireTrigger, listTriggers, scheduledKey } from '../../core/triggers/fire-trigger.ts';
 import type { FiringOutcome } from '../../core/triggers/trigger-model.ts';
 import { matchesEventPattern } from '../../core/triggers/event-pattern.ts';
