@@ -26,7 +26,20 @@ import { PauseBody, TriggerIdPath } from './trigger-operations.ts';
 /** What one operation takes and answers, for the OpenAPI document; the request schemas are the handlers' own. */
 export interface OperationContract {
   readonly summary: string;
-  readonly tag: 'runs' | 'approvals' | 'safety' | 'audit' | 'dr' | 'actions' | 'outbox' | 'egress' | 'drift' | 'subscriptions' | 'templates' | 'triggers' | 'meta';
+  readonly tag:
+    | 'runs'
+    | 'approvals'
+    | 'safety'
+    | 'audit'
+    | 'dr'
+    | 'actions'
+    | 'outbox'
+    | 'egress'
+    | 'drift'
+    | 'subscriptions'
+    | 'templates'
+    | 'triggers'
+    | 'meta';
   /** Roles allowed (the handler's `requireRole`); omitted: any authenticated role. */
   readonly roles?: readonly string[];
   readonly path?: z.ZodType;
