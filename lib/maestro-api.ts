@@ -8,6 +8,7 @@ import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import { acknowledgeGrant, acknowledgeNag, managedPolicyFinding } from './nag.ts';
+import type { SynthesizedPack } from './pack-bundles.ts';
 import type { StateTable } from './state-table.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
 
@@ -91,6 +92,13 @@ export interface MaestroApiProps {
    * @default - outside any VPC
    */
   readonly network?: FunctionPlacement;
+
+  /**
+   * Action packs the API function carries (it validates runs' tasks and lists the catalog).
+   *
+   * @default - none: the built-in actions only
+   */
+  readonly packs?: readonly SynthesizedPack[];
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -136,6 +144,7 @@ export class MaestroApi extends Construct {
       artifactVault: props.artifactVault,
       logRetention: props.logRetention,
       network: props.network,
+      packs: props.packs,
       environment: {
         [envVar('workflows.runStateMachineArn')]: props.runStateMachine.stateMachineArn,
         ...(props.iamRoles ? { [envVar('identity.iamRoles')]: JSON.stringify(props.iamRoles) } : {}),

@@ -13,11 +13,14 @@ import { MaestroApi } from './maestro-api.ts';
 import { ManagedTargets } from './managed-targets.ts';
 import { Observability } from './observability.ts';
 import { Outbox } from './outbox.ts';
+import { packsOfConfigFile, synthesizePacks } from './pack-bundles.ts';
+import type { SynthesizedPack } from './pack-bundles.ts';
 import type { ManagedTargetsProps } from './managed-targets.ts';
 import { RunWorkflow } from './run-workflow.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { StateTable } from './state-table.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
+import type { PackEntry } from '../functions/core/config/packs.ts';
 
 /** Properties of a {@link MaestroStack}. */
 export interface MaestroStackProps extends StackProps {
@@ -78,6 +81,15 @@ export interface MaestroStackProps extends StackProps {
    * @default - no Slack messages
    */
   readonly slackWebhookUrl?: string;
+
+  /**
+   * The action packs to deploy, each `{name, module, version, sha256}` (a folder relative to the
+   * repository root, or an npm package name). Each is hashed at synth (a pack whose content does not
+   * match its pin fails the synth) and bundled into the API, every run step, and executors of its own.
+   *
+   * @default - the `packs` of the repository's maestro.config.yaml
+   */
+  readonly packs?: readonly PackEntry[];
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -93,9 +105,12 @@ export class MaestroStack extends Stack {
   readonly observability: Observability;
   readonly outbox: Outbox;
   readonly approvalGate: ApprovalGate;
+  /** The deployed action packs, as the synth verified them. */
+  readonly packs: readonly SynthesizedPack[];
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
     super(scope, id, props);
+    this.packs = synthesizePacks(props.packs ?? packsOfConfigFile());
 
     this.stateTable = new StateTable(this, 'StateTable');
     this.artifactVault = new ArtifactVault(this, 'ArtifactVault', props.artifactVault);
@@ -112,6 +127,7 @@ export class MaestroStack extends Stack {
       stateTable: this.stateTable,
       artifactVault: this.artifactVault,
       managedTargets: this.managedTargets,
+      packs: this.packs,
     });
 
     this.api = new MaestroApi(this, 'Api', {
@@ -120,6 +136,7 @@ export class MaestroStack extends Stack {
       artifactVault: this.artifactVault,
       runStateMachine: this.runWorkflow.stateMachine,
       iamRoles: props.iamRoles,
+      packs: this.packs,
     });
 
     this.approvalGate = new ApprovalGate(this, 'ApprovalGate', {
