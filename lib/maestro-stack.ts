@@ -1,4 +1,4 @@
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -10,6 +10,8 @@ import type { IsolatedNetworkProps } from './isolated-network.ts';
 import { DrWorkflows } from './dr-workflows.ts';
 import type { DrTargetDeclaration } from './dr-workflows.ts';
 import { MaestroApi } from './maestro-api.ts';
+import { MaestroIdentity } from './maestro-identity.ts';
+import type { ExternalIssuer } from './maestro-identity.ts';
 import { ManagedTargets } from './managed-targets.ts';
 import { Observability } from './observability.ts';
 import { Outbox } from './outbox.ts';
@@ -90,6 +92,16 @@ export interface MaestroStackProps extends StackProps {
    * @default - the `packs` of the repository's maestro.config.yaml
    */
   readonly packs?: readonly PackEntry[];
+
+  /**
+   * Who people and agents are: bearer tokens on a second API (the console is served there too),
+   * while machines keep SigV4 on the first. By default a Cognito user pool with the groups
+   * operators, approvers and admins (lib/maestro-identity.ts); `issuer` takes any OpenID issuer
+   * instead; `false` deploys the SigV4 API only.
+   *
+   * @default - a Cognito user pool
+   */
+  readonly identity?: { readonly issuer?: ExternalIssuer; readonly domainPrefix?: string } | false;
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -105,6 +117,8 @@ export class MaestroStack extends Stack {
   readonly observability: Observability;
   readonly outbox: Outbox;
   readonly approvalGate: ApprovalGate;
+  /** Who people and agents are (the Cognito user pool, or the configured issuer). */
+  readonly identity?: MaestroIdentity;
   /** The deployed action packs, as the synth verified them. */
   readonly packs: readonly SynthesizedPack[];
 
@@ -120,7 +134,17 @@ export class MaestroStack extends Stack {
       ...props.managedTargets,
     });
 
-    this.network = props.network === false ? undefined : new IsolatedNetwork(this, 'Network', props.network);
+    // With bearer tokens the API function fetches the issuer's discovery document and keys, so it
+    // sits on the controlled egress path, and an external issuer's host joins the DNS allowlist
+    // (Cognito's, under amazonaws.com, always resolves there).
+    const issuerHost = props.identity && props.identity.issuer ? hostOf(props.identity.issuer.issuerUrl) : undefined;
+    this.network =
+      props.network === false
+        ? undefined
+        : new IsolatedNetwork(this, 'Network', {
+            ...props.network,
+            ...(issuerHost ? { egressAllowedDomains: [...(props.network?.egressAllowedDomains ?? []), issuerHost] } : {}),
+          });
 
     this.runWorkflow = new RunWorkflow(this, 'RunWorkflow', {
       network: this.network,
@@ -130,14 +154,33 @@ export class MaestroStack extends Stack {
       packs: this.packs,
     });
 
+    // The console's address comes from the bearer API, built just below (a lazy value: the sign-in
+    // client names the console, the API function verifies the clients' tokens).
+    let bearerConsoleUrl: string | undefined;
+    this.identity =
+      props.identity === false
+        ? undefined
+        : new MaestroIdentity(this, 'Identity', {
+            issuer: props.identity?.issuer,
+            domainPrefix: props.identity?.domainPrefix,
+            consoleUrl: Lazy.string({ produce: () => bearerConsoleUrl }),
+          });
+
     this.api = new MaestroApi(this, 'Api', {
-      network: this.network?.isolatedPlacement(),
+      network: this.identity ? this.network?.controlledEgressPlacement() : this.network?.isolatedPlacement(),
       stateTable: this.stateTable,
       artifactVault: this.artifactVault,
       runStateMachine: this.runWorkflow.stateMachine,
       iamRoles: props.iamRoles,
       packs: this.packs,
+      ...(this.identity
+        ? { bearer: { authorizer: this.identity.authorizer, authorizationScopes: this.identity.authorizationScopes, oidc: this.identity.oidc } }
+        : {}),
     });
+    if (this.api.bearerApi) {
+      // From the RestApi's id and the stage's name, not the deployed stage: that would be a dependency cycle.
+      bearerConsoleUrl = `https://${this.api.bearerApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.stageName}/console`;
+    }
 
     this.approvalGate = new ApprovalGate(this, 'ApprovalGate', {
       stateTable: this.stateTable,
@@ -189,6 +232,27 @@ export class MaestroStack extends Stack {
     this.outbox.grantPublish(this.api.handler);
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the Maestro API (SigV4, execute-api)', value: this.api.url });
+    if (this.api.bearerApi) {
+      new CfnOutput(this, 'BearerApiUrl', {
+        description: 'Base URL of the Maestro API for bearer tokens (people, agents, /mcp); the console is at <url>console',
+        value: this.api.bearerApi.url,
+      });
+    }
+    if (this.identity?.userPool) {
+      new CfnOutput(this, 'UserPoolId', {
+        description: 'The Cognito user pool people sign in to (groups operators, approvers, admins)',
+        value: this.identity.userPool.userPoolId,
+      });
+      new CfnOutput(this, 'ConsoleClientId', {
+        description: "The console's app client (authorization code + PKCE)",
+        value: this.identity.consoleClient!.userPoolClientId,
+      });
+      new CfnOutput(this, 'AgentClientId', {
+        description: "The agents' app client (client credentials, scope maestro/api)",
+        value: this.identity.agentClient!.userPoolClientId,
+      });
+      new CfnOutput(this, 'SignInDomain', { description: 'The hosted sign-in domain', value: this.identity.domain!.baseUrl() });
+    }
     new CfnOutput(this, 'RunStateMachineArn', { description: 'ARN of the run state machine', value: this.runWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateTableName', { description: 'Name of the state table', value: this.stateTable.tableName });
     new CfnOutput(this, 'ArtifactBucketName', { description: 'Name of the artifact vault bucket', value: this.artifactVault.bucketName });
@@ -218,5 +282,14 @@ export class MaestroStack extends Stack {
       this.signingKeys.grantSignApprovalLinks(fn);
       fn.addEnvironment(envVar('dr.targets'), dr.environment[envVar('dr.targets')]);
     }
+  }
+}
+
+/** The host of an issuer URL (validated again, with a clearer message, by MaestroIdentity). */
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
   }
 }
