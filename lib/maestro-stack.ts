@@ -137,7 +137,8 @@ export class MaestroStack extends Stack {
     // With bearer tokens the API function fetches the issuer's discovery document and keys, so it
     // sits on the controlled egress path, and an external issuer's host joins the DNS allowlist
     // (Cognito's, under amazonaws.com, always resolves there).
-    const issuerHost = props.identity && props.identity.issuer ? hostOf(props.identity.issuer.issuerUrl) : undefined;
+    const issuerUrl = props.identity === false ? undefined : props.identity?.issuer?.issuerUrl;
+    const issuerHost = issuerUrl === undefined ? undefined : hostOf(issuerUrl);
     this.network =
       props.network === false
         ? undefined
