@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { defaultCatalog } from '../functions/actions/catalog.ts';
 import { resourceKindsOf } from '../functions/core/actions/catalog-view.ts';
-import { Packs } from '../functions/core/config/packs.ts';
+import { isPathModule } from '../functions/core/config/packs.ts';
 import type { PackEntry } from '../functions/core/config/packs.ts';
 import type { ExecutorClass } from '../functions/core/runs/task-executor.ts';
 import { MANAGED_RESOURCE_KINDS } from '../functions/core/safety/managed-resources.ts';
+import { loadConfig } from '../functions/handlers/shared/config.ts';
 import { loadPack } from '../functions/packs/loader.ts';
 import { projectPath, projectRoot } from './project-paths.ts';
 
@@ -40,15 +40,18 @@ export interface SynthesizedPack {
   readonly kinds: Readonly<Partial<Record<ExecutorClass, readonly string[]>>>;
 }
 
-/** The configured packs of a `maestro.config.yaml` (its `packs` key, checked by the same schema as start-up). */
+/**
+ * The configured packs of a `maestro.config.yaml` (its `packs` key, read by the same loader and schema
+ * as start-up, without the environment's overrides). Folder modules are given back relative to the
+ * file's directory, as written, so the template does not depend on where it was synthesized.
+ */
 export function packsOfConfigFile(file: string = projectPath('maestro.config.yaml')): PackEntry[] {
-  const document = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as { packs?: unknown };
-  const parsed = Packs.safeParse(document.packs ?? []);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: packs.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return parsed.data;
+  const config = loadConfig({ MAESTRO_CONFIG_FILE: file }, { defaults: { state: { table: 'none' } } });
+  return config.packs.map((pack) => {
+    if (!isPathModule(pack.module) || !isAbsolute(pack.module)) return { ...pack };
+    const inside = relative(dirname(file), pack.module).split(sep).join('/');
+    return { ...pack, module: inside.startsWith('..') ? pack.module : inside };
+  });
 }
 
 /**
