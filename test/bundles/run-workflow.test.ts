@@ -191,7 +191,7 @@ async function invokeBundle(fn: { bundle: string; env: Record<string, string>; l
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
     AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
-    MAESTRO_S3_FORCE_PATH_STYLE: '1',
+    MAESTRO_S3_FORCE_PATH_STYLE: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
     ...envPatch,
