@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,6 +9,7 @@ import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import { acknowledgeGrant, acknowledgeNag, managedPolicyFinding } from './nag.ts';
+import type { SynthesizedPack } from './pack-bundles.ts';
 import type { StateTable } from './state-table.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
 
@@ -23,7 +25,7 @@ export interface ApiRouteSpec {
    *
    * @default - IAM
    */
-  readonly auth?: 'link' | 'signature';
+  readonly auth?: 'link' | 'signature' | 'public';
 }
 
 /** Properties of a {@link MaestroApi}. */
@@ -92,10 +94,52 @@ export interface MaestroApiProps {
    * @default - outside any VPC
    */
   readonly network?: FunctionPlacement;
+
+  /**
+   * Action packs the API function carries (it validates runs' tasks and lists the catalog).
+   *
+   * @default - none: the built-in actions only
+   */
+  readonly packs?: readonly SynthesizedPack[];
+
+  /**
+   * A second REST API, for bearer tokens: the same routes to the same function, each checked by
+   * API Gateway with this authorizer (a Cognito authorizer requiring `authorizationScopes`), plus
+   * the console's pages (`/console`, `/console/{proxy+}`, unauthenticated: static assets, served by
+   * the function with its Content-Security-Policy). The function verifies every token again against
+   * `oidc` (jose). Machines keep the SigV4 API.
+   *
+   * @default - no bearer API: SigV4 only
+   */
+  readonly bearer?: BearerApiOptions;
 }
 
+/** The bearer API of a {@link MaestroApi}. */
+export interface BearerApiOptions {
+  /**
+   * How API Gateway checks the tokens.
+   *
+   * @default - none: requests pass through, and the function is the only check
+   */
+  readonly authorizer?: apigateway.IAuthorizer;
+  /**
+   * The OAuth scopes an access token must carry (Cognito authorizer).
+   *
+   * @default - none
+   */
+  readonly authorizationScopes?: readonly string[];
+  /** What the function verifies tokens against (`MAESTRO_OIDC`): issuer, audience, groups claim and mapping, agent clients. */
+  readonly oidc: object;
+}
+
+/** The console's routes on the bearer API (unless the route list already has its operations). */
+export const CONSOLE_ROUTES: readonly ApiRouteSpec[] = [
+  { method: 'GET', resource: '/console', operation: 'console', auth: 'public' },
+  { method: 'GET', resource: '/console/{proxy+}', operation: 'consoleAsset', auth: 'public' },
+];
+
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const RESOURCE = /^\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\})(\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))*$|^\/$/;
+const RESOURCE = /^\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\})(\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\}))*$|^\/$/;
 const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
 
 /**
@@ -111,6 +155,8 @@ export class MaestroApi extends Construct {
   readonly stageName: string;
   /** The stage's access log group. */
   readonly accessLogGroup: logs.LogGroup;
+  /** The bearer-token API (people and agents), when configured. */
+  readonly bearerApi?: apigateway.RestApi;
 
   constructor(scope: Construct, id: string, props: MaestroApiProps) {
     super(scope, id);
@@ -132,14 +178,18 @@ export class MaestroApi extends Construct {
 
     this.handler = new MaestroFunction(this, 'Function', {
       entry: 'functions/handlers/api.ts',
+      // The console's built page and scripts (npm run console:build, run before every synth).
+      assetDirs: ['console/dist'],
       description: 'Maestro HTTP API',
       stateTable: props.stateTable,
       artifactVault: props.artifactVault,
       logRetention: props.logRetention,
       network: props.network,
+      packs: props.packs,
       environment: {
         [envVar('workflows.runStateMachineArn')]: props.runStateMachine.stateMachineArn,
         ...(props.iamRoles ? { [envVar('identity.iamRoles')]: JSON.stringify(props.iamRoles) } : {}),
+        ...(props.bearer ? { [envVar('identity.oidc')]: Stack.of(this).toJsonString(props.bearer.oidc) } : {}),
       },
     });
     this.grantRunControl(this.handler, props.runStateMachine);
@@ -147,43 +197,114 @@ export class MaestroApi extends Construct {
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
+    const stage = { stageName, rateLimit, burstLimit };
+    this.api = this.#restApi('Resource', 'maestro', 'Maestro control plane API (SigV4)', this.accessLogGroup, props, stage);
+    this.#addRoutes(this.api, routes, { type: 'iam' });
+    acknowledgeNag(this.api.deploymentStage, {
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAFv2 web ACL yet: every route but the two approval-link routes needs a SigV4 signature, and the stage throttles (rate and burst limits). A web ACL (with its per-request cost) is left to deployments that expose the approval links widely.',
+    });
 
-    this.api = new apigateway.RestApi(this, 'Resource', {
-      restApiName: 'maestro',
-      description: 'Maestro control plane API',
+    // MCP answers only the hosts it is reached by (DNS-rebinding protection): the APIs' own.
+    const hosts = [this.api];
+    if (props.bearer) {
+      const bearerLogs = new logs.LogGroup(this, 'BearerAccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+      this.bearerApi = this.#restApi('Bearer', 'maestro-bearer', 'Maestro control plane API (OIDC bearer tokens, the console)', bearerLogs, props, stage);
+      const known = new Set(routes.map((route) => route.operation));
+      const bearerRoutes = [...routes, ...CONSOLE_ROUTES.filter((route) => !known.has(route.operation))];
+      validateRoutes(this, bearerRoutes);
+      this.#addRoutes(this.bearerApi, bearerRoutes, { type: 'bearer', authorizer: props.bearer.authorizer, scopes: props.bearer.authorizationScopes });
+      acknowledgeNag(this.bearerApi.deploymentStage, {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          "No WAFv2 web ACL yet: every route but the approval links and the console's static pages needs a bearer token that API Gateway checks (the authorizer) and the function verifies again, and the stage throttles (rate and burst limits).",
+      });
+      hosts.push(this.bearerApi);
+    }
+    this.handler.addEnvironment(
+      'MAESTRO_MCP_ALLOWED_HOSTS',
+      hosts.map((api) => `${api.restApiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`).join(','),
+    );
+
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledgeNag(cloudWatchRole, {
+        id: managedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+        reason:
+          'The account-level role API Gateway writes access and execution logs with: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly that.',
+      });
+    }
+  }
+
+  /** A regional REST API with JSON access logs, X-Ray, error-level execution logs and the stage's throttling. */
+  #restApi(
+    id: string,
+    restApiName: string,
+    description: string,
+    accessLogs: logs.LogGroup,
+    props: MaestroApiProps,
+    stage: { stageName: string; rateLimit: number; burstLimit: number },
+  ): apigateway.RestApi {
+    return new apigateway.RestApi(this, id, {
+      restApiName,
+      description,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      cloudWatchRole: props.cloudWatchRole ?? true,
+      // The account-wide logging role is made once (with the SigV4 API).
+      cloudWatchRole: id === 'Resource' ? (props.cloudWatchRole ?? true) : false,
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
-        stageName,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        stageName: stage.stageName,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
         metricsEnabled: true,
         // Execution logs of every method, errors only (no request or response data).
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        throttlingRateLimit: rateLimit,
-        throttlingBurstLimit: burstLimit,
+        throttlingRateLimit: stage.rateLimit,
+        throttlingBurstLimit: stage.burstLimit,
       },
     });
+  }
 
+  /**
+   * One method per route, all to the one function. `iam`: SigV4 (approval links excepted). `bearer`:
+   * the authorizer (Cognito, with the scopes) or, without one, the function's own verification;
+   * approval links and the console's static pages are unauthenticated on both.
+   */
+  #addRoutes(
+    api: apigateway.RestApi,
+    routes: readonly ApiRouteSpec[],
+    auth: { type: 'iam' } | { type: 'bearer'; authorizer?: apigateway.IAuthorizer; scopes?: readonly string[] },
+  ): void {
     // API Gateway refuses a request whose declared path parameters are missing before it reaches the
     // function; bodies and query strings are validated by the handler (zod), which names the field.
-    const requestValidator = this.api.addRequestValidator('RequestValidator', {
+    const requestValidator = api.addRequestValidator('RequestValidator', {
       requestValidatorName: 'maestro-parameters-and-body',
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-
     // One integration for every method; no extra permission for the console's test invoke.
     const integration = new apigateway.LambdaIntegration(this.handler, { proxy: true, allowTestInvoke: false });
     for (const route of routes) {
-      const resource = route.resource === '/' ? this.api.root : this.api.root.resourceForPath(route.resource);
+      const resource = route.resource === '/' ? api.root : api.root.resourceForPath(route.resource);
       const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      const open = route.auth === 'link' || route.auth === 'signature' || route.auth === 'public';
+      const bearer = auth.type === 'bearer' ? auth : undefined;
       const method = resource.addMethod(route.method, integration, {
-        // Approval-link pages carry their own credential (a KMS-signed, single-use link); all else is IAM.
-        authorizationType: route.auth ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
+        // Approval-link pages carry their own credential (a KMS-signed, single-use link), the console's pages are static.
+        ...(open
+          ? { authorizationType: apigateway.AuthorizationType.NONE }
+          : bearer
+            ? bearer.authorizer
+              ? {
+                  authorizer: bearer.authorizer,
+                  authorizationType: bearer.authorizer.authorizationType ?? apigateway.AuthorizationType.CUSTOM,
+                  ...(bearer.scopes?.length ? { authorizationScopes: [...bearer.scopes] } : {}),
+                }
+              : { authorizationType: apigateway.AuthorizationType.NONE }
+            : { authorizationType: apigateway.AuthorizationType.IAM }),
         operationName: route.operation,
         requestValidator,
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
@@ -197,7 +318,7 @@ export class MaestroApi extends Construct {
           },
           {
             id: 'AwsSolutions-COG4',
-            reason: `${route.operation} is an approval-link route: no Cognito user pool by design; the request carries a KMS-signed, expiring, single-use approval link that the handler verifies.`,
+            reason: `${route.operation} is an approval-link route: no Cognito authorizer by design; the request carries a KMS-signed, expiring, single-use approval link that the handler verifies.`,
           },
         );
       } else if (route.auth === 'signature') {
@@ -212,26 +333,35 @@ export class MaestroApi extends Construct {
             reason: `${route.operation} is a webhook: no Cognito user pool by design; the handler verifies the body's HMAC signature and timestamp before anything is written.`,
           },
         );
-      } else {
+      } else if (route.auth === 'public') {
+        acknowledgeNag(
+          method,
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: `${route.operation} serves the console's static pages and scripts (no data, a strict Content-Security-Policy); the console then signs in (authorization code + PKCE) and calls the API with bearer tokens.`,
+          },
+          { id: 'AwsSolutions-COG4', reason: `${route.operation} serves the console's static assets, which a browser loads before anyone has signed in.` },
+        );
+      } else if (bearer && !bearer.authorizer) {
+        acknowledgeNag(
+          method,
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: `${route.operation} takes bearer tokens of an external OpenID issuer: the function verifies each (jose against the issuer's JWKS: signature, iss, aud, exp/nbf, accepted algorithms) before anything else and refuses with 401; no Lambda authorizer was configured.`,
+          },
+          { id: 'AwsSolutions-COG4', reason: `${route.operation} takes tokens of an external OpenID issuer (not Cognito), verified by the function.` },
+        );
+      } else if (bearer && bearer.authorizer?.authorizationType !== apigateway.AuthorizationType.COGNITO) {
         acknowledgeNag(method, {
           id: 'AwsSolutions-COG4',
-          reason: `${route.operation} uses IAM authorization (SigV4) by design: callers are AWS principals (operators, CI, other services), and the handler maps the principal ARN to roles (MAESTRO_IAM_ROLES); Maestro has no Cognito user pool.`,
+          reason: `${route.operation} takes tokens of an external OpenID issuer, checked by its Lambda authorizer and verified again by the function.`,
+        });
+      } else if (!bearer) {
+        acknowledgeNag(method, {
+          id: 'AwsSolutions-COG4',
+          reason: `${route.operation} uses IAM authorization (SigV4) by design: callers are AWS principals (operators, CI, other services), and the handler maps the principal ARN to roles (MAESTRO_IAM_ROLES); people and agents use the bearer API.`,
         });
       }
-    }
-
-    acknowledgeNag(this.api.deploymentStage, {
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAFv2 web ACL yet: every route but the two approval-link routes needs a SigV4 signature, and the stage throttles (rate and burst limits). A web ACL (with its per-request cost) is left to deployments that expose the approval links widely.',
-    });
-    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole) {
-      acknowledgeNag(cloudWatchRole, {
-        id: managedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
-        reason:
-          'The account-level role API Gateway writes access and execution logs with: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly that.',
-      });
     }
   }
 

@@ -8,6 +8,8 @@ import type { FunctionPlacement } from './isolated-network.ts';
 export type { FunctionPlacement } from './isolated-network.ts';
 import { acknowledgeNag, managedPolicyFinding } from './nag.ts';
 import { projectPath, projectPathExists, projectRoot } from './project-paths.ts';
+import { packBundleEntry } from './pack-bundles.ts';
+import type { SynthesizedPack } from './pack-bundles.ts';
 import type { StateTable } from './state-table.ts';
 import { CONFIG_FILE_VARIABLE, envVar } from '../functions/core/config/environment-variables.ts';
 
@@ -15,6 +17,14 @@ import { CONFIG_FILE_VARIABLE, envVar } from '../functions/core/config/environme
 export interface MaestroFunctionProps {
   /** The handler file, relative to the repository root (e.g. `functions/handlers/run/admit.ts`); it exports `handler`. */
   readonly entry: string;
+
+  /**
+   * Built folders the handler reads at run time, relative to the repository root, copied into the
+   * bundle at the same path (the API serves `console/dist`).
+   *
+   * @default - none
+   */
+  readonly assetDirs?: readonly string[];
 
   /**
    * The state table: its name goes into `MAESTRO_STATE_TABLE` and the function may read and write its items.
@@ -81,6 +91,14 @@ export interface MaestroFunctionProps {
    * @default - outside any VPC
    */
   readonly network?: FunctionPlacement;
+
+  /**
+   * Action packs the bundle carries (lib/pack-bundles.ts): a generated entry imports their modules
+   * statically and registers them with the hashes the synth verified, and `MAESTRO_PACKS` lists their pins.
+   *
+   * @default - none: `MAESTRO_PACKS` is `[]` and the function knows the built-in actions only
+   */
+  readonly packs?: readonly SynthesizedPack[];
 }
 
 /**
@@ -117,7 +135,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     super(scope, id, {
-      entry: projectPath(props.entry),
+      entry: props.packs?.length ? packBundleEntry(props.entry, props.packs) : projectPath(props.entry),
       handler: 'handler',
       projectRoot,
       depsLockFilePath: projectPath('package-lock.json'),
@@ -138,10 +156,9 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         // The guardrails and Cedar policies travel inside the bundle (see commandHooks below).
         [CONFIG_FILE_VARIABLE]: 'maestro.config.yaml',
         [envVar('policy.dir')]: 'policies',
-        // Action packs are not deployed to Lambda yet (no per-pack executor functions): the functions load
-        // the built-ins only, so a run naming a pack's action is refused (UnknownAction) rather than run
-        // by an executor whose role was not made for it. docs/packs.md says what is missing.
-        [envVar('packs')]: '[]',
+        // Only the packs this bundle carries: any other function loads the built-ins only, so a pack's
+        // action is refused (UnknownAction) by every executor but its own pack's.
+        [envVar('packs')]: JSON.stringify((props.packs ?? []).map((pack) => pack.pin)),
         ...props.environment,
       },
       bundling: {
@@ -170,6 +187,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
             `mkdir -p ${outputDir}/node_modules/@cedar-policy/cedar-wasm`,
             `cp ${inputDir}/node_modules/@cedar-policy/cedar-wasm/package.json ${outputDir}/node_modules/@cedar-policy/cedar-wasm/package.json`,
             `cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs ${outputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs`,
+            ...(props.assetDirs ?? []).flatMap((dir) => [`mkdir -p ${outputDir}/${dir}`, `cp -r ${inputDir}/${dir}/. ${outputDir}/${dir}/`]),
           ],
         },
       },

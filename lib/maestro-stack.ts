@@ -1,4 +1,4 @@
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -12,9 +12,13 @@ import type { DrTargetDeclaration } from './dr-workflows.ts';
 import { DriftSchedules } from './drift-schedules.ts';
 import type { DriftScheduleDeclaration } from './drift-schedules.ts';
 import { MaestroApi } from './maestro-api.ts';
+import { MaestroIdentity } from './maestro-identity.ts';
+import type { ExternalIssuer } from './maestro-identity.ts';
 import { ManagedTargets } from './managed-targets.ts';
 import { Observability } from './observability.ts';
 import { Outbox } from './outbox.ts';
+import { packsOfConfigFile, synthesizePacks } from './pack-bundles.ts';
+import type { SynthesizedPack } from './pack-bundles.ts';
 import type { ManagedTargetsProps } from './managed-targets.ts';
 import { RunWorkflow } from './run-workflow.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -22,6 +26,7 @@ import { StateTable } from './state-table.ts';
 import { MaestroTriggers, configuredTriggers } from './triggers.ts';
 import { projectPath } from './project-paths.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
+import type { PackEntry } from '../functions/core/config/packs.ts';
 
 /** Properties of a {@link MaestroStack}. */
 export interface MaestroStackProps extends StackProps {
@@ -97,6 +102,25 @@ export interface MaestroStackProps extends StackProps {
    * @default - the `triggers` of maestro.config.yaml
    */
   readonly triggers?: readonly unknown[];
+
+  /**
+   * The action packs to deploy, each `{name, module, version, sha256}` (a folder relative to the
+   * repository root, or an npm package name). Each is hashed at synth (a pack whose content does not
+   * match its pin fails the synth) and bundled into the API, every run step, and executors of its own.
+   *
+   * @default - the `packs` of the repository's maestro.config.yaml
+   */
+  readonly packs?: readonly PackEntry[];
+
+  /**
+   * Who people and agents are: bearer tokens on a second API (the console is served there too),
+   * while machines keep SigV4 on the first. By default a Cognito user pool with the groups
+   * operators, approvers and admins (lib/maestro-identity.ts); `issuer` takes any OpenID issuer
+   * instead; `false` deploys the SigV4 API only.
+   *
+   * @default - a Cognito user pool
+   */
+  readonly identity?: { readonly issuer?: ExternalIssuer; readonly domainPrefix?: string } | false;
 }
 
 /** Maestro on AWS: state table, artifact vault, signing keys, managed targets, run workflow, API. */
@@ -114,9 +138,14 @@ export class MaestroStack extends Stack {
   readonly outbox: Outbox;
   readonly approvalGate: ApprovalGate;
   readonly triggers: MaestroTriggers;
+  /** Who people and agents are (the Cognito user pool, or the configured issuer). */
+  readonly identity?: MaestroIdentity;
+  /** The deployed action packs, as the synth verified them. */
+  readonly packs: readonly SynthesizedPack[];
 
   constructor(scope: Construct, id: string, props: MaestroStackProps = {}) {
     super(scope, id, props);
+    this.packs = synthesizePacks(props.packs ?? packsOfConfigFile());
 
     this.stateTable = new StateTable(this, 'StateTable');
     this.artifactVault = new ArtifactVault(this, 'ArtifactVault', props.artifactVault);
@@ -126,22 +155,54 @@ export class MaestroStack extends Stack {
       ...props.managedTargets,
     });
 
-    this.network = props.network === false ? undefined : new IsolatedNetwork(this, 'Network', props.network);
+    // With bearer tokens the API function fetches the issuer's discovery document and keys, so it
+    // sits on the controlled egress path, and an external issuer's host joins the DNS allowlist
+    // (Cognito's, under amazonaws.com, always resolves there).
+    const issuerUrl = props.identity === false ? undefined : props.identity?.issuer?.issuerUrl;
+    const issuerHost = issuerUrl === undefined ? undefined : hostOf(issuerUrl);
+    this.network =
+      props.network === false
+        ? undefined
+        : new IsolatedNetwork(this, 'Network', {
+            ...props.network,
+            ...(issuerHost ? { egressAllowedDomains: [...(props.network?.egressAllowedDomains ?? []), issuerHost] } : {}),
+          });
 
     this.runWorkflow = new RunWorkflow(this, 'RunWorkflow', {
       network: this.network,
       stateTable: this.stateTable,
       artifactVault: this.artifactVault,
       managedTargets: this.managedTargets,
+      packs: this.packs,
     });
 
+    // The console's address comes from the bearer API, built just below (a lazy value: the sign-in
+    // client names the console, the API function verifies the clients' tokens).
+    let bearerConsoleUrl: string | undefined;
+    this.identity =
+      props.identity === false
+        ? undefined
+        : new MaestroIdentity(this, 'Identity', {
+            issuer: props.identity?.issuer,
+            domainPrefix: props.identity?.domainPrefix,
+            consoleUrl: Lazy.string({ produce: () => bearerConsoleUrl }),
+          });
+
     this.api = new MaestroApi(this, 'Api', {
-      network: this.network?.isolatedPlacement(),
+      network: this.identity ? this.network?.controlledEgressPlacement() : this.network?.isolatedPlacement(),
       stateTable: this.stateTable,
       artifactVault: this.artifactVault,
       runStateMachine: this.runWorkflow.stateMachine,
       iamRoles: props.iamRoles,
+      packs: this.packs,
+      ...(this.identity
+        ? { bearer: { authorizer: this.identity.authorizer, authorizationScopes: this.identity.authorizationScopes, oidc: this.identity.oidc } }
+        : {}),
     });
+    if (this.api.bearerApi) {
+      // From the RestApi's id and the stage's name, not the deployed stage: that would be a dependency cycle.
+      bearerConsoleUrl = `https://${this.api.bearerApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.stageName}/console`;
+    }
 
     this.approvalGate = new ApprovalGate(this, 'ApprovalGate', {
       stateTable: this.stateTable,
@@ -212,6 +273,27 @@ export class MaestroStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the Maestro API (SigV4, execute-api)', value: this.api.url });
+    if (this.api.bearerApi) {
+      new CfnOutput(this, 'BearerApiUrl', {
+        description: 'Base URL of the Maestro API for bearer tokens (people, agents, /mcp); the console is at <url>console',
+        value: this.api.bearerApi.url,
+      });
+    }
+    if (this.identity?.userPool) {
+      new CfnOutput(this, 'UserPoolId', {
+        description: 'The Cognito user pool people sign in to (groups operators, approvers, admins)',
+        value: this.identity.userPool.userPoolId,
+      });
+      new CfnOutput(this, 'ConsoleClientId', {
+        description: "The console's app client (authorization code + PKCE)",
+        value: this.identity.consoleClient!.userPoolClientId,
+      });
+      new CfnOutput(this, 'AgentClientId', {
+        description: "The agents' app client (client credentials, scope maestro/api)",
+        value: this.identity.agentClient!.userPoolClientId,
+      });
+      new CfnOutput(this, 'SignInDomain', { description: 'The hosted sign-in domain', value: this.identity.domain!.baseUrl() });
+    }
     new CfnOutput(this, 'RunStateMachineArn', { description: 'ARN of the run state machine', value: this.runWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateTableName', { description: 'Name of the state table', value: this.stateTable.tableName });
     new CfnOutput(this, 'ArtifactBucketName', { description: 'Name of the artifact vault bucket', value: this.artifactVault.bucketName });
@@ -241,5 +323,14 @@ export class MaestroStack extends Stack {
       this.signingKeys.grantSignApprovalLinks(fn);
       fn.addEnvironment(envVar('dr.targets'), dr.environment[envVar('dr.targets')]);
     }
+  }
+}
+
+/** The host of an issuer URL (validated again, with a clearer message, by MaestroIdentity). */
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
   }
 }

@@ -7,6 +7,10 @@ import { Construct } from 'constructs';
 import { acknowledgeGrant } from './nag.ts';
 import { KMS_WILDCARD_REASON } from './state-table.ts';
 import { ManagedResources, ownResourceByPattern } from '../functions/core/config/managed-resources.ts';
+import { MANAGED_RESOURCE_KINDS } from '../functions/core/safety/managed-resources.ts';
+
+/** The resource kinds ManagedTargets can grant: those an environment's managedResources declares. */
+export const MANAGED_TARGET_KINDS: readonly string[] = MANAGED_RESOURCE_KINDS;
 
 /** Properties of {@link ManagedTargets}. */
 export interface ManagedTargetsProps {
@@ -213,15 +217,64 @@ export class ManagedTargets extends Construct {
     );
   }
 
-  /** The grants on the managed functions, parameters and alarms, each kind only where some are declared. */
-  #grantDeployTargets(grantee: iam.IGrantable, access: 'read' | 'write'): iam.Grant[] {
+  /**
+   * The grants of one access on the managed resources of these kinds, and of no other kind
+   * (functions/core/actions/resources.ts): `s3` the buckets' objects and their key, `dynamodb` the
+   * tables' items and their key, `lambda` the managed functions' aliases, `ssm` the parameters,
+   * `cloudwatch-alarm` the alarms (read-only). A kind with nothing declared grants nothing.
+   */
+  grantKinds(grantee: iam.IGrantable, kinds: readonly string[], access: 'read' | 'write'): iam.Grant[] {
+    const unknown = kinds.filter((kind) => !MANAGED_TARGET_KINDS.includes(kind));
+    if (unknown.length > 0)
+      throw new Error(
+        `ManagedTargets ${this.node.path}: no grants for the resource kinds ${JSON.stringify(unknown)} (known: ${MANAGED_TARGET_KINDS.join(', ')})`,
+      );
     const write = access === 'write';
-    const kinds: [string[], string[]][] = [
-      [this.#functionArns(), write ? ALIAS_ACTIONS : ALIAS_READ_ACTIONS],
-      [this.#parameterArns(), write ? PARAMETER_ACTIONS : PARAMETER_READ_ACTIONS],
-      [this.#alarmArns(), ALARM_READ_ACTIONS],
+    const has = (kind: string) => kinds.includes(kind);
+    const grants: iam.Grant[] = [];
+    const deployTargets: [string, string[], string[]][] = [
+      ['lambda', this.#functionArns(), write ? ALIAS_ACTIONS : ALIAS_READ_ACTIONS],
+      ['ssm', this.#parameterArns(), write ? PARAMETER_ACTIONS : PARAMETER_READ_ACTIONS],
+      ['cloudwatch-alarm', this.#alarmArns(), ALARM_READ_ACTIONS],
     ];
-    return kinds.filter(([arns]) => arns.length > 0).map(([resourceArns, actions]) => iam.Grant.addToPrincipal({ grantee, actions, resourceArns }));
+    for (const [kind, resourceArns, actions] of deployTargets) {
+      if (has(kind) && resourceArns.length > 0) grants.push(iam.Grant.addToPrincipal({ grantee, actions, resourceArns }));
+    }
+    if (has('s3')) {
+      grants.push(
+        iam.Grant.addToPrincipal({ grantee, actions: BUCKET_ACTIONS, resourceArns: this.buckets.map((bucket) => bucket.bucketArn) }),
+        acknowledgeGrant(
+          grantee,
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: write ? OBJECT_ACTIONS : OBJECT_READ_ACTIONS,
+            resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
+          }),
+          write
+            ? 'ManagedTargets grantActions, object actions: runs act on objects whose keys come from each run\'s plan (not known at deploy time), so each managed bucket\'s objects are "<bucket ARN>/*"; only the managed buckets are named.'
+            : 'ManagedTargets grantReadActions, object reads: plans and verifications read objects whose keys come from each run\'s plan (not known at deploy time), so each managed bucket\'s objects are "<bucket ARN>/*"; only the managed buckets are named.',
+        ),
+      );
+    }
+    if (has('s3') || has('dynamodb')) {
+      grants.push(
+        acknowledgeGrant(grantee, write ? this.encryptionKey.grantEncryptDecrypt(grantee) : this.encryptionKey.grantDecrypt(grantee), KMS_WILDCARD_REASON),
+      );
+    }
+    if (has('dynamodb')) {
+      for (const table of this.tables) {
+        grants.push(
+          acknowledgeGrant(
+            grantee,
+            write ? table.grantReadWriteData(grantee) : table.grantReadData(grantee),
+            write
+              ? 'ManagedTargets grantActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.'
+              : 'ManagedTargets grantReadActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.',
+          ),
+        );
+      }
+    }
+    return grants;
   }
 
   /**
@@ -230,32 +283,7 @@ export class ManagedTargets extends Construct {
    * aliases of the managed functions, write the managed parameters, read the managed alarms.
    */
   grantActions(grantee: iam.IGrantable): iam.Grant {
-    const grants = [
-      ...this.#grantDeployTargets(grantee, 'write'),
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: BUCKET_ACTIONS,
-        resourceArns: this.buckets.map((bucket) => bucket.bucketArn),
-      }),
-      acknowledgeGrant(
-        grantee,
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: OBJECT_ACTIONS,
-          resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
-        }),
-        'ManagedTargets grantActions, object actions: runs act on objects whose keys come from each run\'s plan (not known at deploy time), so each managed bucket\'s objects are "<bucket ARN>/*"; only the managed buckets are named.',
-      ),
-      acknowledgeGrant(grantee, this.encryptionKey.grantEncryptDecrypt(grantee), KMS_WILDCARD_REASON),
-      ...this.tables.map((table) =>
-        acknowledgeGrant(
-          grantee,
-          table.grantReadWriteData(grantee),
-          'ManagedTargets grantActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.',
-        ),
-      ),
-    ];
-    return grants.reduce((all, grant) => all.combine(grant));
+    return this.grantKinds(grantee, MANAGED_TARGET_KINDS, 'write').reduce((all, grant) => all.combine(grant));
   }
 
   /**
@@ -264,31 +292,6 @@ export class ManagedTargets extends Construct {
    * read the managed functions' aliases and versions, the managed parameters and alarms.
    */
   grantReadActions(grantee: iam.IGrantable): iam.Grant {
-    const grants = [
-      ...this.#grantDeployTargets(grantee, 'read'),
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: BUCKET_ACTIONS,
-        resourceArns: this.buckets.map((bucket) => bucket.bucketArn),
-      }),
-      acknowledgeGrant(
-        grantee,
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: OBJECT_READ_ACTIONS,
-          resourceArns: this.buckets.map((bucket) => bucket.arnForObjects('*')),
-        }),
-        'ManagedTargets grantReadActions, object reads: plans and verifications read objects whose keys come from each run\'s plan (not known at deploy time), so each managed bucket\'s objects are "<bucket ARN>/*"; only the managed buckets are named.',
-      ),
-      acknowledgeGrant(grantee, this.encryptionKey.grantDecrypt(grantee), KMS_WILDCARD_REASON),
-      ...this.tables.map((table) =>
-        acknowledgeGrant(
-          grantee,
-          table.grantReadData(grantee),
-          'ManagedTargets grantReadActions on a managed table: "<table ARN>/index/*" lets Query reach that table\'s own secondary indexes; it names no other table.',
-        ),
-      ),
-    ];
-    return grants.reduce((all, grant) => all.combine(grant));
+    return this.grantKinds(grantee, MANAGED_TARGET_KINDS, 'read').reduce((all, grant) => all.combine(grant));
   }
 }

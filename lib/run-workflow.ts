@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -8,10 +9,12 @@ import { AslStateMachine } from './asl-state-machine.ts';
 import type { IsolatedNetwork } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
 import type { ManagedTargets } from './managed-targets.ts';
+import type { SynthesizedPack } from './pack-bundles.ts';
 import type { StateTable } from './state-table.ts';
 import { WORKFLOWS, WORKFLOW_TASKS } from '../functions/handlers/workflow-tasks.ts';
 import type { RunTaskId, TaskRight } from '../functions/handlers/workflow-tasks.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
+import type { ExecutorClass } from '../functions/core/runs/task-executor.ts';
 
 /** Properties of a {@link RunWorkflow}. */
 export interface RunWorkflowProps {
@@ -36,6 +39,15 @@ export interface RunWorkflowProps {
    * @default - the functions run outside any VPC
    */
   readonly network?: IsolatedNetwork;
+
+  /**
+   * Action packs (lib/pack-bundles.ts, verified at synth): every step carries them, and each gets
+   * its own executors, one per action class, granted only the managed resources of the kinds its
+   * actions declare.
+   *
+   * @default - none: the built-in actions only
+   */
+  readonly packs?: readonly SynthesizedPack[];
 }
 
 /** One step of the run workflow: its ASL placeholder, handler file and limits. */
@@ -115,6 +127,21 @@ export const TASK_EXECUTORS = {
   },
 } as const satisfies Record<string, TaskExecutorSpec>;
 
+/** A pack's executor of each class: what it is granted on the kinds its actions declare, and where it runs. */
+const PACK_EXECUTOR_CLASSES = {
+  read: { suffix: 'Read', description: 'plan and verify (read-only on the managed resources of its kinds)', access: 'read', egress: false },
+  write: { suffix: 'Write', description: 'apply and roll back (the managed resources of its kinds only)', access: 'write', egress: false },
+  internet: { suffix: 'Internet', description: 'apply of its internet-reaching actions (the egress path)', access: 'write', egress: true },
+} as const satisfies Record<ExecutorClass, { suffix: string; description: string; access: 'read' | 'write'; egress: boolean }>;
+
+/** The template metadata key that names a pack executor's pack, class and granted kinds. */
+export const PACK_EXECUTOR_METADATA_KEY = 'maestro:pack-executor';
+
+/** `example` → `PackExample`, `my-pack` → `PackMyPack` (construct ids of the pack's executors). */
+export function packConstructId(name: string): string {
+  return `Pack${name.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, letter: string) => letter.toUpperCase())}`;
+}
+
 /** The name of an action executor. */
 export type TaskExecutorName = keyof typeof TASK_EXECUTORS;
 
@@ -133,6 +160,8 @@ export class RunWorkflow extends Construct {
   readonly functions: Readonly<Record<RunStepName, MaestroFunction>>;
   /** The action executors, by name. */
   readonly executors: Readonly<Record<TaskExecutorName, MaestroFunction>>;
+  /** Each pack's executors, by pack name and executor class. */
+  readonly packExecutors: Readonly<Record<string, Partial<Record<ExecutorClass, MaestroFunction>>>>;
   /** The run state machine. */
   readonly stateMachine: sfn.StateMachine;
   /** The state machine's execution log group. */
@@ -156,6 +185,35 @@ export class RunWorkflow extends Construct {
       executors[name] = fn;
     }
     this.executors = executors;
+
+    // Each pack's executors: a function per class, bundling that pack only, its role granted the
+    // managed resources of the kinds the pack's actions declare and nothing of another kind.
+    const packs = props.packs ?? [];
+    const packExecutors: Record<string, Partial<Record<ExecutorClass, MaestroFunction>>> = {};
+    for (const pack of packs) {
+      const byClass: Partial<Record<ExecutorClass, MaestroFunction>> = {};
+      for (const [executorClass, kinds] of Object.entries(pack.kinds) as [ExecutorClass, readonly string[]][]) {
+        const spec = PACK_EXECUTOR_CLASSES[executorClass];
+        const fn = new MaestroFunction(this, `${packConstructId(pack.pin.name)}${spec.suffix}Function`, {
+          entry: TASK_EXECUTOR_ENTRY,
+          description: `Maestro action executor of pack ${pack.pin.name} ${pack.pin.version}: ${spec.description}`,
+          timeout: Duration.minutes(5),
+          logRetention: props.logRetention,
+          network: props.network && (spec.egress ? props.network.controlledEgressPlacement() : props.network.isolatedPlacement()),
+          packs: [pack],
+        });
+        props.managedTargets.grantKinds(fn, kinds, spec.access);
+        (fn.node.defaultChild as lambda.CfnFunction).addMetadata(PACK_EXECUTOR_METADATA_KEY, { pack: pack.pin.name, executorClass, kinds });
+        byClass[executorClass] = fn;
+      }
+      packExecutors[pack.pin.name] = byClass;
+    }
+    this.packExecutors = packExecutors;
+    const packExecutorNames = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(packExecutors).map(([name, byClass]) => [name, Object.fromEntries(Object.entries(byClass).map(([cls, fn]) => [cls, fn.functionName]))]),
+      ),
+    );
     const executorNames = JSON.stringify(
       Object.fromEntries(
         (Object.entries(TASK_EXECUTORS) as [TaskExecutorName, TaskExecutorSpec][]).map(([name, spec]) => [spec.executorClass, executors[name].functionName]),
@@ -174,14 +232,25 @@ export class RunWorkflow extends Construct {
         logRetention: props.logRetention,
         // The steps have no route out; only the executor of internet-reaching actions sits on the egress path.
         network: props.network?.isolatedPlacement(),
-        ...(step.executors.length > 0 ? { environment: { [envVar('workflows.taskExecutors')]: executorNames } } : {}),
+        ...(step.executors.length > 0
+          ? {
+              environment: {
+                [envVar('workflows.taskExecutors')]: executorNames,
+                ...(packs.length > 0 ? { [envVar('workflows.packExecutors')]: packExecutorNames } : {}),
+              },
+            }
+          : {}),
+        packs,
       });
       // The function itself, not `<arn>:*` (grantInvoke's versions and aliases): executors are invoked unqualified.
       if (step.executors.length > 0) {
         iam.Grant.addToPrincipal({
           grantee: fn,
           actions: ['lambda:InvokeFunction'],
-          resourceArns: step.executors.map((executor) => executors[executor].functionArn),
+          resourceArns: step.executors.flatMap((executor) => [
+            executors[executor].functionArn,
+            ...Object.values(packExecutors).flatMap((byClass) => byClass[TASK_EXECUTORS[executor].executorClass]?.functionArn ?? []),
+          ]),
         });
       }
       functions[name] = fn;

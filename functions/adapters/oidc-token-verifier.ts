@@ -44,17 +44,23 @@ export class OidcTokenVerifier implements TokenVerifier {
     }
     if (unverified.iss !== issuer) throw refused(`the token was issued by ${JSON.stringify(unverified.iss ?? null)}, not by ${issuer}`);
 
+    // Cognito's access tokens carry no `aud`: their app client is in `client_id` (and `token_use` is
+    // `access`), so that client must be one of the audiences instead, checked once the signature is.
+    const clientAudience = unverified.aud === undefined && unverified.token_use === 'access' && typeof unverified.client_id === 'string';
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, await this.keySet(), {
         issuer,
-        audience: audience as string | string[],
+        ...(clientAudience ? {} : { audience: audience as string | string[] }),
         algorithms: [...algorithms],
         clockTolerance: clockSkewSeconds,
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
       throw refusal(error, this.settings, header.kid);
+    }
+    if (clientAudience && !([audience].flat() as string[]).includes(payload.client_id as string)) {
+      throw refused(`the token is for client ${JSON.stringify(payload.client_id)}, not ${[audience].flat().join(' or ')}`);
     }
     const groups = payload[groupsClaim];
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;

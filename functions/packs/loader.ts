@@ -9,6 +9,8 @@ import type { PackDefinition } from '../core/actions/pack.ts';
 import { isPathModule } from '../core/config/packs.ts';
 import type { PackEntry } from '../core/config/packs.ts';
 import { PackIntegrityError, PackInvalid } from '../core/errors.ts';
+import { bundledPack } from './bundled-packs.ts';
+import type { BundledPack } from './bundled-packs.ts';
 import { hashPack } from './content-hash.ts';
 
 /**
@@ -67,6 +69,8 @@ function entryOf(dir: string, field: string): string {
  */
 export function loadPack(pin: PackEntry, index: number, registered: ReadonlyMap<string, string>, configDir?: string): LoadedPack {
   const field = `packs[${index}]`;
+  const compiled = bundledPack(pin.name);
+  if (compiled) return loadBundledPack(pin, index, registered, compiled);
   const dir = packDirOf(pin.module, configDir);
   if (!existsSync(dir)) throw new PackInvalid(`${field}.module: ${dir} does not exist`, { field: `${field}.module` });
   const sha256 = hashPack(dir);
@@ -86,6 +90,22 @@ export function loadPack(pin: PackEntry, index: number, registered: ReadonlyMap<
   }
   const definition = validatePack(exported, pin, registered, field);
   return { pin, dir, entry, definition, provenance: Object.freeze({ name: pin.name, version: pin.version, sha256 }) };
+}
+
+/**
+ * A pack compiled into this Lambda bundle (functions/packs/bundled-packs.ts): the synth hashed its
+ * folder; here the hash it found must still be the configuration's pin (PackIntegrityError otherwise).
+ */
+function loadBundledPack(pin: PackEntry, index: number, registered: ReadonlyMap<string, string>, compiled: BundledPack): LoadedPack {
+  const field = `packs[${index}]`;
+  if (compiled.sha256 !== pin.sha256) {
+    throw new PackIntegrityError(
+      `${field}: pack ${pin.name} was bundled with content that hashes to ${compiled.sha256}, but the configuration pins ${pin.sha256}: synthesize and deploy again from the pinned content`,
+      { field: `${field}.sha256`, details: { pack: pin.name, expected: pin.sha256, actual: compiled.sha256, dir: 'bundle' } },
+    );
+  }
+  const definition = validatePack((compiled.exports as { pack?: unknown } | undefined)?.pack, pin, registered, field);
+  return { pin, dir: 'bundle', entry: 'bundle', definition, provenance: Object.freeze({ name: pin.name, version: pin.version, sha256: compiled.sha256 }) };
 }
 
 /** The catalog of the built-ins and these packs, in order; each pack's actions carry its provenance. */

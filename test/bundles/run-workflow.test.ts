@@ -153,3 +153,135 @@ describe('the embedded stack on the synthesized bundles', () => {
     expect(await versionsOf(key)).toBe(0);
   });
 });
+
+/** The synthesized template's Lambda functions: bundle file, environment, metadata. */
+function deployedFunctions() {
+  const cdkOut = inject('cdkOutDir');
+  const manifest = JSON.parse(readFileSync(join(cdkOut, 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+  };
+  const functions: { logicalId: string; bundle: string; env: Record<string, string>; metadata: Record<string, any> }[] = [];
+  for (const artifact of Object.values(manifest.artifacts)) {
+    if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
+    const template = JSON.parse(readFileSync(join(cdkOut, artifact.properties.templateFile), 'utf8'));
+    for (const [logicalId, resource] of Object.entries<any>(template.Resources)) {
+      if (resource.Type !== 'AWS::Lambda::Function' || typeof resource.Metadata?.['aws:asset:path'] !== 'string') continue;
+      const variables = Object.entries<unknown>(resource.Properties.Environment?.Variables ?? {}).filter(([, value]) => typeof value === 'string');
+      functions.push({
+        logicalId,
+        bundle: join(cdkOut, resource.Metadata['aws:asset:path'], 'index.mjs'),
+        env: Object.fromEntries(variables) as Record<string, string>,
+        metadata: resource.Metadata,
+      });
+    }
+  }
+  return functions;
+}
+
+/** One invocation of a bundle in a plain Node process, with its template environment plus the stack's endpoints (as Lambda would run it). */
+async function invokeBundle(fn: { bundle: string; env: Record<string, string>; logicalId: string }, event: unknown, envPatch: Record<string, string> = {}) {
+  const { execFile } = await import('node:child_process');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...fn.env,
+    LAMBDA_TASK_ROOT: dirname(fn.bundle),
+    AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+    MAESTRO_S3_FORCE_PATH_STYLE: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...envPatch,
+  };
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [join(ROOT, 'test/bundles/support/invoke-bundle.ts'), fn.bundle, fn.logicalId],
+      { cwd: dirname(fn.bundle), env, timeout: 120_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+    );
+    child.stdin!.end(JSON.stringify(event));
+  });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as {
+    result?: { ok: boolean; value?: any; error?: { name: string; message: string } };
+    error?: { name: string; message: string };
+  };
+}
+
+describe("the example pack on the bundles: the control plane's bundles carry it, its own executors run it", () => {
+  const document = { service: 'checkout', owner: 'payments@example.com', flags: { 'new-cart': true } };
+
+  it('runs a task of the example pack to SUCCEEDED through the bundled API and run steps, recording the pinned hash', async () => {
+    const key = 'bundles/pack-flags.json';
+    const runId = await startRun([{ action: 'example.s3-put-json', params: { bucket: info.demoBucket, key, document } }]);
+    const run = await waitForRun(stack, runId, RUN_WAIT_MS);
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    expect(await versionsOf(key)).toBe(1);
+    const applied = (await eventsOf(runId)).find((event) => event.type === 'TaskApplied');
+    const pin = JSON.parse(deployedFunctions().find((fn) => fn.metadata['maestro:entry'] === 'functions/handlers/run/apply-task.ts')!.env.MAESTRO_PACKS)[0];
+    expect([applied?.payload.pack, applied?.payload.packSha256]).toEqual(['example', pin.sha256]);
+    // The pack's code is inside the bundle (its idempotency marker), not loaded from the repository.
+    const bundle = readFileSync(info.handlerModules['../functions/handlers/run/apply-task.ts'], 'utf8');
+    expect(bundle.includes('example-idempotency-key'), 'the example pack is bundled').toBe(true);
+  });
+
+  it("plans and applies in the pack's own executor bundle; the built-ins' executor refuses the action; a changed pin is refused", async () => {
+    const functions = deployedFunctions();
+    const packExecutor = (executorClass: string) =>
+      functions.find((fn) => fn.metadata['maestro:pack-executor']?.pack === 'example' && fn.metadata['maestro:pack-executor'].executorClass === executorClass)!;
+    const builtinWrite = functions.find(
+      (fn) =>
+        fn.metadata['maestro:entry'] === 'functions/handlers/run/execute-task.ts' && !fn.metadata['maestro:pack-executor'] && /ExecuteWrite/.test(fn.logicalId),
+    )!;
+    expect([packExecutor('read'), packExecutor('write'), builtinWrite].every(Boolean)).toBe(true);
+    expect(readFileSync(builtinWrite.bundle, 'utf8').includes('example-idempotency-key'), "the built-ins' executor carries no pack").toBe(false);
+
+    const key = 'bundles/pack-executor.json';
+    const request = {
+      action: 'example.s3-put-json',
+      actionVersion: '1.0.0',
+      runId: 'run-pack-bundle',
+      environment: 'dev',
+      taskIndex: 0,
+      idempotencyKey: 'pack-bundle-key',
+    };
+    const planned = await invokeBundle(packExecutor('read'), { ...request, operation: 'plan', params: { bucket: info.demoBucket, key, document } });
+    expect(planned.result?.ok, JSON.stringify(planned)).toBe(true);
+    expect(await versionsOf(key)).toBe(0);
+    const applied = await invokeBundle(packExecutor('write'), {
+      ...request,
+      operation: 'apply',
+      plan: planned.result!.value,
+      timeMs: 30_000,
+      attempt: 1,
+      quiesceFlags: [],
+    });
+    expect(applied.result?.ok, JSON.stringify(applied)).toBe(true);
+    expect(await versionsOf(key)).toBe(1);
+
+    const refused = await invokeBundle(builtinWrite, {
+      ...request,
+      operation: 'apply',
+      plan: planned.result!.value,
+      timeMs: 30_000,
+      attempt: 1,
+      quiesceFlags: [],
+    });
+    expect(refused.result?.error?.name ?? refused.error?.name, JSON.stringify(refused)).toBe('UnknownAction');
+
+    const pin = JSON.parse(packExecutor('write').env.MAESTRO_PACKS)[0];
+    const repinned = JSON.stringify([{ ...pin, sha256: 'f'.repeat(64) }]);
+    const tampered = await invokeBundle(
+      packExecutor('write'),
+      { ...request, operation: 'apply', plan: planned.result!.value, timeMs: 30_000, attempt: 2, quiesceFlags: [] },
+      { MAESTRO_PACKS: repinned },
+    );
+    const error = tampered.result?.error ?? tampered.error;
+    expect(error?.name, JSON.stringify(tampered)).toBe('PackIntegrityError');
+    expect(error?.message).toContain(pin.sha256);
+    expect(await versionsOf(key)).toBe(1);
+  });
+});

@@ -104,14 +104,27 @@ describe('cdk-nag AwsSolutions on the whole MaestroStack', () => {
       expect(ack.reason.length, `${ack.id} @ ${ack.path}`).toBeGreaterThanOrEqual(60);
       if (/IAM[45]/.test(ack.id)) expect(ack.id).toMatch(/::AwsSolutions-IAM[45]\[(Action|Resource|Policy)::.+\]$/);
     }
-    // The API's COG4 acknowledgements are per method: the two approval-link routes and the webhook say so.
-    const linkAcks = acks.filter((ack) => ack.id.endsWith('::AwsSolutions-APIG4'));
+    // The APIs' APIG4 acknowledgements are per method: the approval-link routes and the webhook (on both APIs) and the console's static pages say so.
+    const openAcks = acks.filter((ack) => ack.id.endsWith('::AwsSolutions-APIG4'));
+    const linkAcks = openAcks.filter((ack) => /approvals\/\{token\}|webhooks\/\{id\}/.test(ack.path));
     expect(linkAcks.map((ack) => ack.path).sort()).toEqual([
+      'Maestro/Api/Bearer/Default/approvals/{token}/GET',
+      'Maestro/Api/Bearer/Default/approvals/{token}/POST',
+      'Maestro/Api/Resource/Default/approvals/{token}/GET',
+      'Maestro/Api/Bearer/Default/webhooks/{id}/POST',
       'Maestro/Api/Resource/Default/approvals/{token}/GET',
       'Maestro/Api/Resource/Default/approvals/{token}/POST',
       'Maestro/Api/Resource/Default/webhooks/{id}/POST',
     ]);
     for (const ack of linkAcks) expect(ack.reason).toMatch(/KMS/);
+    const others = openAcks.filter((ack) => !linkAcks.includes(ack));
+    expect(others.map((ack) => ack.path).sort()).toEqual([
+      'Maestro/Api/Bearer/Default/console/GET',
+      'Maestro/Api/Bearer/Default/console/{asset}/GET',
+      'Maestro/Api/Resource/Default/console/GET',
+      'Maestro/Api/Resource/Default/console/{asset}/GET',
+    ]);
+    for (const ack of others) expect(ack.reason).toMatch(/Content-Security-Policy|static/);
   });
 });
 

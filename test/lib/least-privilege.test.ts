@@ -2,7 +2,7 @@ import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { RUN_STEPS } from '../../lib/run-workflow.ts';
+import { RUN_STEPS, TASK_EXECUTORS } from '../../lib/run-workflow.ts';
 import { MaestroStack } from '../../lib/maestro-stack.ts';
 import { allowedActions, logicalId, synthMaestro, testApp } from './template-support.ts';
 
@@ -235,7 +235,11 @@ describe.each([
   });
 
   it('gives no run step a grant on the managed targets; each may invoke its own executors only', () => {
-    const executorArns = new Map(Object.entries(workflow.executors).map(([name, fn]) => [`<${logicalId(fn)}.Arn>`, name]));
+    // The built-ins' executors, and each pack's own (`example:write`), which a step invokes for the same classes.
+    const packExecutors = Object.entries(workflow.packExecutors).flatMap(([pack, byClass]) =>
+      Object.entries(byClass).map(([cls, fn]) => [`${pack}:${cls}`, fn!] as const),
+    );
+    const executorArns = new Map([...Object.entries(workflow.executors), ...packExecutors].map(([name, fn]) => [`<${logicalId(fn)}.Arn>`, name]));
     for (const [name, fn] of Object.entries(workflow.functions)) {
       const grants = grantsOf(template, roleOf(fn));
       const onTargets = Object.keys(grants).filter(
@@ -249,7 +253,12 @@ describe.each([
             .map((resource) => executorArns.get(resource.replace(/:\*$/, '')) ?? resource),
         ),
       ].sort();
-      expect(invoked, name).toEqual([...RUN_STEPS[name as keyof typeof RUN_STEPS].executors].sort());
+      const classes = RUN_STEPS[name as keyof typeof RUN_STEPS].executors.map((executor) => TASK_EXECUTORS[executor].executorClass as string);
+      const expected = [
+        ...RUN_STEPS[name as keyof typeof RUN_STEPS].executors,
+        ...packExecutors.map(([id]) => id).filter((id) => classes.includes(id.split(':')[1]!)),
+      ];
+      expect(invoked, name).toEqual(expected.sort());
     }
   });
 });

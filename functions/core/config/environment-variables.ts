@@ -39,6 +39,7 @@ export const ENVIRONMENT_VARIABLES = [
   v('MAESTRO_IAM_ROLES', 'identity.iamRoles', 'json'),
   v('MAESTRO_OIDC', 'identity.oidc', 'json'),
   v('MAESTRO_TASK_EXECUTORS', 'workflows.taskExecutors', 'json'),
+  v('MAESTRO_PACK_EXECUTORS', 'workflows.packExecutors', 'json'),
   v('MAESTRO_PUBLIC_URL', 'approvals.publicUrl'),
   v('MAESTRO_APPROVAL_KEY', 'approvals.linkKey'),
   v('MAESTRO_NOTIFICATIONS_FILE', 'approvals.notificationsFile'),

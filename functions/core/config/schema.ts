@@ -6,7 +6,7 @@ import { EgressLimits } from '../egress/run-budget-ledger.ts';
 import { StaticHosts } from '../egress/settings.ts';
 import { Guardrails } from './guardrails.ts';
 import { TriggersSection } from '../triggers/trigger-model.ts';
-import { Packs } from './packs.ts';
+import { PACK_NAME, Packs } from './packs.ts';
 import { Role } from '../auth.ts';
 import { isMappableIamArn } from '../iam-principals.ts';
 
@@ -35,6 +35,15 @@ export const WorkflowsSection = z
       .optional()
       .describe(
         'In AWS: the action executor functions by class (`{"read":"…","write":"…","internet":"…"}`). Unset (the embedded stack): actions run in this process with target-only dependencies.',
+      ),
+    packExecutors: z
+      .record(
+        z.string().regex(PACK_NAME, 'must be a pack name'),
+        z.strictObject({ read: z.string().min(1), write: z.string().min(1), internet: z.string().min(1).optional() }),
+      )
+      .optional()
+      .describe(
+        'In AWS: each pack\'s own executor functions by class (`{"example":{"read":"…","write":"…"}}`, `internet` when one of its actions reaches the internet); a pack\'s actions run only there, never in the built-ins\' executors. Unset: with `taskExecutors` set, a pack\'s action is refused.',
       ),
   })
   .describe('The Step Functions state machines.');

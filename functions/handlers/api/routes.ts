@@ -63,8 +63,8 @@ export const apiRoutes = [
   // MCP (Streamable HTTP, stateless JSON answers): checks Host/Origin, then authenticates like any route (mcp/mcp-endpoint.ts).
   { method: 'POST', resource: '/mcp', operation: 'mcp' },
   // The web console's page and files (console-assets.ts): no credential; the page signs in and sends tokens itself.
-  { method: 'GET', resource: '/console', operation: 'console' },
-  { method: 'GET', resource: '/console/{asset}', operation: 'consoleAsset' },
+  { method: 'GET', resource: '/console', operation: 'console', auth: 'public' },
+  { method: 'GET', resource: '/console/{asset}', operation: 'consoleAsset', auth: 'public' },
 ] as const;
 
 export type ApiRoute = (typeof apiRoutes)[number];

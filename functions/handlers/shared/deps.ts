@@ -281,6 +281,8 @@ function createTaskExecutor(config: Config, clients: AwsClients, catalog: RunDep
       client: clients.lambda,
       functions,
       classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)),
+      packOf: (request) => catalog.packOf(request.action).name,
+      packFunctions: config.workflows.packExecutors,
     });
   }
   let executorDeps: ExecutorDeps | undefined;
