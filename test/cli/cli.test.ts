@@ -284,6 +284,19 @@ describe('maestro actions, kill-switch, freeze', () => {
     expect((await maestro(['kill-switch', 'on', '--reason', 'short', '--token', 'dev-admin'])).code).toBe(2); // 400: at least 10 characters
   });
 
+  it('runs create --watch on a write asked for while the kill switch is engaged ends FAILED (KillSwitchEngaged), exit 1, instead of waiting for an approval', async () => {
+    expect((await maestro(['kill-switch', 'on', '--reason', 'CLI test: incident in progress', '--token', 'dev-admin'])).code).toBe(0);
+    try {
+      const ran = await maestro(['runs', 'create', '-f', file('killed.yaml', runYaml('killed')), '--watch']);
+      expect(ran.code, ran.stderr).toBe(1);
+      expect(ran.stdout).toMatch(/status\s+FAILED/);
+      expect(ran.stdout).toMatch(/error\s+KillSwitchEngaged: the kill switch is engaged \(CLI test: incident in progress\)/);
+      expect(ran.stderr).not.toContain('AWAITING_APPROVAL');
+    } finally {
+      expect((await maestro(['kill-switch', 'off', '--reason', 'CLI test: incident over', '--token', 'dev-admin'])).code).toBe(0);
+    }
+  });
+
   it('freeze override grants an override (admin)', async () => {
     const until = new Date(Date.now() + 3_600_000).toISOString();
     const granted = await maestro(['freeze', 'override', '-e', 'prod', '--until', until, '-j', 'CLI test: the release must go out tonight', '-o', 'json'], {

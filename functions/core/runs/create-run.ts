@@ -4,6 +4,8 @@ import { digestOf } from '../canonical-json.ts';
 import { ActionCategory } from '../actions/contract.ts';
 import { IdempotencyKeyReused, RunsAtCapacity, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
 import { effectiveAutonomy } from '../safety/autonomy.ts';
+import { agentAutonomyCap, capAutonomy } from '../agents/autonomy-cap.ts';
+import type { AutonomyCap } from '../agents/autonomy-cap.ts';
 import { admissionGate, environmentCeiling, readControl } from '../safety/gates.ts';
 import { checkReasonForAccess } from '../safety/reason-for-access.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -51,6 +53,8 @@ export interface CreateRunCommand {
   idempotencyKey?: string;
   /** A rollback run (create-rollback-run.ts): its id, chosen before, and the run it undoes. */
   rollback?: { runId: string; of: string };
+  /** Ceilings of the caller's own (e.g. a trigger's), besides an agent's from the config: the run gets the lowest. */
+  autonomyCaps?: readonly AutonomyCap[];
 }
 
 export interface CreateRunResult {
@@ -94,7 +98,11 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     throw new RunsAtCapacity(`${active} runs are active, the most this deployment admits; try again shortly`, { details: { retryAfterSeconds: 5 } });
   }
   const control = await readControl(deps);
-  const autonomy = effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged);
+  // Capped at admission by the caller's own ceilings (an agent's, a trigger's): the gates then judge the run at that level.
+  const { autonomy, cappedBy } = capAutonomy(effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged), [
+    agentAutonomyCap(deps.guardrails, command.principal, environment),
+    ...(command.autonomyCaps ?? []),
+  ]);
 
   // Text that reads like instructions to a planner is flagged (never dropped): policy and the approval gate decide.
   const goalScreening = screeningEvents(request.goal, 'goal');
@@ -147,6 +155,8 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
           mode: request.mode,
           environment,
           autonomy,
+          ...(cappedBy ? { autonomyCappedBy: cappedBy } : {}),
+          goalScreening: goalScreening.length > 0 ? 'flagged' : 'clean',
           executionArn: run.executionArn,
           tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })),
           reasonForAccess: request.reasonForAccess,
