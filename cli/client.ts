@@ -61,20 +61,28 @@ export function resolveApiUrl(options: Pick<GlobalOptions, 'api' | 'dataDir'>, e
   return api.replace(/\/+$/, '');
 }
 
+/** The access token of a `maestro login` session (cli/session/): refreshed when it has expired, or when asked. */
+export interface SignedInTokens {
+  accessToken(options?: { refresh?: boolean }): Promise<string>;
+}
+
 /**
- * Calls the API. Authentication: SigV4 with the caller's AWS credentials for an execute-api URL (or
- * --auth sigv4); otherwise a bearer token from --token or MAESTRO_TOKEN, and on a loopback address
- * (the embedded stack) the development token `dev-operator` when none is given.
+ * Calls the API. Authentication, first that applies: SigV4 with --auth sigv4; a bearer token from
+ * --token or MAESTRO_TOKEN; the session `maestro login` cached for this API; SigV4 with the caller's
+ * AWS credentials for an execute-api URL; and on a loopback address (the embedded stack) the
+ * development token `dev-operator`.
  */
 export class ApiClient {
   readonly baseUrl: string;
   readonly #options: GlobalOptions;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #signedIn: SignedInTokens | undefined;
 
-  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
+  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env, signedIn?: (baseUrl: string) => SignedInTokens | undefined) {
     this.baseUrl = resolveApiUrl(options, env);
     this.#options = options;
     this.#env = env;
+    this.#signedIn = signedIn?.(this.baseUrl);
   }
 
   /** Sends one request; any answer is returned (the caller decides), only a failed connection throws. */
@@ -88,13 +96,13 @@ export class ApiClient {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (text !== undefined) headers['content-type'] = 'application/json';
-    Object.assign(headers, await this.#authorization(method, url, headers, text));
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body: text });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the API at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, ExitCode.usage);
+    const auth = await this.#authorization(method, url, headers, text);
+    let response = await this.#fetch(url, { method, headers: { ...headers, ...auth.headers }, body: text });
+    // A signed-in token the API no longer takes (expired early, or revoked): refresh it once and retry.
+    if (response.status === 401 && auth.signedIn) {
+      await response.body?.cancel();
+      const token = await auth.signedIn.accessToken({ refresh: true });
+      response = await this.#fetch(url, { method, headers: { ...headers, authorization: `Bearer ${token}` }, body: text });
     }
     const answer = await response.text();
     let parsed: unknown = answer;
@@ -115,24 +123,40 @@ export class ApiClient {
     throw errorOf(method, path, answer);
   }
 
-  async #authorization(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Record<string, string>> {
+  async #fetch(url: URL, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach the API at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, ExitCode.usage);
+    }
+  }
+
+  async #authorization(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ headers: Record<string, string>; signedIn?: SignedInTokens }> {
     const token = this.#options.token ?? this.#env.MAESTRO_TOKEN;
     const executeApiRegion = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(url.hostname)?.[1];
     const region = this.#options.region ?? executeApiRegion ?? this.#env.AWS_REGION;
+    const signedIn = this.#options.auth === 'sigv4' || token ? undefined : this.#signedIn;
+    if (signedIn) return { headers: { authorization: `Bearer ${await signedIn.accessToken()}` }, signedIn };
     const sigv4 = this.#options.auth === 'sigv4' || (this.#options.auth !== 'token' && !token && executeApiRegion !== undefined);
     if (sigv4) {
       if (!region) throw new CliError('SigV4 needs a region: pass --region or set AWS_REGION', ExitCode.usage);
       try {
         // Loaded only to sign: the credential chain is the CLI's heaviest import.
         const { signRequest } = await import('./sigv4.ts');
-        return await signRequest({ method, url, headers, body }, region);
+        return { headers: await signRequest({ method, url, headers, body }, region) };
       } catch (error) {
         throw new CliError(`cannot sign the request with your AWS credentials: ${(error as Error).message}`, ExitCode.usage);
       }
     }
-    if (token) return { authorization: `Bearer ${token}` };
-    if (LOOPBACK.has(url.hostname)) return { authorization: 'Bearer dev-operator' };
-    return {};
+    if (token) return { headers: { authorization: `Bearer ${token}` } };
+    if (LOOPBACK.has(url.hostname)) return { headers: { authorization: 'Bearer dev-operator' } };
+    return { headers: {} };
   }
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ApiClient, CliError } from './client.ts';
 import type { GlobalOptions } from './client.ts';
 import { Output } from './output.ts';
+import { signedInTokens } from './session/oidc-login.ts';
 
 export interface CommandContext {
   /** Built on first use: local commands (policy test, dr verify) need no API. */
@@ -20,7 +21,7 @@ export function contextOf(command: Command): CommandContext {
     out,
     options,
     get client() {
-      client ??= new ApiClient(options);
+      client ??= new ApiClient(options, process.env, signedInTokens);
       return client;
     },
   };

@@ -10,6 +10,7 @@ import { runDecisionCommands, safetyCommands } from './commands/control.ts';
 import { actionsCommand, auditCommand, drCommand, egressCommand, policyCommand } from './commands/operations.ts';
 import { runsCommand } from './commands/runs.ts';
 import { mcpCommand } from './commands/mcp.ts';
+import { loginCommands } from './commands/login.ts';
 
 export function program(): Command {
   const maestro = new Command('maestro')
@@ -36,6 +37,7 @@ export function program(): Command {
     policyCommand(),
     egressCommand(),
     mcpCommand(),
+    ...loginCommands(),
   ]) {
     maestro.addCommand(command);
   }

@@ -34,6 +34,13 @@ export const DEV_GROUP_ROLES: Record<string, string[]> = {
 
 /** The console: a public client (no secret), authorization code with PKCE. */
 export const CONSOLE_CLIENT_ID = 'maestro-console';
+/**
+ * The `maestro` CLI (`maestro login`): a native public client, authorization code with PKCE and a
+ * loopback redirect on any port (RFC 8252 §7.3: oidc-provider ignores the port of a native client's
+ * loopback redirect), and refresh tokens so a cached sign-in outlives its access token.
+ */
+export const CLI_CLIENT_ID = 'maestro-cli';
+export const CLI_REDIRECT_URI = 'http://127.0.0.1/callback';
 /** Scripts and agents: a confidential client, client credentials. */
 export const AGENT_CLIENT_ID = 'maestro-agent';
 export const AGENT_CLIENT_SECRET = 'maestro-agent-development-secret';
@@ -100,6 +107,14 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
         redirect_uris: [options.consoleRedirectUri],
       },
       {
+        client_id: CLI_CLIENT_ID,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [CLI_REDIRECT_URI],
+      },
+      {
         client_id: AGENT_CLIENT_ID,
         client_secret: AGENT_CLIENT_SECRET,
         grant_types: ['client_credentials'],
@@ -112,12 +127,14 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
     pkce: { required: () => true },
     // The console redeems its code from the browser: its own origin (the API's) may call the token endpoint, no other.
     clientBasedCORS: (_ctx, origin, client) => client.clientId === CONSOLE_CLIENT_ID && origin === new URL(options.consoleRedirectUri).origin,
-    scopes: ['openid', 'email', 'groups'],
+    scopes: ['openid', 'email', 'groups', 'offline_access'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
     conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      // `maestro logout` revokes its refresh token; a client may revoke only its own tokens.
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => API_RESOURCE,
@@ -136,12 +153,20 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
         claims: async () => ({ sub: user.id, email: user.email, email_verified: true, groups: [...user.groups] }),
       };
     },
-    // The console is first-party: a signed-in user is not asked to consent to it.
+    // The CLI gets a refresh token without the consent prompt offline_access would need here; like
+    // offline_access, its refresh token outlives the provider's session.
+    async issueRefreshToken(_ctx, client, code) {
+      return client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.clientId === CLI_CLIENT_ID);
+    },
+    async expiresWithSession(ctx, code) {
+      return !code.scopes.has('offline_access') && ctx.oidc.client?.clientId !== CLI_CLIENT_ID;
+    },
+    // The console and the CLI are first-party: a signed-in user is not asked to consent to them.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const clientId = ctx.oidc.client!.clientId;
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (clientId !== CONSOLE_CLIENT_ID || !ctx.oidc.session?.accountId) return undefined;
+      if ((clientId !== CONSOLE_CLIENT_ID && clientId !== CLI_CLIENT_ID) || !ctx.oidc.session?.accountId) return undefined;
       const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
       grant.addOIDCScope('openid email groups');
       grant.addResourceScope(API_RESOURCE, API_SCOPE);
@@ -154,7 +179,7 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
       const user = 'accountId' in token && typeof token.accountId === 'string' ? users.get(token.accountId) : undefined;
       return user ? { email: user.email, groups: [...user.groups] } : undefined;
     },
-    ttl: { AccessToken: 3600, IdToken: 3600, ClientCredentials: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
+    ttl: { AccessToken: 3600, IdToken: 3600, ClientCredentials: 3600, RefreshToken: 14 * 86_400, Interaction: 600, Session: 3600, Grant: 14 * 86_400 },
     renderError(ctx, out) {
       ctx.type = 'json';
       ctx.body = out;

@@ -12,6 +12,43 @@ export async function signIn(input: {
   user: string;
   password?: string;
 }): Promise<{ accessToken: string; idToken: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const authorize = new URL(`${input.issuer}/auth`);
+  for (const [name, value] of Object.entries({
+    client_id: CONSOLE_CLIENT_ID,
+    response_type: 'code',
+    redirect_uri: input.redirectUri,
+    scope: `openid email groups ${API_SCOPE}`,
+    resource: API_RESOURCE,
+    state,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  })) {
+    authorize.searchParams.set(name, value);
+  }
+  const callback = new URL(await browse({ authorizeUrl: authorize.toString(), redirectUri: input.redirectUri, user: input.user, password: input.password }));
+  if (callback.searchParams.get('state') !== state) throw new Error(`the callback's state does not match: ${callback}`);
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`sign-in of ${input.user} failed: ${callback.searchParams.get('error')}: ${callback.searchParams.get('error_description')}`);
+
+  const tokens = await postForm(`${input.issuer}/token`, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: input.redirectUri,
+    client_id: CONSOLE_CLIENT_ID,
+    code_verifier: verifier,
+  });
+  return { accessToken: String(tokens.access_token), idToken: String(tokens.id_token) };
+}
+
+/**
+ * What a browser does with an authorization URL: follows it to the login interaction, submits the
+ * development user's login, and follows the redirects until one goes to `redirectUri` (any port when
+ * `redirectUri` has none, as a native client's loopback redirect). Returns that URL, with its `code`
+ * and `state` (or `error`), without requesting it: the caller delivers it (e.g. to `maestro login`).
+ */
+export async function browse(input: { authorizeUrl: string; redirectUri: string; user: string; password?: string }): Promise<string> {
   const jar = new Map<string, string>();
   const send = async (url: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
@@ -32,23 +69,14 @@ export async function signIn(input: {
       throw new Error(`expected a redirect from ${base}, got HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
     return new URL(location, base).toString();
   };
+  const target = new URL(input.redirectUri);
+  const arrived = (url: string) => {
+    const at = new URL(url);
+    return at.protocol === target.protocol && at.hostname === target.hostname && at.pathname === target.pathname && (!target.port || at.port === target.port);
+  };
 
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(16).toString('base64url');
-  const authorize = new URL(`${input.issuer}/auth`);
-  for (const [name, value] of Object.entries({
-    client_id: CONSOLE_CLIENT_ID,
-    response_type: 'code',
-    redirect_uri: input.redirectUri,
-    scope: `openid email groups ${API_SCOPE}`,
-    resource: API_RESOURCE,
-    state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  })) {
-    authorize.searchParams.set(name, value);
-  }
-  let url = await follow(await send(authorize.toString()), authorize.toString());
+  let url = await follow(await send(input.authorizeUrl), input.authorizeUrl);
+  if (arrived(url)) return url; // an error answered at once (e.g. an unknown redirect_uri)
   // The login interaction: its form posts to the interaction's own URL.
   const page = await (await send(url)).text();
   const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
@@ -62,28 +90,25 @@ export async function signIn(input: {
     }),
     submit,
   );
-  // Resume the authorization: it redirects to the console's callback with the code.
-  for (let hops = 0; hops < 5 && !url.startsWith(input.redirectUri); hops++) {
+  // Resume the authorization: it redirects to the client's redirect URI with the code. A native
+  // client (the CLI) is always asked to confirm (oidc-provider's native_client_prompt): press Continue.
+  for (let hops = 0; hops < 6 && !arrived(url); hops++) {
     const response = await send(url);
     if (response.status === 200) {
       const text = await response.text();
-      throw new Error(`sign-in of ${input.user} stopped at ${url}: ${/<title>([^<]*)</.exec(text)?.[1] ?? text.slice(0, 200)}`);
+      const confirm = /<form[^>]*action="([^"]+)"[^>]*>\s*<input type="hidden" name="prompt" value="consent"\/>/.exec(text)?.[1];
+      if (!confirm) throw new Error(`sign-in of ${input.user} stopped at ${url}: ${/<title>([^<]*)</.exec(text)?.[1] ?? text.slice(0, 200)}`);
+      const target = new URL(confirm.replaceAll('&amp;', '&'), url).toString();
+      url = await follow(
+        await send(target, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'prompt=consent' }),
+        target,
+      );
+      continue;
     }
     url = await follow(response, url);
   }
-  const callback = new URL(url);
-  if (callback.searchParams.get('state') !== state) throw new Error(`the callback's state does not match: ${url}`);
-  const code = callback.searchParams.get('code');
-  if (!code) throw new Error(`sign-in of ${input.user} failed: ${callback.searchParams.get('error')}: ${callback.searchParams.get('error_description')}`);
-
-  const tokens = await postForm(`${input.issuer}/token`, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: input.redirectUri,
-    client_id: CONSOLE_CLIENT_ID,
-    code_verifier: verifier,
-  });
-  return { accessToken: String(tokens.access_token), idToken: String(tokens.id_token) };
+  if (!arrived(url)) throw new Error(`sign-in of ${input.user} never reached ${input.redirectUri} (last: ${url})`);
+  return url;
 }
 
 /** A machine's access token (client credentials, the agent client). */

@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
+import { CLI_REDIRECT_URI } from '../../local/oidc/dev-oidc-provider.ts';
+import { browse } from '../../local/oidc/sign-in.ts';
 import { openApiValidator } from '../support/openapi-validator.ts';
 import { startTestStack, waitForRunWhere } from '../support/test-stack.ts';
 
@@ -16,6 +18,8 @@ vi.setConfig({ testTimeout: 240_000 });
 
 let stack: EmbeddedStack;
 let dir: string;
+/** The CLI's config directory (XDG_CONFIG_HOME): where `maestro login` caches tokens. */
+let config: string;
 /** A run that SUCCEEDED (set by the runs tests, used by the later ones). */
 let succeeded: string;
 const check = openApiValidator();
@@ -23,6 +27,7 @@ const check = openApiValidator();
 beforeAll(async () => {
   stack = await startTestStack('cli');
   dir = mkdtempSync(join(tmpdir(), 'maestro-cli-'));
+  config = mkdtempSync(join(tmpdir(), 'maestro-cli-config-'));
 });
 afterAll(async () => {
   await stack?.stop();
@@ -37,7 +42,15 @@ interface Ran {
 /** Runs the real binary in a process of its own, against the test stack unless `env` says otherwise. */
 function maestro(args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
   return new Promise((done) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, MAESTRO_API_URL: stack.endpoints.api, MAESTRO_TOKEN: undefined, NO_COLOR: undefined, ...env };
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      MAESTRO_API_URL: stack.endpoints.api,
+      MAESTRO_TOKEN: undefined,
+      NO_COLOR: undefined,
+      XDG_CONFIG_HOME: config,
+      MAESTRO_CREDENTIALS_FILE: undefined,
+      ...env,
+    };
     for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
     execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv }, (error, stdout, stderr) => {
       done({ code: error ? ((error as { code?: number }).code ?? 99) : 0, stdout, stderr });
@@ -79,6 +92,8 @@ describe('maestro: usage and connection errors exit 2', () => {
       'audit',
       'policy',
       'egress',
+      'login',
+      'logout',
     ]) {
       expect(help.stdout).toContain(command);
     }
@@ -269,6 +284,19 @@ describe('maestro actions, kill-switch, freeze', () => {
     expect((await maestro(['kill-switch', 'on', '--reason', 'short', '--token', 'dev-admin'])).code).toBe(2); // 400: at least 10 characters
   });
 
+  it('runs create --watch on a write asked for while the kill switch is engaged ends FAILED (KillSwitchEngaged), exit 1, instead of waiting for an approval', async () => {
+    expect((await maestro(['kill-switch', 'on', '--reason', 'CLI test: incident in progress', '--token', 'dev-admin'])).code).toBe(0);
+    try {
+      const ran = await maestro(['runs', 'create', '-f', file('killed.yaml', runYaml('killed')), '--watch']);
+      expect(ran.code, ran.stderr).toBe(1);
+      expect(ran.stdout).toMatch(/status\s+FAILED/);
+      expect(ran.stdout).toMatch(/error\s+KillSwitchEngaged: the kill switch is engaged \(CLI test: incident in progress\)/);
+      expect(ran.stderr).not.toContain('AWAITING_APPROVAL');
+    } finally {
+      expect((await maestro(['kill-switch', 'off', '--reason', 'CLI test: incident over', '--token', 'dev-admin'])).code).toBe(0);
+    }
+  });
+
   it('freeze override grants an override (admin)', async () => {
     const until = new Date(Date.now() + 3_600_000).toISOString();
     const granted = await maestro(['freeze', 'override', '-e', 'prod', '--until', until, '-j', 'CLI test: the release must go out tonight', '-o', 'json'], {
@@ -339,5 +367,110 @@ describe('maestro dr, audit, policy, egress', () => {
     expect(json(refused).allowed).toBe(false);
     expect(check('checkEgress', 200, json(refused))).toStrictEqual([]);
     expect((await maestro(['egress', 'check', 'https://example.com/'])).code).toBe(1); // an operator: 403
+  });
+});
+
+describe('maestro login and logout (OpenID Connect, authorization code + PKCE, loopback redirect)', () => {
+  const credentials = () => join(config, 'maestro', 'credentials.json');
+  const session = () => JSON.parse(readFileSync(credentials(), 'utf8')).sessions[stack.endpoints.api];
+  const editSession = (patch: Record<string, unknown>) => {
+    const file = JSON.parse(readFileSync(credentials(), 'utf8'));
+    Object.assign(file.sessions[stack.endpoints.api], patch);
+    writeFileSync(credentials(), JSON.stringify(file));
+  };
+
+  /** `maestro login` as the real binary; the browser's part is done with plain HTTP against the provider, as a person would click through it. */
+  function login(user: string): Promise<Ran & { callbackStatus: number; strayStatus: number }> {
+    return new Promise((done, fail) => {
+      const childEnv: NodeJS.ProcessEnv = { ...process.env, MAESTRO_API_URL: stack.endpoints.api, XDG_CONFIG_HOME: config };
+      delete childEnv.MAESTRO_TOKEN;
+      delete childEnv.MAESTRO_CREDENTIALS_FILE;
+      const child = spawn(process.execPath, [BIN, 'login', '--data-dir', stack.dataDir, '--no-browser'], { cwd: dir, env: childEnv });
+      let stdout = '';
+      let stderr = '';
+      let browsed: Promise<{ callbackStatus: number; strayStatus: number }> | undefined;
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const url = /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(stderr)?.[1];
+        if (url && !browsed) {
+          browsed = (async () => {
+            const callback = new URL(await browse({ authorizeUrl: url, redirectUri: CLI_REDIRECT_URI, user }));
+            // A request with another state (another page, a stale tab) is refused, and the login keeps waiting.
+            const stray = new URL(callback);
+            stray.searchParams.set('state', 'not-this-sign-in');
+            const strayStatus = (await fetch(stray)).status;
+            return { strayStatus, callbackStatus: (await fetch(callback)).status };
+          })();
+          browsed.catch(fail);
+        }
+      });
+      child.on('exit', async (code) => {
+        if (!browsed) return fail(new Error(`login printed no URL: ${stderr}`));
+        done({ code: code ?? 99, stdout, stderr, ...(await browsed) });
+      });
+    });
+  }
+
+  it('login prints the URL, takes the code on its loopback redirect, caches the tokens 0600; later commands use them', async () => {
+    const signedIn = await login('dev-admin');
+    expect(signedIn.code, signedIn.stderr).toBe(0);
+    expect(signedIn.strayStatus).toBe(400);
+    expect(signedIn.callbackStatus).toBe(200);
+    expect(signedIn.stderr).toContain(`Sign in to ${stack.endpoints.api} at ${stack.endpoints.oidc}`);
+    expect(signedIn.stdout).toContain('signed in as dev-admin (admin@maestro.example)');
+    expect(statSync(credentials()).mode & 0o777).toBe(0o600);
+    expect(statSync(join(config, 'maestro')).mode & 0o777).toBe(0o700);
+    expect(session()).toMatchObject({ issuer: stack.endpoints.oidc, clientId: 'maestro-cli', subject: 'dev-admin' });
+    expect(session().refreshToken).toEqual(expect.any(String));
+
+    expect((await maestro(['runs', 'ls', '-o', 'json'])).code).toBe(0);
+    // The export is for admins: the default development token (dev-operator) is refused it, the signed-in admin is not.
+    const exported = await maestro(['audit', 'export']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect((await maestro(['audit', 'export'], { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'maestro-cli-nobody-')) })).code).toBe(1);
+    // An explicit token still wins over the session.
+    expect((await maestro(['audit', 'export', '--token', 'dev-operator'])).code).toBe(1);
+  });
+
+  it('refreshes an expired access token with the refresh token (and one the API refuses), saving the new tokens 0600', async () => {
+    const before = session();
+    // Expired: refreshed before it is sent (the stored token is garbage, so only a refreshed one can succeed).
+    editSession({ accessToken: 'expired-token', expiresAt: Date.now() - 1000 });
+    const ran = await maestro(['audit', 'export']);
+    expect(ran.code, ran.stderr).toBe(0);
+    const refreshed = session();
+    expect(refreshed.accessToken).not.toBe('expired-token');
+    expect(refreshed.expiresAt).toBeGreaterThan(Date.now());
+    expect(refreshed.refreshToken).not.toBe(before.refreshToken); // the provider rotates a public client's refresh token
+    expect(statSync(credentials()).mode & 0o777).toBe(0o600);
+    // Not expired by the clock but refused by the API (401): refreshed once and retried.
+    editSession({ accessToken: `${refreshed.accessToken.slice(0, -4)}AAAA` });
+    const retried = await maestro(['runs', 'ls']);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(session().accessToken).not.toBe(refreshed.accessToken);
+  });
+
+  it('refuses a credentials file others may read; logout revokes the refresh token and forgets the session', async () => {
+    chmodSync(credentials(), 0o644);
+    const refused = await maestro(['runs', 'ls']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('chmod 600');
+    chmodSync(credentials(), 0o600);
+
+    const { refreshToken } = session();
+    const out = await maestro(['logout', '-o', 'json']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(json(out)).toMatchObject({ removed: true, revoked: true });
+    expect(existsSync(credentials())).toBe(false);
+    const reuse = await fetch(`${stack.endpoints.oidc}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'maestro-cli' }),
+    });
+    expect(reuse.status).toBe(400);
+    expect(((await reuse.json()) as { error: string }).error).toBe('invalid_grant');
+    expect((await maestro(['audit', 'export'])).code).toBe(1); // back to the development token
+    expect((await maestro(['logout'])).stdout).toContain('not logged in');
   });
 });

@@ -4,6 +4,7 @@ import { parseOrThrow } from '../validation.ts';
 import { ValidationFailed } from '../errors.ts';
 import { ManagedResources, declaredNames, ownResourceByPattern } from './managed-resources.ts';
 import { DriftSettings } from '../drift/settings.ts';
+import { AgentsGuardrails } from './agents.ts';
 
 const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name (letters, digits, -)');
 
@@ -79,6 +80,8 @@ export const Guardrails = z
     blastRadius: z
       .strictObject({ maxChangingTasks: z.number().int().min(1).max(1000).default(25), maxDeletes: z.number().int().min(0).max(1000).default(5) })
       .default({ maxChangingTasks: 25, maxDeletes: 5 }),
+    /** Per-agent autonomy ceilings (functions/core/config/agents.ts). */
+    agents: AgentsGuardrails,
   })
   .superRefine((config, ctx) => {
     for (const [name, environment] of Object.entries(config.environments)) {
@@ -108,6 +111,16 @@ export const Guardrails = z
           ctx.addIssue({ code: 'custom', path: ['environments', name, 'changeFreezes', index, 'toHourUtc'], message: 'must be after fromHourUtc' });
         }
       });
+    }
+    for (const [agent, limits] of Object.entries(config.agents)) {
+      for (const environment of Object.keys(limits.autonomy)) {
+        if (!Object.hasOwn(config.environments, environment))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', agent, 'autonomy', environment],
+            message: `is not an environment (${Object.keys(config.environments).join(', ')})`,
+          });
+      }
     }
     if (!Object.hasOwn(config.environments, config.defaultEnvironment)) {
       ctx.addIssue({

@@ -7,6 +7,7 @@ import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import type { TaskStatus as TaskStatusType } from './model.ts';
 import { own } from '../own.ts';
+import { contentScreeningEvent } from '../egress/screening-events.ts';
 
 const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatus.VERIFIED]);
 
@@ -144,7 +145,11 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
   await deps.runs.commit(run.id, {
     tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
-    events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { ...packPayload(task), outcome, ...privileged } }],
+    events: [
+      { type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { ...packPayload(task), outcome, ...privileged } },
+      // Content from the internet is screened before an agent reads it: the verdict goes in the trail.
+      ...(action.safety.budgets.network === 'internet' ? [contentScreeningEvent({ taskIndex: task.index, action: task.action, outcome })] : []),
+    ],
   });
   return { status: TaskStatus.APPLIED };
 }

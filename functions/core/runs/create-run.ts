@@ -3,7 +3,9 @@ import { screeningEvents } from '../egress/screening-events.ts';
 import { digestOf } from '../canonical-json.ts';
 import { ActionCategory } from '../actions/contract.ts';
 import { IdempotencyKeyReused, RunsAtCapacity, ValidationFailed, WorkflowUnavailable, describeError } from '../errors.ts';
-import { capCeiling, effectiveAutonomy } from '../safety/autonomy.ts';
+import { effectiveAutonomy } from '../safety/autonomy.ts';
+import { agentAutonomyCap, capAutonomy } from '../agents/autonomy-cap.ts';
+import type { AutonomyCap } from '../agents/autonomy-cap.ts';
 import { admissionGate, environmentCeiling, readControl } from '../safety/gates.ts';
 import { checkReasonForAccess } from '../safety/reason-for-access.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -51,8 +53,8 @@ export interface CreateRunCommand {
   idempotencyKey?: string;
   /** A rollback run (create-rollback-run.ts): its id, chosen before, and the run it undoes. */
   rollback?: { runId: string; of: string };
-  /** A ceiling of the caller's own (a trigger's): the run's autonomy is capped by it as by the environment's. */
-  autonomyCeiling?: number;
+  /** Ceilings of the caller's own (e.g. a trigger's), besides an agent's from the config: the run gets the lowest. */
+  autonomyCaps?: readonly AutonomyCap[];
   /** Where the request came from: a template version, a trigger's firing (recorded on the run and in RunRequested). */
   origin?: { template?: { name: string; version: number }; trigger?: { id: string; firingKey: string } };
 }
@@ -98,7 +100,11 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
     throw new RunsAtCapacity(`${active} runs are active, the most this deployment admits; try again shortly`, { details: { retryAfterSeconds: 5 } });
   }
   const control = await readControl(deps);
-  const autonomy = effectiveAutonomy(request.autonomy, capCeiling(environmentCeiling(deps, environment), command.autonomyCeiling), control.killSwitch.engaged);
+  // Capped at admission by the caller's own ceilings (an agent's, a trigger's): the gates then judge the run at that level.
+  const { autonomy, cappedBy } = capAutonomy(effectiveAutonomy(request.autonomy, environmentCeiling(deps, environment), control.killSwitch.engaged), [
+    agentAutonomyCap(deps.guardrails, command.principal, environment),
+    ...(command.autonomyCaps ?? []),
+  ]);
 
   // Text that reads like instructions to a planner is flagged (never dropped): policy and the approval gate decide.
   const goalScreening = screeningEvents(request.goal, 'goal');
@@ -152,6 +158,8 @@ export async function createRun(deps: RunDeps, command: CreateRunCommand): Promi
           mode: request.mode,
           environment,
           autonomy,
+          ...(cappedBy ? { autonomyCappedBy: cappedBy } : {}),
+          goalScreening: goalScreening.length > 0 ? 'flagged' : 'clean',
           executionArn: run.executionArn,
           tasks: tasks.map((task) => ({ action: task.action, version: task.actionVersion })),
           reasonForAccess: request.reasonForAccess,

@@ -3,8 +3,8 @@ import { newNonce, signLink } from '../approvals/links.ts';
 import { approvalEmail, slackApprovalRequest } from '../approvals/messages.ts';
 import { sealTaskToken } from '../approvals/sealed-token.ts';
 import { updateApproval } from '../approvals/update-approval.ts';
-import { StalePlan, describeError } from '../errors.ts';
-import { needsApproval, readControl } from '../safety/gates.ts';
+import { KillSwitchEngaged, StalePlan, describeError } from '../errors.ts';
+import { changesSomething, needsApproval, readControl } from '../safety/gates.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus } from './model.ts';
@@ -40,6 +40,13 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
 
   const control = await readControl(deps);
   const steps = tasks.map((task) => ({ action: deps.catalog.get(task.action, task.actionVersion), plan: task.plan }));
+  // Nothing applies while the kill switch is engaged: a run that would change something ends now,
+  // rather than parking for an approval that could not let it apply (a watcher would wait forever).
+  if (control.killSwitch.engaged && run.status === RunStatus.PLANNED && steps.some(({ plan }) => changesSomething(plan))) {
+    const message = `the kill switch is engaged (${control.killSwitch.reason ?? 'no reason given'}); nothing applies`;
+    await deps.engine.failWait(input.taskToken, 'KillSwitchEngaged', message);
+    throw new KillSwitchEngaged(message);
+  }
   if (!needsApproval(deps, run, steps, control)) {
     if (run.status === RunStatus.PLANNED) {
       await deps.runs.commit(run.id, {

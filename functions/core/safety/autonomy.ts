@@ -24,8 +24,3 @@ export function effectiveAutonomy(requested: number | undefined, ceiling: number
   if (killSwitchEngaged) return 0;
   return Math.min(requested ?? ceiling, ceiling);
 }
-
-/** The lowest of the ceilings that apply to a run (the environment's, a trigger's, ...); an unset one does not cap. */
-export function capCeiling(environmentCeiling: number, ...others: readonly (number | undefined)[]): number {
-  return Math.min(environmentCeiling, ...others.filter((ceiling): ceiling is number => ceiling !== undefined));
-}

@@ -121,7 +121,7 @@ async function proceed(deps: TriggerDeps, trigger: Trigger, firing: Firing, opti
       principal: triggerPrincipal(definition.id),
       correlationId: firing.correlationId,
       idempotencyKey: firing.key,
-      autonomyCeiling: definition.autonomyCeiling,
+      autonomyCaps: [{ ceiling: definition.autonomyCeiling, source: `triggers.${definition.id}.autonomyCeiling` }],
       origin: { template: { name: template.definition.name, version: template.version }, trigger: { id: definition.id, firingKey: firing.key } },
     });
     await deps.triggers.settleFiring({ firing, state: 'created', runId: result.runId, now, seed });
