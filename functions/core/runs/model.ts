@@ -139,6 +139,10 @@ export interface Run {
   rollbackOf?: string;
   /** The rollback run asked for to undo this run. */
   rolledBackBy?: string;
+  /** The resources the plan locks (core/locks/model.ts lockableResources), recorded with the plan: an apply need not read every task for them. */
+  lockResources?: string[];
+  /** The run's locks as its last apply took them: their fencing tokens and when their lease runs out (epoch ms). */
+  locks?: { tokens: Record<string, number>; leaseExpiresAt: number };
 }
 
 /** The pack a task's action came from, as the catalog had it when the run was created (the built-ins: `builtin`, Maestro's version, `null`). */

@@ -7,6 +7,7 @@ import type { AwsClients } from '../../adapters/aws-clients.ts';
 import { DynamoControlStore } from '../../adapters/dynamo-control-store.ts';
 import { DynamoDeadLetterStore } from '../../adapters/dynamo-dead-letter-store.ts';
 import { DynamoDrRepository } from '../../adapters/dynamo-dr-repository.ts';
+import { DynamoApplyReads } from '../../adapters/dynamo-apply-reads.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { DynamoLinkLedger } from '../../adapters/dynamo-link-ledger.ts';
 import { DynamoLockStore } from '../../adapters/dynamo-lock-store.ts';
@@ -164,6 +165,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     }),
     executor: createTaskExecutor(config, clients, catalog, host),
     quiesceFlags: () => drRepository.listQuiesceFlags(),
+    applyReads: new DynamoApplyReads({ client: clients.dynamodb, tableName: table, quiesceTargets: targets.map((target) => target.name) }),
     clock,
     newId,
   };
