@@ -124,7 +124,8 @@ const profileMedians = () => {
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-'));
-const stack = await startEmbeddedStack({ dataDir, apiPort: 0, onStateEvent });
+// The approval sweeper every minute, as in AWS (its background Query would otherwise count against the runs).
+const stack = await startEmbeddedStack({ dataDir, apiPort: 0, onStateEvent, approvalSweepMs: 60_000 });
 // This process's own SDK clients reach the stack's services through the SDK's variables.
 Object.assign(process.env, stack.clientEnvironment);
 const headers = { authorization: 'Bearer dev-operator', 'content-type': 'application/json' };

@@ -137,7 +137,15 @@ export class PolicyEngine {
   }
 
   #resourceEntity(resource: PolicyRequest['resource']): CedarWasm.EntityJson {
-    const key = JSON.stringify([resource.uri, resource.kind, resource.id ?? null, resource.access ?? null, resource.bucket ?? null, resource.key ?? null, resource.table ?? null]);
+    const key = JSON.stringify([
+      resource.uri,
+      resource.kind,
+      resource.id ?? null,
+      resource.access ?? null,
+      resource.bucket ?? null,
+      resource.key ?? null,
+      resource.table ?? null,
+    ]);
     return remember(this.#resources, key, () => {
       const attrs: Record<string, string> = {
         kind: resource.kind,

@@ -18,11 +18,15 @@ const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatu
  * to recognise its own earlier write. Everything but the action is the control plane's; the action
  * runs in a target-only executor (see on-targets.ts) while this process keeps the claim's lease alive.
  */
-export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }): Promise<{ status: TaskStatusType }> {
+export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }, observer?: ApplyObserver): Promise<{ status: TaskStatusType }> {
   const { run, task, control, quiesceFlags, lockResources } = await loadForApply(deps, input.runId, input.taskIndex);
+  if (task) observer?.task({ action: task.action, resource: task.plan?.resource });
   assertNotCancelled(run);
   if (!task) throw new InvalidRunTransition(`run ${run.id} has no task ${input.taskIndex}`);
-  if (DONE.has(task.status)) return { status: task.status };
+  if (DONE.has(task.status)) {
+    observer?.status(run.status, run.status);
+    return { status: task.status };
+  }
   if (!task.plan || (task.status !== TaskStatus.PLANNED && task.status !== TaskStatus.APPLYING)) {
     throw new InvalidRunTransition(`task ${task.index} of run ${run.id} is ${task.status}; only a planned task can be applied`);
   }
@@ -178,7 +182,14 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
     events: [{ type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { ...packPayload(task), outcome, ...privileged } }],
   });
+  observer?.status(run.status, claimed.status);
   return { status: TaskStatus.APPLIED };
+}
+
+/** What an apply tells whoever hosts it about what it read: its task, and the run's status before and after. */
+export interface ApplyObserver {
+  task(task: { action: string; resource?: string }): void;
+  status(before: string, after: string): void;
 }
 
 /**
