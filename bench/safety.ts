@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Run, Task, TaskPlan } from '../functions/core/runs/model.ts';
@@ -93,6 +93,17 @@ try {
     await decide(await applyReads.read({ runId: run.id, taskIndex: 0, initialControl }));
     await actionRateGate(deps, action, new Date());
   };
+  // The read an apply needs with no gate at all (its run and task), for the gate's own share of it.
+  const bareRead = () =>
+    documents.send(
+      new TransactGetCommand({
+        TransactItems: [
+          { Get: { TableName: stack.stateTable, Key: { pk: `RUN#${run.id}`, sk: 'RUN' } } },
+          { Get: { TableName: stack.stateTable, Key: { pk: `RUN#${run.id}`, sk: 'TASK#0000' } } },
+        ],
+      }),
+    );
+  const readTimes: number[] = [];
   const getItem = () => documents.send(new GetCommand({ TableName: stack.stateTable, Key: { pk: 'CONTROL', sk: 'CONTROL' }, ConsistentRead: true }));
   const gateTimes: number[] = [];
   const rateTimes: number[] = [];
@@ -107,7 +118,9 @@ try {
       await time(gate, gateTimes);
       await time(getItem, getTimes);
       await time(gateWithRateLimit, rateTimes);
+      await time(bareRead, readTimes);
     } else {
+      await time(bareRead, readTimes);
       await time(gateWithRateLimit, rateTimes);
       await time(getItem, getTimes);
       await time(gate, gateTimes);
@@ -117,6 +130,7 @@ try {
   const rateMedian = quantile(rateTimes, 0.5);
   const getMedian = quantile(getTimes, 0.5);
   const cedarP99 = quantile(samples, 0.99);
+  const readMedian = quantile(readTimes, 0.5);
   console.log(`\nSafety envelope (${EVALUATIONS} Cedar evaluations; ${ROUNDS} interleaved rounds of ${OPS})\n`);
   console.log(
     `Cedar decision            p50 ${(quantile(samples, 0.5) * 1000).toFixed(0)} µs   p99 ${(quantile(samples, 0.99) * 1000).toFixed(0)} µs   (the policy gate: managed resources + Cedar)`,
@@ -131,6 +145,9 @@ try {
   console.log(`bare DynamoDB GetItem     ${getMedian.toFixed(2)} ms`);
   console.log(`gate / GetItem            ${(gateMedian / getMedian).toFixed(2)}   (target <= 1.5: ${gateMedian / getMedian <= 1.5 ? 'met' : 'NOT met'})`);
   console.log(`  with a rate limit        ${(rateMedian / getMedian).toFixed(2)}`);
+  console.log(
+    `the apply's read alone    ${readMedian.toFixed(2)} ms  (run + task, TransactGetItems: what an apply reads with no gate); gate / that ${(gateMedian / readMedian).toFixed(2)}`,
+  );
   console.log(
     `Cedar p99 / target       ${(cedarP99 * 1000).toFixed(0)} µs / 200 µs = ${(cedarP99 / 0.2).toFixed(2)}   (${cedarP99 <= 0.2 ? 'met' : 'NOT met'})`,
   );
