@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { LeaseLost } from '../core/errors.ts';
@@ -11,10 +11,14 @@ const WAITER_STALE_MS = 120_000;
 
 const lockPk = (resource: string) => `LOCK#${resource}`;
 const LOCK_SK = 'LOCK';
+/** The key of a resource's lock item (the run repository's fencing check reads it in the claim transaction). */
+export const lockKey = (resource: string) => ({ pk: lockPk(resource), sk: LOCK_SK });
 const waiterSk = (enqueuedAt: number, runId: string) => `WAIT#${String(enqueuedAt).padStart(15, '0')}#${runId}`;
 
 interface StoredLock extends Partial<LockHolder> {
   fencingToken: number;
+  /** When a run last joined or refreshed its place in this lock's line (epoch ms): while it is recent, takes go through the line. */
+  lastWaitAt?: number;
 }
 
 /**
@@ -83,6 +87,7 @@ export class DynamoLockStore implements LockStore {
                   leaseExpiresAt,
                   fencingToken,
                   acquiredAt: now.toISOString(),
+                  ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
                 },
                 ConditionExpression: lock ? 'fencingToken = :previous' : 'attribute_not_exists(pk)',
                 ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken } : undefined,
@@ -103,6 +108,86 @@ export class DynamoLockStore implements LockStore {
     }
   }
 
+  /**
+   * Takes (or renews) every one of `resources` in one transaction, when that is plainly possible: none
+   * is held by another run and nobody has queued for any within the waiters' staleness window. Returns
+   * the fencing tokens, or undefined (nothing taken) when any lock needs the line: the caller then takes
+   * them one by one with {@link acquire}, which queues fairly.
+   */
+  async acquireAll(input: {
+    resources: readonly string[];
+    runId: string;
+    taskIndex: number;
+    leaseMs: number;
+    now: Date;
+  }): Promise<Record<string, number> | undefined> {
+    const { resources, runId, now } = input;
+    if (resources.length === 0) return {};
+    if (resources.length > 100) return undefined;
+    const nowMs = now.getTime();
+    const cutoff = nowMs - WAITER_STALE_MS;
+    const leaseExpiresAt = nowMs + input.leaseMs;
+    let locks: (StoredLock | undefined)[];
+    try {
+      const read = await this.#db.send(
+        new TransactGetCommand({ TransactItems: resources.map((resource) => ({ Get: { TableName: this.#table, Key: lockKey(resource) } })) }),
+      );
+      locks = (read.Responses ?? []).map((response) => response?.Item as StoredLock | undefined);
+    } catch (error) {
+      return rethrowAwsError(error, 'reading locks');
+    }
+    const tokens: Record<string, number> = {};
+    const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    for (const [i, resource] of resources.entries()) {
+      const lock = locks[i];
+      const holderLive = lock?.runId !== undefined && (lock.leaseExpiresAt ?? 0) > nowMs;
+      if (holderLive && lock!.runId === runId) {
+        tokens[resource] = lock!.fencingToken;
+        writes.push({
+          Update: {
+            TableName: this.#table,
+            Key: lockKey(resource),
+            UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
+            ConditionExpression: 'runId = :run AND fencingToken = :token',
+            ExpressionAttributeValues: { ':lease': leaseExpiresAt, ':task': input.taskIndex, ':run': runId, ':token': lock!.fencingToken },
+          },
+        });
+        continue;
+      }
+      if (holderLive || (lock?.lastWaitAt ?? 0) >= cutoff) return undefined;
+      const fencingToken = (lock?.fencingToken ?? 0) + 1;
+      tokens[resource] = fencingToken;
+      writes.push({
+        Put: {
+          TableName: this.#table,
+          Item: {
+            ...lockKey(resource),
+            entity: 'Lock',
+            gsi1pk: 'LOCKS',
+            gsi1sk: `${resource}#LOCK`,
+            resource,
+            runId,
+            taskIndex: input.taskIndex,
+            leaseExpiresAt,
+            fencingToken,
+            acquiredAt: now.toISOString(),
+            ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
+          },
+          // Unchanged since read: same token, and still nobody queued (a waiter sets lastWaitAt to its now).
+          ConditionExpression: lock ? 'fencingToken = :previous AND (attribute_not_exists(lastWaitAt) OR lastWaitAt < :cutoff)' : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken, ':cutoff': cutoff } : undefined,
+        },
+      });
+    }
+    try {
+      await this.#db.send(new TransactWriteCommand({ TransactItems: writes }));
+      return tokens;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return undefined;
+      return rethrowAwsError(error, 'locking resources');
+    }
+  }
+
   async assertHeld(input: { resource: string; runId: string; fencingToken: number; now: Date }): Promise<void> {
     const { lock } = await this.#read(input.resource);
     if (!lock || lock.runId !== input.runId || lock.fencingToken !== input.fencingToken || (lock.leaseExpiresAt ?? 0) <= input.now.getTime()) {
@@ -113,6 +198,27 @@ export class DynamoLockStore implements LockStore {
   }
 
   async release(resources: readonly string[], runId: string): Promise<void> {
+    // The common case in one transaction: the run holds every one (so it waits in no line of them).
+    if (resources.length > 0 && resources.length <= 100) {
+      try {
+        await this.#db.send(
+          new TransactWriteCommand({
+            TransactItems: resources.map((resource) => ({
+              Update: {
+                TableName: this.#table,
+                Key: lockKey(resource),
+                UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
+                ConditionExpression: 'runId = :run',
+                ExpressionAttributeValues: { ':run': runId },
+              },
+            })),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) rethrowAwsError(error, 'releasing locks');
+      }
+    }
     for (const resource of resources) {
       const { waiters } = await this.#read(resource);
       try {
@@ -202,22 +308,37 @@ export class DynamoLockStore implements LockStore {
   }
 
   async #enqueue(resource: string, runId: string, enqueuedAt: number, now: number): Promise<void> {
+    // The waiter, and the lock's note that someone is in line (acquireAll then leaves the lock to the line).
     await this.#write(() =>
       this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: lockPk(resource),
-            sk: waiterSk(enqueuedAt, runId),
-            entity: 'LockWaiter',
-            gsi1pk: 'LOCKS',
-            gsi1sk: `${resource}#WAIT#${String(enqueuedAt).padStart(15, '0')}`,
-            resource,
-            runId,
-            enqueuedAt,
-            refreshedAt: now,
-            expiresAt: Math.floor(now / 1000) + 86_400,
-          },
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#table,
+                Key: lockKey(resource),
+                UpdateExpression: 'SET lastWaitAt = :now, fencingToken = if_not_exists(fencingToken, :zero)',
+                ExpressionAttributeValues: { ':now': now, ':zero': 0 },
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  pk: lockPk(resource),
+                  sk: waiterSk(enqueuedAt, runId),
+                  entity: 'LockWaiter',
+                  gsi1pk: 'LOCKS',
+                  gsi1sk: `${resource}#WAIT#${String(enqueuedAt).padStart(15, '0')}`,
+                  resource,
+                  runId,
+                  enqueuedAt,
+                  refreshedAt: now,
+                  expiresAt: Math.floor(now / 1000) + 86_400,
+                },
+              },
+            },
+          ],
         }),
       ),
     );

@@ -1,12 +1,13 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModification, DuplicateInFlight, InvalidRunTransition, RunNotFound, TransientError } from '../core/errors.ts';
+import { ConcurrentModification, DuplicateInFlight, InvalidRunTransition, LeaseLost, RunNotFound, TransientError } from '../core/errors.ts';
 import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
 import type { Run, RunEvent, Task } from '../core/runs/model.ts';
 import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
+import { lockKey } from './dynamo-lock-store.ts';
 import { outboxItem } from './outbox-items.ts';
 
 /** Attempts at a commit when other writers keep appending to the same run first. */
@@ -15,14 +16,14 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 const runPk = (runId: string) => `RUN#${runId}`;
-const runKey = (runId: string) => ({ pk: runPk(runId), sk: 'RUN' });
-const taskKey = (runId: string, index: number) => ({ pk: runPk(runId), sk: `TASK#${pad(index, 4)}` });
+export const runKey = (runId: string) => ({ pk: runPk(runId), sk: 'RUN' });
+export const taskKey = (runId: string, index: number) => ({ pk: runPk(runId), sk: `TASK#${pad(index, 4)}` });
 const eventKey = (runId: string, seq: number) => ({ pk: runPk(runId), sk: `EVENT#${pad(seq, 10)}` });
 const activeKey = (runId: string) => ({ pk: 'ACTIVE', sk: runId });
 const idempotencyKey = (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' });
 
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'expiresAt'];
-function fromItem<T>(item: Record<string, unknown>): T {
+export function fromItem<T>(item: Record<string, unknown>): T {
   const copy = { ...item };
   for (const attribute of STORAGE_ATTRIBUTES) delete copy[attribute];
   return copy as T;
@@ -133,13 +134,19 @@ export class DynamoRunRepository implements RunRepository {
   }
 
   async commit(runId: string, change: RunChange): Promise<Run> {
+    // The caller's head saves the read; it is used once, and a refusal on it is checked again on a fresh read.
+    let known = change.head?.id === runId ? change.head : undefined;
     for (let attempt = 1; ; attempt += 1) {
-      const head = await this.get(runId);
+      const fromCaller = known !== undefined;
+      const head = known ?? (await this.get(runId));
+      known = undefined;
       if (!head) throw new RunNotFound(`run ${runId} does not exist`);
       if (change.expectEventSeq !== undefined && head.eventSeq !== change.expectEventSeq) {
+        if (fromCaller) continue;
         throw new ConcurrentModification(`run ${runId} changed since it was read (event ${head.eventSeq}, expected ${change.expectEventSeq})`);
       }
       if (change.expectStatus && !change.expectStatus.includes(head.status)) {
+        if (fromCaller) continue;
         throw new InvalidRunTransition(`run ${runId} is ${head.status}; expected ${change.expectStatus.join(' or ')}`);
       }
       const now = this.#clock();
@@ -193,6 +200,18 @@ export class DynamoRunRepository implements RunRepository {
       }
       // A run that finishes leaves the active set (admission control counts it), in the same transaction.
       if (change.run?.finishedAt && !head.finishedAt) items.push({ Delete: { TableName: this.#table, Key: activeKey(runId) } });
+      // Fencing: the run still holds the lock its write is under, checked in the same transaction (last item).
+      const fence = change.fence;
+      if (fence) {
+        items.push({
+          ConditionCheck: {
+            TableName: this.#table,
+            Key: lockKey(fence.resource),
+            ConditionExpression: 'runId = :run AND fencingToken = :token AND leaseExpiresAt > :now',
+            ExpressionAttributeValues: { ':run': runId, ':token': fence.fencingToken, ':now': fence.now },
+          },
+        });
+      }
       assertTransactionSize(items.length, `updating run ${runId}`);
 
       try {
@@ -206,6 +225,9 @@ export class DynamoRunRepository implements RunRepository {
           const task = change.tasks![taskReason];
           if (task.claim) throw new DuplicateInFlight(`task ${task.index} of run ${runId} is being applied by another invocation; its lease has not run out`);
           throw new ConcurrentModification(`task ${task.index} of run ${runId} is not in the expected status (${task.expectStatus?.join(' or ') ?? 'exists'})`);
+        }
+        if (fence && reasons.at(-1)?.Code === 'ConditionalCheckFailed') {
+          throw new LeaseLost(`run ${runId} no longer holds ${fence.resource} (fencing token ${fence.fencingToken})`);
         }
         // Another writer appended to the run first (or a transaction conflict): re-read the head and go again.
         if (attempt >= MAX_COMMIT_ATTEMPTS) {

@@ -24,6 +24,17 @@ export type AcquireResult =
 export interface LockStore {
   /** Takes (or renews) the lock for the run, or queues the run behind the holder and earlier waiters. */
   acquire(input: { resource: string; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<AcquireResult>;
+  /**
+   * Takes (or renews) all of `resources` at once when none needs the line (no other holder, nobody
+   * queued); undefined when any does, having taken nothing: then {@link acquire} each, in order.
+   */
+  acquireAll?(input: {
+    resources: readonly string[];
+    runId: string;
+    taskIndex: number;
+    leaseMs: number;
+    now: Date;
+  }): Promise<Record<string, number> | undefined>;
   /** Refuses with LeaseLost unless the run still holds the lock with this fencing token, within its lease. */
   assertHeld(input: { resource: string; runId: string; fencingToken: number; now: Date }): Promise<void>;
   /** Releases the run's locks on these resources and takes it out of their queues. */

@@ -40,6 +40,22 @@ export interface PolicyDecision {
 
 let nextSetId = 0;
 
+const ACTIONS = {
+  plan: { type: 'Maestro::Action', id: 'plan' },
+  apply: { type: 'Maestro::Action', id: 'apply' },
+} as const;
+/** Entries each entity cache keeps before it starts again. */
+const ENTITY_CACHE_SIZE = 512;
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  if (cache.size >= ENTITY_CACHE_SIZE) cache.clear();
+  const made = make();
+  cache.set(key, made);
+  return made;
+}
+
 /**
  * Cedar, evaluated in-process with the stateful API (schema and policies parsed once). Policies come
  * in as text; each `@id("...")` annotation becomes the policy's id in decisions.
@@ -48,6 +64,9 @@ export class PolicyEngine {
   readonly #policySetId: string;
   readonly #schemaName: string;
   readonly policyIds: readonly string[];
+  /** Entities built once and reused while the same principal or resource comes back (bounded). */
+  readonly #principals = new Map<string, readonly CedarWasm.EntityJson[]>();
+  readonly #resources = new Map<string, CedarWasm.EntityJson>();
 
   constructor(options: { schema: string; policies: string }) {
     const parts = cedar.policySetTextToParts(options.policies);
@@ -76,17 +95,10 @@ export class PolicyEngine {
 
   authorize(request: PolicyRequest): PolicyDecision {
     const { resource, context } = request;
-    const resourceAttrs: Record<string, string> = {
-      kind: resource.kind,
-      uri: resource.uri,
-      id: resource.id ?? parseResource(resource.uri).id,
-      access: resource.access ?? 'write',
-    };
-    for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) resourceAttrs[name] = resource[name]!;
     const principalType = request.principal.onBehalfOf === undefined ? 'Maestro::User' : 'Maestro::Agent';
     const answer = cedar.statefulIsAuthorized({
       principal: { type: principalType, id: request.principal.id },
-      action: { type: 'Maestro::Action', id: request.action },
+      action: ACTIONS[request.action],
       resource: { type: 'Maestro::Resource', id: resource.uri },
       context: {
         catalogAction: context.catalogAction,
@@ -101,15 +113,7 @@ export class PolicyEngine {
         inputFlagged: context.inputFlagged ?? false,
         hourUtc: context.now.getUTCHours(),
       },
-      entities: [
-        {
-          uid: { type: principalType, id: request.principal.id },
-          attrs: request.principal.onBehalfOf === undefined ? {} : { onBehalfOf: request.principal.onBehalfOf },
-          parents: request.principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })),
-        },
-        ...request.principal.roles.map((role) => ({ uid: { type: 'Maestro::Role', id: role }, attrs: {}, parents: [] })),
-        { uid: { type: 'Maestro::Resource', id: resource.uri }, attrs: resourceAttrs, parents: [] },
-      ],
+      entities: [...this.#principalEntities(principalType, request.principal), this.#resourceEntity(resource)],
       preparsedSchemaName: this.#schemaName,
       validateRequest: true,
       preparsedPolicySetId: this.#policySetId,
@@ -123,5 +127,39 @@ export class PolicyEngine {
       policyIds: answer.response.diagnostics.reason,
       errors: answer.response.diagnostics.errors.map((error) => `${error.policyId}: ${error.error.message}`),
     };
+  }
+
+  #principalEntities(principalType: string, principal: PolicyRequest['principal']): readonly CedarWasm.EntityJson[] {
+    const key = JSON.stringify([principalType, principal.id, principal.onBehalfOf ?? null, principal.roles]);
+    return remember(this.#principals, key, () => [
+      {
+        uid: { type: principalType, id: principal.id },
+        attrs: (principal.onBehalfOf === undefined ? {} : { onBehalfOf: principal.onBehalfOf }) as Record<string, string>,
+        parents: principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })),
+      },
+      ...principal.roles.map((role) => ({ uid: { type: 'Maestro::Role', id: role }, attrs: {}, parents: [] })),
+    ]);
+  }
+
+  #resourceEntity(resource: PolicyRequest['resource']): CedarWasm.EntityJson {
+    const key = JSON.stringify([
+      resource.uri,
+      resource.kind,
+      resource.id ?? null,
+      resource.access ?? null,
+      resource.bucket ?? null,
+      resource.key ?? null,
+      resource.table ?? null,
+    ]);
+    return remember(this.#resources, key, () => {
+      const attrs: Record<string, string> = {
+        kind: resource.kind,
+        uri: resource.uri,
+        id: resource.id ?? parseResource(resource.uri).id,
+        access: resource.access ?? 'write',
+      };
+      for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) attrs[name] = resource[name]!;
+      return { uid: { type: 'Maestro::Resource', id: resource.uri }, attrs, parents: [] };
+    });
   }
 }

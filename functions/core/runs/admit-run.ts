@@ -32,6 +32,7 @@ export async function admitRun(deps: RunDeps, runId: string): Promise<Admission>
     return admission;
   }
   await deps.runs.commit(runId, {
+    head: run,
     expectStatus: [RunStatus.PENDING],
     run: { status: RunStatus.PLANNING, startedAt: deps.clock().toISOString() },
     events: [{ type: 'RunAdmitted', message: `run admitted: ${tasks.length} task(s), mode ${run.mode}` }],

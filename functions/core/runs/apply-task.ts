@@ -1,11 +1,11 @@
-import { InvalidRunTransition, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
-import { actionRateGate, applyGate, changesSomething, isApproved, policyGate, readControl } from '../safety/gates.ts';
-import { acquireRunLocks } from './run-locks.ts';
+import { InvalidRunTransition, LeaseLost, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
+import { actionRateGate, applyGate, changesSomething, isApproved, policyGate } from '../safety/gates.ts';
+import { LOCK_LEASE_MS, acquireRunLocks, heldRunLocks } from './run-locks.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunDeps } from './deps.ts';
-import { assertNotCancelled, loadRun } from './load-run.ts';
+import { assertNotCancelled, loadForApply } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
-import type { TaskStatus as TaskStatusType } from './model.ts';
+import type { Run, TaskStatus as TaskStatusType } from './model.ts';
 import { own } from '../own.ts';
 import { contentScreeningEvent } from '../egress/screening-events.ts';
 
@@ -19,12 +19,15 @@ const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatu
  * to recognise its own earlier write. Everything but the action is the control plane's; the action
  * runs in a target-only executor (see on-targets.ts) while this process keeps the claim's lease alive.
  */
-export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }): Promise<{ status: TaskStatusType }> {
-  const { run, tasks } = await loadRun(deps, input.runId);
+export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }, observer?: ApplyObserver): Promise<{ status: TaskStatusType }> {
+  const { run, task, control, quiesceFlags, lockResources } = await loadForApply(deps, input.runId, input.taskIndex);
+  if (task) observer?.task({ action: task.action, resource: task.plan?.resource });
   assertNotCancelled(run);
-  const task = tasks.find((candidate) => candidate.index === input.taskIndex);
   if (!task) throw new InvalidRunTransition(`run ${run.id} has no task ${input.taskIndex}`);
-  if (DONE.has(task.status)) return { status: task.status };
+  if (DONE.has(task.status)) {
+    observer?.status(run.status, run.status);
+    return { status: task.status };
+  }
   if (!task.plan || (task.status !== TaskStatus.PLANNED && task.status !== TaskStatus.APPLYING)) {
     throw new InvalidRunTransition(`task ${task.index} of run ${run.id} is ${task.status}; only a planned task can be applied`);
   }
@@ -33,15 +36,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
 
   const action = deps.catalog.get(task.action, task.actionVersion);
-  // The safety envelope, re-checked before every apply: control record (no cache), autonomy, policy
-  // (the last two only for a plan that changes something: changesSomething).
+  // The safety envelope, re-checked before every apply: control record (read with the run, no cache),
+  // autonomy, policy (the last two only for a plan that changes something: changesSomething).
   try {
-    const control = await readControl(deps);
     await applyGate(deps, { run, action, control, now: deps.clock(), plan: task.plan });
     if (changesSomething(task.plan)) policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
   } catch (error) {
     const described = describeError(error);
     await deps.runs.commit(run.id, {
+      head: run,
       events: [
         {
           type: error instanceof PolicyDenied ? 'PolicyDenied' : `ApplyRefused`,
@@ -54,12 +57,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     });
     throw error;
   }
-  const fencingTokens = await acquireRunLocks(deps, run, task, tasks);
+  // The run's locks: as its last apply recorded them while they have most of their lease, else taken (or renewed) now.
+  const held = heldRunLocks(run, lockResources, deps.clock());
+  const fencingTokens = held ?? (await acquireRunLocks(deps, run, task, lockResources));
   try {
     await actionRateGate(deps, action, deps.clock());
   } catch (error) {
     if (error instanceof RateLimited) {
       await deps.runs.commit(run.id, {
+        head: run,
         events: [
           {
             type: 'ApplyRateLimited',
@@ -76,42 +82,71 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
   const claimedAt = deps.clock();
-  await deps.runs.commit(run.id, {
-    expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
-    run: run.status === RunStatus.APPLYING ? undefined : { status: RunStatus.APPLYING },
-    tasks: [
-      {
-        index: task.index,
-        claim: { now: claimedAt.getTime() },
-        patch: { status: TaskStatus.APPLYING, attempt, leaseExpiresAt: claimedAt.getTime() + APPLY_LEASE_MS, updatedAt: claimedAt.toISOString() },
-      },
-    ],
-    events: [
-      ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
-      {
-        type: 'TaskApplying',
-        taskIndex: task.index,
-        message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`,
-        payload: { ...packPayload(task), idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged },
-      },
-    ],
-  });
+  // Fencing: a run whose lock expired or passed to another run must not write (checked in the claim's transaction).
+  const fencingToken = fencingTokens[task.plan.resource];
+  const fence = fencingToken !== undefined ? { resource: task.plan.resource, fencingToken, now: claimedAt.getTime() } : undefined;
+  const runPatch = {
+    ...(run.status === RunStatus.APPLYING ? {} : { status: RunStatus.APPLYING }),
+    ...(held || lockResources.length === 0 ? {} : { locks: { tokens: fencingTokens, leaseExpiresAt: claimedAt.getTime() + LOCK_LEASE_MS } }),
+  };
+  let claimed: Run;
+  try {
+    claimed = await deps.runs.commit(run.id, {
+      head: run,
+      fence,
+      expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
+      run: Object.keys(runPatch).length > 0 ? runPatch : undefined,
+      tasks: [
+        {
+          index: task.index,
+          claim: { now: claimedAt.getTime() },
+          patch: { status: TaskStatus.APPLYING, attempt, leaseExpiresAt: claimedAt.getTime() + APPLY_LEASE_MS, updatedAt: claimedAt.toISOString() },
+        },
+      ],
+      events: [
+        ...(run.status === RunStatus.APPLYING ? [] : [{ type: 'RunApplying', message: 'applying the plan' }]),
+        {
+          type: 'TaskApplying',
+          taskIndex: task.index,
+          message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`,
+          payload: { ...packPayload(task), idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged },
+        },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof LeaseLost)) throw error;
+    // The lock passed on: the task fails, unapplied (a replay finds it FAILED and applies nothing).
+    const described = describeError(error);
+    await deps.runs.commit(run.id, {
+      head: run,
+      tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
+      events: [
+        {
+          type: 'TaskFailed',
+          level: 'ERROR',
+          taskIndex: task.index,
+          message: `${task.action} failed: ${described.message}`,
+          payload: { ...packPayload(task), error: described, attempt },
+        },
+      ],
+    });
+    throw error;
+  }
 
   let outcome: Record<string, unknown>;
+  const head = claimed;
   try {
-    // Fencing: a run whose lock expired or passed to another run must not write.
-    const fencingToken = fencingTokens[task.plan.resource];
-    if (fencingToken !== undefined) await deps.locks.assertHeld({ resource: task.plan.resource, runId: run.id, fencingToken, now: deps.clock() });
     const timeMs = own(deps.guardrails.actions, task.action)?.timeMs ?? action.safety.budgets.timeMs;
     // The action runs in an executor that holds the targets' clients only; the lease is renewed here.
     outcome = (await holdingLease(deps, run.id, task.index, attempt, () =>
-      onTargets(deps, run, task, action, 'apply', { plan: task.plan, timeMs, attempt }),
+      onTargets(deps, run, task, action, 'apply', { plan: task.plan, timeMs, attempt, ...(quiesceFlags ? { quiesceFlags } : {}) }),
     )) as Record<string, unknown>;
   } catch (error) {
     const described = describeError(error);
     // A transient failure leaves the task APPLYING: the workflow retries it under the same key.
     const retryable = error instanceof TransientError;
     await deps.runs.commit(run.id, {
+      head,
       // A retryable failure gives up the claim at once, so the workflow's retry need not wait out the lease.
       tasks: [
         {
@@ -144,6 +179,7 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     throw error;
   }
   await deps.runs.commit(run.id, {
+    head,
     tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
     events: [
       { type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { ...packPayload(task), outcome, ...privileged } },
@@ -151,7 +187,14 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
       ...(action.safety.budgets.network === 'internet' ? [contentScreeningEvent({ taskIndex: task.index, action: task.action, outcome })] : []),
     ],
   });
+  observer?.status(run.status, claimed.status);
   return { status: TaskStatus.APPLIED };
+}
+
+/** What an apply tells whoever hosts it about what it read: its task, and the run's status before and after. */
+export interface ApplyObserver {
+  task(task: { action: string; resource?: string }): void;
+  status(before: string, after: string): void;
 }
 
 /**

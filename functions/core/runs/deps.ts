@@ -5,7 +5,7 @@ import type { SafetyDeps } from '../safety/gates.ts';
 import type { LockStore } from '../locks/model.ts';
 import type { QuiesceFlag } from '../dr/ports.ts';
 import type { Run, Task } from './model.ts';
-import type { RunRepository, WorkflowEngine } from './ports.ts';
+import type { ApplyReads, RunRepository, WorkflowEngine } from './ports.ts';
 import type { TaskExecution, TaskExecutor } from './task-executor.ts';
 
 /** One task's apply, as the action sandbox receives it (plain data only). */
@@ -24,6 +24,8 @@ export interface RunDeps extends SafetyDeps, ApprovalDeps {
   actionContext(run: Run, task: Task): ActionContext;
   /** Where actions' plan, apply, verify and rollback run: with the managed targets' clients only. */
   executor: TaskExecutor;
+  /** The run, its task, the control record and the quiesce flags in one read, for an apply. @default read one by one */
+  applyReads?: ApplyReads;
   /** The DR quiesce flags, read fresh (the executors' write guard gets them as data). */
   quiesceFlags(): Promise<QuiesceFlag[]>;
   clock(): Date;

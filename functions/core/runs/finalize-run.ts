@@ -55,6 +55,7 @@ export async function finalizeRun(deps: RunDeps, input: { runId: string; result:
   const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
   await deps.runs.commit(run.id, {
+    head: run,
     run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
     events: [
       {

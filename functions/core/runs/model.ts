@@ -143,6 +143,10 @@ export interface Run {
   template?: { name: string; version: number };
   /** The run was created by this trigger's firing (functions/core/triggers). */
   trigger?: { id: string; firingKey: string };
+  /** The resources the plan locks (core/locks/model.ts lockableResources), recorded with the plan: an apply need not read every task for them. */
+  lockResources?: string[];
+  /** The run's locks as its last apply took them: their fencing tokens and when their lease runs out (epoch ms). */
+  locks?: { tokens: Record<string, number>; leaseExpiresAt: number };
 }
 
 /** The pack a task's action came from, as the catalog had it when the run was created (the built-ins: `builtin`, Maestro's version, `null`). */

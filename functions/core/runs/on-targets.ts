@@ -5,7 +5,7 @@ import type { Run, Task, TaskPlan } from './model.ts';
 import { executeTask } from './task-executor.ts';
 import type { TaskExecution, TaskOperation } from './task-executor.ts';
 
-type Operand = Pick<TaskExecution, 'params' | 'plan' | 'outcome' | 'timeMs' | 'attempt'>;
+type Operand = Pick<TaskExecution, 'params' | 'plan' | 'outcome' | 'timeMs' | 'attempt' | 'quiesceFlags'>;
 
 /**
  * Runs one operation of a task's action where it belongs: an action that acts on Maestro's own state
@@ -29,7 +29,8 @@ export async function onTargets(deps: RunDeps, run: Run, task: Task, action: Act
     const ctx = deps.actionContext(run, task);
     return executeTask({ catalog: deps.catalog, targets: () => ctx, clock: deps.clock }, request);
   }
-  if (operation === 'apply' || operation === 'rollback') request.quiesceFlags = await deps.quiesceFlags();
+  // The caller may have read the flags with the rest of its snapshot (an apply); otherwise they are read now.
+  if (operation === 'apply' || operation === 'rollback') request.quiesceFlags = operand.quiesceFlags ?? (await deps.quiesceFlags());
   return deps.executor.execute(request);
 }
 

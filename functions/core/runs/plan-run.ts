@@ -4,6 +4,7 @@ import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safet
 import { simulateApply } from '../safety/simulate-apply.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
+import { resourcesOf } from './run-locks.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { planOnTargets } from './on-targets.ts';
 import type { TaskPlan } from './model.ts';
@@ -92,8 +93,10 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   );
   const now = deps.clock().toISOString();
   await deps.runs.commit(runId, {
+    head: run,
     expectStatus: [RunStatus.PLANNING],
-    run: { status: RunStatus.PLANNED, planDigest },
+    // The resources the plan locks, with it: every apply of the run reads them from the run alone.
+    run: { status: RunStatus.PLANNED, planDigest, lockResources: resourcesOf(plans.map((plan) => ({ plan }))) },
     tasks: tasks.map((task, index) => ({
       index: task.index,
       patch: { status: TaskStatus.PLANNED, plan: plans[index], verdicts: verdicts[index], updatedAt: now },

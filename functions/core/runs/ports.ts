@@ -1,3 +1,5 @@
+import type { ControlState } from '../control/model.ts';
+import type { QuiesceFlag } from '../dr/ports.ts';
 import type { EventDraft, Run, RunEvent, RunStatus, Task, TaskStatus } from './model.ts';
 
 /** A change to one run, committed atomically with the events that announce it. */
@@ -12,6 +14,17 @@ export interface RunChange {
   run?: Partial<Omit<Run, 'id' | 'eventSeq' | 'lastEventHash'>>;
   tasks?: readonly TaskChange[];
   events: readonly EventDraft[];
+  /**
+   * The run as the caller last read (or committed) it: the change is written on top of it without
+   * reading the run again, under the same condition (its event sequence unchanged). Should the run
+   * have moved on since, the head is read again and the change re-checked on it, as without.
+   */
+  head?: Run;
+  /**
+   * The lock the change's write is fenced by: refused with LeaseLost, in the same transaction, unless
+   * the run still holds the lock on `resource` with this token and its lease runs past `now`.
+   */
+  fence?: { resource: string; fencingToken: number; now: number };
 }
 
 export interface TaskChange {
@@ -58,6 +71,19 @@ export interface RunRepository {
   listAwaitingApproval(): Promise<Run[]>;
   /** How many runs have not finished (admission control). */
   countActive(): Promise<number>;
+}
+
+/** What an apply decides on, read together: the run, its task, the control record and the DR quiesce flags. */
+export interface ApplySnapshot {
+  run: Run;
+  task: Task | undefined;
+  control: ControlState;
+  quiesceFlags: QuiesceFlag[];
+}
+
+/** Reads an {@link ApplySnapshot} in one consistent round trip (DynamoDB: one TransactGetItems). */
+export interface ApplyReads {
+  read(input: { runId: string; taskIndex: number; initialControl: ControlState }): Promise<ApplySnapshot | undefined>;
 }
 
 /** The workflow engine running `statemachines/run.asl.json` (Step Functions, or the local stand-in). */

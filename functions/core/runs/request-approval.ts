@@ -50,6 +50,7 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
   if (!needsApproval(deps, run, steps, control)) {
     if (run.status === RunStatus.PLANNED) {
       await deps.runs.commit(run.id, {
+        head: run,
         expectStatus: [RunStatus.PLANNED],
         events: [
           {

@@ -7,16 +7,29 @@ import type { Run, Task } from './model.ts';
 /** How long a lock outlives its last renewal; every apply of the run renews it. */
 export const LOCK_LEASE_MS = 15 * 60_000;
 
-const resourcesOf = (tasks: readonly Task[]) => lockableResources(tasks.map((task) => task.plan?.resource));
+export const resourcesOf = (tasks: readonly Pick<Task, 'plan'>[]) => lockableResources(tasks.map((task) => task.plan?.resource));
+
+/**
+ * The run's locks as its last apply recorded them, if they cover `resources` and have at least half
+ * their lease left: a later task of the run then takes nothing (its claim still checks its fence).
+ */
+export function heldRunLocks(run: Run, resources: readonly string[], now: Date): Record<string, number> | undefined {
+  const held = run.locks;
+  if (!held || held.leaseExpiresAt - now.getTime() < LOCK_LEASE_MS / 2) return undefined;
+  if (!resources.every((resource) => Object.hasOwn(held.tokens, resource))) return undefined;
+  return Object.fromEntries(resources.map((resource) => [resource, held.tokens[resource]]));
+}
 
 /**
  * Takes (or renews) the locks on every resource the run's plan touches, in one global order so two
  * runs can never deadlock. If another run holds one, this run joins its line (a WaitingForLock event,
  * once) and the workflow retries; locks are held until the run finishes. Returns the fencing tokens.
  */
-export async function acquireRunLocks(deps: RunDeps, run: Run, task: Task, tasks: readonly Task[]): Promise<Record<string, number>> {
+export async function acquireRunLocks(deps: RunDeps, run: Run, task: Task, resources: readonly string[]): Promise<Record<string, number>> {
+  const all = await deps.locks.acquireAll?.({ resources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
+  if (all) return all;
   const tokens: Record<string, number> = {};
-  for (const resource of resourcesOf(tasks)) {
+  for (const resource of resources) {
     const result = await deps.locks.acquire({ resource, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
     if (!result.acquired) {
       const holder = result.holder ? `run ${result.holder.runId}` : 'runs ahead in line';

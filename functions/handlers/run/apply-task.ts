@@ -6,6 +6,7 @@ import { lambdaHandler } from '../shared/lambda-deps.ts';
 
 const ApplyTaskInput = RunStepInput.extend({ taskIndex: z.number().int().min(0) });
 
-export const createHandler = stepHandler('ApplyTask', ApplyTaskInput, (deps, input) => applyTask(deps, input));
+// The step reports the task and run status it read, so the handler reads neither again for its trace and checkpoint.
+export const createHandler = stepHandler('ApplyTask', ApplyTaskInput, (deps, input, scope) => applyTask(deps, input, scope), { reportsWhatItRead: true });
 
 export const handler = lambdaHandler(createHandler);

@@ -15,6 +15,7 @@ import { systemResolver } from '../../adapters/dns-resolver.ts';
 import { egressPolicyFor } from '../../core/egress/policy.ts';
 import { deliverToSubscriptions } from '../../core/subscriptions/deliver-to-subscriptions.ts';
 import type { SubscriptionDeps } from '../../core/subscriptions/ports.ts';
+import { DynamoApplyReads } from '../../adapters/dynamo-apply-reads.ts';
 import { DynamoItemStore } from '../../adapters/dynamo-item-store.ts';
 import { DynamoLinkLedger } from '../../adapters/dynamo-link-ledger.ts';
 import { DynamoLockStore } from '../../adapters/dynamo-lock-store.ts';
@@ -239,6 +240,8 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     }),
     executor: () => createTaskExecutor(config, clients, catalog, host),
     quiesceFlags: () => () => shared.drRepository.listQuiesceFlags(),
+    applyReads: () =>
+      new DynamoApplyReads({ client: clients.dynamodb, tableName: table, quiesceTargets: shared.targets.map((target) => target.name) }),
     clock: () => clock,
     newId: () => newId,
   });

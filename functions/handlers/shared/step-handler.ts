@@ -14,10 +14,25 @@ import { Invocation, tracing } from './telemetry.ts';
  * run and correlation ids, call the core. Errors keep their names, which the ASL's Retry/Catch match.
  * Returns the handler's factory: deps in, the Lambda handler out.
  */
+/**
+ * What a step may tell its handler about what it read, so the handler reads nothing more for its logs
+ * and checkpoints: the task it acts on, and the run's status before and after it.
+ */
+export interface StepScope {
+  task(task: { action: string; resource?: string }): void;
+  status(before: string, after: string): void;
+}
+
+export interface StepOptions {
+  /** The step reports its task and the run's status through its {@link StepScope}. @default false: the handler reads them */
+  reportsWhatItRead?: boolean;
+}
+
 export function stepHandler<Input extends { runId: string; correlationId: string }, Output>(
   step: string,
   schema: z.ZodType<Input>,
-  run: (deps: HandlerDeps, input: Input) => Promise<Output>,
+  run: (deps: HandlerDeps, input: Input, scope: StepScope) => Promise<Output>,
+  options: StepOptions = {},
 ) {
   return (deps: HandlerDeps) =>
     middy<unknown, Output, Error, Context>()
@@ -30,13 +45,26 @@ export function stepHandler<Input extends { runId: string; correlationId: string
         try {
           const input = parseOrThrow(schema, event);
           const taskIndex = (input as { taskIndex?: unknown }).taskIndex;
-          if (typeof taskIndex === 'number') await telemetry.annotateTask(deps.runs, input.runId, taskIndex);
+          const reports = options.reportsWhatItRead === true;
+          if (typeof taskIndex === 'number') {
+            if (reports) telemetry.annotateTaskKeys(input.runId, taskIndex);
+            else await telemetry.annotateTask(deps.runs, input.runId, taskIndex);
+          }
           // A step that changed the run's status anchors the trail there: a signed checkpoint. Where this
           // function may not sign (or there is no vault), the status before the step is not even read.
           const anchors = deps.config.audit.checkpoints === 'on' && deps.auditSealing !== undefined;
-          const before = anchors ? await statusOf(deps, input.runId) : undefined;
-          const output = await run(deps, input);
-          if (anchors) await checkpointRun(deps, input.runId, { unlessStatus: before });
+          const before = anchors && !reports ? await statusOf(deps, input.runId) : undefined;
+          const seen: { before?: string; after?: string } = {};
+          const scope: StepScope = {
+            task: (task) => {
+              if (typeof taskIndex === 'number') telemetry.annotateTaskKeys(input.runId, taskIndex, task);
+            },
+            status: (statusBefore, statusAfter) => Object.assign(seen, { before: statusBefore, after: statusAfter }),
+          };
+          const output = await run(deps, input, scope);
+          if (anchors && !reports) await checkpointRun(deps, input.runId, { unlessStatus: before });
+          // A step that reported no status change needs no checkpoint; one that reported none is checked as before.
+          else if (anchors && (seen.before === undefined || seen.before !== seen.after)) await checkpointRun(deps, input.runId, { unlessStatus: seen.before });
           telemetry.addStep(step, output, Date.now() - started);
           telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
           return output;

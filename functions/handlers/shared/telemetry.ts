@@ -54,13 +54,19 @@ export class Invocation {
 
   /** task_id, action and resource of one task, for the logs and trace of a step that acts on it. */
   async annotateTask(runs: Pick<RunRepository, 'getWithTasks'>, runId: string, taskIndex: number): Promise<void> {
-    this.annotate({ [TelemetryKey.taskId]: taskIdOf(runId, taskIndex), [TelemetryKey.taskIndex]: taskIndex });
+    this.annotateTaskKeys(runId, taskIndex);
     try {
       const task = (await runs.getWithTasks(runId))?.tasks.find((candidate) => candidate.index === taskIndex);
       if (task) this.annotate({ [TelemetryKey.action]: task.action, [TelemetryKey.resource]: task.plan?.resource });
     } catch {
       // Telemetry never fails a step: the step itself reads the run next and reports any error.
     }
+  }
+
+  /** task_id and task_index, and action and resource when the step already knows its task (it then reads nothing for them). */
+  annotateTaskKeys(runId: string, taskIndex: number, task?: { action: string; resource?: string }): void {
+    this.annotate({ [TelemetryKey.taskId]: taskIdOf(runId, taskIndex), [TelemetryKey.taskIndex]: taskIndex });
+    if (task) this.annotate({ [TelemetryKey.action]: task.action, [TelemetryKey.resource]: task.resource });
   }
 
   addMetrics(points: readonly MetricPoint[]): void {

@@ -1,0 +1,63 @@
+import { TransactGetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ControlState, FreezeOverride, KillSwitchState } from '../core/control/model.ts';
+import type { QuiesceFlag } from '../core/dr/ports.ts';
+import type { Run, Task } from '../core/runs/model.ts';
+import type { ApplyReads, ApplySnapshot } from '../core/runs/ports.ts';
+import { rethrowAwsError } from './aws-errors.ts';
+import { fromItem, runKey, taskKey } from './dynamo-run-repository.ts';
+
+/** The keys the control store (dynamo-control-store.ts) and the DR repository's quiesce flags (dynamo-dr-repository.ts) use. */
+const CONTROL_KEY = { pk: 'CONTROL', sk: 'CONTROL' };
+const quiesceKey = (target: string) => ({ pk: 'DR#QUIESCE', sk: target });
+const QUIESCE_STORAGE = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity'];
+/** DynamoDB's limit on the items of one TransactGetItems. */
+const MAX_ITEMS = 100;
+
+/**
+ * What an apply decides on, in one TransactGetItems on the state table (a serializable read): the run,
+ * its task, the control record and the quiesce flag of each configured DR target (flags are kept one
+ * per target, `sk` = the target's name, and a backup only quiesces a configured target).
+ */
+export class DynamoApplyReads implements ApplyReads {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #quiesceTargets: readonly string[];
+
+  constructor(options: { client: DynamoDBDocumentClient; tableName: string; quiesceTargets: readonly string[] }) {
+    if (options.quiesceTargets.length + 3 > MAX_ITEMS) throw new Error(`at most ${MAX_ITEMS - 3} DR targets fit in one apply read`);
+    this.#db = options.client;
+    this.#table = options.tableName;
+    this.#quiesceTargets = [...options.quiesceTargets];
+  }
+
+  async read(input: { runId: string; taskIndex: number; initialControl: ControlState }): Promise<ApplySnapshot | undefined> {
+    const keys = [runKey(input.runId), taskKey(input.runId, input.taskIndex), CONTROL_KEY, ...this.#quiesceTargets.map(quiesceKey)];
+    let items: (Record<string, unknown> | undefined)[];
+    try {
+      const result = await this.#db.send(new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: this.#table, Key } })) }));
+      items = (result.Responses ?? []).map((response) => response?.Item);
+    } catch (error) {
+      return rethrowAwsError(error, `reading run ${input.runId} for its apply`);
+    }
+    const [run, task, control, ...flags] = items;
+    if (!run) return undefined;
+    return {
+      run: fromItem<Run>(run),
+      task: task ? fromItem<Task>(task) : undefined,
+      control: control
+        ? {
+            killSwitch: (control.killSwitch as KillSwitchState | undefined) ?? input.initialControl.killSwitch,
+            freezeOverrides: (control.freezeOverrides as FreezeOverride[] | undefined) ?? [],
+          }
+        : input.initialControl,
+      quiesceFlags: flags.filter((flag) => flag !== undefined).map(stripQuiesce),
+    };
+  }
+}
+
+function stripQuiesce(item: Record<string, unknown>): QuiesceFlag {
+  const copy = { ...item };
+  for (const name of QUIESCE_STORAGE) delete copy[name];
+  return copy as unknown as QuiesceFlag;
+}
