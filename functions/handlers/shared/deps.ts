@@ -240,8 +240,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
     }),
     executor: () => createTaskExecutor(config, clients, catalog, host),
     quiesceFlags: () => () => shared.drRepository.listQuiesceFlags(),
-    applyReads: () =>
-      new DynamoApplyReads({ client: clients.dynamodb, tableName: table, quiesceTargets: shared.targets.map((target) => target.name) }),
+    applyReads: () => new DynamoApplyReads({ client: clients.dynamodb, tableName: table, quiesceTargets: shared.targets.map((target) => target.name) }),
     clock: () => clock,
     newId: () => newId,
   });
