@@ -286,7 +286,7 @@ export class MaestroApi extends Construct {
       validateRequestBody: true,
     });
     // One integration for every method; no extra permission for the console's test invoke.
-    const integration = new apigateway.LambdaIntegration(this.handler, { proxy: true, allowTestInvoke: false });
+    const integration = new apigateway.LambdaIntegration(this.handler, { proxy: true, scopePermissionToMethod: false });
     for (const route of routes) {
       const resource = route.resource === '/' ? api.root : api.root.resourceForPath(route.resource);
       const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);

@@ -53,6 +53,8 @@ export interface EmbeddedStackOptions {
   dataDir?: string;
   /** The API's port; 0 picks a free one. @default 8080 */
   apiPort?: number;
+  /** Crash tests only: objects (`bucket/key`) whose PutObject the S3 stand-in stores but never answers. */
+  s3UnansweredWrites?: readonly string[];
   /** Use an already running DynamoDB (tests share one DynamoDB Local); else start DynamoDB Local in the data dir. */
   dynamodbUrl?: string;
   /** Prefix for Maestro's own tables, so several stacks can share one DynamoDB. @default '' */
@@ -166,7 +168,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const oidcWanted = options.oidc ?? true;
     const [dynamodb, s3, kms, eventBridge, targetServices, oidc] = await startTogether(stoppers, [
       options.dynamodbUrl ? undefined : startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
-      startS3Emulator({ dataDir: join(dataDir, 's3') }),
+      startS3Emulator({ dataDir: join(dataDir, 's3'), unansweredWrites: options.s3UnansweredWrites }),
       startKmsEmulator({ dataDir: join(dataDir, 'kms') }),
       startEventBridgeEmulator({ dataDir }),
       startTargetEmulators({ dataDir, region: REGION, accountId: ACCOUNT }),

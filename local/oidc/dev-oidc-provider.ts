@@ -200,6 +200,7 @@ export async function startDevOidcProvider(options: DevOidcProviderOptions): Pro
       groupsClaim: 'groups',
       groupRoles: DEV_GROUP_ROLES as OidcSettings['groupRoles'],
       agentClients: [AGENT_CLIENT_ID],
+      agentRoles: ['operator'],
       clockSkewSeconds: 60,
       algorithms: ['RS256', 'ES256'],
       jwksCooldownSeconds: 30,

@@ -16,6 +16,8 @@ export interface S3Request {
   key: string;
   query: URLSearchParams;
   requestId: string;
+  /** `bucket/key` of writes stored but never answered (S3EmulatorOptions.unansweredWrites). */
+  unanswered?: ReadonlySet<string>;
 }
 
 export type OperationHandler = (request: S3Request) => Promise<void>;

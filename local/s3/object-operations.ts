@@ -75,6 +75,7 @@ export async function putObject(request: S3Request): Promise<void> {
       },
       check,
     );
+    if (request.unanswered?.has(`${bucket}/${key}`)) return;
     sendEmpty(res, 200, {
       etag: version.etag,
       'x-amz-checksum-crc32': body.crc32,

@@ -17,6 +17,11 @@ export interface S3EmulatorOptions {
   host?: string;
   /** Default 0: a free port chosen by the OS. */
   port?: number;
+  /**
+   * Objects (`bucket/key`) whose PutObject is stored but never answered: a crash test's way to stop a
+   * process between a write that landed and the caller learning of it, whatever the machine's load.
+   */
+  unansweredWrites?: readonly string[];
 }
 
 export interface RunningS3Emulator {
@@ -70,7 +75,7 @@ function parseTarget(rawUrl: string): { bucket: string; key: string; query: URLS
   }
 }
 
-async function handle(store: ObjectStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(unanswered: ReadonlySet<string>, store: ObjectStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   res.setHeader('x-amz-request-id', requestId);
   res.setHeader('x-amz-id-2', requestId);
@@ -86,7 +91,7 @@ async function handle(store: ObjectStore, req: IncomingMessage, res: ServerRespo
     const operation = operationName(method, target.bucket, target.key, target.query, header(req, 'x-amz-copy-source') !== undefined);
     if (!Object.hasOwn(OPERATIONS, operation)) throw S3Errors.notImplemented(operation);
     const handler = OPERATIONS[operation];
-    const request: S3Request = { req, res, store, method, ...target, requestId };
+    const request: S3Request = { req, res, store, method, ...target, requestId, unanswered };
     await handler(request);
   } catch (error) {
     if (error instanceof S3Error) {
@@ -101,8 +106,9 @@ async function handle(store: ObjectStore, req: IncomingMessage, res: ServerRespo
 /** Starts an S3-compatible endpoint (path-style, signatures not checked) backed by `dataDir`. */
 export async function startS3Emulator(options: S3EmulatorOptions): Promise<RunningS3Emulator> {
   const store = await ObjectStore.open(options.dataDir);
+  const unanswered = new Set(options.unansweredWrites ?? []);
   const server = createServer((req, res) => {
-    handle(store, req, res).catch(() => res.destroy());
+    handle(unanswered, store, req, res).catch(() => res.destroy());
   });
   // Garbage on the socket is answered 400 by Node itself; make sure it is never an uncaught error.
   server.on('clientError', (_error, socket) => {

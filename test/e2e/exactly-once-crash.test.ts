@@ -25,8 +25,8 @@ type Maestro = ChildStack;
  * AWS, the managed database outlives the compute that crashes; everything else (S3 stand-in, Step
  * Functions stand-in and its durable executions, handlers, relay) dies with the process.
  */
-function startMaestro(dataDir: string, tablePrefix: string): Promise<Maestro> {
-  const options = { dataDir, dynamodbUrl: inject('dynamodbUrl'), tablePrefix, demoTable: `${tablePrefix}maestro-demo`, apiPort: 0 };
+function startMaestro(dataDir: string, tablePrefix: string, s3UnansweredWrites: string[] = []): Promise<Maestro> {
+  const options = { dataDir, dynamodbUrl: inject('dynamodbUrl'), tablePrefix, demoTable: `${tablePrefix}maestro-demo`, apiPort: 0, s3UnansweredWrites };
   const script = `import { startEmbeddedStack } from ${JSON.stringify(join(ROOT, 'local/stack.ts'))};
     await startEmbeddedStack(${JSON.stringify(options)});
     console.log('Ctrl-C to stop');`;
@@ -132,8 +132,9 @@ describe('SIGKILL at any point of a run: every side effect exactly once', () => 
     await kill(maestro);
 
     // 2. Between the write and its record: killed the instant the S3 stand-in publishes A's version
-    //    on disk, before the TaskApplied commit (a read of the run head, then a transaction) is sent.
-    maestro = await startMaestro(dataDir, tables);
+    //    on disk. The stand-in stores that write but never answers it, so the TaskApplied commit cannot
+    //    have been sent however fast the control plane is or however slow the machine.
+    maestro = await startMaestro(dataDir, tables, ['maestro-demo/exactly-once/a.txt']);
     const objectsDir = join(dataDir, 's3', 'buckets', 'maestro-demo', 'objects');
     await new Promise<void>((done) => {
       const watcher = watch(objectsDir, (_event, file) => {

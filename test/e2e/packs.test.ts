@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, cpSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashPack } from '../../functions/packs/content-hash.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
@@ -100,6 +100,8 @@ describe('a pinned pack on the embedded stack', () => {
 
     // Another content of the same pack and version, pinned properly: what a redeploy would load.
     const root = resolve(import.meta.dirname, '../..');
+    // Inside the repository (a pack module resolves its imports from here); .maestro is absent on a clean clone.
+    mkdirSync(join(root, '.maestro'), { recursive: true });
     const copy = mkdtempSync(join(root, '.maestro', 'example-repinned-'));
     cpSync(join(root, 'packs/example'), copy, { recursive: true });
     appendFileSync(join(copy, 'actions/dynamodb-counter.ts'), '\n// changed after the run was planned\n');

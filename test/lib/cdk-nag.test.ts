@@ -110,7 +110,6 @@ describe('cdk-nag AwsSolutions on the whole MaestroStack', () => {
     expect(linkAcks.map((ack) => ack.path).sort()).toEqual([
       'Maestro/Api/Bearer/Default/approvals/{token}/GET',
       'Maestro/Api/Bearer/Default/approvals/{token}/POST',
-      'Maestro/Api/Resource/Default/approvals/{token}/GET',
       'Maestro/Api/Bearer/Default/webhooks/{id}/POST',
       'Maestro/Api/Resource/Default/approvals/{token}/GET',
       'Maestro/Api/Resource/Default/approvals/{token}/POST',

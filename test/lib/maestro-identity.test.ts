@@ -9,7 +9,8 @@ interface CfnResource {
   Properties: Record<string, any>;
 }
 
-const LINK_OPERATIONS = new Set(['reviewApproval', 'decideByLink']);
+// Routes whose credential is not a token: the approval links, the webhook's signature; and the console's static files.
+const LINK_OPERATIONS = new Set(['reviewApproval', 'decideByLink', 'receiveWebhook']);
 const CONSOLE_OPERATIONS = new Set(['console', 'consoleAsset']);
 
 describe('identity in AWS: SigV4 for machines, bearer tokens for people and agents', () => {
@@ -62,16 +63,20 @@ describe('identity in AWS: SigV4 for machines, bearer tokens for people and agen
     expect(JSON.stringify(agentClient.Properties.AllowedOAuthScopes)).toBe(JSON.stringify(consoleClient.Properties.AllowedOAuthScopes.slice(3)));
   });
 
-  it('keeps every route of the SigV4 API on IAM (but the approval links)', () => {
+  it("keeps every route of the SigV4 API on IAM (but the approval links, the webhook and the console's static files)", () => {
     const methods = methodsOf(stack.api.api);
     expect(methods).toHaveLength(apiRoutes.length);
-    for (const method of methods) expect(method.Properties.AuthorizationType).toBe(LINK_OPERATIONS.has(method.Properties.OperationName) ? 'NONE' : 'AWS_IAM');
+    for (const method of methods) {
+      const open = LINK_OPERATIONS.has(method.Properties.OperationName) || CONSOLE_OPERATIONS.has(method.Properties.OperationName);
+      expect(method.Properties.AuthorizationType).toBe(open ? 'NONE' : 'AWS_IAM');
+    }
   });
 
   it('serves the same routes on the bearer API, each checked by the Cognito authorizer for the maestro/api scope, plus the console unauthenticated', () => {
     const methods = methodsOf(stack.api.bearerApi!);
     const declared = methods.map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`).sort();
-    expect(declared).toEqual([...apiRoutes.map((route) => `${route.method} ${route.resource}`), 'GET /console', 'GET /console/{proxy+}'].sort());
+    expect(declared).toEqual(apiRoutes.map((route) => `${route.method} ${route.resource}`).sort());
+    expect(declared).toEqual(expect.arrayContaining(['GET /console', 'GET /console/{asset}']));
     const [authorizer] = ofType('AWS::ApiGateway::Authorizer');
     expect(authorizer!.Properties).toMatchObject({ Type: 'COGNITO_USER_POOLS', IdentitySource: 'method.request.header.Authorization' });
     for (const method of methods) {

@@ -144,6 +144,12 @@ export const OidcSettings = z
       .array(z.string().min(1))
       .default([])
       .describe('OAuth clients (`client_id`) whose client-credentials tokens are AI agents: principal kind `agent`, acting for the client, never an approver.'),
+    agentRoles: z
+      .array(z.enum(Object.values(Role)))
+      .default(['operator'])
+      .describe(
+        "The roles of an agentClients token whose groups map to none (Cognito's client-credentials tokens carry no groups); an agent never approves whatever its roles.",
+      ),
     clockSkewSeconds: z.number().int().min(0).max(300).default(60).describe('How far `exp`/`nbf`/`iat` may be off (bounded to 5 minutes).'),
     algorithms: z
       .array(z.enum(['RS256', 'ES256', 'PS256', 'RS384', 'ES384', 'RS512', 'ES512', 'EdDSA']))

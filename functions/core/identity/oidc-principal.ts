@@ -30,23 +30,25 @@ export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\
  */
 export function oidcPrincipal(
   token: VerifiedToken,
-  settings: Pick<OidcSettings, 'groupRoles' | 'groupsClaim'> & { agentClients?: readonly string[] },
+  settings: Pick<OidcSettings, 'groupRoles' | 'groupsClaim'> & { agentClients?: readonly string[]; agentRoles?: readonly Role[] },
 ): Principal {
+  const machine = token.clientId !== undefined && token.clientId === token.subject;
+  // A client listed in agentClients is an AI agent: it acts for its own service identity and never approves.
+  const agent = machine && (settings.agentClients ?? []).includes(token.clientId as string);
   const mapping = new Map(Object.entries(settings.groupRoles));
   const roles = new Set<Role>();
   for (const group of token.groups) {
     const mapped = mapping.get(group);
     for (const role of mapped === undefined ? [] : Array.isArray(mapped) ? mapped : [mapped]) roles.add(role as Role);
   }
+  // Client-credentials tokens may carry no groups at all (Cognito's): a listed agent client then has agentRoles.
+  if (roles.size === 0 && agent) for (const role of settings.agentRoles ?? []) roles.add(role);
   if (roles.size === 0) {
     const had = token.groups.length > 0 ? `its groups (${token.groups.join(', ')}) map` : `it has no ${settings.groupsClaim} claim, so nothing maps`;
     throw new Forbidden(`${token.subject} from ${token.issuer} is signed in, but ${had} to no Maestro role: add a group to identity.oidc.groupRoles`, {
       field: 'identity.oidc.groupRoles',
     });
   }
-  const machine = token.clientId !== undefined && token.clientId === token.subject;
-  // A client listed in agentClients is an AI agent: it acts for its own service identity and never approves.
-  const agent = machine && (settings.agentClients ?? []).includes(token.clientId as string);
   return {
     id: token.subject,
     roles: [...roles],
