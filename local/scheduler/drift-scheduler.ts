@@ -1,5 +1,7 @@
 import type { Guardrails } from '../../functions/core/config/guardrails.ts';
 import { ratePeriodMs } from './dr-scheduler.ts';
+import { startScheduler } from './scheduler.ts';
+import type { RunningScheduler } from './scheduler.ts';
 
 export interface ScheduledDriftRequest {
   environment: string;
@@ -12,48 +14,23 @@ export function driftSchedules(environments: Guardrails['environments']): { requ
   );
 }
 
-export interface RunningDriftScheduler {
-  /** Schedules left out locally (cron and at expressions), with why. */
-  skipped: string[];
-  stop(): void;
-}
-
 /**
- * The embedded stack's stand-in for the drift schedules: every `rate()` one invokes the scheduled
- * sweep handler (functions/handlers/drift/scheduled.ts) at its period, one sweep of an environment
- * at a time (a tick that finds the last sweep still going is skipped). `cron()` and `at()` expressions
- * run in AWS only; they are reported, not run.
+ * The embedded stack's stand-in for the drift schedules: each environment's `rate()`, `cron()` or
+ * `at()` expression invokes the scheduled sweep handler (functions/handlers/drift/scheduled.ts) at its
+ * times, on the same scheduler as the triggers' (local/scheduler/scheduler.ts: one check at a time,
+ * a time missed while the stack was down swept once on start; a sweep is idempotent).
  */
 export function startDriftScheduler(options: {
   environments: Guardrails['environments'];
   invoke: (request: ScheduledDriftRequest) => Promise<unknown>;
   onError?: (error: unknown) => void;
-}): RunningDriftScheduler {
-  const timers: NodeJS.Timeout[] = [];
-  const skipped: string[] = [];
-  for (const schedule of driftSchedules(options.environments)) {
-    if (schedule.periodMs === undefined) {
-      skipped.push(`drift sweep of ${schedule.request.environment}: ${schedule.expression} (only rate() runs locally)`);
-      continue;
-    }
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      options
-        .invoke(schedule.request)
-        .catch((error: unknown) => options.onError?.(error))
-        .finally(() => {
-          running = false;
-        });
-    }, schedule.periodMs);
-    timer.unref();
-    timers.push(timer);
-  }
-  return {
-    skipped,
-    stop: () => {
-      for (const timer of timers) clearInterval(timer);
-    },
-  };
+  tickMs?: number;
+  now?: () => number;
+}): RunningScheduler {
+  const schedules = driftSchedules(options.environments).map((schedule) => ({
+    id: `drift:${schedule.request.environment}`,
+    expression: schedule.expression,
+    invoke: () => options.invoke(schedule.request),
+  }));
+  return startScheduler({ schedules: () => schedules, tickMs: options.tickMs ?? 10_000, now: options.now, onError: options.onError });
 }

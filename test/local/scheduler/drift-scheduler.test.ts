@@ -15,9 +15,22 @@ describe('the local drift scheduler', () => {
       { request: { environment: 'dev' }, expression: 'rate(15 minutes)', periodMs: 15 * 60_000 },
       { request: { environment: 'prod' }, expression: 'cron(0/15 * * * ? *)', periodMs: undefined },
     ]);
-    // cron() is reported, not run (the triggers' scheduler brings cron locally).
-    const running = startDriftScheduler({ environments, invoke: async () => undefined });
-    expect(running.skipped).toEqual(['drift sweep of prod: cron(0/15 * * * ? *) (only rate() runs locally)']);
+  });
+
+  it('runs cron() and rate() sweeps at their times, each scheduled time once', async () => {
+    const environments = guardrails({ dev: { drift: { schedule: 'rate(15 minutes)' } }, prod: { drift: { schedule: 'cron(0/15 * * * ? *)' } } });
+    const swept: string[] = [];
+    let now = Date.parse('2026-12-02T05:00:30Z');
+    const running = startDriftScheduler({ environments, invoke: async (request) => swept.push(request.environment), tickMs: 3_600_000, now: () => now });
+    await running.tick();
+    await running.tick();
+    expect(swept.sort()).toEqual(['dev', 'prod']);
+    now = Date.parse('2026-12-02T05:10:00Z');
+    await running.tick();
+    expect(swept).toHaveLength(2);
+    now = Date.parse('2026-12-02T05:15:01Z');
+    await running.tick();
+    expect(swept.sort()).toEqual(['dev', 'dev', 'prod', 'prod']);
     running.stop();
   });
 
