@@ -26,6 +26,8 @@ import { StateTable } from './state-table.ts';
 import { MaestroTriggers, configuredTriggers } from './triggers.ts';
 import { projectPath } from './project-paths.ts';
 import { envVar } from '../functions/core/config/environment-variables.ts';
+import { WORKFLOW_TASKS } from '../functions/handlers/workflow-tasks.ts';
+import type { RunTaskId, TaskRight } from '../functions/handlers/workflow-tasks.ts';
 import type { PackEntry } from '../functions/core/config/packs.ts';
 
 /** Properties of a {@link MaestroStack}. */
@@ -242,12 +244,13 @@ export class MaestroStack extends Stack {
       this.driftSchedules.grantSweep(this.api.handler);
     }
 
-    // Audit: the control-plane steps sign checkpoints of the run's head at the status
+    // Audit: the control-plane steps with the `sealAuditHeads` right sign checkpoints of the run's head at the status
     // changes they commit (Admit, RequestApproval) and Finalize the final head, each checking the
     // previous head first; the API reads and verifies them. The API (internet-facing) and the executing
     // steps hold no signing grant, so checkpoints are off there (MAESTRO_AUDIT_CHECKPOINTS=off).
-    const finalize = this.runWorkflow.functions.Finalize;
-    const sealers = [this.runWorkflow.functions.Admit, this.runWorkflow.functions.RequestApproval, finalize];
+    const sealers = WORKFLOW_TASKS.filter((task) => task.family === 'run' && (task.rights as readonly TaskRight[]).includes('sealAuditHeads')).map(
+      (task) => this.runWorkflow.functions[task.id as RunTaskId],
+    );
     for (const fn of sealers) {
       this.artifactVault.grantReadArtifacts(fn);
       this.artifactVault.grantWriteArtifacts(fn);

@@ -137,6 +137,16 @@ export interface EmbeddedStack {
 type HandlerFactory = (deps: HandlerDeps) => (event: any, context: Context) => Promise<unknown>;
 
 /**
+ * The deps of a function that holds no signing grant in AWS (`MAESTRO_AUDIT_CHECKPOINTS=off` there):
+ * the same ports, read through, with checkpoints off. A view, not a copy: a port a test replaces on
+ * the stack's deps is the one this function uses too.
+ */
+function withoutCheckpoints(deps: HandlerDeps): HandlerDeps {
+  const config = { ...deps.config, audit: { ...deps.config.audit, checkpoints: 'off' as const } };
+  return new Proxy(deps, { get: (target, key) => (key === 'config' ? config : Reflect.get(target, key)) });
+}
+
+/**
  * Starts Maestro on one machine: DynamoDB Local, the S3 and KMS stand-ins, the Lambda, SSM and
  * CloudWatch stand-ins (with the deploy actions' demo function and alarm), the local Step Functions
  * endpoint running statemachines/run.asl.json with the Lambda handlers in-process, and the HTTP API.
@@ -238,13 +248,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     };
     let deps = build();
     stoppers.push(async () => deps.clients.destroy());
-    /** The hosted handlers, built from the current deps on first use. */
-    const hosted = new Map<HandlerFactory, ReturnType<HandlerFactory>>();
-    const host = (factory: HandlerFactory, name: string, timeoutMs?: number) => (payload: unknown) => {
-      let handler = hosted.get(factory);
-      if (!handler) hosted.set(factory, (handler = factory(deps)));
-      return handler(payload, lambdaContext(name, timeoutMs));
-    };
+    /** The hosted handlers by function name, built from the current deps on first use. */
+    const hosted = new Map<string, ReturnType<HandlerFactory>>();
+    const host =
+      (factory: HandlerFactory, name: string, timeoutMs?: number, signs = true) =>
+      (payload: unknown) => {
+        let handler = hosted.get(name);
+        if (!handler) hosted.set(name, (handler = factory(signs ? deps : withoutCheckpoints(deps))));
+        return handler(payload, lambdaContext(name, timeoutMs));
+      };
     const reconfigure = (patch?: ConfigOverrides) => {
       const previous = deps;
       deps = build(patch);
@@ -259,11 +271,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       Object.assign(process.env, credentialVariables, configToEnvironment(deps.config));
     }
     /** A handler module (relative to local/): its source's `createHandler` with this stack's deps, or its bundle's `handler`. */
-    const hostModule = async (module: string, name: string, timeoutMs?: number): Promise<(payload: unknown) => Promise<unknown>> => {
+    const hostModule = async (module: string, name: string, timeoutMs?: number, signs = true): Promise<(payload: unknown) => Promise<unknown>> => {
       const target = handlerModules.resolve(module);
       if (target === module) {
         const { createHandler } = (await import(module)) as { createHandler: HandlerFactory };
-        return host(createHandler, name, timeoutMs);
+        return host(createHandler, name, timeoutMs, signs);
       }
       const { handler } = (await import(target)) as { handler: (event: unknown, context: Context) => Promise<unknown> };
       return (payload) => handler(payload, lambdaContext(name, timeoutMs));
@@ -277,7 +289,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       for (const task of tasksOf(workflow)) {
         const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${task.functionName}`;
         substitutions[task.placeholder] = arn;
-        lambdas[arn] = await hostModule(`../${task.entry}`, task.functionName);
+        // As in AWS (lib/maestro-stack.ts): only the steps with the signing right sign audit checkpoints.
+        const signs = task.family !== 'run' || task.rights.includes('sealAuditHeads');
+        lambdas[arn] = await hostModule(`../${task.entry}`, task.functionName, undefined, signs);
       }
       stateMachines.push({ name: WORKFLOWS[workflow].stateMachineName, definition: loadDefinition(join(ROOT, WORKFLOWS[workflow].file), substitutions) });
     }
@@ -292,7 +306,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stoppers.push(() => stepFunctions.stop());
 
-    const apiHandler = await hostModule('../functions/handlers/api.ts', 'maestro-api', 29_000);
+    // The API holds no signing grant in AWS either: its approval decisions are anchored by the next signing step.
+    const apiHandler = await hostModule('../functions/handlers/api.ts', 'maestro-api', 29_000, false);
     const api: RunningApiGatewayServer = await startApiGatewayServer({
       handler: (event) => apiHandler(event) as Promise<APIGatewayProxyResult>,
       context: () => lambdaContext('maestro-api', 29_000),

@@ -26,9 +26,12 @@ export class AuditVault implements AuditHeadStore {
     return { final: await this.#read(headObjectKey(runId), runId), checkpoints: checkpoints.filter((head) => head !== undefined) };
   }
 
-  async latest(runId: string): Promise<{ final?: SignedAuditHead; checkpoint?: SignedAuditHead }> {
+  async latest(runId: string, options: { final?: boolean } = {}): Promise<{ final?: SignedAuditHead; checkpoint?: SignedAuditHead }> {
     const last = (await this.#checkpointKeys(runId)).at(-1);
-    const [final, checkpoint] = await Promise.all([this.#read(headObjectKey(runId), runId), last ? this.#read(last, runId) : undefined]);
+    const [final, checkpoint] = await Promise.all([
+      options.final === false ? undefined : this.#read(headObjectKey(runId), runId),
+      last ? this.#read(last, runId) : undefined,
+    ]);
     return { final, checkpoint };
   }
 

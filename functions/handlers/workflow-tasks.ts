@@ -17,7 +17,8 @@ export type WorkflowName = keyof typeof WORKFLOWS;
  * What a task's function may do beyond the state table (lib/ turns each into grants or placement):
  * `execute*` invokes that action executor (the executors alone hold the managed targets; the internet one sits
  * on the egress path);
- * `answerTaskTokens` answers the run's waits; the DR rights name the data they touch.
+ * `answerTaskTokens` answers the run's waits; `sealAuditHeads` signs checkpoints of the run's audit head
+ * (every other run step and the API hold no signing grant, so they sign none); the DR rights name the data they touch.
  */
 export type TaskRight =
   | 'executeRead'
@@ -31,7 +32,8 @@ export type TaskRight =
   | 'readVault'
   | 'writeVault'
   | 'sign'
-  | 'verify';
+  | 'verify'
+  | 'sealAuditHeads';
 
 export interface WorkflowTask {
   /** The step's name, unique in its family: the construct id is `${id}Function`. */
@@ -104,9 +106,9 @@ const RESTORE = ['dr-restore'] as const;
  * others thirty seconds.
  */
 export const WORKFLOW_TASKS = [
-  run('Admit', 'admit', 'admit (kill switch, autonomy, rate limits)', 30, []),
+  run('Admit', 'admit', 'admit (kill switch, autonomy, rate limits)', 30, ['sealAuditHeads']),
   run('Plan', 'plan', 'plan every task without side effects', 360, ['executeRead']),
-  run('RequestApproval', 'request-approval', 'request a human approval (task token)', 30, ['answerTaskTokens']),
+  run('RequestApproval', 'request-approval', 'request a human approval (task token)', 30, ['answerTaskTokens', 'sealAuditHeads']),
   run('ApplyTask', 'apply-task', 'apply one task idempotently', 360, ['executeWrite']),
   // The same handler as ApplyTask, in its own function: it sends internet-reaching applies to the egress executor.
   run(
@@ -119,7 +121,7 @@ export const WORKFLOW_TASKS = [
   ),
   run('Verify', 'verify', 'verify applied tasks', 360, ['executeRead']),
   run('RollBack', 'roll-back', 'roll back applied tasks in reverse order', 360, ['executeWrite']),
-  run('Finalize', 'finalize', 'record the outcome', 30, []),
+  run('Finalize', 'finalize', 'record the outcome', 30, ['sealAuditHeads']),
   dr('Quiesce', 'quiesce', BACKUP, 'hold writers off the target', 30, []),
   dr('Snapshot', 'snapshot', BACKUP, 'stream the target into hashed parts', 900, ['readTargets', 'writeVault'], 1024),
   dr('Unquiesce', 'unquiesce', BACKUP, 'lift the quiesce', 30, []),

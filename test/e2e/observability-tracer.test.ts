@@ -85,8 +85,8 @@ describe('Powertools Tracer', () => {
   });
 
   it('has a documented switch: MAESTRO_TRACING=off (or POWERTOOLS_TRACE_ENABLED=false)', async () => {
-    const { tracer, tracingSwitchedOff } = await import('../../functions/handlers/shared/telemetry.ts');
-    expect(tracer.isTracingEnabled()).toBe(true);
+    const { tracerWhenTracing, tracingSwitchedOff } = await import('../../functions/handlers/shared/telemetry.ts');
+    expect((await tracerWhenTracing())?.isTracingEnabled()).toBe(true);
     expect(tracingSwitchedOff({ MAESTRO_TRACING: 'off' })).toBe(true);
     expect(tracingSwitchedOff({ MAESTRO_TRACING: 'false' })).toBe(true);
     expect(tracingSwitchedOff({})).toBe(false);

@@ -19,8 +19,11 @@ export interface StoredAuditHeads {
 export interface AuditHeadStore {
   /** The final head and every checkpoint. */
   list(runId: string): Promise<StoredAuditHeads>;
-  /** The final head (when `final`) and the checkpoint with the highest `eventCount`: what a new seal builds on. */
-  latest(runId: string): Promise<{ final?: SignedAuditHead; checkpoint?: SignedAuditHead }>;
+  /**
+   * The final head (unless `final: false`) and the checkpoint with the highest `eventCount`: what a new
+   * seal builds on. A run in flight has no final head to read (every final head is stored as a checkpoint too).
+   */
+  latest(runId: string, options?: { final?: boolean }): Promise<{ final?: SignedAuditHead; checkpoint?: SignedAuditHead }>;
   /** Stores a checkpoint at its `eventCount`; a `final` one is also the run's final head. */
   put(head: SignedAuditHead, options?: { final?: boolean }): Promise<void>;
 }

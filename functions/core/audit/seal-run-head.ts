@@ -22,9 +22,10 @@ type SealDeps = { runs: Pick<RunRepository, 'get' | 'commit' | 'listEvents'>; se
  * event; a transient one is then rethrown as TransientError so the workflow retries Finalize
  * (which finds the run finished and comes straight back here); any other is left for an operator.
  */
-export async function sealRunHead(deps: SealDeps, runId: string): Promise<SealOutcome> {
+export async function sealRunHead(deps: SealDeps, runId: string, options: { head?: Run } = {}): Promise<SealOutcome> {
   if (!deps.sealing) return 'not-configured';
-  const run = await deps.runs.get(runId);
+  // The head the caller just committed or read (Finalize) saves reading it again; a later event is the next head's.
+  const run = options.head?.id === runId ? options.head : await deps.runs.get(runId);
   if (!run || !isFinished(run)) return 'not-finished';
   return seal(deps, deps.sealing, run, { rethrowTransient: true });
 }
@@ -53,7 +54,7 @@ async function seal(deps: SealDeps, sealing: AuditSealing, run: Run, options: { 
   const head: AuditHead = { runId: run.id, eventCount: run.eventSeq, headHash: run.lastEventHash, status: run.status };
   const same = (signed?: SignedAuditHead) => signed?.eventCount === head.eventCount && signed.headHash === head.headHash && signed.status === head.status;
   try {
-    const latest = await sealing.heads.latest(run.id);
+    const latest = await sealing.heads.latest(run.id, { final });
     if (final ? same(latest.final) : same(latest.checkpoint)) return 'already-signed';
     // Never sign over a chain whose links do not hold, or that no longer matches what was signed
     // before: that would anchor a forgery (a rewritten approval while the run was parked).

@@ -42,19 +42,19 @@ const EVENT_FOR_STATUS: Partial<Record<RunStatus, string>> = {
 };
 
 /** Records how the run ended. A run that already ended (a cancel, a replay) keeps its status. */
-export async function finalizeRun(deps: RunDeps, input: { runId: string; result: WorkflowResult }): Promise<{ status: RunStatus }> {
+export async function finalizeRun(deps: RunDeps, input: { runId: string; result: WorkflowResult }): Promise<{ status: RunStatus; head?: Run }> {
   const { run, tasks } = await loadRun(deps, input.runId);
   if (isFinished(run)) {
     // A replay after a crash between the commit and the release: release again (idempotent).
     await releaseRunLocks(deps, run, tasks);
-    return { status: run.status };
+    return { status: run.status, head: run };
   }
   const error = input.result.error === undefined ? undefined : normaliseWorkflowError(input.result.error);
   const outcome = finalStatus(input.result, error);
   // A cancel that arrived while applying ends the run CANCELLED once its rollback is done.
   const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
-  await deps.runs.commit(run.id, {
+  const head = await deps.runs.commit(run.id, {
     head: run,
     run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
     events: [
@@ -67,12 +67,15 @@ export async function finalizeRun(deps: RunDeps, input: { runId: string; result:
     ],
   });
   await releaseRunLocks(deps, run, tasks);
-  await tellActionsTheRunEnded(deps, run, tasks, status);
-  return { status };
+  const noted = await tellActionsTheRunEnded(deps, run, tasks, status);
+  // The head as committed, unless a failed notice was recorded after it.
+  return { status, ...(noted ? {} : { head }) };
 }
 
 /** Actions that must tell something outside the run how it ended (a DR restore waiting on it) hear it here. */
-export async function tellActionsTheRunEnded(deps: RunDeps, run: Run, tasks: readonly Task[], status: RunStatus): Promise<void> {
+/** True when it recorded a failed notice on the run. */
+export async function tellActionsTheRunEnded(deps: RunDeps, run: Run, tasks: readonly Task[], status: RunStatus): Promise<boolean> {
+  let noted = false;
   for (const task of tasks) {
     const action = deps.catalog.get(task.action, task.actionVersion);
     if (!action.onRunEnded) continue;
@@ -90,6 +93,8 @@ export async function tellActionsTheRunEnded(deps: RunDeps, run: Run, tasks: rea
           },
         ],
       });
+      noted = true;
     }
   }
+  return noted;
 }

@@ -19,8 +19,12 @@ import { own } from '../own.ts';
  * A replay after a restart brings a new token: it replaces the sealed one, the links already sent
  * keep working, and nobody is notified twice.
  */
-export async function requestApproval(deps: RunDeps, input: { runId: string; taskToken: string; planDigest: string }): Promise<void> {
+export async function requestApproval(
+  deps: RunDeps,
+  input: { runId: string; taskToken: string; planDigest: string },
+): Promise<{ statusBefore: RunStatus; statusAfter: RunStatus }> {
   const { run, tasks } = await loadRun(deps, input.runId);
+  const unchanged = { statusBefore: run.status, statusAfter: run.status };
   assertNotCancelled(run);
   if (run.planDigest !== input.planDigest) {
     await deps.engine.failWait(input.taskToken, 'StalePlan', 'the plan changed after it was offered for approval');
@@ -35,7 +39,7 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
         run.approval.state === 'REJECTED' ? 'ApprovalRejected' : 'ApprovalExpired',
         `the approval was ${run.approval.state.toLowerCase()}`,
       );
-    return;
+    return unchanged;
   }
 
   const control = await readControl(deps);
@@ -63,7 +67,7 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
       });
     }
     await deps.engine.completeWait(input.taskToken, { approved: true, approvedBy: 'policy', planDigest: run.planDigest });
-    return;
+    return unchanged;
   }
 
   const token = await sealTaskToken(deps.linkSigner, run.id, input.taskToken);
@@ -107,6 +111,7 @@ export async function requestApproval(deps: RunDeps, input: { runId: string; tas
     });
   }
   if (!parked.approval?.notifiedAt) await notifyApprovers(deps, parked, tasks);
+  return { statusBefore: run.status, statusAfter: parked.status };
 }
 
 /** Sends each approver their own link by email and the channel a summary, then records that it did. */

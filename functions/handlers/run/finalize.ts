@@ -9,11 +9,18 @@ const FinalizeInput = RunStepInput.extend({
   result: z.object({ outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']), error: z.unknown().optional() }),
 });
 
-export const createHandler = stepHandler('Finalize', FinalizeInput, async (deps, input) => {
-  const result = await finalizeRun(deps, input);
-  // Then sign the finished run's audit head into the artifact vault (a replayed Finalize lands here too).
-  const auditHead = await sealRunHead({ runs: deps.runs, sealing: deps.auditSealing, clock: deps.clock }, input.runId);
-  return { ...result, auditHead };
-});
+export const createHandler = stepHandler(
+  'Finalize',
+  FinalizeInput,
+  async (deps, input, scope) => {
+    const { head, ...result } = await finalizeRun(deps, input);
+    // Then sign the finished run's audit head into the artifact vault (a replayed Finalize lands here too).
+    const auditHead = await sealRunHead({ runs: deps.runs, sealing: deps.auditSealing, clock: deps.clock }, input.runId, { head });
+    // A signed final head is this step's checkpoint: the handler signs nothing more after it (otherwise it tries a checkpoint, as before).
+    if (auditHead === 'signed' || auditHead === 'already-signed') scope.anchored();
+    return { ...result, auditHead };
+  },
+  { reportsWhatItRead: true },
+);
 
 export const handler = lambdaHandler(createHandler);

@@ -6,9 +6,15 @@ import { lambdaHandler } from '../shared/lambda-deps.ts';
 
 const RequestApprovalInput = RunStepInput.extend({ taskToken: z.string().min(1), planDigest: z.string().min(1) });
 
-export const createHandler = stepHandler('AwaitApproval', RequestApprovalInput, async (deps, input) => {
-  await requestApproval(deps, input);
-  return { requested: true };
-});
+export const createHandler = stepHandler(
+  'AwaitApproval',
+  RequestApprovalInput,
+  async (deps, input, scope) => {
+    const { statusBefore, statusAfter } = await requestApproval(deps, input);
+    scope.status(statusBefore, statusAfter);
+    return { requested: true };
+  },
+  { reportsWhatItRead: true },
+);
 
 export const handler = lambdaHandler(createHandler);

@@ -21,6 +21,8 @@ import { Invocation, tracing } from './telemetry.ts';
 export interface StepScope {
   task(task: { action: string; resource?: string }): void;
   status(before: string, after: string): void;
+  /** The step signed the run's head itself (Finalize's final head, stored as a checkpoint too): no checkpoint after it. */
+  anchored(): void;
 }
 
 export interface StepOptions {
@@ -54,17 +56,19 @@ export function stepHandler<Input extends { runId: string; correlationId: string
           // function may not sign (or there is no vault), the status before the step is not even read.
           const anchors = deps.config.audit.checkpoints === 'on' && deps.auditSealing !== undefined;
           const before = anchors && !reports ? await statusOf(deps, input.runId) : undefined;
-          const seen: { before?: string; after?: string } = {};
+          const seen: { before?: string; after?: string; anchored?: boolean } = {};
           const scope: StepScope = {
             task: (task) => {
               if (typeof taskIndex === 'number') telemetry.annotateTaskKeys(input.runId, taskIndex, task);
             },
             status: (statusBefore, statusAfter) => Object.assign(seen, { before: statusBefore, after: statusAfter }),
+            anchored: () => Object.assign(seen, { anchored: true }),
           };
           const output = await run(deps, input, scope);
           if (anchors && !reports) await checkpointRun(deps, input.runId, { unlessStatus: before });
-          // A step that reported no status change needs no checkpoint; one that reported none is checked as before.
-          else if (anchors && (seen.before === undefined || seen.before !== seen.after)) await checkpointRun(deps, input.runId, { unlessStatus: seen.before });
+          // A step that reported no status change (or signed its own head) needs no checkpoint; one that reported none is checked as before.
+          else if (anchors && !seen.anchored && (seen.before === undefined || seen.before !== seen.after))
+            await checkpointRun(deps, input.runId, { unlessStatus: seen.before });
           telemetry.addStep(step, output, Date.now() - started);
           telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
           return output;

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RunRepository } from '../../core/runs/ports.ts';
@@ -19,10 +19,41 @@ const SERVICE = process.env.POWERTOOLS_SERVICE_NAME ?? 'maestro';
  */
 export const tracingSwitchedOff = (env: NodeJS.ProcessEnv = process.env) => /^(off|false|0|no)$/i.test(env.MAESTRO_TRACING ?? '');
 
-export const tracer = new Tracer({ serviceName: SERVICE, ...(tracingSwitchedOff() ? { enabled: false } : {}) });
+/**
+ * Tracing happens only in Lambda (Powertools' own test: `AWS_EXECUTION_ENV`) and unless switched off.
+ * Elsewhere the tracer is not even loaded: loading the X-Ray SDK installs async hooks (cls-hooked) that
+ * run on every promise of the process, which cost the embedded stack about a tenth of its CPU.
+ */
+const tracingWanted = (env: NodeJS.ProcessEnv = process.env) =>
+  !tracingSwitchedOff(env) && /^AWS_Lambda_/.test(env.AWS_EXECUTION_ENV ?? '') && !/^false$/i.test(env.POWERTOOLS_TRACE_ENABLED ?? '');
 
-/** The middy middleware opening a handler subsegment per invocation (a no-op when tracing is off). */
-export const tracing = () => captureLambdaHandler(tracer, { captureResponse: false });
+let loadedTracing: Promise<{ tracer: Tracer; middleware: MiddlewareObj }> | undefined;
+let loadedTracer: Tracer | undefined;
+/** The process's one tracer and its middy middleware, loaded at the first traced invocation (memoized). */
+const loadTracing = () =>
+  (loadedTracing ??= (async () => {
+    const [{ Tracer }, { captureLambdaHandler }] = await Promise.all([
+      import('@aws-lambda-powertools/tracer'),
+      import('@aws-lambda-powertools/tracer/middleware'),
+    ]);
+    loadedTracer = new Tracer({ serviceName: SERVICE });
+    return { tracer: loadedTracer, middleware: captureLambdaHandler(loadedTracer, { captureResponse: false }) };
+  })());
+
+/** The tracer when this process traces (loading it on first use), else undefined. */
+export const tracerWhenTracing = async (): Promise<Tracer | undefined> => (tracingWanted() ? (await loadTracing()).tracer : undefined);
+
+/** The middy middleware opening a handler subsegment per invocation (none at all when tracing is off). */
+export const tracing = (): MiddlewareObj[] => {
+  if (!tracingWanted()) return [];
+  return [
+    {
+      before: async (request) => (await loadTracing()).middleware.before?.(request),
+      after: async (request) => (await loadTracing()).middleware.after?.(request),
+      onError: async (request) => (await loadTracing()).middleware.onError?.(request),
+    },
+  ];
+};
 
 type Keys = Partial<Record<TelemetryKey, string | number | undefined>>;
 
@@ -49,7 +80,7 @@ export class Invocation {
     const defined = Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string | number>;
     Object.assign(this.#keys, defined);
     this.log.appendKeys(defined);
-    for (const [key, value] of Object.entries(defined)) tracer.putAnnotation(key, value);
+    if (loadedTracer) for (const [key, value] of Object.entries(defined)) loadedTracer.putAnnotation(key, value);
   }
 
   /** task_id, action and resource of one task, for the logs and trace of a step that acts on it. */
