@@ -38,7 +38,7 @@ export async function handleApiEvent(deps: HandlerDeps, event: APIGatewayProxyEv
     if (response.statusCode >= 500) telemetry.log.error('request failed', { error: error as Error });
   }
   response.headers = { ...response.headers, 'x-correlation-id': correlationId };
-  telemetry.log.info('request handled', { method: event.httpMethod, resource: event.resource, status: response.statusCode });
+  if (telemetry.logsInfo) telemetry.log.info('request handled', { method: event.httpMethod, resource: event.resource, status: response.statusCode });
   telemetry.publish();
   return response;
 }

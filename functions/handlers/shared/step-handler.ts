@@ -70,7 +70,7 @@ export function stepHandler<Input extends { runId: string; correlationId: string
           else if (anchors && !seen.anchored && (seen.before === undefined || seen.before !== seen.after))
             await checkpointRun(deps, input.runId, { unlessStatus: seen.before });
           telemetry.addStep(step, output, Date.now() - started);
-          telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
+          if (telemetry.logsInfo) telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
           return output;
         } catch (error) {
           telemetry.addError(error);

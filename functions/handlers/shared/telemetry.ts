@@ -27,6 +27,9 @@ export const tracingSwitchedOff = (env: NodeJS.ProcessEnv = process.env) => /^(o
 const tracingWanted = (env: NodeJS.ProcessEnv = process.env) =>
   !tracingSwitchedOff(env) && /^AWS_Lambda_/.test(env.AWS_EXECUTION_ENV ?? '') && !/^false$/i.test(env.POWERTOOLS_TRACE_ENABLED ?? '');
 
+/** Powertools' own switch for metrics output: nothing to build when it is on. */
+const metricsSwitchedOff = (env: NodeJS.ProcessEnv = process.env) => /^true$/i.test(env.POWERTOOLS_METRICS_DISABLED ?? '');
+
 let loadedTracing: Promise<{ tracer: Tracer; middleware: MiddlewareObj }> | undefined;
 let loadedTracer: Tracer | undefined;
 /** The process's one tracer and its middy middleware, loaded at the first traced invocation (memoized). */
@@ -64,22 +67,38 @@ type Keys = Partial<Record<TelemetryKey, string | number | undefined>>;
  * in-process, and Lambda Managed Instances do the same — from writing each other's run ids.
  */
 export class Invocation {
-  readonly log: Logger;
-  readonly #metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
+  /** Built at the first log line (a child logger costs about half a millisecond); the keys so far go on it then. */
+  #log: Logger | undefined;
+  readonly #context: Context | undefined;
+  /** Built at the first metric, and not at all where metrics are off (the embedded stack): it costs most of an invocation's telemetry. */
+  #metrics: Metrics | undefined;
   readonly #keys: Record<string, string | number> = {};
   #points = 0;
 
   constructor(context: Context | undefined, keys: Keys) {
-    this.log = logger.createChild();
-    if (context?.awsRequestId) this.log.addContext(context);
+    this.#context = context;
     this.annotate(keys);
+  }
+
+  get log(): Logger {
+    if (!this.#log) {
+      this.#log = logger.createChild();
+      if (this.#context?.awsRequestId) this.#log.addContext(this.#context);
+      this.#log.appendKeys(this.#keys);
+    }
+    return this.#log;
+  }
+
+  /** Whether an INFO line would be written (so its fields need not be built when not). */
+  get logsInfo(): boolean {
+    return ['TRACE', 'DEBUG', 'INFO'].includes(logger.getLevelName());
   }
 
   /** Puts the keys on every later log line of the invocation, on its trace (annotations) and its metrics. */
   annotate(keys: Keys): void {
     const defined = Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string | number>;
     Object.assign(this.#keys, defined);
-    this.log.appendKeys(defined);
+    this.#log?.appendKeys(defined);
     if (loadedTracer) for (const [key, value] of Object.entries(defined)) loadedTracer.putAnnotation(key, value);
   }
 
@@ -101,7 +120,9 @@ export class Invocation {
   }
 
   addMetrics(points: readonly MetricPoint[]): void {
-    for (const point of points) this.#metrics.addMetric(point.name, MetricUnit[point.unit], point.value);
+    if (points.length === 0 || metricsSwitchedOff()) return;
+    const metrics = (this.#metrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE }));
+    for (const point of points) metrics.addMetric(point.name, MetricUnit[point.unit], point.value);
     this.#points += points.length;
   }
 
@@ -123,7 +144,7 @@ export class Invocation {
    * stack's default).
    */
   publish(): void {
-    if (this.#points === 0) return;
+    if (this.#points === 0 || !this.#metrics) return;
     for (const [key, value] of Object.entries(this.#keys)) this.#metrics.addMetadata(key, String(value));
     this.#metrics.publishStoredMetrics();
     this.#points = 0;
