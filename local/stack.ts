@@ -315,7 +315,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stoppers.push(() => api.stop());
 
-    // The DR targets' rate() schedules, as EventBridge Scheduler runs them in AWS (lib/dr-workflows.ts).
+    // The DR targets' schedules, as EventBridge Scheduler runs them in AWS (lib/dr-workflows.ts).
     const scheduledDr = await hostModule('../functions/handlers/dr/scheduled.ts', 'maestro-dr-scheduled');
     const drScheduler = startDrScheduler({
       targets: deps.dr.targets,

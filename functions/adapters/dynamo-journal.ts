@@ -1,10 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModification } from '../core/errors.ts';
 import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
 import type { EventDraft, RunEvent } from '../core/runs/model.ts';
 import { rethrowAwsError } from './aws-errors.ts';
+import { queryAllPages } from './query-all-pages.ts';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
@@ -88,50 +89,26 @@ export class DynamoJournal {
   }
 
   async events(pk: string): Promise<RunEvent[]> {
-    try {
-      const items: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
-            ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return items.map(({ pk: _pk, sk: _sk, entity: _entity, ...event }) => event as unknown as RunEvent);
-    } catch (error) {
-      return rethrowAwsError(error, `reading the journal of ${pk}`);
-    }
+    const items = await queryAllPages(
+      this.#db,
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+        ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' },
+        ConsistentRead: true,
+      },
+      `reading the journal of ${pk}`,
+    );
+    return items.map(({ pk: _pk, sk: _sk, entity: _entity, ...event }) => event as unknown as RunEvent);
   }
 
   /** Items of the gsi1 partition `gsi1pk`, in gsi1sk order. */
-  async byIndex(gsi1pk: string): Promise<Record<string, unknown>[]> {
-    try {
-      const items: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': gsi1pk },
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return items;
-    } catch (error) {
-      return rethrowAwsError(error, `listing ${gsi1pk}`);
-    }
+  byIndex(gsi1pk: string): Promise<Record<string, unknown>[]> {
+    return queryAllPages(
+      this.#db,
+      { TableName: this.#table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': gsi1pk } },
+      `listing ${gsi1pk}`,
+    );
   }
 
   async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {

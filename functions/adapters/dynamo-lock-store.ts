@@ -5,6 +5,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { LeaseLost } from '../core/errors.ts';
 import type { AcquireResult, LockHolder, LockStore, LockView } from '../core/locks/model.ts';
 import { rethrowAwsError } from './aws-errors.ts';
+import { queryAllPages } from './query-all-pages.ts';
 
 /** A waiter that has not asked again for this long is taken to be gone (its run crashed or ended). */
 const WAITER_STALE_MS = 120_000;
@@ -14,6 +15,8 @@ const LOCK_SK = 'LOCK';
 /** The key of a resource's lock item (the run repository's fencing check reads it in the claim transaction). */
 export const lockKey = (resource: string) => ({ pk: lockPk(resource), sk: LOCK_SK });
 const waiterSk = (enqueuedAt: number, runId: string) => `WAIT#${String(enqueuedAt).padStart(15, '0')}#${runId}`;
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 interface StoredLock extends Partial<LockHolder> {
   fencingToken: number;
@@ -67,34 +70,11 @@ export class DynamoLockStore implements LockStore {
       return { acquired: false, holder: holderLive ? { runId: lock!.runId!, taskIndex: lock!.taskIndex ?? 0 } : undefined, position, newlyQueued };
     }
 
-    const fencingToken = (lock?.fencingToken ?? 0) + 1;
+    const { take, fencingToken } = this.#take(lock, { resource, runId, taskIndex: input.taskIndex, leaseExpiresAt, now });
     try {
       await this.#db.send(
         new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: {
-                  pk: lockPk(resource),
-                  sk: LOCK_SK,
-                  entity: 'Lock',
-                  gsi1pk: 'LOCKS',
-                  gsi1sk: `${resource}#LOCK`,
-                  resource,
-                  runId,
-                  taskIndex: input.taskIndex,
-                  leaseExpiresAt,
-                  fencingToken,
-                  acquiredAt: now.toISOString(),
-                  ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
-                },
-                ConditionExpression: lock ? 'fencingToken = :previous' : 'attribute_not_exists(pk)',
-                ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken } : undefined,
-              },
-            },
-            ...(mine ? [{ Delete: { TableName: this.#table, Key: { pk: lockPk(resource), sk: waiterSk(mine.enqueuedAt, runId) } } }] : []),
-          ],
+          TransactItems: [take, ...(mine ? [{ Delete: { TableName: this.#table, Key: { pk: lockPk(resource), sk: waiterSk(mine.enqueuedAt, runId) } } }] : [])],
         }),
       );
       return { acquired: true, fencingToken };
@@ -137,7 +117,7 @@ export class DynamoLockStore implements LockStore {
       return rethrowAwsError(error, 'reading locks');
     }
     const tokens: Record<string, number> = {};
-    const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    const writes: TransactItem[] = [];
     for (const [i, resource] of resources.entries()) {
       const lock = locks[i];
       const holderLive = lock?.runId !== undefined && (lock.leaseExpiresAt ?? 0) > nowMs;
@@ -155,29 +135,10 @@ export class DynamoLockStore implements LockStore {
         continue;
       }
       if (holderLive || (lock?.lastWaitAt ?? 0) >= cutoff) return undefined;
-      const fencingToken = (lock?.fencingToken ?? 0) + 1;
+      // Unchanged since read: same token, and still nobody queued (a waiter sets lastWaitAt to its now).
+      const { take, fencingToken } = this.#take(lock, { resource, runId, taskIndex: input.taskIndex, leaseExpiresAt, now }, cutoff);
       tokens[resource] = fencingToken;
-      writes.push({
-        Put: {
-          TableName: this.#table,
-          Item: {
-            ...lockKey(resource),
-            entity: 'Lock',
-            gsi1pk: 'LOCKS',
-            gsi1sk: `${resource}#LOCK`,
-            resource,
-            runId,
-            taskIndex: input.taskIndex,
-            leaseExpiresAt,
-            fencingToken,
-            acquiredAt: now.toISOString(),
-            ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
-          },
-          // Unchanged since read: same token, and still nobody queued (a waiter sets lastWaitAt to its now).
-          ConditionExpression: lock ? 'fencingToken = :previous AND (attribute_not_exists(lastWaitAt) OR lastWaitAt < :cutoff)' : 'attribute_not_exists(pk)',
-          ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken, ':cutoff': cutoff } : undefined,
-        },
-      });
+      writes.push(take);
     }
     try {
       await this.#db.send(new TransactWriteCommand({ TransactItems: writes }));
@@ -186,6 +147,41 @@ export class DynamoLockStore implements LockStore {
       if (error instanceof TransactionCanceledException) return undefined;
       return rethrowAwsError(error, 'locking resources');
     }
+  }
+
+  /**
+   * The Put that takes `resource` for a run with the next fencing token, conditional on the lock being
+   * as read (no item, or the same token); with `quietSince` (epoch ms), also on no waiter having joined the line since then.
+   */
+  #take(
+    lock: StoredLock | undefined,
+    holder: { resource: string; runId: string; taskIndex: number; leaseExpiresAt: number; now: Date },
+    quietSince?: number,
+  ): { take: { Put: NonNullable<TransactItem['Put']> }; fencingToken: number } {
+    const fencingToken = (lock?.fencingToken ?? 0) + 1;
+    const { resource, now, ...held } = holder;
+    const quiet = quietSince === undefined ? '' : ' AND (attribute_not_exists(lastWaitAt) OR lastWaitAt < :cutoff)';
+    return {
+      fencingToken,
+      take: {
+        Put: {
+          TableName: this.#table,
+          Item: {
+            ...lockKey(resource),
+            entity: 'Lock',
+            gsi1pk: 'LOCKS',
+            gsi1sk: `${resource}#LOCK`,
+            resource,
+            ...held,
+            fencingToken,
+            acquiredAt: now.toISOString(),
+            ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
+          },
+          ConditionExpression: lock ? `fencingToken = :previous${quiet}` : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken, ...(quietSince === undefined ? {} : { ':cutoff': quietSince }) } : undefined,
+        },
+      },
+    };
   }
 
   async assertHeld(input: { resource: string; runId: string; fencingToken: number; now: Date }): Promise<void> {
@@ -243,25 +239,11 @@ export class DynamoLockStore implements LockStore {
   }
 
   async list(): Promise<LockView[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :locks',
-            ExpressionAttributeValues: { ':locks': 'LOCKS' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      return rethrowAwsError(error, 'listing locks');
-    }
+    const items = await queryAllPages(
+      this.#db,
+      { TableName: this.#table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :locks', ExpressionAttributeValues: { ':locks': 'LOCKS' } },
+      'listing locks',
+    );
     const now = Date.now();
     const views = new Map<string, LockView>();
     for (const item of items) {

@@ -7,6 +7,7 @@ import type { Run, RunEvent, Task } from '../core/runs/model.ts';
 import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
+import { queryAllPages, queryPages } from './query-all-pages.ts';
 import { lockKey } from './dynamo-lock-store.ts';
 import { outboxItem } from './outbox-items.ts';
 
@@ -239,50 +240,30 @@ export class DynamoRunRepository implements RunRepository {
   }
 
   async listAwaitingApproval(): Promise<Run[]> {
-    const runs: Run[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :runs',
-            FilterExpression: '#status = :awaiting',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':runs': 'RUNS', ':awaiting': 'AWAITING_APPROVAL' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        runs.push(...(page.Items ?? []).map((item) => fromItem<Run>(item)));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      return rethrowAwsError(error, 'listing runs awaiting approval');
-    }
-    return runs;
+    const items = await queryAllPages(
+      this.#db,
+      {
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :runs',
+        FilterExpression: '#status = :awaiting',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':runs': 'RUNS', ':awaiting': 'AWAITING_APPROVAL' },
+      },
+      'listing runs awaiting approval',
+    );
+    return items.map((item) => fromItem<Run>(item));
   }
 
   async countActive(): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            KeyConditionExpression: 'pk = :active',
-            ExpressionAttributeValues: { ':active': 'ACTIVE' },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      return rethrowAwsError(error, 'counting active runs');
-    }
+    const query = {
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :active',
+      ExpressionAttributeValues: { ':active': 'ACTIVE' },
+      Select: 'COUNT' as const,
+    };
+    for await (const page of queryPages(this.#db, query, 'counting active runs')) count += page.Count ?? 0;
     return count;
   }
 
@@ -336,30 +317,11 @@ export class DynamoRunRepository implements RunRepository {
     }
   }
 
-  async #queryAll(
+  #queryAll(
     query: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
     limit = Number.POSITIVE_INFINITY,
   ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const result = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            ...query,
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-            Limit: Number.isFinite(limit) ? limit - items.length : undefined,
-          }),
-        );
-        items.push(...(result.Items ?? []));
-        startKey = result.LastEvaluatedKey;
-      } while (startKey && items.length < limit);
-    } catch (error) {
-      return rethrowAwsError(error, 'querying the state table');
-    }
-    return items;
+    return queryAllPages(this.#db, { TableName: this.#table, ...query, ConsistentRead: true }, 'querying the state table', limit);
   }
 }
 

@@ -1,8 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Subscription } from '../core/subscriptions/model.ts';
 import type { SubscriptionStore } from '../core/subscriptions/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
+import { queryAllPages } from './query-all-pages.ts';
 
 const INDEX_PK = 'SUBSCRIPTIONS';
 const subscriptionKey = (id: string) => ({ pk: `SUB#${id}`, sk: 'SUB' });
@@ -47,26 +48,17 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   }
 
   async list(): Promise<Subscription[]> {
-    const subscriptions: Subscription[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :subscriptions',
-            ExpressionAttributeValues: { ':subscriptions': INDEX_PK },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        subscriptions.push(...(page.Items ?? []).map(toSubscription));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      return rethrowAwsError(error, 'listing subscriptions');
-    }
-    return subscriptions;
+    const items = await queryAllPages(
+      this.#db,
+      {
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :subscriptions',
+        ExpressionAttributeValues: { ':subscriptions': INDEX_PK },
+      },
+      'listing subscriptions',
+    );
+    return items.map(toSubscription);
   }
 
   async remove(id: string): Promise<boolean> {

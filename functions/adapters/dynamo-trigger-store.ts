@@ -11,6 +11,9 @@ const pkOf = (id: string) => `TRIGGER#${id}`;
 const firingSk = (key: string) => `FIRING#${key}`;
 /** Settled firings are kept a week: longer than any webhook timestamp window, EventBridge's retries or a scheduler's catch-up. */
 const FIRING_TTL_SECONDS = 7 * 86_400;
+/** The gsi1 partition of claimed firings not settled yet, oldest claim first. */
+const UNSETTLED_PK = 'TRIGGER_FIRINGS_UNSETTLED';
+const unsettledIndex = (firing: Firing) => ({ gsi1pk: UNSETTLED_PK, gsi1sk: `${firing.claimedAt}#${firing.triggerId}#${firing.key}` });
 const HEAD_ATTRIBUTES = ['definition', 'source', 'paused', 'createdBy', 'createdAt', 'secretVersion', 'lastRunId'] as const;
 
 function triggerOf(item: Record<string, unknown>): Trigger {
@@ -121,7 +124,8 @@ export class DynamoTriggerStore implements TriggerStore {
       await this.#db.send(
         new PutCommand({
           TableName: this.#journal.table,
-          Item: { pk: pkOf(firing.triggerId), sk: firingSk(firing.key), entity: 'TriggerFiring', ...firing },
+          // Listed under UNSETTLED until its settlement's Put replaces the item (a crashed firing stays there).
+          Item: { pk: pkOf(firing.triggerId), sk: firingSk(firing.key), entity: 'TriggerFiring', ...firing, ...unsettledIndex(firing) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -178,6 +182,10 @@ export class DynamoTriggerStore implements TriggerStore {
         ],
       });
     });
+  }
+
+  async listUnsettled(): Promise<Firing[]> {
+    return (await this.#journal.byIndex(UNSETTLED_PK)).map(firingOf);
   }
 
   async listQueued(triggerId: string): Promise<Firing[]> {

@@ -1,8 +1,10 @@
 import type { DrTarget } from '../../functions/core/dr/targets.ts';
+import { startScheduler } from './scheduler.ts';
+import type { RunningScheduler } from './scheduler.ts';
 
 const UNITS = { minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 } as const;
 
-/** The period of an EventBridge Scheduler `rate(n unit)` expression in ms, or undefined for cron()/at() (not run locally). */
+/** The period of an EventBridge Scheduler `rate(n unit)` expression in ms, or undefined for cron()/at(). */
 export function ratePeriodMs(expression: string): number | undefined {
   const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
   if (!match) return undefined;
@@ -30,39 +32,24 @@ export function drSchedules(targets: readonly DrTarget[]): { request: ScheduledD
   );
 }
 
-export interface RunningDrScheduler {
-  /** Schedules left out locally (cron and at expressions), with why. */
-  skipped: string[];
-  stop(): void;
-}
-
 /**
- * The embedded stack's stand-in for EventBridge Scheduler: every `rate()` schedule of the DR targets
- * invokes the scheduled handler (functions/handlers/dr/scheduled.ts) at its period. `cron()` and
- * `at()` expressions run in AWS only; they are reported, not run.
+ * The embedded stack's stand-in for the DR targets' EventBridge Scheduler schedules: each `rate()`,
+ * `cron()` or `at()` expression invokes the scheduled handler (functions/handlers/dr/scheduled.ts) at
+ * its times, on the scheduler the triggers and drift sweeps use (local/scheduler/scheduler.ts: one
+ * check at a time; a time missed while the stack was down, within its catch-up window, is run once on
+ * start).
  */
 export function startDrScheduler(options: {
   targets: readonly DrTarget[];
   invoke: (request: ScheduledDrRequest) => Promise<unknown>;
   onError?: (error: unknown) => void;
-}): RunningDrScheduler {
-  const timers: NodeJS.Timeout[] = [];
-  const skipped: string[] = [];
-  for (const schedule of drSchedules(options.targets)) {
-    if (schedule.periodMs === undefined) {
-      skipped.push(`${schedule.request.kind} of ${schedule.request.target}: ${schedule.expression} (only rate() runs locally)`);
-      continue;
-    }
-    const timer = setInterval(() => {
-      options.invoke(schedule.request).catch((error: unknown) => options.onError?.(error));
-    }, schedule.periodMs);
-    timer.unref();
-    timers.push(timer);
-  }
-  return {
-    skipped,
-    stop: () => {
-      for (const timer of timers) clearInterval(timer);
-    },
-  };
+  tickMs?: number;
+  now?: () => number;
+}): RunningScheduler {
+  const schedules = drSchedules(options.targets).map((schedule) => ({
+    id: `dr:${schedule.request.kind}:${schedule.request.target}`,
+    expression: schedule.expression,
+    invoke: () => options.invoke(schedule.request),
+  }));
+  return startScheduler({ schedules: () => schedules, tickMs: options.tickMs ?? 10_000, now: options.now, onError: options.onError });
 }

@@ -1,6 +1,7 @@
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { resumeUnsettled } from '../../functions/core/triggers/fire-trigger.ts';
 import { webhookSignature } from '../../functions/core/triggers/webhook-signature.ts';
 import { handleTriggerInvocation } from '../../functions/handlers/triggers/fire.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
@@ -272,5 +273,77 @@ describe('schedule triggers under the kill switch, a pause and overlap skip', ()
       body: { id: 'nightly', kind: 'schedule', schedule: 'rate(1 day)', template: { name: 'tpl-nightly' } },
     });
     expect(taken.status).toBe(409);
+  });
+});
+
+describe('a schedule firing cut short (its process killed) between its claim and its settlement', () => {
+  const fire = (triggerId: string, scheduledTime: string) => handleTriggerInvocation(stack.deps, { kind: 'schedule', triggerId, scheduledTime });
+  /** What the restarted scheduler runs besides the latest scheduled time: the one-minute sweep (the queue, and now unsettled claims). */
+  const sweep = () => handleTriggerInvocation(stack.deps, { kind: 'drain' });
+  const firing = async (triggerId: string, key: string) => (await firingsOf(triggerId)).find((item) => item.key === key);
+  const fired = async (triggerId: string) => (await journalOf(triggerId)).filter((event) => event.type === 'TriggerFired');
+
+  beforeAll(async () => {
+    await api(stack, 'POST', '/templates', { ...admin, body: checkTemplate('tpl-cut', { mode: 'PLAN' }) });
+    for (const id of ['cut-after-run', 'cut-after-claim', 'cut-young']) {
+      const created = await api(stack, 'POST', '/triggers', {
+        ...admin,
+        body: { id, kind: 'schedule', schedule: 'cron(0 3 * * ? *)', template: { name: 'tpl-cut' } },
+      });
+      expect(created.status).toBe(201);
+    }
+  });
+
+  it('killed after its run was created: the next sweep records TriggerFired for that run, creating no second one', async () => {
+    const settle = vi.spyOn(stack.deps.triggers, 'settleFiring').mockRejectedValueOnce(new Error('killed before TriggerFired'));
+    await expect(fire('cut-after-run', '2026-12-04T03:00:00Z')).rejects.toThrow(/killed/);
+    settle.mockRestore();
+    const runs = await runsOf('cut-after-run');
+    expect(runs).toHaveLength(1);
+    // A restart within the minute fires only the latest time (not this one again): the sweep must carry it on.
+    await sweep();
+    expect(await firing('cut-after-run', 'scheduled:2026-12-04T03:00:00Z')).toMatchObject({ state: 'created', runId: runs[0].id });
+    expect((await fired('cut-after-run')).map((event) => event.payload?.runId)).toEqual([runs[0].id]);
+    await sweep();
+    expect(await runsOf('cut-after-run')).toHaveLength(1);
+    expect(await fired('cut-after-run')).toHaveLength(1);
+  });
+
+  it('killed after its claim, before its run: a sweep creates the run once the claim is stale, exactly once however many sweeps', async () => {
+    const claim = stack.deps.triggers.claimFiring.bind(stack.deps.triggers);
+    const claimed = vi.spyOn(stack.deps.triggers, 'claimFiring').mockImplementationOnce(async (input) => {
+      // Claimed two minutes ago (longer than a firing can take), then the process died.
+      await claim({ ...input, claimedAt: new Date(Date.now() - 120_000).toISOString() });
+      throw new Error('killed after the claim');
+    });
+    await expect(fire('cut-after-claim', '2026-12-04T03:00:00Z')).rejects.toThrow(/killed/);
+    claimed.mockRestore();
+    expect(await runsOf('cut-after-claim')).toHaveLength(0);
+    // Two sweeps at once (two invocations of the minute's tick) carry it on together.
+    await Promise.all([sweep(), sweep()]);
+    const runs = await runsOf('cut-after-claim');
+    expect(runs).toHaveLength(1);
+    expect(await firing('cut-after-claim', 'scheduled:2026-12-04T03:00:00Z')).toMatchObject({ state: 'created', runId: runs[0].id });
+    expect((await fired('cut-after-claim')).map((event) => event.payload?.runId)).toEqual([runs[0].id]);
+    expect(await fire('cut-after-claim', '2026-12-04T03:00:00Z')).toEqual({ outcome: 'duplicate', runId: runs[0].id });
+    expect(await runsOf('cut-after-claim')).toHaveLength(1);
+  });
+
+  it('a claim younger than a firing can take, with no run, is left to the firing under way until it is stale', async () => {
+    const claim = stack.deps.triggers.claimFiring.bind(stack.deps.triggers);
+    const claimed = vi.spyOn(stack.deps.triggers, 'claimFiring').mockImplementationOnce(async (input) => {
+      await claim(input);
+      throw new Error('killed after the claim');
+    });
+    await expect(fire('cut-young', '2026-12-04T03:00:00Z')).rejects.toThrow(/killed/);
+    claimed.mockRestore();
+    await sweep();
+    expect(await runsOf('cut-young')).toHaveLength(0);
+    expect(await firing('cut-young', 'scheduled:2026-12-04T03:00:00Z')).toMatchObject({ state: 'claimed' });
+    // Once it counts as stale (here by a staleness of 0), the sweep carries it on.
+    await resumeUnsettled(stack.deps, { staleAfterMs: 0 });
+    const runs = await runsOf('cut-young');
+    expect(runs).toHaveLength(1);
+    expect(await firing('cut-young', 'scheduled:2026-12-04T03:00:00Z')).toMatchObject({ state: 'created', runId: runs[0].id });
   });
 });

@@ -1,17 +1,12 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { synthesizeShared } from '../support/synth-output.ts';
 
 describe('npm run synth', () => {
   it('synthesizes offline with no credentials, bundling every handler with local esbuild', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'maestro-cdk-out-'));
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CDK_DEFAULT_)/.test(name)));
-    await promisify(execFile)(join(ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--output', out], { cwd: ROOT, env, timeout: 300_000 });
+    // Into the checkout's shared assembly, which `npm run test:bundles` then runs on if nothing changed (test/support/synth-output.ts).
+    const out = await synthesizeShared();
     const template = JSON.parse(readFileSync(join(out, 'Maestro.template.json'), 'utf8'));
     const functions = Object.values(template.Resources as Record<string, { Type: string }>).filter((resource) => resource.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(8);

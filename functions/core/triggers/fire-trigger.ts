@@ -63,13 +63,64 @@ export async function fireTrigger(deps: TriggerDeps, input: { triggerId: string;
   const trigger = await findTrigger(deps, input.triggerId);
   if (!trigger) throw new TriggerNotFound(`trigger ${input.triggerId} does not exist`, { field: 'triggerId' });
   const now = deps.clock();
-  let firing: Firing = { triggerId: trigger.definition.id, key: input.key, state: 'claimed', claimedAt: now.toISOString(), correlationId: input.correlationId };
-  if (!(await deps.triggers.claimFiring(firing))) {
-    const earlier = await deps.triggers.getFiring(trigger.definition.id, input.key);
-    if (earlier?.state !== 'claimed') return { outcome: 'duplicate', runId: earlier?.runId };
-    firing = earlier;
+  const firing: Firing = {
+    triggerId: trigger.definition.id,
+    key: input.key,
+    state: 'claimed',
+    claimedAt: now.toISOString(),
+    correlationId: input.correlationId,
+  };
+  if (await deps.triggers.claimFiring(firing)) return proceed(deps, trigger, firing, { fresh: true });
+  const earlier = await deps.triggers.getFiring(trigger.definition.id, input.key);
+  if (earlier?.state !== 'claimed') return { outcome: 'duplicate', runId: earlier?.runId };
+  return proceed(deps, trigger, earlier);
+}
+
+/**
+ * How old an unsettled claim must be before a sweep creates its run: older than any firing can take
+ * (the trigger function times out at 30 s), so a firing still under way is never raced into a
+ * different outcome. A claim whose run exists is settled at once, whatever its age.
+ */
+export const UNSETTLED_CLAIM_STALE_MS = 60_000;
+
+/**
+ * Carries on the firings whose invocation died between the claim and the settlement (nothing else
+ * would: a restart fires only the latest scheduled time, EventBridge's retries give up): a claim
+ * whose run was created gets its TriggerFired for that run; one older than `staleAfterMs` without a
+ * run goes on as the firing would have (its checks, then createRun with the firing key, so a run is
+ * created at most once however many sweeps race). Returns how many it settled.
+ */
+export async function resumeUnsettled(deps: TriggerDeps, options: { staleAfterMs?: number } = {}): Promise<number> {
+  const staleAfterMs = options.staleAfterMs ?? UNSETTLED_CLAIM_STALE_MS;
+  let resumed = 0;
+  let failure: unknown;
+  for (const firing of await deps.triggers.listUnsettled()) {
+    try {
+      const trigger = await findTrigger(deps, firing.triggerId);
+      if (!trigger) continue;
+      const stale = deps.clock().getTime() - Date.parse(firing.claimedAt) >= staleAfterMs;
+      const runId = await runOfFiring(deps, firing);
+      if (runId) await settleCreated(deps, trigger, firing, runId);
+      else if (stale) await proceed(deps, trigger, firing);
+      else continue;
+      resumed += 1;
+    } catch (error) {
+      // The others still go on; the first failure is reported, and the next sweep tries again.
+      failure ??= error;
+    }
   }
-  return proceed(deps, trigger, firing);
+  if (failure) throw failure;
+  return resumed;
+}
+
+/** The run a firing created, if it got that far: createRun keys an Idempotency-Key by its principal, and a firing's key is its firing key. */
+async function runOfFiring(deps: TriggerDeps, firing: Firing): Promise<string | undefined> {
+  return (await deps.runs.findByIdempotencyKey(`${triggerPrincipal(firing.triggerId).id}#${firing.key}`))?.runId;
+}
+
+async function settleCreated(deps: TriggerDeps, trigger: Trigger, firing: Firing, runId: string): Promise<FiringOutcome> {
+  await deps.triggers.settleFiring({ firing, state: 'created', runId, now: deps.clock(), seed: trigger.source === 'config' ? trigger : undefined });
+  return { outcome: 'created', runId };
 }
 
 /** Starts the oldest queued firing of a trigger whose previous run has finished (overlap `queue`). */
@@ -87,7 +138,16 @@ async function previousRunActive(deps: TriggerDeps, trigger: Trigger): Promise<s
   return previous && !previous.finishedAt ? `run ${previous.id} of this trigger is still ${previous.status}` : undefined;
 }
 
-async function proceed(deps: TriggerDeps, trigger: Trigger, firing: Firing, options: { fromQueue?: boolean } = {}): Promise<FiringOutcome> {
+/**
+ * Decides a claimed (or queued) firing and records how it ended. A firing carried on after a crash
+ * (not `fresh`) may have created its run already: then that run is what it fired, whatever the checks
+ * would say now.
+ */
+async function proceed(deps: TriggerDeps, trigger: Trigger, firing: Firing, options: { fromQueue?: boolean; fresh?: boolean } = {}): Promise<FiringOutcome> {
+  if (!options.fresh) {
+    const runId = await runOfFiring(deps, firing);
+    if (runId) return settleCreated(deps, trigger, firing, runId);
+  }
   const now = deps.clock();
   const seed = trigger.source === 'config' ? trigger : undefined;
   const skip = async (reason: string): Promise<FiringOutcome> => {
@@ -124,8 +184,7 @@ async function proceed(deps: TriggerDeps, trigger: Trigger, firing: Firing, opti
       autonomyCaps: [{ ceiling: definition.autonomyCeiling, source: `triggers.${definition.id}.autonomyCeiling` }],
       origin: { template: { name: template.definition.name, version: template.version }, trigger: { id: definition.id, firingKey: firing.key } },
     });
-    await deps.triggers.settleFiring({ firing, state: 'created', runId: result.runId, now, seed });
-    return { outcome: 'created', runId: result.runId };
+    return settleCreated(deps, trigger, firing, result.runId);
   } catch (error) {
     // A run refused for what it is (validation, policy, safety) is recorded; anything else (capacity, a
     // dependency) propagates, the claim stays, and the retried delivery carries the firing on.

@@ -127,6 +127,8 @@ export interface TriggerStore {
   getFiring(triggerId: string, key: string): Promise<Firing | undefined>;
   /** Records how a claimed firing ended, with its audit event (TriggerFired, TriggerSkipped, TriggerQueued); `lastRunId` moves with a created run. */
   settleFiring(input: { firing: Firing; state: Firing['state']; runId?: string; reason?: string; now: Date; seed?: Trigger }): Promise<void>;
+  /** Firings claimed and never settled (their invocation died between the claim and the settlement), oldest claim first, of every trigger. */
+  listUnsettled(): Promise<Firing[]>;
   /** Firings waiting for the trigger's previous run, oldest first. */
   listQueued(triggerId: string): Promise<Firing[]>;
   /** The trigger's journal. */

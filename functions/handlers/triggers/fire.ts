@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { drainQueued, findTrigger, fireTrigger, listTriggers, scheduledKey } from '../../core/triggers/fire-trigger.ts';
+import { drainQueued, findTrigger, fireTrigger, listTriggers, resumeUnsettled, scheduledKey } from '../../core/triggers/fire-trigger.ts';
 import type { FiringOutcome } from '../../core/triggers/trigger-model.ts';
 import { matchesEventPattern } from '../../core/triggers/event-pattern.ts';
 import { latestFireTime, parseScheduleExpression } from '../../core/triggers/schedule-expression.ts';
@@ -17,7 +17,7 @@ import { lambdaHandler } from '../shared/lambda-deps.ts';
 /**
  * What invokes this function: an EventBridge Scheduler schedule (with `<aws.scheduler.scheduled-time>`
  * as scheduledTime) or the local scheduler; an EventBridge rule (the whole event) or the local
- * EventBridge; or the queue sweep (overlap `queue`).
+ * EventBridge; or the queue sweep (overlap `queue`, and firings left unsettled by a crash).
  */
 export const TriggerInvocation = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('schedule'), triggerId: z.string().min(1).max(48), scheduledTime: z.iso.datetime({ offset: true }) }),
@@ -35,7 +35,10 @@ const TICK_CATCH_UP_MS = 5 * 60_000;
 export type TriggerInvocation = z.infer<typeof TriggerInvocation>;
 
 /** Fires a trigger once per scheduled time or event id (a duplicate creates nothing), or starts queued firings whose turn has come. */
-export async function handleTriggerInvocation(deps: HandlerDeps, payload: unknown): Promise<FiringOutcome | { drained: number; fired?: number }> {
+export async function handleTriggerInvocation(
+  deps: HandlerDeps,
+  payload: unknown,
+): Promise<FiringOutcome | { drained: number; resumed?: number; fired?: number }> {
   const invocation = parseOrThrow(TriggerInvocation, payload);
   const correlationId = randomUUID();
   if (invocation.kind === 'tick') {
@@ -49,15 +52,17 @@ export async function handleTriggerInvocation(deps: HandlerDeps, payload: unknow
       if (due !== undefined && (await fireTrigger(deps, { triggerId: definition.id, key: scheduledKey(due), correlationId })).outcome !== 'duplicate')
         fired += 1;
     }
-    const drained = await handleTriggerInvocation(deps, { kind: 'drain' });
-    return { drained: (drained as { drained: number }).drained, fired };
+    const swept = (await handleTriggerInvocation(deps, { kind: 'drain' })) as { drained: number; resumed: number };
+    return { ...swept, fired };
   }
   if (invocation.kind === 'drain') {
+    // Firings whose invocation died before settling first (a restart fires only the latest time, not theirs).
+    const resumed = await resumeUnsettled(deps);
     let drained = 0;
     for (const trigger of await listTriggers(deps)) {
       if (trigger.definition.overlap === 'queue' && (await drainQueued(deps, trigger.definition.id))) drained += 1;
     }
-    return { drained };
+    return { drained, resumed };
   }
   const trigger = await findTrigger(deps, invocation.triggerId);
   if (!trigger || trigger.definition.kind !== invocation.kind)
@@ -71,7 +76,7 @@ export async function handleTriggerInvocation(deps: HandlerDeps, payload: unknow
 }
 
 export const createHandler = (deps: HandlerDeps) =>
-  middy<unknown, FiringOutcome | { drained: number; fired?: number }, Error, Context>()
+  middy<unknown, FiringOutcome | { drained: number; resumed?: number; fired?: number }, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const outcome = await handleTriggerInvocation(deps, event);
