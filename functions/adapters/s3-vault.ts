@@ -25,7 +25,9 @@ export class S3Vault implements Vault {
    * one as a multipart upload (lib-storage, two parts at once). At most about 32 MiB held per upload.
    */
   openUpload(key: string) {
-    const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+    // The readable side hands on the chunks as written (object mode): a byte-mode read joins whatever
+    // is buffered into a new buffer, a fresh allocation per read.
+    const stream = new PassThrough({ writableHighWaterMark: 1024 * 1024, readableObjectMode: true, readableHighWaterMark: 1 });
     const params = { Bucket: this.bucket, Key: key, ContentType: 'application/x-ndjson' };
     const upload = async (): Promise<{ VersionId?: string }> => {
       const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
