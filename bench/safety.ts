@@ -1,7 +1,9 @@
 /**
- * The safety envelope's cost: the whole apply gate per task (the apply's read of run, task, control
- * record and quiesce flags through loadForApply, then kill switch, autonomy, freeze and Cedar, as
- * applyTask runs them; a rate limit is one conditional write more) next to a bare DynamoDB GetItem,
+ * The safety envelope's cost: the whole apply gate per task (the apply's read through loadForApply,
+ * then kill switch, autonomy, freeze and Cedar, as applyTask runs them; the kill switch and the DR
+ * quiesce flags are ConditionChecks in the claim's transaction, whose extra cost is measured on a
+ * claim-shaped transaction with and without them; a rate limit is one conditional write more) next
+ * to a bare DynamoDB GetItem,
  * measured side by side in interleaved rounds; then Cedar decision latency over 10,000 evaluations of
  * the apply's policy gate, each on a resource of its own (as every task brings a new one), in the
  * process warmed by those rounds. The first decision of the process (which validates its request
@@ -14,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { GetCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Run, Task, TaskPlan } from '../functions/core/runs/model.ts';
@@ -78,7 +80,7 @@ try {
   const firstDecision = performance.now() - firstStart;
 
   // 1. The whole apply gate vs a bare GetItem, interleaved: what applyTask does before it takes locks,
-  // the read (loadForApply: run, task, control record and the DR quiesce flags in one TransactGetItems)
+  // the read (loadForApply: run and task in one TransactGetItems; the control record only under a freeze)
   // and the decisions (kill switch, autonomy, freeze, then Cedar for a plan that changes something); a
   // rate limit, where one is configured, is one conditional write more.
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -108,6 +110,60 @@ try {
   const gateTimes: number[] = [];
   const rateTimes: number[] = [];
   const getTimes: number[] = [];
+  // What the gate no longer reads is checked in the claim's transaction (load-run.ts): a claim-shaped
+  // TransactWriteItems (run head, task, event, outbox row) with and without those ConditionChecks.
+  let claimSeq = 0;
+  const claimShaped = (withChecks: boolean) => {
+    claimSeq += 1;
+    const pk = `BENCH#claim-${withChecks ? 'checked' : 'bare'}`;
+    return documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: stack.stateTable,
+              Key: { pk, sk: 'RUN' },
+              UpdateExpression: 'SET eventSeq = :seq',
+              ExpressionAttributeValues: { ':seq': claimSeq },
+            },
+          },
+          {
+            Update: {
+              TableName: stack.stateTable,
+              Key: { pk, sk: 'TASK#0000' },
+              UpdateExpression: 'SET attempt = :seq',
+              ExpressionAttributeValues: { ':seq': claimSeq },
+            },
+          },
+          { Put: { TableName: stack.stateTable, Item: { pk, sk: `EVENT#${claimSeq}`, type: 'TaskApplying' } } },
+          { Put: { TableName: stack.stateTable, Item: { pk: `${pk}#OUTBOX`, sk: `EVENT#${claimSeq}`, type: 'TaskApplying' } } },
+          ...(withChecks
+            ? [
+                {
+                  ConditionCheck: {
+                    TableName: stack.stateTable,
+                    Key: { pk: 'CONTROL', sk: 'CONTROL' },
+                    ConditionExpression: 'attribute_not_exists(killSwitch.engaged) OR killSwitch.engaged = :off',
+                    ExpressionAttributeValues: { ':off': false },
+                  },
+                },
+                ...deps.applyReads!.quiesceTargets.map((target) => ({
+                  ConditionCheck: {
+                    TableName: stack.stateTable,
+                    Key: { pk: 'DR#QUIESCE', sk: target },
+                    ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now',
+                    ExpressionAttributeNames: { '#until': 'until' },
+                    ExpressionAttributeValues: { ':now': new Date().toISOString() },
+                  },
+                })),
+              ]
+            : []),
+        ],
+      }),
+    );
+  };
+  const claimTimes: number[] = [];
+  const checkedClaimTimes: number[] = [];
   const time = async (fn: () => Promise<unknown>, into: number[]) => {
     const start = performance.now();
     for (let i = 0; i < OPS; i += 1) await fn();
@@ -119,7 +175,11 @@ try {
       await time(getItem, getTimes);
       await time(gateWithRateLimit, rateTimes);
       await time(bareRead, readTimes);
+      await time(() => claimShaped(true), checkedClaimTimes);
+      await time(() => claimShaped(false), claimTimes);
     } else {
+      await time(() => claimShaped(false), claimTimes);
+      await time(() => claimShaped(true), checkedClaimTimes);
       await time(bareRead, readTimes);
       await time(gateWithRateLimit, rateTimes);
       await time(getItem, getTimes);
@@ -148,6 +208,7 @@ try {
   const getMedian = quantile(getTimes, 0.5);
   const cedarP99 = quantile(samples, 0.99);
   const readMedian = quantile(readTimes, 0.5);
+  const checksCost = quantile(checkedClaimTimes, 0.5) - quantile(claimTimes, 0.5);
   console.log(`\nSafety envelope (${EVALUATIONS} Cedar evaluations; ${ROUNDS} interleaved rounds of ${OPS})\n`);
   console.log(
     `Cedar decision            p50 ${(quantile(samples, 0.5) * 1000).toFixed(0)} µs   p99 ${(quantile(samples, 0.99) * 1000).toFixed(0)} µs   (the apply's policy gate: managed resources + Cedar, a new resource each time)`,
@@ -159,11 +220,15 @@ try {
     `  CPU time per decision   p50 ${(quantile(cpuSamples, 0.5) * 1000).toFixed(0)} µs   p99 ${(quantile(cpuSamples, 0.99) * 1000).toFixed(0)} µs   (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
   );
   console.log(
-    `apply gate per task       ${gateMedian.toFixed(2)} ms  (loadForApply: run + task + control + quiesce flags in one TransactGetItems; kill switch, autonomy, freeze, Cedar)`,
+    `apply gate per task       ${gateMedian.toFixed(2)} ms  (loadForApply: run + task in one TransactGetItems; kill switch, autonomy, freeze, Cedar)`,
   );
   console.log(`  with a rate limit        ${rateMedian.toFixed(2)} ms  (the same, and the action's token bucket: one conditional write)`);
+  console.log(
+    `  its checks in the claim  ${checksCost >= 0 ? '+' : ''}${checksCost.toFixed(2)} ms  (kill switch + ${deps.applyReads!.quiesceTargets.length} quiesce flag(s) as ConditionChecks: claim-shaped TransactWriteItems ${quantile(checkedClaimTimes, 0.5).toFixed(2)} vs ${quantile(claimTimes, 0.5).toFixed(2)} ms without)`,
+  );
   console.log(`bare DynamoDB GetItem     ${getMedian.toFixed(2)} ms`);
   console.log(`gate / GetItem            ${(gateMedian / getMedian).toFixed(2)}   (target <= 1.5: ${gateMedian / getMedian <= 1.5 ? 'met' : 'NOT met'})`);
+  console.log(`  with its claim checks    ${((gateMedian + checksCost) / getMedian).toFixed(2)}   (the gate's whole cost, its share of the claim included)`);
   console.log(`  with a rate limit        ${(rateMedian / getMedian).toFixed(2)}`);
   console.log(
     `the apply's read alone    ${readMedian.toFixed(2)} ms  (run + task, TransactGetItems: what an apply reads with no gate); that / GetItem ${(readMedian / getMedian).toFixed(2)}, gate / that ${(gateMedian / readMedian).toFixed(2)}`,
