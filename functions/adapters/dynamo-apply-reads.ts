@@ -7,9 +7,8 @@ import type { ApplyReads, ApplySnapshot } from '../core/runs/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { fromItem, runKey, taskKey } from './dynamo-run-repository.ts';
 
-/** The keys the control store (dynamo-control-store.ts) and the DR repository's quiesce flags (dynamo-dr-repository.ts) use. */
-const CONTROL_KEY = { pk: 'CONTROL', sk: 'CONTROL' };
-const quiesceKey = (target: string) => ({ pk: 'DR#QUIESCE', sk: target });
+import { CONTROL_KEY, quiesceKey } from './dynamo-gate-keys.ts';
+
 const QUIESCE_STORAGE = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity'];
 /** DynamoDB's limit on the items of one TransactGetItems. */
 const MAX_ITEMS = 100;
@@ -22,36 +21,56 @@ const MAX_ITEMS = 100;
 export class DynamoApplyReads implements ApplyReads {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
-  readonly #quiesceTargets: readonly string[];
+  readonly quiesceTargets: readonly string[];
 
   constructor(options: { client: DynamoDBDocumentClient; tableName: string; quiesceTargets: readonly string[] }) {
     if (options.quiesceTargets.length + 3 > MAX_ITEMS) throw new Error(`at most ${MAX_ITEMS - 3} DR targets fit in one apply read`);
     this.#db = options.client;
     this.#table = options.tableName;
-    this.#quiesceTargets = [...options.quiesceTargets];
+    this.quiesceTargets = [...options.quiesceTargets];
   }
 
-  async read(input: { runId: string; taskIndex: number; initialControl: ControlState }): Promise<ApplySnapshot | undefined> {
-    const keys = [runKey(input.runId), taskKey(input.runId, input.taskIndex), CONTROL_KEY, ...this.#quiesceTargets.map(quiesceKey)];
+  async read(input: {
+    runId: string;
+    taskIndex: number;
+    initialControl: ControlState;
+    control?: boolean;
+    quiesceFlags?: boolean;
+  }): Promise<ApplySnapshot | undefined> {
+    const withControl = input.control ?? true;
+    const targets = (input.quiesceFlags ?? true) ? this.quiesceTargets : [];
+    const gets = [
+      { Key: runKey(input.runId) },
+      { Key: taskKey(input.runId, input.taskIndex) },
+      // The control record without its journal's bookkeeping: the gate reads these two.
+      ...(withControl ? [{ Key: CONTROL_KEY, ProjectionExpression: 'killSwitch, freezeOverrides, pk' }] : []),
+      ...targets.map((target) => ({ Key: quiesceKey(target) })),
+    ];
     let items: (Record<string, unknown> | undefined)[];
     try {
-      const result = await this.#db.send(new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: this.#table, Key } })) }));
+      const result = await this.#db.send(new TransactGetCommand({ TransactItems: gets.map((get) => ({ Get: { TableName: this.#table, ...get } })) }));
       items = (result.Responses ?? []).map((response) => response?.Item);
     } catch (error) {
       return rethrowAwsError(error, `reading run ${input.runId} for its apply`);
     }
-    const [run, task, control, ...flags] = items;
+    const [run, task] = items;
     if (!run) return undefined;
+    const control = withControl ? items[2] : undefined;
+    const flags = items.slice(withControl ? 3 : 2);
     return {
       run: fromItem<Run>(run),
       task: task ? fromItem<Task>(task) : undefined,
-      control: control
+      ...(withControl
         ? {
-            killSwitch: (control.killSwitch as KillSwitchState | undefined) ?? input.initialControl.killSwitch,
-            freezeOverrides: (control.freezeOverrides as FreezeOverride[] | undefined) ?? [],
+            control: control
+              ? {
+                  killSwitch: (control.killSwitch as KillSwitchState | undefined) ?? input.initialControl.killSwitch,
+                  freezeOverrides: (control.freezeOverrides as FreezeOverride[] | undefined) ?? [],
+                }
+              : input.initialControl,
           }
-        : input.initialControl,
-      quiesceFlags: flags.filter((flag) => flag !== undefined).map(stripQuiesce),
+        : {}),
+      ...((input.quiesceFlags ?? true) ? { quiesceFlags: flags.filter((flag) => flag !== undefined).map(stripQuiesce) } : {}),
     };
   }
 }

@@ -5,6 +5,7 @@ import { ConcurrentModification, DuplicateInFlight, InvalidRunTransition, LeaseL
 import { GENESIS_HASH, sealEvents } from '../core/runs/journal.ts';
 import type { Run, RunEvent, Task } from '../core/runs/model.ts';
 import type { CreateRunResult, NewRun, Page, RunChange, RunRepository } from '../core/runs/ports.ts';
+import { CONTROL_KEY, quiesceKey } from './dynamo-gate-keys.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { queryAllPages, queryPages } from './query-all-pages.ts';
@@ -213,6 +214,32 @@ export class DynamoRunRepository implements RunRepository {
           },
         });
       }
+      // What the apply's gate took as so unread: the kill switch off, no quiesce flag holding (after the fence).
+      const unchanged = change.unchanged;
+      const unchangedFrom = items.length;
+      if (unchanged?.killSwitch) {
+        items.push({
+          ConditionCheck: {
+            TableName: this.#table,
+            Key: CONTROL_KEY,
+            ConditionExpression: unchanged.killSwitch.engagedByDefault
+              ? 'killSwitch.engaged = :off'
+              : 'attribute_not_exists(killSwitch.engaged) OR killSwitch.engaged = :off',
+            ExpressionAttributeValues: { ':off': false },
+          },
+        });
+      }
+      for (const target of unchanged?.quiesceTargets ?? []) {
+        items.push({
+          ConditionCheck: {
+            TableName: this.#table,
+            Key: quiesceKey(target),
+            ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now',
+            ExpressionAttributeNames: { '#until': 'until' },
+            ExpressionAttributeValues: { ':now': unchanged!.now },
+          },
+        });
+      }
       assertTransactionSize(items.length, `updating run ${runId}`);
 
       try {
@@ -227,7 +254,16 @@ export class DynamoRunRepository implements RunRepository {
           if (task.claim) throw new DuplicateInFlight(`task ${task.index} of run ${runId} is being applied by another invocation; its lease has not run out`);
           throw new ConcurrentModification(`task ${task.index} of run ${runId} is not in the expected status (${task.expectStatus?.join(' or ') ?? 'exists'})`);
         }
-        if (fence && reasons.at(-1)?.Code === 'ConditionalCheckFailed') {
+        const changed = reasons.slice(unchangedFrom).findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+        if (changed >= 0) {
+          const killSwitchChecked = unchanged?.killSwitch ? 1 : 0;
+          throw changed < killSwitchChecked
+            ? new ConcurrentModification(`the kill switch is engaged; run ${runId} does not claim task(s)`, { details: { changed: 'killSwitch' } })
+            : new ConcurrentModification(`DR target ${unchanged!.quiesceTargets![changed - killSwitchChecked]} is quiesced`, {
+                details: { changed: 'quiesce', target: unchanged!.quiesceTargets![changed - killSwitchChecked] },
+              });
+        }
+        if (fence && reasons[unchangedFrom - 1]?.Code === 'ConditionalCheckFailed') {
           throw new LeaseLost(`run ${runId} no longer holds ${fence.resource} (fencing token ${fence.fencingToken})`);
         }
         // Another writer appended to the run first (or a transaction conflict): re-read the head and go again.

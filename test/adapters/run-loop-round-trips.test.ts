@@ -179,10 +179,10 @@ describe('the apply’s reads in one TransactGetItems', () => {
     await dr.quiesce(flag);
     await control.setKillSwitch({ engaged: true, reason: 'test', changedBy: 'admin', changedAt: new Date().toISOString() }, 'c');
     const after = await reads.read({ runId: run.id, taskIndex: 0, initialControl });
-    expect(after!.quiesceFlags).toEqual(await dr.listQuiesceFlags());
+    expect(after!.quiesceFlags!).toEqual(await dr.listQuiesceFlags());
     expect(after!.quiesceFlags).toEqual([flag]);
     expect(after!.control).toEqual(await control.read(initialControl));
-    expect(after!.control.killSwitch.engaged).toBe(true);
+    expect(after!.control!.killSwitch.engaged).toBe(true);
     expect(await reads.read({ runId: randomUUID(), taskIndex: 0, initialControl })).toBeUndefined();
     await dr.unquiesce('demo', 'job');
   });

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { parseResource } from '../actions/resources.ts';
+import { observedBy, shapeDecidesValidation, shapeOf } from './validated-shapes.ts';
+import type { Observed } from './validated-shapes.ts';
 
 // The CommonJS build loads its .wasm next to itself (the ESM root export prints a warning on Node).
 // Loaded on first use, so a function that imports this module but never decides never compiles the WebAssembly.
@@ -46,6 +48,15 @@ const ACTIONS = {
 } as const;
 /** Entries each entity cache keeps before it starts again. */
 const ENTITY_CACHE_SIZE = 512;
+/** Request shapes remembered as valid before the memory starts again (a deployment has a handful). */
+const SHAPE_CACHE_SIZE = 256;
+const ROLE_TYPE = 'Maestro::Role';
+
+/** An entity as the schema validates it, and as Cedar evaluates it once its shape is known to be valid (see validated-shapes.ts). */
+interface EntityForms<T> {
+  full: T;
+  observed: T;
+}
 
 function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
   const known = cache.get(key);
@@ -65,8 +76,12 @@ export class PolicyEngine {
   readonly #schemaName: string;
   readonly policyIds: readonly string[];
   /** Entities built once and reused while the same principal or resource comes back (bounded). */
-  readonly #principals = new Map<string, readonly CedarWasm.EntityJson[]>();
-  readonly #resources = new Map<string, CedarWasm.EntityJson>();
+  readonly #principals = new Map<string, EntityForms<readonly CedarWasm.EntityJson[]>>();
+  readonly #resources = new Map<string, EntityForms<CedarWasm.EntityJson>>();
+  /** What the policies read; undefined: every request is validated against the schema (validated-shapes.ts). */
+  readonly #observed: Observed | undefined;
+  /** Shapes of requests the schema accepted (validated-shapes.ts). */
+  readonly #validShapes = new Set<string>();
 
   constructor(options: { schema: string; policies: string }) {
     const parts = cedar.policySetTextToParts(options.policies);
@@ -91,12 +106,20 @@ export class PolicyEngine {
     }
     const policies = cedar.preparsePolicySet(this.#policySetId, { staticPolicies });
     if (policies.type === 'failure') throw new Error(`policies do not parse: ${policies.errors.map((error) => error.message).join('; ')}`);
+    this.#observed = observedPolicies(options.schema, Object.values(staticPolicies));
+  }
+
+  /** How many request shapes the schema accepted and Cedar now evaluates without validating again. */
+  get validatedShapes(): number {
+    return this.#validShapes.size;
   }
 
   authorize(request: PolicyRequest): PolicyDecision {
     const { resource, context } = request;
     const principalType = request.principal.onBehalfOf === undefined ? 'Maestro::User' : 'Maestro::Agent';
-    const answer = cedar.statefulIsAuthorized({
+    const principals = this.#principalEntities(principalType, request.principal);
+    const resourceEntity = this.#resourceEntity(resource);
+    const call = {
       principal: { type: principalType, id: request.principal.id },
       action: ACTIONS[request.action],
       resource: { type: 'Maestro::Resource', id: resource.uri },
@@ -112,12 +135,27 @@ export class PolicyEngine {
         approved: context.approved,
         inputFlagged: context.inputFlagged ?? false,
         hourUtc: context.now.getUTCHours(),
-      },
-      entities: [...this.#principalEntities(principalType, request.principal), this.#resourceEntity(resource)],
-      preparsedSchemaName: this.#schemaName,
-      validateRequest: true,
+      } as Record<string, CedarWasm.CedarValueJson>,
+      entities: [...principals.full, resourceEntity.full],
       preparsedPolicySetId: this.#policySetId,
-    });
+    };
+    const observed = this.#observed;
+    const shape = observed ? shapeOf(call) : undefined;
+    let answer: CedarWasm.AuthorizationAnswer;
+    if (shape !== undefined && this.#validShapes.has(shape)) {
+      // A shape the schema accepted before: evaluated on what the policies read, without validating again.
+      answer = cedar.statefulIsAuthorized({
+        ...call,
+        context: observed!.wholeContext ? call.context : observedAttributes(call.context, observed!.attributes),
+        entities: [...principals.observed, resourceEntity.observed],
+      });
+    } else {
+      answer = cedar.statefulIsAuthorized({ ...call, preparsedSchemaName: this.#schemaName, validateRequest: true });
+      if (shape !== undefined && answer.type === 'success') {
+        if (this.#validShapes.size >= SHAPE_CACHE_SIZE) this.#validShapes.clear();
+        this.#validShapes.add(shape);
+      }
+    }
     if (answer.type === 'failure') {
       // A request the schema refuses is a deny, never an allow.
       return { allowed: false, policyIds: [], errors: answer.errors.map((error) => error.message) };
@@ -129,19 +167,27 @@ export class PolicyEngine {
     };
   }
 
-  #principalEntities(principalType: string, principal: PolicyRequest['principal']): readonly CedarWasm.EntityJson[] {
+  #principalEntities(principalType: string, principal: PolicyRequest['principal']): EntityForms<readonly CedarWasm.EntityJson[]> {
     const key = JSON.stringify([principalType, principal.id, principal.onBehalfOf ?? null, principal.roles]);
-    return remember(this.#principals, key, () => [
-      {
+    return remember(this.#principals, key, () => {
+      const entity = {
         uid: { type: principalType, id: principal.id },
         attrs: (principal.onBehalfOf === undefined ? {} : { onBehalfOf: principal.onBehalfOf }) as Record<string, string>,
-        parents: principal.roles.map((role) => ({ type: 'Maestro::Role', id: role })),
-      },
-      ...principal.roles.map((role) => ({ uid: { type: 'Maestro::Role', id: role }, attrs: {}, parents: [] })),
-    ]);
+        parents: principal.roles.map((role) => ({ type: ROLE_TYPE, id: role })),
+      };
+      return {
+        full: [entity, ...principal.roles.map((role) => ({ uid: { type: ROLE_TYPE, id: role }, attrs: {}, parents: [] }))],
+        // Roles have no attributes and no parents (shapeDecidesValidation checks): `principal in Role` reads the principal's parents only.
+        observed: [{ ...entity, attrs: this.#observedAttrs(entity.attrs) }],
+      };
+    });
   }
 
-  #resourceEntity(resource: PolicyRequest['resource']): CedarWasm.EntityJson {
+  #observedAttrs(attrs: Record<string, string>): Record<string, string> {
+    return this.#observed ? (observedAttributes(attrs, this.#observed.attributes) as Record<string, string>) : attrs;
+  }
+
+  #resourceEntity(resource: PolicyRequest['resource']): EntityForms<CedarWasm.EntityJson> {
     const key = JSON.stringify([
       resource.uri,
       resource.kind,
@@ -159,7 +205,29 @@ export class PolicyEngine {
         access: resource.access ?? 'write',
       };
       for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) attrs[name] = resource[name]!;
-      return { uid: { type: 'Maestro::Resource', id: resource.uri }, attrs, parents: [] };
+      const uid = { type: 'Maestro::Resource', id: resource.uri };
+      return { full: { uid, attrs, parents: [] }, observed: { uid, attrs: this.#observedAttrs(attrs), parents: [] } };
     });
   }
+}
+
+/** The record with only the attributes some policy reads. */
+function observedAttributes<T>(record: Record<string, T>, attributes: ReadonlySet<string>): Record<string, T> {
+  const kept: Record<string, T> = {};
+  for (const name in record) if (attributes.has(name)) kept[name] = record[name];
+  return kept;
+}
+
+/** What the policies read, when the schema lets a request's shape decide its validation; else undefined. */
+function observedPolicies(schema: string, policyTexts: readonly string[]): Observed | undefined {
+  const resolved = cedar.schemaToJsonWithResolvedTypes(schema);
+  if (resolved.type !== 'success') return undefined;
+  if (!shapeDecidesValidation(resolved.json as never, [ROLE_TYPE])) return undefined;
+  const policies: unknown[] = [];
+  for (const text of policyTexts) {
+    const json = cedar.policyToJson(text);
+    if (json.type !== 'success') return undefined;
+    policies.push(json.json);
+  }
+  return observedBy(policies);
 }

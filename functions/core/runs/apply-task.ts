@@ -1,5 +1,6 @@
-import { InvalidRunTransition, LeaseLost, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
-import { actionRateGate, applyGate, changesSomething, isApproved, policyGate } from '../safety/gates.ts';
+import { ConcurrentModification, InvalidRunTransition, LeaseLost, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
+import { actionRateGate, applyGate, changesSomething, isApproved, policyGate, readControl } from '../safety/gates.ts';
+import type { ControlState } from '../control/model.ts';
 import { LOCK_LEASE_MS, acquireRunLocks, heldRunLocks } from './run-locks.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunDeps } from './deps.ts';
@@ -20,7 +21,7 @@ const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatu
  * runs in a target-only executor (see on-targets.ts) while this process keeps the claim's lease alive.
  */
 export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }, observer?: ApplyObserver): Promise<{ status: TaskStatusType }> {
-  const { run, task, control, quiesceFlags, lockResources } = await loadForApply(deps, input.runId, input.taskIndex);
+  const { run, task, control, quiesceFlags: readFlags, lockResources, unread } = await loadForApply(deps, input.runId, input.taskIndex);
   if (task) observer?.task({ action: task.action, resource: task.plan?.resource });
   assertNotCancelled(run);
   if (!task) throw new InvalidRunTransition(`run ${run.id} has no task ${input.taskIndex}`);
@@ -36,27 +37,36 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
 
   const action = deps.catalog.get(task.action, task.actionVersion);
-  // The safety envelope, re-checked before every apply: control record (read with the run, no cache),
-  // autonomy, policy (the last two only for a plan that changes something: changesSomething).
-  try {
-    await applyGate(deps, { run, action, control, now: deps.clock(), plan: task.plan });
-    if (changesSomething(task.plan)) policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan, control, now: deps.clock() });
-  } catch (error) {
-    const described = describeError(error);
-    await deps.runs.commit(run.id, {
-      head: run,
-      events: [
-        {
-          type: error instanceof PolicyDenied ? 'PolicyDenied' : `ApplyRefused`,
-          level: 'ERROR',
-          taskIndex: task.index,
-          message: `${task.action}: not applied: ${described.message}`,
-          payload: { ...packPayload(task), gate: 'apply', error: described, ...(error instanceof PolicyDenied ? { policyIds: error.details?.policyIds } : {}) },
-        },
-      ],
-    });
-    throw error;
-  }
+  // The safety envelope, re-checked before every apply: control record (read with the run, no cache,
+  // or taken as the kill switch off and checked in the claim: load-run.ts), autonomy, policy (the last
+  // two only for a plan that changes something: changesSomething).
+  const gate = async (current: ControlState) => {
+    try {
+      await applyGate(deps, { run, action, control: current, now: deps.clock(), plan: task.plan });
+      if (changesSomething(task.plan)) policyGate(deps, { gate: 'apply', run, task, action, plan: task.plan!, control: current, now: deps.clock() });
+    } catch (error) {
+      const described = describeError(error);
+      await deps.runs.commit(run.id, {
+        head: run,
+        events: [
+          {
+            type: error instanceof PolicyDenied ? 'PolicyDenied' : `ApplyRefused`,
+            level: 'ERROR',
+            taskIndex: task.index,
+            message: `${task.action}: not applied: ${described.message}`,
+            payload: {
+              ...packPayload(task),
+              gate: 'apply',
+              error: described,
+              ...(error instanceof PolicyDenied ? { policyIds: error.details?.policyIds } : {}),
+            },
+          },
+        ],
+      });
+      throw error;
+    }
+  };
+  await gate(control);
   // The run's locks: as its last apply recorded them while they have most of their lease, else taken (or renewed) now.
   const held = heldRunLocks(run, lockResources, deps.clock());
   const fencingTokens = held ?? (await acquireRunLocks(deps, run, task, lockResources));
@@ -81,19 +91,29 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
   const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
-  const claimedAt = deps.clock();
   // Fencing: a run whose lock expired or passed to another run must not write (checked in the claim's transaction).
   const fencingToken = fencingTokens[task.plan.resource];
-  const fence = fencingToken !== undefined ? { resource: task.plan.resource, fencingToken, now: claimedAt.getTime() } : undefined;
-  const runPatch = {
-    ...(run.status === RunStatus.APPLYING ? {} : { status: RunStatus.APPLYING }),
-    ...(held || lockResources.length === 0 ? {} : { locks: { tokens: fencingTokens, leaseExpiresAt: claimedAt.getTime() + LOCK_LEASE_MS } }),
-  };
-  let claimed: Run;
-  try {
-    claimed = await deps.runs.commit(run.id, {
+  // What the gate took as so unread, checked in the claim: the kill switch off, and no quiesce flag
+  // (until one is found: then the flags are read and go to the write guard, as when read with the run).
+  let quiesceFlags = readFlags;
+  let uncheckedTargets = unread?.quiesceTargets ?? [];
+  const claim = (claimedAt: Date) => {
+    const runPatch = {
+      ...(run.status === RunStatus.APPLYING ? {} : { status: RunStatus.APPLYING }),
+      ...(held || lockResources.length === 0 ? {} : { locks: { tokens: fencingTokens, leaseExpiresAt: claimedAt.getTime() + LOCK_LEASE_MS } }),
+    };
+    return deps.runs.commit(run.id, {
       head: run,
-      fence,
+      fence: fencingToken !== undefined ? { resource: task.plan!.resource, fencingToken, now: claimedAt.getTime() } : undefined,
+      ...(unread
+        ? {
+            unchanged: {
+              killSwitch: { engagedByDefault: deps.guardrails.killSwitch.engaged },
+              quiesceTargets: uncheckedTargets,
+              now: claimedAt.toISOString(),
+            },
+          }
+        : {}),
       expectStatus: [RunStatus.PLANNED, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING],
       run: Object.keys(runPatch).length > 0 ? runPatch : undefined,
       tasks: [
@@ -108,11 +128,29 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
         {
           type: 'TaskApplying',
           taskIndex: task.index,
-          message: `${task.action}: ${task.plan.summary} (attempt ${attempt})`,
+          message: `${task.action}: ${task.plan!.summary} (attempt ${attempt})`,
           payload: { ...packPayload(task), idempotencyKey: task.idempotencyKey, attempt, locks: fencingTokens, ...privileged },
         },
       ],
     });
+  };
+  let claimed: Run | undefined;
+  try {
+    for (let round = 1; claimed === undefined; round += 1) {
+      try {
+        claimed = await claim(deps.clock());
+      } catch (error) {
+        const changed = error instanceof ConcurrentModification ? error.details?.changed : undefined;
+        if (changed === undefined || round >= MAX_CLAIM_ROUNDS) throw error;
+        if (changed === 'killSwitch') {
+          // Engaged since the gate ran (or it starts engaged): refused as the gate refuses, with the record read now.
+          await gate(await readControl(deps));
+        } else {
+          quiesceFlags = await deps.quiesceFlags();
+          uncheckedTargets = [];
+        }
+      }
+    }
   } catch (error) {
     if (!(error instanceof LeaseLost)) throw error;
     // The lock passed on: the task fails, unapplied (a replay finds it FAILED and applies nothing).
@@ -203,6 +241,8 @@ export interface ApplyObserver {
  * out within one lease: the replay then applies again under the same idempotency key.
  */
 const APPLY_LEASE_MS = 10_000;
+/** Claims one apply tries while what its gate took as so keeps changing (a kill switch flipped back and forth). */
+const MAX_CLAIM_ROUNDS = 3;
 const RENEW_EVERY_MS = 3_000;
 
 async function holdingLease<T>(deps: RunDeps, runId: string, taskIndex: number, attempt: number, work: () => Promise<T>): Promise<T> {

@@ -25,6 +25,13 @@ export interface RunChange {
    * the run still holds the lock on `resource` with this token and its lease runs past `now`.
    */
   fence?: { resource: string; fencingToken: number; now: number };
+  /**
+   * What an apply's gate took as so without reading it, checked in the same transaction (the claim):
+   * the kill switch is not engaged (the control record's, or `engagedByDefault` when it has none),
+   * and no quiesce flag of these DR targets holds past `now` (ISO time). Refused with
+   * ConcurrentModification, `details.changed` naming `killSwitch` or `quiesce`; nothing is written.
+   */
+  unchanged?: { killSwitch?: { engagedByDefault: boolean }; quiesceTargets?: readonly string[]; now: string };
 }
 
 export interface TaskChange {
@@ -73,17 +80,28 @@ export interface RunRepository {
   countActive(): Promise<number>;
 }
 
-/** What an apply decides on, read together: the run, its task, the control record and the DR quiesce flags. */
+/** What an apply decides on, read together: the run, its task and, where asked for, the control record and the DR quiesce flags. */
 export interface ApplySnapshot {
   run: Run;
   task: Task | undefined;
-  control: ControlState;
-  quiesceFlags: QuiesceFlag[];
+  /** Unset when not asked for (`control: false`). */
+  control?: ControlState;
+  /** Unset when not asked for (`quiesceFlags: false`). */
+  quiesceFlags?: QuiesceFlag[];
 }
 
 /** Reads an {@link ApplySnapshot} in one consistent round trip (DynamoDB: one TransactGetItems). */
 export interface ApplyReads {
-  read(input: { runId: string; taskIndex: number; initialControl: ControlState }): Promise<ApplySnapshot | undefined>;
+  /** The DR targets whose quiesce flags the read covers (the configured ones). */
+  readonly quiesceTargets: readonly string[];
+  /** `control` and `quiesceFlags` default to true. */
+  read(input: {
+    runId: string;
+    taskIndex: number;
+    initialControl: ControlState;
+    control?: boolean;
+    quiesceFlags?: boolean;
+  }): Promise<ApplySnapshot | undefined>;
 }
 
 /** The workflow engine running `statemachines/run.asl.json` (Step Functions, or the local stand-in). */
