@@ -15,7 +15,7 @@ import { DynamoRunRepository } from '../functions/adapters/dynamo-run-repository
 import type { Run } from '../functions/core/runs/model.ts';
 import { defaultCatalog } from '../functions/actions/catalog.ts';
 import type { TaskPlan } from '../functions/core/runs/model.ts';
-import { executeTask } from '../functions/core/runs/task-executor.ts';
+import { executeTask, executorClassOf } from '../functions/core/runs/task-executor.ts';
 import { createExecutorDeps } from '../functions/handlers/run/executor-deps.ts';
 import { createIsolatedApply } from '../local/sandbox/isolated-apply.ts';
 import type { StateEventNotice } from '../local/sfn/history-events.ts';
@@ -165,6 +165,24 @@ executor.execute = (request) => {
   executorCalls.set(request.operation, (executorCalls.get(request.operation) ?? 0) + 1);
   return execute(request);
 };
+// A batch (a run's plans, or its verifies) is one call per executor function it reaches, as
+// LambdaTaskExecutor invokes them: by executor class and pack, at most 25 requests an invocation.
+const executeBatch = executor.executeBatch?.bind(executor);
+if (executeBatch) {
+  executor.executeBatch = (requests) => {
+    const groups = new Map<string, number>();
+    for (const request of requests) {
+      const action = stack.deps.catalog.get(request.action, request.actionVersion);
+      const key = `${executorClassOf(request.operation, action)}|${stack.deps.catalog.packOf(request.action).name}`;
+      groups.set(key, (groups.get(key) ?? 0) + 1);
+    }
+    const calls = [...groups.values()].reduce((sum, n) => sum + Math.ceil(n / 25), 0);
+    // A batch carries one operation (planRun's plans, verifyRun's verifies).
+    const operation = requests[0]?.operation ?? 'plan';
+    executorCalls.set(operation, (executorCalls.get(operation) ?? 0) + calls);
+    return executeBatch(requests);
+  };
+}
 const sumOf = (counts: Map<string, number>) => [...counts.values()].reduce((sum, n) => sum + n, 0);
 /** State transitions (states entered) and Lambda invocations the workflow scheduled, from the execution's history. */
 async function billOf(runId: string): Promise<{ transitions: number; invocations: number }> {

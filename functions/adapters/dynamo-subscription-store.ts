@@ -4,6 +4,7 @@ import type { Subscription } from '../core/subscriptions/model.ts';
 import type { SubscriptionStore } from '../core/subscriptions/ports.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { queryAllPages } from './query-all-pages.ts';
+import { ListingCache } from './listing-cache.ts';
 
 const INDEX_PK = 'SUBSCRIPTIONS';
 const subscriptionKey = (id: string) => ({ pk: `SUB#${id}`, sk: 'SUB' });
@@ -12,10 +13,16 @@ const subscriptionKey = (id: string) => ({ pk: `SUB#${id}`, sk: 'SUB' });
 export class DynamoSubscriptionStore implements SubscriptionStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  #writes = 0;
 
   constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
     this.#db = options.client;
     this.#table = options.tableName;
+  }
+
+  /** Changes made through this store (a `ListingCache` of `list()` reads again after each). */
+  writes(): number {
+    return this.#writes;
   }
 
   async put(subscription: Subscription): Promise<void> {
@@ -35,6 +42,8 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
       );
     } catch (error) {
       rethrowAwsError(error, `recording subscription ${subscription.id}`);
+    } finally {
+      this.#writes += 1;
     }
   }
 
@@ -67,6 +76,8 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
       return result.Attributes !== undefined;
     } catch (error) {
       return rethrowAwsError(error, `removing subscription ${id}`);
+    } finally {
+      this.#writes += 1;
     }
   }
 }
@@ -74,4 +85,23 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
 function toSubscription(item: Record<string, unknown>): Subscription {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...subscription } = item;
   return subscription as unknown as Subscription;
+}
+
+/**
+ * How long the relay may deliver from a subscription list it read: it consults the list for every
+ * batch of outbox rows, so it reads it at most this often, and at once after a change made through
+ * the same store (on the embedded stack the API and the relay share it). In AWS, where the API and the
+ * relay are different functions, a subscription created or deleted is seen by a warm relay within this.
+ */
+export const SUBSCRIPTION_LIST_MAX_AGE_MS = 5_000;
+
+/** The store as the relay reads it: `list()` through a {@link ListingCache}, the rest as is. */
+export function withCachedList(store: SubscriptionStore & { writes?(): number }, maxAgeMs = SUBSCRIPTION_LIST_MAX_AGE_MS): SubscriptionStore {
+  const cache = new ListingCache({ load: () => store.list(), writes: () => store.writes?.() ?? 0, maxAgeMs });
+  return {
+    put: (subscription) => store.put(subscription),
+    get: (id) => store.get(id),
+    list: () => cache.list(),
+    remove: (id) => store.remove(id),
+  };
 }

@@ -46,10 +46,25 @@ const EVENT_OF_STATE = { created: 'TriggerFired', skipped: 'TriggerSkipped', que
 export class DynamoTriggerStore implements TriggerStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #journal: DynamoJournal;
+  #writes = 0;
 
   constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
     this.#db = options.client;
     this.#journal = new DynamoJournal(options);
+  }
+
+  /** Changes to trigger heads made through this store (a `ListingCache` of `list()` reads again after each). */
+  writes(): number {
+    return this.#writes;
+  }
+
+  /** Every change of a trigger's head goes through here, and is counted once it is answered (landed or not). */
+  async #append(input: Parameters<DynamoJournal['append']>[0]): Promise<boolean> {
+    try {
+      return await this.#journal.append(input);
+    } finally {
+      this.#writes += 1;
+    }
   }
 
   async create(input: Parameters<TriggerStore['create']>[0]): Promise<Trigger> {
@@ -65,7 +80,7 @@ export class DynamoTriggerStore implements TriggerStore {
     const head = await this.#journal.head(pk);
     if (head) throw new TriggerExists(`trigger ${input.definition.id} already exists`, { field: 'id' });
     try {
-      await this.#journal.append({
+      await this.#append({
         pk,
         head: undefined,
         next: headItem(trigger),
@@ -101,7 +116,7 @@ export class DynamoTriggerStore implements TriggerStore {
       const current = head ? triggerOf(head) : input.seed;
       if (!current) throw new Error(`trigger ${input.id} has no state to change`);
       const next = { ...current, paused: input.paused };
-      await this.#journal.append({
+      await this.#append({
         pk,
         head,
         next: headItem(next),
@@ -153,7 +168,7 @@ export class DynamoTriggerStore implements TriggerStore {
       const queued = state === 'queued' ? { gsi1pk: `QUEUED#${firing.triggerId}`, gsi1sk: `${firing.claimedAt}#${firing.key}` } : {};
       const expiry = state === 'queued' ? {} : { expiresAt: Math.floor(input.now.getTime() / 1000) + FIRING_TTL_SECONDS };
       // Only from the state the caller read: a concurrent duplicate that settled first wins, and this one writes nothing.
-      await this.#journal.append({
+      await this.#append({
         pk,
         head,
         next: headItem(next),

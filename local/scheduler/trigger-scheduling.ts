@@ -4,8 +4,16 @@ import { listTriggers } from '../../functions/core/triggers/fire-trigger.ts';
 import type { HandlerDeps } from '../../functions/handlers/shared/deps.ts';
 import { syncTemplatesFolder } from '../../functions/handlers/triggers/templates-folder.ts';
 import type { RunningEventBridgeEmulator } from '../eventbridge/event-bridge-emulator.ts';
+import { ListingCache } from '../../functions/adapters/listing-cache.ts';
+import type { Trigger } from '../../functions/core/triggers/trigger-model.ts';
 import { startScheduler } from './scheduler.ts';
 import type { RunningScheduler } from './scheduler.ts';
+
+/**
+ * How stale the rules and schedules may be after a trigger change made outside this process's store
+ * (a change through it is seen at once): only bundled handlers or another process write elsewhere.
+ */
+const TRIGGER_LIST_MAX_AGE_MS = 30_000;
 
 export interface RunningTriggerScheduling {
   /** Checks the schedule triggers and the queued firings now (the timer does it every tick). */
@@ -28,7 +36,25 @@ export async function startTriggerScheduling(options: {
   onError?: (error: unknown) => void;
 }): Promise<RunningTriggerScheduling> {
   await syncTemplatesFolder(options.deps(), options.templatesDir, randomUUID());
-  const active = async () => (await listTriggers(options.deps())).filter((trigger) => !trigger.paused);
+  // The local EventBridge matches every event against the rules and the scheduler reads the schedules
+  // every tick (in AWS both live in EventBridge and read no table): the stored triggers are listed
+  // through a cache, read again after any change made through the deps' store and at least every
+  // TRIGGER_LIST_MAX_AGE_MS (a change from elsewhere: a bundled API, another process).
+  const caches = new WeakMap<object, ListingCache<Trigger>>();
+  const storedTriggers = (deps: HandlerDeps) => {
+    const store = deps.triggers as HandlerDeps['triggers'] & { writes?(): number };
+    let cache = caches.get(store);
+    if (!cache) {
+      cache = new ListingCache({ load: () => store.list(), writes: () => store.writes?.() ?? 0, maxAgeMs: TRIGGER_LIST_MAX_AGE_MS });
+      caches.set(store, cache);
+    }
+    return cache.list();
+  };
+  const active = async () => {
+    const deps = options.deps();
+    // Firing reads the trigger again (paused, overlap): a stale entry here fires nothing it should not.
+    return (await listTriggers({ configTriggers: deps.configTriggers, triggers: { list: () => storedTriggers(deps) } })).filter((trigger) => !trigger.paused);
+  };
   const scheduler: RunningScheduler = startScheduler({
     tickMs: options.tickMs,
     schedules: async () => [

@@ -6,7 +6,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCatalog } from '../../functions/actions/catalog.ts';
 import { LambdaTaskExecutor } from '../../functions/adapters/lambda-task-executor.ts';
-import { StalePlan, TargetQuiesced, TransientError, VerificationFailed } from '../../functions/core/errors.ts';
+import { StalePlan, TargetQuiesced, TransientError, UnknownAction, VerificationFailed } from '../../functions/core/errors.ts';
 import type { TaskPlan } from '../../functions/core/runs/model.ts';
 import { executorClassOf, fromEnvelope, fromWire, toWire } from '../../functions/core/runs/task-executor.ts';
 import type { TaskExecution } from '../../functions/core/runs/task-executor.ts';
@@ -163,6 +163,72 @@ describe('the action executors behind Lambda Invoke', () => {
     await expect(executor({ ...functions, write: 'timed-out' }).execute(task('t', { operation: 'apply', plan }))).rejects.toMatchObject({
       name: 'Sandbox.Timedout',
     });
+  });
+
+  it('plans and verifies a run’s tasks in one invocation of the read executor; a failing task fails alone, with its class', async () => {
+    const keys = ['executors/batch-0.txt', 'executors/batch-1.txt', 'executors/batch-2.txt'];
+    invoked.length = 0;
+    // Every plan to the read executor, even one of an action the executor's catalog does not have.
+    const reads = new LambdaTaskExecutor({ client: lambda, functions, classOf: () => 'read' });
+    const planned = await reads.executeBatch(
+      keys.map((key, taskIndex) =>
+        task(key, {
+          taskIndex,
+          // The middle task's action is unknown to the executor: it alone fails.
+          ...(taskIndex === 1 ? { action: 'no.such-action' } : {}),
+          params: { bucket: stack.demoBucket, key, body: `${taskIndex}\n` },
+        }),
+      ),
+    );
+    expect(invoked).toEqual(['maestro-execute-read']);
+    expect(planned.map((answer) => answer.ok)).toEqual([true, false, true]);
+    expect((planned[0] as { value: TaskPlan }).value).toMatchObject({ change: 'create', resource: `s3://${stack.demoBucket}/${keys[0]}` });
+    expect((planned[1] as { error: Error }).error).toBeInstanceOf(UnknownAction);
+    const plans = planned.map((answer) => (answer.ok ? (answer.value as TaskPlan) : undefined));
+    const outcome = (await executor().execute(task(keys[0], { operation: 'apply', plan: plans[0], timeMs: 30_000, quiesceFlags: [] }))) as Record<
+      string,
+      unknown
+    >;
+    invoked.length = 0;
+    // Task 0 was applied, task 2 was not: its verify fails (VerificationFailed, class kept), task 0's passes.
+    const verified = await executor().executeBatch([
+      task(keys[0], { operation: 'verify', plan: plans[0], outcome }),
+      task(keys[2], { operation: 'verify', taskIndex: 2, plan: plans[2], outcome: {} }),
+    ]);
+    expect(invoked).toEqual(['maestro-execute-read']);
+    expect(verified[0]).toEqual({ ok: true, value: null });
+    expect(verified[1].ok).toBe(false);
+    expect((verified[1] as { error: unknown }).error).toBeInstanceOf(VerificationFailed);
+    expect(await versionsOf(keys[1])).toHaveLength(0);
+    expect(await versionsOf(keys[2])).toHaveLength(0);
+  });
+
+  it('refuses an apply carried in a batch (ActionFailed for that request alone) and writes nothing', async () => {
+    const key = 'executors/batch-apply.txt';
+    const plan = (await executor().execute(task(key, { params: { bucket: stack.demoBucket, key, body: 'no\n' } }))) as TaskPlan;
+    const batch = [
+      task(key, { operation: 'apply', plan, timeMs: 30_000, quiesceFlags: [] }),
+      task(key, { params: { bucket: stack.demoBucket, key, body: 'no\n' } }),
+    ];
+    const answers = await handler({ batch: batch.map((request) => toWire(request) as TaskExecution) }, lambdaContext('maestro-execute-read'));
+    const [refused, planned] = (answers as { batch: Parameters<typeof fromEnvelope>[0][] }).batch;
+    expect(() => fromEnvelope(refused)).toThrow(expect.objectContaining({ name: 'ActionFailed' }));
+    expect(fromEnvelope(planned)).toMatchObject({ change: 'create' });
+    expect(await versionsOf(key)).toHaveLength(0);
+  });
+
+  it('fails every request of a throttled batch with TransientError, and a pack’s request without an executor alone with UnknownAction', async () => {
+    behaviour.set('throttled', 'throttle');
+    const packed = new LambdaTaskExecutor({
+      client: lambda,
+      functions: { ...functions, read: 'throttled' },
+      classOf: (request) => executorClassOf(request.operation, catalog.get(request.action, request.actionVersion)),
+      packOf: (request) => (request.taskIndex === 1 ? 'example' : 'builtin'),
+    });
+    const answers = await packed.executeBatch(
+      [0, 1, 2].map((taskIndex) => task(`t${taskIndex}`, { taskIndex, params: { bucket: stack.demoBucket, key: 'x', body: 'x' } })),
+    );
+    expect(answers.map((answer) => (answer.ok ? 'ok' : (answer.error as Error).name))).toEqual(['TransientError', 'UnknownAction', 'TransientError']);
   });
 
   it("carries what JSON has no form for (a DynamoDB item's binary attributes and sets) across the boundary unchanged", () => {

@@ -138,6 +138,60 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     expect(execution.error).toBe('RunDidNotSucceed');
   });
 
+  it('plans, then verifies, every task of a run in one executor batch; a task that fails fails alone, and what follows it is not recorded', async () => {
+    const executor = stack.deps.executor;
+    const batches: { operation: string; tasks: number[] }[] = [];
+    const batch = executor.executeBatch!.bind(executor);
+    executor.executeBatch = (requests) => {
+      batches.push({ operation: requests[0].operation, tasks: requests.map((request) => request.taskIndex) });
+      return batch(requests);
+    };
+    try {
+      const failsPlan = await createRun({
+        goal: 'the middle task fails in plan',
+        mode: 'APPLY',
+        reasonForAccess: 'end-to-end test of batched plans',
+        tasks: [
+          { action: 'noop', params: {} },
+          { action: 'noop', params: { failIn: 'plan' } },
+          { action: 'noop', params: {} },
+        ],
+      });
+      const planned = await waitForRun(stack, failsPlan);
+      expect(planned.status).toBe('FAILED');
+      expect(planned.tasks.map((task: { status: string }) => task.status)).toEqual(['PENDING', 'FAILED', 'PENDING']);
+      expect(planned.tasks[1].error).toMatchObject({ name: 'ActionFailed', message: 'noop was asked to fail in plan' });
+      const planEvents = (await api(stack, 'GET', `/runs/${failsPlan}/events`)).body.events as { type: string; taskIndex?: number }[];
+      expect(planEvents.filter((event) => event.taskIndex !== undefined).map((event) => [event.type, event.taskIndex])).toEqual([['TaskPlanFailed', 1]]);
+      expect(batches.filter((entry) => entry.operation === 'plan')).toEqual([{ operation: 'plan', tasks: [0, 1, 2] }]);
+
+      batches.length = 0;
+      const failsVerify = await createRun({
+        goal: 'the middle task fails in verify',
+        mode: 'APPLY',
+        reasonForAccess: 'end-to-end test of batched verifies',
+        tasks: [
+          { action: 'noop', params: {} },
+          { action: 'noop', params: { failIn: 'verify' } },
+          { action: 'noop', params: {} },
+        ],
+      });
+      const verified = await waitForRun(stack, failsVerify);
+      expect(verified.status).toBe('ROLLED_BACK');
+      const verifyEvents = (await api(stack, 'GET', `/runs/${failsVerify}/events`)).body.events as { type: string; taskIndex?: number }[];
+      expect(verifyEvents.filter((event) => event.type.startsWith('TaskVerif')).map((event) => [event.type, event.taskIndex])).toEqual([
+        ['TaskVerified', 0],
+        ['TaskVerificationFailed', 1],
+      ]);
+      expect(batches).toEqual([
+        { operation: 'plan', tasks: [0, 1, 2] },
+        { operation: 'verify', tasks: [0, 1, 2] },
+      ]);
+    } finally {
+      executor.executeBatch = batch;
+    }
+  });
+
   it('writes nothing in PLAN mode, and shows the diff', async () => {
     await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: 'plan/existing.txt', Body: 'old line\n' }));
     const runId = await createRun({

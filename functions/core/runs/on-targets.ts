@@ -1,9 +1,9 @@
 import type { Action } from '../actions/contract.ts';
-import { PackIntegrityError } from '../errors.ts';
+import { ActionFailed, PackIntegrityError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import type { Run, Task, TaskPlan } from './model.ts';
-import { executeTask } from './task-executor.ts';
-import type { TaskExecution, TaskOperation } from './task-executor.ts';
+import { executeAll, executeTask, settle } from './task-executor.ts';
+import type { Settled, TaskExecution, TaskOperation } from './task-executor.ts';
 
 type Operand = Pick<TaskExecution, 'params' | 'plan' | 'outcome' | 'timeMs' | 'attempt' | 'quiesceFlags'>;
 
@@ -14,7 +14,56 @@ type Operand = Pick<TaskExecution, 'params' | 'plan' | 'outcome' | 'timeMs' | 'a
  * state, vault or keys). Writes carry the DR quiesce flags, read here just before, as data.
  */
 export async function onTargets(deps: RunDeps, run: Run, task: Task, action: Action, operation: TaskOperation, operand: Operand): Promise<unknown> {
-  const request: TaskExecution = {
+  const request = requestOf(run, task, action, operation, operand);
+  assertSamePack(deps, task, action, operation);
+  if (action.runsInControlPlane) {
+    const ctx = deps.actionContext(run, task);
+    return executeTask({ catalog: deps.catalog, targets: () => ctx, clock: deps.clock }, request);
+  }
+  // The caller may have read the flags with the rest of its snapshot (an apply); otherwise they are read now.
+  if (operation === 'apply' || operation === 'rollback') request.quiesceFlags = operand.quiesceFlags ?? (await deps.quiesceFlags());
+  return deps.executor.execute(request);
+}
+
+/** One task's read operation in a batch. */
+export interface BatchedOperation {
+  task: Task;
+  action: Action;
+  operand: Pick<Operand, 'params' | 'plan' | 'outcome'>;
+}
+
+/**
+ * The same operation (plan or verify) of several tasks of a run: those of executor actions in one
+ * batch (one call per executor function, see TaskExecutor.executeBatch), those acting on Maestro's own
+ * state here. Each task is settled on its own, in order: a failing one (its pack re-pinned, its action
+ * refusing) fails alone, and the caller records what it records for one task today.
+ */
+export async function onTargetsBatch(deps: RunDeps, run: Run, operation: 'plan' | 'verify', operations: readonly BatchedOperation[]): Promise<Settled[]> {
+  const settled: Settled[] = new Array(operations.length);
+  const sent: { at: number; request: TaskExecution }[] = [];
+  for (const [at, { task, action, operand }] of operations.entries()) {
+    if (action.runsInControlPlane) {
+      settled[at] = await settle(() => onTargets(deps, run, task, action, operation, operand));
+      continue;
+    }
+    try {
+      assertSamePack(deps, task, action, operation);
+      sent.push({ at, request: requestOf(run, task, action, operation, operand) });
+    } catch (error) {
+      settled[at] = { ok: false, error };
+    }
+  }
+  const answers = await executeAll(
+    deps.executor,
+    sent.map(({ request }) => request),
+  );
+  for (const [index, { at }] of sent.entries())
+    settled[at] = answers[index] ?? { ok: false, error: new ActionFailed('the executor gave no answer for this task') };
+  return settled;
+}
+
+function requestOf(run: Run, task: Task, action: Action, operation: TaskOperation, operand: Operand): TaskExecution {
+  return {
     operation,
     action: action.name,
     actionVersion: action.version,
@@ -24,14 +73,6 @@ export async function onTargets(deps: RunDeps, run: Run, task: Task, action: Act
     idempotencyKey: task.idempotencyKey,
     ...operand,
   };
-  assertSamePack(deps, task, action, operation);
-  if (action.runsInControlPlane) {
-    const ctx = deps.actionContext(run, task);
-    return executeTask({ catalog: deps.catalog, targets: () => ctx, clock: deps.clock }, request);
-  }
-  // The caller may have read the flags with the rest of its snapshot (an apply); otherwise they are read now.
-  if (operation === 'apply' || operation === 'rollback') request.quiesceFlags = operand.quiesceFlags ?? (await deps.quiesceFlags());
-  return deps.executor.execute(request);
 }
 
 export const planOnTargets = async (deps: RunDeps, run: Run, task: Task, action: Action, params: unknown) =>

@@ -6,8 +6,10 @@ import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { resourcesOf } from './run-locks.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
-import { planOnTargets } from './on-targets.ts';
-import type { TaskPlan } from './model.ts';
+import { onTargetsBatch } from './on-targets.ts';
+import type { BatchedOperation } from './on-targets.ts';
+import type { Task, TaskPlan } from './model.ts';
+import type { Action } from '../actions/contract.ts';
 
 export interface PlanResult {
   planDigest: string;
@@ -27,40 +29,67 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   }
 
   const control = await readControl(deps);
-  const plans: TaskPlan[] = [];
+  const failed = async (task: Task, error: unknown): Promise<never> => {
+    const described = describeError(error);
+    const denied = error instanceof PolicyDenied;
+    const notManaged = error instanceof ResourceNotManaged;
+    await deps.runs.commit(runId, {
+      tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
+      events: [
+        {
+          type: denied ? 'PolicyDenied' : notManaged ? 'ResourceNotManaged' : 'TaskPlanFailed',
+          level: 'ERROR',
+          taskIndex: task.index,
+          message: denied || notManaged ? described.message : `planning ${task.action} failed: ${described.message}`,
+          payload: {
+            ...packPayload(task),
+            error: described,
+            ...(denied ? { gate: 'plan', policyIds: error.details?.policyIds } : {}),
+            ...(notManaged ? { gate: 'plan', resource: error.details?.resource, environment: run.environment } : {}),
+          },
+        },
+      ],
+    });
+    throw error;
+  };
+  // Before any plan reads anything: each task's params and resources (managed in the run's environment,
+  // allowed by policy), in order. The first task refused is where planning stops, as it stopped there
+  // when tasks were planned one by one: the tasks before it are planned, it fails, none after it runs.
+  const admitted: BatchedOperation[] = [];
+  let stop: (() => Promise<never>) | undefined;
   for (const task of tasks) {
-    const action = deps.catalog.get(task.action, task.actionVersion);
+    let action: Action;
+    try {
+      action = deps.catalog.get(task.action, task.actionVersion);
+    } catch (error) {
+      stop = () => Promise.reject(error);
+      break;
+    }
     try {
       const params = action.schema.parse(task.params);
-      // Before the plan reads anything: every declared resource managed in the run's environment, and allowed by policy.
       resourceGate(deps, { gate: 'plan', run, task, action, params, control, now: deps.clock() });
-      const plan = await planOnTargets(deps, run, task, action, params);
-      policyGate(deps, { gate: 'plan', run, task, action, plan, control, now: deps.clock() });
-      plans.push(plan);
+      admitted.push({ task, action, operand: { params } });
     } catch (error) {
-      const described = describeError(error);
-      const denied = error instanceof PolicyDenied;
-      const notManaged = error instanceof ResourceNotManaged;
-      await deps.runs.commit(runId, {
-        tasks: [{ index: task.index, patch: { status: TaskStatus.FAILED, error: described, updatedAt: deps.clock().toISOString() } }],
-        events: [
-          {
-            type: denied ? 'PolicyDenied' : notManaged ? 'ResourceNotManaged' : 'TaskPlanFailed',
-            level: 'ERROR',
-            taskIndex: task.index,
-            message: denied || notManaged ? described.message : `planning ${task.action} failed: ${described.message}`,
-            payload: {
-              ...packPayload(task),
-              error: described,
-              ...(denied ? { gate: 'plan', policyIds: error.details?.policyIds } : {}),
-              ...(notManaged ? { gate: 'plan', resource: error.details?.resource, environment: run.environment } : {}),
-            },
-          },
-        ],
-      });
-      throw error;
+      stop = () => failed(task, error);
+      break;
     }
   }
+  // Every admitted task's plan in one batch (one executor call per executor function), then each
+  // answer in task order: the first that failed or that policy refuses fails its task, alone.
+  const answers = await onTargetsBatch(deps, run, 'plan', admitted);
+  const plans: TaskPlan[] = [];
+  for (const [at, { task, action }] of admitted.entries()) {
+    const answer = answers[at];
+    if (!answer.ok) return failed(task, answer.error);
+    const plan = answer.value as TaskPlan;
+    try {
+      policyGate(deps, { gate: 'plan', run, task, action, plan, control, now: deps.clock() });
+    } catch (error) {
+      return failed(task, error);
+    }
+    plans.push(plan);
+  }
+  if (stop) return stop();
 
   try {
     blastRadiusGate(deps, plans);

@@ -50,6 +50,63 @@ export interface TaskExecution {
 /** Where the control plane sends an operation (in AWS, a Lambda function of the operation's class). */
 export interface TaskExecutor {
   execute(request: TaskExecution): Promise<unknown>;
+  /**
+   * The plans (or verifies) of several tasks at once: one call per executor function for all of its
+   * requests (in AWS, one Lambda invocation each), every request answered on its own, in order, so a
+   * failing one fails alone. Only {@link BATCHED_OPERATIONS}. @default each request through `execute`
+   */
+  executeBatch?(requests: readonly TaskExecution[]): Promise<Settled[]>;
+}
+
+/** An operation's answer as the control plane holds it: its value, or the error it threw (its class kept). */
+export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What a batch may carry: the operations that only read the targets (no lease, claim or time budget of their own). */
+export const BATCHED_OPERATIONS: ReadonlySet<TaskOperation> = new Set(['plan', 'verify']);
+
+/** A batch as it crosses to an executor (`{batch}` in, `{batch}` of envelopes out, in the same order). */
+export interface TaskExecutionBatch {
+  batch: TaskExecution[];
+}
+
+export const isBatch = (payload: unknown): payload is TaskExecutionBatch =>
+  typeof payload === 'object' && payload !== null && Array.isArray((payload as { batch?: unknown }).batch);
+
+/** Sends every request, batched where the executor can, and settles each one on its own. */
+export async function executeAll(executor: TaskExecutor, requests: readonly TaskExecution[]): Promise<Settled[]> {
+  if (requests.length === 0) return [];
+  if (executor.executeBatch) return executor.executeBatch(requests);
+  const settled: Settled[] = [];
+  for (const request of requests) settled.push(await settle(() => executor.execute(request)));
+  return settled;
+}
+
+/** The value of `work`, or the error it threw, as data. */
+export async function settle(work: () => Promise<unknown> | unknown): Promise<Settled> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * Runs a batch in an executor, one request after another (as the control plane sent them one by one
+ * before), each answered on its own envelope; anything but a plan or a verify is refused, alone.
+ */
+export async function executeTaskBatch(deps: ExecutorDeps, requests: readonly TaskExecution[]): Promise<ExecutionEnvelope[]> {
+  const envelopes: ExecutionEnvelope[] = [];
+  for (const request of requests) {
+    envelopes.push(
+      await toEnvelope(async () => {
+        if (!BATCHED_OPERATIONS.has(request.operation)) {
+          throw new ActionFailed(`a batch carries plans and verifies only, not ${JSON.stringify(request.operation)}`, { field: 'operation' });
+        }
+        return executeTask(deps, request);
+      }),
+    );
+  }
+  return envelopes;
 }
 
 /** What comes back: the value, or the error as data (its name is an API: Retry/Catch, audit). */

@@ -32,7 +32,7 @@ export async function findTrigger(deps: Pick<TriggerDeps, 'triggers' | 'configTr
 }
 
 /** Every trigger: the declared ones (with their state), then the API's. */
-export async function listTriggers(deps: Pick<TriggerDeps, 'triggers' | 'configTriggers'>): Promise<Trigger[]> {
+export async function listTriggers(deps: Pick<TriggerDeps, 'configTriggers'> & { triggers: Pick<TriggerStore, 'list'> }): Promise<Trigger[]> {
   const stored = new Map((await deps.triggers.list()).map((trigger) => [trigger.definition.id, trigger]));
   const declared = deps.configTriggers.map((definition) => ({
     ...configSeed(definition),

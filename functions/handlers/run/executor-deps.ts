@@ -5,7 +5,7 @@ import type { Action } from '../../core/actions/contract.ts';
 import { remoteTransports } from '../../core/actions/remote-protocol.ts';
 import type { RemoteActionTransport } from '../../core/actions/remote-protocol.ts';
 import type { Config } from '../../core/config/schema.ts';
-import { executeTask, fromEnvelope, fromWire, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
+import { executeTask, executeTaskBatch, fromEnvelope, fromWire, settle, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
 import type { PinnedTransport } from '../../adapters/guarded-http-client.ts';
 import type { IsolatedApply } from '../../core/runs/deps.ts';
@@ -63,11 +63,16 @@ export function createExecutorDeps(config: Config, host: ExecutorHost = {}): Exe
  * an error arrives by name exactly as it would in AWS.
  */
 export function inProcessExecutor(deps: () => ExecutorDeps): TaskExecutor {
+  const crossing = <T>(value: T): T => fromWire(JSON.parse(JSON.stringify(toWire(value)))) as T;
   return {
     async execute(request) {
-      const sent = fromWire(JSON.parse(JSON.stringify(toWire(request)))) as typeof request;
-      const envelope = await toEnvelope(() => executeTask(deps(), sent));
-      return fromEnvelope(fromWire(JSON.parse(JSON.stringify(toWire(envelope)))) as ExecutionEnvelope);
+      const envelope = await toEnvelope(() => executeTask(deps(), crossing(request)));
+      return fromEnvelope(crossing(envelope) as ExecutionEnvelope);
+    },
+    // One executor here (in AWS one call per executor function): the batch crosses as one JSON message each way.
+    async executeBatch(requests) {
+      const envelopes = crossing(await executeTaskBatch(deps(), crossing([...requests])));
+      return Promise.all(envelopes.map((envelope) => settle(() => fromEnvelope(envelope))));
     },
   };
 }

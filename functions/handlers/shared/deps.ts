@@ -9,7 +9,7 @@ import { DynamoDeadLetterStore } from '../../adapters/dynamo-dead-letter-store.t
 import { DynamoDrRepository } from '../../adapters/dynamo-dr-repository.ts';
 import { DynamoDriftStore } from '../../adapters/dynamo-drift-store.ts';
 import type { DriftStore } from '../../core/drift/ports.ts';
-import { DynamoSubscriptionStore } from '../../adapters/dynamo-subscription-store.ts';
+import { DynamoSubscriptionStore, withCachedList } from '../../adapters/dynamo-subscription-store.ts';
 import { WebhookSender } from '../../adapters/webhook-sender.ts';
 import { systemResolver } from '../../adapters/dns-resolver.ts';
 import { egressPolicyFor } from '../../core/egress/policy.ts';
@@ -183,8 +183,10 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
   const runs = lazyMembers<{ repository: DynamoRunRepository }>({
     repository: () => new DynamoRunRepository({ client: clients.dynamodb, tableName: table }),
   });
-  const subscriptions = lazyMembers<{ deps: SubscriptionDeps }>({
+  const subscriptions = lazyMembers<{ deps: SubscriptionDeps; delivery: SubscriptionDeps }>({
     deps: () => createSubscriptionDeps(config, clients, runs.repository, { clock, sleep, newId }),
+    // The relay reads the subscription list once per batch: through a short cache (see withCachedList).
+    delivery: (): SubscriptionDeps => ({ ...subscriptions.deps, subscriptions: withCachedList(subscriptions.deps.subscriptions) }),
   });
   return lazyMembers<HandlerDeps>({
     config: () => config,
@@ -195,7 +197,7 @@ export function createDeps(config: Config, host: HostServices = {}): HandlerDeps
       lazyMembers<OutboxDeps>({
         publisher: () => new EventBridgePublisher({ client: clients.eventbridge, eventBusName: config.outbox.eventBusName }),
         deadLetters: () => new DynamoDeadLetterStore({ client: clients.dynamodb, tableName: table }),
-        subscribers: () => ({ deliver: (messages) => deliverToSubscriptions(subscriptions.deps, messages) }),
+        subscribers: () => ({ deliver: (messages) => deliverToSubscriptions(subscriptions.delivery, messages) }),
         clock: () => clock,
         sleep: () => sleep,
       }),
