@@ -118,6 +118,8 @@ export function composeDeps(wiring: Wiring, parts: Partial<DepsParts>, owner: st
       set: (value: unknown) => Object.defineProperty(deps, key, { value, enumerable: true, configurable: true, writable: true }),
     });
   }
+  // The catalog is built now: a pack that fails its pin refuses start-up, not the first step that reads it.
+  if (Object.hasOwn(parts, 'catalog')) void deps.catalog;
   return deps;
 }
 
