@@ -184,9 +184,9 @@ export class MaestroFunction extends nodejs.NodejsFunction {
           afterBundling: (inputDir: string, outputDir: string) => [
             `cp ${inputDir}/maestro.config.yaml ${outputDir}/maestro.config.yaml`,
             `cp -r ${inputDir}/policies ${outputDir}/policies`,
-            `mkdir -p ${outputDir}/node_modules/@cedar-policy/cedar-wasm`,
-            `cp ${inputDir}/node_modules/@cedar-policy/cedar-wasm/package.json ${outputDir}/node_modules/@cedar-policy/cedar-wasm/package.json`,
-            `cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs ${outputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs`,
+            // Only where the bundle can decide (its composition root wires the policy engine): a function
+            // that never decides carries no Cedar at all.
+            `if grep -q '@cedar-policy/cedar-wasm' ${outputDir}/index.mjs; then mkdir -p ${outputDir}/node_modules/@cedar-policy/cedar-wasm && cp ${inputDir}/node_modules/@cedar-policy/cedar-wasm/package.json ${outputDir}/node_modules/@cedar-policy/cedar-wasm/package.json && cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs ${outputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs; fi`,
             ...(props.assetDirs ?? []).flatMap((dir) => [`mkdir -p ${outputDir}/${dir}`, `cp -r ${inputDir}/${dir}/. ${outputDir}/${dir}/`]),
           ],
         },

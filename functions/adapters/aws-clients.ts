@@ -43,43 +43,73 @@ export function clientOptions(aws: Config['aws'], service: Exclude<Service, 'def
 }
 
 /**
- * The SDK clients, built once per process from `config.aws`: the same code talks to AWS, to the
- * embedded stack and to LocalStack. Off AWS, S3 needs path-style addressing (local endpoints have no
- * per-bucket host names).
+ * One SDK client, from `config.aws` (and, for a client built on another, the pool's `use`). Each is
+ * its own export so that a function's composition root that names only the clients it uses bundles
+ * only their packages (the others are never referenced, so esbuild drops them).
  */
-export function createAwsClients(aws: Config['aws']): AwsClients {
-  const s3Endpoint = aws.endpoints.s3 ?? aws.endpoints.default;
-  // Each client is built on first use and kept: a function pays only for the clients its step touches.
-  const factories: { [Name in Exclude<keyof AwsClients, 'destroy'>]: () => AwsClients[Name] } = {
-    dynamodb: () => DynamoDBDocumentClient.from(clients.dynamodbRaw, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } }),
-    dynamodbRaw: () => new DynamoDBClient(clientOptions(aws, 'dynamodb')),
-    dynamodbStreams: () => new DynamoDBStreamsClient(clientOptions(aws, 'dynamodbStreams')),
-    s3: () => new S3Client({ ...clientOptions(aws, 's3'), forcePathStyle: aws.s3ForcePathStyle ?? Boolean(s3Endpoint) }),
-    sfn: () => new SFNClient(clientOptions(aws, 'sfn')),
-    kms: () => new KMSClient(clientOptions(aws, 'kms')),
-    eventbridge: () => new EventBridgeClient(clientOptions(aws, 'eventbridge')),
-    sesv2: () => new SESv2Client(clientOptions(aws, 'sesv2')),
-    lambda: () => new LambdaClient(clientOptions(aws, 'lambda')),
-    ssm: () => new SSMClient(clientOptions(aws, 'ssm')),
-    cloudwatch: () => new CloudWatchClient(clientOptions(aws, 'cloudwatch')),
+export type ClientPart<Client> = (aws: Config['aws'], use: <Other>(part: ClientPart<Other>) => Other) => Client;
+
+export const dynamodbRawClient: ClientPart<DynamoDBClient> = (aws) => new DynamoDBClient(clientOptions(aws, 'dynamodb'));
+/** The document client shares the plain client's connections (its destroy() is a no-op). */
+export const dynamodbClient: ClientPart<DynamoDBDocumentClient> = (_aws, use) =>
+  DynamoDBDocumentClient.from(use(dynamodbRawClient), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+export const dynamodbStreamsClient: ClientPart<DynamoDBStreamsClient> = (aws) => new DynamoDBStreamsClient(clientOptions(aws, 'dynamodbStreams'));
+/** Off AWS, S3 needs path-style addressing (local endpoints have no per-bucket host names). */
+export const s3Client: ClientPart<S3Client> = (aws) =>
+  new S3Client({ ...clientOptions(aws, 's3'), forcePathStyle: aws.s3ForcePathStyle ?? Boolean(aws.endpoints.s3 ?? aws.endpoints.default) });
+export const sfnClient: ClientPart<SFNClient> = (aws) => new SFNClient(clientOptions(aws, 'sfn'));
+export const kmsClient: ClientPart<KMSClient> = (aws) => new KMSClient(clientOptions(aws, 'kms'));
+export const eventbridgeClient: ClientPart<EventBridgeClient> = (aws) => new EventBridgeClient(clientOptions(aws, 'eventbridge'));
+export const sesv2Client: ClientPart<SESv2Client> = (aws) => new SESv2Client(clientOptions(aws, 'sesv2'));
+export const lambdaClient: ClientPart<LambdaClient> = (aws) => new LambdaClient(clientOptions(aws, 'lambda'));
+export const ssmClient: ClientPart<SSMClient> = (aws) => new SSMClient(clientOptions(aws, 'ssm'));
+export const cloudwatchClient: ClientPart<CloudWatchClient> = (aws) => new CloudWatchClient(clientOptions(aws, 'cloudwatch'));
+
+/** The clients of one process: each built on first use and kept, so a function pays only for the clients its step touches. */
+export class ClientPool {
+  readonly #built = new Map<ClientPart<unknown>, unknown>();
+  readonly aws: Config['aws'];
+  constructor(aws: Config['aws']) {
+    this.aws = aws;
+  }
+
+  use<Client>(part: ClientPart<Client>): Client {
+    if (!this.#built.has(part))
+      this.#built.set(
+        part,
+        part(this.aws, (other) => this.use(other)),
+      );
+    return this.#built.get(part) as Client;
+  }
+
+  /** Closes every client's connections (the embedded stack at stop). */
+  destroy(): void {
+    for (const client of this.#built.values()) (client as { destroy(): void }).destroy();
+    this.#built.clear();
+  }
+}
+
+/**
+ * Every SDK client, built once per process from `config.aws` (through `pool`, which the ports of the
+ * same composition root share): the same code talks to AWS, to the embedded stack and to LocalStack.
+ */
+export function createAwsClients(aws: Config['aws'], pool: ClientPool = new ClientPool(aws)): AwsClients {
+  const parts: { [Name in Exclude<keyof AwsClients, 'destroy'>]: ClientPart<AwsClients[Name]> } = {
+    dynamodb: dynamodbClient,
+    dynamodbRaw: dynamodbRawClient,
+    dynamodbStreams: dynamodbStreamsClient,
+    s3: s3Client,
+    sfn: sfnClient,
+    kms: kmsClient,
+    eventbridge: eventbridgeClient,
+    sesv2: sesv2Client,
+    lambda: lambdaClient,
+    ssm: ssmClient,
+    cloudwatch: cloudwatchClient,
   };
-  const built = new Map<string, { destroy(): void }>();
-  const clients = {
-    // The document client shares the plain client's connections; destroying the plain one closes both.
-    destroy: () => {
-      for (const [name, client] of built) if (name !== 'dynamodb') client.destroy();
-      built.clear();
-    },
-  } as AwsClients;
-  for (const [name, create] of Object.entries(factories)) {
-    Object.defineProperty(clients, name, {
-      enumerable: true,
-      get: () => {
-        let client = built.get(name);
-        if (!client) built.set(name, (client = (create as () => { destroy(): void })()));
-        return client;
-      },
-    });
+  const clients = { destroy: () => pool.destroy() } as AwsClients;
+  for (const [name, part] of Object.entries(parts)) {
+    Object.defineProperty(clients, name, { enumerable: true, get: () => pool.use(part as ClientPart<unknown>) });
   }
   return clients;
 }

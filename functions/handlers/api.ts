@@ -13,6 +13,7 @@ import { apiRoutes, isLinkRoute } from './api/routes.ts';
 import type { AuthenticatedOperation } from './api/routes.ts';
 import type { HandlerDeps } from './shared/deps.ts';
 import { lambdaHandler } from './shared/lambda-deps.ts';
+import { ALL_PARTS } from './shared/deps.ts';
 import { logger } from './shared/logger.ts';
 import { handleMcpEvent } from './mcp/mcp-endpoint.ts';
 import { receiveWebhook } from './api/trigger-operations.ts';
@@ -65,4 +66,4 @@ export const createHandler = (deps: HandlerDeps) =>
     .use(tracing())
     .handler((event, context) => handleApiEvent(deps, event, context));
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/api.ts', ALL_PARTS);

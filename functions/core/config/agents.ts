@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One agent's own limits, whatever the environment's. */
 const AgentGuardrails = z

@@ -5,6 +5,7 @@ import { sweepApprovals } from '../../core/approvals/sweep.ts';
 import type { SweepResult } from '../../core/approvals/sweep.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { clock, config, linkSigner, notifier, publicUrl, runs } from '../shared/ports.ts';
 import { logger } from '../shared/logger.ts';
 
 /** Scheduled (EventBridge Scheduler, every minute): approval reminders at half time and expiry at the deadline. */
@@ -17,4 +18,4 @@ export const createHandler = (deps: HandlerDeps) =>
       return result;
     });
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/approvals/sweep.ts', { config, runs, clock, linkSigner, notifier, publicUrl });

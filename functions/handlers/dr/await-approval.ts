@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { requestRestoreApproval } from '../../core/dr/restore-approval.ts';
 import { drStepHandler } from './step.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { ALL_PARTS } from '../shared/deps.ts';
 
 const AwaitApprovalInput = z.object({ taskToken: z.string().min(1) });
 
@@ -11,4 +12,4 @@ export const createHandler = drStepHandler('AwaitApproval', async (deps, input, 
   return requestRestoreApproval(all, deps, { jobId: input.jobId, correlationId: input.correlationId, taskToken });
 });
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/dr/await-approval.ts', ALL_PARTS);

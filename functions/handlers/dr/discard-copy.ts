@@ -1,7 +1,8 @@
 import { discardCopy } from '../../core/dr/restore.ts';
 import { drStepHandler } from './step.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { ALL_PARTS } from '../shared/deps.ts';
 
 export const createHandler = drStepHandler('DiscardCopy', (deps, input) => discardCopy(deps, input.jobId));
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/dr/discard-copy.ts', ALL_PARTS);

@@ -8,6 +8,7 @@ import { parseOrThrow } from '../../core/validation.ts';
 import { logger } from '../shared/logger.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { ALL_PARTS } from '../shared/deps.ts';
 
 /** The payload an EventBridge Scheduler schedule (lib/dr-workflows.ts) or the local scheduler sends. */
 export const ScheduledDrEvent = z.strictObject({ kind: z.enum(['backup', 'restore-test']), target: z.string().min(1) });
@@ -25,4 +26,4 @@ export const createHandler = (deps: HandlerDeps) =>
       return { jobId: job?.id ?? null };
     });
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/dr/scheduled.ts', ALL_PARTS);

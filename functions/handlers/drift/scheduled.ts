@@ -9,6 +9,8 @@ import { parseOrThrow } from '../../core/validation.ts';
 import { logger } from '../shared/logger.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { actionContext, drift, engine, executor, policy } from '../shared/ports.ts';
+import { RUN_STEP_PARTS } from '../run/step-parts.ts';
 import { Invocation } from '../shared/telemetry.ts';
 
 /** The payload an environment's drift schedule (lib/drift-schedules.ts) or the local scheduler sends. */
@@ -29,4 +31,11 @@ export const createHandler = (deps: HandlerDeps) =>
       return { environment: result.environment, checked: result.checked, detected: result.detected.map((finding) => finding.id), resolved: result.resolved };
     });
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/drift/scheduled.ts', {
+  ...RUN_STEP_PARTS,
+  drift,
+  engine,
+  policy,
+  executor,
+  actionContext,
+});

@@ -7,6 +7,7 @@ import { logger } from '../shared/logger.ts';
 import type { OutboxDeps } from '../../core/outbox/ports.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { config, outbox } from '../shared/ports.ts';
 
 /**
  * The outbox relay: DynamoDB Streams → EventBridge (the Lambda's event source in AWS; the local relay
@@ -31,4 +32,4 @@ export const createHandler = (deps: HandlerDeps) =>
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler((event) => relayStreamBatch(deps.outbox, event));
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/outbox/relay.ts', { config, outbox });

@@ -1,5 +1,5 @@
-import { createAwsClients } from '../../adapters/aws-clients.ts';
-import { createTargetPorts, existingClients } from '../../adapters/target-ports.ts';
+import { ClientPool, cloudwatchClient, dynamodbClient, lambdaClient, s3Client, ssmClient } from '../../adapters/aws-clients.ts';
+import { createTargetPorts } from '../../adapters/target-ports.ts';
 import { LambdaRemoteActionTransport } from '../../adapters/lambda-remote-action.ts';
 import type { Action } from '../../core/actions/contract.ts';
 import { remoteTransports } from '../../core/actions/remote-protocol.ts';
@@ -34,11 +34,18 @@ export interface ExecutorHost {
 }
 
 export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
-  const clients = createAwsClients(config.aws);
-  const ports = createTargetPorts(existingClients(clients));
+  // The managed targets' clients only, each built on first use: the bundle carries no other SDK client.
+  const pool = new ClientPool(config.aws);
+  const ports = createTargetPorts({
+    s3: () => pool.use(s3Client),
+    dynamodb: () => pool.use(dynamodbClient),
+    lambda: () => pool.use(lambdaClient),
+    ssm: () => pool.use(ssmClient),
+    cloudwatch: () => pool.use(cloudwatchClient),
+  });
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
-  const remote = host.remote ?? remoteTransports({ lambda: new LambdaRemoteActionTransport({ client: clients.lambda }) });
+  const remote = host.remote ?? remoteTransports({ lambda: new LambdaRemoteActionTransport({ client: pool.use(lambdaClient) }) });
   return {
     // The same catalog as the control plane's: built once per configuration, packs verified against their pins.
     catalog: loadCatalog(config, undefined, host.extraActions),

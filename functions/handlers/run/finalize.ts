@@ -4,6 +4,8 @@ import { finalizeRun } from '../../core/runs/finalize-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { RUN_STEP_PARTS } from './step-parts.ts';
+import { actionContext } from '../shared/ports.ts';
 
 const FinalizeInput = RunStepInput.extend({
   result: z.object({ outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']), error: z.unknown().optional() }),
@@ -23,4 +25,4 @@ export const createHandler = stepHandler(
   { reportsWhatItRead: true },
 );
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/run/finalize.ts', { ...RUN_STEP_PARTS, actionContext });

@@ -1,26 +1,21 @@
 import type { Context } from 'aws-lambda';
+import { composeDeps, createWiring } from './compose-deps.ts';
+import type { DepsParts, HandlerDeps } from './compose-deps.ts';
 import { loadConfig } from './config.ts';
-import { createDeps } from './deps.ts';
-import type { HandlerDeps } from './deps.ts';
 import { lambdaHandlerWith } from './lambda-handler.ts';
 
-let memoized: HandlerDeps | undefined;
-
-/** The Lambda container's deps: configuration from its environment, parsed and built on first use, then kept. */
-export function lambdaDeps(): HandlerDeps {
-  memoized ??= createDeps(loadConfig(process.env));
-  return memoized;
-}
-
 /**
- * The `handler` a Lambda function exports: the module's factory applied to the container's deps on the
- * first invocation (so importing a handler module builds nothing). `deps` builds them; the default is
- * the control plane's (an executor passes its own, target-only ones, through lambda-handler.ts, which
- * does not bundle the control plane's composition root).
+ * The `handler` a Lambda function exports: the module's factory applied, on the first invocation, to
+ * the deps of this function's own composition root: configuration from its environment, parsed once,
+ * and only the `parts` the handler reaches (functions/handlers/shared/ports.ts), so the bundle carries
+ * only their adapters and SDK clients and importing it builds nothing. Reading a member the root does
+ * not wire throws, naming it and `owner` (the handler file). An executor has its own target-only
+ * deps (lambda-handler.ts, which bundles no control-plane composition root).
  */
-export function lambdaHandler<Event, Result, Deps = HandlerDeps>(
-  create: (deps: Deps) => (event: Event, context: Context) => Promise<Result>,
-  deps: () => Deps = lambdaDeps as () => Deps,
+export function lambdaHandler<Event, Result>(
+  create: (deps: HandlerDeps) => (event: Event, context: Context) => Promise<Result>,
+  owner: string,
+  parts: Partial<DepsParts>,
 ) {
-  return lambdaHandlerWith(create, deps);
+  return lambdaHandlerWith(create, () => composeDeps(createWiring(loadConfig(process.env)), parts, owner));
 }

@@ -13,6 +13,8 @@ import { parseOrThrow } from '../../core/validation.ts';
 import { logger } from '../shared/logger.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
+import { configTriggers, engine, policy, templates, triggers } from '../shared/ports.ts';
+import { RUN_STEP_PARTS } from '../run/step-parts.ts';
 
 /**
  * What invokes this function: an EventBridge Scheduler schedule (with `<aws.scheduler.scheduled-time>`
@@ -84,4 +86,11 @@ export const createHandler = (deps: HandlerDeps) =>
       return outcome;
     });
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler(createHandler, 'functions/handlers/triggers/fire.ts', {
+  ...RUN_STEP_PARTS,
+  templates,
+  triggers,
+  configTriggers,
+  engine,
+  policy,
+});

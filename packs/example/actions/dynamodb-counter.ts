@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, VerificationFailed, canonicalJson, dynamodbItemUri } from '../../../functions/core/actions/pack-api.ts';
 import type { Action, Item, TaskPlan } from '../../../functions/core/actions/pack-api.ts';
 

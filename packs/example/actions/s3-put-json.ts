@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, StalePlan, VerificationFailed, s3ObjectUri, sha256Hex } from '../../../functions/core/actions/pack-api.ts';
 import type { Action, TaskPlan } from '../../../functions/core/actions/pack-api.ts';
 

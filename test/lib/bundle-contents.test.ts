@@ -1,0 +1,91 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+/** What a handler's bundle is made of, built as lib/maestro-function.ts bundles it (minus writing it). */
+async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set<string> }> {
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    minify: true,
+    keepNames: true,
+    external: ['@cedar-policy/cedar-wasm'],
+    write: false,
+    metafile: true,
+    outfile: join(ROOT, 'cdk.out/bundle-contents/index.mjs'),
+    logLevel: 'error',
+  });
+  const output = Object.values(result.metafile.outputs).find((file) => file.entryPoint)!;
+  const packages = new Set<string>();
+  for (const file of Object.keys(output.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+    packages.add(match ? match[1] : file);
+  }
+  // Cedar is required at run time (createRequire, on the first decision): the bundle names it, as the synth's copy step greps.
+  if (result.outputFiles.some((file) => file.path.endsWith('.mjs') && file.text.includes('@cedar-policy/cedar-wasm'))) packages.add('@cedar-policy/cedar-wasm');
+  return { bytes: output.bytes, packages };
+}
+
+/** Each function's composition root names its ports: its bundle carries their SDK clients, and no other. */
+describe('per-function bundles', () => {
+  it('a run step that never runs an action carries no executor, no target clients and no Cedar', async () => {
+    const { packages } = await packagesOf('functions/handlers/run/admit.ts');
+    for (const absent of [
+      '@aws-sdk/client-lambda',
+      '@aws-sdk/client-ssm',
+      '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-sesv2',
+      '@aws-sdk/client-sfn',
+      '@cedar-policy/cedar-wasm',
+    ]) {
+      expect(packages.has(absent), absent).toBe(false);
+    }
+    expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+  });
+
+  it('the outbox relay carries DynamoDB and EventBridge only, no KMS, Step Functions or Cedar, and is under 1 MiB', async () => {
+    const { bytes, packages } = await packagesOf('functions/handlers/outbox/relay.ts');
+    expect(packages.has('@aws-sdk/client-eventbridge')).toBe(true);
+    for (const absent of ['@aws-sdk/client-kms', '@aws-sdk/client-sfn', '@aws-sdk/client-lambda', '@aws-sdk/client-ssm', '@cedar-policy/cedar-wasm', 'jose']) {
+      expect(packages.has(absent), absent).toBe(false);
+    }
+    expect(bytes).toBeLessThan(1024 * 1024);
+  });
+
+  it('a deciding step keeps Cedar (external, loaded on the first decision); the executor carries no control-plane client', async () => {
+    expect((await packagesOf('functions/handlers/run/plan.ts')).packages.has('@cedar-policy/cedar-wasm')).toBe(true);
+    const executor = await packagesOf('functions/handlers/run/execute-task.ts');
+    for (const absent of ['@aws-sdk/client-kms', '@aws-sdk/client-sfn', '@aws-sdk/client-sesv2', '@aws-sdk/client-eventbridge', '@cedar-policy/cedar-wasm']) {
+      expect(executor.packages.has(absent), absent).toBe(false);
+    }
+  });
+
+  it("no bundled source imports zod's namespace as a binding (`import { z }` keeps every locale, about 300 KiB)", () => {
+    const offending: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (entry.name !== 'node_modules') walk(path);
+        } else if (
+          path.endsWith('.ts') &&
+          !path.endsWith('.test.ts') &&
+          /^\s*import\s+(?:\{\s*z\s*\}|z)\s+from\s+['"]zod['"]/m.test(readFileSync(join(ROOT, path), 'utf8'))
+        ) {
+          offending.push(path);
+        }
+      }
+    };
+    walk('functions');
+    walk('packs');
+    expect(offending).toEqual([]);
+  });
+});
