@@ -2,7 +2,8 @@
  * `node bench/bundles.ts [cdk.out]` (the last step of `npm run bench`): every Lambda bundle of the
  * synthesized app, its size and its cold `import()` in a fresh Node process, against a bare
  * `node -e ''` measured the same way, round by round. Targets: < 1 MiB and < 150 ms over the bare start.
- * Synthesize first (`npm run synth`); without a cloud assembly the bench says so and exits 0.
+ * Without a cloud assembly at the default path it synthesizes one first (`npm run synth`), so that
+ * `npm run bench` prints every row from one run; a path given that holds none is an error.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -16,8 +17,12 @@ const IMPORT_TARGET_MS = 150;
 const cdkOut = resolve(process.argv[2] ?? 'cdk.out');
 const templateFile = join(cdkOut, 'Maestro.template.json');
 if (!existsSync(templateFile)) {
-  console.log(`bundles: no cloud assembly at ${cdkOut} (run \`npm run synth\` first); skipped`);
-  process.exit(0);
+  if (process.argv[2]) {
+    console.error(`bundles: no cloud assembly at ${cdkOut}`);
+    process.exit(2);
+  }
+  console.log('bundles: no cloud assembly yet: npm run synth');
+  execFileSync('npm', ['run', '-s', 'synth'], { stdio: 'inherit' });
 }
 
 interface Resource {

@@ -54,11 +54,12 @@ async function seal(deps: SealDeps, sealing: AuditSealing, run: Run, options: { 
   const head: AuditHead = { runId: run.id, eventCount: run.eventSeq, headHash: run.lastEventHash, status: run.status };
   const same = (signed?: SignedAuditHead) => signed?.eventCount === head.eventCount && signed.headHash === head.headHash && signed.status === head.status;
   try {
-    const latest = await sealing.heads.latest(run.id, { final });
+    // The stored heads and the chain are read side by side (neither read depends on the other).
+    const [latest, events] = await Promise.all([sealing.heads.latest(run.id, { final }), allRunEvents(deps.runs, run.id)]);
     if (final ? same(latest.final) : same(latest.checkpoint)) return 'already-signed';
     // Never sign over a chain whose links do not hold, or that no longer matches what was signed
     // before: that would anchor a forgery (a rewritten approval while the run was parked).
-    const problem = await chainProblem(deps, sealing, run, [latest.checkpoint, latest.final]);
+    const problem = await chainProblem(sealing, run, events, [latest.checkpoint, latest.final]);
     if (problem) {
       console.warn(`audit head of run ${run.id} not signed: ${problem}`);
       return 'refused';
@@ -85,9 +86,14 @@ async function seal(deps: SealDeps, sealing: AuditSealing, run: Run, options: { 
 }
 
 /** Why the stored chain up to the run's head cannot be signed, or undefined when it can. */
-async function chainProblem(deps: SealDeps, sealing: AuditSealing, run: Run, earlier: readonly (SignedAuditHead | undefined)[]): Promise<string | undefined> {
+async function chainProblem(
+  sealing: AuditSealing,
+  run: Run,
+  stored: readonly RunEvent[],
+  earlier: readonly (SignedAuditHead | undefined)[],
+): Promise<string | undefined> {
   // Only up to the head just read: events committed since then are the next checkpoint's to check.
-  const events: RunEvent[] = (await allRunEvents(deps.runs, run.id)).slice(0, run.eventSeq);
+  const events = stored.slice(0, run.eventSeq);
   const chain = verifyEvents(events, run);
   if (!chain.ok) return `the chain does not hold at seq ${chain.firstBrokenSeq}`;
   for (const signed of earlier) {
