@@ -10,6 +10,7 @@ import { ConcurrentModification } from '../../functions/core/errors.ts';
 import type { Run, Task } from '../../functions/core/runs/model.ts';
 import type { RunChange } from '../../functions/core/runs/ports.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
+import { createOneTaskRun } from '../support/one-task-run.ts';
 
 /**
  * What the apply gate takes as so without reading it (the kill switch off, no quiesce flag holding),
@@ -26,37 +27,7 @@ const dr = new DynamoDrRepository({ client: documents, tableName });
 const initialControl = { killSwitch: { engaged: false } };
 
 async function newRun(): Promise<Run> {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  const run: Run = {
-    id,
-    goal: 'claim',
-    mode: 'APPLY',
-    environment: 'dev',
-    status: 'PLANNED',
-    autonomy: 3,
-    requestedBy: 't',
-    correlationId: 'c',
-    createdAt: now,
-    updatedAt: now,
-    taskCount: 1,
-    eventSeq: 0,
-    lastEventHash: '',
-  };
-  const task: Task = {
-    runId: id,
-    index: 0,
-    action: 'noop',
-    actionVersion: '1.0.0',
-    params: {},
-    status: 'PLANNED',
-    attempt: 0,
-    idempotencyKey: 'k',
-    updatedAt: now,
-  };
-  const created = await repository.create({ run, tasks: [task], events: [{ type: 'RunCreated', message: 'created' }] });
-  if (!created.created) throw new Error('not created');
-  return created.run;
+  return (await createOneTaskRun(repository, { goal: 'claim' })).run;
 }
 
 const claim = (run: Run, unchanged: RunChange['unchanged']) =>

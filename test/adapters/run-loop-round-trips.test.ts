@@ -10,6 +10,7 @@ import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-reposit
 import { InvalidRunTransition, LeaseLost } from '../../functions/core/errors.ts';
 import type { Run, Task } from '../../functions/core/runs/model.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
+import { createOneTaskRun } from '../support/one-task-run.ts';
 
 /**
  * The run loop's folded round trips: each shortcut (a head the caller already has, locks taken in one
@@ -23,39 +24,7 @@ const repository = new DynamoRunRepository({ client: documents, tableName });
 const locks = new DynamoLockStore({ client: documents, tableName });
 const resource = () => `s3://bucket/${randomUUID()}`;
 
-async function newRun(status: Run['status'] = 'PLANNED'): Promise<{ run: Run; task: Task }> {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  const run: Run = {
-    id,
-    goal: 'loop',
-    mode: 'APPLY',
-    environment: 'dev',
-    status,
-    autonomy: 3,
-    requestedBy: 't',
-    correlationId: 'c',
-    createdAt: now,
-    updatedAt: now,
-    taskCount: 1,
-    eventSeq: 0,
-    lastEventHash: '',
-  };
-  const task: Task = {
-    runId: id,
-    index: 0,
-    action: 'noop',
-    actionVersion: '1.0.0',
-    params: {},
-    status: 'PLANNED',
-    attempt: 0,
-    idempotencyKey: 'k',
-    updatedAt: now,
-  };
-  const created = await repository.create({ run, tasks: [task], events: [{ type: 'RunCreated', message: 'created' }] });
-  if (!created.created) throw new Error('not created');
-  return { run: created.run, task };
-}
+const newRun = (status: Run['status'] = 'PLANNED'): Promise<{ run: Run; task: Task }> => createOneTaskRun(repository, { goal: 'loop', status });
 
 const eventTypes = async (runId: string) => (await repository.listEvents(runId)).items.map((event) => event.type);
 const lockItems = async (r: string) =>
