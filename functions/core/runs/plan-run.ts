@@ -22,13 +22,13 @@ export interface PlanResult {
  * digest (what an approval will be bound to). A replay of a planned run returns the recorded digest.
  */
 export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult> {
-  const { run, tasks } = await loadRun(deps, runId);
+  // The run and the control record, read side by side (neither read depends on the other).
+  const [{ run, tasks }, control] = await Promise.all([loadRun(deps, runId), readControl(deps)]);
   assertNotCancelled(run);
   if (run.status !== RunStatus.PLANNING && run.planDigest) {
     return { planDigest: run.planDigest, changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length };
   }
 
-  const control = await readControl(deps);
   const failed = async (task: Task, error: unknown): Promise<never> => {
     const described = describeError(error);
     const denied = error instanceof PolicyDenied;

@@ -23,7 +23,8 @@ export async function requestApproval(
   deps: RunDeps,
   input: { runId: string; taskToken: string; planDigest: string },
 ): Promise<{ statusBefore: RunStatus; statusAfter: RunStatus }> {
-  const { run, tasks } = await loadRun(deps, input.runId);
+  // The run and the control record, read side by side (neither read depends on the other).
+  const [{ run, tasks }, control] = await Promise.all([loadRun(deps, input.runId), readControl(deps)]);
   const unchanged = { statusBefore: run.status, statusAfter: run.status };
   assertNotCancelled(run);
   if (run.planDigest !== input.planDigest) {
@@ -42,7 +43,6 @@ export async function requestApproval(
     return unchanged;
   }
 
-  const control = await readControl(deps);
   const steps = tasks.map((task) => ({ action: deps.catalog.get(task.action, task.actionVersion), plan: task.plan }));
   // Nothing applies while the kill switch is engaged: a run that would change something ends now,
   // rather than parking for an approval that could not let it apply (a watcher would wait forever).
