@@ -7,7 +7,7 @@ import { DynamoControlStore } from '../../functions/adapters/dynamo-control-stor
 import { DynamoDrRepository } from '../../functions/adapters/dynamo-dr-repository.ts';
 import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
 import { ConcurrentModification } from '../../functions/core/errors.ts';
-import type { Run, Task } from '../../functions/core/runs/model.ts';
+import type { Run } from '../../functions/core/runs/model.ts';
 import type { RunChange } from '../../functions/core/runs/ports.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
 import { createOneTaskRun } from '../support/one-task-run.ts';
