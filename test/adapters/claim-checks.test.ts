@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -66,30 +66,11 @@ describe('the claim checks what the gate did not read', () => {
     const table = `claim-${randomBytes(3).toString('hex')}-maestro-state`;
     await ensureStateTable(client, table);
     const fresh = new DynamoRunRepository({ client: documents, tableName: table });
-    const id = randomUUID();
+    const { run: createdRun } = await createOneTaskRun(fresh, { goal: 'g' });
+    const { id } = createdRun;
     const now = new Date().toISOString();
-    const created = await fresh.create({
-      run: {
-        id,
-        goal: 'g',
-        mode: 'APPLY',
-        environment: 'dev',
-        status: 'PLANNED',
-        autonomy: 3,
-        requestedBy: 't',
-        correlationId: 'c',
-        createdAt: now,
-        updatedAt: now,
-        taskCount: 1,
-        eventSeq: 0,
-        lastEventHash: '',
-      },
-      tasks: [{ runId: id, index: 0, action: 'noop', actionVersion: '1.0.0', params: {}, status: 'PLANNED', attempt: 0, idempotencyKey: 'k', updatedAt: now }],
-      events: [],
-    });
-    if (!created.created) throw new Error('not created');
     const change = (engagedByDefault: boolean) => ({
-      head: created.run,
+      head: createdRun,
       unchanged: { killSwitch: { engagedByDefault }, now },
       tasks: [{ index: 0, claim: { now: Date.now() }, patch: { status: 'APPLYING' as const, attempt: 1, leaseExpiresAt: Date.now() + 10_000 } }],
       events: [{ type: 'TaskApplying', message: 'claim' }],

@@ -1,47 +1,18 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
 import { DuplicateInFlight } from '../../functions/core/errors.ts';
-import type { Run, Task } from '../../functions/core/runs/model.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
+import { createOneTaskRun } from '../support/one-task-run.ts';
 
 const client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 const tableName = `claims-${randomBytes(3).toString('hex')}-maestro-state`;
 const repository = new DynamoRunRepository({ client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName });
 
 async function plannedRun(): Promise<string> {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  const run: Run = {
-    id,
-    goal: 'claims',
-    mode: 'APPLY',
-    environment: 'dev',
-    status: 'APPLYING',
-    autonomy: 3,
-    requestedBy: 't',
-    correlationId: 'c',
-    createdAt: now,
-    updatedAt: now,
-    taskCount: 1,
-    eventSeq: 0,
-    lastEventHash: '',
-  };
-  const task: Task = {
-    runId: id,
-    index: 0,
-    action: 'noop',
-    actionVersion: '1.0.0',
-    params: {},
-    status: 'PLANNED',
-    attempt: 0,
-    idempotencyKey: 'k',
-    updatedAt: now,
-  };
-  await repository.create({ run, tasks: [task], events: [] });
-  return id;
+  return (await createOneTaskRun(repository, { goal: 'claims', status: 'APPLYING' })).run.id;
 }
 const claim = (runId: string, now: number, attempt: number) =>
   repository.commit(runId, {
