@@ -3,7 +3,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/stack.ts';
-import { api, startTestStack, waitForRun } from '../support/test-stack.ts';
+import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
 
 let stack: EmbeddedStack;
 let s3: S3Client;
@@ -74,6 +74,8 @@ describe('duplicates never repeat a side effect', () => {
       body: {
         goal: 'duplicate token',
         mode: 'APPLY',
+        // In prod the run waits for a person (one approved by policy goes from Plan straight to Apply).
+        environment: 'prod',
         reasonForAccess: 'exactly-once test',
         tasks: [
           { action: 's3.put-object', params: { bucket: stack.demoBucket, key, body: 'once\n' } },
@@ -83,6 +85,8 @@ describe('duplicates never repeat a side effect', () => {
     });
     expect(created.status).toBe(201);
     const runId: string = created.body.runId;
+    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL', 'awaiting approval');
+    expect((await api(stack, 'POST', `/runs/${runId}/approve`, { token: 'dev-approver', body: { comment: 'once' } })).status).toBe(200);
     for (;;) {
       const { body } = await api(stack, 'GET', `/runs/${runId}`);
       if (body.run.tasks[1].status === 'APPLYING') break;

@@ -89,11 +89,13 @@ describe('one correlation id, API → workflow → every handler log line → ev
 
     // Every handler log line of the run carries run_id and this correlation id; task steps add the task keys.
     const lines = logLines().filter((line) => line.run_id === runId && line.step !== 'Api');
-    for (const step of ['Admit', 'Plan', 'AwaitApproval', 'ApplyTask', 'Verify', 'Finalize'])
+    for (const step of ['Admit', 'Plan', 'ApplyTask', 'Verify', 'Finalize'])
       expect(
         lines.some((line) => line.step === step),
         step,
       ).toBe(true);
+    // Approved by policy at Plan: the workflow went straight to Apply, without the approval wait.
+    expect(lines.filter((line) => line.step === 'AwaitApproval')).toEqual([]);
     for (const line of lines) {
       expect(line.correlation_id, JSON.stringify(line)).toBe(correlationId);
       expect(line.service).toBe('maestro');

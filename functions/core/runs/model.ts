@@ -147,6 +147,8 @@ export interface Run {
   lockResources?: string[];
   /** The run's locks as its last apply took them: their fencing tokens and when their lease runs out (epoch ms). */
   locks?: { tokens: Record<string, number>; leaseExpiresAt: number };
+  /** The plan digest that needed no approval when it was planned (recorded with ApprovalNotRequired): the workflow went from Plan straight to Apply. */
+  approvedByPolicy?: string;
 }
 
 /** The pack a task's action came from, as the catalog had it when the run was created (the built-ins: `builtin`, Maestro's version, `null`). */

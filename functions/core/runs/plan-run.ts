@@ -1,6 +1,6 @@
 import { digestOf } from '../canonical-json.ts';
 import { PlanChanged, PolicyDenied, ResourceNotManaged, describeError } from '../errors.ts';
-import { blastRadiusGate, policyGate, readControl, resourceGate } from '../safety/gates.ts';
+import { blastRadiusGate, needsApproval, policyGate, readControl, resourceGate } from '../safety/gates.ts';
 import { simulateApply } from '../safety/simulate-apply.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
@@ -15,6 +15,11 @@ export interface PlanResult {
   planDigest: string;
   /** How many tasks would change something. */
   changes: number;
+  /**
+   * An APPLY run whose every task may apply unattended: approved by policy here, so the workflow goes
+   * straight to Apply (whose gates check autonomy, kill switch, freeze and policy again).
+   */
+  approvedByPolicy: boolean;
 }
 
 /**
@@ -26,7 +31,9 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   const [{ run, tasks }, control] = await Promise.all([loadRun(deps, runId), readControl(deps)]);
   assertNotCancelled(run);
   if (run.status !== RunStatus.PLANNING && run.planDigest) {
-    return { planDigest: run.planDigest, changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length };
+    // A replay: straight to Apply only if this plan was approved by policy and the run has not moved on.
+    const approvedByPolicy = run.status === RunStatus.PLANNED && run.approvedByPolicy === run.planDigest;
+    return { planDigest: run.planDigest, changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length, approvedByPolicy };
   }
 
   const failed = async (task: Task, error: unknown): Promise<never> => {
@@ -121,11 +128,25 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
     deps.clock(),
   );
   const now = deps.clock().toISOString();
+  // As the approval gate decides (request-approval.ts), from the same run, plans and control record.
+  const approvedByPolicy =
+    run.mode === 'APPLY' &&
+    !needsApproval(
+      deps,
+      run,
+      tasks.map((task, index) => ({ action: deps.catalog.get(task.action, task.actionVersion), plan: plans[index] })),
+      control,
+    );
   await deps.runs.commit(runId, {
     head: run,
     expectStatus: [RunStatus.PLANNING],
     // The resources the plan locks, with it: every apply of the run reads them from the run alone.
-    run: { status: RunStatus.PLANNED, planDigest, lockResources: resourcesOf(plans.map((plan) => ({ plan }))) },
+    run: {
+      status: RunStatus.PLANNED,
+      planDigest,
+      lockResources: resourcesOf(plans.map((plan) => ({ plan }))),
+      ...(approvedByPolicy ? { approvedByPolicy: planDigest } : {}),
+    },
     tasks: tasks.map((task, index) => ({
       index: task.index,
       patch: { status: TaskStatus.PLANNED, plan: plans[index], verdicts: verdicts[index], updatedAt: now },
@@ -143,7 +164,17 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
         payload: { tasks: verdicts.map((verdict, index) => ({ taskIndex: tasks[index].index, ...verdict })) },
       },
       { type: 'RunPlanned', message: `plan ready: ${changes} change(s) in ${tasks.length} task(s)`, payload: { planDigest, changes } },
+      ...(approvedByPolicy
+        ? [
+            {
+              type: 'ApprovalNotRequired',
+              message: `approved by policy: every task may apply unattended at autonomy ${run.autonomy}`,
+              actor: 'policy',
+              payload: { planDigest },
+            },
+          ]
+        : []),
     ],
   });
-  return { planDigest, changes };
+  return { planDigest, changes, approvedByPolicy };
 }

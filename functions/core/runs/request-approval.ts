@@ -52,7 +52,8 @@ export async function requestApproval(
     throw new KillSwitchEngaged(message);
   }
   if (!needsApproval(deps, run, steps, control)) {
-    if (run.status === RunStatus.PLANNED) {
+    // Recorded already when Plan approved it by policy (the workflow then skips this wait; a replay may not).
+    if (run.status === RunStatus.PLANNED && run.approvedByPolicy !== run.planDigest) {
       await deps.runs.commit(run.id, {
         head: run,
         expectStatus: [RunStatus.PLANNED],

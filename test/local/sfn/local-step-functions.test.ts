@@ -549,7 +549,8 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
         { taskIndex: 1, actionClass: 'internal' },
       ],
     }),
-    Plan: async () => ({ planDigest: 'sha256:abc', changes: 2 }),
+    // A plan that needs a person: the workflow waits for approval.
+    Plan: async () => ({ planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false }),
     RequestApproval: async (payload) => {
       const { taskToken } = payload as { taskToken: string };
       approvalTokens.push(taskToken);
@@ -607,7 +608,7 @@ describe('statemachines/run.asl.json', () => {
           { taskIndex: 1, actionClass: 'internal' },
         ],
       },
-      planned: { planDigest: 'sha256:abc', changes: 2 },
+      planned: { planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false },
       approval: { approvedBy: 'ana' },
       result: { outcome: 'SUCCEEDED' },
       final: { status: 'SUCCEEDED' },
@@ -624,7 +625,7 @@ describe('statemachines/run.asl.json', () => {
     expect(stateNames(events, 'StateEntered')).toEqual([
       'Admit',
       'Plan',
-      'IsPlanOnly',
+      'AfterPlan',
       'AwaitApproval',
       'Apply',
       'ByActionClass',
@@ -641,6 +642,20 @@ describe('statemachines/run.asl.json', () => {
       { name: 'Apply', index: 0 },
       { name: 'Apply', index: 1 },
     ]);
+  });
+
+  it('goes from Plan straight to Apply when the plan was approved by policy: no approval wait', async () => {
+    const wf = runWorkflow();
+    wf.replaceHandler('Plan', async () => ({ planDigest: 'sha256:abc', changes: 2, approvedByPolicy: true }));
+    const ep = await endpoint({ stateMachines: wf.stateMachines, lambdas: wf.lambdas });
+    wf.useClient(ep.client);
+    const { executionArn } = await ep.client.send(new StartExecutionCommand({ stateMachineArn: ep.sfn.stateMachineArn('run'), input: JSON.stringify(input) }));
+    await ep.sfn.idle();
+    expect((await ep.client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('SUCCEEDED');
+    expect(wf.calls.RequestApproval).toEqual([]);
+    expect(wf.calls.ApplyTask).toHaveLength(2);
+    const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
+    expect(stateNames(events, 'StateEntered').slice(0, 4)).toEqual(['Admit', 'Plan', 'AfterPlan', 'Apply']);
   });
 
   it('rolls back and finalizes when Verify fails, and ends FAILED with RunDidNotSucceed', async () => {
@@ -713,7 +728,7 @@ describe('durability', () => {
     expect(stateNames(events, 'StateEntered')).toEqual([
       'Admit',
       'Plan',
-      'IsPlanOnly',
+      'AfterPlan',
       'AwaitApproval',
       'AwaitApproval',
       'Apply',
