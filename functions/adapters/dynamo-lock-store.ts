@@ -3,7 +3,7 @@ import { DeleteCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { LeaseLost } from '../core/errors.ts';
-import type { AcquireResult, LockHolder, LockStore, LockView } from '../core/locks/model.ts';
+import type { AcquireResult, LockHolder, LockStore, LockView, LockWrite, PreparedLocks } from '../core/locks/model.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { queryAllPages } from './query-all-pages.ts';
 
@@ -22,6 +22,54 @@ interface StoredLock extends Partial<LockHolder> {
   fencingToken: number;
   /** When a run last joined or refreshed its place in this lock's line (epoch ms): while it is recent, takes go through the line. */
   lastWaitAt?: number;
+}
+
+/** The lock item of a holder, keeping the line's note (`lastWaitAt`) as it was read. */
+function lockItem(resource: string, holder: PreparedLocks['holder'], fencingToken: number, lastWaitAt: number | undefined) {
+  return {
+    ...lockKey(resource),
+    entity: 'Lock',
+    gsi1pk: 'LOCKS',
+    gsi1sk: `${resource}#LOCK`,
+    resource,
+    runId: holder.runId,
+    taskIndex: holder.taskIndex,
+    leaseExpiresAt: holder.leaseExpiresAt,
+    acquiredAt: holder.acquiredAt,
+    fencingToken,
+    ...(lastWaitAt !== undefined ? { lastWaitAt } : {}),
+  };
+}
+
+/**
+ * The transaction items of prepared locks (the lock store's own `acquireAll`, or the run repository's
+ * claim): each conditional on its lock as read, and a take also on nobody having joined its line since.
+ */
+export function lockWriteItems(table: string, prepared: PreparedLocks): TransactItem[] {
+  const { holder } = prepared;
+  return prepared.writes.map((write): TransactItem => {
+    if (write.kind === 'renew') {
+      return {
+        Update: {
+          TableName: table,
+          Key: lockKey(write.resource),
+          UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
+          ConditionExpression: 'runId = :run AND fencingToken = :token',
+          ExpressionAttributeValues: { ':lease': holder.leaseExpiresAt, ':task': holder.taskIndex, ':run': holder.runId, ':token': write.fencingToken },
+        },
+      };
+    }
+    const item = lockItem(write.resource, holder, write.fencingToken, write.lastWaitAt);
+    if (write.previousToken === undefined) return { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+    return {
+      Put: {
+        TableName: table,
+        Item: item,
+        ConditionExpression: 'fencingToken = :previous AND (attribute_not_exists(lastWaitAt) OR lastWaitAt < :cutoff)',
+        ExpressionAttributeValues: { ':previous': write.previousToken, ':cutoff': write.quietSince },
+      },
+    };
+  });
 }
 
 /**
@@ -101,12 +149,25 @@ export class DynamoLockStore implements LockStore {
     leaseMs: number;
     now: Date;
   }): Promise<Record<string, number> | undefined> {
+    const prepared = await this.prepareAll(input);
+    if (!prepared || prepared.writes.length === 0) return prepared?.tokens;
+    try {
+      await this.#db.send(new TransactWriteCommand({ TransactItems: lockWriteItems(this.#table, prepared) }));
+      return prepared.tokens;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return undefined;
+      return rethrowAwsError(error, 'locking resources');
+    }
+  }
+
+  /** What {@link acquireAll} would write (read in one `TransactGetItems`), for a caller's own transaction. */
+  async prepareAll(input: { resources: readonly string[]; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<PreparedLocks | undefined> {
     const { resources, runId, now } = input;
-    if (resources.length === 0) return {};
-    if (resources.length > 100) return undefined;
     const nowMs = now.getTime();
+    const holder = { runId, taskIndex: input.taskIndex, leaseExpiresAt: nowMs + input.leaseMs, acquiredAt: now.toISOString() };
+    if (resources.length === 0) return { tokens: {}, holder, writes: [] };
+    if (resources.length > 100) return undefined;
     const cutoff = nowMs - WAITER_STALE_MS;
-    const leaseExpiresAt = nowMs + input.leaseMs;
     let locks: (StoredLock | undefined)[];
     try {
       const read = await this.#db.send(
@@ -117,68 +178,49 @@ export class DynamoLockStore implements LockStore {
       return rethrowAwsError(error, 'reading locks');
     }
     const tokens: Record<string, number> = {};
-    const writes: TransactItem[] = [];
+    const writes: LockWrite[] = [];
     for (const [i, resource] of resources.entries()) {
       const lock = locks[i];
       const holderLive = lock?.runId !== undefined && (lock.leaseExpiresAt ?? 0) > nowMs;
       if (holderLive && lock!.runId === runId) {
         tokens[resource] = lock!.fencingToken;
-        writes.push({
-          Update: {
-            TableName: this.#table,
-            Key: lockKey(resource),
-            UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
-            ConditionExpression: 'runId = :run AND fencingToken = :token',
-            ExpressionAttributeValues: { ':lease': leaseExpiresAt, ':task': input.taskIndex, ':run': runId, ':token': lock!.fencingToken },
-          },
-        });
+        writes.push({ kind: 'renew', resource, fencingToken: lock!.fencingToken });
         continue;
       }
       if (holderLive || (lock?.lastWaitAt ?? 0) >= cutoff) return undefined;
       // Unchanged since read: same token, and still nobody queued (a waiter sets lastWaitAt to its now).
-      const { take, fencingToken } = this.#take(lock, { resource, runId, taskIndex: input.taskIndex, leaseExpiresAt, now }, cutoff);
+      const fencingToken = (lock?.fencingToken ?? 0) + 1;
       tokens[resource] = fencingToken;
-      writes.push(take);
+      writes.push({
+        kind: 'take',
+        resource,
+        fencingToken,
+        quietSince: cutoff,
+        ...(lock ? { previousToken: lock.fencingToken } : {}),
+        ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
+      });
     }
-    try {
-      await this.#db.send(new TransactWriteCommand({ TransactItems: writes }));
-      return tokens;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) return undefined;
-      return rethrowAwsError(error, 'locking resources');
-    }
+    return { tokens, holder, writes };
   }
 
   /**
    * The Put that takes `resource` for a run with the next fencing token, conditional on the lock being
-   * as read (no item, or the same token); with `quietSince` (epoch ms), also on no waiter having joined the line since then.
+   * as read (no item, or the same token), for {@link acquire}: it has read the line itself.
    */
   #take(
     lock: StoredLock | undefined,
     holder: { resource: string; runId: string; taskIndex: number; leaseExpiresAt: number; now: Date },
-    quietSince?: number,
   ): { take: { Put: NonNullable<TransactItem['Put']> }; fencingToken: number } {
     const fencingToken = (lock?.fencingToken ?? 0) + 1;
     const { resource, now, ...held } = holder;
-    const quiet = quietSince === undefined ? '' : ' AND (attribute_not_exists(lastWaitAt) OR lastWaitAt < :cutoff)';
     return {
       fencingToken,
       take: {
         Put: {
           TableName: this.#table,
-          Item: {
-            ...lockKey(resource),
-            entity: 'Lock',
-            gsi1pk: 'LOCKS',
-            gsi1sk: `${resource}#LOCK`,
-            resource,
-            ...held,
-            fencingToken,
-            acquiredAt: now.toISOString(),
-            ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
-          },
-          ConditionExpression: lock ? `fencingToken = :previous${quiet}` : 'attribute_not_exists(pk)',
-          ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken, ...(quietSince === undefined ? {} : { ':cutoff': quietSince }) } : undefined,
+          Item: lockItem(resource, { ...held, acquiredAt: now.toISOString() }, fencingToken, lock?.lastWaitAt),
+          ConditionExpression: lock ? 'fencingToken = :previous' : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: lock ? { ':previous': lock.fencingToken } : undefined,
         },
       },
     };

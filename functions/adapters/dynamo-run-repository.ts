@@ -9,7 +9,7 @@ import { CONTROL_KEY, quiesceKey } from './dynamo-gate-keys.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { queryAllPages, queryPages } from './query-all-pages.ts';
-import { lockKey } from './dynamo-lock-store.ts';
+import { lockKey, lockWriteItems } from './dynamo-lock-store.ts';
 import { outboxItem } from './outbox-items.ts';
 
 /** Attempts at a commit when other writers keep appending to the same run first. */
@@ -214,6 +214,11 @@ export class DynamoRunRepository implements RunRepository {
           },
         });
       }
+      const fenceAt = fence ? items.length - 1 : -1;
+      // Locks taken with the change (the claim), each conditional on the lock as the lock store read it.
+      const locksFrom = items.length;
+      if (change.takeLocks) items.push(...lockWriteItems(this.#table, change.takeLocks));
+      const locksTo = items.length;
       // What the apply's gate took as so unread: the kill switch off, no quiesce flag holding (after the fence).
       const unchanged = change.unchanged;
       const unchangedFrom = items.length;
@@ -263,7 +268,10 @@ export class DynamoRunRepository implements RunRepository {
                 details: { changed: 'quiesce', target: unchanged!.quiesceTargets![changed - killSwitchChecked] },
               });
         }
-        if (fence && reasons[unchangedFrom - 1]?.Code === 'ConditionalCheckFailed') {
+        if (reasons.slice(locksFrom, locksTo).some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          throw new ConcurrentModification(`a lock run ${runId} would take changed since it was read; nothing is claimed`, { details: { changed: 'locks' } });
+        }
+        if (fence && reasons[fenceAt]?.Code === 'ConditionalCheckFailed') {
           throw new LeaseLost(`run ${runId} no longer holds ${fence.resource} (fencing token ${fence.fencingToken})`);
         }
         // Another writer appended to the run first (or a transaction conflict): re-read the head and go again.

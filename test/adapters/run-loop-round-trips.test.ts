@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoApplyReads } from '../../functions/adapters/dynamo-apply-reads.ts';
 import { DynamoControlStore } from '../../functions/adapters/dynamo-control-store.ts';
@@ -85,6 +85,68 @@ describe('the fence inside the claim', () => {
     const claimed = await claim(2);
     expect(claimed.eventSeq).toBe(2);
     expect((await repository.getWithTasks(run.id))!.tasks[0].status).toBe('APPLYING');
+  });
+});
+
+describe('locks taken in the claim', () => {
+  const claimTaking = (run: Run, prepared: Parameters<typeof repository.commit>[1]['takeLocks']) =>
+    repository.commit(run.id, {
+      head: run,
+      takeLocks: prepared,
+      tasks: [{ index: 0, claim: { now: Date.now() }, patch: { status: 'APPLYING', attempt: 1, leaseExpiresAt: Date.now() + 10_000 } }],
+      events: [{ type: 'TaskApplying', message: 'claim' }],
+    });
+
+  it('takes the prepared locks with the claim, in one transaction, with the next fencing tokens', async () => {
+    const { run } = await newRun();
+    const [a, b] = [resource(), resource()].sort();
+    await locks.acquire({ resource: b, runId: 'earlier', taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    await locks.release([b], 'earlier');
+    const prepared = await locks.prepareAll({ resources: [a, b], runId: run.id, taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    expect(prepared?.tokens).toEqual({ [a]: 1, [b]: 2 });
+    // Prepared, not written.
+    expect((await lockItems(a)).filter((item) => item.runId)).toEqual([]);
+    const claimed = await claimTaking(run, prepared);
+    expect(claimed.eventSeq).toBe(2);
+    expect((await lockItems(a))[0]).toMatchObject({ runId: run.id, fencingToken: 1 });
+    expect((await lockItems(b))[0]).toMatchObject({ runId: run.id, fencingToken: 2 });
+    expect((await repository.getWithTasks(run.id))!.tasks[0].status).toBe('APPLYING');
+  });
+
+  it('refuses the whole claim (ConcurrentModification, changed: locks; nothing written) when a lock was taken since it was read', async () => {
+    const { run } = await newRun();
+    const [a, b] = [resource(), resource()].sort();
+    const prepared = await locks.prepareAll({ resources: [a, b], runId: run.id, taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    // Another run takes b between the read and the claim.
+    expect(await locks.acquire({ resource: b, runId: 'other', taskIndex: 0, leaseMs: 60_000, now: new Date() })).toMatchObject({ acquired: true });
+    await expect(claimTaking(run, prepared)).rejects.toMatchObject({ name: 'ConcurrentModification', details: { changed: 'locks' } });
+    expect(await eventTypes(run.id)).toEqual(['RunCreated']);
+    expect((await repository.getWithTasks(run.id))!.tasks[0].status).toBe('PLANNED');
+    expect((await lockItems(a)).filter((item) => item.runId)).toEqual([]);
+    expect((await lockItems(b))[0]).toMatchObject({ runId: 'other', fencingToken: 1 });
+  });
+
+  it('refuses it too when somebody joined a lock’s line since it was read (the token unchanged), and prepares nothing then', async () => {
+    const { run } = await newRun();
+    const r = resource();
+    await locks.acquire({ resource: r, runId: 'holder', taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    await locks.release([r], 'holder');
+    const prepared = await locks.prepareAll({ resources: [r], runId: run.id, taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    expect(prepared?.tokens).toEqual({ [r]: 2 });
+    // A waiter's note on the lock (what joining its line writes), the token unchanged.
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: `LOCK#${r}`, sk: 'LOCK' },
+        UpdateExpression: 'SET lastWaitAt = :now',
+        ExpressionAttributeValues: { ':now': Date.now() },
+      }),
+    );
+    await expect(claimTaking(run, prepared)).rejects.toMatchObject({ name: 'ConcurrentModification', details: { changed: 'locks' } });
+    expect((await repository.getWithTasks(run.id))!.tasks[0].status).toBe('PLANNED');
+    expect((await lockItems(r))[0]).toMatchObject({ fencingToken: 1 });
+    expect((await lockItems(r))[0].runId).toBeUndefined();
+    expect(await locks.prepareAll({ resources: [r], runId: run.id, taskIndex: 0, leaseMs: 60_000, now: new Date() })).toBeUndefined();
   });
 });
 

@@ -21,6 +21,31 @@ export type AcquireResult =
   | { acquired: true; fencingToken: number }
   | { acquired: false; holder?: { runId: string; taskIndex: number }; position: number; newlyQueued: boolean };
 
+/**
+ * Locks a run may take in the transaction of another write (the apply's claim), prepared from what the
+ * lock store read: each is conditional on its lock being exactly as read, so the write takes all of
+ * them or none (then refused as ConcurrentModification with `details.changed` `locks`).
+ */
+export interface PreparedLocks {
+  /** The fencing token each resource will have once taken. */
+  readonly tokens: Readonly<Record<string, number>>;
+  readonly holder: { readonly runId: string; readonly taskIndex: number; readonly leaseExpiresAt: number; readonly acquiredAt: string };
+  readonly writes: readonly LockWrite[];
+}
+
+/** One lock of {@link PreparedLocks}: renewed (the run holds it with this token) or taken from the token read (none: never taken). */
+export type LockWrite =
+  | { readonly kind: 'renew'; readonly resource: string; readonly fencingToken: number }
+  | {
+      readonly kind: 'take';
+      readonly resource: string;
+      readonly fencingToken: number;
+      readonly previousToken?: number;
+      /** Nobody may have joined its line since (epoch ms). */
+      readonly quietSince: number;
+      readonly lastWaitAt?: number;
+    };
+
 export interface LockStore {
   /** Takes (or renews) the lock for the run, or queues the run behind the holder and earlier waiters. */
   acquire(input: { resource: string; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<AcquireResult>;
@@ -35,6 +60,11 @@ export interface LockStore {
     leaseMs: number;
     now: Date;
   }): Promise<Record<string, number> | undefined>;
+  /**
+   * What {@link acquireAll} would write, without writing it: for a caller that writes the takes in a
+   * transaction of its own. Undefined when any lock needs the line.
+   */
+  prepareAll?(input: { resources: readonly string[]; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<PreparedLocks | undefined>;
   /** Refuses with LeaseLost unless the run still holds the lock with this fencing token, within its lease. */
   assertHeld(input: { resource: string; runId: string; fencingToken: number; now: Date }): Promise<void>;
   /** Releases the run's locks on these resources and takes it out of their queues. */

@@ -1,7 +1,7 @@
 import { ConcurrentModification, InvalidRunTransition, LeaseLost, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
 import { actionRateGate, applyGate, changesSomething, isApproved, policyGate, readControl } from '../safety/gates.ts';
 import type { ControlState } from '../control/model.ts';
-import { LOCK_LEASE_MS, acquireRunLocks, heldRunLocks } from './run-locks.ts';
+import { LOCK_LEASE_MS, acquireRunLocks, heldRunLocks, prepareRunLocks } from './run-locks.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadForApply } from './load-run.ts';
@@ -67,9 +67,12 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
     }
   };
   await gate(control);
-  // The run's locks: as its last apply recorded them while they have most of their lease, else taken (or renewed) now.
+  // The run's locks: as its last apply recorded them while they have most of their lease; else taken
+  // (or renewed) in the claim's transaction when none needs the line; else taken one by one now.
   const held = heldRunLocks(run, lockResources, deps.clock());
-  const fencingTokens = held ?? (await acquireRunLocks(deps, run, task, lockResources));
+  let takeLocks = held || lockResources.length === 0 ? undefined : await prepareRunLocks(deps, run, task, lockResources);
+  let fencingTokens: Record<string, number> =
+    held ?? takeLocks?.tokens ?? (await acquireRunLocks(deps, run, task, lockResources, { oneByOne: lockResources.length > 0 && !!deps.locks.prepareAll }));
   try {
     await actionRateGate(deps, action, deps.clock());
   } catch (error) {
@@ -91,8 +94,6 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   }
   const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
   const attempt = task.attempt + 1;
-  // Fencing: a run whose lock expired or passed to another run must not write (checked in the claim's transaction).
-  const fencingToken = fencingTokens[task.plan.resource];
   // What the gate took as so unread, checked in the claim: the kill switch off, and no quiesce flag
   // (until one is found: then the flags are read and go to the write guard, as when read with the run).
   let quiesceFlags = readFlags;
@@ -102,9 +103,13 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
       ...(run.status === RunStatus.APPLYING ? {} : { status: RunStatus.APPLYING }),
       ...(held || lockResources.length === 0 ? {} : { locks: { tokens: fencingTokens, leaseExpiresAt: claimedAt.getTime() + LOCK_LEASE_MS } }),
     };
+    // Fencing: a run whose lock expired or passed to another run must not write (checked in the claim's
+    // transaction; a lock taken in it needs no check).
+    const fencingToken = fencingTokens[task.plan!.resource];
     return deps.runs.commit(run.id, {
       head: run,
-      fence: fencingToken !== undefined ? { resource: task.plan!.resource, fencingToken, now: claimedAt.getTime() } : undefined,
+      fence: fencingToken !== undefined && !takeLocks ? { resource: task.plan!.resource, fencingToken, now: claimedAt.getTime() } : undefined,
+      takeLocks,
       ...(unread
         ? {
             unchanged: {
@@ -142,7 +147,11 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
       } catch (error) {
         const changed = error instanceof ConcurrentModification ? error.details?.changed : undefined;
         if (changed === undefined || round >= MAX_CLAIM_ROUNDS) throw error;
-        if (changed === 'killSwitch') {
+        if (changed === 'locks') {
+          // A lock changed since it was read (another run took it, or joined its line): taken apart, as without.
+          takeLocks = undefined;
+          fencingTokens = await acquireRunLocks(deps, run, task, lockResources);
+        } else if (changed === 'killSwitch') {
           // Engaged since the gate ran (or it starts engaged): refused as the gate refuses, with the record read now.
           await gate(await readControl(deps));
         } else {

@@ -1,4 +1,5 @@
 import type { ControlState } from '../control/model.ts';
+import type { PreparedLocks } from '../locks/model.ts';
 import type { QuiesceFlag } from '../dr/ports.ts';
 import type { EventDraft, Run, RunEvent, RunStatus, Task, TaskStatus } from './model.ts';
 
@@ -32,6 +33,12 @@ export interface RunChange {
    * ConcurrentModification, `details.changed` naming `killSwitch` or `quiesce`; nothing is written.
    */
   unchanged?: { killSwitch?: { engagedByDefault: boolean }; quiesceTargets?: readonly string[]; now: string };
+  /**
+   * Locks taken in the same transaction, as the lock store prepared them (every one conditional on the
+   * lock as it was read). Refused with ConcurrentModification, `details.changed` `locks`, when any lock
+   * changed since; nothing is written. A resource taken here needs no `fence`.
+   */
+  takeLocks?: PreparedLocks;
 }
 
 export interface TaskChange {

@@ -1,5 +1,6 @@
 import { ResourceLocked } from '../errors.ts';
 import { lockableResources } from '../locks/model.ts';
+import type { PreparedLocks } from '../locks/model.ts';
 import type { RunDeps } from './deps.ts';
 import { packPayload } from './model.ts';
 import type { Run, Task } from './model.ts';
@@ -25,8 +26,16 @@ export function heldRunLocks(run: Run, resources: readonly string[], now: Date):
  * runs can never deadlock. If another run holds one, this run joins its line (a WaitingForLock event,
  * once) and the workflow retries; locks are held until the run finishes. Returns the fencing tokens.
  */
-export async function acquireRunLocks(deps: RunDeps, run: Run, task: Task, resources: readonly string[]): Promise<Record<string, number>> {
-  const all = await deps.locks.acquireAll?.({ resources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
+export async function acquireRunLocks(
+  deps: RunDeps,
+  run: Run,
+  task: Task,
+  resources: readonly string[],
+  options: { oneByOne?: boolean } = {},
+): Promise<Record<string, number>> {
+  const all = options.oneByOne
+    ? undefined
+    : await deps.locks.acquireAll?.({ resources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
   if (all) return all;
   const tokens: Record<string, number> = {};
   for (const resource of resources) {
@@ -51,6 +60,19 @@ export async function acquireRunLocks(deps: RunDeps, run: Run, task: Task, resou
     tokens[resource] = result.fencingToken;
   }
   return tokens;
+}
+
+/** The most locks an apply takes in its claim's transaction (with the run, the task, its events and checks, under 100 items). */
+const MAX_LOCKS_IN_CLAIM = 25;
+
+/**
+ * The run's locks, read and prepared to be taken in the claim's transaction (one write fewer), when
+ * none needs the line. Undefined when one does (or there are too many for the claim): the caller takes
+ * them with {@link acquireRunLocks}.
+ */
+export async function prepareRunLocks(deps: RunDeps, run: Run, task: Task, resources: readonly string[]): Promise<PreparedLocks | undefined> {
+  if (resources.length > MAX_LOCKS_IN_CLAIM || !deps.locks.prepareAll) return undefined;
+  return deps.locks.prepareAll({ resources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
 }
 
 /** Releases every lock of the run and takes it out of every line (finish, cancel). */
