@@ -41,13 +41,20 @@ const EVENT_FOR_STATUS: Partial<Record<RunStatus, string>> = {
   CANCELLED: 'RunCancelled',
 };
 
-/** Records how the run ended. A run that already ended (a cancel, a replay) keeps its status. */
-export async function finalizeRun(deps: RunDeps, input: { runId: string; result: WorkflowResult }): Promise<{ status: RunStatus; head?: Run }> {
+/**
+ * Records how the run ended. A run that already ended (a cancel, a replay) keeps its status.
+ * `afterwards` gets the finished run (its head as committed, or undefined when more was recorded after
+ * it) and runs beside the release of the run's locks; its result is returned as `afterwards`.
+ */
+export async function finalizeRun<T = undefined>(
+  deps: RunDeps,
+  input: { runId: string; result: WorkflowResult },
+  afterwards: (head: Run | undefined) => Promise<T> = async () => undefined as T,
+): Promise<{ status: RunStatus; afterwards: T }> {
   const { run, tasks } = await loadRun(deps, input.runId);
   if (isFinished(run)) {
     // A replay after a crash between the commit and the release: release again (idempotent).
-    await releaseRunLocks(deps, run, tasks);
-    return { status: run.status, head: run };
+    return { status: run.status, afterwards: await beside(releaseRunLocks(deps, run, tasks), afterwards(run)) };
   }
   const error = input.result.error === undefined ? undefined : normaliseWorkflowError(input.result.error);
   const outcome = finalStatus(input.result, error);
@@ -66,10 +73,21 @@ export async function finalizeRun(deps: RunDeps, input: { runId: string; result:
       },
     ],
   });
-  await releaseRunLocks(deps, run, tasks);
-  const noted = await tellActionsTheRunEnded(deps, run, tasks, status);
-  // The head as committed, unless a failed notice was recorded after it.
-  return { status, ...(noted ? {} : { head }) };
+  // The locks go while the actions hear of the end and the caller's work runs: neither depends on the other.
+  const after = await beside(
+    releaseRunLocks(deps, run, tasks),
+    // The head as committed, unless a failed notice was recorded after it.
+    tellActionsTheRunEnded(deps, run, tasks, status).then((noted) => afterwards(noted ? undefined : head)),
+  );
+  return { status, afterwards: after };
+}
+
+/** `work`'s result once `other` is done too (neither is left running when one fails; the first failure is thrown). */
+async function beside<T>(other: Promise<unknown>, work: Promise<T>): Promise<T> {
+  const [first, second] = await Promise.allSettled([other, work]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return second.value;
 }
 
 /** Actions that must tell something outside the run how it ended (a DR restore waiting on it) hear it here. */

@@ -75,7 +75,11 @@ export async function prepareRunLocks(deps: RunDeps, run: Run, task: Task, resou
   return deps.locks.prepareAll({ resources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
 }
 
-/** Releases every lock of the run and takes it out of every line (finish, cancel). */
-export function releaseRunLocks(deps: RunDeps, run: Run, tasks: readonly Task[]): Promise<void> {
-  return deps.locks.release(resourcesOf(tasks), run.id);
+/**
+ * Releases every lock of the run and takes it out of every line (finish, cancel). A PLAN run never
+ * applies, so it never took a lock nor joined a line: it has nothing to release.
+ */
+export async function releaseRunLocks(deps: RunDeps, run: Run, tasks: readonly Task[]): Promise<void> {
+  if (run.mode === 'PLAN') return;
+  await deps.locks.release(resourcesOf(tasks), run.id);
 }

@@ -15,12 +15,13 @@ export const createHandler = stepHandler(
   'Finalize',
   FinalizeInput,
   async (deps, input, scope) => {
-    const { head, ...result } = await finalizeRun(deps, input);
-    // Then sign the finished run's audit head into the artifact vault (a replayed Finalize lands here too).
-    const auditHead = await sealRunHead({ runs: deps.runs, sealing: deps.auditSealing, clock: deps.clock }, input.runId, { head });
+    // Then sign the finished run's audit head into the artifact vault (a replayed Finalize lands here too), beside the locks' release.
+    const { status, afterwards: auditHead } = await finalizeRun(deps, input, (head) =>
+      sealRunHead({ runs: deps.runs, sealing: deps.auditSealing, clock: deps.clock }, input.runId, { head }),
+    );
     // A signed final head is this step's checkpoint: the handler signs nothing more after it (otherwise it tries a checkpoint, as before).
     if (auditHead === 'signed' || auditHead === 'already-signed') scope.anchored();
-    return { ...result, auditHead };
+    return { status, auditHead };
   },
   { reportsWhatItRead: true },
 );
