@@ -249,7 +249,7 @@ try {
         m.dynamodb <= 3,
       );
       notes.push(
-        `  ${label}: run of 1 task ${one.dynamodb} DynamoDB requests, of 6 tasks ${six.dynamodb} ${JSON.stringify(six.byOperation)}; the action's own S3 requests apart: ${m.s3.toFixed(1)} per task`,
+        `  ${label}: run of 1 task ${one.dynamodb} DynamoDB requests ${JSON.stringify(one.byOperation)}, of 6 tasks ${six.dynamodb} ${JSON.stringify(six.byOperation)}; the action's own S3 requests apart: ${m.s3.toFixed(1)} per task`,
       );
     }
     for (const [label, m] of Object.entries(marginals)) {
