@@ -8,6 +8,7 @@ import { rethrowAwsError } from './aws-errors.ts';
 import { fromItem, runKey, taskKey } from './dynamo-run-repository.ts';
 
 import { CONTROL_KEY, quiesceKey } from './dynamo-gate-keys.ts';
+import { lockKey, lockState } from './dynamo-lock-store.ts';
 
 const QUIESCE_STORAGE = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity'];
 /** DynamoDB's limit on the items of one TransactGetItems. */
@@ -36,15 +37,19 @@ export class DynamoApplyReads implements ApplyReads {
     initialControl: ControlState;
     control?: boolean;
     quiesceFlags?: boolean;
+    locks?: readonly string[];
   }): Promise<ApplySnapshot | undefined> {
     const withControl = input.control ?? true;
     const targets = (input.quiesceFlags ?? true) ? this.quiesceTargets : [];
+    // The locks only while they fit beside everything else.
+    const locks = input.locks && input.locks.length + targets.length + 3 <= MAX_ITEMS ? input.locks : [];
     const gets = [
       { Key: runKey(input.runId) },
       { Key: taskKey(input.runId, input.taskIndex) },
       // The control record without its journal's bookkeeping: the gate reads these two.
       ...(withControl ? [{ Key: CONTROL_KEY, ProjectionExpression: 'killSwitch, freezeOverrides, pk' }] : []),
       ...targets.map((target) => ({ Key: quiesceKey(target) })),
+      ...locks.map((resource) => ({ Key: lockKey(resource) })),
     ];
     let items: (Record<string, unknown> | undefined)[];
     try {
@@ -56,7 +61,8 @@ export class DynamoApplyReads implements ApplyReads {
     const [run, task] = items;
     if (!run) return undefined;
     const control = withControl ? items[2] : undefined;
-    const flags = items.slice(withControl ? 3 : 2);
+    const flagsFrom = withControl ? 3 : 2;
+    const flags = items.slice(flagsFrom, flagsFrom + targets.length);
     return {
       run: fromItem<Run>(run),
       task: task ? fromItem<Task>(task) : undefined,
@@ -71,6 +77,7 @@ export class DynamoApplyReads implements ApplyReads {
           }
         : {}),
       ...((input.quiesceFlags ?? true) ? { quiesceFlags: flags.filter((flag) => flag !== undefined).map(stripQuiesce) } : {}),
+      ...(locks.length > 0 ? { locks: items.slice(flagsFrom + targets.length).map(lockState) } : {}),
     };
   }
 }

@@ -3,17 +3,25 @@ import { DeleteCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { LeaseLost } from '../core/errors.ts';
-import type { AcquireResult, LockHolder, LockStore, LockView, LockWrite, PreparedLocks } from '../core/locks/model.ts';
+import { LOCK_WAITER_STALE_MS, prepareLocks } from '../core/locks/model.ts';
+import type { AcquireResult, LockHolder, LockState, LockStore, LockView, PreparedLocks } from '../core/locks/model.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { queryAllPages } from './query-all-pages.ts';
-
-/** A waiter that has not asked again for this long is taken to be gone (its run crashed or ended). */
-const WAITER_STALE_MS = 120_000;
 
 const lockPk = (resource: string) => `LOCK#${resource}`;
 const LOCK_SK = 'LOCK';
 /** The key of a resource's lock item (the run repository's fencing check reads it in the claim transaction). */
 export const lockKey = (resource: string) => ({ pk: lockPk(resource), sk: LOCK_SK });
+/** A lock item as the core decides on it (core/locks/model.ts prepareLocks). */
+export const lockState = (item: Record<string, unknown> | undefined): LockState | undefined =>
+  item === undefined
+    ? undefined
+    : {
+        fencingToken: Number(item.fencingToken ?? 0),
+        ...(item.runId !== undefined ? { runId: String(item.runId) } : {}),
+        ...(item.leaseExpiresAt !== undefined ? { leaseExpiresAt: Number(item.leaseExpiresAt) } : {}),
+        ...(item.lastWaitAt !== undefined ? { lastWaitAt: Number(item.lastWaitAt) } : {}),
+      };
 const waiterSk = (enqueuedAt: number, runId: string) => `WAIT#${String(enqueuedAt).padStart(15, '0')}#${runId}`;
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -108,7 +116,7 @@ export class DynamoLockStore implements LockStore {
       return { acquired: true, fencingToken: lock.fencingToken };
     }
 
-    const liveWaiters = waiters.filter((waiter) => nowMs - waiter.refreshedAt < WAITER_STALE_MS);
+    const liveWaiters = waiters.filter((waiter) => nowMs - waiter.refreshedAt < LOCK_WAITER_STALE_MS);
     const mine = waiters.find((waiter) => waiter.runId === runId);
     const first = liveWaiters[0];
     if (holderLive || (first && first.runId !== runId)) {
@@ -162,45 +170,18 @@ export class DynamoLockStore implements LockStore {
 
   /** What {@link acquireAll} would write (read in one `TransactGetItems`), for a caller's own transaction. */
   async prepareAll(input: { resources: readonly string[]; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<PreparedLocks | undefined> {
-    const { resources, runId, now } = input;
-    const nowMs = now.getTime();
-    const holder = { runId, taskIndex: input.taskIndex, leaseExpiresAt: nowMs + input.leaseMs, acquiredAt: now.toISOString() };
-    if (resources.length === 0) return { tokens: {}, holder, writes: [] };
-    if (resources.length > 100) return undefined;
-    const cutoff = nowMs - WAITER_STALE_MS;
-    let locks: (StoredLock | undefined)[];
+    if (input.resources.length > 100) return undefined;
+    if (input.resources.length === 0) return prepareLocks([], input);
+    let locks: (Record<string, unknown> | undefined)[];
     try {
       const read = await this.#db.send(
-        new TransactGetCommand({ TransactItems: resources.map((resource) => ({ Get: { TableName: this.#table, Key: lockKey(resource) } })) }),
+        new TransactGetCommand({ TransactItems: input.resources.map((resource) => ({ Get: { TableName: this.#table, Key: lockKey(resource) } })) }),
       );
-      locks = (read.Responses ?? []).map((response) => response?.Item as StoredLock | undefined);
+      locks = (read.Responses ?? []).map((response) => response?.Item);
     } catch (error) {
       return rethrowAwsError(error, 'reading locks');
     }
-    const tokens: Record<string, number> = {};
-    const writes: LockWrite[] = [];
-    for (const [i, resource] of resources.entries()) {
-      const lock = locks[i];
-      const holderLive = lock?.runId !== undefined && (lock.leaseExpiresAt ?? 0) > nowMs;
-      if (holderLive && lock!.runId === runId) {
-        tokens[resource] = lock!.fencingToken;
-        writes.push({ kind: 'renew', resource, fencingToken: lock!.fencingToken });
-        continue;
-      }
-      if (holderLive || (lock?.lastWaitAt ?? 0) >= cutoff) return undefined;
-      // Unchanged since read: same token, and still nobody queued (a waiter sets lastWaitAt to its now).
-      const fencingToken = (lock?.fencingToken ?? 0) + 1;
-      tokens[resource] = fencingToken;
-      writes.push({
-        kind: 'take',
-        resource,
-        fencingToken,
-        quietSince: cutoff,
-        ...(lock ? { previousToken: lock.fencingToken } : {}),
-        ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
-      });
-    }
-    return { tokens, holder, writes };
+    return prepareLocks(locks.map(lockState), input);
   }
 
   /**
@@ -301,7 +282,7 @@ export class DynamoLockStore implements LockStore {
             acquiredAt: String(item.acquiredAt),
           };
         }
-      } else if (now - Number(item.refreshedAt) < WAITER_STALE_MS) {
+      } else if (now - Number(item.refreshedAt) < LOCK_WAITER_STALE_MS) {
         view.waiters.push({ runId: String(item.runId), enqueuedAt: new Date(Number(item.enqueuedAt)).toISOString() });
       }
       views.set(resource, view);

@@ -8,6 +8,7 @@ import { DynamoDrRepository } from '../../functions/adapters/dynamo-dr-repositor
 import { DynamoLockStore } from '../../functions/adapters/dynamo-lock-store.ts';
 import { DynamoRunRepository } from '../../functions/adapters/dynamo-run-repository.ts';
 import { InvalidRunTransition, LeaseLost } from '../../functions/core/errors.ts';
+import { prepareLocks } from '../../functions/core/locks/model.ts';
 import type { Run, Task } from '../../functions/core/runs/model.ts';
 import { ensureStateTable } from '../../local/dynamodb/tables.ts';
 import { createOneTaskRun } from '../support/one-task-run.ts';
@@ -216,5 +217,28 @@ describe('the apply’s reads in one TransactGetItems', () => {
     expect(after!.control!.killSwitch.engaged).toBe(true);
     expect(await reads.read({ runId: randomUUID(), taskIndex: 0, initialControl })).toBeUndefined();
     await dr.unquiesce('demo', 'job');
+  });
+
+  it('reads the locks asked for with the run, as the lock store prepares from them (never taken: undefined)', async () => {
+    const { run } = await newRun();
+    const reads = new DynamoApplyReads({ client: documents, tableName, quiesceTargets: ['demo'] });
+    const [free, held, queued] = [resource(), resource(), resource()].sort();
+    await locks.acquire({ resource: held, runId: 'holder', taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    await locks.acquire({ resource: queued, runId: 'first', taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    await locks.acquire({ resource: queued, runId: 'second', taskIndex: 0, leaseMs: 60_000, now: new Date() });
+    const snapshot = await reads.read({ runId: run.id, taskIndex: 0, initialControl: { killSwitch: { engaged: false } }, locks: [free, held, queued] });
+    expect(snapshot).toMatchObject({ run: { id: run.id }, task: { index: 0 }, quiesceFlags: [] });
+    expect(snapshot!.locks).toEqual([
+      undefined,
+      { fencingToken: 1, runId: 'holder', leaseExpiresAt: expect.any(Number) },
+      { fencingToken: 1, runId: 'first', leaseExpiresAt: expect.any(Number), lastWaitAt: expect.any(Number) },
+    ]);
+    // The same decision as the lock store's own read: a held lock (or one with a line) takes nothing.
+    const input = { runId: run.id, taskIndex: 0, leaseMs: 60_000, now: new Date() };
+    expect(prepareLocks(snapshot!.locks!, { ...input, resources: [free, held, queued] })).toBeUndefined();
+    expect(await locks.prepareAll({ ...input, resources: [free, held, queued] })).toBeUndefined();
+    expect(prepareLocks(snapshot!.locks!.slice(0, 1), { ...input, resources: [free] })).toEqual(await locks.prepareAll({ ...input, resources: [free] }));
+    // Not asked: not read.
+    expect((await reads.read({ runId: run.id, taskIndex: 0, initialControl: { killSwitch: { engaged: false } } }))!.locks).toBeUndefined();
   });
 });

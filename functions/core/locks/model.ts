@@ -46,6 +46,57 @@ export type LockWrite =
       readonly lastWaitAt?: number;
     };
 
+/** A lock item as read: its fencing token (0 before any take), its holder if any, and the line's note. */
+export interface LockState {
+  fencingToken: number;
+  runId?: string;
+  leaseExpiresAt?: number;
+  /** When a run last joined or refreshed its place in this lock's line (epoch ms): while it is recent, takes go through the line. */
+  lastWaitAt?: number;
+}
+
+/** A waiter that has not asked again for this long is taken to be gone (its run crashed or ended). */
+export const LOCK_WAITER_STALE_MS = 120_000;
+
+/**
+ * The takes (or renewals) of every one of `resources` from their locks as read (`states`, in the same
+ * order; undefined: never taken), when that is plainly possible: none is held by another run and
+ * nobody has queued for any within the waiters' staleness window. Undefined when any lock needs the line.
+ */
+export function prepareLocks(
+  states: readonly (LockState | undefined)[],
+  input: { resources: readonly string[]; runId: string; taskIndex: number; leaseMs: number; now: Date },
+): PreparedLocks | undefined {
+  const { resources, runId, now } = input;
+  const nowMs = now.getTime();
+  const holder = { runId, taskIndex: input.taskIndex, leaseExpiresAt: nowMs + input.leaseMs, acquiredAt: now.toISOString() };
+  const cutoff = nowMs - LOCK_WAITER_STALE_MS;
+  const tokens: Record<string, number> = {};
+  const writes: LockWrite[] = [];
+  for (const [i, resource] of resources.entries()) {
+    const lock = states[i];
+    const holderLive = lock?.runId !== undefined && (lock.leaseExpiresAt ?? 0) > nowMs;
+    if (holderLive && lock!.runId === runId) {
+      tokens[resource] = lock!.fencingToken;
+      writes.push({ kind: 'renew', resource, fencingToken: lock!.fencingToken });
+      continue;
+    }
+    if (holderLive || (lock?.lastWaitAt ?? 0) >= cutoff) return undefined;
+    // Unchanged since read: same token, and still nobody queued (a waiter sets lastWaitAt to its now).
+    const fencingToken = (lock?.fencingToken ?? 0) + 1;
+    tokens[resource] = fencingToken;
+    writes.push({
+      kind: 'take',
+      resource,
+      fencingToken,
+      quietSince: cutoff,
+      ...(lock ? { previousToken: lock.fencingToken } : {}),
+      ...(lock?.lastWaitAt !== undefined ? { lastWaitAt: lock.lastWaitAt } : {}),
+    });
+  }
+  return { tokens, holder, writes };
+}
+
 export interface LockStore {
   /** Takes (or renews) the lock for the run, or queues the run behind the holder and earlier waiters. */
   acquire(input: { resource: string; runId: string; taskIndex: number; leaseMs: number; now: Date }): Promise<AcquireResult>;

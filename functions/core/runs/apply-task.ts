@@ -1,8 +1,9 @@
 import { ConcurrentModification, InvalidRunTransition, LeaseLost, PolicyDenied, RateLimited, StalePlan, TransientError, describeError } from '../errors.ts';
 import { actionRateGate, applyGate, changesSomething, isApproved, policyGate, readControl } from '../safety/gates.ts';
 import type { ControlState } from '../control/model.ts';
-import { LOCK_LEASE_MS, acquireRunLocks, heldRunLocks, prepareRunLocks } from './run-locks.ts';
+import { LOCK_LEASE_MS, MAX_LOCKS_IN_CLAIM, acquireRunLocks, heldRunLocks, prepareRunLocks } from './run-locks.ts';
 import { onTargets } from './on-targets.ts';
+import { prepareLocks } from '../locks/model.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadForApply } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
@@ -20,8 +21,12 @@ const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatu
  * to recognise its own earlier write. Everything but the action is the control plane's; the action
  * runs in a target-only executor (see on-targets.ts) while this process keeps the claim's lease alive.
  */
-export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex: number }, observer?: ApplyObserver): Promise<{ status: TaskStatusType }> {
-  const { run, task, control, quiesceFlags: readFlags, lockResources, unread } = await loadForApply(deps, input.runId, input.taskIndex);
+export async function applyTask(
+  deps: RunDeps,
+  input: { runId: string; taskIndex: number; lockHint?: readonly string[] },
+  observer?: ApplyObserver,
+): Promise<{ status: TaskStatusType }> {
+  const { run, task, control, quiesceFlags: readFlags, lockResources, locks, unread } = await loadForApply(deps, input.runId, input.taskIndex, input.lockHint);
   if (task) observer?.task({ action: task.action, resource: task.plan?.resource });
   assertNotCancelled(run);
   if (!task) throw new InvalidRunTransition(`run ${run.id} has no task ${input.taskIndex}`);
@@ -70,9 +75,15 @@ export async function applyTask(deps: RunDeps, input: { runId: string; taskIndex
   // The run's locks: as its last apply recorded them while they have most of their lease; else taken
   // (or renewed) in the claim's transaction when none needs the line; else taken one by one now.
   const held = heldRunLocks(run, lockResources, deps.clock());
-  let takeLocks = held || lockResources.length === 0 ? undefined : await prepareRunLocks(deps, run, task, lockResources);
-  let fencingTokens: Record<string, number> =
-    held ?? takeLocks?.tokens ?? (await acquireRunLocks(deps, run, task, lockResources, { oneByOne: lockResources.length > 0 && !!deps.locks.prepareAll }));
+  // Read with the run (the workflow's hint), or read now; either way none is taken yet.
+  const inClaim = !held && lockResources.length > 0 && lockResources.length <= MAX_LOCKS_IN_CLAIM && (locks !== undefined || !!deps.locks.prepareAll);
+  let takeLocks = !inClaim
+    ? undefined
+    : locks
+      ? prepareLocks(locks, { resources: lockResources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() })
+      : await prepareRunLocks(deps, run, task, lockResources);
+  // When one needs the line, the one-transaction take would refuse too: one by one at once.
+  let fencingTokens: Record<string, number> = held ?? takeLocks?.tokens ?? (await acquireRunLocks(deps, run, task, lockResources, { oneByOne: inClaim }));
   try {
     await actionRateGate(deps, action, deps.clock());
   } catch (error) {

@@ -4,6 +4,7 @@ import { RunStatus } from './model.ts';
 import type { Run, Task } from './model.ts';
 import type { ControlState } from '../control/model.ts';
 import type { QuiesceFlag } from '../dr/ports.ts';
+import type { LockState } from '../locks/model.ts';
 import { activeFreeze } from '../safety/change-freeze.ts';
 import { readControl } from '../safety/gates.ts';
 import { resourcesOf } from './run-locks.ts';
@@ -39,17 +40,32 @@ export async function loadForApply(
   deps: RunDeps,
   runId: string,
   taskIndex: number,
-): Promise<{ run: Run; task: Task | undefined; control: ControlState; quiesceFlags?: QuiesceFlag[]; lockResources: string[]; unread?: Unread }> {
+  lockHint?: readonly string[],
+): Promise<{
+  run: Run;
+  task: Task | undefined;
+  control: ControlState;
+  quiesceFlags?: QuiesceFlag[];
+  lockResources: string[];
+  /** The locks of `lockResources`, read with the run (when the hint was what the plan locks). */
+  locks?: (LockState | undefined)[];
+  unread?: Unread;
+}> {
   const initialControl = { killSwitch: { engaged: deps.guardrails.killSwitch.engaged } };
   const readsControl = initialControl.killSwitch.engaged || freezeInForce(deps, deps.clock());
-  const snapshot = await deps.applyReads?.read({ runId, taskIndex, initialControl, control: readsControl, quiesceFlags: false });
+  const hint = lockHint && lockHint.length > 0 ? lockHint : undefined;
+  const snapshot = await deps.applyReads?.read({ runId, taskIndex, initialControl, control: readsControl, quiesceFlags: false, locks: hint });
   if (snapshot?.run.lockResources) {
+    const { lockResources } = snapshot.run;
+    // The hint comes with the workflow's input: its locks count only if they are exactly what the plan recorded.
+    const hinted = snapshot.locks !== undefined && hint !== undefined && sameList(hint, lockResources);
     return {
       run: snapshot.run,
       task: snapshot.task,
       control: snapshot.control ?? ASSUMED_CONTROL,
       quiesceFlags: [],
-      lockResources: snapshot.run.lockResources,
+      lockResources,
+      ...(hinted ? { locks: snapshot.locks } : {}),
       unread: { quiesceTargets: deps.applyReads!.quiesceTargets },
     };
   }
@@ -61,6 +77,8 @@ export async function loadForApply(
     lockResources: resourcesOf(tasks),
   };
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item, i) => item === b[i]);
 
 /** What loadForApply took as so without reading it, for the claim to check: the kill switch off (always checked), no quiesce flag of these targets. */
 export interface Unread {

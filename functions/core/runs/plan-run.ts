@@ -4,7 +4,7 @@ import { blastRadiusGate, needsApproval, policyGate, readControl, resourceGate }
 import { simulateApply } from '../safety/simulate-apply.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
-import { resourcesOf } from './run-locks.ts';
+import { MAX_LOCKS_IN_CLAIM, resourcesOf } from './run-locks.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { onTargetsBatch } from './on-targets.ts';
 import type { BatchedOperation } from './on-targets.ts';
@@ -20,7 +20,14 @@ export interface PlanResult {
    * straight to Apply (whose gates check autonomy, kill switch, freeze and policy again).
    */
   approvedByPolicy: boolean;
+  /**
+   * What the plan locks, when its first apply can take them in its claim (at most MAX_LOCKS_IN_CLAIM;
+   * else none): the workflow hands them to that apply, which reads them with the run.
+   */
+  lockResources: string[];
 }
+
+const lockHint = (resources: readonly string[] | undefined) => (resources && resources.length <= MAX_LOCKS_IN_CLAIM ? [...resources] : []);
 
 /**
  * Plans every task, without side effects, and records the plans, their diffs and the run's plan
@@ -33,7 +40,12 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   if (run.status !== RunStatus.PLANNING && run.planDigest) {
     // A replay: straight to Apply only if this plan was approved by policy and the run has not moved on.
     const approvedByPolicy = run.status === RunStatus.PLANNED && run.approvedByPolicy === run.planDigest;
-    return { planDigest: run.planDigest, changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length, approvedByPolicy };
+    return {
+      planDigest: run.planDigest,
+      changes: tasks.filter((task) => task.plan && task.plan.change !== 'none').length,
+      approvedByPolicy,
+      lockResources: lockHint(run.lockResources),
+    };
   }
 
   const failed = async (task: Task, error: unknown): Promise<never> => {
@@ -129,6 +141,7 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
   );
   const now = deps.clock().toISOString();
   // As the approval gate decides (request-approval.ts), from the same run, plans and control record.
+  const lockResources = resourcesOf(plans.map((plan) => ({ plan })));
   const approvedByPolicy =
     run.mode === 'APPLY' &&
     !needsApproval(
@@ -144,7 +157,7 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
     run: {
       status: RunStatus.PLANNED,
       planDigest,
-      lockResources: resourcesOf(plans.map((plan) => ({ plan }))),
+      lockResources,
       ...(approvedByPolicy ? { approvedByPolicy: planDigest } : {}),
     },
     tasks: tasks.map((task, index) => ({
@@ -176,5 +189,5 @@ export async function planRun(deps: RunDeps, runId: string): Promise<PlanResult>
         : []),
     ],
   });
-  return { planDigest, changes, approvedByPolicy };
+  return { planDigest, changes, approvedByPolicy, lockResources: lockHint(lockResources) };
 }

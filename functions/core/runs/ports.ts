@@ -1,5 +1,5 @@
 import type { ControlState } from '../control/model.ts';
-import type { PreparedLocks } from '../locks/model.ts';
+import type { LockState, PreparedLocks } from '../locks/model.ts';
 import type { QuiesceFlag } from '../dr/ports.ts';
 import type { EventDraft, Run, RunEvent, RunStatus, Task, TaskStatus } from './model.ts';
 
@@ -95,6 +95,8 @@ export interface ApplySnapshot {
   control?: ControlState;
   /** Unset when not asked for (`quiesceFlags: false`). */
   quiesceFlags?: QuiesceFlag[];
+  /** The locks of the resources asked for (`locks`), in their order; undefined where never taken. */
+  locks?: (LockState | undefined)[];
 }
 
 /** Reads an {@link ApplySnapshot} in one consistent round trip (DynamoDB: one TransactGetItems). */
@@ -108,6 +110,8 @@ export interface ApplyReads {
     initialControl: ControlState;
     control?: boolean;
     quiesceFlags?: boolean;
+    /** Read the locks of these resources too (what the run's first apply takes). */
+    locks?: readonly string[];
   }): Promise<ApplySnapshot | undefined>;
 }
 

@@ -63,15 +63,15 @@ export async function acquireRunLocks(
 }
 
 /** The most locks an apply takes in its claim's transaction (with the run, the task, its events and checks, under 100 items). */
-const MAX_LOCKS_IN_CLAIM = 25;
+export const MAX_LOCKS_IN_CLAIM = 25;
 
 /**
- * The run's locks, read and prepared to be taken in the claim's transaction (one write fewer), when
- * none needs the line. Undefined when one does (or there are too many for the claim): the caller takes
- * them with {@link acquireRunLocks}.
+ * The run's locks, read and prepared to be taken in the claim's transaction (one write fewer; at most
+ * MAX_LOCKS_IN_CLAIM), when none needs the line. Undefined when one does: the caller takes them with
+ * {@link acquireRunLocks}.
  */
 export async function prepareRunLocks(deps: RunDeps, run: Run, task: Task, resources: readonly string[]): Promise<PreparedLocks | undefined> {
-  if (resources.length > MAX_LOCKS_IN_CLAIM || !deps.locks.prepareAll) return undefined;
+  if (!deps.locks.prepareAll) return undefined;
   return deps.locks.prepareAll({ resources, runId: run.id, taskIndex: task.index, leaseMs: LOCK_LEASE_MS, now: deps.clock() });
 }
 

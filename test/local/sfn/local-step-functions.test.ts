@@ -550,7 +550,7 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
       ],
     }),
     // A plan that needs a person: the workflow waits for approval.
-    Plan: async () => ({ planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false }),
+    Plan: async () => ({ planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false, lockResources: ['s3://bucket/a'] }),
     RequestApproval: async (payload) => {
       const { taskToken } = payload as { taskToken: string };
       approvalTokens.push(taskToken);
@@ -608,7 +608,7 @@ describe('statemachines/run.asl.json', () => {
           { taskIndex: 1, actionClass: 'internal' },
         ],
       },
-      planned: { planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false },
+      planned: { planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false, lockResources: ['s3://bucket/a'] },
       approval: { approvedBy: 'ana' },
       result: { outcome: 'SUCCEEDED' },
       final: { status: 'SUCCEEDED' },
@@ -616,8 +616,9 @@ describe('statemachines/run.asl.json', () => {
     expect(wf.calls.Admit).toEqual([input]);
     expect(wf.calls.RequestApproval).toEqual([{ ...input, planDigest: 'sha256:abc', taskToken: wf.approvalTokens[0] }]);
     expect(wf.calls.ApplyTask).toEqual([
-      { ...input, taskIndex: 0, actionClass: 'internal' },
-      { ...input, taskIndex: 1, actionClass: 'internal' },
+      // Each apply knows its place in the Map (the first takes the locks) and what the plan locks.
+      { ...input, taskIndex: 0, actionClass: 'internal', iteration: 0, lockResources: ['s3://bucket/a'] },
+      { ...input, taskIndex: 1, actionClass: 'internal', iteration: 1, lockResources: ['s3://bucket/a'] },
     ]);
     expect(wf.calls.RollBack).toEqual([]);
     expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED' } }]);
@@ -646,7 +647,7 @@ describe('statemachines/run.asl.json', () => {
 
   it('goes from Plan straight to Apply when the plan was approved by policy: no approval wait', async () => {
     const wf = runWorkflow();
-    wf.replaceHandler('Plan', async () => ({ planDigest: 'sha256:abc', changes: 2, approvedByPolicy: true }));
+    wf.replaceHandler('Plan', async () => ({ planDigest: 'sha256:abc', changes: 2, approvedByPolicy: true, lockResources: [] }));
     const ep = await endpoint({ stateMachines: wf.stateMachines, lambdas: wf.lambdas });
     wf.useClient(ep.client);
     const { executionArn } = await ep.client.send(new StartExecutionCommand({ stateMachineArn: ep.sfn.stateMachineArn('run'), input: JSON.stringify(input) }));
