@@ -5,11 +5,13 @@ import type { DrJob } from './model.ts';
 import { MANIFEST_FORMAT, SIGNING_ALGORITHM, canonicalManifest, manifestKey, partKey, vaultPrefix } from './manifest.ts';
 import type { Manifest, ManifestPart, ManifestSource, SignedManifest } from './manifest.ts';
 import { OBJECT_CHUNK_BYTES, fixedChunks, readAhead, readAll } from './object-chunks.ts';
+import { LinePool } from './line-pool.ts';
 import { PartWriter } from './part-writer.ts';
 import type { SnapshotRecord } from './part-writer.ts';
 import { RESTORED_COPIES_PREFIX, liveCopy } from './pointer.ts';
 import type { DrDeps, ObjectData } from './ports.ts';
 import { itemKey, objectRecordBytes, tableRecordLine } from './record-codec.ts';
+import type { ObjectRecord } from './record-codec.ts';
 import { findTarget } from './targets.ts';
 import { stepStarted, stepSucceeded } from './jobs.ts';
 
@@ -49,6 +51,10 @@ async function* mapRecords<T>(items: AsyncIterable<T>, map: (item: T) => Snapsho
 
 /** Objects read ahead of the one being written: their requests (and small bodies) are under way meanwhile. */
 const OBJECTS_READ_AHEAD = 4;
+/** A pooled line's size: a full chunk's base64 and room for its key and metadata (a longer line is a fresh buffer). */
+const OBJECT_LINE_BYTES = 4 * Math.ceil(OBJECT_CHUNK_BYTES / 3) + 16 * 1024;
+/** Pooled lines per source: about what two parts of 8 MiB in flight hold, plus the one being encoded. */
+const POOLED_LINES = 16;
 
 /** The records of a prefix's objects, as the Snapshot step writes them (exported for bench/dr.ts). */
 export async function* objectRecords(objects: ObjectData, bucket: string, physicalPrefix: string): AsyncGenerator<SnapshotRecord> {
@@ -65,17 +71,31 @@ export async function* objectRecords(objects: ObjectData, bucket: string, physic
     if (!open || open.size <= OBJECT_CHUNK_BYTES) return { key: object.key, open, whole: open && (await readAll(open.body)) };
     return { key: object.key, open, whole: undefined };
   });
+  // A chunk is joined in one scratch buffer and encoded into a pooled line at once (it is not read
+  // after that), and the part writer hands each line back once its part is stored: no fresh 1 MiB
+  // buffers per chunk, so a long snapshot's dead buffers do not pile up between collections.
+  const scratch = Buffer.allocUnsafe(OBJECT_CHUNK_BYTES);
+  const lines = new LinePool({ capacity: OBJECT_LINE_BYTES, max: POOLED_LINES });
+  const encode = (object: ObjectRecord): Pick<SnapshotRecord, 'line' | 'release'> => {
+    let release: (() => void) | undefined;
+    const line = objectRecordBytes(object, (bytes) => {
+      const taken = lines.take(bytes);
+      release = taken.release;
+      return taken.buffer;
+    });
+    return { line, release };
+  };
   for await (const { key: physicalKey, open, whole } of opened) {
     if (!open) continue; // deleted since the listing (cannot happen while quiesced, but harmless)
     const key = physicalKey.slice(physicalPrefix.length);
     const record = { key, contentType: open.contentType, metadata: open.metadata };
     if (whole) {
-      yield { line: objectRecordBytes({ ...record, body: whole }), key };
+      yield { ...encode({ ...record, body: whole }), key };
       continue;
     }
     let offset = 0;
-    for await (const body of fixedChunks(open.body, OBJECT_CHUNK_BYTES)) {
-      yield { line: objectRecordBytes({ ...record, body, offset, size: open.size }), key: { key, offset } };
+    for await (const body of fixedChunks(open.body, OBJECT_CHUNK_BYTES, scratch)) {
+      yield { ...encode({ ...record, body, offset, size: open.size }), key: { key, offset } };
       offset += body.length;
     }
     if (offset !== open.size) throw new TransientError(`s3://${bucket}/${physicalKey} ended after ${offset} of its ${open.size} bytes`);

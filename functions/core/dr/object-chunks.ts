@@ -10,16 +10,26 @@ import type { ObjectRecord } from './record-codec.ts';
  */
 export const OBJECT_CHUNK_BYTES = 1024 * 1024;
 
-/** The stream cut into pieces of exactly `size` bytes (the last one shorter); at most one piece is buffered. */
-export async function* fixedChunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
+/**
+ * The stream cut into pieces of exactly `size` bytes (the last one shorter); at most one piece is buffered.
+ * With `scratch` (at least `size` bytes) the pieces are joined in it instead of in a fresh buffer each:
+ * a piece is then only valid until the next one is asked for.
+ */
+export async function* fixedChunks(stream: Readable, size: number, scratch?: Buffer): AsyncGenerator<Buffer> {
   let held: Buffer[] = [];
   let heldBytes = 0;
+  const join = (bytes: number) => {
+    if (!scratch) return Buffer.concat(held, bytes);
+    let at = 0;
+    for (const piece of held) at += piece.copy(scratch, at);
+    return scratch.subarray(0, bytes);
+  };
   for await (const data of stream) {
     let chunk = data as Buffer;
     while (heldBytes + chunk.length >= size) {
       const take = size - heldBytes;
       held.push(chunk.subarray(0, take));
-      yield held.length === 1 ? held[0] : Buffer.concat(held, size);
+      yield held.length === 1 ? held[0] : join(size);
       chunk = chunk.subarray(take);
       held = [];
       heldBytes = 0;
@@ -29,7 +39,7 @@ export async function* fixedChunks(stream: Readable, size: number): AsyncGenerat
       heldBytes += chunk.length;
     }
   }
-  if (heldBytes > 0) yield Buffer.concat(held, heldBytes);
+  if (heldBytes > 0) yield join(heldBytes);
 }
 
 /** The whole stream in one buffer (for bodies whose size is known to be small). */

@@ -10,6 +10,8 @@ import type { ManifestPart } from './manifest.ts';
 export interface SnapshotRecord {
   line: string | Buffer;
   key: unknown;
+  /** Called once the part holding the line is stored (not after a failure): the line's buffer may be reused. */
+  release?: () => void;
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -91,7 +93,7 @@ export class PartWriter {
     try {
       while (!pending.done) {
         const index = this.parts.length;
-        const part = { records: 0, rawBytes: 0 };
+        const part = { records: 0, rawBytes: 0, releases: [] as (() => void)[] };
         async function* partChunks(): AsyncGenerator<Buffer> {
           let chunk: Buffer[] = [];
           let chunkBytes = 0;
@@ -103,6 +105,7 @@ export class PartWriter {
             if (samples.length < maxSamples) samples.push({ key: record.key, sha256: sha });
             part.records += 1;
             part.rawBytes += line.length + 1;
+            if (record.release) part.releases.push(record.release);
             if (line.length >= CHUNK_BYTES) {
               // A large line (an object chunk) goes on as it is, without being copied into a chunk.
               if (chunkBytes > 0) yield Buffer.concat(chunk, chunkBytes);
@@ -158,7 +161,11 @@ export class PartWriter {
           ...(options.compression === 'auto' ? { compression } : {}),
         };
         this.parts.push(entry);
-        const uploaded = sink.done.then(() => options.onPart?.(entry));
+        const uploaded = sink.done.then(() => {
+          // Stored: the upload has read every line, and so have the hash and gzip before it.
+          for (const release of part.releases) release();
+          return options.onPart?.(entry);
+        });
         uploaded.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
         inFlight.push(uploaded);
         while (inFlight.length >= (options.uploadsInFlight ?? 2)) await inFlight.shift();

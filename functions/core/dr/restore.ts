@@ -216,17 +216,25 @@ export async function validateRestore(deps: DrDeps, jobId: string): Promise<{ pa
       const place = copy.prefixes.find((p) => p.bucket === source.bucket && p.prefix === source.prefix)!;
       // The same records as the snapshot wrote: whole objects, or chunk records past `objectChunkBytes`.
       const chunkBytes = source.objectChunkBytes ?? Number.POSITIVE_INFINITY;
+      // A chunk and its line are only hashed, then dropped: both reuse one buffer each, as in the snapshot.
+      let scratch: Buffer | undefined;
+      let line = Buffer.alloc(0);
+      const lineOf = (bytes: number) => {
+        if (line.length < bytes) line = Buffer.allocUnsafe(bytes);
+        return line.subarray(0, bytes);
+      };
       for await (const listed of deps.objects.list(place.bucket, place.physicalPrefix)) {
         const open = await deps.objects.open(place.bucket, listed.key);
         if (!open) continue;
         const record = { key: listed.key.slice(place.physicalPrefix.length), contentType: open.contentType, metadata: open.metadata };
         if (open.size <= chunkBytes) {
-          digest.add(objectRecordBytes({ ...record, body: await readAll(open.body) }));
+          digest.add(objectRecordBytes({ ...record, body: await readAll(open.body) }, lineOf));
           continue;
         }
         let offset = 0;
-        for await (const body of fixedChunks(open.body, chunkBytes)) {
-          digest.add(objectRecordBytes({ ...record, body, offset, size: open.size }));
+        scratch ??= Buffer.allocUnsafe(chunkBytes);
+        for await (const body of fixedChunks(open.body, chunkBytes, scratch)) {
+          digest.add(objectRecordBytes({ ...record, body, offset, size: open.size }, lineOf));
           offset += body.length;
         }
       }

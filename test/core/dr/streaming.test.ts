@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../functions/core/canonical-json.ts';
 import { ChunkAssembler, fixedChunks, readAll } from '../../../functions/core/dr/object-chunks.ts';
 import { readPartLines } from '../../../functions/core/dr/part-reader.ts';
+import { LinePool } from '../../../functions/core/dr/line-pool.ts';
 import { PartWriter, chooseCompression } from '../../../functions/core/dr/part-writer.ts';
 import { objectRecordBytes, objectRecordLine, parseObjectRecord, tableRecordLine } from '../../../functions/core/dr/record-codec.ts';
 import type { ObjectRecord } from '../../../functions/core/dr/record-codec.ts';
@@ -41,6 +42,74 @@ describe('object records', () => {
     for await (const piece of fixedChunks(Readable.from([bytes.subarray(0, 7), bytes.subarray(7, 4500), bytes.subarray(4500)]), 3000)) pieces.push(piece);
     expect(pieces.map((p) => p.length)).toEqual([3000, 3000, 3000, 1000]);
     expect(Buffer.concat(pieces).equals(bytes)).toBe(true);
+  });
+
+  it('fixedChunks joins in one scratch buffer when given one: the same pieces, each read before the next', async () => {
+    const bytes = randomBytes(10_000);
+    const scratch = Buffer.alloc(3000);
+    const pieces: Buffer[] = [];
+    for await (const piece of fixedChunks(Readable.from([bytes.subarray(0, 7), bytes.subarray(7, 4500), bytes.subarray(4500)]), 3000, scratch)) {
+      pieces.push(Buffer.from(piece));
+    }
+    expect(pieces.map((p) => p.length)).toEqual([3000, 3000, 3000, 1000]);
+    expect(Buffer.concat(pieces).equals(bytes)).toBe(true);
+  });
+
+  it('encode the body as Buffer’s base64 does, whatever its length, into the buffer they are given', () => {
+    for (const length of [0, 1, 2, 3, 4, 5, 47, 48 * 1024 + 1, 1024 * 1024]) {
+      const record: ObjectRecord = { key: 'k', metadata: {}, body: randomBytes(length), offset: 0, size: length };
+      const into = Buffer.alloc(2 * 1024 * 1024, 0xff);
+      const line = objectRecordBytes(record, (bytes) => into.subarray(0, bytes));
+      expect(line.buffer).toBe(into.buffer);
+      expect(line.toString()).toBe(canonicalJson({ ...record, body: record.body.toString('base64') }));
+    }
+  });
+});
+
+describe('pooled lines', () => {
+  it('are reused once handed back, never more than the pool’s bound, and only when they fit', () => {
+    const pool = new LinePool({ capacity: 1000, max: 2 });
+    const a = pool.take(900);
+    const b = pool.take(800);
+    const fresh = pool.take(900);
+    expect([a.release, b.release, fresh.release].map(Boolean)).toEqual([true, true, false]);
+    expect(pool.take(100).release).toBeUndefined(); // too small to hold a pooled buffer
+    expect(pool.take(1001).release).toBeUndefined(); // does not fit
+    a.release!();
+    const again = pool.take(700);
+    expect(again.buffer.buffer).toBe(a.buffer.buffer);
+    expect(again.buffer.length).toBe(700);
+  });
+
+  it('go back from the part writer once their part is stored, not before, and not after a failed upload', async () => {
+    const events: string[] = [];
+    const writer = new PartWriter({
+      partBytes: 1_000, // one record per part
+      compression: 'none',
+      keyOf: (i) => `p/${i}`,
+      open: (key) => {
+        const stream = new PassThrough();
+        stream.resume();
+        const done = new Promise((resolve, reject) =>
+          stream.on('end', () =>
+            setImmediate(() => {
+              events.push(key === 'p/1' ? `failed ${key}` : `stored ${key}`);
+              if (key === 'p/1') reject(new Error('the vault refused it'));
+              else resolve(undefined);
+            }),
+          ),
+        );
+        return { stream, done };
+      },
+    });
+    async function* records() {
+      for (let i = 0; i < 3; i += 1) yield { line: Buffer.alloc(1_500, 'a'), key: i, release: () => void events.push(`released r${i}`) };
+    }
+    await expect(writer.writeSource('s', records())).rejects.toThrow('the vault refused it');
+    expect(events.indexOf('released r0')).toBeGreaterThan(events.indexOf('stored p/0'));
+    expect(events.indexOf('released r2')).toBeGreaterThan(events.indexOf('stored p/2'));
+    expect(events).toContain('failed p/1');
+    expect(events).not.toContain('released r1');
   });
 });
 
