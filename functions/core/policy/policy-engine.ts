@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { parseResource } from '../actions/resources.ts';
-import { observedBy, shapeDecidesValidation, shapeOf } from './validated-shapes.ts';
+import { entitiesShape, headShape, observedBy, shapeDecidesValidation } from './validated-shapes.ts';
 import type { Observed } from './validated-shapes.ts';
 
 // The CommonJS build loads its .wasm next to itself (the ESM root export prints a warning on Node).
@@ -52,10 +52,14 @@ const ENTITY_CACHE_SIZE = 512;
 const SHAPE_CACHE_SIZE = 256;
 const ROLE_TYPE = 'Maestro::Role';
 
-/** An entity as the schema validates it, and as Cedar evaluates it once its shape is known to be valid (see validated-shapes.ts). */
-interface EntityForms<T> {
-  full: T;
-  observed: T;
+/**
+ * Entities as the schema validates them, as Cedar evaluates them once their shape is known to be valid,
+ * and the full form's shape (see validated-shapes.ts), computed once per cache entry.
+ */
+interface EntityForms {
+  full: readonly CedarWasm.EntityJson[];
+  observed: readonly CedarWasm.EntityJson[];
+  shape: string | undefined;
 }
 
 function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
@@ -75,9 +79,8 @@ export class PolicyEngine {
   readonly #policySetId: string;
   readonly #schemaName: string;
   readonly policyIds: readonly string[];
-  /** Entities built once and reused while the same principal or resource comes back (bounded). */
-  readonly #principals = new Map<string, EntityForms<readonly CedarWasm.EntityJson[]>>();
-  readonly #resources = new Map<string, EntityForms<CedarWasm.EntityJson>>();
+  /** Entities built once and reused while the same principal comes back (bounded). A resource is built each time: every task brings a new one. */
+  readonly #principals = new Map<string, EntityForms>();
   /** What the policies read; undefined: every request is validated against the schema (validated-shapes.ts). */
   readonly #observed: Observed | undefined;
   /** Shapes of requests the schema accepted (validated-shapes.ts). */
@@ -119,38 +122,51 @@ export class PolicyEngine {
     const principalType = request.principal.onBehalfOf === undefined ? 'Maestro::User' : 'Maestro::Agent';
     const principals = this.#principalEntities(principalType, request.principal);
     const resourceEntity = this.#resourceEntity(resource);
-    const call = {
-      principal: { type: principalType, id: request.principal.id },
-      action: ACTIONS[request.action],
-      resource: { type: 'Maestro::Resource', id: resource.uri },
-      context: {
-        catalogAction: context.catalogAction,
-        category: context.category,
-        mode: context.mode,
-        environment: context.environment,
-        autonomy: context.autonomy,
-        hasReason: Boolean(context.reason?.trim()),
-        reason: context.reason ?? '',
-        killSwitch: context.killSwitch,
-        approved: context.approved,
-        inputFlagged: context.inputFlagged ?? false,
-        hourUtc: context.now.getUTCHours(),
-      } as Record<string, CedarWasm.CedarValueJson>,
-      entities: [...principals.full, resourceEntity.full],
-      preparsedPolicySetId: this.#policySetId,
+    const principalUid = { type: principalType, id: request.principal.id };
+    const action = ACTIONS[request.action];
+    const resourceUid = { type: 'Maestro::Resource', id: resource.uri };
+    const fullContext: Record<string, CedarWasm.CedarValueJson> = {
+      catalogAction: context.catalogAction,
+      category: context.category,
+      mode: context.mode,
+      environment: context.environment,
+      autonomy: context.autonomy,
+      hasReason: Boolean(context.reason?.trim()),
+      reason: context.reason ?? '',
+      killSwitch: context.killSwitch,
+      approved: context.approved,
+      inputFlagged: context.inputFlagged ?? false,
+      hourUtc: context.now.getUTCHours(),
     };
     const observed = this.#observed;
-    const shape = observed ? shapeOf(call) : undefined;
+    // The shape of the full request: principal and resource entities never share a type, so their lists' shapes join (entitiesShape).
+    const head =
+      observed && principals.shape !== undefined && resourceEntity.shape !== undefined
+        ? headShape({ principal: principalUid, action, resource: resourceUid, context: fullContext })
+        : undefined;
+    const shape = head === undefined ? undefined : head + principals.shape! + resourceEntity.shape!;
     let answer: CedarWasm.AuthorizationAnswer;
     if (shape !== undefined && this.#validShapes.has(shape)) {
       // A shape the schema accepted before: evaluated on what the policies read, without validating again.
       answer = cedar.statefulIsAuthorized({
-        ...call,
-        context: observed!.wholeContext ? call.context : observedAttributes(call.context, observed!.attributes),
-        entities: [...principals.observed, resourceEntity.observed],
+        principal: principalUid,
+        action,
+        resource: resourceUid,
+        context: observed!.wholeContext ? fullContext : observedAttributes(fullContext, observed!.attributes),
+        entities: [...principals.observed, ...resourceEntity.observed],
+        preparsedPolicySetId: this.#policySetId,
       });
     } else {
-      answer = cedar.statefulIsAuthorized({ ...call, preparsedSchemaName: this.#schemaName, validateRequest: true });
+      answer = cedar.statefulIsAuthorized({
+        principal: principalUid,
+        action,
+        resource: resourceUid,
+        context: fullContext,
+        entities: [...principals.full, ...resourceEntity.full],
+        preparsedPolicySetId: this.#policySetId,
+        preparsedSchemaName: this.#schemaName,
+        validateRequest: true,
+      });
       if (shape !== undefined && answer.type === 'success') {
         if (this.#validShapes.size >= SHAPE_CACHE_SIZE) this.#validShapes.clear();
         this.#validShapes.add(shape);
@@ -167,7 +183,7 @@ export class PolicyEngine {
     };
   }
 
-  #principalEntities(principalType: string, principal: PolicyRequest['principal']): EntityForms<readonly CedarWasm.EntityJson[]> {
+  #principalEntities(principalType: string, principal: PolicyRequest['principal']): EntityForms {
     const key = JSON.stringify([principalType, principal.id, principal.onBehalfOf ?? null, principal.roles]);
     return remember(this.#principals, key, () => {
       const entity = {
@@ -175,10 +191,12 @@ export class PolicyEngine {
         attrs: (principal.onBehalfOf === undefined ? {} : { onBehalfOf: principal.onBehalfOf }) as Record<string, string>,
         parents: principal.roles.map((role) => ({ type: ROLE_TYPE, id: role })),
       };
+      const full = [entity, ...principal.roles.map((role) => ({ uid: { type: ROLE_TYPE, id: role }, attrs: {}, parents: [] }))];
       return {
-        full: [entity, ...principal.roles.map((role) => ({ uid: { type: ROLE_TYPE, id: role }, attrs: {}, parents: [] }))],
+        full,
         // Roles have no attributes and no parents (shapeDecidesValidation checks): `principal in Role` reads the principal's parents only.
         observed: [{ ...entity, attrs: this.#observedAttrs(entity.attrs) }],
+        shape: this.#observed ? entitiesShape(full) : undefined,
       };
     });
   }
@@ -187,27 +205,19 @@ export class PolicyEngine {
     return this.#observed ? (observedAttributes(attrs, this.#observed.attributes) as Record<string, string>) : attrs;
   }
 
-  #resourceEntity(resource: PolicyRequest['resource']): EntityForms<CedarWasm.EntityJson> {
-    const key = JSON.stringify([
-      resource.uri,
-      resource.kind,
-      resource.id ?? null,
-      resource.access ?? null,
-      resource.bucket ?? null,
-      resource.key ?? null,
-      resource.table ?? null,
-    ]);
-    return remember(this.#resources, key, () => {
-      const attrs: Record<string, string> = {
-        kind: resource.kind,
-        uri: resource.uri,
-        id: resource.id ?? parseResource(resource.uri).id,
-        access: resource.access ?? 'write',
-      };
-      for (const name of ['bucket', 'key', 'table'] as const) if (resource[name] !== undefined) attrs[name] = resource[name]!;
-      const uid = { type: 'Maestro::Resource', id: resource.uri };
-      return { full: { uid, attrs, parents: [] }, observed: { uid, attrs: this.#observedAttrs(attrs), parents: [] } };
-    });
+  #resourceEntity(resource: PolicyRequest['resource']): EntityForms {
+    const attrs: Record<string, string> = {
+      kind: resource.kind,
+      uri: resource.uri,
+      id: resource.id ?? parseResource(resource.uri).id,
+      access: resource.access ?? 'write',
+    };
+    if (resource.bucket !== undefined) attrs.bucket = resource.bucket;
+    if (resource.key !== undefined) attrs.key = resource.key;
+    if (resource.table !== undefined) attrs.table = resource.table;
+    const uid = { type: 'Maestro::Resource', id: resource.uri };
+    const full = [{ uid, attrs, parents: [] }];
+    return { full, observed: [{ uid, attrs: this.#observedAttrs(attrs), parents: [] }], shape: this.#observed ? entitiesShape(full) : undefined };
   }
 }
 
