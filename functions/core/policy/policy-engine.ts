@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { parseResource } from '../actions/resources.ts';
+import { resourceKey, resourceObservation } from './decision-keys.ts';
+import type { ResourceObservation } from './decision-keys.ts';
 import { entitiesShape, headShape, observedBy, shapeDecidesValidation } from './validated-shapes.ts';
 import type { Observed } from './validated-shapes.ts';
 
@@ -50,7 +52,10 @@ const ACTIONS = {
 const ENTITY_CACHE_SIZE = 512;
 /** Request shapes remembered as valid before the memory starts again (a deployment has a handful). */
 const SHAPE_CACHE_SIZE = 256;
+/** Decisions remembered before the memory starts again (decision-keys.ts). */
+const DECISION_CACHE_SIZE = 1024;
 const ROLE_TYPE = 'Maestro::Role';
+const RESOURCE_TYPE = 'Maestro::Resource';
 
 /**
  * Entities as the schema validates them, as Cedar evaluates them once their shape is known to be valid,
@@ -60,6 +65,8 @@ interface EntityForms {
   full: readonly CedarWasm.EntityJson[];
   observed: readonly CedarWasm.EntityJson[];
   shape: string | undefined;
+  /** Everything the entities hold, for a decision key (a principal's cache key). */
+  key?: string;
 }
 
 function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
@@ -85,6 +92,11 @@ export class PolicyEngine {
   readonly #observed: Observed | undefined;
   /** Shapes of requests the schema accepted (validated-shapes.ts). */
   readonly #validShapes = new Set<string>();
+  /** What the policies can observe of a resource; undefined: no decision is reused (decision-keys.ts). */
+  readonly #resourceObservation: ResourceObservation | undefined;
+  /** Decisions by everything the policies can observe of their request (decision-keys.ts). */
+  readonly #decisions = new Map<string, PolicyDecision>();
+  #reused = 0;
 
   constructor(options: { schema: string; policies: string }) {
     const parts = cedar.policySetTextToParts(options.policies);
@@ -109,12 +121,19 @@ export class PolicyEngine {
     }
     const policies = cedar.preparsePolicySet(this.#policySetId, { staticPolicies });
     if (policies.type === 'failure') throw new Error(`policies do not parse: ${policies.errors.map((error) => error.message).join('; ')}`);
-    this.#observed = observedPolicies(options.schema, Object.values(staticPolicies));
+    const read = observedPolicies(options.schema, Object.values(staticPolicies));
+    this.#observed = read?.observed;
+    this.#resourceObservation = read?.resource;
   }
 
   /** How many request shapes the schema accepted and Cedar now evaluates without validating again. */
   get validatedShapes(): number {
     return this.#validShapes.size;
+  }
+
+  /** How many decisions were given from an earlier one the policies cannot tell apart (decision-keys.ts). */
+  get reusedDecisions(): number {
+    return this.#reused;
   }
 
   authorize(request: PolicyRequest): PolicyDecision {
@@ -124,7 +143,7 @@ export class PolicyEngine {
     const resourceEntity = this.#resourceEntity(resource);
     const principalUid = { type: principalType, id: request.principal.id };
     const action = ACTIONS[request.action];
-    const resourceUid = { type: 'Maestro::Resource', id: resource.uri };
+    const resourceUid = { type: RESOURCE_TYPE, id: resource.uri };
     const fullContext: Record<string, CedarWasm.CedarValueJson> = {
       catalogAction: context.catalogAction,
       category: context.category,
@@ -145,42 +164,51 @@ export class PolicyEngine {
         ? headShape({ principal: principalUid, action, resource: resourceUid, context: fullContext })
         : undefined;
     const shape = head === undefined ? undefined : head + principals.shape! + resourceEntity.shape!;
-    let answer: CedarWasm.AuthorizationAnswer;
     if (shape !== undefined && this.#validShapes.has(shape)) {
       // A shape the schema accepted before: evaluated on what the policies read, without validating again.
-      answer = cedar.statefulIsAuthorized({
+      const observedContext = observed!.wholeContext ? fullContext : observedAttributes(fullContext, observed!.attributes);
+      const resourceAttrs = resourceEntity.observed[0].attrs;
+      const resourcePart =
+        this.#resourceObservation && principals.key !== undefined ? resourceKey(this.#resourceObservation, resource.uri, resourceAttrs) : undefined;
+      const key =
+        resourcePart === undefined
+          ? undefined
+          : `${shape}\u0000${principals.key}\u0000${action.id}\u0000${JSON.stringify(observedContext)}\u0000${resourcePart}`;
+      const known = key === undefined ? undefined : this.#decisions.get(key);
+      if (known !== undefined) {
+        this.#reused += 1;
+        return { allowed: known.allowed, policyIds: [...known.policyIds], errors: [...known.errors] };
+      }
+      const answer = cedar.statefulIsAuthorized({
         principal: principalUid,
         action,
         resource: resourceUid,
-        context: observed!.wholeContext ? fullContext : observedAttributes(fullContext, observed!.attributes),
+        context: observedContext,
         entities: [...principals.observed, ...resourceEntity.observed],
         preparsedPolicySetId: this.#policySetId,
       });
-    } else {
-      answer = cedar.statefulIsAuthorized({
-        principal: principalUid,
-        action,
-        resource: resourceUid,
-        context: fullContext,
-        entities: [...principals.full, ...resourceEntity.full],
-        preparsedPolicySetId: this.#policySetId,
-        preparsedSchemaName: this.#schemaName,
-        validateRequest: true,
-      });
-      if (shape !== undefined && answer.type === 'success') {
-        if (this.#validShapes.size >= SHAPE_CACHE_SIZE) this.#validShapes.clear();
-        this.#validShapes.add(shape);
+      const decision = decisionOf(answer);
+      if (key !== undefined && answer.type === 'success') {
+        if (this.#decisions.size >= DECISION_CACHE_SIZE) this.#decisions.clear();
+        this.#decisions.set(key, { allowed: decision.allowed, policyIds: [...decision.policyIds], errors: [...decision.errors] });
       }
+      return decision;
     }
-    if (answer.type === 'failure') {
-      // A request the schema refuses is a deny, never an allow.
-      return { allowed: false, policyIds: [], errors: answer.errors.map((error) => error.message) };
+    const answer = cedar.statefulIsAuthorized({
+      principal: principalUid,
+      action,
+      resource: resourceUid,
+      context: fullContext,
+      entities: [...principals.full, ...resourceEntity.full],
+      preparsedPolicySetId: this.#policySetId,
+      preparsedSchemaName: this.#schemaName,
+      validateRequest: true,
+    });
+    if (shape !== undefined && answer.type === 'success') {
+      if (this.#validShapes.size >= SHAPE_CACHE_SIZE) this.#validShapes.clear();
+      this.#validShapes.add(shape);
     }
-    return {
-      allowed: answer.response.decision === 'allow',
-      policyIds: answer.response.diagnostics.reason,
-      errors: answer.response.diagnostics.errors.map((error) => `${error.policyId}: ${error.error.message}`),
-    };
+    return decisionOf(answer);
   }
 
   #principalEntities(principalType: string, principal: PolicyRequest['principal']): EntityForms {
@@ -197,6 +225,7 @@ export class PolicyEngine {
         // Roles have no attributes and no parents (shapeDecidesValidation checks): `principal in Role` reads the principal's parents only.
         observed: [{ ...entity, attrs: this.#observedAttrs(entity.attrs) }],
         shape: this.#observed ? entitiesShape(full) : undefined,
+        key,
       };
     });
   }
@@ -215,7 +244,7 @@ export class PolicyEngine {
     if (resource.bucket !== undefined) attrs.bucket = resource.bucket;
     if (resource.key !== undefined) attrs.key = resource.key;
     if (resource.table !== undefined) attrs.table = resource.table;
-    const uid = { type: 'Maestro::Resource', id: resource.uri };
+    const uid = { type: RESOURCE_TYPE, id: resource.uri };
     const full = [{ uid, attrs, parents: [] }];
     return { full, observed: [{ uid, attrs: this.#observedAttrs(attrs), parents: [] }], shape: this.#observed ? entitiesShape(full) : undefined };
   }
@@ -228,8 +257,21 @@ function observedAttributes<T>(record: Record<string, T>, attributes: ReadonlySe
   return kept;
 }
 
+/** Cedar's answer as a decision. */
+function decisionOf(answer: CedarWasm.AuthorizationAnswer): PolicyDecision {
+  if (answer.type === 'failure') {
+    // A request the schema refuses is a deny, never an allow.
+    return { allowed: false, policyIds: [], errors: answer.errors.map((error) => error.message) };
+  }
+  return {
+    allowed: answer.response.decision === 'allow',
+    policyIds: answer.response.diagnostics.reason,
+    errors: answer.response.diagnostics.errors.map((error) => `${error.policyId}: ${error.error.message}`),
+  };
+}
+
 /** What the policies read, when the schema lets a request's shape decide its validation; else undefined. */
-function observedPolicies(schema: string, policyTexts: readonly string[]): Observed | undefined {
+function observedPolicies(schema: string, policyTexts: readonly string[]): { observed: Observed; resource: ResourceObservation | undefined } | undefined {
   const resolved = cedar.schemaToJsonWithResolvedTypes(schema);
   if (resolved.type !== 'success') return undefined;
   if (!shapeDecidesValidation(resolved.json as never, [ROLE_TYPE])) return undefined;
@@ -239,5 +281,6 @@ function observedPolicies(schema: string, policyTexts: readonly string[]): Obser
     if (json.type !== 'success') return undefined;
     policies.push(json.json);
   }
-  return observedBy(policies);
+  const observed = observedBy(policies);
+  return observed && { observed, resource: resourceObservation(policies, RESOURCE_TYPE) };
 }
