@@ -71,15 +71,8 @@ export function resourceObservation(policies: readonly unknown[], resourceType: 
     if (record.Var === 'resource' && use.kind !== 'read') uid = true;
     const access = record['.'] as { left?: unknown; attr?: unknown } | undefined;
     if (access !== undefined && access !== null && typeof access === 'object' && typeof access.attr === 'string') {
-      const test =
-        use.kind === 'like'
-          ? likeTest(use.pattern)
-          : use.kind === 'equals' && stringLiteral(use.other) !== undefined
-            ? (
-                (literal: string) => (value: string) =>
-                  value === literal
-              )(stringLiteral(use.other)!)
-            : undefined;
+      const literal = use.kind === 'equals' ? stringLiteral(use.other) : undefined;
+      const test = use.kind === 'like' ? likeTest(use.pattern) : literal === undefined ? undefined : (value: string) => value === literal;
       if (test === undefined) whole.add(access.attr);
       else tests.set(access.attr, [...(tests.get(access.attr) ?? []), test]);
       visit(access.left, READ);
