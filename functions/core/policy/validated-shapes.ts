@@ -110,6 +110,52 @@ function recordShape(record: Record<string, unknown>): string | undefined {
   return `${shape}}`;
 }
 
+const uidType = (value: CedarWasm.EntityUid): string | undefined => {
+  const { type, id } = value as { type: unknown; id: unknown };
+  return typeof type === 'string' && typeof id === 'string' ? JSON.stringify(type) : undefined;
+};
+
+/** The shape of a request's principal, action, resource and context (shapeOf's first part); undefined as in shapeOf. */
+export function headShape(call: {
+  principal: CedarWasm.EntityUid;
+  action: CedarWasm.EntityUid;
+  resource: CedarWasm.EntityUid;
+  context: Record<string, unknown>;
+}): string | undefined {
+  const principal = uidType(call.principal);
+  const resource = uidType(call.resource);
+  const action = JSON.stringify((call.action as { id: unknown }).id) as string | undefined;
+  const context = recordShape(call.context);
+  if (principal === undefined || action === undefined || resource === undefined || context === undefined) return undefined;
+  return `${principal}|${action}|${resource}|${context}`;
+}
+
+/**
+ * The shape of a list of entities (shapeOf's second part), so an entity cache can compute it once per
+ * entry; undefined as in shapeOf, two entities of the list with one id included. Two lists' shapes
+ * join into the shape of both only when no entity of one can share a type with one of the other.
+ */
+export function entitiesShape(entities: readonly CedarWasm.EntityJson[]): string | undefined {
+  let shape = '';
+  const seen = new Set<string>();
+  for (const entity of entities) {
+    const { uid: entityUid, attrs, parents } = entity as { uid: CedarWasm.EntityUid; attrs: Record<string, unknown>; parents: CedarWasm.EntityUid[] };
+    const type = uidType(entityUid);
+    const attributes = recordShape(attrs);
+    if (type === undefined || attributes === undefined) return undefined;
+    const id = `${(entityUid as { type: string }).type}\u0000${(entityUid as { id: string }).id}`;
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    shape += `|${type}${attributes}<`;
+    for (const parent of parents) {
+      const parentType = uidType(parent);
+      if (parentType === undefined) return undefined;
+      shape += `${parentType},`;
+    }
+  }
+  return shape;
+}
+
 /**
  * The request's shape: entity types, the JSON kind of every id and value, attribute names, parents'
  * types; undefined when something in it is not a string, a safe integer or a boolean, or when two
@@ -122,29 +168,7 @@ export function shapeOf(call: {
   context: Record<string, unknown>;
   entities: readonly CedarWasm.EntityJson[];
 }): string | undefined {
-  const uid = (value: CedarWasm.EntityUid) => {
-    const { type, id } = value as { type: unknown; id: unknown };
-    return typeof type === 'string' && typeof id === 'string' ? JSON.stringify(type) : undefined;
-  };
-  const context = recordShape(call.context);
-  const head = [uid(call.principal), JSON.stringify((call.action as { id: unknown }).id), uid(call.resource), context];
-  if (head.some((part) => part === undefined)) return undefined;
-  let shape = head.join('|');
-  const seen = new Set<string>();
-  for (const entity of call.entities) {
-    const { uid: entityUid, attrs, parents } = entity as { uid: CedarWasm.EntityUid; attrs: Record<string, unknown>; parents: CedarWasm.EntityUid[] };
-    const type = uid(entityUid);
-    const attributes = recordShape(attrs);
-    if (type === undefined || attributes === undefined) return undefined;
-    const id = `${(entityUid as { type: string }).type}\u0000${(entityUid as { id: string }).id}`;
-    if (seen.has(id)) return undefined;
-    seen.add(id);
-    shape += `|${type}${attributes}<`;
-    for (const parent of parents) {
-      const parentType = uid(parent);
-      if (parentType === undefined) return undefined;
-      shape += `${parentType},`;
-    }
-  }
-  return shape;
+  const head = headShape(call);
+  const entities = entitiesShape(call.entities);
+  return head === undefined || entities === undefined ? undefined : head + entities;
 }

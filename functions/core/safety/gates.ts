@@ -1,6 +1,6 @@
 import type { Action } from '../actions/contract.ts';
 import { parseResource } from '../actions/resources.ts';
-import type { ResourceAccess, ResourceRef } from '../actions/resources.ts';
+import type { ParsedResource, ResourceAccess, ResourceRef } from '../actions/resources.ts';
 import type { Guardrails } from '../config/guardrails.ts';
 import type { ControlState, ControlStore } from '../control/model.ts';
 import { AutonomyExceeded, BlastRadiusExceeded, ChangeFreeze, KillSwitchEngaged, PolicyDenied, RateLimited } from '../errors.ts';
@@ -34,7 +34,12 @@ export function environmentCeiling(deps: SafetyDeps, environment: string): numbe
 
 /** A resource (a plan's, or one an action declares) in the shape the Cedar schema gives `Maestro::Resource`. */
 export function policyResource(plan: Pick<TaskPlan, 'resource'>, access: ResourceAccess = 'write'): PolicyRequest['resource'] {
-  const { uri, kind, id, bucket, key, table } = parseResource(plan.resource);
+  return policyResourceOf(parseResource(plan.resource), access);
+}
+
+/** policyResource of a URI the caller has parsed already (a gate parses each once, for the managed-resources check and Cedar). */
+function policyResourceOf(parsed: ParsedResource, access: ResourceAccess): PolicyRequest['resource'] {
+  const { uri, kind, id, bucket, key, table } = parsed;
   return {
     uri,
     kind,
@@ -59,8 +64,9 @@ type GateInput = { gate: 'plan' | 'apply'; run: Run; task: Task; action: Action;
  */
 export function resourceGate(deps: SafetyDeps, input: GateInput & { params: unknown }): readonly ResourceRef[] {
   const resources = input.action.resources(input.params);
-  assertManagedResources({ guardrails: deps.guardrails, own: deps.ownResources, environment: input.run.environment, resources });
-  for (const resource of resources) authorize(deps, input, policyResource({ resource: resource.uri }, resource.access));
+  const parsed = resources.map((resource) => parseResource(resource.uri));
+  assertManagedResources({ guardrails: deps.guardrails, own: deps.ownResources, environment: input.run.environment, resources, parsed });
+  for (const [index, resource] of resources.entries()) authorize(deps, input, policyResourceOf(parsed[index], resource.access));
   return resources;
 }
 
@@ -74,8 +80,9 @@ export function policyGate(deps: SafetyDeps, input: GateInput & { plan: TaskPlan
   if (declared.some((resource) => resource.uri === plan.resource)) return;
   // The planned resource too (an item once its key is known): an action that declares too little is still held to the managed set.
   const planned: ResourceRef = { uri: plan.resource, access: action.safety.category === 'READ' ? 'read' : 'write' };
-  assertManagedResources({ guardrails: deps.guardrails, own: deps.ownResources, environment: input.run.environment, resources: [planned] });
-  authorize(deps, input, policyResource(plan, planned.access));
+  const parsed = parseResource(plan.resource);
+  assertManagedResources({ guardrails: deps.guardrails, own: deps.ownResources, environment: input.run.environment, resources: [planned], parsed: [parsed] });
+  authorize(deps, input, policyResourceOf(parsed, planned.access));
 }
 
 function authorize(deps: SafetyDeps, input: GateInput, resource: PolicyRequest['resource']): void {

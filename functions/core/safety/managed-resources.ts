@@ -110,12 +110,19 @@ function ownResource(resource: ParsedResource, own: OwnResources): string | unde
  * Every resource must be declared by the run's environment, and none may be Maestro's own (whatever
  * the configuration says). Pure: no I/O, so it runs before an action's plan reads anything.
  */
-export function assertManagedResources(input: { guardrails: Guardrails; own?: OwnResources; environment: string; resources: readonly ResourceRef[] }): void {
+export function assertManagedResources(input: {
+  guardrails: Guardrails;
+  own?: OwnResources;
+  environment: string;
+  resources: readonly ResourceRef[];
+  /** `parseResource` of each resource's URI, in the same order, when the caller has it already. */
+  parsed?: readonly ParsedResource[];
+}): void {
   const own = input.own ?? {};
   const environments = input.guardrails.environments;
   const managed = Object.hasOwn(environments, input.environment) ? environments[input.environment].managedResources : undefined;
-  for (const ref of input.resources) {
-    const resource = parseResource(ref.uri);
+  for (const [index, ref] of input.resources.entries()) {
+    const resource = input.parsed?.[index] ?? parseResource(ref.uri);
     const refuse = (message: string) => {
       throw new ResourceNotManaged(message, { details: { resource: ref.uri, access: ref.access, kind: resource.kind, environment: input.environment } });
     };

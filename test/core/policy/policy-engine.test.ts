@@ -78,6 +78,8 @@ describe('the policy engine validates a request shape once', () => {
     expect(allowed).toBeLessThan(180);
     expect(engine.validatedShapes).toBeGreaterThan(0);
     expect(engine.validatedShapes).toBeLessThan(20);
+    // And it reused decisions for requests the policies cannot tell apart (decision-keys.ts).
+    expect(engine.reusedDecisions).toBeGreaterThan(0);
   });
 
   it('still decides on every attribute a policy reads, by value, once the shape is known', () => {
@@ -171,5 +173,77 @@ forbid (principal, action in Maestro::Action::"changes", resource) when { contex
     const frozen = new PolicyEngine({ schema: grouped, policies: forbidChanges });
     expect(frozen.authorize(request({ context: { environment: 'frozen' } }))).toMatchObject({ allowed: false, policyIds: ['no-changes'] });
     expect(frozen.authorize(request({ context: { environment: 'frozen' } }))).toMatchObject({ allowed: false, policyIds: ['no-changes'] });
+  });
+});
+
+describe('the policy engine reuses a decision only for requests the policies cannot tell apart', () => {
+  const keys = [
+    'notes/a.txt',
+    'notes/b.txt',
+    'notes/a',
+    'protected/x',
+    'protected',
+    'x/one.txt',
+    'x/two.txt',
+    'x/secret-plan.txt',
+    'a*b',
+    'axb',
+    'x/é.txt',
+    'x/\u{1F600}.txt',
+    'x/a\nb.txt',
+    'x/lone\uD800.txt',
+    'reasoned',
+  ];
+  // A lone surrogate is not valid JSON to Cedar, which throws: the same with or without reuse.
+  const outcome = (decide: () => unknown) => {
+    try {
+      return decide();
+    } catch (error) {
+      return { threw: (error as Error).message };
+    }
+  };
+  const decideAll = (options: { schema: string; policies: string }) => {
+    const engine = new PolicyEngine(options);
+    for (let round = 0; round < 2; round += 1) {
+      for (const [index, key] of keys.entries()) {
+        for (const roles of [['operator'], ['admin']]) {
+          const input = request({ key, roles, context: { reason: index % 2 === 1 ? 'reasoned' : 'a real reason' } });
+          expect(
+            outcome(() => engine.authorize(input)),
+            `${key} ${roles}`,
+          ).toEqual(outcome(() => validatedAlone(options, input)));
+        }
+      }
+    }
+    return engine;
+  };
+
+  it('decides tasks on new resources of the shipped policies from earlier decisions, protected keys still denied', () => {
+    const engine = decideAll({ schema: SCHEMA, policies: POLICIES });
+    expect(engine.reusedDecisions).toBeGreaterThan(keys.length);
+    const denied = engine.authorize(request({ key: 'protected/late' }));
+    expect(denied).toEqual({ allowed: false, policyIds: ['protected-keys-are-admin-only'], errors: [] });
+    expect(engine.authorize(request({ key: 'protected/later', roles: ['admin'] })).allowed).toBe(true);
+  });
+
+  it('keeps whatever a policy observes whole: the uid through ==, in and literals, values compared with other values or in sets', () => {
+    const observing = [
+      'forbid (principal, action, resource) when { resource == Maestro::Resource::"s3://maestro-demo/x/one.txt" };',
+      'forbid (principal, action, resource in Maestro::Resource::"s3://maestro-demo/x/two.txt");',
+      'forbid (principal, action, resource) when { resource is Maestro::Resource && context.reason == "x" };',
+      'forbid (principal, action, resource) when { Maestro::Resource::"s3://maestro-demo/x/one.txt" has key };',
+      'forbid (principal, action, resource) when { resource has key && (resource.key == context.reason) };',
+      'forbid (principal, action, resource) when { resource has key && resource.key == "notes/a" };',
+      'forbid (principal, action, resource) when { resource has key && (["x/two.txt", "axb"].contains(resource.key)) };',
+      'forbid (principal, action, resource) when { resource.uri like "*/one.txt" || resource.id == "maestro-demo/x/two.txt" };',
+      'forbid (principal, action, resource) when { resource has key && (resource.key like "*secret*" || resource.key like "a\\*b") };',
+      'forbid (principal, action, resource) when { resource has key && (resource.key like "x/*.txt" && !(resource.key like "x/?.txt") && resource.key != "x/one.txt") };',
+      'forbid (principal, action, resource) when { resource has key && (resource.key like "*é*" || resource.key like "x/?.txt") };',
+    ];
+    for (const [index, policy] of observing.entries()) {
+      const engine = decideAll({ schema: SCHEMA, policies: `${POLICIES}\n@id("observes-${index}")\n${policy}` });
+      // Not vacuous: the second round's requests at least are the first round's again.
+      expect(engine.reusedDecisions, policy).toBeGreaterThan(0);
+    }
   });
 });
