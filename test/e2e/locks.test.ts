@@ -1,5 +1,6 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyTask } from '../../functions/core/runs/apply-task.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { api, startTestStack, until, waitForRun } from '../support/test-stack.ts';
 
@@ -64,6 +65,48 @@ describe('advisory locks per resource', () => {
     expect((await waitForRun(stack, waiter)).status).toBe('CANCELLED');
     expect((await waitForRun(stack, holder)).status).toBe('CANCELLED');
     await until(async () => (await lockOf(resource)) === undefined, 'every lock on the resource to be gone');
+  });
+
+  it('a lock taken between the apply’s read and its claim refuses the claim: the apply joins the line and writes nothing', async () => {
+    const key = 'locks/raced.txt';
+    const resource = `s3://${stack.demoBucket}/${key}`;
+    // A prod run parks for approval with its plan (and what it locks) recorded; its approval is written
+    // here rather than sent to the workflow, so the apply below is the only one.
+    const created = await api(stack, 'POST', '/runs', {
+      body: { goal: 'locks race', mode: 'APPLY', environment: 'prod', reasonForAccess: REASON, tasks: [put(key, 'raced\n')] },
+    });
+    const runId = created.body.runId as string;
+    await until(async () => (await api(stack, 'GET', `/runs/${runId}`)).body.run.status === 'AWAITING_APPROVAL', 'the run to park');
+    const parked = (await stack.deps.runs.get(runId))!;
+    expect(parked.lockResources).toEqual([resource]);
+    await stack.deps.runs.commit(runId, {
+      run: { approval: { ...parked.approval!, state: 'APPROVED', decidedBy: 'dev-approver', decidedAt: new Date().toISOString() } },
+      events: [{ type: 'ApprovalGranted', message: 'approved for the race test' }],
+    });
+    // The real stores, with another run taking the lock right after the apply has read it with the run.
+    const reads = stack.deps.applyReads!;
+    const racing = new Proxy(stack.deps, {
+      get: (target, name) =>
+        name === 'applyReads'
+          ? {
+              quiesceTargets: reads.quiesceTargets,
+              read: async (input: Parameters<typeof reads.read>[0]) => {
+                const snapshot = await reads.read(input);
+                await target.locks.acquire({ resource, runId: 'interloper', taskIndex: 0, leaseMs: 60_000, now: new Date() });
+                return snapshot;
+              },
+            }
+          : Reflect.get(target, name),
+    });
+    await expect(applyTask(racing, { runId, taskIndex: 0, lockHint: [resource] })).rejects.toMatchObject({ name: 'ResourceLocked' });
+    const types = (await events(runId)).map((event) => event.type);
+    expect(types).toContain('WaitingForLock');
+    expect(types).not.toContain('TaskApplying');
+    expect((await stack.deps.runs.getWithTasks(runId))!.tasks[0].status).toBe('PLANNED');
+    await expect(s3.send(new GetObjectCommand({ Bucket: stack.demoBucket, Key: key }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+    expect(await lockOf(resource)).toMatchObject({ holder: { runId: 'interloper' }, waiters: [{ runId }] });
+    await stack.deps.locks.release([resource], 'interloper');
+    await api(stack, 'POST', `/runs/${runId}/cancel`, { body: { reason: 'end of the race test' } });
   });
 
   it('refuses new runs with 429 and Retry-After above the active-run limit', async () => {
