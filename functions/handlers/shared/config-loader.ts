@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_VARIABLE, CONFIG_OVERRIDE_VARIABLE_PREFIX, ENVIRONMENT_VARIABLES } from '../../core/config/environment-variables.ts';
 import { isPathModule } from '../../core/config/packs.ts';
 import { CONFIG_SECTIONS, Config } from '../../core/config/schema.ts';
@@ -15,10 +14,25 @@ type Environment = Readonly<Record<string, string | undefined>>;
 /** A deep partial of the configuration's input, applied after every other layer (the embedded stack's own values). */
 export type ConfigOverrides = { [Section in keyof ConfigInput]?: Partial<ConfigInput[Section]> };
 
+/**
+ * How the configuration file and the `MAESTRO_CONFIG__` overrides are written: YAML (config.ts: the
+ * embedded stack, the CLI, the synth) or JSON (lambda-config.ts: a Lambda bundle, whose file the synth
+ * bakes as JSON so that it carries no YAML parser).
+ */
+export interface ConfigSyntax {
+  /** `YAML` or `JSON`, for the messages. */
+  readonly name: string;
+  /** The file the configuration is read from when MAESTRO_CONFIG_FILE and `defaultFile` are unset. */
+  readonly defaultFile: string;
+  parseFile(text: string): unknown;
+  /** An override variable's value; throws when it is not one. */
+  parseValue(text: string): unknown;
+}
+
 export interface LoadConfigOptions {
   /** Values under the file's (the embedded stack's policy directory). */
   defaults?: ConfigOverrides;
-  /** The file when MAESTRO_CONFIG_FILE is unset. @default 'maestro.config.yaml' (relative to the bundle or working directory) */
+  /** The file when MAESTRO_CONFIG_FILE is unset. @default the syntax's (`maestro.config.yaml`, in a bundle `maestro.config.json`; relative to the bundle or working directory) */
   defaultFile?: string;
   /** Values that win over everything else (the embedded stack's endpoints, table names, auth mode). */
   overrides?: ConfigOverrides;
@@ -61,7 +75,7 @@ function locate(path: string, env: Environment): string {
 }
 
 /**
- * The configuration of this process, parsed once, frozen. Precedence, lowest first:
+ * The configuration of this process, parsed once, frozen (config.ts and lambda-config.ts give the syntax). Precedence, lowest first:
  *   schema defaults < `options.defaults` < `maestro.config.yaml` (MAESTRO_CONFIG_FILE) < `MAESTRO_CONFIG__a__b` overrides
  *   < dedicated variables (MAESTRO_STATE_TABLE, ..., see core/config/environment-variables.ts) < `options.overrides`.
  * In the file and the overrides, the section names (state, workflows, dr, ...) lead to their
@@ -70,9 +84,9 @@ function locate(path: string, env: Environment): string {
  * the environment for Maestro's configuration. `policy.dir` comes out absolute, and so does each
  * `packs[].module` given as a folder (resolved from the configuration file's directory).
  */
-export function loadConfig(env: Environment = process.env, options: LoadConfigOptions = {}): Config {
+export function loadConfigAs(syntax: ConfigSyntax, env: Environment, options: LoadConfigOptions = {}): Config {
   const explicitFile = env[CONFIG_FILE_VARIABLE];
-  const file = locate(explicitFile || options.defaultFile || 'maestro.config.yaml', env);
+  const file = locate(explicitFile || options.defaultFile || syntax.defaultFile, env);
   const raw: Tree = {};
   if (options.defaults) deepMerge(raw, options.defaults as Tree);
   /** Where each value came from, by configuration path, for the error messages. */
@@ -83,9 +97,9 @@ export function loadConfig(env: Environment = process.env, options: LoadConfigOp
   if (explicitFile || existsSync(file)) {
     let content: unknown;
     try {
-      content = parseYaml(readFileSync(file, 'utf8'));
+      content = syntax.parseFile(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new Error(`cannot read the configuration file ${file}: ${(error as Error).message}`);
+      throw new Error(`cannot read the configuration file ${file} (${syntax.name}): ${(error as Error).message}`);
     }
     if (content !== null && content !== undefined && !isTree(content)) throw new Error(`invalid configuration ${file}: must be a mapping of keys`);
     const fromFile: Tree = {};
@@ -106,9 +120,9 @@ export function loadConfig(env: Environment = process.env, options: LoadConfigOp
     }
     let value: unknown;
     try {
-      value = parseYaml(text);
+      value = syntax.parseValue(text);
     } catch {
-      problems.push(`${name}: must be a YAML value`);
+      problems.push(`${name}: must be a ${syntax.name} value`);
       continue;
     }
     const path = configPath(segments);
