@@ -65,6 +65,8 @@ describe('per-function bundles', () => {
   it('a deciding step keeps Cedar (external, loaded on the first decision); the executor carries no control-plane client', async () => {
     expect((await packagesOf('functions/handlers/run/plan.ts')).packages.has('@cedar-policy/cedar-wasm')).toBe(true);
     const executor = await packagesOf('functions/handlers/run/execute-task.ts');
+    // Its target adapters are imported statically: a dynamic import would keep every SDK client package whole (over 1 MiB).
+    expect(executor.bytes).toBeLessThan(1024 * 1024);
     for (const absent of ['@aws-sdk/client-kms', '@aws-sdk/client-sfn', '@aws-sdk/client-sesv2', '@aws-sdk/client-eventbridge', '@cedar-policy/cedar-wasm']) {
       expect(executor.packages.has(absent), absent).toBe(false);
     }
@@ -72,7 +74,8 @@ describe('per-function bundles', () => {
 
   it('a step that runs actions invokes the executors: no target client, no YAML, no X-Ray SDK, no credential chain beyond the environment', async () => {
     for (const entry of ['functions/handlers/run/plan.ts', 'functions/handlers/run/apply-task.ts', 'functions/handlers/run/verify.ts']) {
-      const { packages } = await packagesOf(entry);
+      const { bytes, packages } = await packagesOf(entry);
+      expect(bytes, entry).toBeLessThan(1024 * 1024);
       expect(packages.has('@aws-sdk/client-lambda'), entry).toBe(true);
       for (const absent of [
         '@aws-sdk/client-ssm',
