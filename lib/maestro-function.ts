@@ -111,13 +111,13 @@ export const MAESTRO_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
 /** The resource metadata key under which the template records the handler file of a function (`functions/...ts`). */
 export const ENTRY_METADATA_KEY = 'maestro:entry';
 
+/** The SDK's default credential chain in a bundle (functions/adapters/lambda-credentials.ts): the environment's. */
+export const LAMBDA_CREDENTIALS_MODULE = 'functions/adapters/lambda-credentials.ts';
+
 /**
  * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps.
  * The import is renamed so that it cannot clash with the bundle's own identifiers.
  */
-/** The SDK's default credential chain in a bundle (functions/adapters/lambda-credentials.ts): the environment's. */
-export const LAMBDA_CREDENTIALS_MODULE = 'functions/adapters/lambda-credentials.ts';
-
 const ESM_REQUIRE_BANNER = "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);";
 
 /**
