@@ -12,6 +12,8 @@ import { packBundleEntry } from './pack-bundles.ts';
 import type { SynthesizedPack } from './pack-bundles.ts';
 import type { StateTable } from './state-table.ts';
 import { CONFIG_FILE_VARIABLE, envVar } from '../functions/core/config/environment-variables.ts';
+import { BAKED_CONFIG_FILE } from '../functions/handlers/shared/lambda-config.ts';
+import { bakedConfigFile } from './baked-config.ts';
 
 /** Properties of a {@link MaestroFunction}. */
 export interface MaestroFunctionProps {
@@ -109,6 +111,9 @@ export const MAESTRO_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
 /** The resource metadata key under which the template records the handler file of a function (`functions/...ts`). */
 export const ENTRY_METADATA_KEY = 'maestro:entry';
 
+/** The SDK's default credential chain in a bundle (functions/adapters/lambda-credentials.ts): the environment's. */
+export const LAMBDA_CREDENTIALS_MODULE = 'functions/adapters/lambda-credentials.ts';
+
 /**
  * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps.
  * The import is renamed so that it cannot clash with the bundle's own identifiers.
@@ -131,6 +136,8 @@ export class MaestroFunction extends nodejs.NodejsFunction {
     if (!projectPathExists(props.entry)) {
       throw new Error(`MaestroFunction ${id}: the handler file ${JSON.stringify(props.entry)} does not exist (it must export \`handler\`)`);
     }
+    // The configuration travels as JSON (lambda-config.ts): the bundle carries no YAML parser.
+    const bakedConfig = bakedConfigFile();
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -154,7 +161,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         POWERTOOLS_SERVICE_NAME: 'maestro',
         NODE_OPTIONS: '--enable-source-maps',
         // The guardrails and Cedar policies travel inside the bundle (see commandHooks below).
-        [CONFIG_FILE_VARIABLE]: 'maestro.config.yaml',
+        [CONFIG_FILE_VARIABLE]: BAKED_CONFIG_FILE,
         [envVar('policy.dir')]: 'policies',
         // Only the packs this bundle carries: any other function loads the built-ins only, so a pack's
         // action is refused (UnknownAction) by every executor but its own pack's.
@@ -178,15 +185,21 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         // beside the bundle (copied, not installed: synth stays offline) with the config and policy
         // files. Only that build is copied: the package's esm/ and web/ builds would triple the asset.
         externalModules: ['@cedar-policy/cedar-wasm'],
+        // Credentials from the environment only, where Lambda puts the role's: the SDK's full default
+        // chain (SSO, ini files, STS, metadata) would add about 110 KiB to every bundle for nothing.
+        esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}` },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => [
-            `cp ${inputDir}/maestro.config.yaml ${outputDir}/maestro.config.yaml`,
+            `cp ${inputDir}/${bakedConfig} ${outputDir}/${BAKED_CONFIG_FILE}`,
             `cp -r ${inputDir}/policies ${outputDir}/policies`,
             // Only where the bundle can decide (its composition root wires the policy engine): a function
             // that never decides carries no Cedar at all.
             `if grep -q '@cedar-policy/cedar-wasm' ${outputDir}/index.mjs; then mkdir -p ${outputDir}/node_modules/@cedar-policy/cedar-wasm && cp ${inputDir}/node_modules/@cedar-policy/cedar-wasm/package.json ${outputDir}/node_modules/@cedar-policy/cedar-wasm/package.json && cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs ${outputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs; fi`,
+            // The tracer (with the X-Ray SDK) is a file of its own, imported only where tracing is on
+            // (functions/handlers/shared/telemetry.ts): built with the same settings, where the bundle names it.
+            `if grep -q 'tracer.mjs' ${outputDir}/index.mjs; then ${inputDir}/node_modules/.bin/esbuild ${inputDir}/functions/handlers/shared/tracer-module.ts --bundle --platform=node --format=esm --target=node24 --main-fields=module,main --minify --keep-names --log-level=error "--banner:js=${ESM_REQUIRE_BANNER}" --outfile=${outputDir}/tracer.mjs; fi`,
             ...(props.assetDirs ?? []).flatMap((dir) => [`mkdir -p ${outputDir}/${dir}`, `cp -r ${inputDir}/${dir}/. ${outputDir}/${dir}/`]),
           ],
         },

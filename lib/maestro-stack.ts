@@ -73,7 +73,7 @@ export interface MaestroStackProps extends StackProps {
    * Drift sweeps, per environment (as `environments.<env>.drift.schedule` in maestro.config.yaml): an
    * EventBridge Scheduler schedule each, invoking the sweep function; the API may sweep on demand.
    *
-   * @default - no drift schedules (POST /drift/sweeps then plans without the executors' grants)
+   * @default - no drift schedules (POST /drift/sweeps then has no executor to plan with, and refuses)
    */
   readonly driftSchedules?: readonly DriftScheduleDeclaration[];
 

@@ -1,12 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ExecutorClass } from '../functions/core/runs/task-executor.ts';
 
 /** Where the embedded stack takes its Lambda handlers from. */
 export type HandlerSource = 'sources' | 'bundles';
 
 /** The template metadata key that names a function's handler file (lib/maestro-function.ts writes it). */
 const ENTRY_METADATA_KEY = 'maestro:entry';
+/** The key lib/run-workflow.ts marks a pack's executor with (`{pack, executorClass, kinds}`). */
+const PACK_EXECUTOR_METADATA_KEY = 'maestro:pack-executor';
+const EXECUTOR_ENTRY = 'functions/handlers/run/execute-task.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -27,23 +31,54 @@ interface TemplateResource {
  */
 export function readBundleIndex(cdkOutDir: string): Map<string, string> {
   const dir = resolve(cdkOutDir);
+  const bundles = new Map<string, string>();
+  for (const { logicalId, resource } of functionResources(dir)) {
+    const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    if (typeof entry !== 'string' || typeof assetPath !== 'string') continue;
+    bundles.set(entry, bundleFile(join(dir, assetPath), resource.Properties?.Handler, logicalId));
+  }
+  if (bundles.size === 0) throw new Error(`${dir} declares no Maestro function with a bundle (synthesized before functions carried ${ENTRY_METADATA_KEY}?)`);
+  return bundles;
+}
+
+/** Every Lambda function the assembly's stack templates declare. */
+function functionResources(dir: string): { logicalId: string; resource: TemplateResource }[] {
   const manifestFile = join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) throw new Error(`no cloud assembly in ${dir} (run npm run synth first)`);
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as CloudAssemblyManifest;
-  const bundles = new Map<string, string>();
+  const functions: { logicalId: string; resource: TemplateResource }[] = [];
   for (const artifact of Object.values(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const template = JSON.parse(readFileSync(join(dir, artifact.properties.templateFile), 'utf8')) as { Resources?: Record<string, TemplateResource> };
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-      if (resource.Type !== 'AWS::Lambda::Function') continue;
-      const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
-      const assetPath = resource.Metadata?.['aws:asset:path'];
-      if (typeof entry !== 'string' || typeof assetPath !== 'string') continue;
-      bundles.set(entry, bundleFile(join(dir, assetPath), resource.Properties?.Handler, logicalId));
+      if (resource.Type === 'AWS::Lambda::Function') functions.push({ logicalId, resource });
     }
   }
-  if (bundles.size === 0) throw new Error(`${dir} declares no Maestro function with a bundle (synthesized before functions carried ${ENTRY_METADATA_KEY}?)`);
-  return bundles;
+  return functions;
+}
+
+/** The action executors a cloud assembly deploys: the built-ins' bundle, and each pack's bundle by executor class. */
+export interface ExecutorBundles {
+  builtin: string;
+  packs: ReadonlyMap<string, ReadonlyMap<ExecutorClass, string>>;
+}
+
+/** The executors' bundles (functions/handlers/run/execute-task.ts): the built-ins' one, and each pack's (its `maestro:pack-executor` metadata). */
+export function readExecutorBundles(cdkOutDir: string): ExecutorBundles {
+  const dir = resolve(cdkOutDir);
+  let builtin: string | undefined;
+  const packs = new Map<string, Map<ExecutorClass, string>>();
+  for (const { logicalId, resource } of functionResources(dir)) {
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    if (resource.Metadata?.[ENTRY_METADATA_KEY] !== EXECUTOR_ENTRY || typeof assetPath !== 'string') continue;
+    const file = bundleFile(join(dir, assetPath), resource.Properties?.Handler, logicalId);
+    const pack = resource.Metadata?.[PACK_EXECUTOR_METADATA_KEY] as { pack: string; executorClass: ExecutorClass } | undefined;
+    if (!pack) builtin = file;
+    else packs.set(pack.pack, (packs.get(pack.pack) ?? new Map()).set(pack.executorClass, file));
+  }
+  if (!builtin) throw new Error(`${dir} deploys no action executor (${EXECUTOR_ENTRY})`);
+  return { builtin, packs };
 }
 
 /** `index.handler` → `<asset>/index.mjs` (or `.js`, `.cjs`), as the Lambda runtime resolves it. */

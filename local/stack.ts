@@ -28,7 +28,8 @@ import { ensureStateTable, ensureTargetTable } from './dynamodb/tables.ts';
 import { MAESTRO_KMS_KEYS, ensureKmsKey, startKmsEmulator } from './kms/kms-emulator.ts';
 import { startApprovalSweeper } from './approval-sweeper.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { handlerModuleResolver } from './bundled-handlers.ts';
+import { handlerModuleResolver, readExecutorBundles } from './bundled-handlers.ts';
+import { hostedExecutors } from './hosted-executors.ts';
 import type { HandlerSource } from './bundled-handlers.ts';
 import { freePort } from './net.ts';
 import { configToEnvironment } from '../functions/core/config/environment-variables.ts';
@@ -167,7 +168,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
   try {
     // Sources, or the bundles of a synthesized assembly (read first: a missing one fails before anything starts).
-    const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', options.cdkOutDir ?? join(ROOT, 'cdk.out'));
+    const cdkOutDir = options.cdkOutDir ?? join(ROOT, 'cdk.out');
+    const handlerModules = handlerModuleResolver(options.handlers ?? 'sources', cdkOutDir);
+    // On bundles the run steps invoke the executors' bundles through the Lambda stand-in, as in AWS.
+    const executors = options.handlers === 'bundles' ? hostedExecutors(readExecutorBundles(cdkOutDir)) : undefined;
     const sfnPort = await freePort();
     // The API's port is fixed before any handler runs: approval links (even a resumed run's) point at it.
     const apiPort = options.apiPort === 0 ? await freePort() : (options.apiPort ?? 8080);
@@ -210,6 +214,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         runStateMachineArn,
         drBackupStateMachineArn: stateMachineArn('dr-backup'),
         drRestoreStateMachineArn: stateMachineArn('dr-restore'),
+        ...executors?.workflows,
       },
       // DR targets the user declared (MAESTRO_DR_TARGETS) stay; otherwise the demo target over these.
       targets: { demoTable, demoBucket },
@@ -269,6 +274,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       // A bundle carries its own copy of every module, so it cannot take these deps: it reads its
       // configuration from the environment, exactly as in Lambda (configToEnvironment is the loader's inverse).
       Object.assign(process.env, credentialVariables, configToEnvironment(deps.config));
+      await executors?.host(targetServices.hostFunction);
     }
     /** A handler module (relative to local/): its source's `createHandler` with this stack's deps, or its bundle's `handler`. */
     const hostModule = async (module: string, name: string, timeoutMs?: number, signs = true): Promise<(payload: unknown) => Promise<unknown>> => {

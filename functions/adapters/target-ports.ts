@@ -19,11 +19,14 @@ export type TargetClientFactories = { readonly [K in keyof TargetClients]: () =>
 
 export type TargetPorts = Required<Pick<ActionContext, 'objects' | 'items' | 'aliases' | 'parameters' | 'alarms'>>;
 
-/**
- * A port whose adapter (and the SDK client package it imports) is loaded on its first call. A sandbox
- * process lives for one apply of one action, which calls one or two services: it never pays for
- * loading the others.
- */
+/** Each port's adapter from its client. */
+export type TargetAdapters = {
+  readonly [K in keyof TargetPorts]: (client: TargetClients[PortClient[K]]) => TargetPorts[K] | Promise<TargetPorts[K]>;
+};
+const PORT_CLIENT = { objects: 's3', items: 'dynamodb', aliases: 'lambda', parameters: 'ssm', alarms: 'cloudwatch' } as const;
+type PortClient = typeof PORT_CLIENT;
+
+/** A port built on its first call (its client, and maybe its adapter's module, made then). */
 function deferred<T extends object>(load: () => Promise<T>): T {
   let port: Promise<T> | undefined;
   return new Proxy({} as T, {
@@ -38,15 +41,11 @@ function deferred<T extends object>(load: () => Promise<T>): T {
   });
 }
 
-/** Every port an action may be given on the managed targets, from their clients: the executors and the sandbox build them here. */
-export function createTargetPorts(clients: TargetClientFactories): TargetPorts {
-  return {
-    objects: deferred(async () => new (await import('./s3-object-store.ts')).S3ObjectStore(await clients.s3())),
-    items: deferred(async () => new (await import('./dynamo-item-store.ts')).DynamoItemStore(await clients.dynamodb())),
-    aliases: deferred(async () => new (await import('./lambda-alias-store.ts')).LambdaAliasStore(await clients.lambda())),
-    parameters: deferred(async () => new (await import('./ssm-parameter-store.ts')).SsmParameterStore(await clients.ssm())),
-    alarms: deferred(async () => new (await import('./cloudwatch-alarm-reader.ts')).CloudWatchAlarmReader(await clients.cloudwatch())),
-  };
+/** Every port an action may be given on the managed targets, from their clients and adapters: the executors and the sandbox build them here. */
+export function createTargetPorts(clients: TargetClientFactories, adapters: TargetAdapters): TargetPorts {
+  const port = <K extends keyof TargetPorts>(key: K) =>
+    deferred(async () => (adapters[key] as (client: unknown) => TargetPorts[K] | Promise<TargetPorts[K]>)(await clients[PORT_CLIENT[key]]()));
+  return { objects: port('objects'), items: port('items'), aliases: port('aliases'), parameters: port('parameters'), alarms: port('alarms') };
 }
 
 /** The factories of clients that exist already (an executor's, from createAwsClients). */

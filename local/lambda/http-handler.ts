@@ -33,13 +33,23 @@ async function handle(context: LambdaContext, routes: RestRoutes, request: Incom
   const body = await readRequestBody(request, MAX_BODY_BYTES);
   const url = new URL(request.url ?? '/', 'http://stand-in');
   const route = routes.match(request.method ?? 'GET', url.pathname);
-  return route.operation(context, { params: route.params, query: url.searchParams, body: parseJsonObject(body) });
+  return route.operation(context, {
+    params: route.params,
+    query: url.searchParams,
+    // Parsed on read: Invoke's payload need not be an object.
+    get body() {
+      return parseJsonObject(body);
+    },
+    payload: body,
+    headers: request.headers,
+  });
 }
 
 function send(response: ServerResponse, reply: RestReply): void {
   if (response.headersSent || response.destroyed) return;
-  const text = reply.body === undefined ? '' : JSON.stringify(reply.body, epochSecondsReplacer);
+  const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body, epochSecondsReplacer));
   response.writeHead(reply.status, {
+    ...reply.headers,
     ...(text ? { 'content-type': 'application/json' } : {}),
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': randomUUID(),

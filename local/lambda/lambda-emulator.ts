@@ -1,7 +1,8 @@
 // A minimal Lambda control-plane endpoint for the embedded stack and tests:
 // the unmodified LambdaClient talks to it over loopback (REST-JSON, API
 // version 2015-03-31). It keeps functions, versions and aliases as metadata
-// and runs no code. State lives in dataDir and survives a restart.
+// and runs no code but what the host registers (`host`, for Invoke). State
+// lives in dataDir and survives a restart.
 
 import { join } from 'node:path';
 import { DocumentStore } from '../emulator-support/document-store.ts';
@@ -10,6 +11,8 @@ import { addAliasRoutes } from './alias-operations.ts';
 import { functionDocumentSchema } from './function-document.ts';
 import { addFunctionRoutes } from './function-operations.ts';
 import { createLambdaRequestListener } from './http-handler.ts';
+import { addInvokeRoutes } from './invoke-operations.ts';
+import type { HostedFunction } from './lambda-context.ts';
 import { RestRoutes } from './rest-routes.ts';
 import { addVersionRoutes } from './version-operations.ts';
 
@@ -30,6 +33,8 @@ export interface RunningLambdaEmulator {
   port: number;
   region: string;
   accountId: string;
+  /** Makes `name` invokable (Invoke, unqualified or $LATEST): `run` gets each event and answers it. */
+  host(name: string, run: HostedFunction): void;
   stop(): Promise<void>;
 }
 
@@ -45,6 +50,8 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
   addFunctionRoutes(routes);
   addVersionRoutes(routes);
   addAliasRoutes(routes);
-  const server = await listenOnLoopback(createLambdaRequestListener({ store, scope }, routes), options, () => store.flush());
-  return { ...server, ...scope };
+  addInvokeRoutes(routes);
+  const hosted = new Map<string, HostedFunction>();
+  const server = await listenOnLoopback(createLambdaRequestListener({ store, scope, hosted }, routes), options, () => store.flush());
+  return { ...server, ...scope, host: (name, run) => void hosted.set(name, run) };
 }

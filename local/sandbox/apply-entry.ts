@@ -1,3 +1,4 @@
+import { adaptersOnFirstCall } from '../../functions/adapters/lazy-target-adapters.ts';
 import { createTargetPorts } from '../../functions/adapters/target-ports.ts';
 import type { ActionCatalog } from '../../functions/core/actions/catalog.ts';
 import type { PackEntry } from '../../functions/core/config/packs.ts';
@@ -15,16 +16,19 @@ import { loadCatalog } from '../../functions/packs/loader.ts';
  */
 function createSandboxExecutorDeps(packs: readonly PackEntry[]): ExecutorDeps {
   // Each client package is loaded only when the action first calls its service (SDK v3 reads AWS_ENDPOINT_URL_<SERVICE>).
-  const ports = createTargetPorts({
-    s3: async () => new (await import('@aws-sdk/client-s3')).S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
-    dynamodb: async () =>
-      (await import('@aws-sdk/lib-dynamodb')).DynamoDBDocumentClient.from(new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-      }),
-    lambda: async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({}),
-    ssm: async () => new (await import('@aws-sdk/client-ssm')).SSMClient({}),
-    cloudwatch: async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}),
-  });
+  const ports = createTargetPorts(
+    {
+      s3: async () => new (await import('@aws-sdk/client-s3')).S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }),
+      dynamodb: async () =>
+        (await import('@aws-sdk/lib-dynamodb')).DynamoDBDocumentClient.from(new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}), {
+          marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+        }),
+      lambda: async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({}),
+      ssm: async () => new (await import('@aws-sdk/client-ssm')).SSMClient({}),
+      cloudwatch: async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}),
+    },
+    adaptersOnFirstCall,
+  );
   return {
     catalog: sandboxCatalog(packs),
     targets: (request) => ({

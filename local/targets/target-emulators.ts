@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { startCloudWatchEmulator } from '../cloudwatch/cloudwatch-emulator.ts';
 import { startLambdaEmulator } from '../lambda/lambda-emulator.ts';
+import type { RunningLambdaEmulator } from '../lambda/lambda-emulator.ts';
 import { startSsmEmulator } from '../ssm/ssm-emulator.ts';
 
 export interface TargetEmulatorsOptions {
@@ -30,6 +31,8 @@ export interface TargetEndpoints {
 
 export interface RunningTargetEmulators {
   endpoints: TargetEndpoints;
+  /** The Lambda stand-in's hosted functions (RunningLambdaEmulator.host). */
+  hostFunction: RunningLambdaEmulator['host'];
   region: string;
   accountId: string;
   stop(): Promise<void>;
@@ -52,6 +55,12 @@ export async function startTargetEmulators(options: TargetEmulatorsOptions): Pro
     await stop();
     throw failure.reason;
   }
-  const [lambda, ssm, cloudwatch] = running;
-  return { endpoints: { lambda: lambda.url, ssm: ssm.url, cloudwatch: cloudwatch.url }, region: common.region, accountId: common.accountId, stop };
+  const [lambda, ssm, cloudwatch] = running as [RunningLambdaEmulator, ...typeof running];
+  return {
+    endpoints: { lambda: lambda.url, ssm: ssm.url, cloudwatch: cloudwatch.url },
+    hostFunction: lambda.host,
+    region: common.region,
+    accountId: common.accountId,
+    stop,
+  };
 }

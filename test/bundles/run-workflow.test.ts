@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROOT, spawnStack } from '../support/child-stack.ts';
@@ -104,6 +105,27 @@ describe('the embedded stack on the synthesized bundles', () => {
     // Asserted as booleans: a failure must not print 1.5 MB of bundle.
     expect(/"name",\{value:\w+,configurable:!0\}/.test(bundle), "esbuild's keepNames helper").toBe(true);
     expect(bundle.includes(`name="TransientError"`), 'the literal name of TransientError').toBe(true);
+  });
+
+  it('the run steps carry no in-process executor (they invoke the executor bundles); the tracer and the configuration are files beside the bundle', async () => {
+    const plan = info.handlerModules['../functions/handlers/run/plan.ts'];
+    const bundle = readFileSync(plan, 'utf8');
+    expect(bundle.includes('createExecutorDeps'), 'the in-process executor').toBe(false);
+    expect(bundle.includes('LambdaTaskExecutor'), 'the executors invoked through Lambda').toBe(true);
+    expect(existsSync(join(dirname(plan), 'maestro.config.json')), 'the configuration baked as JSON').toBe(true);
+    expect(existsSync(join(dirname(plan), 'maestro.config.yaml')), 'no YAML file').toBe(false);
+    // In a process of its own: loading the X-Ray SDK installs async hooks.
+    const { execFileSync } = await import('node:child_process');
+    const tracer = pathToFileURL(join(dirname(plan), 'tracer.mjs')).href;
+    const loaded = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(tracer)}); console.log(typeof m.Tracer, typeof m.captureLambdaHandler);`],
+      {
+        cwd: dirname(plan),
+        encoding: 'utf8',
+      },
+    );
+    expect(loaded.trim()).toBe('function function');
   });
 
   it('answers API errors with their class names as codes', async () => {

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { LAMBDA_CREDENTIALS_MODULE } from '../../lib/maestro-function.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -18,6 +19,7 @@ async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set
     minify: true,
     keepNames: true,
     external: ['@cedar-policy/cedar-wasm'],
+    alias: { '@aws-sdk/credential-provider-node': `./${LAMBDA_CREDENTIALS_MODULE}` },
     write: false,
     metafile: true,
     outfile: join(ROOT, 'cdk.out/bundle-contents/index.mjs'),
@@ -63,8 +65,30 @@ describe('per-function bundles', () => {
   it('a deciding step keeps Cedar (external, loaded on the first decision); the executor carries no control-plane client', async () => {
     expect((await packagesOf('functions/handlers/run/plan.ts')).packages.has('@cedar-policy/cedar-wasm')).toBe(true);
     const executor = await packagesOf('functions/handlers/run/execute-task.ts');
+    // Its target adapters are imported statically: a dynamic import would keep every SDK client package whole (over 1 MiB).
+    expect(executor.bytes).toBeLessThan(1024 * 1024);
     for (const absent of ['@aws-sdk/client-kms', '@aws-sdk/client-sfn', '@aws-sdk/client-sesv2', '@aws-sdk/client-eventbridge', '@cedar-policy/cedar-wasm']) {
       expect(executor.packages.has(absent), absent).toBe(false);
+    }
+  });
+
+  it('a step that runs actions invokes the executors: no target client, no YAML, no X-Ray SDK, no credential chain beyond the environment', async () => {
+    for (const entry of ['functions/handlers/run/plan.ts', 'functions/handlers/run/apply-task.ts', 'functions/handlers/run/verify.ts']) {
+      const { bytes, packages } = await packagesOf(entry);
+      expect(bytes, entry).toBeLessThan(1024 * 1024);
+      expect(packages.has('@aws-sdk/client-lambda'), entry).toBe(true);
+      for (const absent of [
+        '@aws-sdk/client-ssm',
+        '@aws-sdk/client-cloudwatch',
+        'yaml',
+        'aws-xray-sdk-core',
+        '@aws-sdk/nested-clients',
+        '@aws-sdk/credential-provider-sso',
+        '@aws-sdk/credential-provider-ini',
+        'functions/handlers/run/executor-deps.ts',
+      ]) {
+        expect(packages.has(absent), `${entry}: ${absent}`).toBe(false);
+      }
     }
   });
 

@@ -34,7 +34,7 @@ export const WorkflowsSection = z
       .strictObject({ read: z.string().min(1), write: z.string().min(1), internet: z.string().min(1) })
       .optional()
       .describe(
-        'In AWS: the action executor functions by class (`{"read":"…","write":"…","internet":"…"}`). Unset (the embedded stack): actions run in this process with target-only dependencies.',
+        'In AWS: the action executor functions by class (`{"read":"…","write":"…","internet":"…"}`). Unset: the embedded stack runs actions in its own process with target-only dependencies; a Lambda function refuses to run one.',
       ),
     packExecutors: z
       .record(

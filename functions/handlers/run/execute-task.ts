@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { executeTask, executeTaskBatch, fromWire, isBatch, toEnvelope, toWire } from '../../core/runs/task-executor.ts';
 import type { ExecutionEnvelope, ExecutorDeps, TaskExecution, TaskExecutionBatch } from '../../core/runs/task-executor.ts';
-import { loadConfig } from '../shared/config.ts';
+import { loadLambdaConfig } from '../shared/lambda-config.ts';
 import { lambdaHandlerWith } from '../shared/lambda-handler.ts';
 import { logger } from '../shared/logger.ts';
 import { createExecutorDeps } from './executor-deps.ts';
@@ -35,4 +35,4 @@ export const createHandler = (deps: ExecutorDeps) =>
     });
 
 /** The Lambda entry: an executor has no state table, so none is required of its configuration. */
-export const handler = lambdaHandlerWith(createHandler, () => createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));
+export const handler = lambdaHandlerWith(createHandler, () => createExecutorDeps(loadLambdaConfig(process.env, { defaults: { state: { table: 'none' } } })));

@@ -1,4 +1,5 @@
 import { ClientPool, cloudwatchClient, dynamodbClient, lambdaClient, s3Client, ssmClient } from '../../adapters/aws-clients.ts';
+import { targetAdapters } from '../../adapters/target-adapters.ts';
 import { createTargetPorts } from '../../adapters/target-ports.ts';
 import { LambdaRemoteActionTransport } from '../../adapters/lambda-remote-action.ts';
 import type { Action } from '../../core/actions/contract.ts';
@@ -36,13 +37,16 @@ export interface ExecutorHost {
 export function createExecutorDeps(config: Config, host: ExecutorHost = {}): ExecutorDeps {
   // The managed targets' clients only, each built on first use: the bundle carries no other SDK client.
   const pool = new ClientPool(config.aws);
-  const ports = createTargetPorts({
-    s3: () => pool.use(s3Client),
-    dynamodb: () => pool.use(dynamodbClient),
-    lambda: () => pool.use(lambdaClient),
-    ssm: () => pool.use(ssmClient),
-    cloudwatch: () => pool.use(cloudwatchClient),
-  });
+  const ports = createTargetPorts(
+    {
+      s3: () => pool.use(s3Client),
+      dynamodb: () => pool.use(dynamodbClient),
+      lambda: () => pool.use(lambdaClient),
+      ssm: () => pool.use(ssmClient),
+      cloudwatch: () => pool.use(cloudwatchClient),
+    },
+    targetAdapters,
+  );
   const egress = egressRuntimeOf(config, host.transport);
   const { applyIsolated } = host;
   const remote = host.remote ?? remoteTransports({ lambda: new LambdaRemoteActionTransport({ client: pool.use(lambdaClient) }) });

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { composeDeps, createWiring } from './compose-deps.ts';
 import type { DepsParts, HandlerDeps } from './compose-deps.ts';
-import { loadConfig } from './config.ts';
+import { loadLambdaConfig } from './lambda-config.ts';
 import { lambdaHandlerWith } from './lambda-handler.ts';
 
 /**
@@ -17,5 +17,5 @@ export function lambdaHandler<Event, Result>(
   owner: string,
   parts: Partial<DepsParts>,
 ) {
-  return lambdaHandlerWith(create, () => composeDeps(createWiring(loadConfig(process.env)), parts, owner));
+  return lambdaHandlerWith(create, () => composeDeps(createWiring(loadLambdaConfig(process.env)), parts, owner));
 }

@@ -53,9 +53,8 @@ import { PolicyEngine } from '../../core/policy/policy-engine.ts';
 import { deliverToSubscriptions } from '../../core/subscriptions/deliver-to-subscriptions.ts';
 import type { SubscriptionDeps } from '../../core/subscriptions/ports.ts';
 import { executorClassOf } from '../../core/runs/task-executor.ts';
-import type { ExecutorDeps, TaskExecutor } from '../../core/runs/task-executor.ts';
+import type { TaskExecutor } from '../../core/runs/task-executor.ts';
 import { loadCatalog } from '../../packs/loader.ts';
-import { createExecutorDeps, inProcessExecutor } from '../run/executor-deps.ts';
 import { lazyMembers } from './compose-deps.ts';
 import type { DepsParts, Part, Wiring } from './compose-deps.ts';
 import { egressRuntimeOf } from './egress.ts';
@@ -191,23 +190,23 @@ export const applyReads: DepsParts['applyReads'] = (w) =>
   new DynamoApplyReads({ client: documents(w), tableName: table(w), quiesceTargets: w.use(drTargets).map((target) => target.name) });
 
 /**
- * Where actions run: in AWS, the executor functions (their roles hold the managed targets only); in
- * the embedded stack, this process with the executors' own target-only dependencies.
+ * Where a Lambda function runs actions: the executor functions (their roles hold the managed targets
+ * only), invoked through Lambda. The embedded stack's root runs them in its own process instead
+ * (deps.ts), so no Lambda bundle carries the executors' target clients.
  */
 export const executor: DepsParts['executor'] = (w): TaskExecutor => {
   const functions = w.config.workflows.taskExecutors;
-  if (functions) {
-    const actions = w.use(catalog);
-    return new LambdaTaskExecutor({
-      client: w.client(lambdaClient),
-      functions,
-      classOf: (request) => executorClassOf(request.operation, actions.get(request.action, request.actionVersion)),
-      packOf: (request) => actions.packOf(request.action).name,
-      packFunctions: w.config.workflows.packExecutors,
-    });
+  if (!functions) {
+    throw new Error('workflows.taskExecutors (MAESTRO_TASK_EXECUTORS) is not set: a Lambda function runs actions in the executor functions it names');
   }
-  let executorDeps: ExecutorDeps | undefined;
-  return inProcessExecutor(() => (executorDeps ??= createExecutorDeps(w.config, w.host)));
+  const actions = w.use(catalog);
+  return new LambdaTaskExecutor({
+    client: w.client(lambdaClient),
+    functions,
+    classOf: (request) => executorClassOf(request.operation, actions.get(request.action, request.actionVersion)),
+    packOf: (request) => actions.packOf(request.action).name,
+    packFunctions: w.config.workflows.packExecutors,
+  });
 };
 
 export const dr: DepsParts['dr'] = (w) =>

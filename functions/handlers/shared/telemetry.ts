@@ -30,15 +30,19 @@ const tracingWanted = (env: NodeJS.ProcessEnv = process.env) =>
 /** Powertools' own switch for metrics output: nothing to build when it is on. */
 const metricsSwitchedOff = (env: NodeJS.ProcessEnv = process.env) => /^true$/i.test(env.POWERTOOLS_METRICS_DISABLED ?? '');
 
+/**
+ * The tracer's module: from the sources tracer-module.ts; in a bundle `tracer.mjs` beside index.mjs,
+ * built apart by the synth. The specifier is computed, so esbuild leaves the import as it is and the
+ * bundle does not carry the X-Ray SDK (about 110 KiB with semver).
+ */
+const tracerModule = () => new URL(import.meta.url.endsWith('.ts') ? './tracer-module.ts' : './tracer.mjs', import.meta.url).href;
+
 let loadedTracing: Promise<{ tracer: Tracer; middleware: MiddlewareObj }> | undefined;
 let loadedTracer: Tracer | undefined;
 /** The process's one tracer and its middy middleware, loaded at the first traced invocation (memoized). */
 const loadTracing = () =>
   (loadedTracing ??= (async () => {
-    const [{ Tracer }, { captureLambdaHandler }] = await Promise.all([
-      import('@aws-lambda-powertools/tracer'),
-      import('@aws-lambda-powertools/tracer/middleware'),
-    ]);
+    const { Tracer, captureLambdaHandler } = (await import(tracerModule())) as typeof import('./tracer-module.ts');
     loadedTracer = new Tracer({ serviceName: SERVICE });
     return { tracer: loadedTracer, middleware: captureLambdaHandler(loadedTracer, { captureResponse: false }) };
   })());

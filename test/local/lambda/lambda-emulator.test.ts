@@ -10,6 +10,7 @@ import {
   GetAliasCommand,
   GetFunctionCommand,
   InvalidParameterValueException,
+  InvokeCommand,
   LambdaClient,
   ListAliasesCommand,
   ListVersionsByFunctionCommand,
@@ -320,10 +321,11 @@ describe('Lambda stand-in', () => {
   });
 
   it('answers an unknown route with a 404 naming the served operations', async () => {
-    const response = await fetch(`${emulator.url}/2015-03-31/functions/checkout/invocations`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${emulator.url}/2015-03-31/functions/checkout/policy`);
     expect(response.status).toBe(404);
     expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
     expect(((await response.json()) as { message: string }).message).toContain('UpdateAlias');
+    expect(((await (await fetch(`${emulator.url}/2015-03-31/functions/checkout/policy`)).json()) as { message: string }).message).toContain('Invoke');
   });
 
   it('keeps functions, versions and aliases (with their revisions) across a restart, in 0600 files', async () => {
@@ -346,5 +348,29 @@ describe('Lambda stand-in', () => {
     // Version numbers are never reused after a restart.
     await client.send(new UpdateFunctionCodeCommand({ FunctionName: 'durable', ZipFile: zipArchive('durable-3') }));
     expect((await client.send(new PublishVersionCommand({ FunctionName: 'durable' }))).Version).toBe('3');
+  });
+
+  it('invokes a function the host runs (RequestResponse): its answer, or its throw as a function error; any other is not found', async () => {
+    emulator.host('executor', async (event) => {
+      const { fail } = event as { fail?: boolean };
+      if (fail) throw Object.assign(new Error('the action failed'), { name: 'TransientError' });
+      return { echoed: event };
+    });
+    const call = (name: string, payload: unknown) =>
+      client.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+    const text = (bytes: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(bytes));
+
+    const answered = await call('executor', { runId: 'r1' });
+    expect([answered.StatusCode, answered.FunctionError, answered.ExecutedVersion]).toEqual([200, undefined, '$LATEST']);
+    expect(text(answered.Payload)).toEqual({ echoed: { runId: 'r1' } });
+    const failed = await call(`arn:aws:lambda:us-east-1:000000000000:function:executor`, { fail: true });
+    expect([failed.StatusCode, failed.FunctionError]).toEqual([200, 'Unhandled']);
+    expect(text(failed.Payload)).toMatchObject({ errorType: 'TransientError', errorMessage: 'the action failed' });
+
+    await expect(call('not-hosted', {})).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(call('executor:1', {})).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(
+      client.send(new InvokeCommand({ FunctionName: 'executor', InvocationType: 'Event', Payload: new TextEncoder().encode('{}') })),
+    ).rejects.toBeInstanceOf(InvalidParameterValueException);
   });
 });
