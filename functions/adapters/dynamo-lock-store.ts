@@ -80,6 +80,19 @@ export function lockWriteItems(table: string, prepared: PreparedLocks): Transact
   });
 }
 
+/** The updates that give up a run's locks while it holds each with its token (the lock item and its token counter stay). */
+export function lockReleaseItems(table: string, release: { runId: string; tokens: Readonly<Record<string, number>> }): TransactItem[] {
+  return Object.entries(release.tokens).map(([resource, fencingToken]) => ({
+    Update: {
+      TableName: table,
+      Key: lockKey(resource),
+      UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
+      ConditionExpression: 'runId = :run AND fencingToken = :token',
+      ExpressionAttributeValues: { ':run': release.runId, ':token': fencingToken },
+    },
+  }));
+}
+
 /**
  * Locks and their queues in the state table: `pk = LOCK#resource`, `sk = LOCK` for the lock (the
  * fencing token counter survives releases), `sk = WAIT#time#runId` for each waiter; both are also

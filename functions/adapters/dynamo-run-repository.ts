@@ -9,7 +9,7 @@ import { CONTROL_KEY, quiesceKey } from './dynamo-gate-keys.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { queryAllPages, queryPages } from './query-all-pages.ts';
-import { lockKey, lockWriteItems } from './dynamo-lock-store.ts';
+import { lockKey, lockReleaseItems, lockWriteItems } from './dynamo-lock-store.ts';
 import { outboxItem } from './outbox-items.ts';
 
 /** Attempts at a commit when other writers keep appending to the same run first. */
@@ -218,6 +218,7 @@ export class DynamoRunRepository implements RunRepository {
       // Locks taken with the change (the claim), each conditional on the lock as the lock store read it.
       const locksFrom = items.length;
       if (change.takeLocks) items.push(...lockWriteItems(this.#table, change.takeLocks));
+      if (change.releaseLocks) items.push(...lockReleaseItems(this.#table, change.releaseLocks));
       const locksTo = items.length;
       // What the apply's gate took as so unread: the kill switch off, no quiesce flag holding (after the fence).
       const unchanged = change.unchanged;
@@ -269,7 +270,9 @@ export class DynamoRunRepository implements RunRepository {
               });
         }
         if (reasons.slice(locksFrom, locksTo).some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-          throw new ConcurrentModification(`a lock run ${runId} would take changed since it was read; nothing is claimed`, { details: { changed: 'locks' } });
+          throw new ConcurrentModification(`a lock run ${runId} would take or give up changed since it was read; nothing is written`, {
+            details: { changed: 'locks' },
+          });
         }
         if (fence && reasons[fenceAt]?.Code === 'ConditionalCheckFailed') {
           throw new LeaseLost(`run ${runId} no longer holds ${fence.resource} (fencing token ${fence.fencingToken})`);

@@ -151,6 +151,29 @@ describe('locks taken in the claim', () => {
   });
 });
 
+describe('locks given up in the finishing commit', () => {
+  it('releases the locks the run holds with their tokens in its commit, and refuses the whole commit (changed: locks) once one passed on', async () => {
+    const { run } = await newRun();
+    const [a, b] = [resource(), resource()].sort();
+    const tokens = (await locks.acquireAll({ resources: [a, b], runId: run.id, taskIndex: 0, leaseMs: 60_000, now: new Date() }))!;
+    const finish = (release: Record<string, number>) =>
+      repository.commit(run.id, {
+        run: { status: 'SUCCEEDED' },
+        events: [{ type: 'RunSucceeded', message: 'done' }],
+        releaseLocks: { runId: run.id, tokens: release },
+      });
+    // A token the run no longer has: nothing is written, neither the run nor any lock.
+    await expect(finish({ ...tokens, [b]: tokens[b] + 1 })).rejects.toMatchObject({ name: 'ConcurrentModification', details: { changed: 'locks' } });
+    expect(await eventTypes(run.id)).toEqual(['RunCreated']);
+    expect((await lockItems(a))[0]).toMatchObject({ runId: run.id });
+    const finished = await finish(tokens);
+    expect(finished.status).toBe('SUCCEEDED');
+    expect((await lockItems(a))[0].runId).toBeUndefined();
+    expect((await lockItems(b))[0]).toMatchObject({ fencingToken: tokens[b] });
+    expect((await lockItems(b))[0].runId).toBeUndefined();
+  });
+});
+
 describe('taking all of a run’s locks in one transaction', () => {
   it('takes free locks together, renews its own, and takes nothing when one is held by another run', async () => {
     const [a, b, c] = [resource(), resource(), resource()].sort();

@@ -1,10 +1,11 @@
-import { describeError } from '../errors.ts';
+import { ConcurrentModification, describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
 import { RunStatus, isFinished, packPayload } from './model.ts';
 import type { Run, RunError, Task } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
-import { releaseRunLocks } from './run-locks.ts';
+import { MAX_LOCKS_IN_CLAIM, releaseRunLocks, resourcesOf } from './run-locks.ts';
+import type { RunChange } from './ports.ts';
 import { own } from '../own.ts';
 
 export interface WorkflowResult {
@@ -61,25 +62,48 @@ export async function finalizeRun<T = undefined>(
   // A cancel that arrived while applying ends the run CANCELLED once its rollback is done.
   const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
-  const head = await deps.runs.commit(run.id, {
-    head: run,
-    run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
-    events: [
-      {
-        type: own(EVENT_FOR_STATUS, status) ?? `Run${status}`,
-        level: failed ? 'ERROR' : 'INFO',
-        message: failed && error ? `run ended ${status}: ${error.name}: ${error.message}` : `run ended ${status}`,
-        payload: error ? { status, error } : { status },
-      },
-    ],
-  });
+  const finish = (releaseLocks?: RunChange['releaseLocks']) =>
+    deps.runs.commit(run.id, {
+      head: run,
+      run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
+      events: [
+        {
+          type: own(EVENT_FOR_STATUS, status) ?? `Run${status}`,
+          level: failed ? 'ERROR' : 'INFO',
+          message: failed && error ? `run ended ${status}: ${error.name}: ${error.message}` : `run ended ${status}`,
+          payload: error ? { status, error } : { status },
+        },
+      ],
+      releaseLocks,
+    });
+  // The locks the run holds as its last apply recorded them go with the commit; should one have passed
+  // on (or the run be in a line), the commit goes alone and the locks are released one by one after it.
+  const held = heldToRelease(run, tasks);
+  let head: Run;
+  let released = false;
+  try {
+    head = await finish(held);
+    released = held !== undefined;
+  } catch (error) {
+    if (!(error instanceof ConcurrentModification && error.details?.changed === 'locks')) throw error;
+    head = await finish();
+  }
   // The locks go while the actions hear of the end and the caller's work runs: neither depends on the other.
   const after = await beside(
-    releaseRunLocks(deps, run, tasks),
+    released ? Promise.resolve() : releaseRunLocks(deps, run, tasks),
     // The head as committed, unless a failed notice was recorded after it.
     tellActionsTheRunEnded(deps, run, tasks, status).then((noted) => afterwards(noted ? undefined : head)),
   );
   return { status, afterwards: after };
+}
+
+/** The run's locks as its last apply recorded them, when they are all it locks and fit in the finishing commit. */
+function heldToRelease(run: Run, tasks: readonly Task[]): RunChange['releaseLocks'] {
+  const tokens = run.locks?.tokens;
+  const resources = resourcesOf(tasks);
+  if (run.mode !== 'APPLY' || !tokens || resources.length === 0 || resources.length > MAX_LOCKS_IN_CLAIM) return undefined;
+  if (Object.keys(tokens).length !== resources.length || !resources.every((resource) => Object.hasOwn(tokens, resource))) return undefined;
+  return { runId: run.id, tokens };
 }
 
 /** `work`'s result once `other` is done too (neither is left running when one fails; the first failure is thrown). */

@@ -39,6 +39,12 @@ export interface RunChange {
    * changed since; nothing is written. A resource taken here needs no `fence`.
    */
   takeLocks?: PreparedLocks;
+  /**
+   * Locks the run gives up in the same transaction (Finalize), each only while the run holds it with
+   * this fencing token. Refused with ConcurrentModification, `details.changed` `locks`, when it no
+   * longer holds one; nothing is written.
+   */
+  releaseLocks?: { readonly runId: string; readonly tokens: Readonly<Record<string, number>> };
 }
 
 export interface TaskChange {
