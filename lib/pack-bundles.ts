@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { defaultCatalog } from '../functions/actions/catalog.ts';
 import { resourceKindsOf } from '../functions/core/actions/catalog-view.ts';
@@ -9,7 +8,7 @@ import type { ExecutorClass } from '../functions/core/runs/task-executor.ts';
 import { MANAGED_RESOURCE_KINDS } from '../functions/core/safety/managed-resources.ts';
 import { loadConfig } from '../functions/handlers/shared/config.ts';
 import { loadPack } from '../functions/packs/loader.ts';
-import { projectPath, projectRoot } from './project-paths.ts';
+import { projectPath, projectRoot, writeIfChanged } from './project-paths.ts';
 
 /**
  * Action packs in CDK. At synth each configured pack is loaded as start-up loads it: its folder is
@@ -85,19 +84,6 @@ const ENTRIES_DIR = projectPath('.maestro/bundle-entries');
 function specifier(file: string): string {
   const path = relative(ENTRIES_DIR, file).split(sep).join('/');
   return path.startsWith('.') ? path : `./${path}`;
-}
-
-function writeIfChanged(file: string, text: string): void {
-  let current: string | undefined;
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    current = undefined;
-  }
-  if (current !== text) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
 }
 
 const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
