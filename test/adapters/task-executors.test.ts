@@ -10,7 +10,10 @@ import { StalePlan, TargetQuiesced, TransientError, UnknownAction, VerificationF
 import type { TaskPlan } from '../../functions/core/runs/model.ts';
 import { executorClassOf, fromEnvelope, fromWire, toWire } from '../../functions/core/runs/task-executor.ts';
 import type { TaskExecution } from '../../functions/core/runs/task-executor.ts';
-import { handler } from '../../functions/handlers/run/execute-task.ts';
+import { createHandler } from '../../functions/handlers/run/execute-task.ts';
+import { createExecutorDeps } from '../../functions/handlers/run/executor-deps.ts';
+import { loadConfig } from '../../functions/handlers/shared/config.ts';
+import { lambdaHandlerWith } from '../../functions/handlers/shared/lambda-handler.ts';
 import { lambdaContext } from '../../local/lambda-context.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { startTestStack } from '../support/test-stack.ts';
@@ -20,6 +23,11 @@ import { startTestStack } from '../support/test-stack.ts';
  * Invoke API) against a Lambda Invoke endpoint that runs the real executor handler
  * (functions/handlers/run/execute-task.ts), on the embedded S3 stand-in.
  */
+/**
+ * The executor's Lambda entry as execute-task.ts builds it, with the configuration read from
+ * maestro.config.yaml (a bundle reads the same tree baked as JSON: test/handlers/shared/lambda-config.test.ts).
+ */
+const handler = lambdaHandlerWith(createHandler, () => createExecutorDeps(loadConfig(process.env, { defaults: { state: { table: 'none' } } })));
 let stack: EmbeddedStack;
 let server: Server;
 let lambda: LambdaClient;
