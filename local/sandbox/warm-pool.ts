@@ -23,9 +23,10 @@ interface Waiter {
  * Warm sandbox workers of one kind (one spec: the same module, environment, allowed destinations and
  * caps), as Lambda keeps execution environments of one function: at most `maxWorkers`, each answering
  * one call at a time, started on demand (or by `prewarm`), ended after `idleMs` idle. A worker is
- * retired after `maxUsesPerWorker` calls, and at once after any violation (a permission error or a
- * refusal of the confinement, even one the code caught), a timeout (killed), a crash or running out of
- * memory; the call that broke it gets the SandboxViolation, the next call a fresh process.
+ * retired after `maxUsesPerWorker` calls (its replacement is started at once), and at once after any
+ * violation (a permission error or a refusal of the confinement, even one the code caught), a timeout
+ * (killed), a crash or running out of memory; the call that broke it gets the SandboxViolation, the
+ * next call a fresh process.
  */
 export class WarmPool {
   private readonly workers = new Set<SandboxWorker>();
@@ -100,7 +101,8 @@ export class WarmPool {
   }
 
   private release(worker: SandboxWorker) {
-    if (worker.tainted || worker.uses >= this.settings.maxUsesPerWorker) this.retire(worker);
+    const spent = !worker.tainted && worker.uses >= this.settings.maxUsesPerWorker;
+    if (worker.tainted || spent) this.retire(worker);
     if (this.closed) return;
     const waiter = this.waiting.shift();
     if (waiter) {
@@ -108,6 +110,9 @@ export class WarmPool {
       waiter.resolve(this.workers.has(worker) ? worker : this.start());
     } else if (this.workers.has(worker)) {
       this.parkIdle(worker);
+    } else if (spent) {
+      // A worker that served its uses is replaced now, so the next call does not wait for a process to start.
+      this.prewarm();
     }
   }
 

@@ -89,6 +89,12 @@ describe('a warm pool of sandbox workers', () => {
     expect(new Set(pids.slice(0, 3)).size).toBe(1);
     expect(pids[3]).not.toBe(pids[0]);
     await until(async () => !alive(pids[0]), `the used-up worker ${pids[0]} to end`);
+    // Its replacement was started when it retired: the next call finds it already running.
+    const replaced = poolOf({ maxUsesPerWorker: 1 });
+    const first = (await call(replaced, 'whoAmI')).pid;
+    await until(async () => replaced.pids.length === 1 && replaced.pids[0] !== first, 'the replacement to start');
+    const [waiting] = replaced.pids;
+    expect((await call(replaced, 'whoAmI')).pid).toBe(waiting);
   });
 
   it('keeps at most maxWorkers processes, one call at a time each', async () => {
