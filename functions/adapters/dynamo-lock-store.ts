@@ -80,17 +80,23 @@ export function lockWriteItems(table: string, prepared: PreparedLocks): Transact
   });
 }
 
-/** The updates that give up a run's locks while it holds each with its token (the lock item and its token counter stay). */
+/**
+ * The update that gives up a run's lock on `resource` while the run holds it (with this fencing token,
+ * when one is given): the lock item and its token counter stay.
+ */
+function releaseUpdate(table: string, resource: string, runId: string, fencingToken?: number) {
+  return {
+    TableName: table,
+    Key: lockKey(resource),
+    UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
+    ConditionExpression: fencingToken === undefined ? 'runId = :run' : 'runId = :run AND fencingToken = :token',
+    ExpressionAttributeValues: fencingToken === undefined ? { ':run': runId } : { ':run': runId, ':token': fencingToken },
+  };
+}
+
+/** The updates that give up a run's locks while it holds each with its token (the run repository's finishing commit). */
 export function lockReleaseItems(table: string, release: { runId: string; tokens: Readonly<Record<string, number>> }): TransactItem[] {
-  return Object.entries(release.tokens).map(([resource, fencingToken]) => ({
-    Update: {
-      TableName: table,
-      Key: lockKey(resource),
-      UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
-      ConditionExpression: 'runId = :run AND fencingToken = :token',
-      ExpressionAttributeValues: { ':run': release.runId, ':token': fencingToken },
-    },
-  }));
+  return Object.entries(release.tokens).map(([resource, fencingToken]) => ({ Update: releaseUpdate(table, resource, release.runId, fencingToken) }));
 }
 
 /**
@@ -234,17 +240,7 @@ export class DynamoLockStore implements LockStore {
     if (resources.length > 0 && resources.length <= 100) {
       try {
         await this.#db.send(
-          new TransactWriteCommand({
-            TransactItems: resources.map((resource) => ({
-              Update: {
-                TableName: this.#table,
-                Key: lockKey(resource),
-                UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
-                ConditionExpression: 'runId = :run',
-                ExpressionAttributeValues: { ':run': runId },
-              },
-            })),
-          }),
+          new TransactWriteCommand({ TransactItems: resources.map((resource) => ({ Update: releaseUpdate(this.#table, resource, runId) })) }),
         );
         return;
       } catch (error) {
@@ -254,15 +250,7 @@ export class DynamoLockStore implements LockStore {
     for (const resource of resources) {
       const { waiters } = await this.#read(resource);
       try {
-        await this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { pk: lockPk(resource), sk: LOCK_SK },
-            UpdateExpression: 'REMOVE runId, taskIndex, leaseExpiresAt, acquiredAt',
-            ConditionExpression: 'runId = :run',
-            ExpressionAttributeValues: { ':run': runId },
-          }),
-        );
+        await this.#db.send(new UpdateCommand(releaseUpdate(this.#table, resource, runId)));
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) rethrowAwsError(error, `releasing ${resource}`);
       }
