@@ -22,8 +22,8 @@ export const isFinished = (run: RunBody) => FINISHED.has(run.status) || (run.sta
 export const exitCodeOf = (run: RunBody) => (SUCCESS.has(run.status) ? ExitCode.ok : ExitCode.refused);
 
 /**
- * Follows a run until it ends, as `npm start` shows one: each status as the run enters it, then the
- * events recorded in it, on stderr. Returns the finished run (with its tasks).
+ * Follows a run until it ends, as `npm start` shows one: each status a poll finds it in (a quick step may
+ * pass between two polls), then every event recorded since, on stderr. Returns the finished run (with its tasks).
  */
 export async function watchRun(
   client: ApiClient,

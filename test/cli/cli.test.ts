@@ -137,8 +137,17 @@ describe('maestro runs', () => {
   it('runs create -f (YAML) --watch follows the run state by state on stderr and exits 0 when it SUCCEEDED', async () => {
     const ran = await maestro(['runs', 'create', '-f', file('ok.yaml', runYaml('ok')), '--watch']);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stderr).toContain('▸ PLANNING');
-    expect(ran.stderr).toContain('▸ SUCCEEDED');
+    // A poll sees the statuses it lands on (a quick run may pass PLANNING between two polls); the events
+    // are every one, in order, and the statuses seen follow the run's own order to SUCCEEDED.
+    const seen = [...ran.stderr.matchAll(/▸ ([A-Z_]+)/g)].map((match) => match[1]);
+    const lifecycle = ['PENDING', 'PLANNING', 'PLANNED', 'APPLYING', 'VERIFYING', 'SUCCEEDED'];
+    expect(seen.at(-1)).toBe('SUCCEEDED');
+    const places = seen.map((status) => lifecycle.indexOf(status));
+    expect(places).not.toContain(-1);
+    expect(places).toStrictEqual([...places].sort((a, b) => a - b));
+    const events = [...ran.stderr.matchAll(/^ +(\d+) ([A-Z][A-Za-z]+) /gm)];
+    expect(events.map((match) => Number(match[1]))).toStrictEqual(events.map((_, index) => index + 1));
+    expect(events.map((match) => match[2])).toEqual(expect.arrayContaining(['RunRequested', 'RunAdmitted', 'RunPlanned', 'RunApplying', 'RunSucceeded']));
     expect(ran.stderr).toMatch(/TaskApplied\s+task 0: s3.put-object: applied/);
     expect(ran.stdout).toMatch(/status\s+SUCCEEDED/);
     expect(ran.stdout).toContain(`+hello ok`);
