@@ -1,9 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finalizeRun } from '../../functions/core/runs/finalize-run.ts';
+import { verifyRun } from '../../functions/core/runs/verify-run.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
+import { createOneTaskRun } from '../support/one-task-run.ts';
 import { api, startTestStack, waitForRun, waitForRunWhere } from '../support/test-stack.ts';
 
 let stack: EmbeddedStack;
@@ -98,6 +101,47 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
 
     const execution = await executionOf(run.executionArn);
     expect(execution.status).toBe('SUCCEEDED');
+    // Verify records nothing when every task passes: it hands them to Finalize, whose one commit
+    // records them with the run's end (the same commit time on every one of those events).
+    const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: run.executionArn, maxResults: 1000 }))).events!;
+    const finalizeInput = history.find((event) => event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === 'Finalize');
+    expect(JSON.parse(finalizeInput!.stateEnteredEventDetails!.input!).result).toEqual({ outcome: 'SUCCEEDED', verified: [0, 1, 2] });
+    const finishing = body.events.slice(-5) as { type: string; ts: string }[];
+    expect(new Set(finishing.map((event) => event.ts)).size).toBe(1);
+    expect(run.tasks.map((task: { updatedAt: string }) => task.updatedAt)).toEqual(Array(3).fill(finishing[0].ts));
+  });
+
+  it("Finalize records only tasks Verify may have passed, and an older definition's Verify records them itself", async () => {
+    // GIVEN a run whose one task failed to apply
+    const { run } = await createOneTaskRun(stack.deps.runs, { goal: 'finalize guard', status: 'APPLYING' });
+    await stack.deps.runs.commit(run.id, { tasks: [{ index: 0, patch: { status: 'FAILED' } }], events: [{ type: 'TaskFailed', message: 'x' }] });
+    // WHEN Finalize is told it passed verification THEN it refuses, naming the task, and writes nothing
+    const before = await stack.deps.runs.get(run.id);
+    await expect(finalizeRun(stack.deps, { runId: run.id, result: { outcome: 'SUCCEEDED', verified: [0] } })).rejects.toThrow(
+      /VerificationFailed|task 0 is FAILED/,
+    );
+    expect(await stack.deps.runs.get(run.id)).toEqual(before);
+
+    // GIVEN an applied task WHEN Verify runs without leaveToFinalize (an execution started on the older definition)
+    const applied = await createOneTaskRun(stack.deps.runs, { goal: 'verify records', status: 'APPLYING' });
+    await stack.deps.runs.commit(applied.run.id, {
+      tasks: [
+        {
+          index: 0,
+          patch: { status: 'APPLIED', plan: { summary: 'noop', change: 'none', resource: 'noop://', diff: '', preconditions: {}, data: {} }, outcome: {} },
+        },
+      ],
+      events: [{ type: 'TaskApplied', message: 'x' }],
+    });
+    // THEN it records the run VERIFYING and the task VERIFIED itself, and leaves nothing to Finalize
+    expect(await verifyRun(stack.deps, applied.run.id)).toMatchObject({ verified: 1, passed: [], status: { before: 'APPLYING', after: 'VERIFYING' } });
+    const recorded = await stack.deps.runs.getWithTasks(applied.run.id);
+    expect([recorded!.run.status, recorded!.tasks[0].status]).toEqual(['VERIFYING', 'VERIFIED']);
+    // AND with it, the same verification is left to Finalize, which records nothing twice
+    expect(await verifyRun(stack.deps, applied.run.id, { leaveToFinalize: true })).toMatchObject({ verified: 1, passed: [] });
+    expect((await finalizeRun(stack.deps, { runId: applied.run.id, result: { outcome: 'SUCCEEDED', verified: [0] } })).status).toBe('SUCCEEDED');
+    const types = (await stack.deps.runs.listEvents(applied.run.id)).items.map((event) => event.type);
+    expect(types.slice(-4)).toEqual(['TaskApplied', 'RunVerifying', 'TaskVerified', 'RunSucceeded']);
   });
 
   it('rolls back to the previous object version when Verify fails', async () => {

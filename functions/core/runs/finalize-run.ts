@@ -1,16 +1,19 @@
-import { ConcurrentModification, describeError } from '../errors.ts';
+import { ConcurrentModification, VerificationFailed, describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { loadRun } from './load-run.ts';
-import { RunStatus, isFinished, packPayload } from './model.ts';
+import { RunStatus, TaskStatus, isFinished, packPayload } from './model.ts';
 import type { Run, RunError, Task } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
 import { MAX_LOCKS_IN_CLAIM, releaseRunLocks, resourcesOf } from './run-locks.ts';
 import type { RunChange } from './ports.ts';
 import { own } from '../own.ts';
+import { verificationRecord } from './verify-run.ts';
 
 export interface WorkflowResult {
   outcome: 'PLANNED' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
   error?: unknown;
+  /** Tasks Verify found as planned and left for this commit to record (verifyRun's `leaveToFinalize`). */
+  verified?: readonly number[];
 }
 
 /** Failures whose cause makes the run end in a status of its own rather than FAILED. */
@@ -62,11 +65,15 @@ export async function finalizeRun<T = undefined>(
   // A cancel that arrived while applying ends the run CANCELLED once its rollback is done.
   const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
+  const verified =
+    status === RunStatus.SUCCEEDED && input.result.verified ? verifiedNow(run, tasks, input.result.verified, deps.clock().toISOString()) : undefined;
   const finish = (releaseLocks?: RunChange['releaseLocks']) =>
     deps.runs.commit(run.id, {
       head: run,
+      ...(verified ? { expectStatus: verified.expectStatus, tasks: verified.tasks } : {}),
       run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
       events: [
+        ...(verified?.events ?? []),
         {
           type: own(EVENT_FOR_STATUS, status) ?? `Run${status}`,
           level: failed ? 'ERROR' : 'INFO',
@@ -95,6 +102,22 @@ export async function finalizeRun<T = undefined>(
     tellActionsTheRunEnded(deps, run, tasks, status).then((noted) => afterwards(noted ? undefined : head)),
   );
   return { status, afterwards: after };
+}
+
+/** Verify's record of the tasks it left to this commit; a task named that is neither applied nor verified is a contradiction. */
+function verifiedNow(run: Run, tasks: readonly Task[], indices: readonly number[], at: string) {
+  const named = new Set(indices);
+  const wrong = tasks.find((task) => named.has(task.index) && task.status !== TaskStatus.APPLIED && task.status !== TaskStatus.VERIFIED);
+  if (wrong || indices.some((index) => !tasks.some((task) => task.index === index))) {
+    throw new VerificationFailed(
+      `run ${run.id}: Verify passed task(s) ${indices.join(', ')}, but task ${wrong?.index ?? 'of that index'} is ${wrong?.status ?? 'missing'}`,
+    );
+  }
+  return verificationRecord(
+    run,
+    tasks.filter((task) => named.has(task.index) && task.status === TaskStatus.APPLIED),
+    at,
+  );
 }
 
 /** The run's locks as its last apply recorded them, when they are all it locks and fit in the finishing commit. */

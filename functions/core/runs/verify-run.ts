@@ -2,30 +2,62 @@ import { VerificationFailed, describeError } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
-import type { EventDraft } from './model.ts';
+import type { EventDraft, Run, Task } from './model.ts';
 import type { TaskChange } from './ports.ts';
 import { onTargetsBatch } from './on-targets.ts';
 import type { BatchedOperation } from './on-targets.ts';
 
 /**
+ * The most passing tasks whose record Verify leaves to Finalize's commit: the run, each task and its
+ * event (with its outbox row), the run's two events and the finishing commit's locks (at most 25)
+ * still fit in one transaction of 100 items.
+ */
+export const MAX_TASKS_VERIFIED_AT_FINISH = 20;
+
+/** What recording verification changes: the run VERIFYING (once), each passed task VERIFIED, their events. */
+export function verificationRecord(run: Pick<Run, 'status'>, passed: readonly Pick<Task, 'index' | 'action' | 'pack'>[], at: string) {
+  const entering = run.status === RunStatus.APPLYING;
+  return {
+    expectStatus: entering ? [RunStatus.APPLYING] : [RunStatus.VERIFYING],
+    run: entering ? { status: RunStatus.VERIFYING } : undefined,
+    tasks: passed.map((task): TaskChange => ({ index: task.index, expectStatus: [TaskStatus.APPLIED], patch: { status: TaskStatus.VERIFIED, updatedAt: at } })),
+    events: [
+      ...(entering ? [{ type: 'RunVerifying', message: 'verifying what was applied' }] : []),
+      ...passed.map((task): EventDraft => ({ type: 'TaskVerified', taskIndex: task.index, message: `${task.action}: verified`, payload: packPayload(task) })),
+    ],
+  };
+}
+
+export interface VerifyResult {
+  verified: number;
+  /** Tasks that passed and are left for Finalize to record with the run's end (only when asked to). */
+  passed: number[];
+  /** The run's status before Verify and after what it recorded. */
+  status: { before: RunStatus; after: RunStatus };
+}
+
+/**
  * Checks, task by task, that what was applied reads back as planned, and records it in one commit:
  * the run VERIFYING, each task VERIFIED, their events (or, at the first task that fails, what passed
  * before it and the failure). Verification only reads, so a replay after a crash verifies again.
+ * With `leaveToFinalize`, a verification that passes whole (and fits) records nothing: it returns the
+ * passed tasks, which Finalize records in its finishing commit (one transaction and one checkpoint fewer).
  */
-export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verified: number }> {
+export async function verifyRun(deps: RunDeps, runId: string, options: { leaveToFinalize?: boolean } = {}): Promise<VerifyResult> {
   const { run, tasks } = await loadRun(deps, runId);
   assertNotCancelled(run);
   if (run.status !== RunStatus.APPLYING && run.status !== RunStatus.VERIFYING) {
     throw new VerificationFailed(`run ${runId} is ${run.status}; nothing was applied to verify`);
   }
-  const verifying =
-    run.status === RunStatus.APPLYING
-      ? { expectStatus: [RunStatus.APPLYING], run: { status: RunStatus.VERIFYING }, events: [{ type: 'RunVerifying', message: 'verifying what was applied' }] }
-      : { expectStatus: [RunStatus.VERIFYING], events: [] };
-  const passed: TaskChange[] = [];
-  const events: EventDraft[] = [...verifying.events];
-  const record = () =>
-    deps.runs.commit(runId, { head: run, expectStatus: verifying.expectStatus, ...(verifying.run ? { run: verifying.run } : {}), tasks: passed, events });
+  const passed: Task[] = [];
+  const failures: EventDraft[] = [];
+  const record = async () => {
+    const change = verificationRecord(run, passed, deps.clock().toISOString());
+    const events = [...change.events, ...failures];
+    if (events.length === 0) return;
+    await deps.runs.commit(runId, { head: run, expectStatus: change.expectStatus, ...(change.run ? { run: change.run } : {}), tasks: change.tasks, events });
+  };
+  const status = (after: RunStatus) => ({ before: run.status, after });
 
   // The tasks to verify are those up to the first one that is neither verified nor applied (where
   // verification stops, as it stopped there task by task); all of them in one batch (one executor
@@ -53,7 +85,7 @@ export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verifie
     const answer = answers[at];
     if (!answer.ok) {
       const described = describeError(answer.error);
-      events.push({
+      failures.push({
         type: 'TaskVerificationFailed',
         level: 'ERROR',
         taskIndex: task.index,
@@ -63,16 +95,18 @@ export async function verifyRun(deps: RunDeps, runId: string): Promise<{ verifie
       await record();
       throw answer.error;
     }
-    passed.push({ index: task.index, expectStatus: [TaskStatus.APPLIED], patch: { status: TaskStatus.VERIFIED, updatedAt: deps.clock().toISOString() } });
-    events.push({ type: 'TaskVerified', taskIndex: task.index, message: `${task.action}: verified`, payload: packPayload(task) });
+    passed.push(task);
     verified += 1;
   }
   if (unknown !== undefined) throw unknown;
   if (stopAt !== -1) {
     const task = tasks[stopAt];
-    if (events.length > 0) await record();
+    await record();
     throw new VerificationFailed(`task ${task.index} is ${task.status}, not applied`);
   }
-  if (events.length > 0) await record();
-  return { verified };
+  if (options.leaveToFinalize && passed.length <= MAX_TASKS_VERIFIED_AT_FINISH) {
+    return { verified, passed: passed.map((task) => task.index), status: status(run.status) };
+  }
+  await record();
+  return { verified, passed: [], status: status(RunStatus.VERIFYING) };
 }

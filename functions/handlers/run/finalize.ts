@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { sealRunHead } from '../../core/audit/seal-run-head.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
+import { MAX_TASKS_VERIFIED_AT_FINISH } from '../../core/runs/verify-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
@@ -8,7 +9,11 @@ import { RUN_STEP_PARTS } from './step-parts.ts';
 import { actionContext } from '../shared/ports.ts';
 
 const FinalizeInput = RunStepInput.extend({
-  result: z.object({ outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']), error: z.unknown().optional() }),
+  result: z.object({
+    outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']),
+    error: z.unknown().optional(),
+    verified: z.array(z.number().int().min(0)).max(MAX_TASKS_VERIFIED_AT_FINISH).optional(),
+  }),
 });
 
 export const createHandler = stepHandler(

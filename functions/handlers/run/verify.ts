@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { verifyRun } from '../../core/runs/verify-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
 import { RunStepInput } from './step-inputs.ts';
@@ -5,6 +6,18 @@ import { lambdaHandler } from '../shared/lambda-deps.ts';
 import { RUN_STEP_PARTS } from './step-parts.ts';
 import { actionContext, executor } from '../shared/ports.ts';
 
-export const createHandler = stepHandler('Verify', RunStepInput, (deps, input) => verifyRun(deps, input.runId));
+/** `leaveToFinalize`: the workflow hands the passed tasks to Finalize (an execution of an older definition does not). */
+const VerifyInput = RunStepInput.extend({ leaveToFinalize: z.boolean().optional() });
+
+export const createHandler = stepHandler(
+  'Verify',
+  VerifyInput,
+  async (deps, input, scope) => {
+    const result = await verifyRun(deps, input.runId, { leaveToFinalize: input.leaveToFinalize });
+    scope.status(result.status.before, result.status.after);
+    return { verified: result.verified, passed: result.passed };
+  },
+  { reportsWhatItRead: true },
+);
 
 export const handler = lambdaHandler(createHandler, 'functions/handlers/run/verify.ts', { ...RUN_STEP_PARTS, executor, actionContext });

@@ -558,7 +558,8 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
     },
     ApplyTask: async () => ({ status: 'APPLIED' }),
     ApplyInternetTask: async () => ({ status: 'APPLIED' }),
-    Verify: options.verify ?? (async () => ({ ok: true })),
+    // Both tasks passed; their record goes with Finalize's commit.
+    Verify: options.verify ?? (async () => ({ verified: 2, passed: [0, 1] })),
     RollBack: async () => ({ outcome: 'ROLLED_BACK', error: 'verify failed' }),
     Finalize: async (payload) => ({ status: (payload as { result: { outcome: string } }).result.outcome }),
   };
@@ -610,7 +611,8 @@ describe('statemachines/run.asl.json', () => {
       },
       planned: { planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false, lockResources: ['s3://bucket/a'] },
       approval: { approvedBy: 'ana' },
-      result: { outcome: 'SUCCEEDED' },
+      verification: { passed: [0, 1] },
+      result: { outcome: 'SUCCEEDED', verified: [0, 1] },
       final: { status: 'SUCCEEDED' },
     });
     expect(wf.calls.Admit).toEqual([input]);
@@ -620,8 +622,9 @@ describe('statemachines/run.asl.json', () => {
       { ...input, taskIndex: 0, actionClass: 'internal', iteration: 0, lockResources: ['s3://bucket/a'] },
       { ...input, taskIndex: 1, actionClass: 'internal', iteration: 1, lockResources: ['s3://bucket/a'] },
     ]);
+    expect(wf.calls.Verify).toEqual([{ ...input, leaveToFinalize: true }]);
     expect(wf.calls.RollBack).toEqual([]);
-    expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED' } }]);
+    expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED', verified: [0, 1] } }]);
     const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
     expect(stateNames(events, 'StateEntered')).toEqual([
       'Admit',
