@@ -141,12 +141,21 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
     return records.length;
   };
 
+  // The shard list is read again only when a shard was read to its end (its children appear then),
+  // or after SHARD_LIST_MAX_AGE_MS: not one DescribeStream per poll.
+  let shardList: { shards: Shard[]; readAt: number } | undefined;
+  const currentShards = async (): Promise<Shard[]> => {
+    if (!shardList || Date.now() - shardList.readAt > SHARD_LIST_MAX_AGE_MS) shardList = { shards: await listShards(), readAt: Date.now() };
+    return shardList.shards;
+  };
+
   const loop = (async () => {
     let idle = 0;
     while (!stopped) {
       let handled = 0;
       try {
-        const shards = await listShards();
+        const shards = await currentShards();
+        const closedBefore = closedShards(checkpoint);
         const open = new Set(shards.filter((shard) => !checkpoint.shards[shard.ShardId!]?.closed).map((shard) => shard.ShardId!));
         for (const shard of shards) {
           if (stopped) break;
@@ -155,7 +164,9 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
           if (!open.has(shardId) || (shard.ParentShardId && open.has(shard.ParentShardId))) continue;
           handled += await pollShard(shardId);
         }
+        if (closedShards(checkpoint) !== closedBefore) shardList = undefined;
       } catch (error) {
+        shardList = undefined;
         stats.failures += 1;
         options.onError?.(error);
       }
@@ -175,6 +186,11 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
     },
   };
 }
+
+/** How long a read shard list is used before it is read again (a shard read to its end reads it at once). */
+const SHARD_LIST_MAX_AGE_MS = 5_000;
+
+const closedShards = (checkpoint: Checkpoint) => Object.values(checkpoint.shards).filter((shard) => shard.closed).length;
 
 /** A stream record in the shape a Lambda event source mapping delivers it. */
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
