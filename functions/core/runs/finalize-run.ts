@@ -4,7 +4,7 @@ import { loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus, isFinished, packPayload } from './model.ts';
 import type { Run, RunError, Task } from './model.ts';
 import { normaliseWorkflowError } from './roll-back-run.ts';
-import { MAX_LOCKS_IN_CLAIM, releaseRunLocks, resourcesOf } from './run-locks.ts';
+import { locksToReleaseInCommit, releaseRunLocks } from './run-locks.ts';
 import type { RunChange } from './ports.ts';
 import { own } from '../own.ts';
 import { verificationRecord } from './verify-run.ts';
@@ -85,7 +85,7 @@ export async function finalizeRun<T = undefined>(
     });
   // The locks the run holds as its last apply recorded them go with the commit; should one have passed
   // on (or the run be in a line), the commit goes alone and the locks are released one by one after it.
-  const held = heldToRelease(run, tasks);
+  const held = locksToReleaseInCommit(run, tasks);
   let head: Run;
   let released = false;
   try {
@@ -118,15 +118,6 @@ function verifiedNow(run: Run, tasks: readonly Task[], indices: readonly number[
     tasks.filter((task) => named.has(task.index) && task.status === TaskStatus.APPLIED),
     at,
   );
-}
-
-/** The run's locks as its last apply recorded them, when they are all it locks and fit in the finishing commit. */
-function heldToRelease(run: Run, tasks: readonly Task[]): RunChange['releaseLocks'] {
-  const tokens = run.locks?.tokens;
-  const resources = resourcesOf(tasks);
-  if (run.mode !== 'APPLY' || !tokens || resources.length === 0 || resources.length > MAX_LOCKS_IN_CLAIM) return undefined;
-  if (Object.keys(tokens).length !== resources.length || !resources.every((resource) => Object.hasOwn(tokens, resource))) return undefined;
-  return { runId: run.id, tokens };
 }
 
 /** `work`'s result once `other` is done too (neither is left running when one fails; the first failure is thrown). */

@@ -4,6 +4,7 @@ import type { PreparedLocks } from '../locks/model.ts';
 import type { RunDeps } from './deps.ts';
 import { packPayload } from './model.ts';
 import type { Run, Task } from './model.ts';
+import type { RunChange } from './ports.ts';
 
 /** How long a lock outlives its last renewal; every apply of the run renews it. */
 export const LOCK_LEASE_MS = 15 * 60_000;
@@ -19,6 +20,15 @@ export function heldRunLocks(run: Run, resources: readonly string[], now: Date):
   if (!held || held.leaseExpiresAt - now.getTime() < LOCK_LEASE_MS / 2) return undefined;
   if (!resources.every((resource) => Object.hasOwn(held.tokens, resource))) return undefined;
   return Object.fromEntries(resources.map((resource) => [resource, held.tokens[resource]]));
+}
+
+/** The run's locks as its last apply recorded them, when they are all it locks and fit in the finishing commit. */
+export function locksToReleaseInCommit(run: Run, tasks: readonly Task[]): RunChange['releaseLocks'] {
+  const tokens = run.locks?.tokens;
+  const resources = resourcesOf(tasks);
+  if (run.mode !== 'APPLY' || !tokens || resources.length === 0 || resources.length > MAX_LOCKS_IN_CLAIM) return undefined;
+  if (Object.keys(tokens).length !== resources.length || !resources.every((resource) => Object.hasOwn(tokens, resource))) return undefined;
+  return { runId: run.id, tokens };
 }
 
 /**
