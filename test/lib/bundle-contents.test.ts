@@ -1,13 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { LAMBDA_CREDENTIALS_MODULE } from '../../lib/maestro-function.ts';
+import { builtinAliases } from '../../lib/node-builtins.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
 /** What a handler's bundle is made of, built as lib/maestro-function.ts bundles it (minus writing it). */
-async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set<string> }> {
+async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set<string>; text: string }> {
   const result = await build({
     entryPoints: [join(ROOT, entry)],
     absWorkingDir: ROOT,
@@ -19,7 +21,7 @@ async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set
     minify: true,
     keepNames: true,
     external: ['@cedar-policy/cedar-wasm'],
-    alias: { '@aws-sdk/credential-provider-node': `./${LAMBDA_CREDENTIALS_MODULE}` },
+    alias: { '@aws-sdk/credential-provider-node': `./${LAMBDA_CREDENTIALS_MODULE}`, ...Object.fromEntries(builtinAliases().map((alias) => alias.split('='))) },
     write: false,
     metafile: true,
     outfile: join(ROOT, 'cdk.out/bundle-contents/index.mjs'),
@@ -33,7 +35,7 @@ async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set
   }
   // Cedar is required at run time (createRequire, on the first decision): the bundle names it, as the synth's copy step greps.
   if (result.outputFiles.some((file) => file.path.endsWith('.mjs') && file.text.includes('@cedar-policy/cedar-wasm'))) packages.add('@cedar-policy/cedar-wasm');
-  return { bytes: output.bytes, packages };
+  return { bytes: output.bytes, packages, text: result.outputFiles.find((file) => file.path.endsWith('.mjs'))!.text };
 }
 
 /** Each function's composition root names its ports: its bundle carries their SDK clients, and no other. */
@@ -89,6 +91,17 @@ describe('per-function bundles', () => {
       ]) {
         expect(packages.has(absent), `${entry}: ${absent}`).toBe(false);
       }
+    }
+  });
+
+  it('a bundle reads the Node built-ins through their CommonJS shims, never as ES imports (their facades read every accessor: node:http loads undici)', async () => {
+    for (const entry of ['functions/handlers/run/plan.ts', 'functions/handlers/api.ts', 'functions/handlers/run/execute-task.ts']) {
+      const { text } = await packagesOf(entry);
+      const builtinImports = [...text.matchAll(/(?:\bimport\s*(?:[\w$*{][^;]*?)?\bfrom\s*|\bimport\s*\(\s*)["']((?:node:)?[a-z_]+(?:\/[a-z_]+)?)["']/g)]
+        .map((match) => match[1])
+        .filter((specifier) => specifier.startsWith('node:') || builtinModules.includes(specifier));
+      expect(builtinImports, entry).toEqual([]);
+      expect(text, entry).toContain('process.getBuiltinModule("node:crypto")');
     }
   });
 
