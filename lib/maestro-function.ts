@@ -15,6 +15,7 @@ import { CONFIG_FILE_VARIABLE, envVar } from '../functions/core/config/environme
 import { BAKED_CONFIG_FILE } from '../functions/handlers/shared/lambda-config.ts';
 import { bakedConfigFile } from './baked-config.ts';
 import { builtinAliases } from './node-builtins.ts';
+import { sdkClientAliases } from './sdk-client-copies.ts';
 
 /** Properties of a {@link MaestroFunction}. */
 export interface MaestroFunctionProps {
@@ -119,6 +120,17 @@ const NO_AJV_ALIASES = ['ajv=./functions/handlers/mcp/no-ajv.ts', 'ajv-formats=.
 export const LAMBDA_CREDENTIALS_MODULE = 'functions/adapters/lambda-credentials.ts';
 
 /**
+ * Every esbuild `--alias` of a bundle (`from=to`, relative to the project root), the synth's and
+ * test/lib/bundle-contents.test.ts': credentials from the environment only; no ajv (the MCP SDK's, which
+ * Maestro's MCP server never calls: functions/handlers/mcp/no-ajv.ts); the SDK clients from copies whose
+ * schemas esbuild can tree-shake (sdk-client-copies.ts); Node's built-ins through CommonJS shims, not ES
+ * imports (node-builtins.ts).
+ */
+export function bundleAliases(): string[] {
+  return [`@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}`, ...NO_AJV_ALIASES, ...sdkClientAliases(), ...builtinAliases()];
+}
+
+/**
  * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps. Through
  * `process.getBuiltinModule`, not an `import` of `node:module` (see node-builtins.ts: no ES facade).
  */
@@ -142,7 +154,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
     }
     // The configuration travels as JSON (lambda-config.ts): the bundle carries no YAML parser.
     const bakedConfig = bakedConfigFile();
-    const aliases = builtinAliases();
+    const aliases = bundleAliases();
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -192,9 +204,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         externalModules: ['@cedar-policy/cedar-wasm'],
         // Credentials from the environment only, where Lambda puts the role's: the SDK's full default
         // chain (SSO, ini files, STS, metadata) would add about 110 KiB to every bundle for nothing.
-        // Node's built-ins through CommonJS shims, not ES imports (node-builtins.ts: about 100 ms of a cold import).
-        // ajv is the MCP SDK's, which Maestro's MCP server never calls (functions/handlers/mcp/no-ajv.ts).
-        esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}`, ...NO_AJV_ALIASES, ...aliases] },
+        esbuildArgs: { '--alias': aliases },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
