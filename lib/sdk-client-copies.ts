@@ -20,6 +20,9 @@ export function spellOutSchemaKeys(text: string): string {
   return text.replace(/\[(_\w+)\]:/g, (key, name: string) => (constants.has(name) ? `${constants.get(name)}:` : key));
 }
 
+const stampOf = (target: string): string | undefined =>
+  existsSync(join(target, 'maestro-stamp')) ? readFileSync(join(target, 'maestro-stamp'), 'utf8') : undefined;
+
 /** Makes the copy of one client (into a temporary folder renamed into place: synths may run side by side). */
 function copyClient(name: string, source: string, target: string, stamp: string): void {
   const temporary = `${target}.${process.pid}`;
@@ -29,13 +32,18 @@ function copyClient(name: string, source: string, target: string, stamp: string)
   const schemas = join(temporary, 'dist-es/schemas/schemas_0.js');
   writeFileSync(schemas, spellOutSchemaKeys(readFileSync(schemas, 'utf8')));
   writeFileSync(join(temporary, 'maestro-stamp'), stamp);
+  // Another synth may have put the same copy in place meanwhile (and be bundling from it): never remove that one.
+  if (stampOf(target) === stamp) {
+    rmSync(temporary, { recursive: true, force: true });
+    return;
+  }
   rmSync(target, { recursive: true, force: true });
   try {
     renameSync(temporary, target);
   } catch (error) {
     // Another synth renamed its identical copy first.
     rmSync(temporary, { recursive: true, force: true });
-    if (!existsSync(join(target, 'maestro-stamp'))) throw new Error(`cannot write the SDK copy of ${name}: ${(error as Error).message}`);
+    if (stampOf(target) !== stamp) throw new Error(`cannot write the SDK copy of ${name}: ${(error as Error).message}`);
   }
 }
 
@@ -52,8 +60,7 @@ export function sdkClientAliases(): string[] {
     const { version } = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string };
     const stamp = `${version} ${REWRITE_VERSION}`;
     const target = projectPath(`${COPIES_DIR}/${name}`);
-    const current = existsSync(join(target, 'maestro-stamp')) ? readFileSync(join(target, 'maestro-stamp'), 'utf8') : undefined;
-    if (current !== stamp) copyClient(name, source, target, stamp);
+    if (stampOf(target) !== stamp) copyClient(name, source, target, stamp);
     aliases.push(`@aws-sdk/${name}=./${COPIES_DIR}/${name}`);
   }
   return aliases;
