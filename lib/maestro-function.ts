@@ -202,8 +202,8 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         // beside the bundle (copied, not installed: synth stays offline) with the config and policy
         // files. Only that build is copied: the package's esm/ and web/ builds would triple the asset.
         externalModules: ['@cedar-policy/cedar-wasm'],
-        // Credentials from the environment only, where Lambda puts the role's: the SDK's full default
-        // chain (SSO, ini files, STS, metadata) would add about 110 KiB to every bundle for nothing.
+        // bundleAliases(): among them, credentials from the environment only, where Lambda puts the role's (the
+        // SDK's full default chain, SSO, ini files, STS, metadata, would add about 110 KiB to every bundle for nothing).
         esbuildArgs: { '--alias': aliases },
         commandHooks: {
           beforeBundling: () => [],
