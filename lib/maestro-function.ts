@@ -14,6 +14,8 @@ import type { StateTable } from './state-table.ts';
 import { CONFIG_FILE_VARIABLE, envVar } from '../functions/core/config/environment-variables.ts';
 import { BAKED_CONFIG_FILE } from '../functions/handlers/shared/lambda-config.ts';
 import { bakedConfigFile } from './baked-config.ts';
+import { builtinAliases } from './node-builtins.ts';
+import { sdkClientAliases } from './sdk-client-copies.ts';
 
 /** Properties of a {@link MaestroFunction}. */
 export interface MaestroFunctionProps {
@@ -111,14 +113,28 @@ export const MAESTRO_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
 /** The resource metadata key under which the template records the handler file of a function (`functions/...ts`). */
 export const ENTRY_METADATA_KEY = 'maestro:entry';
 
+/** `ajv` and `ajv-formats`, imported by the MCP SDK's server module only, in a bundle: a module that refuses. */
+const NO_AJV_ALIASES = ['ajv=./functions/handlers/mcp/no-ajv.ts', 'ajv-formats=./functions/handlers/mcp/no-ajv.ts'];
+
 /** The SDK's default credential chain in a bundle (functions/adapters/lambda-credentials.ts): the environment's. */
 export const LAMBDA_CREDENTIALS_MODULE = 'functions/adapters/lambda-credentials.ts';
 
 /**
- * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps.
- * The import is renamed so that it cannot clash with the bundle's own identifiers.
+ * Every esbuild `--alias` of a bundle (`from=to`, relative to the project root), the synth's and
+ * test/lib/bundle-contents.test.ts': credentials from the environment only; no ajv (the MCP SDK's, which
+ * Maestro's MCP server never calls: functions/handlers/mcp/no-ajv.ts); the SDK clients from copies whose
+ * schemas esbuild can tree-shake (sdk-client-copies.ts); Node's built-ins through CommonJS shims, not ES
+ * imports (node-builtins.ts).
  */
-const ESM_REQUIRE_BANNER = "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);";
+export function bundleAliases(): string[] {
+  return [`@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}`, ...NO_AJV_ALIASES, ...sdkClientAliases(), ...builtinAliases()];
+}
+
+/**
+ * Makes `require` exist in the ESM bundle, for CommonJS dependencies that esbuild wraps. Through
+ * `process.getBuiltinModule`, not an `import` of `node:module` (see node-builtins.ts: no ES facade).
+ */
+const ESM_REQUIRE_BANNER = "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
 
 /**
  * A Maestro Lambda function: Node.js 24 on arm64, bundled by the local esbuild into one minified ESM
@@ -138,6 +154,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
     }
     // The configuration travels as JSON (lambda-config.ts): the bundle carries no YAML parser.
     const bakedConfig = bakedConfigFile();
+    const aliases = bundleAliases();
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -185,9 +202,9 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         // beside the bundle (copied, not installed: synth stays offline) with the config and policy
         // files. Only that build is copied: the package's esm/ and web/ builds would triple the asset.
         externalModules: ['@cedar-policy/cedar-wasm'],
-        // Credentials from the environment only, where Lambda puts the role's: the SDK's full default
-        // chain (SSO, ini files, STS, metadata) would add about 110 KiB to every bundle for nothing.
-        esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}` },
+        // bundleAliases(): among them, credentials from the environment only, where Lambda puts the role's (the
+        // SDK's full default chain, SSO, ini files, STS, metadata, would add about 110 KiB to every bundle for nothing).
+        esbuildArgs: { '--alias': aliases },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -199,7 +216,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
             `if grep -q '@cedar-policy/cedar-wasm' ${outputDir}/index.mjs; then mkdir -p ${outputDir}/node_modules/@cedar-policy/cedar-wasm && cp ${inputDir}/node_modules/@cedar-policy/cedar-wasm/package.json ${outputDir}/node_modules/@cedar-policy/cedar-wasm/package.json && cp -r ${inputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs ${outputDir}/node_modules/@cedar-policy/cedar-wasm/nodejs; fi`,
             // The tracer (with the X-Ray SDK) is a file of its own, imported only where tracing is on
             // (functions/handlers/shared/telemetry.ts): built with the same settings, where the bundle names it.
-            `if grep -q 'tracer.mjs' ${outputDir}/index.mjs; then ${inputDir}/node_modules/.bin/esbuild ${inputDir}/functions/handlers/shared/tracer-module.ts --bundle --platform=node --format=esm --target=node24 --main-fields=module,main --minify --keep-names --log-level=error "--banner:js=${ESM_REQUIRE_BANNER}" --outfile=${outputDir}/tracer.mjs; fi`,
+            `if grep -q 'tracer.mjs' ${outputDir}/index.mjs; then ${inputDir}/node_modules/.bin/esbuild ${inputDir}/functions/handlers/shared/tracer-module.ts --bundle --platform=node --format=esm --target=node24 --main-fields=module,main --minify --keep-names --log-level=error "--banner:js=${ESM_REQUIRE_BANNER}" ${aliases.map((alias) => `--alias:${alias}`).join(' ')} --outfile=${outputDir}/tracer.mjs; fi`,
             ...(props.assetDirs ?? []).flatMap((dir) => [`mkdir -p ${outputDir}/${dir}`, `cp -r ${inputDir}/${dir}/. ${outputDir}/${dir}/`]),
           ],
         },

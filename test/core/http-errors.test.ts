@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../functions/core/errors.ts';
-import { HTTP_ERRORS, httpRuleOf } from '../../functions/core/http-errors.ts';
+import { httpErrors, httpRuleOf } from '../../functions/core/http-errors.ts';
 import { approvalPage } from '../../functions/handlers/api/approval-pages.ts';
 import { errorResponse } from '../../functions/handlers/api/http.ts';
 
@@ -9,19 +9,19 @@ describe('the HTTP error table', () => {
     const classes = (Object.values(errors) as unknown[]).filter(
       (value): value is new (message: string) => errors.MaestroError => typeof value === 'function' && value.prototype instanceof errors.MaestroError,
     );
-    expect(HTTP_ERRORS.size).toBe(classes.length);
+    expect(httpErrors().size).toBe(classes.length);
     for (const ErrorType of classes) {
       const error = new ErrorType('x');
-      expect(HTTP_ERRORS.get(error.code)?.status, error.code).toBe(error.status);
+      expect(httpErrors().get(error.code)?.status, error.code).toBe(error.status);
     }
   });
 
   it('exposes what is below 500 and the retryable server errors; hides the rest', () => {
-    for (const [code, rule] of HTTP_ERRORS) {
+    for (const [code, rule] of httpErrors()) {
       if (rule.status < 500) expect(rule.exposed, code).toBe(true);
     }
     expect(
-      [...HTTP_ERRORS]
+      [...httpErrors()]
         .filter(([, rule]) => rule.status >= 500 && rule.exposed)
         .map(([code]) => code)
         .sort(),

@@ -1,13 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { LAMBDA_CREDENTIALS_MODULE } from '../../lib/maestro-function.ts';
+import { bundleAliases } from '../../lib/maestro-function.ts';
+import { spellOutSchemaKeys } from '../../lib/sdk-client-copies.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
 /** What a handler's bundle is made of, built as lib/maestro-function.ts bundles it (minus writing it). */
-async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set<string> }> {
+async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set<string>; text: string }> {
   const result = await build({
     entryPoints: [join(ROOT, entry)],
     absWorkingDir: ROOT,
@@ -19,7 +21,7 @@ async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set
     minify: true,
     keepNames: true,
     external: ['@cedar-policy/cedar-wasm'],
-    alias: { '@aws-sdk/credential-provider-node': `./${LAMBDA_CREDENTIALS_MODULE}` },
+    alias: Object.fromEntries(bundleAliases().map((alias) => alias.split('='))),
     write: false,
     metafile: true,
     outfile: join(ROOT, 'cdk.out/bundle-contents/index.mjs'),
@@ -28,12 +30,13 @@ async function packagesOf(entry: string): Promise<{ bytes: number; packages: Set
   const output = Object.values(result.metafile.outputs).find((file) => file.entryPoint)!;
   const packages = new Set<string>();
   for (const file of Object.keys(output.inputs)) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
-    packages.add(match ? match[1] : file);
+    // The SDK clients are bundled from their copies under .maestro/sdk (lib/sdk-client-copies.ts).
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file) ?? /\.maestro\/sdk\/([^/]+)/.exec(file);
+    packages.add(match ? (file.startsWith('.maestro/sdk/') ? `@aws-sdk/${match[1]}` : match[1]) : file);
   }
   // Cedar is required at run time (createRequire, on the first decision): the bundle names it, as the synth's copy step greps.
   if (result.outputFiles.some((file) => file.path.endsWith('.mjs') && file.text.includes('@cedar-policy/cedar-wasm'))) packages.add('@cedar-policy/cedar-wasm');
-  return { bytes: output.bytes, packages };
+  return { bytes: output.bytes, packages, text: result.outputFiles.find((file) => file.path.endsWith('.mjs'))!.text };
 }
 
 /** Each function's composition root names its ports: its bundle carries their SDK clients, and no other. */
@@ -90,6 +93,28 @@ describe('per-function bundles', () => {
         expect(packages.has(absent), `${entry}: ${absent}`).toBe(false);
       }
     }
+  });
+
+  it('a bundle reads the Node built-ins through their CommonJS shims, never as ES imports (their facades read every accessor: node:http loads undici)', async () => {
+    for (const entry of ['functions/handlers/run/plan.ts', 'functions/handlers/api.ts', 'functions/handlers/run/execute-task.ts']) {
+      const { text } = await packagesOf(entry);
+      const builtinImports = [...text.matchAll(/(?:\bimport\s*(?:[\w$*{][^;]*?)?\bfrom\s*|\bimport\s*\(\s*)["']((?:node:)?[a-z_]+(?:\/[a-z_]+)?)["']/g)]
+        .map((match) => match[1])
+        .filter((specifier) => specifier.startsWith('node:') || builtinModules.includes(specifier));
+      expect(builtinImports, entry).toEqual([]);
+      expect(text, entry).toContain('process.getBuiltinModule("node:crypto")');
+    }
+  });
+
+  it("carries the schemas of the SDK operations it calls only (the clients' copies spell out their computed keys)", async () => {
+    expect(spellOutSchemaKeys('const _h = "http";\nexport var Put$ = [9, n0, _P, { [_h]: ["PUT", "/", 200] }, { [other]: 1 }];\n')).toBe(
+      'const _h = "http";\nexport var Put$ = [9, n0, _P, { "http": ["PUT", "/", 200] }, { [other]: 1 }];\n',
+    );
+    const { bytes, text } = await packagesOf('functions/handlers/run/plan.ts');
+    // PutObject (the audit heads) is called; PutBucketPolicy never is.
+    expect(text).toContain('"/{Key+}?x-id=PutObject"');
+    expect(text).not.toContain('"/?policy"');
+    expect(bytes).toBeLessThan(0.9 * 1024 * 1024);
   });
 
   it("no bundled source imports zod's namespace as a binding (`import { z }` keeps every locale, about 300 KiB)", () => {

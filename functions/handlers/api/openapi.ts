@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { HTTP_ERRORS } from '../../core/http-errors.ts';
+import { httpErrors } from '../../core/http-errors.ts';
 import { operationContracts } from './api-contract.ts';
 import type { OperationContract } from './api-contract.ts';
 import { apiRoutes, isLinkRoute } from './routes.ts';
@@ -71,7 +71,7 @@ function headerParameters(headers: OperationContract['headers']): JsonSchema[] {
 /** The codes an error answer of this status can carry, from the HTTP error table (core/http-errors.ts). */
 function codesOf(status: number): string[] {
   if (status === 500) return ['InternalError'];
-  return [...HTTP_ERRORS].filter(([, rule]) => rule.status === status && rule.exposed).map(([code]) => code);
+  return [...httpErrors()].filter(([, rule]) => rule.status === status && rule.exposed).map(([code]) => code);
 }
 
 const STATUS_TEXT: ReadonlyMap<number, string> = new Map([
@@ -165,7 +165,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   const errorStatuses = new Set<string>();
   for (const route of apiRoutes) {
-    const contract = operationContracts[route.operation];
+    const contract = operationContracts()[route.operation];
     paths[route.resource] ??= {};
     const operation = operationObject(route, contract);
     for (const answer of Object.values(operation.responses as Record<string, { $ref?: string }>))
@@ -223,7 +223,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
               type: 'object',
               required: ['code', 'message', 'correlationId'],
               properties: {
-                code: { type: 'string', enum: [...HTTP_ERRORS.keys()].filter((code) => HTTP_ERRORS.get(code)!.exposed).concat('InternalError') },
+                code: { type: 'string', enum: [...httpErrors().keys()].filter((code) => httpErrors().get(code)!.exposed).concat('InternalError') },
                 message: { type: 'string' },
                 field: { type: 'string', description: 'The field, parameter or header at fault' },
                 correlationId: { type: 'string' },

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { screenOutcome } from '../../core/egress/screening-events.ts';
 
 /**
@@ -226,10 +227,19 @@ export function runSummary(run: RunBody): Record<string, unknown> {
   };
 }
 
+const NO_ELICITATION_VALIDATOR: jsonSchemaValidator = {
+  getValidator: () => {
+    throw new Error('the Maestro MCP server does not elicit, so it validates no elicitation answer');
+  },
+};
+
 /** The MCP server over one caller's API access. Stateless: a new one per HTTP request is cheap. */
 export function createMaestroMcpServer(api: MaestroApi): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
+    // The SDK checks only an elicitation's answer with it, and this server never elicits: without it, each
+    // request would build the SDK's default ajv instance (and a Lambda bundle carries no ajv: no-ajv.ts).
+    jsonSchemaValidator: NO_ELICITATION_VALIDATOR,
     instructions:
       'Maestro changes systems through planned, policy-checked, approved and audited runs. Plan first (plan_change), read the diff and verdicts, then apply_change with the digest. A run that needs a human answers AWAITING_APPROVAL: you cannot approve it; poll get_run.',
   });

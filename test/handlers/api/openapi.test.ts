@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { HTTP_ERRORS } from '../../../functions/core/http-errors.ts';
+import { httpErrors } from '../../../functions/core/http-errors.ts';
 import { CreateRunRequest } from '../../../functions/core/runs/create-run.ts';
 import { buildOpenApiDocument } from '../../../functions/handlers/api/openapi.ts';
 import { apiRoutes } from '../../../functions/handlers/api/routes.ts';
@@ -55,7 +55,7 @@ describe('the OpenAPI document', () => {
       ).toBe(true);
     const conflictCodes = responses.Error409.content['application/json'].schema.allOf[1].properties.error.properties.code.enum;
     expect(conflictCodes).toContain('RunAlreadyFinished');
-    expect(conflictCodes).toEqual([...HTTP_ERRORS].filter(([, rule]) => rule.status === 409).map(([code]) => code));
+    expect(conflictCodes).toEqual([...httpErrors()].filter(([, rule]) => rule.status === 409).map(([code]) => code));
     expect(responses.Error500.content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toEqual(['InternalError']);
   });
 
