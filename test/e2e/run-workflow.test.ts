@@ -102,13 +102,12 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     const execution = await executionOf(run.executionArn);
     expect(execution.status).toBe('SUCCEEDED');
     // Verify records nothing when every task passes: it hands them to Finalize, whose one commit
-    // records them with the run's end (the same commit time on every one of those events).
+    // records them with the run's end (one commit: its one time on every one of those events).
     const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: run.executionArn, maxResults: 1000 }))).events!;
     const finalizeInput = history.find((event) => event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === 'Finalize');
     expect(JSON.parse(finalizeInput!.stateEnteredEventDetails!.input!).result).toEqual({ outcome: 'SUCCEEDED', verified: [0, 1, 2] });
     const finishing = body.events.slice(-5) as { type: string; ts: string }[];
     expect(new Set(finishing.map((event) => event.ts)).size).toBe(1);
-    expect(run.tasks.map((task: { updatedAt: string }) => task.updatedAt)).toEqual(Array(3).fill(finishing[0].ts));
   });
 
   it("Finalize records only tasks Verify may have passed, and an older definition's Verify records them itself", async () => {
