@@ -1,3 +1,4 @@
+import { builtOnce } from './built-once.ts';
 import * as errors from './errors.ts';
 import { MaestroError } from './errors.ts';
 
@@ -25,14 +26,12 @@ const buildHttpErrors = (): ReadonlyMap<string, HttpErrorRule> =>
       .sort(([a], [b]) => a.localeCompare(b)),
   );
 
-let built: ReadonlyMap<string, HttpErrorRule> | undefined;
-
 /**
  * Every Maestro error code with its HTTP status and whether it is exposed, derived from the classes in
  * errors.ts (the status lives on each class): exposed below 500, and the few listed above. Built on
  * first use (it constructs one error of each class), not when a bundle is imported.
  */
-export const httpErrors = (): ReadonlyMap<string, HttpErrorRule> => (built ??= buildHttpErrors());
+export const httpErrors = /* @__PURE__ */ builtOnce(buildHttpErrors);
 
 /** The rule for an error: its code's row, else (an error of no known code) by its status; anything not a MaestroError is an unexposed 500. */
 export function httpRuleOf(error: unknown): HttpErrorRule & { code: string } {

@@ -1,3 +1,4 @@
+import { builtOnce } from '../../core/built-once.ts';
 import * as z from 'zod';
 import { CreateRunRequest } from '../../core/runs/create-run.ts';
 import { RollbackRequest } from '../../core/runs/create-rollback-run.ts';
@@ -421,7 +422,5 @@ function buildOperationContracts(): Record<ApiOperation, OperationContract> {
   };
 }
 
-let built: Record<ApiOperation, OperationContract> | undefined;
-
 /** Built on first use, by the OpenAPI document (openapi.ts), not when the API's bundle is imported. */
-export const operationContracts = (): Record<ApiOperation, OperationContract> => (built ??= buildOperationContracts());
+export const operationContracts = /* @__PURE__ */ builtOnce(buildOperationContracts);

@@ -1,3 +1,4 @@
+import { builtOnce } from '../../core/built-once.ts';
 import * as z from 'zod';
 import { httpErrors } from '../../core/http-errors.ts';
 import { operationContracts } from './api-contract.ts';
@@ -236,6 +237,5 @@ export function buildOpenApiDocument(): OpenApiDocument {
   };
 }
 
-let built: OpenApiDocument | undefined;
 /** The document, built once per process. */
-export const openApiDocument = (): OpenApiDocument => (built ??= buildOpenApiDocument());
+export const openApiDocument = /* @__PURE__ */ builtOnce(buildOpenApiDocument);

@@ -1,3 +1,4 @@
+import { builtOnce } from '../../core/built-once.ts';
 import * as z from 'zod';
 import { RunMode, RunStatus, TaskStatus } from '../../core/runs/model.ts';
 
@@ -251,7 +252,5 @@ function buildResponseSchemas() {
   return { responses, McpMessage };
 }
 
-let built: ReturnType<typeof buildResponseSchemas> | undefined;
-
 /** Built on first use, by the OpenAPI document (openapi.ts): a cold start of the API builds none of them. */
-export const responseSchemas = (): ReturnType<typeof buildResponseSchemas> => (built ??= buildResponseSchemas());
+export const responseSchemas = /* @__PURE__ */ builtOnce(buildResponseSchemas);
