@@ -65,13 +65,13 @@ export async function finalizeRun<T = undefined>(
   // A cancel that arrived while applying ends the run CANCELLED once its rollback is done.
   const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
-  const verified =
-    status === RunStatus.SUCCEEDED && input.result.verified ? verifiedNow(run, tasks, input.result.verified, deps.clock().toISOString()) : undefined;
+  const at = deps.clock().toISOString();
+  const verified = status === RunStatus.SUCCEEDED && input.result.verified ? verifiedNow(run, tasks, input.result.verified, at) : undefined;
   const finish = (releaseLocks?: RunChange['releaseLocks']) =>
     deps.runs.commit(run.id, {
       head: run,
       ...(verified ? { expectStatus: verified.expectStatus, tasks: verified.tasks } : {}),
-      run: { status, finishedAt: deps.clock().toISOString(), ...(error ? { error } : {}) },
+      run: { status, finishedAt: at, ...(error ? { error } : {}) },
       events: [
         ...(verified?.events ?? []),
         {
@@ -106,16 +106,15 @@ export async function finalizeRun<T = undefined>(
 
 /** Verify's record of the tasks it left to this commit; a task named that is neither applied nor verified is a contradiction. */
 function verifiedNow(run: Run, tasks: readonly Task[], indices: readonly number[], at: string) {
-  const named = new Set(indices);
-  const wrong = tasks.find((task) => named.has(task.index) && task.status !== TaskStatus.APPLIED && task.status !== TaskStatus.VERIFIED);
-  if (wrong || indices.some((index) => !tasks.some((task) => task.index === index))) {
-    throw new VerificationFailed(
-      `run ${run.id}: Verify passed task(s) ${indices.join(', ')}, but task ${wrong?.index ?? 'of that index'} is ${wrong?.status ?? 'missing'}`,
-    );
+  const named = indices.map((index) => tasks.find((task) => task.index === index));
+  for (const [place, task] of named.entries()) {
+    if (task?.status !== TaskStatus.APPLIED && task?.status !== TaskStatus.VERIFIED) {
+      throw new VerificationFailed(`run ${run.id}: task ${indices[place]} is ${task ? task.status : 'not a task of the run'}, yet Verify passed it`);
+    }
   }
   return verificationRecord(
     run,
-    tasks.filter((task) => named.has(task.index) && task.status === TaskStatus.APPLIED),
+    tasks.filter((task) => indices.includes(task.index) && task.status === TaskStatus.APPLIED),
     at,
   );
 }
