@@ -81,6 +81,18 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
     return shards;
   };
 
+  // The shard list is read again only when a shard was read to its end (its children appear then),
+  // or after SHARD_LIST_MAX_AGE_MS: not one DescribeStream per poll.
+  let shardList: { shards: Shard[]; readAt: number } | undefined;
+  const currentShards = async (): Promise<Shard[]> => {
+    if (!shardList || Date.now() - shardList.readAt > SHARD_LIST_MAX_AGE_MS) shardList = { shards: await listShards(), readAt: Date.now() };
+    return shardList.shards;
+  };
+  const markClosed = (shardId: string) => {
+    checkpoint.shards[shardId] = { ...checkpoint.shards[shardId], closed: true };
+    shardList = undefined;
+  };
+
   const iteratorFor = async (shardId: string): Promise<string | undefined> => {
     const known = iterators.get(shardId);
     if (known) return known;
@@ -99,7 +111,7 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
   const pollShard = async (shardId: string): Promise<number> => {
     const iterator = await iteratorFor(shardId);
     if (!iterator) {
-      checkpoint.shards[shardId] = { ...checkpoint.shards[shardId], closed: true };
+      markClosed(shardId);
       return 0;
     }
     let page;
@@ -135,18 +147,10 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
     if (page.NextShardIterator) iterators.set(shardId, page.NextShardIterator);
     else {
       iterators.delete(shardId);
-      checkpoint.shards[shardId] = { ...checkpoint.shards[shardId], closed: true };
+      markClosed(shardId);
     }
     if (records.length > 0 || !page.NextShardIterator) writeCheckpoint(checkpointFile, checkpoint);
     return records.length;
-  };
-
-  // The shard list is read again only when a shard was read to its end (its children appear then),
-  // or after SHARD_LIST_MAX_AGE_MS: not one DescribeStream per poll.
-  let shardList: { shards: Shard[]; readAt: number } | undefined;
-  const currentShards = async (): Promise<Shard[]> => {
-    if (!shardList || Date.now() - shardList.readAt > SHARD_LIST_MAX_AGE_MS) shardList = { shards: await listShards(), readAt: Date.now() };
-    return shardList.shards;
   };
 
   const loop = (async () => {
@@ -155,7 +159,6 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
       let handled = 0;
       try {
         const shards = await currentShards();
-        const closedBefore = closedShards(checkpoint);
         const open = new Set(shards.filter((shard) => !checkpoint.shards[shard.ShardId!]?.closed).map((shard) => shard.ShardId!));
         for (const shard of shards) {
           if (stopped) break;
@@ -164,7 +167,6 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
           if (!open.has(shardId) || (shard.ParentShardId && open.has(shard.ParentShardId))) continue;
           handled += await pollShard(shardId);
         }
-        if (closedShards(checkpoint) !== closedBefore) shardList = undefined;
       } catch (error) {
         shardList = undefined;
         stats.failures += 1;
@@ -189,8 +191,6 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
 
 /** How long a read shard list is used before it is read again (a shard read to its end reads it at once). */
 const SHARD_LIST_MAX_AGE_MS = 5_000;
-
-const closedShards = (checkpoint: Checkpoint) => Object.values(checkpoint.shards).filter((shard) => shard.closed).length;
 
 /** A stream record in the shape a Lambda event source mapping delivers it. */
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
