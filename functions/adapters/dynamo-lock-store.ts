@@ -56,17 +56,7 @@ function lockItem(resource: string, holder: PreparedLocks['holder'], fencingToke
 export function lockWriteItems(table: string, prepared: PreparedLocks): TransactItem[] {
   const { holder } = prepared;
   return prepared.writes.map((write): TransactItem => {
-    if (write.kind === 'renew') {
-      return {
-        Update: {
-          TableName: table,
-          Key: lockKey(write.resource),
-          UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
-          ConditionExpression: 'runId = :run AND fencingToken = :token',
-          ExpressionAttributeValues: { ':lease': holder.leaseExpiresAt, ':task': holder.taskIndex, ':run': holder.runId, ':token': write.fencingToken },
-        },
-      };
-    }
+    if (write.kind === 'renew') return { Update: renewUpdate(table, write.resource, holder, write.fencingToken) };
     const item = lockItem(write.resource, holder, write.fencingToken, write.lastWaitAt);
     if (write.previousToken === undefined) return { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
     return {
@@ -78,6 +68,17 @@ export function lockWriteItems(table: string, prepared: PreparedLocks): Transact
       },
     };
   });
+}
+
+/** The update that renews a run's lock on `resource` while the run holds it with this fencing token. */
+function renewUpdate(table: string, resource: string, holder: { runId: string; taskIndex: number; leaseExpiresAt: number }, fencingToken: number) {
+  return {
+    TableName: table,
+    Key: lockKey(resource),
+    UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
+    ConditionExpression: 'runId = :run AND fencingToken = :token',
+    ExpressionAttributeValues: { ':lease': holder.leaseExpiresAt, ':task': holder.taskIndex, ':run': holder.runId, ':token': fencingToken },
+  };
 }
 
 /**
@@ -122,15 +123,7 @@ export class DynamoLockStore implements LockStore {
 
     if (lock?.runId === runId && holderLive) {
       await this.#write(() =>
-        this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { pk: lockPk(resource), sk: LOCK_SK },
-            UpdateExpression: 'SET leaseExpiresAt = :lease, taskIndex = :task',
-            ConditionExpression: 'runId = :run AND fencingToken = :token',
-            ExpressionAttributeValues: { ':lease': leaseExpiresAt, ':task': input.taskIndex, ':run': runId, ':token': lock.fencingToken },
-          }),
-        ),
+        this.#db.send(new UpdateCommand(renewUpdate(this.#table, resource, { runId, taskIndex: input.taskIndex, leaseExpiresAt }, lock.fencingToken))),
       );
       return { acquired: true, fencingToken: lock.fencingToken };
     }
