@@ -3,7 +3,9 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyTask } from '../../functions/core/runs/apply-task.ts';
 import { finalizeRun } from '../../functions/core/runs/finalize-run.ts';
+import { rollBackRun } from '../../functions/core/runs/roll-back-run.ts';
 import { verifyRun } from '../../functions/core/runs/verify-run.ts';
 import type { EmbeddedStack } from '../../local/stack.ts';
 import { createOneTaskRun } from '../support/one-task-run.ts';
@@ -105,8 +107,14 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     // records them with the run's end (one commit: its one time on every one of those events).
     const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: run.executionArn, maxResults: 1000 }))).events!;
     const finalizeInput = history.find((event) => event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === 'Finalize');
-    expect(JSON.parse(finalizeInput!.stateEnteredEventDetails!.input!).result).toEqual({ outcome: 'SUCCEEDED', verified: [0, 1, 2] });
-    const finishing = body.events.slice(-5) as { type: string; ts: string }[];
+    // The last task's apply record rides in the execution's state from ApplyTask to that same commit.
+    expect(JSON.parse(finalizeInput!.stateEnteredEventDetails!.input!).result).toEqual({
+      outcome: 'SUCCEEDED',
+      verified: [0, 1, 2],
+      applied: [expect.objectContaining({ taskIndex: 2, attempt: 1, appliedAt: expect.any(String) })],
+    });
+    const finishing = body.events.slice(-6) as { type: string; ts: string; taskIndex?: number; payload?: { appliedAt?: string } }[];
+    expect(finishing[0]).toMatchObject({ type: 'TaskApplied', taskIndex: 2, payload: { appliedAt: expect.any(String) } });
     expect(new Set(finishing.map((event) => event.ts)).size).toBe(1);
   });
 
@@ -326,5 +334,97 @@ describe('a run through HTTP → local Step Functions → handlers', () => {
     expect(run.status).toBe('CANCELLED');
     const execution = await executionOf(run.executionArn);
     expect(execution.status).toBe('ABORTED');
+  });
+});
+
+describe("the last task's apply record, carried in the workflow's state to the run's next commit", () => {
+  type Event = { type: string; ts: string; taskIndex?: number; payload?: { outcome?: unknown; appliedAt?: string } };
+  const eventsOf = async (runId: string) => (await api(stack, 'GET', `/runs/${runId}/events`)).body.events as Event[];
+  const stateOf = async (runId: string) => {
+    const read = (await stack.deps.runs.getWithTasks(runId))!;
+    return { status: read.run.status, tasks: read.tasks.map(({ status, attempt, outcome }) => ({ status, attempt, outcome })), events: read.run.eventSeq };
+  };
+
+  /** A prod run parked for approval and approved in the table, so the apply below is the only one (the parked execution never resumes). */
+  async function approvedRun(key: string, body: string) {
+    const runId = await createRun({
+      goal: 'deferred apply record',
+      mode: 'APPLY',
+      environment: 'prod',
+      reasonForAccess: 'end-to-end test of the deferred apply record',
+      tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body } }],
+    });
+    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL', 'the run to park');
+    const parked = (await stack.deps.runs.get(runId))!;
+    await stack.deps.runs.commit(runId, {
+      run: { approval: { ...parked.approval!, state: 'APPROVED', decidedBy: 'dev-approver', decidedAt: new Date().toISOString() } },
+      events: [{ type: 'ApprovalGranted', message: 'approved for the deferred-record test' }],
+    });
+    const applied = await applyTask(stack.deps, { runId, taskIndex: 0, lockHint: parked.lockResources, deferRecord: true });
+    return { runId, deferred: applied.deferred! };
+  }
+
+  it('leaves the task APPLYING with no TaskApplied; a stale record is refused; a rollback after Verify stopped short records it first', async () => {
+    const key = 'deferred/rollback.txt';
+    await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: key, Body: 'one\n' }));
+    const { runId, deferred } = await approvedRun(key, 'two\n');
+    expect(deferred).toMatchObject({ taskIndex: 0, attempt: 1, outcome: expect.any(Object), appliedAt: expect.any(String) });
+    expect(await bodyOf(key)).toBe('two\n');
+    const applying = await stateOf(runId);
+    expect(applying.tasks).toEqual([{ status: 'APPLYING', attempt: 1, outcome: undefined }]);
+    const recorded = (await eventsOf(runId)).map((event) => event.type);
+    expect(recorded).toContain('TaskApplying');
+    expect(recorded).not.toContain('TaskApplied');
+
+    // A record from another claim than the task holds (a replay of an older attempt) is not written, by Verify or by Finalize.
+    const stale = { ...deferred, attempt: deferred.attempt + 1 };
+    await expect(verifyRun(stack.deps, runId, { leaveToFinalize: true, applied: [stale] })).rejects.toThrow(/task 0 is APPLYING, not applied/);
+    await expect(finalizeRun(stack.deps, { runId, result: { outcome: 'SUCCEEDED', verified: [0], applied: [stale] } })).rejects.toThrow(/task 0 is APPLYING/);
+    expect((await stateOf(runId)).tasks).toEqual(applying.tasks);
+    expect((await eventsOf(runId)).map((event) => event.type)).not.toContain('TaskApplied');
+
+    // Verify timed out before any commit: RollBack gets the record from the state, records it, then undoes the write.
+    const error = { Error: 'States.Timeout', Cause: 'Verify timed out' };
+    expect(await rollBackRun(stack.deps, { runId, error, applied: [deferred] })).toMatchObject({ outcome: 'ROLLED_BACK' });
+    const tail = (await eventsOf(runId)).slice(-3);
+    expect(tail.map((event) => event.type)).toEqual(['TaskApplied', 'RollbackStarted', 'TaskRolledBack']);
+    expect(tail[0].ts).toBe(tail[1].ts);
+    expect(tail[0].payload).toMatchObject({ outcome: deferred.outcome, appliedAt: deferred.appliedAt });
+    expect(await bodyOf(key)).toBe('one\n');
+    // A replay of the rollback finds the record written and the task undone: nothing more.
+    const rolledBack = await stateOf(runId);
+    expect(rolledBack.tasks).toEqual([{ status: 'ROLLED_BACK', attempt: 1, outcome: deferred.outcome }]);
+    await rollBackRun(stack.deps, { runId, error, applied: [deferred] });
+    expect(await stateOf(runId)).toEqual(rolledBack);
+    await finalizeRun(stack.deps, { runId, result: { outcome: 'ROLLED_BACK', error } });
+  });
+
+  it('Verify records the carried apply with a failed verification; a passed one goes to Finalize, which records it once with the run’s end', async () => {
+    const failing = await approvedRun('deferred/changed.txt', 'ours\n');
+    await s3.send(new PutObjectCommand({ Bucket: stack.demoBucket, Key: 'deferred/changed.txt', Body: 'someone else\n' }));
+    await expect(verifyRun(stack.deps, failing.runId, { leaveToFinalize: true, applied: [failing.deferred] })).rejects.toMatchObject({
+      name: 'VerificationFailed',
+    });
+    expect((await eventsOf(failing.runId)).slice(-3).map((event) => event.type)).toEqual(['TaskApplied', 'RunVerifying', 'TaskVerificationFailed']);
+    expect((await stateOf(failing.runId)).tasks).toEqual([{ status: 'APPLIED', attempt: 1, outcome: failing.deferred.outcome }]);
+    await rollBackRun(stack.deps, { runId: failing.runId, error: { Error: 'VerificationFailed', Cause: '' }, applied: [failing.deferred] });
+    await finalizeRun(stack.deps, { runId: failing.runId, result: { outcome: 'ROLLED_BACK', error: { Error: 'VerificationFailed', Cause: '' } } });
+
+    const passing = await approvedRun('deferred/passes.txt', 'fine\n');
+    const before = await stateOf(passing.runId);
+    const verification = await verifyRun(stack.deps, passing.runId, { leaveToFinalize: true, applied: [passing.deferred] });
+    expect(verification).toMatchObject({ verified: 1, passed: [0], applied: [passing.deferred] });
+    expect(await stateOf(passing.runId)).toEqual(before);
+    const result = { outcome: 'SUCCEEDED' as const, verified: verification.passed, applied: verification.applied };
+    await finalizeRun(stack.deps, { runId: passing.runId, result });
+    const finished = await stateOf(passing.runId);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', tasks: [{ status: 'VERIFIED', attempt: 1, outcome: passing.deferred.outcome }] });
+    const tail = (await eventsOf(passing.runId)).slice(-4);
+    expect(tail.map((event) => event.type)).toEqual(['TaskApplied', 'RunVerifying', 'TaskVerified', 'RunSucceeded']);
+    expect(new Set(tail.map((event) => event.ts)).size).toBe(1);
+    expect(tail[0].payload).toMatchObject({ outcome: passing.deferred.outcome, appliedAt: passing.deferred.appliedAt });
+    // Finalize replayed (its Lambda retried) writes nothing twice.
+    await finalizeRun(stack.deps, { runId: passing.runId, result }).catch(() => undefined);
+    expect(await stateOf(passing.runId)).toEqual(finished);
   });
 });

@@ -10,6 +10,8 @@ import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import type { Run, TaskStatus as TaskStatusType } from './model.ts';
 import { own } from '../own.ts';
 import { contentScreeningEvent } from '../egress/screening-events.ts';
+import { MAX_DEFERRED_OUTCOME_BYTES, appliedRecord, privilegedPayload } from './applied-record.ts';
+import type { DeferredApply } from './applied-record.ts';
 
 const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatus.VERIFIED]);
 
@@ -20,12 +22,14 @@ const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatu
  * again once its lease has run out and applied under the same idempotency key, which the action uses
  * to recognise its own earlier write. Everything but the action is the control plane's; the action
  * runs in a target-only executor (see on-targets.ts) while this process keeps the claim's lease alive.
+ * With `deferRecord`, the run's last task returns its record (`deferred`) instead of committing it:
+ * the workflow carries it to Verify, Finalize or RollBack, whichever commits next (applied-record.ts).
  */
 export async function applyTask(
   deps: RunDeps,
-  input: { runId: string; taskIndex: number; lockHint?: readonly string[] },
+  input: { runId: string; taskIndex: number; lockHint?: readonly string[]; deferRecord?: boolean },
   observer?: ApplyObserver,
-): Promise<{ status: TaskStatusType }> {
+): Promise<{ status: TaskStatusType; deferred?: DeferredApply }> {
   const { run, task, control, quiesceFlags: readFlags, lockResources, locks, unread } = await loadForApply(deps, input.runId, input.taskIndex, input.lockHint);
   if (task) observer?.task({ action: task.action, resource: task.plan?.resource });
   assertNotCancelled(run);
@@ -103,7 +107,7 @@ export async function applyTask(
     }
     throw error;
   }
-  const privileged = action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
+  const privileged = privilegedPayload(run, action);
   const attempt = task.attempt + 1;
   // What the gate took as so unread, checked in the claim: the kill switch off, and no quiesce flag
   // (until one is found: then the flags are read and go to the write guard, as when read with the run).
@@ -236,16 +240,25 @@ export async function applyTask(
     });
     throw error;
   }
+  const appliedAt = deps.clock().toISOString();
+  observer?.status(run.status, claimed.status);
+  // The run's last task: its record goes with the run's next commit (Verify's or Finalize's), which
+  // comes right after it, carried in the workflow's state; an outcome too large for the state, or one
+  // from the internet (screened in its own event), is recorded now.
+  const internet = action.safety.budgets.network === 'internet';
+  if (input.deferRecord && task.index === run.taskCount - 1 && !internet && JSON.stringify(outcome).length <= MAX_DEFERRED_OUTCOME_BYTES) {
+    return { status: TaskStatus.APPLIED, deferred: { taskIndex: task.index, attempt, outcome, appliedAt } };
+  }
+  const record = appliedRecord(task, { outcome, at: appliedAt, privileged });
   await deps.runs.commit(run.id, {
     head,
-    tasks: [{ index: task.index, patch: { status: TaskStatus.APPLIED, outcome, updatedAt: deps.clock().toISOString() } }],
+    tasks: [record.task],
     events: [
-      { type: 'TaskApplied', taskIndex: task.index, message: `${task.action}: applied`, payload: { ...packPayload(task), outcome, ...privileged } },
+      record.event,
       // Content from the internet is screened before an agent reads it: the verdict goes in the trail.
-      ...(action.safety.budgets.network === 'internet' ? [contentScreeningEvent({ taskIndex: task.index, action: task.action, outcome })] : []),
+      ...(internet ? [contentScreeningEvent({ taskIndex: task.index, action: task.action, outcome })] : []),
     ],
   });
-  observer?.status(run.status, claimed.status);
   return { status: TaskStatus.APPLIED };
 }
 

@@ -7,13 +7,17 @@ import { normaliseWorkflowError } from './roll-back-run.ts';
 import { locksToReleaseInCommit, releaseRunLocks } from './run-locks.ts';
 import type { RunChange } from './ports.ts';
 import { own } from '../own.ts';
-import { verificationRecord } from './verify-run.ts';
+import { carriedApplies, verificationRecord } from './verify-run.ts';
+import type { CarriedApply } from './verify-run.ts';
+import type { DeferredApply } from './applied-record.ts';
 
 export interface WorkflowResult {
   outcome: 'PLANNED' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
   error?: unknown;
   /** Tasks Verify found as planned and left for this commit to record (verifyRun's `leaveToFinalize`). */
   verified?: readonly number[];
+  /** Apply records the workflow carried past Verify for this commit (applyTask's `deferRecord`). */
+  applied?: readonly DeferredApply[];
 }
 
 /** Failures whose cause makes the run end in a status of its own rather than FAILED. */
@@ -66,7 +70,10 @@ export async function finalizeRun<T = undefined>(
   const status = run.cancelRequested && outcome !== RunStatus.SUCCEEDED ? RunStatus.CANCELLED : outcome;
   const failed = status !== RunStatus.SUCCEEDED && status !== RunStatus.PLANNED;
   const at = deps.clock().toISOString();
-  const verified = status === RunStatus.SUCCEEDED && input.result.verified ? verifiedNow(run, tasks, input.result.verified, at) : undefined;
+  const verified =
+    status === RunStatus.SUCCEEDED && input.result.verified
+      ? verifiedNow(run, tasks, input.result.verified, at, carriedApplies(deps, run, tasks, input.result.applied ?? []))
+      : undefined;
   const finish = (releaseLocks?: RunChange['releaseLocks']) =>
     deps.runs.commit(run.id, {
       head: run,
@@ -104,18 +111,23 @@ export async function finalizeRun<T = undefined>(
   return { status, afterwards: after };
 }
 
-/** Verify's record of the tasks it left to this commit; a task named that is neither applied nor verified is a contradiction. */
-function verifiedNow(run: Run, tasks: readonly Task[], indices: readonly number[], at: string) {
+/**
+ * Verify's record of the tasks it left to this commit, with the apply records carried for them; a
+ * task named that is neither applied nor verified (nor still held by the apply carried) is a contradiction.
+ */
+function verifiedNow(run: Run, tasks: readonly Task[], indices: readonly number[], at: string, carried: readonly CarriedApply[]) {
   const named = indices.map((index) => tasks.find((task) => task.index === index));
+  const held = new Set(carried.map((entry) => entry.task.index));
   for (const [place, task] of named.entries()) {
-    if (task?.status !== TaskStatus.APPLIED && task?.status !== TaskStatus.VERIFIED) {
+    if (task?.status !== TaskStatus.APPLIED && task?.status !== TaskStatus.VERIFIED && !(task && held.has(task.index))) {
       throw new VerificationFailed(`run ${run.id}: task ${indices[place]} is ${task ? task.status : 'not a task of the run'}, yet Verify passed it`);
     }
   }
   return verificationRecord(
     run,
-    tasks.filter((task) => indices.includes(task.index) && task.status === TaskStatus.APPLIED),
+    tasks.filter((task) => indices.includes(task.index) && (task.status === TaskStatus.APPLIED || held.has(task.index))),
     at,
+    carried,
   );
 }
 

@@ -4,6 +4,9 @@ import { loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunError, TaskStatus as TaskStatusType } from './model.ts';
+import { appliedRecord } from './applied-record.ts';
+import type { DeferredApply } from './applied-record.ts';
+import { carriedApplies } from './verify-run.ts';
 
 /** Tasks whose effects may exist: applied ones, and ones a crash or failure caught mid-apply. */
 const MAY_HAVE_EFFECTS: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLYING, TaskStatus.APPLIED, TaskStatus.VERIFIED, TaskStatus.FAILED]);
@@ -17,26 +20,44 @@ export interface RollBackResult {
  * Compensates, in reverse order, every task that may have changed something. The compensation list
  * is data (the tasks' statuses), so a replayed rollback skips what it already undid.
  */
-export async function rollBackRun(deps: RunDeps, input: { runId: string; error: unknown }): Promise<RollBackResult> {
+export async function rollBackRun(deps: RunDeps, input: { runId: string; error: unknown; applied?: readonly DeferredApply[] }): Promise<RollBackResult> {
   const { run, tasks } = await loadRun(deps, input.runId);
   const error = normaliseWorkflowError(input.error);
   const toUndo = tasks.filter((task) => MAY_HAVE_EFFECTS.has(task.status) && task.plan).reverse();
   const alreadyUndone = tasks.some((task) => task.status === TaskStatus.ROLLED_BACK);
   if (toUndo.length === 0) return { outcome: alreadyUndone ? 'ROLLED_BACK' : 'FAILED', error };
 
+  // An apply record the workflow still carries (Verify stopped before recording it: a timeout, a
+  // crash) is recorded first, so the trail says what was applied and the rollback undoes its outcome.
+  const carried = carriedApplies(deps, run, tasks, input.applied ?? []);
+  const at = deps.clock().toISOString();
+  const records = carried.map(({ task, deferred, privileged }) => appliedRecord(task, { outcome: deferred.outcome, at, privileged, deferred }));
+  const outcomes = new Map(carried.map(({ task, deferred }) => [task.index, deferred.outcome]));
   const cancelled = run.status === RunStatus.CANCELLED;
-  if (run.status !== RunStatus.ROLLING_BACK) {
+  const starting = run.status !== RunStatus.ROLLING_BACK;
+  if (starting || records.length > 0) {
     await deps.runs.commit(run.id, {
-      run: cancelled ? undefined : { status: RunStatus.ROLLING_BACK },
+      run: cancelled || !starting ? undefined : { status: RunStatus.ROLLING_BACK },
+      tasks: records.map((record) => record.task),
       events: [
-        { type: 'RollbackStarted', level: 'WARN', message: `rolling back ${toUndo.length} task(s) after ${error.name}: ${error.message}`, payload: { error } },
+        ...records.map((record) => record.event),
+        ...(starting
+          ? [
+              {
+                type: 'RollbackStarted',
+                level: 'WARN' as const,
+                message: `rolling back ${toUndo.length} task(s) after ${error.name}: ${error.message}`,
+                payload: { error },
+              },
+            ]
+          : []),
       ],
     });
   }
   for (const task of toUndo) {
     const action = deps.catalog.get(task.action, task.actionVersion);
     try {
-      await onTargets(deps, run, task, action, 'rollback', { plan: task.plan!, outcome: task.outcome });
+      await onTargets(deps, run, task, action, 'rollback', { plan: task.plan!, outcome: outcomes.get(task.index) ?? task.outcome });
     } catch (rollbackError) {
       const described = describeError(rollbackError);
       await deps.runs.commit(run.id, {

@@ -13,14 +13,28 @@ const ApplyTaskInput = RunStepInput.extend({
   iteration: z.number().int().min(0).optional(),
   /** What the plan locks, as Plan told the workflow: only a hint of what to read with the run (the run's own record decides). */
   lockResources: z.array(z.string().min(1).max(2048)).max(MAX_LOCKS_IN_CLAIM).optional(),
+  /** The workflow carries the run's last apply record to Verify and Finalize (an execution of an older definition does not). */
+  deferLastRecord: z.boolean().optional(),
 });
 
 // The step reports the task and run status it read, so the handler reads neither again for its trace and checkpoint.
 export const createHandler = stepHandler(
   'ApplyTask',
   ApplyTaskInput,
-  (deps, input, scope) =>
-    applyTask(deps, { runId: input.runId, taskIndex: input.taskIndex, ...(input.iteration === 0 ? { lockHint: input.lockResources } : {}) }, scope),
+  async (deps, input, scope) => {
+    const { status, deferred } = await applyTask(
+      deps,
+      {
+        runId: input.runId,
+        taskIndex: input.taskIndex,
+        deferRecord: input.deferLastRecord,
+        ...(input.iteration === 0 ? { lockHint: input.lockResources } : {}),
+      },
+      scope,
+    );
+    // Always present: the state machine's ResultSelector names it.
+    return { status, deferred: deferred ?? null };
+  },
   { reportsWhatItRead: true },
 );
 

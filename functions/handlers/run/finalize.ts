@@ -3,7 +3,7 @@ import { sealRunHead } from '../../core/audit/seal-run-head.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
 import { MAX_TASKS_VERIFIED_AT_FINISH } from '../../core/runs/verify-run.ts';
 import { stepHandler } from '../shared/step-handler.ts';
-import { RunStepInput } from './step-inputs.ts';
+import { DeferredApplyInput, RunStepInput } from './step-inputs.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
 import { RUN_STEP_PARTS } from './step-parts.ts';
 import { actionContext } from '../shared/ports.ts';
@@ -13,6 +13,7 @@ const FinalizeInput = RunStepInput.extend({
     outcome: z.enum(['PLANNED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED']),
     error: z.unknown().optional(),
     verified: z.array(z.number().int().min(0)).max(MAX_TASKS_VERIFIED_AT_FINISH).optional(),
+    applied: z.array(DeferredApplyInput).max(MAX_TASKS_VERIFIED_AT_FINISH).optional(),
   }),
 });
 

@@ -536,6 +536,9 @@ describe('loadDefinition', () => {
 });
 
 /** The run workflow (statemachines/run.asl.json) with trivial in-process lambdas that count their calls. */
+/** The apply record of the run's last task, as ApplyTask hands it to the workflow (functions/core/runs/applied-record.ts). */
+const LAST_APPLY = { taskIndex: 1, attempt: 1, outcome: { versionId: 'v1' }, appliedAt: '2026-12-02T00:00:00.000Z' };
+
 function runWorkflow(options: { verify?: LocalLambda } = {}) {
   const names = ['Admit', 'Plan', 'RequestApproval', 'ApplyTask', 'ApplyInternetTask', 'Verify', 'RollBack', 'Finalize'] as const;
   const calls: Record<string, unknown[]> = Object.fromEntries(names.map((name) => [name, []]));
@@ -556,10 +559,11 @@ function runWorkflow(options: { verify?: LocalLambda } = {}) {
       approvalTokens.push(taskToken);
       await client!.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ approvedBy: 'ana' }) }));
     },
-    ApplyTask: async () => ({ status: 'APPLIED' }),
-    ApplyInternetTask: async () => ({ status: 'APPLIED' }),
-    // Both tasks passed; their record goes with Finalize's commit.
-    Verify: options.verify ?? (async () => ({ verified: 2, passed: [0, 1] })),
+    // The last task's apply record rides in the state to Verify and Finalize.
+    ApplyTask: async (payload) => ({ status: 'APPLIED', deferred: (payload as { taskIndex: number }).taskIndex === 1 ? LAST_APPLY : null }),
+    ApplyInternetTask: async () => ({ status: 'APPLIED', deferred: null }),
+    // Both tasks passed; their record goes with Finalize's commit, with the last apply's.
+    Verify: options.verify ?? (async () => ({ verified: 2, passed: [0, 1], applied: [LAST_APPLY] })),
     RollBack: async () => ({ outcome: 'ROLLED_BACK', error: 'verify failed' }),
     Finalize: async (payload) => ({ status: (payload as { result: { outcome: string } }).result.outcome }),
   };
@@ -611,20 +615,30 @@ describe('statemachines/run.asl.json', () => {
       },
       planned: { planDigest: 'sha256:abc', changes: 2, approvedByPolicy: false, lockResources: ['s3://bucket/a'] },
       approval: { approvedBy: 'ana' },
-      verification: { passed: [0, 1] },
-      result: { outcome: 'SUCCEEDED', verified: [0, 1] },
+      verification: { passed: [0, 1], applied: [LAST_APPLY] },
+      result: { outcome: 'SUCCEEDED', verified: [0, 1], applied: [LAST_APPLY] },
       final: { status: 'SUCCEEDED' },
     });
     expect(wf.calls.Admit).toEqual([input]);
     expect(wf.calls.RequestApproval).toEqual([{ ...input, planDigest: 'sha256:abc', taskToken: wf.approvalTokens[0] }]);
     expect(wf.calls.ApplyTask).toEqual([
       // Each apply knows its place in the Map (the first takes the locks) and what the plan locks.
-      { ...input, taskIndex: 0, actionClass: 'internal', iteration: 0, lockResources: ['s3://bucket/a'] },
-      { ...input, taskIndex: 1, actionClass: 'internal', iteration: 1, lockResources: ['s3://bucket/a'] },
+      { ...input, taskIndex: 0, actionClass: 'internal', iteration: 0, lockResources: ['s3://bucket/a'], deferLastRecord: true },
+      { ...input, taskIndex: 1, actionClass: 'internal', iteration: 1, lockResources: ['s3://bucket/a'], deferLastRecord: true },
     ]);
-    expect(wf.calls.Verify).toEqual([{ ...input, leaveToFinalize: true }]);
+    // Verify gets the Map's results in task order; Finalize the records Verify left to it.
+    expect(wf.calls.Verify).toEqual([
+      {
+        ...input,
+        leaveToFinalize: true,
+        applied: [
+          { status: 'APPLIED', deferred: null },
+          { status: 'APPLIED', deferred: LAST_APPLY },
+        ],
+      },
+    ]);
     expect(wf.calls.RollBack).toEqual([]);
-    expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED', verified: [0, 1] } }]);
+    expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'SUCCEEDED', verified: [0, 1], applied: [LAST_APPLY] } }]);
     const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
     expect(stateNames(events, 'StateEntered')).toEqual([
       'Admit',
@@ -674,11 +688,38 @@ describe('statemachines/run.asl.json', () => {
     await ep.sfn.idle();
     const execution = await ep.client.send(new DescribeExecutionCommand({ executionArn }));
     expect(execution).toMatchObject({ status: 'FAILED', error: 'RunDidNotSucceed' });
-    expect(wf.calls.RollBack).toEqual([{ ...input, error: { Error: 'VerificationFailed', Cause: 'smoke test failed' } }]);
+    // RollBack gets the Apply map's results: the last apply's record, in case Verify stopped before recording it.
+    expect(wf.calls.RollBack).toEqual([
+      {
+        ...input,
+        error: { Error: 'VerificationFailed', Cause: 'smoke test failed' },
+        applied: [
+          { status: 'APPLIED', deferred: null },
+          { status: 'APPLIED', deferred: LAST_APPLY },
+        ],
+      },
+    ]);
     expect(wf.calls.Finalize).toEqual([{ ...input, result: { outcome: 'ROLLED_BACK', error: 'verify failed' } }]);
     const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
     expect(stateNames(events, 'StateEntered').slice(-5)).toEqual(['Verify', 'RollBack', 'Finalize', 'DidRunSucceed', 'RunDidNotSucceed']);
     expect(events.at(-1)).toMatchObject({ type: 'ExecutionFailed', executionFailedEventDetails: { error: 'RunDidNotSucceed' } });
+  });
+
+  it('rolls back with no apply record carried when Apply itself fails', async () => {
+    const wf = runWorkflow();
+    wf.replaceHandler('ApplyTask', async (payload) => {
+      if ((payload as { taskIndex: number }).taskIndex === 1) throw namedError('PreconditionFailed', 'changed since planning');
+      return { status: 'APPLIED', deferred: null };
+    });
+    const ep = await endpoint({ stateMachines: wf.stateMachines, lambdas: wf.lambdas });
+    wf.useClient(ep.client);
+    const { executionArn } = await ep.client.send(new StartExecutionCommand({ stateMachineArn: ep.sfn.stateMachineArn('run'), input: JSON.stringify(input) }));
+    await ep.sfn.idle();
+    expect((await ep.client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('FAILED');
+    expect(wf.calls.Verify).toEqual([]);
+    expect(wf.calls.RollBack).toEqual([{ ...input, error: expect.objectContaining({ Error: 'PreconditionFailed' }), applied: [] }]);
+    const events = (await ep.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
+    expect(stateNames(events, 'StateEntered').slice(-5)).toEqual(['NothingCarried', 'RollBack', 'Finalize', 'DidRunSucceed', 'RunDidNotSucceed']);
   });
 });
 
@@ -758,7 +799,7 @@ describe('durability', () => {
         secondApplyStarted.resolve();
         await new Promise(() => undefined); // the process "dies" while this runs
       }
-      return { status: 'APPLIED' };
+      return { status: 'APPLIED', deferred: null };
     });
     const first = await startLocalStepFunctions({ dataDir, stateMachines: wf.stateMachines, lambdas: wf.lambdas });
     cleanups.push(() => first.stop());
@@ -769,7 +810,7 @@ describe('durability', () => {
     await first.stop();
     firstClient.destroy();
 
-    wf.replaceHandler('ApplyTask', async () => ({ status: 'APPLIED' }));
+    wf.replaceHandler('ApplyTask', async () => ({ status: 'APPLIED', deferred: null }));
     const ep = await endpoint({ dataDir, stateMachines: wf.stateMachines, lambdas: wf.lambdas });
     wf.useClient(ep.client);
     expect(ep.sfn.resumedExecutions).toEqual([executionArn]);
