@@ -16,8 +16,11 @@ export interface Admission {
   tasks: { taskIndex: number; actionClass: ActionClass }[];
 }
 
-/** Takes a PENDING run into planning. A replay (the run is already past admission) admits again harmlessly. */
-export async function admitRun(deps: RunDeps, runId: string): Promise<Admission> {
+/**
+ * Takes a PENDING run into planning. A replay (the run is already past admission) admits again
+ * harmlessly. `observer.status` hears the run's status before and after (what the host would otherwise read again).
+ */
+export async function admitRun(deps: RunDeps, runId: string, observer?: { status(before: string, after: string): void }): Promise<Admission> {
   const { run, tasks } = await loadRun(deps, runId);
   assertNotCancelled(run);
   const admission: Admission = {
@@ -29,6 +32,7 @@ export async function admitRun(deps: RunDeps, runId: string): Promise<Admission>
   };
   if (run.status !== RunStatus.PENDING) {
     if (run.finishedAt) throw new InvalidRunTransition(`run ${runId} already finished ${run.status}`);
+    observer?.status(run.status, run.status);
     return admission;
   }
   await deps.runs.commit(runId, {
@@ -37,5 +41,6 @@ export async function admitRun(deps: RunDeps, runId: string): Promise<Admission>
     run: { status: RunStatus.PLANNING, startedAt: deps.clock().toISOString() },
     events: [{ type: 'RunAdmitted', message: `run admitted: ${tasks.length} task(s), mode ${run.mode}` }],
   });
+  observer?.status(run.status, RunStatus.PLANNING);
   return admission;
 }

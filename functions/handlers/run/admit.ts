@@ -4,6 +4,7 @@ import { RunStepInput } from './step-inputs.ts';
 import { lambdaHandler } from '../shared/lambda-deps.ts';
 import { RUN_STEP_PARTS } from './step-parts.ts';
 
-export const createHandler = stepHandler('Admit', RunStepInput, (deps, input) => admitRun(deps, input.runId));
+// Admit reports the run's status before and after, so its checkpoint reads nothing more.
+export const createHandler = stepHandler('Admit', RunStepInput, (deps, input, scope) => admitRun(deps, input.runId, scope), { reportsWhatItRead: true });
 
 export const handler = lambdaHandler(createHandler, 'functions/handlers/run/admit.ts', RUN_STEP_PARTS);
