@@ -35,10 +35,11 @@ export async function sealRunHead(deps: SealDeps, runId: string, options: { head
  * status change of the run and each approval decision, so that an unfinished trail is anchored too.
  * Never throws: a failure is recorded like {@link sealRunHead}'s and the next checkpoint covers it.
  */
-export async function checkpointRunHead(deps: SealDeps, runId: string, options: { unlessStatus?: string } = {}): Promise<SealOutcome> {
+export async function checkpointRunHead(deps: SealDeps, runId: string, options: { unlessStatus?: string; head?: Run } = {}): Promise<SealOutcome> {
   if (!deps.sealing) return 'not-configured';
   try {
-    const run = await deps.runs.get(runId);
+    // The head the step's commit returned saves reading it again (as sealRunHead's); a later event is the next checkpoint's.
+    const run = options.head?.id === runId ? options.head : await deps.runs.get(runId);
     if (!run) return 'failed';
     // The caller saw this status before its change: no status change, no checkpoint.
     if (options.unlessStatus !== undefined && run.status === options.unlessStatus) return 'already-signed';

@@ -2,7 +2,7 @@ import { InvalidRunTransition } from '../errors.ts';
 import type { RunDeps } from './deps.ts';
 import { assertNotCancelled, loadRun } from './load-run.ts';
 import { RunStatus } from './model.ts';
-import type { RunMode } from './model.ts';
+import type { Run, RunMode } from './model.ts';
 
 /**
  * Which function applies a task: `internet` (the egress path in AWS) for actions that reach the
@@ -18,9 +18,13 @@ export interface Admission {
 
 /**
  * Takes a PENDING run into planning. A replay (the run is already past admission) admits again
- * harmlessly. `observer.status` hears the run's status before and after (what the host would otherwise read again).
+ * harmlessly. `observer` hears the run's status before and after, and the head committed (what the host would otherwise read again).
  */
-export async function admitRun(deps: RunDeps, runId: string, observer?: { status(before: string, after: string): void }): Promise<Admission> {
+export async function admitRun(
+  deps: RunDeps,
+  runId: string,
+  observer?: { status(before: string, after: string): void; committed(head: Run): void },
+): Promise<Admission> {
   const { run, tasks } = await loadRun(deps, runId);
   assertNotCancelled(run);
   const admission: Admission = {
@@ -35,12 +39,13 @@ export async function admitRun(deps: RunDeps, runId: string, observer?: { status
     observer?.status(run.status, run.status);
     return admission;
   }
-  await deps.runs.commit(runId, {
+  const head = await deps.runs.commit(runId, {
     head: run,
     expectStatus: [RunStatus.PENDING],
     run: { status: RunStatus.PLANNING, startedAt: deps.clock().toISOString() },
     events: [{ type: 'RunAdmitted', message: `run admitted: ${tasks.length} task(s), mode ${run.mode}` }],
   });
-  observer?.status(run.status, RunStatus.PLANNING);
+  observer?.status(run.status, head.status);
+  observer?.committed(head);
   return admission;
 }

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Run } from '../../core/runs/model.ts';
 import { redact } from '../../core/telemetry/redaction.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import { checkpointRun } from './audit-checkpoint.ts';
@@ -21,6 +22,8 @@ import { Invocation, tracing } from './telemetry.ts';
 export interface StepScope {
   task(task: { action: string; resource?: string }): void;
   status(before: string, after: string): void;
+  /** The run's head as the step's last commit returned it: the checkpoint signs it without reading it again. */
+  committed(head: Run): void;
   /** The step signed the run's head itself (Finalize's final head, stored as a checkpoint too): no checkpoint after it. */
   anchored(): void;
 }
@@ -56,19 +59,20 @@ export function stepHandler<Input extends { runId: string; correlationId: string
           // function may not sign (or there is no vault), the status before the step is not even read.
           const anchors = deps.config.audit.checkpoints === 'on' && deps.auditSealing !== undefined;
           const before = anchors && !reports ? await statusOf(deps, input.runId) : undefined;
-          const seen: { before?: string; after?: string; anchored?: boolean } = {};
+          const seen: { before?: string; after?: string; anchored?: boolean; head?: Run } = {};
           const scope: StepScope = {
             task: (task) => {
               if (typeof taskIndex === 'number') telemetry.annotateTaskKeys(input.runId, taskIndex, task);
             },
             status: (statusBefore, statusAfter) => Object.assign(seen, { before: statusBefore, after: statusAfter }),
+            committed: (head) => Object.assign(seen, { head }),
             anchored: () => Object.assign(seen, { anchored: true }),
           };
           const output = await run(deps, input, scope);
           if (anchors && !reports) await checkpointRun(deps, input.runId, { unlessStatus: before });
           // A step that reported no status change (or signed its own head) needs no checkpoint; one that reported none is checked as before.
           else if (anchors && !seen.anchored && (seen.before === undefined || seen.before !== seen.after))
-            await checkpointRun(deps, input.runId, { unlessStatus: seen.before });
+            await checkpointRun(deps, input.runId, { unlessStatus: seen.before, head: seen.head });
           telemetry.addStep(step, output, Date.now() - started);
           if (telemetry.logsInfo) telemetry.log.info('step finished', { output: redact(output, 'logs') as Record<string, unknown> });
           return output;
