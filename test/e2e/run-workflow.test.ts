@@ -424,7 +424,7 @@ describe("the last task's apply record, carried in the workflow's state to the r
     expect(new Set(tail.map((event) => event.ts)).size).toBe(1);
     expect(tail[0].payload).toMatchObject({ outcome: passing.deferred.outcome, appliedAt: passing.deferred.appliedAt });
     // Finalize replayed (its Lambda retried) writes nothing twice.
-    await finalizeRun(stack.deps, { runId: passing.runId, result }).catch(() => undefined);
+    await finalizeRun(stack.deps, { runId: passing.runId, result });
     expect(await stateOf(passing.runId)).toEqual(finished);
   });
 });

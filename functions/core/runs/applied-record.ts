@@ -1,6 +1,7 @@
 import { TaskStatus, packPayload } from './model.ts';
 import type { EventDraft, Run, Task, TaskStatus as TaskStatusType } from './model.ts';
 import type { TaskChange } from './ports.ts';
+import type { RunDeps } from './deps.ts';
 import type { Action } from '../actions/contract.ts';
 
 /**
@@ -17,17 +18,32 @@ export interface DeferredApply {
   appliedAt: string;
 }
 
-/** A larger outcome is recorded by the apply itself: the workflow state has a size limit (256 KiB). */
-export const MAX_DEFERRED_OUTCOME_BYTES = 8 * 1024;
+/**
+ * A longer outcome (characters of its JSON) is recorded by the apply itself: the workflow state has a
+ * size limit (256 KiB), far above this even at three bytes a character.
+ */
+export const MAX_DEFERRED_OUTCOME_LENGTH = 8 * 1024;
 
 /** What the trail records of who may act beyond reads: the run's reason for access, for actions that change something. */
 export function privilegedPayload(run: Pick<Run, 'reasonForAccess'>, action: Pick<Action, 'safety'>): { reasonForAccess?: string } {
   return action.safety.category !== 'READ' ? { reasonForAccess: run.reasonForAccess } : {};
 }
 
-/** The task, as read, still holds the claim that applied `deferred` (nothing claimed it again since). */
-export function holdsDeferredApply(task: Pick<Task, 'status' | 'attempt'>, deferred: DeferredApply | undefined): deferred is DeferredApply {
-  return deferred !== undefined && task.status === TaskStatus.APPLYING && task.attempt === deferred.attempt;
+/** An apply record the workflow carried, matched to its task as read (still APPLYING under the claim that applied it). */
+export interface CarriedApply {
+  task: Pick<Task, 'index' | 'action' | 'pack'>;
+  deferred: DeferredApply;
+  privileged: Record<string, unknown>;
+}
+
+/** The carried apply records whose task, as read, still holds the claim that applied it; the others were recorded (or superseded) already. */
+export function carriedApplies(deps: Pick<RunDeps, 'catalog'>, run: Run, tasks: readonly Task[], applied: readonly DeferredApply[]): CarriedApply[] {
+  return applied.flatMap((deferred) => {
+    const task = tasks.find((candidate) => candidate.index === deferred.taskIndex);
+    // Nothing claimed the task again since the apply that answered `deferred`.
+    if (!task || task.status !== TaskStatus.APPLYING || task.attempt !== deferred.attempt) return [];
+    return [{ task, deferred, privileged: privilegedPayload(run, deps.catalog.get(task.action, task.actionVersion)) }];
+  });
 }
 
 /**
@@ -52,4 +68,9 @@ export function appliedRecord(
       payload: { ...packPayload(task), outcome: record.outcome, ...record.privileged, ...(record.deferred ? { appliedAt: record.deferred.appliedAt } : {}) },
     },
   };
+}
+
+/** The record of a carried apply, committed `at` (by Verify, Finalize or RollBack), the task left `status`. */
+export function carriedRecord(carried: CarriedApply, at: string, status: TaskStatusType = TaskStatus.APPLIED): { task: TaskChange; event: EventDraft } {
+  return appliedRecord(carried.task, { outcome: carried.deferred.outcome, at, privileged: carried.privileged, deferred: carried.deferred, status });
 }

@@ -10,7 +10,7 @@ import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import type { Run, TaskStatus as TaskStatusType } from './model.ts';
 import { own } from '../own.ts';
 import { contentScreeningEvent } from '../egress/screening-events.ts';
-import { MAX_DEFERRED_OUTCOME_BYTES, appliedRecord, privilegedPayload } from './applied-record.ts';
+import { MAX_DEFERRED_OUTCOME_LENGTH, appliedRecord, privilegedPayload } from './applied-record.ts';
 import type { DeferredApply } from './applied-record.ts';
 
 const DONE: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLIED, TaskStatus.VERIFIED]);
@@ -246,7 +246,7 @@ export async function applyTask(
   // comes right after it, carried in the workflow's state; an outcome too large for the state, or one
   // from the internet (screened in its own event), is recorded now.
   const internet = action.safety.budgets.network === 'internet';
-  if (input.deferRecord && task.index === run.taskCount - 1 && !internet && JSON.stringify(outcome).length <= MAX_DEFERRED_OUTCOME_BYTES) {
+  if (input.deferRecord && task.index === run.taskCount - 1 && !internet && JSON.stringify(outcome).length <= MAX_DEFERRED_OUTCOME_LENGTH) {
     return { status: TaskStatus.APPLIED, deferred: { taskIndex: task.index, attempt, outcome, appliedAt } };
   }
   const record = appliedRecord(task, { outcome, at: appliedAt, privileged });

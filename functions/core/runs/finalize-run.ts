@@ -7,9 +7,9 @@ import { normaliseWorkflowError } from './roll-back-run.ts';
 import { locksToReleaseInCommit, releaseRunLocks } from './run-locks.ts';
 import type { RunChange } from './ports.ts';
 import { own } from '../own.ts';
-import { carriedApplies, verificationRecord } from './verify-run.ts';
-import type { CarriedApply } from './verify-run.ts';
-import type { DeferredApply } from './applied-record.ts';
+import { verificationRecord } from './verify-run.ts';
+import { carriedApplies } from './applied-record.ts';
+import type { CarriedApply, DeferredApply } from './applied-record.ts';
 
 export interface WorkflowResult {
   outcome: 'PLANNED' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';

@@ -4,9 +4,8 @@ import { loadRun } from './load-run.ts';
 import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import { onTargets } from './on-targets.ts';
 import type { RunError, TaskStatus as TaskStatusType } from './model.ts';
-import { appliedRecord } from './applied-record.ts';
+import { carriedApplies, carriedRecord } from './applied-record.ts';
 import type { DeferredApply } from './applied-record.ts';
-import { carriedApplies } from './verify-run.ts';
 
 /** Tasks whose effects may exist: applied ones, and ones a crash or failure caught mid-apply. */
 const MAY_HAVE_EFFECTS: ReadonlySet<TaskStatusType> = new Set([TaskStatus.APPLYING, TaskStatus.APPLIED, TaskStatus.VERIFIED, TaskStatus.FAILED]);
@@ -31,7 +30,7 @@ export async function rollBackRun(deps: RunDeps, input: { runId: string; error: 
   // crash) is recorded first, so the trail says what was applied and the rollback undoes its outcome.
   const carried = carriedApplies(deps, run, tasks, input.applied ?? []);
   const at = deps.clock().toISOString();
-  const records = carried.map(({ task, deferred, privileged }) => appliedRecord(task, { outcome: deferred.outcome, at, privileged, deferred }));
+  const records = carried.map((entry) => carriedRecord(entry, at));
   const outcomes = new Map(carried.map(({ task, deferred }) => [task.index, deferred.outcome]));
   const cancelled = run.status === RunStatus.CANCELLED;
   const starting = run.status !== RunStatus.ROLLING_BACK;

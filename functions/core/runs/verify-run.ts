@@ -5,8 +5,8 @@ import { RunStatus, TaskStatus, packPayload } from './model.ts';
 import type { EventDraft, Run, Task } from './model.ts';
 import type { TaskChange } from './ports.ts';
 import { onTargetsBatch } from './on-targets.ts';
-import { appliedRecord, holdsDeferredApply, privilegedPayload } from './applied-record.ts';
-import type { DeferredApply } from './applied-record.ts';
+import { carriedApplies, carriedRecord } from './applied-record.ts';
+import type { CarriedApply, DeferredApply } from './applied-record.ts';
 import type { BatchedOperation } from './on-targets.ts';
 
 /**
@@ -22,22 +22,14 @@ export const MAX_TASKS_VERIFIED_AT_FINISH = 20;
  * claim), each such task's TaskApplied first, the task VERIFIED if it passed, else APPLIED.
  */
 export function verificationRecord(
-  run: Pick<Run, 'status' | 'reasonForAccess'>,
+  run: Pick<Run, 'status'>,
   passed: readonly Pick<Task, 'index' | 'action' | 'pack'>[],
   at: string,
   applied: readonly CarriedApply[] = [],
 ) {
   const entering = run.status === RunStatus.APPLYING;
   const passedIndices = new Set(passed.map((task) => task.index));
-  const appliedNow = applied.map(({ task, deferred, privileged }) =>
-    appliedRecord(task, {
-      outcome: deferred.outcome,
-      at,
-      privileged,
-      deferred,
-      status: passedIndices.has(task.index) ? TaskStatus.VERIFIED : TaskStatus.APPLIED,
-    }),
-  );
+  const appliedNow = applied.map((entry) => carriedRecord(entry, at, passedIndices.has(entry.task.index) ? TaskStatus.VERIFIED : TaskStatus.APPLIED));
   const carried = new Set(applied.map(({ task }) => task.index));
   return {
     expectStatus: entering ? [RunStatus.APPLYING] : [RunStatus.VERIFYING],
@@ -54,22 +46,6 @@ export function verificationRecord(
       ...passed.map((task): EventDraft => ({ type: 'TaskVerified', taskIndex: task.index, message: `${task.action}: verified`, payload: packPayload(task) })),
     ],
   };
-}
-
-/** An apply record the workflow carried, matched to its task as read (still APPLYING under the claim that applied it). */
-export interface CarriedApply {
-  task: Pick<Task, 'index' | 'action' | 'pack'>;
-  deferred: DeferredApply;
-  privileged: Record<string, unknown>;
-}
-
-/** The carried apply records whose task, as read, still holds the claim that applied it; the others were recorded (or superseded) already. */
-export function carriedApplies(deps: Pick<RunDeps, 'catalog'>, run: Run, tasks: readonly Task[], applied: readonly DeferredApply[]): CarriedApply[] {
-  return applied.flatMap((deferred) => {
-    const task = tasks.find((candidate) => candidate.index === deferred.taskIndex);
-    if (!task || !holdsDeferredApply(task, deferred)) return [];
-    return [{ task, deferred, privileged: privilegedPayload(run, deps.catalog.get(task.action, task.actionVersion)) }];
-  });
 }
 
 export interface VerifyResult {
@@ -174,7 +150,7 @@ export async function verifyRun(
     // workflow rolls back, as the apply would have recorded them.
     if (!recorded && carried.length > 0) {
       const at = deps.clock().toISOString();
-      const records = carried.map(({ task, deferred, privileged }) => appliedRecord(task, { outcome: deferred.outcome, at, privileged, deferred }));
+      const records = carried.map((entry) => carriedRecord(entry, at));
       await deps.runs.commit(runId, { head: run, tasks: records.map((entry) => entry.task), events: records.map((entry) => entry.event) });
     }
     throw error;
