@@ -354,7 +354,8 @@ describe("the last task's apply record, carried in the workflow's state to the r
       reasonForAccess: 'end-to-end test of the deferred apply record',
       tasks: [{ action: 's3.put-object', params: { bucket: stack.demoBucket, key, body } }],
     });
-    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL', 'the run to park');
+    // Settled: parked and the approvers notified (the last event a parked run writes on its own), so every event after this is the test's.
+    await waitForRunWhere(stack, runId, (run) => run.status === 'AWAITING_APPROVAL' && run.approval?.notifiedAt, 'parked, approvers notified');
     const parked = (await stack.deps.runs.get(runId))!;
     await stack.deps.runs.commit(runId, {
       run: { approval: { ...parked.approval!, state: 'APPROVED', decidedBy: 'dev-approver', decidedAt: new Date().toISOString() } },
