@@ -1,14 +1,21 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TokenBucket } from '../core/config/guardrails.ts';
-import { refill } from '../core/safety/rate-limiter.ts';
+import { bucketWindow, decideTake } from '../core/safety/rate-limiter.ts';
 import type { RateDecision, RateLimiter } from '../core/safety/rate-limiter.ts';
 import { rethrowAwsError } from './aws-errors.ts';
 
-const MAX_ATTEMPTS = 8;
+/** tat only grows, so a take needs at most: full bucket (fails: in use) → in use (fails: empty now). */
+const MAX_WRITES = 3;
+const DAY_SECONDS = 86_400;
 
-/** Token buckets as items (`pk = RATE#key`), taken with a conditional write on the bucket's version. */
+/**
+ * Token buckets as items (`pk = RATE#key`, `sk = BUCKET`) holding the bucket's theoretical arrival time
+ * (`tat`, see decideTake), taken with one conditional UpdateItem: a full bucket's take sets tat, one in
+ * use moves it on. A failed condition returns the item (ReturnValuesOnConditionCheckFailure), which is
+ * all the next write needs: no read first, and no retry loop when takers race.
+ */
 export class DynamoRateLimiter implements RateLimiter {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
@@ -20,48 +27,67 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async peek(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision> {
     try {
-      const stored = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `RATE#${key}`, sk: 'BUCKET' }, ConsistentRead: true }))).Item;
-      const state = stored ? { tokens: Number(stored.tokens), refilledAt: Number(stored.refilledAt) } : undefined;
-      const next = refill(state, bucket, Math.max(now.getTime(), state?.refilledAt ?? 0));
-      return { allowed: next.allowed, retryAfterSeconds: next.retryAfterSeconds };
+      const { allowed, retryAfterSeconds } = decideTake(await this.#storedTat(key), bucket, now.getTime());
+      return { allowed, retryAfterSeconds };
     } catch (error) {
       rethrowAwsError(error, `reading the token bucket of ${key}`);
     }
   }
 
   async take(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision> {
-    const itemKey = { pk: `RATE#${key}`, sk: 'BUCKET' };
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const at = now.getTime();
+    const { intervalMs, latestTat } = bucketWindow(bucket, at);
+    // Unknown until a write fails: taken as full, the cheapest guess for a principal not bursting.
+    let tat: number | undefined;
+    for (let write = 1; write <= MAX_WRITES; write += 1) {
+      const decision = decideTake(tat, bucket, at);
+      if (!decision.allowed) return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
+      const full = tat === undefined || tat <= at;
       try {
-        const stored = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: itemKey, ConsistentRead: true }))).Item;
-        const state = stored ? { tokens: Number(stored.tokens), refilledAt: Number(stored.refilledAt) } : undefined;
-        const at = Math.max(now.getTime(), state?.refilledAt ?? 0);
-        const next = refill(state, bucket, at);
-        if (!next.allowed) return { allowed: false, retryAfterSeconds: next.retryAfterSeconds };
         await this.#db.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: this.#table,
-            Item: {
-              ...itemKey,
-              entity: 'RateBucket',
-              tokens: next.tokens,
-              refilledAt: at,
-              version: Number(stored?.version ?? 0) + 1,
-              expiresAt: Math.floor(at / 1000) + 86_400,
-            },
-            // The version, not the time: two takes in the same millisecond must not both succeed.
-            ConditionExpression: stored ? 'version = :version' : 'attribute_not_exists(pk)',
-            ExpressionAttributeValues: stored ? { ':version': Number(stored.version ?? 0) } : undefined,
+            Key: this.#key(key),
+            ...(full
+              ? {
+                  UpdateExpression: 'SET tat = :next, entity = :entity, expiresAt = :expiresAt REMOVE tokens, refilledAt, version',
+                  ConditionExpression: 'attribute_not_exists(tat) OR tat <= :now',
+                  ExpressionAttributeValues: { ':next': at + intervalMs, ':entity': 'RateBucket', ':now': at, ':expiresAt': expiresAt(latestTat + intervalMs) },
+                }
+              : {
+                  UpdateExpression: 'SET tat = tat + :interval, expiresAt = :expiresAt',
+                  ConditionExpression: 'tat > :now AND tat <= :latest',
+                  ExpressionAttributeValues: { ':interval': intervalMs, ':now': at, ':latest': latestTat, ':expiresAt': expiresAt(latestTat + intervalMs) },
+                }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return { allowed: true, retryAfterSeconds: 0 };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) rethrowAwsError(error, `taking a token for ${key}`);
-        // Someone else took a token first: read the bucket again, after a little jitter.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        tat = tatOf(error.Item) ?? (await this.#storedTat(key));
       }
     }
-    // So many takers at once that we kept losing the race: that is a burst, and the answer to a burst is "slow down".
-    return { allowed: false, retryAfterSeconds: 1 };
+    // Only a bucket whose item vanished between writes (its TTL) gets here: ask the caller to come back.
+    return { allowed: false, retryAfterSeconds: intervalMs / 1000 };
   }
+
+  #key(key: string) {
+    return { pk: `RATE#${key}`, sk: 'BUCKET' };
+  }
+
+  async #storedTat(key: string): Promise<number | undefined> {
+    const stored = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: this.#key(key), ConsistentRead: true }))).Item;
+    return stored?.tat === undefined ? undefined : Number(stored.tat);
+  }
+}
+
+/** The item a failed condition returned is in the wire format (the document client leaves errors alone). */
+function tatOf(item: Record<string, { N?: string }> | undefined): number | undefined {
+  return item?.tat?.N === undefined ? undefined : Number(item.tat.N);
+}
+
+/** A bucket untouched for a day after it can be full again is gone (DynamoDB TTL), as good as full. */
+function expiresAt(fullAt: number): number {
+  return Math.floor(fullAt / 1000) + DAY_SECONDS;
 }

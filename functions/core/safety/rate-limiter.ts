@@ -13,9 +13,24 @@ export interface RateLimiter {
   peek(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision>;
 }
 
-/** The bucket after refilling from `refilledAt` to `now`, and whether a token can be taken. */
-export function refill(state: { tokens: number; refilledAt: number } | undefined, bucket: TokenBucket, now: number) {
-  const tokens = state ? Math.min(bucket.capacity, state.tokens + ((now - state.refilledAt) / 1000) * bucket.refillPerSecond) : bucket.capacity;
-  if (tokens >= 1) return { allowed: true, tokens: tokens - 1, retryAfterSeconds: 0 };
-  return { allowed: false, tokens, retryAfterSeconds: (1 - tokens) / bucket.refillPerSecond };
+/**
+ * A token bucket held as one number, the generic cell rate algorithm's theoretical arrival time
+ * (`tat`, ms): the bucket is full at any time ≥ tat and holds `capacity − (tat − now) / interval`
+ * tokens before it. Taking a token moves tat one interval on from `max(tat, now)`, so a store can take
+ * it with one conditional write whose condition depends on bounds, not on the exact value: concurrent
+ * takers never invalidate each other's read, as they would a stored token count.
+ */
+export function bucketWindow(bucket: TokenBucket, now: number) {
+  const intervalMs = 1000 / bucket.refillPerSecond;
+  /** The latest tat that still leaves a token at `now`. */
+  const latestTat = now + (bucket.capacity - 1) * intervalMs;
+  return { intervalMs, latestTat };
+}
+
+/** What a take at `now` would answer with the bucket's tat at `tat` (undefined: never taken, full). */
+export function decideTake(tat: number | undefined, bucket: TokenBucket, now: number): RateDecision & { nextTat: number } {
+  const { intervalMs, latestTat } = bucketWindow(bucket, now);
+  const from = Math.max(tat ?? now, now);
+  if (from <= latestTat) return { allowed: true, retryAfterSeconds: 0, nextTat: from + intervalMs };
+  return { allowed: false, retryAfterSeconds: (from - latestTat) / 1000, nextTat: from };
 }
