@@ -4,7 +4,7 @@
  * process each time, the order of the two alternating from round to round. The times are medians over
  * `BENCH_BUNDLE_ROUNDS` rounds (default 9), minus a bare `node -e ''` measured in the same rounds, in
  * wall time and in CPU (user + system of the importing process). Under load, CPU moves far less than
- * wall time. Bundles are matched by handler file (`maestro:entry`), and by pack for the packs'
+ * wall time. Each import runs with its function's own NODE_OPTIONS. Bundles are matched by handler file (`maestro:entry`), and by pack for the packs'
  * executors. This is the before/after table of docs/performance.md; bench/bundles.ts gives the targets.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,24 +22,26 @@ if (!before || !after) {
 interface Resource {
   Type: string;
   Metadata?: Record<string, string>;
+  Properties?: { Environment?: { Variables?: Record<string, unknown> } };
 }
 
-/** Each bundle's folder, by its handler file; a pack's executors (which share that file) by pack. */
-function bundlesOf(cdkOut: string): Map<string, string> {
+/** Each bundle's folder and its function's NODE_OPTIONS, by its handler file; a pack's executors (which share that file) by pack. */
+function bundlesOf(cdkOut: string): Map<string, { dir: string; nodeOptions: string }> {
   const template = JSON.parse(readFileSync(join(cdkOut, 'Maestro.template.json'), 'utf8')) as { Resources: Record<string, Resource> };
-  const bundles = new Map<string, string>();
+  const bundles = new Map<string, { dir: string; nodeOptions: string }>();
   for (const [id, resource] of Object.entries(template.Resources)) {
     const asset = resource.Metadata?.['aws:asset:path'];
     const entry = resource.Metadata?.['maestro:entry'];
     if (resource.Type !== 'AWS::Lambda::Function' || !asset || !entry) continue;
     const pack = /Pack([A-Z][a-z0-9]*)/.exec(id)?.[1];
-    bundles.set(pack ? `${entry} (pack ${pack})` : entry, join(cdkOut, asset));
+    const nodeOptions = resource.Properties?.Environment?.Variables?.NODE_OPTIONS;
+    bundles.set(pack ? `${entry} (pack ${pack})` : entry, { dir: join(cdkOut, asset), nodeOptions: typeof nodeOptions === 'string' ? nodeOptions : '' });
   }
   return bundles;
 }
 
 /** Wall and CPU milliseconds of one fresh `node` running `script` (the process start included, as for the baseline). */
-function measure(script: string, cwd: string): { wall: number; cpu: number } {
+function measure(script: string, cwd: string, nodeOptions = ''): { wall: number; cpu: number } {
   const start = performance.now();
   const output = execFileSync(
     process.execPath,
@@ -47,7 +49,8 @@ function measure(script: string, cwd: string): { wall: number; cpu: number } {
     {
       cwd,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      // As Lambda starts the function: with its own NODE_OPTIONS.
+      env: { ...process.env, NODE_OPTIONS: nodeOptions },
     },
   );
   return { wall: performance.now() - start, cpu: Number(output.toString().trim()) };
@@ -65,7 +68,8 @@ for (let round = 0; round < ROUNDS; round += 1) {
       ['before', beforeBundles.get(name)!],
       ['after', afterBundles.get(name)!],
     ] as const;
-    for (const [side, dir] of round % 2 === 0 ? sides : [...sides].reverse()) samples.get(name)![side].push(measure("await import('./index.mjs');", dir));
+    for (const [side, { dir, nodeOptions }] of round % 2 === 0 ? sides : [...sides].reverse())
+      samples.get(name)![side].push(measure("await import('./index.mjs');", dir, nodeOptions));
   }
 }
 

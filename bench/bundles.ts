@@ -1,7 +1,7 @@
 /**
  * `node bench/bundles.ts [cdk.out]` (the last step of `npm run bench`): every Lambda bundle of the
- * synthesized app, its size and its cold `import()` in a fresh Node process, against a bare
- * `node -e ''` measured the same way, round by round. Targets: < 1 MiB and < 150 ms over the bare start.
+ * synthesized app, its size and its cold `import()` in a fresh Node process started with the function's
+ * own `NODE_OPTIONS` (from the template), against a bare `node -e ''` measured the same way, round by round. Targets: < 1 MiB and < 150 ms over the bare start.
  * Without a cloud assembly at the default path it synthesizes one first (`npm run synth`), so that
  * `npm run bench` prints every row from one run; a path given that holds none is an error.
  */
@@ -28,15 +28,18 @@ if (!existsSync(templateFile)) {
 interface Resource {
   Type: string;
   Metadata?: Record<string, string>;
+  Properties?: { Environment?: { Variables?: Record<string, unknown> } };
 }
 const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, Resource> };
 /** One row per bundle (functions sharing an asset share its row), named by the handler file. */
-const bundles = new Map<string, { entry: string; functions: string[] }>();
+const bundles = new Map<string, { entry: string; functions: string[]; nodeOptions: string }>();
 for (const [id, resource] of Object.entries(template.Resources)) {
   const asset = resource.Metadata?.['aws:asset:path'];
   const entry = resource.Metadata?.['maestro:entry'];
   if (resource.Type !== 'AWS::Lambda::Function' || !asset || !entry) continue;
-  const row = bundles.get(asset) ?? { entry, functions: [] };
+  // Imported with the function's own NODE_OPTIONS (what Lambda starts it with), none when it sets none.
+  const nodeOptions = resource.Properties?.Environment?.Variables?.NODE_OPTIONS;
+  const row = bundles.get(asset) ?? { entry, functions: [], nodeOptions: typeof nodeOptions === 'string' ? nodeOptions : '' };
   row.functions.push(id);
   bundles.set(asset, row);
 }
@@ -44,12 +47,12 @@ for (const [id, resource] of Object.entries(template.Resources)) {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Wall time of one fresh `node` process running `script` (the process start included, as for the baseline). */
-function wall(script: string, cwd: string): number {
+function wall(script: string, cwd: string, nodeOptions = ''): number {
   const start = performance.now();
   execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
   });
   return performance.now() - start;
 }
@@ -60,10 +63,10 @@ const baseline: number[] = [];
 const samples = new Map<string, number[]>();
 for (let round = 0; round < ROUNDS; round += 1) {
   baseline.push(wall('', cdkOut));
-  for (const asset of bundles.keys()) {
+  for (const [asset, { nodeOptions }] of bundles) {
     const file = pathToFileURL(join(cdkOut, asset, 'index.mjs')).href;
     const list = samples.get(asset) ?? [];
-    list.push(wall(`await import(${JSON.stringify(file)});`, join(cdkOut, asset)));
+    list.push(wall(`await import(${JSON.stringify(file)});`, join(cdkOut, asset), nodeOptions));
     samples.set(asset, list);
   }
 }

@@ -53,7 +53,7 @@ export interface MaestroFunctionProps {
 
   /**
    * Environment variables added to the common ones (`MAESTRO_STATE_TABLE`, `MAESTRO_ARTIFACT_BUCKET`,
-   * `MAESTRO_AUTH_MODE`, `POWERTOOLS_SERVICE_NAME`, `NODE_OPTIONS`).
+   * `MAESTRO_AUTH_MODE`, `POWERTOOLS_SERVICE_NAME`; no `NODE_OPTIONS`: see source-mapped-stacks.ts).
    *
    * @default - the common ones only
    */
@@ -176,7 +176,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
         ...(props.artifactVault ? { [envVar('state.artifactBucket')]: props.artifactVault.bucketName } : {}),
         [envVar('identity.authMode')]: 'iam',
         POWERTOOLS_SERVICE_NAME: 'maestro',
-        NODE_OPTIONS: '--enable-source-maps',
+        // No --enable-source-maps: it parses the bundle's map at every cold start; the bundle maps its stacks when it formats one (source-mapped-stacks.ts).
         // The guardrails and Cedar policies travel inside the bundle (see commandHooks below).
         [CONFIG_FILE_VARIABLE]: BAKED_CONFIG_FILE,
         [envVar('policy.dir')]: 'policies',

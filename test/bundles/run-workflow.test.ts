@@ -128,6 +128,15 @@ describe('the embedded stack on the synthesized bundles', () => {
     expect(loaded.trim()).toBe('function function');
   });
 
+  it("names the sources in a bundled function's error stack, started as its template starts it (no --enable-source-maps)", async () => {
+    const finalize = deployedFunctions().find((fn) => fn.metadata['maestro:entry'] === 'functions/handlers/run/finalize.ts')!;
+    expect(finalize.env.NODE_OPTIONS ?? '').not.toContain('--enable-source-maps');
+    const failed = await invokeBundle(finalize, { runId: 42 });
+    const stack = failed.error?.stack ?? '';
+    expect(stack, JSON.stringify(failed)).toMatch(/\(functions\/handlers\/[\w/-]+\.ts:\d+:\d+\)/);
+    expect(/index\.mjs:\d+:\d+/.test(stack), stack).toBe(false);
+  });
+
   it('answers API errors with their class names as codes', async () => {
     const badJson = await api(stack, 'POST', '/runs', { rawBody: '{"goal":', headers: { 'content-type': 'application/json' } });
     expect([badJson.status, badJson.body.error.code, badJson.body.error.field]).toEqual([400, 'InvalidJson', 'body']);
@@ -229,7 +238,7 @@ async function invokeBundle(fn: { bundle: string; env: Record<string, string>; l
   });
   return JSON.parse(output.trim().split('\n').at(-1)!) as {
     result?: { ok: boolean; value?: any; error?: { name: string; message: string } };
-    error?: { name: string; message: string };
+    error?: { name: string; message: string; stack?: string };
   };
 }
 

@@ -5,7 +5,7 @@ import { lambdaContext } from '../../../local/lambda-context.ts';
  * Invokes one Lambda bundle of the synthesized assembly once, in a plain Node process configured
  * through its environment as Lambda configures it (the caller passes the function's template
  * variables; the working directory is the asset, as /var/task is). The event comes on stdin; one JSON
- * line goes to stdout: `{"result": …}`, or `{"error": {name, message}}` when the handler throws.
+ * line goes to stdout: `{"result": …}`, or `{"error": {name, message, stack}}` when the handler throws.
  */
 const [bundle, functionName = 'maestro-bundle'] = process.argv.slice(2);
 const chunks: Buffer[] = [];
@@ -16,7 +16,7 @@ try {
   const { handler } = (await import(pathToFileURL(bundle!).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
   line = { result: await handler(event, lambdaContext(functionName)) };
 } catch (error) {
-  line = { error: { name: (error as Error).name, message: (error as Error).message } };
+  line = { error: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } };
 }
 process.stdout.write(`${JSON.stringify(line)}\n`);
 process.exit(0);
