@@ -75,7 +75,7 @@ function formatFrame(frame: NodeJS.CallSite, maps: SourceMaps): string {
   if (!map || line === null || column === null) return text;
   const origin = map.findOrigin(line, column) as { fileName?: string; lineNumber?: number; columnNumber?: number };
   if (!origin.fileName || origin.lineNumber === undefined || origin.columnNumber === undefined) return text;
-  // Sources are named relative to the bundle's folder at synth (`../../functions/...`): the repository path reads best.
+  // Sources are named relative to the bundle's folder at synth (`../../functions/...` in cdk.out): without the climb, the repository path.
   const source = origin.fileName.replace(/^(?:\.\.\/)+/, '');
   return text.replace(`${file}:${line}:${column}`, `${source}:${origin.lineNumber}:${origin.columnNumber}`);
 }
