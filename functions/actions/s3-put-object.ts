@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { sha256Hex } from '../core/canonical-json.ts';
-import { ActionFailed, StalePlan, VerificationFailed } from '../core/errors.ts';
+import { ActionFailed, StalePlan, TargetQuiesced, VerificationFailed } from '../core/errors.ts';
 import type { TaskPlan } from '../core/runs/model.ts';
 import type { Action } from '../core/actions/contract.ts';
 import { s3ObjectUri } from '../core/actions/resources.ts';
@@ -8,6 +8,9 @@ import { describeBody, renderDiff } from './render-diff.ts';
 
 /** Metadata that marks an object version as written by a given task, so a replayed apply recognises it. */
 const IDEMPOTENCY_METADATA = 'maestro-idempotency-key';
+/** What a replayed apply answers: the version this task wrote, as the first apply answered it. */
+const replayed = (current: { versionId?: string; etag: string }) => ({ versionId: current.versionId ?? null, etag: current.etag, replayed: true });
+
 /** Plans are stored with their task in one DynamoDB item; the body travels in params and plan. */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Objects larger than this are not downloaded to diff; the plan names their size and ETag. */
@@ -101,25 +104,33 @@ export const s3PutObject: Action<S3PutObjectParams> = {
 
   async apply(plan, ctx) {
     const data = dataOf(plan);
-    const current = await ctx.objects.head(data.bucket, data.key);
-    if (current?.metadata[IDEMPOTENCY_METADATA] === ctx.idempotencyKey) {
-      return { versionId: current.versionId ?? null, etag: current.etag, replayed: true };
-    }
     if (plan.change === 'none') {
+      const current = await ctx.objects.head(data.bucket, data.key);
+      if (current?.metadata[IDEMPOTENCY_METADATA] === ctx.idempotencyKey) return replayed(current);
       if (current?.etag !== etagPrecondition(plan)) throw new StalePlan(`s3://${data.bucket}/${data.key} changed since it was planned`);
       return { versionId: current?.versionId ?? null, etag: current?.etag ?? null, unchanged: true };
     }
-    await ctx.writeGuard?.assertWritable({ kind: 'object', bucket: data.bucket, key: data.key });
-    const precondition = etagPrecondition(plan);
-    const written = await ctx.objects.put({
-      bucket: data.bucket,
-      key: data.key,
-      body: Buffer.from(data.body),
-      contentType: data.contentType,
-      metadata: { [IDEMPOTENCY_METADATA]: ctx.idempotencyKey, 'maestro-run-id': ctx.runId },
-      ...(precondition === null ? { ifNoneMatch: '*' as const } : { ifMatch: precondition }),
-    });
-    return { versionId: written.versionId ?? null, etag: written.etag };
+    // The write itself is conditional on what the plan saw (If-Match its ETag, or If-None-Match when
+    // there was none), so it needs no read first: only a refusal asks whether the object is this
+    // task's own earlier write (a replay after the write landed and its record did not).
+    try {
+      await ctx.writeGuard?.assertWritable({ kind: 'object', bucket: data.bucket, key: data.key });
+      const precondition = etagPrecondition(plan);
+      const written = await ctx.objects.put({
+        bucket: data.bucket,
+        key: data.key,
+        body: Buffer.from(data.body),
+        contentType: data.contentType,
+        metadata: { [IDEMPOTENCY_METADATA]: ctx.idempotencyKey, 'maestro-run-id': ctx.runId },
+        ...(precondition === null ? { ifNoneMatch: '*' as const } : { ifMatch: precondition }),
+      });
+      return { versionId: written.versionId ?? null, etag: written.etag };
+    } catch (error) {
+      if (!(error instanceof StalePlan || error instanceof TargetQuiesced)) throw error;
+      const current = await ctx.objects.head(data.bucket, data.key);
+      if (current?.metadata[IDEMPOTENCY_METADATA] === ctx.idempotencyKey) return replayed(current);
+      throw error;
+    }
   },
 
   async verify(plan, _outcome, ctx) {

@@ -252,11 +252,14 @@ export const applyIdempotent: Check = (subject, kit) =>
     } catch (error) {
       return fail(`the second apply (same idempotency key, attempt 2) threw ${describeError(error)}`);
     }
-    const writes = trial.writes('apply-again');
+    // A conditional write the service refused (its precondition is the first apply's own write) changed nothing.
+    const attempted = trial.writes('apply-again');
+    const writes = attempted.filter((command) => !command.refused);
     if (writes.length > 0) return fail(`the second apply sent ${named(writes)}`);
     const changed = differences(once, await trial.snapshot(targets), 'history');
     if (changed.length > 0) return fail(`the second apply changed ${changed.join('; ')}`);
-    return pass(`the second apply sent no write and left ${targets.length} resource(s) as the first left them`);
+    const refused = attempted.length > 0 ? ` (${named(attempted)} refused by ${attempted.length === 1 ? 'its condition' : 'their conditions'})` : '';
+    return pass(`the second apply made no write the service accepted${refused} and left ${targets.length} resource(s) as the first left them`);
   });
 
 /** 3. A change between plan and apply (made out of band on the planned resource): apply throws StalePlan and writes nothing. */

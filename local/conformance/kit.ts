@@ -103,9 +103,11 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
     if (endpoints.s3) {
       const s3Kind = kinds.get('s3');
       const proxy = await startS3RecordingProxy(endpoints.s3, (call) => {
-        if (!inFlight || !s3Kind) return;
+        if (!inFlight || !s3Kind) return undefined;
         const resource = s3Kind.resourceOf({ Bucket: call.bucket, Key: call.key });
-        journal.push({ service: 's3', command: call.command, phase: inFlight, resource, read: s3Kind.readCommands.has(call.command) });
+        const recorded: RecordedCommand = { service: 's3', command: call.command, phase: inFlight, resource, read: s3Kind.readCommands.has(call.command) };
+        journal.push(recorded);
+        return recorded;
       });
       stoppers.push(() => proxy.stop());
       remoteEndpoints.s3 = proxy.url;
@@ -118,7 +120,9 @@ export async function startConformanceKit(options: ConformanceKitOptions = {}): 
         const current = phase.getStore();
         // Only the actions' calls are recorded, never the kit's own (out-of-band clients are not instrumented).
         if (!current) return;
-        journal.push({ service, command, phase: current, resource: kind.resourceOf(input), read: kind.readCommands.has(command) });
+        const recorded: RecordedCommand = { service, command, phase: current, resource: kind.resourceOf(input), read: kind.readCommands.has(command) };
+        journal.push(recorded);
+        return recorded;
       };
       const handle = kind.open(services, sink);
       stoppers.push(() => handle.destroy());

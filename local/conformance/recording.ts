@@ -11,14 +11,20 @@ interface InstrumentableClient {
 
 /**
  * Adds a middleware at the `initialize` step (before any serialisation, so the input is still what the
- * caller built: a document client's native key) that reports every command to `sink`. A DynamoDB
- * document client shares its raw client's stack, so instrumenting the raw client covers both.
+ * caller built: a document client's native key) that reports every command to `sink`, and marks it
+ * refused when the service answers with an error. A DynamoDB document client shares its raw client's
+ * stack, so instrumenting the raw client covers both.
  */
 export function recordCommands<Client>(client: Client, service: string, sink: CommandSink): Client {
   (client as unknown as InstrumentableClient).middlewareStack.add(
     (next, context) => async (args) => {
-      sink(service, (context.commandName ?? 'UnknownCommand').replace(/Command$/, ''), (args.input ?? {}) as Record<string, unknown>);
-      return next(args);
+      const recorded = sink(service, (context.commandName ?? 'UnknownCommand').replace(/Command$/, ''), (args.input ?? {}) as Record<string, unknown>);
+      try {
+        return await next(args);
+      } catch (error) {
+        if (recorded) recorded.refused = true;
+        throw error;
+      }
     },
     { step: 'initialize', name: 'conformanceCommandRecorder', priority: 'high' },
   );

@@ -46,16 +46,17 @@ export interface RecordingProxy {
 
 /**
  * A loopback HTTP proxy in front of the S3 stand-in that reports each request's operation before
- * forwarding it unchanged: what the kit gives remote actions' commands as their S3 endpoint, so the
+ * forwarding it unchanged (and marks it refused when the answer is an error): what the kit gives remote actions' commands as their S3 endpoint, so the
  * calls they make in their own process are recorded like the in-process actions' SDK commands.
  */
-export async function startS3RecordingProxy(target: string, record: (call: ProxiedS3Call) => void): Promise<RecordingProxy> {
+export async function startS3RecordingProxy(target: string, record: (call: ProxiedS3Call) => { refused?: boolean } | undefined): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const server = createServer((incoming, outgoing) => {
-    record(s3CallOf(incoming.method ?? 'GET', incoming.url ?? '/', incoming.headers));
+    const recorded = record(s3CallOf(incoming.method ?? 'GET', incoming.url ?? '/', incoming.headers));
     const forwarded = request(
       { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
       (answer) => {
+        if (recorded && (answer.statusCode ?? 502) >= 400) recorded.refused = true;
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);
       },

@@ -44,6 +44,8 @@ export interface RecordedCommand {
   /** What the command touched, as a resource URI (`s3://b/k`, `dynamodb://t/{"id":"x"}`, `dynamodb://t`). */
   resource?: string;
   read: boolean;
+  /** The service refused it (an error answer: a condition that did not hold, a missing resource): it changed nothing. */
+  refused?: boolean;
 }
 
 /** One resource's state as the kit reads it out of band: `state` for rollback, `history` (versions too) for "nothing written". */
@@ -84,7 +86,8 @@ export interface OpenedKind {
 }
 
 /** Where the recording middleware reports each command: the service key, the command name and its input. */
-export type CommandSink = (service: string, command: string, input: Record<string, unknown>) => void;
+/** Records one command as it is sent; what it returns is told whether the service refused it. */
+export type CommandSink = (service: string, command: string, input: Record<string, unknown>) => { refused?: boolean } | undefined;
 
 export type ServiceName = 's3' | 'dynamodb' | 'ssm' | 'lambda' | 'cloudwatch';
 
