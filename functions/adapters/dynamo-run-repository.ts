@@ -10,7 +10,7 @@ import { rethrowAwsError } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { queryAllPages, queryPages } from './query-all-pages.ts';
 import { lockKey, lockReleaseItems, lockWriteItems } from './dynamo-lock-store.ts';
-import { outboxItem } from './outbox-items.ts';
+import { outboxItemsOf } from './outbox-items.ts';
 
 /** Attempts at a commit when other writers keep appending to the same run first. */
 const MAX_COMMIT_ATTEMPTS = 10;
@@ -38,8 +38,8 @@ const eventItem = (event: RunEvent) => ({ ...eventKey(event.runId, event.seq), e
 /**
  * Runs, tasks and events in one DynamoDB table (`pk = RUN#id`; `sk` = `RUN`, `TASK#nnnn`,
  * `EVENT#nnnnnnnnnn`). Every change is one transaction: the run's head (`eventSeq`, guarded by a
- * condition), the task updates, the new events and one outbox row per event (`OUTBOX#runId`, see
- * outbox-items.ts), so state, its audit trail and its announcements never disagree.
+ * condition), the task updates, the new events and their outbox row (`OUTBOX#runId`, the events'
+ * messages; see outbox-items.ts), so state, its audit trail and its announcements never disagree.
  */
 export class DynamoRunRepository implements RunRepository {
   readonly #db: DynamoDBDocumentClient;
@@ -61,7 +61,7 @@ export class DynamoRunRepository implements RunRepository {
       ...newRun.tasks.map((task) => ({ Put: { TableName: this.#table, Item: taskItem(task), ConditionExpression: 'attribute_not_exists(pk)' } })),
       ...events.map((event) => ({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } })),
       // The outbox: one announcement per event, in the same transaction (the relay delivers them).
-      ...events.map((event) => ({ Put: { TableName: this.#table, Item: outboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } })),
+      ...outboxItemsOf(events, now).map((row) => ({ Put: { TableName: this.#table, Item: row, ConditionExpression: 'attribute_not_exists(pk)' } })),
       { Put: { TableName: this.#table, Item: { ...activeKey(run.id), entity: 'ActiveRun', since: run.createdAt } } },
     ];
     const idempotency = newRun.idempotency;
@@ -198,8 +198,8 @@ export class DynamoRunRepository implements RunRepository {
       }
       for (const event of events) {
         items.push({ Put: { TableName: this.#table, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } });
-        items.push({ Put: { TableName: this.#table, Item: outboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } });
       }
+      for (const row of outboxItemsOf(events, now)) items.push({ Put: { TableName: this.#table, Item: row, ConditionExpression: 'attribute_not_exists(pk)' } });
       // A run that finishes leaves the active set (admission control counts it), in the same transaction.
       if (change.run?.finishedAt && !head.finishedAt) items.push({ Delete: { TableName: this.#table, Key: activeKey(runId) } });
       // Fencing: the run still holds the lock its write is under, checked in the same transaction (last item).

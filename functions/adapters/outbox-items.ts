@@ -12,14 +12,41 @@ export const OUTBOX_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export const outboxKey = (runId: string, seq: number) => ({ pk: `${OUTBOX_PK_PREFIX}${runId}`, sk: String(seq).padStart(10, '0') });
 
-/** The outbox row announcing a sealed event; written in the same transaction as the event. */
-export function outboxItem(event: RunEvent, now: Date): Record<string, unknown> {
-  return {
-    ...outboxKey(event.runId, event.seq),
-    entity: 'Outbox',
-    ...outboxMessageOf(event),
-    expiresAt: Math.floor(now.getTime() / 1000) + OUTBOX_TTL_SECONDS,
+/**
+ * A row's messages at most this many characters of JSON: far under DynamoDB's 400 KB item limit (a
+ * message's payload is at most 4 KiB), so a commit with many events takes a few rows, not one each.
+ */
+export const MAX_OUTBOX_ROW_CHARS = 256 * 1024;
+
+/**
+ * The outbox rows announcing a commit's sealed events, written in the same transaction: their messages
+ * in order, as few rows as fit (one for a step's usual handful), each keyed by its first event's seq.
+ * One row per event doubled the items a commit writes (DynamoDB Local's cost per run is mostly items).
+ */
+export function outboxItemsOf(events: readonly RunEvent[], now: Date): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  let messages: OutboxMessage[] = [];
+  let chars = 0;
+  const flush = () => {
+    if (messages.length === 0) return;
+    rows.push({
+      ...outboxKey(messages[0].runId, messages[0].seq),
+      entity: 'Outbox',
+      messages,
+      expiresAt: Math.floor(now.getTime() / 1000) + OUTBOX_TTL_SECONDS,
+    });
+    messages = [];
+    chars = 0;
   };
+  for (const event of events) {
+    const message = outboxMessageOf(event);
+    const size = JSON.stringify(message).length;
+    if (chars + size > MAX_OUTBOX_ROW_CHARS) flush();
+    messages.push(message);
+    chars += size;
+  }
+  flush();
+  return rows;
 }
 
 /** The message an outbox row carries (the row minus its storage attributes). */
@@ -40,7 +67,10 @@ export function outboxMessagesOf(records: readonly DynamoDBRecord[]): { messages
   for (const record of records) {
     if (record.eventName !== 'INSERT' || !isOutboxPk(record.dynamodb?.Keys?.pk?.S) || !record.dynamodb?.NewImage) continue;
     try {
-      messages.push(messageOfOutboxItem(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)));
+      const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+      // A commit's row holds its events' messages; a drift finding's (and an older run row) holds one.
+      if (Array.isArray(item.messages)) messages.push(...(item.messages as OutboxMessage[]));
+      else messages.push(messageOfOutboxItem(item));
     } catch {
       // The handler logs these by sequence number; the rest of the batch is still relayed.
       unreadable.push(record.dynamodb.SequenceNumber ?? '');
