@@ -5,9 +5,8 @@ import type { TaskPlan } from '../core/runs/model.ts';
 import type { Action } from '../core/actions/contract.ts';
 import { s3ObjectUri } from '../core/actions/resources.ts';
 import { describeBody, renderDiff } from './render-diff.ts';
+import { IDEMPOTENCY_METADATA, RUN_ID_METADATA, isOurs } from './s3-params.ts';
 
-/** Metadata that marks an object version as written by a given task, so a replayed apply recognises it. */
-const IDEMPOTENCY_METADATA = 'maestro-idempotency-key';
 /** What a replayed apply answers: the version this task wrote, as the first apply answered it. */
 const replayed = (current: { versionId?: string; etag: string }) => ({ versionId: current.versionId ?? null, etag: current.etag, replayed: true });
 
@@ -106,7 +105,7 @@ export const s3PutObject: Action<S3PutObjectParams> = {
     const data = dataOf(plan);
     if (plan.change === 'none') {
       const current = await ctx.objects.head(data.bucket, data.key);
-      if (current?.metadata[IDEMPOTENCY_METADATA] === ctx.idempotencyKey) return replayed(current);
+      if (current && isOurs(current, ctx)) return replayed(current);
       if (current?.etag !== etagPrecondition(plan)) throw new StalePlan(`s3://${data.bucket}/${data.key} changed since it was planned`);
       return { versionId: current?.versionId ?? null, etag: current?.etag ?? null, unchanged: true };
     }
@@ -121,14 +120,14 @@ export const s3PutObject: Action<S3PutObjectParams> = {
         key: data.key,
         body: Buffer.from(data.body),
         contentType: data.contentType,
-        metadata: { [IDEMPOTENCY_METADATA]: ctx.idempotencyKey, 'maestro-run-id': ctx.runId },
+        metadata: { [IDEMPOTENCY_METADATA]: ctx.idempotencyKey, [RUN_ID_METADATA]: ctx.runId },
         ...(precondition === null ? { ifNoneMatch: '*' as const } : { ifMatch: precondition }),
       });
       return { versionId: written.versionId ?? null, etag: written.etag };
     } catch (error) {
       if (!(error instanceof StalePlan || error instanceof TargetQuiesced)) throw error;
       const current = await ctx.objects.head(data.bucket, data.key);
-      if (current?.metadata[IDEMPOTENCY_METADATA] === ctx.idempotencyKey) return replayed(current);
+      if (current && isOurs(current, ctx)) return replayed(current);
       throw error;
     }
   },
@@ -149,7 +148,7 @@ export const s3PutObject: Action<S3PutObjectParams> = {
     const current = await ctx.objects.head(data.bucket, data.key);
     // Not ours: apply never wrote (it failed or crashed first), or someone wrote after us. Either way
     // there is nothing of ours to undo, and we never write over someone else's change.
-    if (current?.metadata[IDEMPOTENCY_METADATA] !== ctx.idempotencyKey) return;
+    if (!isOurs(current, ctx)) return;
     if (data.previousVersionId) {
       await ctx.objects.restoreVersion(data.bucket, data.key, data.previousVersionId);
     } else {

@@ -27,8 +27,7 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async peek(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision> {
     try {
-      const { allowed, retryAfterSeconds } = decideTake(await this.#storedTat(key), bucket, now.getTime());
-      return { allowed, retryAfterSeconds };
+      return decideTake(await this.#storedTat(key), bucket, now.getTime());
     } catch (error) {
       rethrowAwsError(error, `reading the token bucket of ${key}`);
     }
@@ -37,11 +36,13 @@ export class DynamoRateLimiter implements RateLimiter {
   async take(key: string, bucket: TokenBucket, now: Date): Promise<RateDecision> {
     const at = now.getTime();
     const { intervalMs, latestTat } = bucketWindow(bucket, at);
+    // The latest this take can leave the bucket full again: the item lives a day past it.
+    const expires = expiresAt(latestTat + intervalMs);
     // Unknown until a write fails: taken as full, the cheapest guess for a principal not bursting.
     let tat: number | undefined;
     for (let write = 1; write <= MAX_WRITES; write += 1) {
       const decision = decideTake(tat, bucket, at);
-      if (!decision.allowed) return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
+      if (!decision.allowed) return decision;
       const full = tat === undefined || tat <= at;
       try {
         await this.#db.send(
@@ -52,12 +53,12 @@ export class DynamoRateLimiter implements RateLimiter {
               ? {
                   UpdateExpression: 'SET tat = :next, entity = :entity, expiresAt = :expiresAt REMOVE tokens, refilledAt, version',
                   ConditionExpression: 'attribute_not_exists(tat) OR tat <= :now',
-                  ExpressionAttributeValues: { ':next': at + intervalMs, ':entity': 'RateBucket', ':now': at, ':expiresAt': expiresAt(latestTat + intervalMs) },
+                  ExpressionAttributeValues: { ':next': at + intervalMs, ':entity': 'RateBucket', ':now': at, ':expiresAt': expires },
                 }
               : {
                   UpdateExpression: 'SET tat = tat + :interval, expiresAt = :expiresAt',
                   ConditionExpression: 'tat > :now AND tat <= :latest',
-                  ExpressionAttributeValues: { ':interval': intervalMs, ':now': at, ':latest': latestTat, ':expiresAt': expiresAt(latestTat + intervalMs) },
+                  ExpressionAttributeValues: { ':interval': intervalMs, ':now': at, ':latest': latestTat, ':expiresAt': expires },
                 }),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoRateLimiter } from '../../functions/adapters/dynamo-rate-limiter.ts';
+import { ensureStateTable } from '../../local/dynamodb/tables.ts';
 
 const client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 const documents = DynamoDBDocumentClient.from(client);
@@ -26,7 +27,6 @@ function countRequests() {
 }
 
 beforeAll(async () => {
-  const { ensureStateTable } = await import('../../local/dynamodb/tables.ts');
   await ensureStateTable(client, tableName);
 });
 

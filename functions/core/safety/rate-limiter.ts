@@ -28,9 +28,9 @@ export function bucketWindow(bucket: TokenBucket, now: number) {
 }
 
 /** What a take at `now` would answer with the bucket's tat at `tat` (undefined: never taken, full). */
-export function decideTake(tat: number | undefined, bucket: TokenBucket, now: number): RateDecision & { nextTat: number } {
-  const { intervalMs, latestTat } = bucketWindow(bucket, now);
+export function decideTake(tat: number | undefined, bucket: TokenBucket, now: number): RateDecision {
+  const { latestTat } = bucketWindow(bucket, now);
   const from = Math.max(tat ?? now, now);
-  if (from <= latestTat) return { allowed: true, retryAfterSeconds: 0, nextTat: from + intervalMs };
-  return { allowed: false, retryAfterSeconds: (from - latestTat) / 1000, nextTat: from };
+  if (from <= latestTat) return { allowed: true, retryAfterSeconds: 0 };
+  return { allowed: false, retryAfterSeconds: (from - latestTat) / 1000 };
 }

@@ -71,8 +71,9 @@ function formatFrame(frame: NodeJS.CallSite, maps: SourceMaps): string {
   const file = frame.getFileName();
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
-  const map = file && line !== null && column !== null ? maps.get(fileOf(file))?.() : undefined;
-  if (!map || line === null || column === null) return text;
+  if (!file || line === null || column === null) return text;
+  const map = maps.get(fileOf(file))?.();
+  if (!map) return text;
   const origin = map.findOrigin(line, column) as { fileName?: string; lineNumber?: number; columnNumber?: number };
   if (!origin.fileName || origin.lineNumber === undefined || origin.columnNumber === undefined) return text;
   // Sources are named relative to the bundle's folder at synth (`../../functions/...` in cdk.out): without the climb, the repository path.
