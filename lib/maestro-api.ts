@@ -26,6 +26,12 @@ export interface ApiRouteSpec {
    * @default - IAM
    */
   readonly auth?: 'link' | 'signature' | 'public';
+  /**
+   * The function that serves the route: `ops` the operations API's (functions/handlers/ops-api.ts).
+   *
+   * @default 'runs' - the run API's (functions/handlers/api.ts)
+   */
+  readonly family?: 'runs' | 'ops';
 }
 
 /** Properties of a {@link MaestroApi}. */
@@ -38,7 +44,7 @@ export interface MaestroApiProps {
   readonly runStateMachine: sfn.IStateMachine;
 
   /**
-   * The routes to expose, each a method on a resource path; all go to the one API function.
+   * The routes to expose, each a method on a resource path, each to its family's function.
    *
    * @default - `apiRoutes` of `functions/handlers/api/routes.ts`
    */
@@ -143,14 +149,19 @@ const RESOURCE = /^\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\})(\/([A-Za-z0-9._-]+|\
 const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
 
 /**
- * Maestro's REST API: one method per route, each IAM-authenticated (SigV4) and proxied to a single
- * API function; a regional endpoint, stage access logs as JSON, throttling, X-Ray tracing.
+ * Maestro's REST API: one method per route, each IAM-authenticated (SigV4) and proxied to its
+ * family's function (the run API, or the operations API: two bundles, each with only its routes' code);
+ * a regional endpoint, stage access logs as JSON, throttling, X-Ray tracing.
  */
 export class MaestroApi extends Construct {
   /** The REST API. */
   readonly api: apigateway.RestApi;
-  /** The function that serves every route. */
+  /** The function that serves the run API's routes: runs, approvals, control, the catalog, MCP, the console. */
   readonly handler: MaestroFunction;
+  /** The function that serves the operations API's routes (`family: 'ops'`): DR, drift, the outbox, audit, subscriptions, templates, triggers, egress checks. */
+  readonly opsHandler: MaestroFunction;
+  /** Both functions. */
+  readonly handlers: readonly MaestroFunction[];
   /** The deployed stage's name (a plain string: usable without depending on the deployment). */
   readonly stageName: string;
   /** The stage's access log group. */
@@ -176,11 +187,7 @@ export class MaestroApi extends Construct {
       throw new Error(`MaestroApi ${this.node.path}: stageName must match ${STAGE_NAME}, got ${JSON.stringify(stageName)}`);
     }
 
-    this.handler = new MaestroFunction(this, 'Function', {
-      entry: 'functions/handlers/api.ts',
-      // The console's built page and scripts (npm run console:build, run before every synth).
-      assetDirs: ['console/dist'],
-      description: 'Maestro HTTP API',
+    const functionProps = {
       stateTable: props.stateTable,
       artifactVault: props.artifactVault,
       logRetention: props.logRetention,
@@ -191,8 +198,24 @@ export class MaestroApi extends Construct {
         ...(props.iamRoles ? { [envVar('identity.iamRoles')]: JSON.stringify(props.iamRoles) } : {}),
         ...(props.bearer ? { [envVar('identity.oidc')]: Stack.of(this).toJsonString(props.bearer.oidc) } : {}),
       },
+    };
+    this.handler = new MaestroFunction(this, 'Function', {
+      ...functionProps,
+      entry: 'functions/handlers/api.ts',
+      // The console's built page and scripts (npm run console:build, run before every synth).
+      assetDirs: ['console/dist'],
+      description: 'Maestro HTTP API: runs, approvals, control, the catalog, MCP, the console',
     });
-    this.grantRunControl(this.handler, props.runStateMachine);
+    this.opsHandler = new MaestroFunction(this, 'OpsFunction', {
+      ...functionProps,
+      entry: 'functions/handlers/ops-api.ts',
+      // The contract it serves, as generated (npm run docs:api; test/docs/api.test.ts keeps it current).
+      assetFiles: ['docs/openapi.json'],
+      description: 'Maestro HTTP API: DR, drift, the outbox, audit, subscriptions, templates, triggers, egress checks',
+    });
+    this.handlers = [this.handler, this.opsHandler];
+    // Both start runs (templates, webhooks and drift remediation too) and read them.
+    for (const fn of this.handlers) this.grantRunControl(fn, props.runStateMachine);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -269,7 +292,7 @@ export class MaestroApi extends Construct {
   }
 
   /**
-   * One method per route, all to the one function. `iam`: SigV4 (approval links excepted). `bearer`:
+   * One method per route, each to its family's function. `iam`: SigV4 (approval links excepted). `bearer`:
    * the authorizer (Cognito, with the scopes) or, without one, the function's own verification;
    * approval links and the console's static pages are unauthenticated on both.
    */
@@ -285,14 +308,17 @@ export class MaestroApi extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    // One integration for every method; no extra permission for the console's test invoke.
-    const integration = new apigateway.LambdaIntegration(this.handler, { proxy: true, scopePermissionToMethod: false });
+    // One integration per function; no extra permission for the console's test invoke.
+    const integrations = {
+      runs: new apigateway.LambdaIntegration(this.handler, { proxy: true, scopePermissionToMethod: false }),
+      ops: new apigateway.LambdaIntegration(this.opsHandler, { proxy: true, scopePermissionToMethod: false }),
+    };
     for (const route of routes) {
       const resource = route.resource === '/' ? api.root : api.root.resourceForPath(route.resource);
       const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
       const open = route.auth === 'link' || route.auth === 'signature' || route.auth === 'public';
       const bearer = auth.type === 'bearer' ? auth : undefined;
-      const method = resource.addMethod(route.method, integration, {
+      const method = resource.addMethod(route.method, integrations[route.family ?? 'runs'], {
         // Approval-link pages carry their own credential (a KMS-signed, single-use link), the console's pages are static.
         ...(open
           ? { authorizationType: apigateway.AuthorizationType.NONE }
@@ -403,6 +429,11 @@ function validateRoutes(scope: Construct, routes: readonly ApiRouteSpec[]): void
     }
     if (!RESOURCE.test(route.resource)) {
       throw new Error(`MaestroApi ${scope.node.path}: route ${JSON.stringify(route.operation)} has a malformed resource ${JSON.stringify(route.resource)}`);
+    }
+    if (route.family !== undefined && route.family !== 'runs' && route.family !== 'ops') {
+      throw new Error(
+        `MaestroApi ${scope.node.path}: route ${JSON.stringify(route.operation)} has an unknown family ${JSON.stringify(route.family)} (runs or ops)`,
+      );
     }
     const key = `${route.method} ${route.resource}`;
     if (seen.has(key)) throw new Error(`MaestroApi ${scope.node.path}: route ${JSON.stringify(key)} is declared twice`);

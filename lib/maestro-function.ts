@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { basename } from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,6 +30,14 @@ export interface MaestroFunctionProps {
    * @default - none
    */
   readonly assetDirs?: readonly string[];
+
+  /**
+   * Generated files the handler reads at run time, relative to the repository root, copied beside
+   * the bundle's `index.mjs` under their own name (the operations API serves `docs/openapi.json`).
+   *
+   * @default - none
+   */
+  readonly assetFiles?: readonly string[];
 
   /**
    * The state table: its name goes into `MAESTRO_STATE_TABLE` and the function may read and write its items.
@@ -152,6 +161,11 @@ export class MaestroFunction extends nodejs.NodejsFunction {
     if (!projectPathExists(props.entry)) {
       throw new Error(`MaestroFunction ${id}: the handler file ${JSON.stringify(props.entry)} does not exist (it must export \`handler\`)`);
     }
+    for (const file of props.assetFiles ?? []) {
+      if (!/^[\w./-]+$/.test(file) || file.includes('..') || !projectPathExists(file)) {
+        throw new Error(`MaestroFunction ${id}: assetFiles entry ${JSON.stringify(file)} must be an existing file of the repository`);
+      }
+    }
     // The configuration travels as JSON (lambda-config.ts): the bundle carries no YAML parser.
     const bakedConfig = bakedConfigFile();
     const aliases = bundleAliases();
@@ -217,6 +231,7 @@ export class MaestroFunction extends nodejs.NodejsFunction {
             // The tracer (with the X-Ray SDK) is a file of its own, imported only where tracing is on
             // (functions/handlers/shared/telemetry.ts): built with the same settings, where the bundle names it.
             `if grep -q 'tracer.mjs' ${outputDir}/index.mjs; then ${inputDir}/node_modules/.bin/esbuild ${inputDir}/functions/handlers/shared/tracer-module.ts --bundle --platform=node --format=esm --target=node24 --main-fields=module,main --minify --keep-names --log-level=error "--banner:js=${ESM_REQUIRE_BANNER}" ${aliases.map((alias) => `--alias:${alias}`).join(' ')} --outfile=${outputDir}/tracer.mjs; fi`,
+            ...(props.assetFiles ?? []).map((file) => `cp ${inputDir}/${file} ${outputDir}/${basename(file)}`),
             ...(props.assetDirs ?? []).flatMap((dir) => [`mkdir -p ${outputDir}/${dir}`, `cp -r ${inputDir}/${dir}/. ${outputDir}/${dir}/`]),
           ],
         },

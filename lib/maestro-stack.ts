@@ -211,7 +211,8 @@ export class MaestroStack extends Stack {
       artifactVault: this.artifactVault,
       signingKeys: this.signingKeys,
       runStateMachine: this.runWorkflow.stateMachine,
-      linkUsers: [this.runWorkflow.functions.RequestApproval, this.api.handler],
+      // The run API decides by link; the operations API derives webhook secrets with the same key.
+      linkUsers: [this.runWorkflow.functions.RequestApproval, ...this.api.handlers],
       // From the RestApi's id and the stage's name, not the deployed stage: that would be a dependency cycle.
       publicUrl: props.publicUrl ?? `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.stageName}`,
       sesFrom: props.approvalEmailFrom,
@@ -229,7 +230,7 @@ export class MaestroStack extends Stack {
         targets: props.drTargets,
         network: this.network,
       });
-      this.drWorkflows.grantStartJobs(this.api.handler);
+      this.drWorkflows.grantStartJobs(this.api.opsHandler);
       this.#wireRestoreApprovals(this.drWorkflows);
     }
 
@@ -241,7 +242,7 @@ export class MaestroStack extends Stack {
         schedules: props.driftSchedules,
         network: this.network,
       });
-      this.driftSchedules.grantSweep(this.api.handler);
+      this.driftSchedules.grantSweep(this.api.opsHandler);
     }
 
     // Audit: the control-plane steps with the `sealAuditHeads` right sign checkpoints of the run's head at the status
@@ -257,15 +258,17 @@ export class MaestroStack extends Stack {
       this.signingKeys.grantSignManifests(fn);
       this.signingKeys.grantVerifyManifests(fn);
     }
-    this.artifactVault.grantReadArtifacts(this.api.handler);
-    this.signingKeys.grantVerifyManifests(this.api.handler);
-    for (const fn of [...sealers, this.api.handler]) fn.addEnvironment(envVar('audit.signingKey'), this.signingKeys.manifestSigningAlias);
-    for (const fn of [this.api.handler, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))])
+    for (const fn of this.api.handlers) {
+      this.artifactVault.grantReadArtifacts(fn);
+      this.signingKeys.grantVerifyManifests(fn);
+    }
+    for (const fn of [...sealers, ...this.api.handlers]) fn.addEnvironment(envVar('audit.signingKey'), this.signingKeys.manifestSigningAlias);
+    for (const fn of [...this.api.handlers, ...Object.values(this.runWorkflow.functions).filter((fn) => !sealers.includes(fn))])
       fn.addEnvironment(envVar('audit.checkpoints'), 'off');
     this.observability = new Observability(this, 'Observability', { runStateMachine: this.runWorkflow.stateMachine });
     // Outbox: stream → relay → EventBridge; the API lists and re-drives dead letters.
     this.outbox = new Outbox(this, 'Outbox', { stateTable: this.stateTable, artifactVault: this.artifactVault });
-    this.outbox.grantPublish(this.api.handler);
+    this.outbox.grantPublish(this.api.opsHandler);
 
     this.triggers = new MaestroTriggers(this, 'Triggers', {
       stateTable: this.stateTable,

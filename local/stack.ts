@@ -1,13 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyResult, Context, DynamoDBBatchResponse } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, DynamoDBBatchResponse } from 'aws-lambda';
 import { clientOptions } from '../functions/adapters/aws-clients.ts';
 import type { AwsClients } from '../functions/adapters/aws-clients.ts';
 import { loadConfig } from '../functions/handlers/shared/config.ts';
 import type { Config, ConfigOverrides } from '../functions/handlers/shared/config.ts';
 import { createDeps } from '../functions/handlers/shared/deps.ts';
 import type { HandlerDeps } from '../functions/handlers/shared/deps.ts';
+import { depsViewOf } from '../functions/handlers/shared/compose-deps.ts';
+import type { DepsParts } from '../functions/handlers/shared/compose-deps.ts';
+import { familyOf, routeOf } from '../functions/handlers/api/routes.ts';
 import { createIsolatedApply } from './sandbox/isolated-apply.ts';
 import { localRemoteTransport } from './remote-actions/local-transport.ts';
 import type { Action } from '../functions/core/actions/contract.ts';
@@ -256,10 +259,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     /** The hosted handlers by function name, built from the current deps on first use. */
     const hosted = new Map<string, ReturnType<HandlerFactory>>();
     const host =
-      (factory: HandlerFactory, name: string, timeoutMs?: number, signs = true) =>
+      (factory: HandlerFactory, name: string, timeoutMs?: number, signs = true, parts?: Partial<DepsParts>, owner = name) =>
       (payload: unknown) => {
         let handler = hosted.get(name);
-        if (!handler) hosted.set(name, (handler = factory(signs ? deps : withoutCheckpoints(deps))));
+        if (!handler) {
+          const given = signs ? deps : withoutCheckpoints(deps);
+          hosted.set(name, (handler = factory(parts ? depsViewOf(given, parts, owner) : given)));
+        }
         return handler(payload, lambdaContext(name, timeoutMs));
       };
     const reconfigure = (patch?: ConfigOverrides) => {
@@ -280,8 +286,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const hostModule = async (module: string, name: string, timeoutMs?: number, signs = true): Promise<(payload: unknown) => Promise<unknown>> => {
       const target = handlerModules.resolve(module);
       if (target === module) {
-        const { createHandler } = (await import(module)) as { createHandler: HandlerFactory };
-        return host(createHandler, name, timeoutMs, signs);
+        // An entry that names its parts (handlerParts) gets only those here too, as in its Lambda function.
+        const { createHandler, handlerParts } = (await import(module)) as { createHandler: HandlerFactory; handlerParts?: Partial<DepsParts> };
+        return host(createHandler, name, timeoutMs, signs, handlerParts, module.replace(/^\.\.\//, ''));
       }
       const { handler } = (await import(target)) as { handler: (event: unknown, context: Context) => Promise<unknown> };
       return (payload) => handler(payload, lambdaContext(name, timeoutMs));
@@ -313,9 +320,20 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stoppers.push(() => stepFunctions.stop());
 
     // The API holds no signing grant in AWS either: its approval decisions are anchored by the next signing step.
-    const apiHandler = await hostModule('../functions/handlers/api.ts', 'maestro-api', 29_000, false);
+    // Two functions, as API Gateway integrates them (lib/maestro-api.ts): each route to its family's.
+    const apiHandlers = {
+      runs: await hostModule('../functions/handlers/api.ts', 'maestro-api', 29_000, false),
+      ops: await hostModule('../functions/handlers/ops-api.ts', 'maestro-ops-api', 29_000, false),
+    };
+    const familyOfEvent = (event: APIGatewayProxyEvent) => {
+      try {
+        return familyOf(routeOf(event));
+      } catch {
+        return 'runs'; // which answers 404/405 for it
+      }
+    };
     const api: RunningApiGatewayServer = await startApiGatewayServer({
-      handler: (event) => apiHandler(event) as Promise<APIGatewayProxyResult>,
+      handler: (event) => apiHandlers[familyOfEvent(event)](event) as Promise<APIGatewayProxyResult>,
       context: () => lambdaContext('maestro-api', 29_000),
       port: apiPort,
     });

@@ -80,6 +80,7 @@ describe('the embedded stack on the synthesized bundles', () => {
       'run/roll-back.ts',
       'run/finalize.ts',
       'api.ts',
+      'ops-api.ts',
       'approvals/sweep.ts',
       'outbox/relay.ts',
     ].map((file) => `../functions/handlers/${file}`);
@@ -150,6 +151,17 @@ describe('the embedded stack on the synthesized bundles', () => {
     });
     expect([invalid.status, invalid.body.error.code]).toEqual([400, 'ValidationFailed']);
     expect(invalid.body.error.field).toMatch(/^tasks\[0\]\.params/);
+  });
+
+  it("serves the operations API's routes from its own bundle: the contract from the file beside it, templates through its parts", async () => {
+    const bundle = info.handlerModules['../functions/handlers/ops-api.ts'];
+    expect(existsSync(join(dirname(bundle), 'openapi.json'))).toBe(true);
+    const contract = await api(stack, 'GET', '/openapi.json', { token: null });
+    expect([contract.status, contract.body.openapi, Object.keys(contract.body.paths)]).toEqual([200, '3.1.1', expect.arrayContaining(['/runs', '/templates'])]);
+    const templates = await api(stack, 'GET', '/templates');
+    expect([templates.status, Array.isArray(templates.body.templates)]).toEqual([200, true]);
+    const missing = await api(stack, 'GET', '/dr/status/no-such-job');
+    expect([missing.status, missing.body.error.field]).toEqual([404, 'id']);
   });
 
   it('runs the golden path to SUCCEEDED', async () => {

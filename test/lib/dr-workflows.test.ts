@@ -98,21 +98,24 @@ describe('DrWorkflows', () => {
 });
 
 describe('MaestroStack with drTargets', () => {
-  it('adds the DR workflows and lets the API start them', () => {
+  it('adds the DR workflows and lets the operations API start them, and not the run API', () => {
     // GIVEN the stack with one DR target over the demo table
     const { stack, template } = synthMaestro({ network: false, drTargets: [{ name: 'demo', tables: ['maestro-demo'] }] });
-    // THEN the API function knows the state machines and may start them
+    // THEN the operations API's function knows the state machines and may start them
     const dr = stack.drWorkflows!;
-    const api = template.findResources('AWS::Lambda::Function')[logicalId(stack.api.handler)];
+    const api = template.findResources('AWS::Lambda::Function')[logicalId(stack.api.opsHandler)];
     expect(Object.keys(api.Properties.Environment.Variables)).toEqual(
       expect.arrayContaining(['MAESTRO_DR_BACKUP_STATE_MACHINE_ARN', 'MAESTRO_DR_RESTORE_STATE_MACHINE_ARN', 'MAESTRO_DR_TARGETS']),
     );
-    const rights = allowedActions(template, logicalId(stack.api.handler.role!));
-    const starts = rights
-      .filter((r) => r.action === 'states:StartExecution')
-      .map((r) => r.resource)
-      .join(' ');
-    expect(starts).toContain(logicalId(dr.backupStateMachine));
-    expect(starts).toContain(logicalId(dr.restoreStateMachine));
+    const startsOf = (fn: typeof stack.api.handler) =>
+      allowedActions(template, logicalId(fn.role!))
+        .filter((r) => r.action === 'states:StartExecution')
+        .map((r) => r.resource)
+        .join(' ');
+    expect(startsOf(stack.api.opsHandler)).toContain(logicalId(dr.backupStateMachine));
+    expect(startsOf(stack.api.opsHandler)).toContain(logicalId(dr.restoreStateMachine));
+    // The run API starts runs only.
+    expect(startsOf(stack.api.handler)).not.toContain(logicalId(dr.backupStateMachine));
+    expect(startsOf(stack.api.handler)).not.toContain(logicalId(dr.restoreStateMachine));
   });
 });

@@ -106,11 +106,12 @@ const driftSchedulesOf = (template: Template) =>
   Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((schedule) => /"environment"/.test(String(schedule.Properties.Target.Input)));
 
 describe('MaestroStack with driftSchedules', () => {
-  it('adds the sweep and lets the API sweep on demand through the read-only executor', () => {
+  it('adds the sweep and lets the operations API sweep on demand through the read-only executor; the run API invokes nothing', () => {
     const { stack, template } = synthMaestro({ driftSchedules: [{ environment: 'prod', schedule: 'rate(15 minutes)' }] });
     expect(driftSchedulesOf(template)).toHaveLength(1);
-    const api = allowedActions(template, logicalId(stack.api.handler.role!)).filter((pair) => pair.action === 'lambda:InvokeFunction');
-    expect(api.map((pair) => pair.resource)).toEqual([JSON.stringify(arnOf(stack.runWorkflow.executors.ExecuteRead))]);
+    const invokes = (fn: typeof stack.api.handler) => allowedActions(template, logicalId(fn.role!)).filter((pair) => pair.action === 'lambda:InvokeFunction');
+    expect(invokes(stack.api.opsHandler).map((pair) => pair.resource)).toEqual([JSON.stringify(arnOf(stack.runWorkflow.executors.ExecuteRead))]);
+    expect(invokes(stack.api.handler)).toEqual([]);
   });
 
   it('has no drift schedule without the prop', () => {

@@ -32,26 +32,34 @@ describe('MaestroApi', () => {
     expect(declared).toStrictEqual(apiRoutes.map((route) => `${route.method} ${route.resource}`).sort());
   });
 
-  it("authenticates every method with IAM, but the approval-link pages, the webhook and the console's static files, and proxies it to the API function", () => {
+  it("authenticates every method with IAM, but the approval-link pages, the webhook and the console's static files, and proxies it to its family's function", () => {
     for (const method of methods) {
       // THEN
       const linkPage = ['reviewApproval', 'decideByLink', 'receiveWebhook', 'console', 'consoleAsset'].includes(method.Properties.OperationName);
       expect(method.Properties.AuthorizationType).toBe(linkPage ? 'NONE' : 'AWS_IAM');
       expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
-      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(JSON.stringify(arnOf(api.handler)));
+      const route = apiRoutes.find((candidate) => candidate.operation === method.Properties.OperationName)!;
+      const [serving, other] = 'family' in route && route.family === 'ops' ? [api.opsHandler, api.handler] : [api.handler, api.opsHandler];
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(JSON.stringify(arnOf(serving)));
+      expect(JSON.stringify(method.Properties.Integration.Uri)).not.toContain(JSON.stringify(arnOf(other)));
     }
+    // Both functions serve routes.
+    expect(apiRoutes.some((route) => 'family' in route && route.family === 'ops')).toBe(true);
+    expect(apiRoutes.some((route) => !('family' in route))).toBe(true);
   });
 
   it('lets API Gateway invoke the function through this API alone, with one permission (not one per method: the stack stays under 500 resources)', () => {
     // THEN
-    const permissions = Object.values(
-      template.findResources('AWS::Lambda::Permission', {
-        Properties: { FunctionName: arnOf(api.handler) },
-      }),
-    ).filter((permission) => JSON.stringify(permission.Properties.SourceArn).includes(`"${logicalId(api.api)}"`)) as CfnResource[];
-    expect(permissions).toHaveLength(1);
-    expect(permissions[0].Properties.Principal).toBe('apigateway.amazonaws.com');
-    expect(JSON.stringify(permissions[0].Properties.SourceArn)).toContain('/*/*/*');
+    for (const fn of api.handlers) {
+      const permissions = Object.values(
+        template.findResources('AWS::Lambda::Permission', {
+          Properties: { FunctionName: arnOf(fn) },
+        }),
+      ).filter((permission) => JSON.stringify(permission.Properties.SourceArn).includes(`"${logicalId(api.api)}"`)) as CfnResource[];
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0].Properties.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(permissions[0].Properties.SourceArn)).toContain('/*/*/*');
+    }
   });
 
   it('logs access as JSON, traces, and throttles at 50 rps with bursts of 100 on a regional endpoint', () => {
@@ -130,5 +138,18 @@ describe('MaestroApi', () => {
           routes: [...apiRoutes, { method: 'GET', resource: '/runs', operation: 'listRunsAgain' }],
         }),
     ).toThrow('route "GET /runs" is declared twice');
+  });
+
+  it('refuses a route of an unknown family, naming it', () => {
+    const { stack: other } = synthMaestro();
+    expect(
+      () =>
+        new MaestroApi(other, 'Second', {
+          stateTable: other.stateTable,
+          artifactVault: other.artifactVault,
+          runStateMachine: other.runWorkflow.stateMachine,
+          routes: [{ method: 'GET', resource: '/runs', operation: 'listRuns', family: 'admin' as 'ops' }],
+        }),
+    ).toThrow('route "listRuns" has an unknown family "admin" (runs or ops)');
   });
 });

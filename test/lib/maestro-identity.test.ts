@@ -86,8 +86,11 @@ describe('identity in AWS: SigV4 for machines, bearer tokens for people and agen
         continue;
       }
       expect(method.Properties, operation).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizationScopes: [API_SCOPE] });
-      // (the same function behind both APIs)
-      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(logicalId(stack.api.handler));
+      // (the same functions behind both APIs)
+      const route = apiRoutes.find((candidate) => candidate.operation === operation)!;
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(
+        logicalId('family' in route && route.family === 'ops' ? stack.api.opsHandler : stack.api.handler),
+      );
     }
     expect(methods.find((method) => method.Properties.OperationName === 'mcp')?.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
   });

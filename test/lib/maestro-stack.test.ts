@@ -25,7 +25,7 @@ describe('MaestroStack', () => {
   it('runs every function on nodejs24.x', () => {
     // THEN
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(17); // 8 run steps, 3 action executors, the example pack's read and write executors, the API, the approval sweeper, the outbox relay, the trigger function
+    expect(functions).toHaveLength(18); // 8 run steps, 3 action executors, the example pack's read and write executors, the run and operations APIs, the approval sweeper, the outbox relay, the trigger function
     expect(new Set(functions.map((fn) => fn.Properties.Runtime))).toStrictEqual(new Set(['nodejs24.x']));
   });
 

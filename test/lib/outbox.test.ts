@@ -7,7 +7,8 @@ describe('Outbox', () => {
   const { stack, template } = synthMaestro();
   const outbox = stack.outbox;
   const relayRole = logicalId(outbox.relay.role!);
-  const apiRole = logicalId(stack.api.handler.role!);
+  const opsApiRole = logicalId(stack.api.opsHandler.role!);
+  const runApiRole = logicalId(stack.api.handler.role!);
 
   it('feeds the relay from the state table stream, new outbox rows only, with retries, bisection, partial batch failures and a batch DLQ', () => {
     // THEN
@@ -51,10 +52,11 @@ describe('Outbox', () => {
     });
   });
 
-  it('lets the API re-drive dead letters: it may publish to the bus and knows its name', () => {
-    expect(allows(template, apiRole, 'events:PutEvents', arnOf(outbox.eventBus))).toBe(true);
+  it('lets the operations API re-drive dead letters: it may publish to the bus and knows its name; the run API may not', () => {
+    expect(allows(template, opsApiRole, 'events:PutEvents', arnOf(outbox.eventBus))).toBe(true);
+    expect(allows(template, runApiRole, 'events:PutEvents', arnOf(outbox.eventBus))).toBe(false);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Maestro HTTP API',
+      Description: Match.stringLikeRegexp('^Maestro HTTP API: DR'),
       Environment: { Variables: Match.objectLike({ MAESTRO_EVENT_BUS_NAME: { Ref: logicalId(outbox.eventBus) } }) },
     });
   });

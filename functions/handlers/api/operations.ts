@@ -11,20 +11,12 @@ import { IdempotencyKeyHeader, RunIdPath } from './operation-request.ts';
 import type { Operation } from './operation-request.ts';
 import { headerValue } from './authenticate.ts';
 import { json, readJsonBody } from './http.ts';
-import type { AuthenticatedOperation } from './routes.ts';
-import { egressOperations } from './egress-operations.ts';
-import { drOperations } from './dr-operations.ts';
-import { auditOperations } from './audit-operations.ts';
+import type { RunsAuthenticatedOperation } from './routes.ts';
 import { listApprovals } from './approval-operations.ts';
 import { safetyOperations } from './safety-operations.ts';
-import { outboxOperations } from '../outbox/operations.ts';
 import { recoveryOperations } from './recovery-operations.ts';
 import { catalogOperations } from './catalog-operations.ts';
-import { driftOperations } from './drift-operations.ts';
-import { subscriptionOperations } from './subscription-operations.ts';
 import { checkpointRun } from '../shared/audit-checkpoint.ts';
-import { templateOperations } from './template-operations.ts';
-import { triggerOperations } from './trigger-operations.ts';
 
 export const EventsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
@@ -39,8 +31,8 @@ export { IdempotencyKeyHeader } from './operation-request.ts';
 
 const runIdOf = (event: APIGatewayProxyEvent) => parseOrThrow(RunIdPath, event.pathParameters ?? {}).id;
 
-/** The operations behind the routes in routes.ts; `health` is served without authentication. */
-export const operations: Record<AuthenticatedOperation, Operation> = {
+/** The run API's authenticated operations (the routes of routes.ts without a `family`). */
+export const runOperations: Record<RunsAuthenticatedOperation, Operation> = {
   async createRun({ event, deps, principal, correlationId }) {
     requireRole(principal, Role.operator, Role.admin);
     const idempotencyKey = parseOrThrow(IdempotencyKeyHeader, headerValue(event, 'idempotency-key'), 'Idempotency-Key');
@@ -93,16 +85,8 @@ export const operations: Record<AuthenticatedOperation, Operation> = {
 
   ...safetyOperations,
   listApprovals,
-  ...outboxOperations,
   ...recoveryOperations,
-  ...auditOperations,
-  ...egressOperations,
-  ...drOperations,
   ...catalogOperations,
-  ...driftOperations,
-  ...subscriptionOperations,
-  ...templateOperations,
-  ...triggerOperations,
 };
 
 const links = (runId: string) => ({ self: `/runs/${runId}`, events: `/runs/${runId}/events`, cancel: `/runs/${runId}/cancel` });

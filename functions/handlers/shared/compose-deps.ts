@@ -123,6 +123,18 @@ export function composeDeps(wiring: Wiring, parts: Partial<DepsParts>, owner: st
   return deps;
 }
 
+/**
+ * What a Lambda function's root would give its handler, over deps another root built (the embedded
+ * stack's, one for every hosted handler): only the members `parts` names, every other throwing as in
+ * the function. So a part a handler reaches but its entry does not name fails the tests, not AWS.
+ */
+export function depsViewOf(deps: HandlerDeps, parts: Partial<DepsParts>, owner: string): HandlerDeps {
+  const members: Record<string, Part<unknown>> = {};
+  for (const key of Object.keys(parts)) members[key] = () => deps[key as keyof HandlerDeps];
+  const passThrough = { use: (part: Part<unknown>) => part(passThrough as unknown as Wiring) };
+  return composeDeps(passThrough as unknown as Wiring, members as Partial<DepsParts>, owner);
+}
+
 /** Every member of HandlerDeps, for the unwired getters (the type checks that the list is complete). */
 const MEMBERS = {
   config: true,

@@ -1,0 +1,54 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { authenticated, serveApiEvent } from './api/api-event.ts';
+import type { ServeRoute } from './api/api-event.ts';
+import { openApiText } from './api/openapi-file.ts';
+import { opsOperations } from './api/ops-operations.ts';
+import type { OpsAuthenticatedOperation } from './api/routes.ts';
+import { receiveWebhook } from './api/trigger-operations.ts';
+import type { DepsParts } from './shared/compose-deps.ts';
+import * as parts from './shared/ports.ts';
+import { RUN_STEP_PARTS } from './run/step-parts.ts';
+import type { HandlerDeps } from './shared/deps.ts';
+import { lambdaHandler } from './shared/lambda-deps.ts';
+import { logger } from './shared/logger.ts';
+import { tracing } from './shared/telemetry.ts';
+
+/** The operations API's routes (routes.ts, `family: 'ops'`): DR, drift, the outbox, audit, subscriptions, templates, triggers, egress checks, the contract. */
+const serveOpsRoute: ServeRoute = async (route, request) => {
+  if (route.operation === 'openApi') return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: openApiText() };
+  if (route.operation === 'receiveWebhook') return receiveWebhook(request);
+  return opsOperations[route.operation as OpsAuthenticatedOperation](await authenticated(request));
+};
+
+/** The operations API (API Gateway REST proxy events): route, authenticate, call the operation, map errors. */
+export const handleOpsApiEvent = (deps: HandlerDeps, event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
+  serveApiEvent('ops', serveOpsRoute, deps, event, context);
+
+export const createHandler = (deps: HandlerDeps) =>
+  middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(tracing())
+    .handler((event, context) => handleOpsApiEvent(deps, event, context));
+
+/** The ports the operations API's operations reach: its bundle carries these adapters and their SDK clients only. */
+export const handlerParts = {
+  ...RUN_STEP_PARTS,
+  tokenVerifier: parts.tokenVerifier,
+  engine: parts.engine,
+  policy: parts.policy,
+  linkSigner: parts.linkSigner,
+  executor: parts.executor,
+  actionContext: parts.actionContext,
+  egress: parts.egress,
+  dr: parts.dr,
+  outbox: parts.outbox,
+  subscriptions: parts.subscriptions,
+  drift: parts.drift,
+  templates: parts.templates,
+  triggers: parts.triggers,
+  configTriggers: parts.configTriggers,
+} satisfies Partial<DepsParts>;
+
+export const handler = lambdaHandler(createHandler, 'functions/handlers/ops-api.ts', handlerParts);
