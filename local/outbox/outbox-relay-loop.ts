@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
@@ -48,6 +49,7 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
   const dynamodb = new DynamoDBClient(options.clientOptions?.dynamodb ?? {});
   const streams = new DynamoDBStreamsClient(options.clientOptions?.streams ?? {});
   const checkpointFile = resolve(options.checkpointFile);
+  mkdirSync(dirname(checkpointFile), { recursive: true });
   const batchSize = options.batchSize ?? 100;
   const idlePollMs = options.idlePollMs ?? 100;
   const stats = { batches: 0, records: 0, failures: 0 };
@@ -149,7 +151,7 @@ export async function startOutboxRelayLoop(options: OutboxRelayLoopOptions): Pro
       iterators.delete(shardId);
       markClosed(shardId);
     }
-    if (records.length > 0 || !page.NextShardIterator) writeCheckpoint(checkpointFile, checkpoint);
+    if (records.length > 0 || !page.NextShardIterator) await writeCheckpoint(checkpointFile, checkpoint);
     return records.length;
   };
 
@@ -242,8 +244,8 @@ function readCheckpoint(file: string): Checkpoint | undefined {
   }
 }
 
-function writeCheckpoint(file: string, checkpoint: Checkpoint): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(checkpoint));
-  renameSync(`${file}.tmp`, file);
+/** Written asynchronously (the loop awaits it): a synchronous write blocked every handler of the stack's process for its length. */
+async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
+  await writeFile(`${file}.tmp`, JSON.stringify(checkpoint));
+  await rename(`${file}.tmp`, file);
 }
