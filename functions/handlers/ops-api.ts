@@ -1,7 +1,4 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { authenticated, serveApiEvent } from './api/api-event.ts';
+import { apiFunction, authenticated } from './api/api-event.ts';
 import type { ServeRoute } from './api/api-event.ts';
 import { openApiText } from './api/openapi-file.ts';
 import { opsOperations } from './api/ops-operations.ts';
@@ -10,10 +7,7 @@ import { receiveWebhook } from './api/trigger-operations.ts';
 import type { DepsParts } from './shared/compose-deps.ts';
 import * as parts from './shared/ports.ts';
 import { RUN_STEP_PARTS } from './run/step-parts.ts';
-import type { HandlerDeps } from './shared/deps.ts';
 import { lambdaHandler } from './shared/lambda-deps.ts';
-import { logger } from './shared/logger.ts';
-import { tracing } from './shared/telemetry.ts';
 
 /** The operations API's routes (routes.ts, `family: 'ops'`): DR, drift, the outbox, audit, subscriptions, templates, triggers, egress checks, the contract. */
 const serveOpsRoute: ServeRoute = async (route, request) => {
@@ -23,16 +17,8 @@ const serveOpsRoute: ServeRoute = async (route, request) => {
 };
 
 /** The operations API (API Gateway REST proxy events): route, authenticate, call the operation, map errors. */
-export const handleOpsApiEvent = (deps: HandlerDeps, event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
-  serveApiEvent('ops', serveOpsRoute, deps, event, context);
+export const { handleEvent: handleOpsApiEvent, createHandler } = apiFunction('ops', serveOpsRoute);
 
-export const createHandler = (deps: HandlerDeps) =>
-  middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(tracing())
-    .handler((event, context) => handleOpsApiEvent(deps, event, context));
-
-/** The ports the operations API's operations reach: its bundle carries these adapters and their SDK clients only. */
 export const handlerParts = {
   ...RUN_STEP_PARTS,
   tokenVerifier: parts.tokenVerifier,

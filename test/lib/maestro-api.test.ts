@@ -124,32 +124,24 @@ describe('MaestroApi', () => {
     ]);
   });
 
-  it('refuses a route declared twice, quoting it', () => {
-    // GIVEN
+  /** A second MaestroApi with these routes, in a stack of its own. */
+  const secondApi = (routes: ConstructorParameters<typeof MaestroApi>[2]['routes']) => {
     const { stack: other } = synthMaestro();
+    return new MaestroApi(other, 'Second', {
+      stateTable: other.stateTable,
+      artifactVault: other.artifactVault,
+      runStateMachine: other.runWorkflow.stateMachine,
+      routes,
+    });
+  };
 
-    // WHEN / THEN
-    expect(
-      () =>
-        new MaestroApi(other, 'Second', {
-          stateTable: other.stateTable,
-          artifactVault: other.artifactVault,
-          runStateMachine: other.runWorkflow.stateMachine,
-          routes: [...apiRoutes, { method: 'GET', resource: '/runs', operation: 'listRunsAgain' }],
-        }),
-    ).toThrow('route "GET /runs" is declared twice');
+  it('refuses a route declared twice, quoting it', () => {
+    expect(() => secondApi([...apiRoutes, { method: 'GET', resource: '/runs', operation: 'listRunsAgain' }])).toThrow('route "GET /runs" is declared twice');
   });
 
   it('refuses a route of an unknown family, naming it', () => {
-    const { stack: other } = synthMaestro();
-    expect(
-      () =>
-        new MaestroApi(other, 'Second', {
-          stateTable: other.stateTable,
-          artifactVault: other.artifactVault,
-          runStateMachine: other.runWorkflow.stateMachine,
-          routes: [{ method: 'GET', resource: '/runs', operation: 'listRuns', family: 'admin' as 'ops' }],
-        }),
-    ).toThrow('route "listRuns" has an unknown family "admin" (runs or ops)');
+    expect(() => secondApi([{ method: 'GET', resource: '/runs', operation: 'listRuns', family: 'admin' as 'ops' }])).toThrow(
+      'route "listRuns" has an unknown family "admin" (runs or ops)',
+    );
   });
 });

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RouteNotFound } from '../../core/errors.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
-import { Invocation } from '../shared/telemetry.ts';
+import { logger } from '../shared/logger.ts';
+import { Invocation, tracing } from '../shared/telemetry.ts';
 import { authenticate, headerValue } from './authenticate.ts';
 import { errorResponse } from './http.ts';
 import type { OperationRequest } from './operation-request.ts';
@@ -62,4 +65,16 @@ export async function authenticated({ event, deps, correlationId, telemetry }: R
   const principal = await authenticate(event, deps.config.identity, deps.tokenVerifier);
   telemetry.annotate({ principal: principal.id });
   return { event, deps, principal, correlationId };
+}
+
+/** One API function's entry points: its event handler (tests, MCP's in-process calls) and its middy handler factory. */
+export function apiFunction(family: ApiFamily, serve: ServeRoute) {
+  const handleEvent = (deps: HandlerDeps, event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
+    serveApiEvent(family, serve, deps, event, context);
+  const createHandler = (deps: HandlerDeps) =>
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(tracing())
+      .handler((event, context) => handleEvent(deps, event, context));
+  return { handleEvent, createHandler };
 }
