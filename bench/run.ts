@@ -21,6 +21,7 @@ import { createIsolatedApply } from '../local/sandbox/isolated-apply.ts';
 import type { StateEventNotice } from '../local/sfn/history-events.ts';
 import { startEmbeddedStack } from '../local/stack.ts';
 import { countRequests } from './counters.ts';
+import { cpuSplit } from './process-cpu.ts';
 
 // What each run costs in requests, counted on every client of this process (the hosted handlers' too).
 const dynamodbRequests = countRequests('DynamoDb', [DynamoDBClient, DynamoDBDocumentClient]);
@@ -303,9 +304,12 @@ try {
       );
       return count / ((performance.now() - start) / 1000);
     };
-    const throughput = async (make: () => { action: string; params: Record<string, unknown> }, count: number) => {
+    /** CPU per run of each arm, counted rounds only: DynamoDB Local's JVM and this process (the stack, its stand-ins, the bench's client). */
+    const cpuPerRun = new Map<string, { dynamoDbLocal: number[]; self: number[] }>();
+    const throughput = async (make: () => { action: string; params: Record<string, unknown> }, count: number, arm?: string) => {
       const keys: string[] = [];
       let next = 0;
+      const cpuBefore = cpuSplit();
       const start = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -317,7 +321,15 @@ try {
           }
         }),
       );
-      return { perSecond: count / ((performance.now() - start) / 1000), keys };
+      const perSecond = count / ((performance.now() - start) / 1000);
+      const cpuAfter = cpuSplit();
+      if (arm && cpuBefore && cpuAfter) {
+        const entry = cpuPerRun.get(arm) ?? { dynamoDbLocal: [], self: [] };
+        entry.dynamoDbLocal.push(((cpuAfter.dynamoDbLocal - cpuBefore.dynamoDbLocal) / count) * 1000);
+        entry.self.push(((cpuAfter.self - cpuBefore.self) / count) * 1000);
+        cpuPerRun.set(arm, entry);
+      }
+      return { perSecond, keys };
     };
     const s3 = new S3Client({ forcePathStyle: true });
     const goldenRates: number[] = [];
@@ -333,12 +345,12 @@ try {
     for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
       txRates.push(await transactionRate(200));
       const golden = async () => {
-        const result = await throughput(s3Task, THROUGHPUT_RUNS);
+        const result = await throughput(s3Task, THROUGHPUT_RUNS, 's3.put-object');
         goldenRates.push(result.perSecond);
         written.push(...result.keys);
       };
       const noop = async () => {
-        noopRates.push((await throughput(noopTask, THROUGHPUT_RUNS)).perSecond);
+        noopRates.push((await throughput(noopTask, THROUGHPUT_RUNS, 'noop')).perSecond);
       };
       for (const arm of round % 2 === 0 ? [golden, noop] : [noop, golden]) await arm();
       txRates.push(await transactionRate(200));
@@ -361,6 +373,11 @@ try {
         '>= 20/s, >= 0.6x floor',
         `${(rate / floor).toFixed(2)}x`,
         rate >= 20 && rate / floor >= 0.6,
+      );
+    }
+    for (const [arm, cpu] of cpuPerRun) {
+      notes.push(
+        `  ${arm}: CPU per run at concurrency ${CONCURRENCY} (median of ${cpu.self.length} rounds): DynamoDB Local ${median(cpu.dynamoDbLocal).toFixed(0)} ms, this process (the stack, its stand-ins, the bench) ${median(cpu.self).toFixed(0)} ms; the sandbox workers apart`,
       );
     }
     target(`duplicate effects over ${written.length} golden-path runs (object versions beyond one per key)`, String(duplicates), '0', '-', duplicates === 0);
