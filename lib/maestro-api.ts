@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { apiRoutes } from '../functions/handlers/api/routes.ts';
+import { apiRoutes, familyOf } from '../functions/handlers/api/routes.ts';
+import type { ApiFamily } from '../functions/handlers/api/routes.ts';
 import type { ArtifactVault } from './artifact-vault.ts';
 import type { FunctionPlacement } from './isolated-network.ts';
 import { MaestroFunction } from './maestro-function.ts';
@@ -31,7 +32,7 @@ export interface ApiRouteSpec {
    *
    * @default 'runs' - the run API's (functions/handlers/api.ts)
    */
-  readonly family?: 'runs' | 'ops';
+  readonly family?: ApiFamily;
 }
 
 /** Properties of a {@link MaestroApi}. */
@@ -318,7 +319,7 @@ export class MaestroApi extends Construct {
       const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
       const open = route.auth === 'link' || route.auth === 'signature' || route.auth === 'public';
       const bearer = auth.type === 'bearer' ? auth : undefined;
-      const method = resource.addMethod(route.method, integrations[route.family ?? 'runs'], {
+      const method = resource.addMethod(route.method, integrations[familyOf(route)], {
         // Approval-link pages carry their own credential (a KMS-signed, single-use link), the console's pages are static.
         ...(open
           ? { authorizationType: apigateway.AuthorizationType.NONE }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/handlers/api/routes.ts';
+import { apiRoutes, familyOf } from '../../functions/handlers/api/routes.ts';
 import { MaestroApi } from '../../lib/maestro-api.ts';
 import { allowedActions, allows, arnOf, logicalId, synthMaestro } from './template-support.ts';
 
@@ -39,13 +39,13 @@ describe('MaestroApi', () => {
       expect(method.Properties.AuthorizationType).toBe(linkPage ? 'NONE' : 'AWS_IAM');
       expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
       const route = apiRoutes.find((candidate) => candidate.operation === method.Properties.OperationName)!;
-      const [serving, other] = 'family' in route && route.family === 'ops' ? [api.opsHandler, api.handler] : [api.handler, api.opsHandler];
+      const [serving, other] = familyOf(route) === 'ops' ? [api.opsHandler, api.handler] : [api.handler, api.opsHandler];
       expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(JSON.stringify(arnOf(serving)));
       expect(JSON.stringify(method.Properties.Integration.Uri)).not.toContain(JSON.stringify(arnOf(other)));
     }
     // Both functions serve routes.
-    expect(apiRoutes.some((route) => 'family' in route && route.family === 'ops')).toBe(true);
-    expect(apiRoutes.some((route) => !('family' in route))).toBe(true);
+    expect(apiRoutes.some((route) => familyOf(route) === 'ops')).toBe(true);
+    expect(apiRoutes.some((route) => familyOf(route) === 'runs')).toBe(true);
   });
 
   it('lets API Gateway invoke the function through this API alone, with one permission (not one per method: the stack stays under 500 resources)', () => {

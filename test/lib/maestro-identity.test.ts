@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/handlers/api/routes.ts';
+import { apiRoutes, familyOf } from '../../functions/handlers/api/routes.ts';
 import { loadConfig } from '../../functions/handlers/shared/config.ts';
 import { API_SCOPE } from '../../lib/maestro-identity.ts';
 import { logicalId, synthMaestro } from './template-support.ts';
@@ -88,9 +88,7 @@ describe('identity in AWS: SigV4 for machines, bearer tokens for people and agen
       expect(method.Properties, operation).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizationScopes: [API_SCOPE] });
       // (the same functions behind both APIs)
       const route = apiRoutes.find((candidate) => candidate.operation === operation)!;
-      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(
-        logicalId('family' in route && route.family === 'ops' ? stack.api.opsHandler : stack.api.handler),
-      );
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(logicalId(familyOf(route) === 'ops' ? stack.api.opsHandler : stack.api.handler));
     }
     expect(methods.find((method) => method.Properties.OperationName === 'mcp')?.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
   });

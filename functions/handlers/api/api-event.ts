@@ -30,7 +30,7 @@ export type ServeRoute = (route: ApiRoute, request: RouteRequest) => Promise<API
  * the family's dispatch, errors mapped to their status. A route of the other family is not this
  * function's (API Gateway sends it to the other; the embedded server as well).
  */
-export async function serveApiEvent(
+async function serveApiEvent(
   family: ApiFamily,
   serve: ServeRoute,
   deps: HandlerDeps,
