@@ -1,7 +1,7 @@
 import { json } from './api/http.ts';
 import { consoleResponse } from './api/console-assets.ts';
 import { linkOperations } from './api/approval-operations.ts';
-import { apiFunction, authenticated } from './api/api-event.ts';
+import { API_PARTS, apiFunction, authenticated } from './api/api-event.ts';
 import type { ServeRoute } from './api/api-event.ts';
 import { runOperations } from './api/operations.ts';
 import { isLinkRoute } from './api/routes.ts';
@@ -9,7 +9,6 @@ import type { RunsAuthenticatedOperation } from './api/routes.ts';
 import { lambdaHandler } from './shared/lambda-deps.ts';
 import type { DepsParts } from './shared/compose-deps.ts';
 import * as parts from './shared/ports.ts';
-import { RUN_STEP_PARTS } from './run/step-parts.ts';
 import { handleMcpEvent } from './mcp/mcp-endpoint.ts';
 
 /** The run API's routes (routes.ts, no `family`): runs, approvals and their links, control, the catalog, MCP, the console. */
@@ -27,14 +26,9 @@ const serveRunRoute: ServeRoute = async (route, request) => {
 export const { handleEvent: handleApiEvent, createHandler } = apiFunction('runs', serveRunRoute);
 
 export const handlerParts = {
-  ...RUN_STEP_PARTS,
+  ...API_PARTS,
   unverifiedLinks: parts.unverifiedLinks,
-  tokenVerifier: parts.tokenVerifier,
-  engine: parts.engine,
-  policy: parts.policy,
-  linkSigner: parts.linkSigner,
   notifier: parts.notifier,
-  dr: parts.dr,
 } satisfies Partial<DepsParts>;
 
 export const handler = lambdaHandler(createHandler, 'functions/handlers/api.ts', handlerParts);

@@ -1,4 +1,4 @@
-import { apiFunction, authenticated } from './api/api-event.ts';
+import { API_PARTS, apiFunction, authenticated } from './api/api-event.ts';
 import type { ServeRoute } from './api/api-event.ts';
 import { openApiText } from './api/openapi-file.ts';
 import { opsOperations } from './api/ops-operations.ts';
@@ -6,7 +6,6 @@ import type { OpsAuthenticatedOperation } from './api/routes.ts';
 import { receiveWebhook } from './api/trigger-operations.ts';
 import type { DepsParts } from './shared/compose-deps.ts';
 import * as parts from './shared/ports.ts';
-import { RUN_STEP_PARTS } from './run/step-parts.ts';
 import { lambdaHandler } from './shared/lambda-deps.ts';
 
 /** The operations API's routes (routes.ts, `family: 'ops'`): DR, drift, the outbox, audit, subscriptions, templates, triggers, egress checks, the contract. */
@@ -20,15 +19,10 @@ const serveOpsRoute: ServeRoute = async (route, request) => {
 export const { handleEvent: handleOpsApiEvent, createHandler } = apiFunction('ops', serveOpsRoute);
 
 export const handlerParts = {
-  ...RUN_STEP_PARTS,
-  tokenVerifier: parts.tokenVerifier,
-  engine: parts.engine,
-  policy: parts.policy,
-  linkSigner: parts.linkSigner,
+  ...API_PARTS,
   executor: parts.executor,
   actionContext: parts.actionContext,
   egress: parts.egress,
-  dr: parts.dr,
   outbox: parts.outbox,
   subscriptions: parts.subscriptions,
   drift: parts.drift,

@@ -3,7 +3,10 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RouteNotFound } from '../../core/errors.ts';
+import type { DepsParts } from '../shared/compose-deps.ts';
 import type { HandlerDeps } from '../shared/deps.ts';
+import * as parts from '../shared/ports.ts';
+import { RUN_STEP_PARTS } from '../run/step-parts.ts';
 import { logger } from '../shared/logger.ts';
 import { Invocation, tracing } from '../shared/telemetry.ts';
 import { authenticate, headerValue } from './authenticate.ts';
@@ -11,6 +14,19 @@ import { errorResponse } from './http.ts';
 import type { OperationRequest } from './operation-request.ts';
 import { familyOf, routeOf } from './routes.ts';
 import type { ApiFamily, ApiRoute } from './routes.ts';
+
+/**
+ * The ports both API functions reach: the run steps' common ones, token verification, and what starting
+ * and gating a run needs (the engine, Cedar, the link key, DR's targets). Each entry adds its routes' own.
+ */
+export const API_PARTS = {
+  ...RUN_STEP_PARTS,
+  tokenVerifier: parts.tokenVerifier,
+  engine: parts.engine,
+  policy: parts.policy,
+  linkSigner: parts.linkSigner,
+  dr: parts.dr,
+} satisfies Partial<DepsParts>;
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
