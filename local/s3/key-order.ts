@@ -31,3 +31,13 @@ export function lowerBound(sorted: readonly string[], bound: string, inclusive: 
   }
   return low;
 }
+
+/**
+ * `sorted` with `key` added (`present`) or taken out, as a new array: one binary search instead of
+ * sorting the bucket again after every new key, and a listing that holds the old array keeps it.
+ */
+export function withKeyIndexed(sorted: readonly string[], key: string, present: boolean): readonly string[] {
+  const at = lowerBound(sorted, key, true);
+  if (present === (sorted[at] === key)) return sorted;
+  return present ? sorted.toSpliced(at, 0, key) : sorted.toSpliced(at, 1);
+}

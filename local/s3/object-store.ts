@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { writeJsonAtomically, randomId } from './durable-files.ts';
 import { S3Errors } from './errors.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
-import { compareUtf8 } from './key-order.ts';
+import { compareUtf8, withKeyIndexed } from './key-order.ts';
 import {
   currentObject,
   NULL_VERSION_ID,
@@ -27,8 +27,8 @@ interface BucketState {
   info: BucketInfo;
   dir: string;
   keys: Map<string, KeyRecord>;
-  /** Keys in S3 (UTF-8 byte) order; rebuilt lazily after a key appears or disappears. */
-  sortedKeys: string[] | undefined;
+  /** Keys in S3 (UTF-8 byte) order: sorted once, when first listed; then kept in order as keys appear and disappear. */
+  sortedKeys: readonly string[] | undefined;
   uploads: Map<string, UploadRecord>;
 }
 
@@ -128,7 +128,7 @@ export class ObjectStore {
   }
 
   /** Every key of the bucket in S3 listing order. */
-  sortedKeys(bucketName: string): { keys: string[]; records: Map<string, KeyRecord> } {
+  sortedKeys(bucketName: string): { keys: readonly string[]; records: Map<string, KeyRecord> } {
     const bucket = this.#requireBucket(bucketName);
     bucket.sortedKeys ??= [...bucket.keys.keys()].sort(compareUtf8);
     return { keys: bucket.sortedKeys, records: bucket.keys };
@@ -354,7 +354,8 @@ export class ObjectStore {
       await writeJsonAtomically(this.tempDir, file, record);
       bucket.keys.set(key, record);
     }
-    if (existed !== bucket.keys.has(key)) bucket.sortedKeys = undefined;
+    const present = bucket.keys.has(key);
+    if (existed !== present && bucket.sortedKeys) bucket.sortedKeys = withKeyIndexed(bucket.sortedKeys, key, present);
     for (const version of dropped) {
       if (version.blobId) await rm(join(bucket.dir, 'blobs', version.blobId), { force: true });
     }

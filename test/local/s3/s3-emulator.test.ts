@@ -264,6 +264,40 @@ describe('objects in an unversioned bucket', () => {
     const after = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/', StartAfter: 'list/c.txt' }));
     expect(after.Contents?.map((c) => c.Key)).toEqual(['list/d/1.txt', 'list/e.txt']);
   });
+
+  it('keeps listing in UTF-8 key order while keys come and go between listings, and after a restart', async () => {
+    // The index is sorted once and then kept in order key by key: every step is checked against a fresh sort.
+    const byUtf8 = (keys: string[]) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const listed = async () => (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'order/' }))).Contents?.map((c) => c.Key) ?? [];
+    // U+FF5E and U+1F600 are where UTF-16 order and UTF-8 order disagree.
+    const steps: [string, 'put' | 'delete'][] = [
+      ['order/m', 'put'],
+      ['order/\u{1F600}', 'put'],
+      ['order/a', 'put'],
+      ['order/\uFF5E', 'put'],
+      ['order/m', 'put'], // an overwrite: no new key
+      ['order/z', 'put'],
+      ['order/a', 'delete'],
+      ['order/b', 'put'],
+      ['order/absent', 'delete'], // no such key: nothing changes
+      ['order/\u{1F600}', 'delete'],
+    ];
+    const expected = new Set<string>();
+    expect(await listed()).toEqual([]);
+    for (const [key, operation] of steps) {
+      if (operation === 'put') {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+        expected.add(key);
+      } else {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        expected.delete(key);
+      }
+      expect(await listed(), `after ${operation} ${key}`).toEqual(byUtf8([...expected]));
+    }
+    expect(await listed()).toEqual(['order/b', 'order/m', 'order/z', 'order/\uFF5E']);
+    await restart();
+    expect(await listed()).toEqual(['order/b', 'order/m', 'order/z', 'order/\uFF5E']);
+  });
 });
 
 describe('objects in a versioned bucket', () => {
