@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,6 +32,8 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const THROUGHPUT_RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 48);
 const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 3);
+const WARM_UP_MAX_ROUNDS = Number(process.env.BENCH_WARM_UP_ROUNDS ?? 6);
+const CORES = availableParallelism();
 /** Runs per count sample (the counts are the same run to run; the median guards against a retry). */
 const COUNT_SAMPLES = Number(process.env.BENCH_COUNT_SAMPLES ?? 3);
 
@@ -336,11 +338,20 @@ try {
     const noopRates: number[] = [];
     const txRates: number[] = [];
     const written: string[] = [];
-    // A warm-up round first, not counted (DynamoDB Local's JIT is still compiling: its CPU per run was
-    // about three times the steady state's), then rounds in alternating order, so that neither arm
-    // always runs first. The warm-up's keys are checked for duplicates too.
-    written.push(...(await throughput(s3Task, THROUGHPUT_RUNS / 2)).keys);
-    await throughput(noopTask, THROUGHPUT_RUNS / 2);
+    // Warm-up rounds first, not counted, until DynamoDB Local's CPU per run settles (moves by less than
+    // a tenth from one round to the next): its JIT keeps compiling for hundreds of runs, which is the
+    // stand-in's cost, not the run loop's. Then rounds in alternating order, so that neither arm always
+    // runs first. The warm-up's keys are checked for duplicates too.
+    const warmUp: number[] = [];
+    for (let round = 0; round < WARM_UP_MAX_ROUNDS; round += 1) {
+      const before = cpuSplit();
+      written.push(...(await throughput(s3Task, THROUGHPUT_RUNS / 2)).keys);
+      await throughput(noopTask, THROUGHPUT_RUNS / 2);
+      const after = cpuSplit();
+      if (!before || !after) break; // no /proc here: one round
+      warmUp.push(((after.dynamoDbLocal - before.dynamoDbLocal) / THROUGHPUT_RUNS) * 1000);
+      if (warmUp.length >= 2 && Math.abs(warmUp.at(-1)! - warmUp.at(-2)!) < warmUp.at(-2)! / 10) break;
+    }
     await transactionRate(100);
     for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
       txRates.push(await transactionRate(200));
@@ -375,9 +386,13 @@ try {
         rate >= 20 && rate / floor >= 0.6,
       );
     }
+    notes.push(
+      `  throughput warm-up: ${warmUp.length} round(s) of ${THROUGHPUT_RUNS} runs, not counted; DynamoDB Local's CPU per run ${warmUp.map((ms) => ms.toFixed(0)).join(' -> ')} ms`,
+    );
     for (const [arm, cpu] of cpuPerRun) {
+      const [dynamoDbLocal, self] = [median(cpu.dynamoDbLocal), median(cpu.self)];
       notes.push(
-        `  ${arm}: CPU per run at concurrency ${CONCURRENCY} (median of ${cpu.self.length} rounds): DynamoDB Local ${median(cpu.dynamoDbLocal).toFixed(0)} ms, this process (the stack, its stand-ins, the bench) ${median(cpu.self).toFixed(0)} ms; the sandbox workers apart`,
+        `  ${arm}: CPU per run at concurrency ${CONCURRENCY} (median of ${cpu.self.length} rounds): DynamoDB Local ${dynamoDbLocal.toFixed(0)} ms, this process (the stack, its stand-ins, the bench) ${self.toFixed(0)} ms; the sandbox workers apart. ${CORES} cores at that CPU: at most ${((CORES * 1000) / (dynamoDbLocal + self)).toFixed(1)} runs/s, whatever the waits`,
       );
     }
     target(`duplicate effects over ${written.length} golden-path runs (object versions beyond one per key)`, String(duplicates), '0', '-', duplicates === 0);
