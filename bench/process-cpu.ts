@@ -1,6 +1,6 @@
 /**
- * Bench-only: the CPU (user + system seconds) of this process and of the DynamoDB Local JVM it
- * started, from Linux's /proc, to say where a run's CPU goes. Undefined where /proc is not there.
+ * Bench-only: the CPU (user + system seconds) of this process, of the DynamoDB Local JVM it started
+ * and of the whole machine, from Linux's /proc, to say where a run's CPU goes. Undefined where /proc is not there.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
@@ -27,8 +27,11 @@ function stat(pid: string): ProcessStat | undefined {
   }
 }
 
-/** Seconds of CPU so far: this process, and the `java` processes it started (DynamoDB Local). */
-export function cpuSplit(): { self: number; dynamoDbLocal: number } | undefined {
+/**
+ * Seconds of CPU so far: this process, the `java` processes it started (DynamoDB Local), and the whole
+ * machine's busy time (every core, every process and the kernel: the sandbox workers too), from /proc/stat.
+ */
+export function cpuSplit(): { self: number; dynamoDbLocal: number; machine: number } | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   let dynamoDbLocal = 0;
   for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
@@ -36,5 +39,12 @@ export function cpuSplit(): { self: number; dynamoDbLocal: number } | undefined 
     if (process_?.command === 'java' && process_.ppid === process.pid) dynamoDbLocal += process_.cpu;
   }
   const own = process.cpuUsage();
-  return { self: (own.user + own.system) / 1e6, dynamoDbLocal };
+  return { self: (own.user + own.system) / 1e6, dynamoDbLocal, machine: machineBusy() };
+}
+
+/** The machine's busy seconds so far, all cores: /proc/stat's first line less its idle and iowait. */
+function machineBusy(): number {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [idle, iowait] = [ticks[3], ticks[4]];
+  return (ticks.reduce((sum, tick) => sum + tick, 0) - idle - iowait) / TICKS_PER_SECOND;
 }

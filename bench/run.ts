@@ -307,7 +307,7 @@ try {
       return count / ((performance.now() - start) / 1000);
     };
     /** CPU per run of each arm, counted rounds only: DynamoDB Local's JVM and this process (the stack, its stand-ins, the bench's client). */
-    const cpuPerRun = new Map<string, { dynamoDbLocal: number[]; self: number[] }>();
+    const cpuPerRun = new Map<string, { dynamoDbLocal: number[]; self: number[]; machine: number[] }>();
     const throughput = async (make: () => { action: string; params: Record<string, unknown> }, count: number, arm?: string) => {
       const keys: string[] = [];
       let next = 0;
@@ -326,9 +326,10 @@ try {
       const perSecond = count / ((performance.now() - start) / 1000);
       const cpuAfter = cpuSplit();
       if (arm && cpuBefore && cpuAfter) {
-        const entry = cpuPerRun.get(arm) ?? { dynamoDbLocal: [], self: [] };
+        const entry = cpuPerRun.get(arm) ?? { dynamoDbLocal: [], self: [], machine: [] };
         entry.dynamoDbLocal.push(((cpuAfter.dynamoDbLocal - cpuBefore.dynamoDbLocal) / count) * 1000);
         entry.self.push(((cpuAfter.self - cpuBefore.self) / count) * 1000);
+        entry.machine.push(((cpuAfter.machine - cpuBefore.machine) / count) * 1000);
         cpuPerRun.set(arm, entry);
       }
       return { perSecond, keys };
@@ -390,9 +391,9 @@ try {
       `  throughput warm-up: ${warmUp.length} round(s) of ${THROUGHPUT_RUNS} runs, not counted; DynamoDB Local's CPU per run ${warmUp.map((ms) => ms.toFixed(0)).join(' -> ')} ms`,
     );
     for (const [arm, cpu] of cpuPerRun) {
-      const [dynamoDbLocal, self] = [median(cpu.dynamoDbLocal), median(cpu.self)];
+      const [dynamoDbLocal, self, machine] = [median(cpu.dynamoDbLocal), median(cpu.self), median(cpu.machine)];
       notes.push(
-        `  ${arm}: CPU per run at concurrency ${CONCURRENCY} (median of ${cpu.self.length} rounds): DynamoDB Local ${dynamoDbLocal.toFixed(0)} ms, this process (the stack, its stand-ins, the bench) ${self.toFixed(0)} ms; the sandbox workers apart. ${CORES} cores at that CPU: at most ${((CORES * 1000) / (dynamoDbLocal + self)).toFixed(1)} runs/s, whatever the waits`,
+        `  ${arm}: CPU per run at concurrency ${CONCURRENCY} (median of ${cpu.self.length} rounds): DynamoDB Local ${dynamoDbLocal.toFixed(0)} ms, this process (the stack, its stand-ins, the bench) ${self.toFixed(0)} ms, the whole machine ${machine.toFixed(0)} ms (the sandbox workers and the kernel too). ${CORES} cores at the machine's: at most ${((CORES * 1000) / machine).toFixed(1)} runs/s, whatever the waits`,
       );
     }
     target(`duplicate effects over ${written.length} golden-path runs (object versions beyond one per key)`, String(duplicates), '0', '-', duplicates === 0);
