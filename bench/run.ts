@@ -306,9 +306,17 @@ try {
       );
       return count / ((performance.now() - start) / 1000);
     };
-    /** CPU per run of each arm, counted rounds only: DynamoDB Local's JVM and this process (the stack, its stand-ins, the bench's client). */
-    const cpuPerRun = new Map<string, { dynamoDbLocal: number[]; self: number[]; machine: number[] }>();
-    const throughput = async (make: () => { action: string; params: Record<string, unknown> }, count: number, arm?: string) => {
+    type CpuPerRun = { dynamoDbLocal: number; self: number; machine: number };
+    /** CPU per run of each arm, counted rounds only: DynamoDB Local's JVM, this process (the stack, its stand-ins, the bench's client), the whole machine. */
+    const cpuPerRun = new Map<string, { [K in keyof CpuPerRun]: number[] }>();
+    const recordCpu = (arm: string, cpu: CpuPerRun | undefined) => {
+      if (!cpu) return;
+      const entry = cpuPerRun.get(arm) ?? { dynamoDbLocal: [], self: [], machine: [] };
+      for (const key of ['dynamoDbLocal', 'self', 'machine'] as const) entry[key].push(cpu[key]);
+      cpuPerRun.set(arm, entry);
+    };
+    /** `count` runs at concurrency: their rate, the keys they wrote, and the CPU per run (ms; undefined without /proc). */
+    const throughput = async (make: () => { action: string; params: Record<string, unknown> }, count: number) => {
       const keys: string[] = [];
       let next = 0;
       const cpuBefore = cpuSplit();
@@ -325,14 +333,16 @@ try {
       );
       const perSecond = count / ((performance.now() - start) / 1000);
       const cpuAfter = cpuSplit();
-      if (arm && cpuBefore && cpuAfter) {
-        const entry = cpuPerRun.get(arm) ?? { dynamoDbLocal: [], self: [], machine: [] };
-        entry.dynamoDbLocal.push(((cpuAfter.dynamoDbLocal - cpuBefore.dynamoDbLocal) / count) * 1000);
-        entry.self.push(((cpuAfter.self - cpuBefore.self) / count) * 1000);
-        entry.machine.push(((cpuAfter.machine - cpuBefore.machine) / count) * 1000);
-        cpuPerRun.set(arm, entry);
-      }
-      return { perSecond, keys };
+      const perRun = (before: number, after: number) => ((after - before) / count) * 1000;
+      const cpu: CpuPerRun | undefined =
+        cpuBefore && cpuAfter
+          ? {
+              dynamoDbLocal: perRun(cpuBefore.dynamoDbLocal, cpuAfter.dynamoDbLocal),
+              self: perRun(cpuBefore.self, cpuAfter.self),
+              machine: perRun(cpuBefore.machine, cpuAfter.machine),
+            }
+          : undefined;
+      return { perSecond, keys, cpu };
     };
     const s3 = new S3Client({ forcePathStyle: true });
     const goldenRates: number[] = [];
@@ -345,24 +355,27 @@ try {
     // runs first. The warm-up's keys are checked for duplicates too.
     const warmUp: number[] = [];
     for (let round = 0; round < WARM_UP_MAX_ROUNDS; round += 1) {
-      const before = cpuSplit();
-      written.push(...(await throughput(s3Task, THROUGHPUT_RUNS / 2)).keys);
-      await throughput(noopTask, THROUGHPUT_RUNS / 2);
-      const after = cpuSplit();
-      if (!before || !after) break; // no /proc here: one round
-      warmUp.push(((after.dynamoDbLocal - before.dynamoDbLocal) / THROUGHPUT_RUNS) * 1000);
+      const golden = await throughput(s3Task, THROUGHPUT_RUNS / 2);
+      written.push(...golden.keys);
+      const noop = await throughput(noopTask, THROUGHPUT_RUNS / 2);
+      if (!golden.cpu || !noop.cpu) break; // no /proc here: one round
+      // Half the round's runs each: the round's CPU per run is the mean of the two.
+      warmUp.push((golden.cpu.dynamoDbLocal + noop.cpu.dynamoDbLocal) / 2);
       if (warmUp.length >= 2 && Math.abs(warmUp.at(-1)! - warmUp.at(-2)!) < warmUp.at(-2)! / 10) break;
     }
     await transactionRate(100);
     for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
       txRates.push(await transactionRate(200));
       const golden = async () => {
-        const result = await throughput(s3Task, THROUGHPUT_RUNS, 's3.put-object');
+        const result = await throughput(s3Task, THROUGHPUT_RUNS);
         goldenRates.push(result.perSecond);
         written.push(...result.keys);
+        recordCpu('s3.put-object', result.cpu);
       };
       const noop = async () => {
-        noopRates.push((await throughput(noopTask, THROUGHPUT_RUNS, 'noop')).perSecond);
+        const result = await throughput(noopTask, THROUGHPUT_RUNS);
+        noopRates.push(result.perSecond);
+        recordCpu('noop', result.cpu);
       };
       for (const arm of round % 2 === 0 ? [golden, noop] : [noop, golden]) await arm();
       txRates.push(await transactionRate(200));
