@@ -1,4 +1,5 @@
 import { API_PARTS, apiFunction, authenticated } from './api/api-event.ts';
+import { jsonText } from './api/http.ts';
 import type { ServeRoute } from './api/api-event.ts';
 import { openApiText } from './api/openapi-file.ts';
 import { opsOperations } from './api/ops-operations.ts';
@@ -10,7 +11,7 @@ import { lambdaHandler } from './shared/lambda-deps.ts';
 
 /** The operations API's routes (routes.ts, `family: 'ops'`): DR, drift, the outbox, audit, subscriptions, templates, triggers, egress checks, the contract. */
 const serveOpsRoute: ServeRoute = async (route, request) => {
-  if (route.operation === 'openApi') return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: openApiText() };
+  if (route.operation === 'openApi') return jsonText(200, openApiText());
   if (route.operation === 'receiveWebhook') return receiveWebhook(request);
   return opsOperations[route.operation as OpsAuthenticatedOperation](await authenticated(request));
 };

@@ -8,7 +8,12 @@ import { headerValue } from './authenticate.ts';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+  return jsonText(statusCode, JSON.stringify(body), headers);
+}
+
+/** A JSON response whose body is already JSON text (a generated document served as it is). */
+export function jsonText(statusCode: number, text: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: text };
 }
 
 /** The JSON body, or undefined when there is none; refuses oversize, non-JSON and malformed bodies. */
